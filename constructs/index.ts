@@ -1,0 +1,23 @@
+// Public API of the Caracal stores construct library.
+export { ValidationError, Problems, describeValue } from './internal/validation';
+export type { Problem } from './internal/validation';
+export { PostgresCapacity, deriveMaxConnections, WORKLOADS, STORAGE_TYPES, SHARED_BUFFERS_MAX_SHARE } from './postgres-capacity';
+export type {
+  Size, Duration, PostgresWorkload, StorageType, HugePages, PostgresSettings, ComposeCapacityEnv, PostgresResources, CapacityContext, ResolvedCapacity,
+} from './postgres-capacity';
+export { PostgresInstance, SSL_MODES, DEFAULT_POSTGRES_MAJOR, DEFAULT_POSTGRES_IMAGE, POSTGRES_UID } from './postgres-instance';
+export type { PostgresInstanceProps, ExternalPostgresProps, PostgresEndpoint, SslMode, CaCertSecretRef, ResourceRequirements } from './postgres-instance';
+export { DatabaseSecrets, DatabaseCredentials, KeyMaterial } from './database-secrets';
+export type { DatabaseSecretsProps, LoginSecretRef, GeneratedCredentialsOptions, ExistingCredentialsOptions, GeneratedKeyMaterialOptions } from './database-secrets';
+export { ServicePools } from './service-pools';
+export type { ServicePoolsProps, ServicePoolSettings, OtherConnections, ResolvedPool, RoleSettings, ServiceHelmValues, HelmSecretVolume, HelmVolumeMount } from './service-pools';
+export { SERVICES, LOGINS, GROUP_ROLES, loginRoleName, groupRoleOf } from './internal/naming';
+export type { ServiceName, LoginName } from './internal/naming';
+export { standardLabels, selectorLabels, serviceSelector, migrationJobSelector, PART_OF, MANAGED_BY } from './internal/labels';
+export type { StandardLabelsProps } from './internal/labels';
+export {
+  restrictedPodSecurityContext, restrictedContainerSecurityContext, restrictedPodSecurityContextManifest,
+  restrictedContainerSecurityContextManifest, HARDENED_POD_SPEC, RESTRICTED_VOLUME_TYPES,
+} from './internal/pod-security';
+export type { PodSecurityOptions } from './internal/pod-security';
+export { parseSize, parseDuration, parseCpu, formatPgSize, formatK8sSize } from './internal/units';

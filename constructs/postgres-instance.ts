@@ -1,0 +1,403 @@
+// PostgresInstance: Caracal's Postgres, either in the cluster (a StatefulSet of the official image on
+// a protected volume, locked down by NetworkPolicy) or an external / managed endpoint. Both expose one endpoint.
+import { Construct } from 'constructs';
+import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
+import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
+import { Problems } from './internal/validation';
+import { migrationJobSelector, selectorLabels, serviceSelector, standardLabels, LABEL_VALUE } from './internal/labels';
+import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
+import {
+  DNS_LABEL, DNS_LABEL_ACCEPTED, DNS_SUBDOMAIN, DNS_SUBDOMAIN_ACCEPTED, CONFIG_KEY, CONFIG_KEY_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED,
+  ENVIRONMENT_NAME_PATTERN, SERVICES, SQL_IDENTIFIER, SQL_IDENTIFIER_ACCEPTED, logicalIdFragment,
+} from './internal/naming';
+import { SIZE_UNITS_ACCEPTED, parseCpu, parseSize } from './internal/units';
+import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
+import { LoginSecretRef } from './database-secrets';
+
+/** libpq sslmode values. */
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+export const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+/** A Secret key holding a PEM CA certificate. */
+export interface CaCertSecretRef {
+  readonly secretName: string;
+  /** @default 'ca.crt' */
+  readonly key?: string;
+}
+
+/** How clients reach the database: the same shape for in-cluster and external instances. */
+export interface PostgresEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly sslMode: SslMode;
+  /** CA certificate clients verify the server with (`verify-ca` / `verify-full`). */
+  readonly caCertSecret?: { readonly secretName: string; readonly key: string };
+}
+
+/** Container resources (Kubernetes quantities). */
+export interface ResourceRequirements {
+  readonly requests?: { readonly cpu?: string; readonly memory?: string };
+  readonly limits?: { readonly cpu?: string; readonly memory?: string };
+}
+
+/** The officially supported major and its pinned image. */
+export const DEFAULT_POSTGRES_MAJOR = 18;
+export const DEFAULT_POSTGRES_IMAGE = 'docker.io/library/postgres:18.1-bookworm';
+/** uid/gid of the `postgres` user in the official Debian-based image. */
+export const POSTGRES_UID = 999;
+
+export interface PostgresInstanceProps {
+  /** Environment name (labels, role names). */
+  readonly environment: string;
+  /** Namespace the instance runs in. */
+  readonly namespace: string;
+  /** Owner login: the bootstrap superuser of an in-cluster instance (its password file is mounted). */
+  readonly owner: LoginSecretRef;
+  /** Name of the StatefulSet and Service (the in-cluster host name). @default 'postgres' */
+  readonly name?: string;
+  /** Database name. @default 'caracal' */
+  readonly database?: string;
+  /** Postgres major the image runs. @default 18 */
+  readonly major?: number;
+  /**
+   * Major the data volume was initialized with. A different `major` on an existing volume would start an
+   * empty cluster beside the old one, so it is a synth error until the upgrade procedure is followed.
+   * @default same as `major` (a new volume)
+   */
+  readonly dataVolumeMajor?: number;
+  /** Image, pinned; its major must equal `major`. @default 'docker.io/library/postgres:18.1-bookworm' */
+  readonly image?: string;
+  /** Server settings. @default PostgresCapacity.of({}) (Postgres defaults, max_connections derived) */
+  readonly capacity?: PostgresCapacity;
+  /** Connections the pools, jobs and reserve need; max_connections is derived from it when not given. @default none */
+  readonly requiredConnections?: number;
+  /** Container resources; the memory limit bounds the capacity's memory budget. @default requests 250m/1Gi, limits memory 1Gi */
+  readonly resources?: ResourceRequirements;
+  /** Initial size of the data volume (grow it in place, see docs/constructs.md). @default '20Gi' */
+  readonly storageSize?: string;
+  /** Storage class of the data volume. @default the cluster's default class */
+  readonly storageClassName?: string;
+  /** Pod selectors admitted by the NetworkPolicy. @default the five Caracal services and the migration Job of this environment */
+  readonly allowedClients?: ReadonlyArray<Readonly<Record<string, string>>>;
+  /** Seconds Kubernetes waits for the shutdown checkpoint before killing Postgres. @default 120 */
+  readonly terminationGracePeriodSeconds?: number;
+  /** Size of the memory-backed /dev/shm (parallel query, dynamic shared memory). @default '256Mi' */
+  readonly sharedMemorySize?: string;
+  /** Prefix of the data volume's fixed Terraform logical id. @default 'caracal' */
+  readonly logicalIdPrefix?: string;
+}
+
+export interface ExternalPostgresProps {
+  /** Host name of the managed database. */
+  readonly host: string;
+  /** @default 5432 */
+  readonly port?: number;
+  /** @default 'caracal' */
+  readonly database?: string;
+  /** @default 'verify-full' */
+  readonly sslMode?: SslMode;
+  /** CA certificate for `verify-ca` / `verify-full`. @default none (the system trust store) */
+  readonly caCertSecret?: CaCertSecretRef;
+  /** The settings to put into the managed service's parameter group. @default PostgresCapacity.of({}) */
+  readonly capacity?: PostgresCapacity;
+  /** Connections the pools need; max_connections is derived from it when not given. @default none */
+  readonly requiredConnections?: number;
+  /** Memory of the managed instance, to check the capacity's memory budget. @default not checked */
+  readonly instanceMemory?: string;
+}
+
+export class PostgresInstance extends Construct {
+  /** A managed / external database: nothing is deployed; the capacity renders its parameter map. */
+  static external(scope: Construct, id: string, props: ExternalPostgresProps): PostgresInstance {
+    return new PostgresInstance(scope, id, { external: props });
+  }
+
+  /** Where clients connect. */
+  readonly endpoint: PostgresEndpoint;
+  /** `in-cluster` or `external`. */
+  readonly mode: 'in-cluster' | 'external';
+  /** The resolved server settings. */
+  readonly capacity: ResolvedCapacity;
+  /** Server settings by name: the parameter map for a managed service (a stack output). */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** `-c name=value` arguments the in-cluster server runs with (empty for external). */
+  readonly serverArgs: readonly string[];
+  /** max_connections the server runs with. */
+  readonly maxConnections: number;
+  /** superuser_reserved_connections, counted by the connection budget. */
+  readonly reservedConnections: number;
+  /** Labels of the in-cluster pods (empty for external). */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** The in-cluster data volume (protected by prevent_destroy), if any. */
+  readonly dataVolume?: PersistentVolumeClaimV1;
+  /** The in-cluster StatefulSet, if any (for depends_on). */
+  readonly statefulSet?: StatefulSetV1;
+  /** The NetworkPolicy admitting Caracal's clients, if any (for depends_on). */
+  readonly networkPolicy?: NetworkPolicyV1;
+
+  constructor(scope: Construct, id: string, props: PostgresInstanceProps | { external: ExternalPostgresProps }) {
+    super(scope, id);
+    const problems = new Problems(this.node.path);
+    if ('external' in props) {
+      const p = props.external;
+      this.mode = 'external';
+      const port = p.port ?? 5432;
+      const database = p.database ?? 'caracal';
+      const sslMode = p.sslMode ?? 'verify-full';
+      if (typeof p.host !== 'string' || !/^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/.test(p.host)) {
+        problems.add('host', p.host, 'is not a host name: expected a DNS name or IP address (no scheme, no port)');
+      }
+      checkPort(problems, port);
+      checkDatabase(problems, database);
+      if (!SSL_MODES.includes(sslMode)) problems.add('sslMode', sslMode, `is not an sslmode: expected one of ${SSL_MODES.join(', ')}`);
+      else if (['disable', 'allow', 'prefer'].includes(sslMode)) {
+        problems.add('sslMode', sslMode, 'lets credentials cross the network unencrypted to a managed database: expected require, verify-ca or verify-full');
+      }
+      if (p.caCertSecret) checkCa(problems, p.caCertSecret);
+      if (sslMode === 'verify-ca' && !p.caCertSecret) problems.add('caCertSecret', undefined, 'is required with sslMode verify-ca (there is no system trust store fallback for verify-ca)');
+      let memoryLimitBytes: number | undefined;
+      if (p.instanceMemory !== undefined) {
+        memoryLimitBytes = parseSize(p.instanceMemory);
+        if (memoryLimitBytes === undefined) problems.add('instanceMemory', p.instanceMemory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
+      }
+      checkRequired(problems, p.requiredConnections);
+      this.capacity = (p.capacity ?? PostgresCapacity.of({})).resolve(
+        { requiredConnections: p.requiredConnections, memoryLimitBytes, memoryLimitLabel: p.instanceMemory },
+        problems,
+      );
+      problems.throwIfAny();
+      this.endpoint = {
+        host: p.host, port, database, sslMode,
+        caCertSecret: p.caCertSecret ? { secretName: p.caCertSecret.secretName, key: p.caCertSecret.key ?? 'ca.crt' } : undefined,
+      };
+      this.parameters = this.capacity.settings;
+      this.serverArgs = [];
+      this.maxConnections = this.capacity.maxConnections;
+      this.reservedConnections = this.capacity.superuserReservedConnections;
+      this.podLabels = {};
+      return;
+    }
+
+    this.mode = 'in-cluster';
+    const name = props.name ?? 'postgres';
+    const database = props.database ?? 'caracal';
+    const major = props.major ?? DEFAULT_POSTGRES_MAJOR;
+    const dataVolumeMajor = props.dataVolumeMajor ?? major;
+    const image = props.image ?? (major === DEFAULT_POSTGRES_MAJOR ? DEFAULT_POSTGRES_IMAGE : `docker.io/library/postgres:${major}-bookworm`);
+    const grace = props.terminationGracePeriodSeconds ?? 120;
+    const storageSize = props.storageSize ?? '20Gi';
+    const shmSize = props.sharedMemorySize ?? '256Mi';
+    const resources: ResourceRequirements = props.resources ?? { requests: { cpu: '250m', memory: '1Gi' }, limits: { memory: '1Gi' } };
+    const idPrefix = logicalIdFragment(props.logicalIdPrefix ?? 'caracal');
+
+    if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
+      problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
+    }
+    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace)) problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
+    if (!DNS_LABEL.test(name)) problems.add('name', name, `is not a Service name: expected ${DNS_LABEL_ACCEPTED}`);
+    checkDatabase(problems, database);
+    if (!Number.isInteger(major) || major < 14 || major > 18) problems.add('major', major, 'is not a supported Postgres major: expected 14 to 18');
+    if (!Number.isInteger(dataVolumeMajor)) problems.add('dataVolumeMajor', dataVolumeMajor, 'is not a Postgres major: expected an integer');
+    else if (dataVolumeMajor !== major) {
+      problems.add(
+        'major',
+        major,
+        `differs from the data volume's major (${dataVolumeMajor}): the server would initialize an empty cluster beside the old data. ` +
+          `To upgrade: keep major ${dataVolumeMajor}, dump with pg_dumpall (or run pg_upgrade in a one-off pod with both majors), ` +
+          `restore into a new instance (new logicalIdPrefix / name) with major ${major}, switch the services, then set dataVolumeMajor to ${major}`,
+      );
+    }
+    const imageMajor = /:(\d+)(?:[.\-@]|$)/.exec(image)?.[1];
+    if (!/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) || image.endsWith(':latest') || (!image.includes(':') && !image.includes('@'))) {
+      problems.add('image', image, 'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)');
+    } else if (imageMajor !== undefined && Number(imageMajor) !== major) {
+      problems.add('image', image, `runs Postgres ${imageMajor} but major is ${major}: the tag's major must equal major`);
+    }
+    if (!Number.isInteger(grace) || grace < 30 || grace > 3600) problems.add('terminationGracePeriodSeconds', grace, 'is out of range: expected 30 to 3600 seconds (long enough for the shutdown checkpoint)');
+    const storageBytes = parseSize(storageSize);
+    if (storageBytes === undefined || storageBytes < 1024 ** 3) problems.add('storageSize', storageSize, 'is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 20Gi');
+    if (props.storageClassName !== undefined && !DNS_SUBDOMAIN.test(props.storageClassName)) problems.add('storageClassName', props.storageClassName, `is not a storage class name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+    const memoryLimit = resources.limits?.memory;
+    const memoryLimitBytes = memoryLimit === undefined ? undefined : parseSize(memoryLimit);
+    if (memoryLimit === undefined) problems.add('resources.limits.memory', undefined, 'is required: Postgres without a memory limit is the first pod the kernel kills; expected a quantity such as 2Gi');
+    else if (memoryLimitBytes === undefined || memoryLimitBytes < 256 * 1024 ** 2) problems.add('resources.limits.memory', memoryLimit, 'is not a memory limit of at least 256Mi: expected a quantity such as 2Gi');
+    for (const [kind, r] of [['requests', resources.requests], ['limits', resources.limits]] as const) {
+      if (r?.cpu !== undefined && parseCpu(r.cpu) === undefined) problems.add(`resources.${kind}.cpu`, r.cpu, 'is not a CPU quantity: expected e.g. 500m or 2');
+      if (kind === 'requests' && r?.memory !== undefined) {
+        const req = parseSize(r.memory);
+        if (req === undefined) problems.add('resources.requests.memory', r.memory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
+        else if (memoryLimitBytes !== undefined && req > memoryLimitBytes) problems.add('resources.requests.memory', r.memory, `exceeds the memory limit (${memoryLimit})`);
+      }
+    }
+    const shmBytes = parseSize(shmSize);
+    if (shmBytes === undefined || shmBytes < 64 * 1024 ** 2) problems.add('sharedMemorySize', shmSize, 'is not a size of at least 64Mi: expected a quantity such as 256Mi');
+    else if (memoryLimitBytes !== undefined && shmBytes > memoryLimitBytes / 2) problems.add('sharedMemorySize', shmSize, `exceeds half the memory limit (${memoryLimit}); memory-backed /dev/shm counts against it`);
+    checkRequired(problems, props.requiredConnections);
+    const instance = `caracal-${props.environment}`;
+    const allowed = props.allowedClients ?? [...SERVICES.map((s) => serviceSelector(instance, s)), migrationJobSelector(instance)];
+    if (allowed.length === 0) problems.add('allowedClients', allowed, 'is empty: nothing could connect; expected at least one pod selector');
+    allowed.forEach((sel, i) => {
+      const entries = Object.entries(sel ?? {});
+      if (entries.length === 0) problems.add(`allowedClients[${i}]`, sel, 'is an empty selector, which admits every pod in the namespace: expected at least one label');
+      for (const [k, v] of entries) {
+        if (!/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
+          problems.add(`allowedClients[${i}].${k}`, v, 'is not a valid label selector entry: expected a label key and a value of at most 63 characters');
+        }
+      }
+    });
+    this.capacity = (props.capacity ?? PostgresCapacity.of({})).resolve(
+      { requiredConnections: props.requiredConnections, memoryLimitBytes, memoryLimitLabel: memoryLimit },
+      problems,
+    );
+    problems.throwIfAny();
+
+    this.endpoint = { host: `${name}.${props.namespace}.svc.cluster.local`, port: 5432, database, sslMode: 'disable' };
+    this.parameters = this.capacity.settings;
+    this.serverArgs = this.capacity.serverArgs;
+    this.maxConnections = this.capacity.maxConnections;
+    this.reservedConnections = this.capacity.superuserReservedConnections;
+    const labelProps = { name: 'postgres', instance, component: 'database' };
+    const labels = standardLabels(labelProps);
+    const selector = selectorLabels(labelProps);
+    this.podLabels = labels;
+    const metadata = { name, namespace: props.namespace, labels };
+
+    // The data volume is its own resource with a fixed address and prevent_destroy: the StatefulSet can be
+    // replaced (immutable fields) without touching the data. Its size is the initial size (ignore_changes).
+    const dataClaim = `${name}-data`;
+    this.dataVolume = new PersistentVolumeClaimV1(this, 'data', {
+      metadata: { name: dataClaim, namespace: props.namespace, labels, annotations: { 'caracal.dev/postgres-major': String(dataVolumeMajor) } },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: props.storageClassName,
+        resources: { requests: { storage: storageSize } },
+      },
+      waitUntilBound: false,
+      lifecycle: { preventDestroy: true, ignoreChanges: ['spec[0].resources[0].requests'] },
+    });
+    this.dataVolume.overrideLogicalId(`${idPrefix}_postgres_data`);
+
+    const service = new ServiceV1(this, 'service', {
+      metadata,
+      spec: {
+        type: 'ClusterIP',
+        selector,
+        port: [{ name: 'postgres', port: 5432, targetPort: 'postgres', protocol: 'TCP' }],
+      },
+    });
+
+    const pgdata = `/var/lib/postgresql/${major}/docker`;
+    const ownerMount = '/var/run/secrets/caracal/owner';
+    // pg_isready exits 0 (accepting), 1 (rejecting: starting up or in crash recovery), 2 (no response).
+    // Liveness and startup only fail on 2, so a database replaying WAL is never restarted mid-recovery.
+    const alive = ['sh', '-c', 'pg_isready -q -h /var/run/postgresql -p 5432; test $? -le 1'];
+    const ready = ['pg_isready', '-q', '-h', '/var/run/postgresql', '-p', '5432', '-d', database];
+    const sec = { runAsUser: POSTGRES_UID };
+    this.statefulSet = new StatefulSetV1(this, 'statefulset', {
+      metadata,
+      spec: {
+        serviceName: service.metadata.name,
+        replicas: '1',
+        podManagementPolicy: 'OrderedReady',
+        updateStrategy: [{ type: 'RollingUpdate' }],
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels, annotations: { 'sidecar.istio.io/inject': 'false' } },
+          spec: {
+            ...HARDENED_POD_SPEC,
+            terminationGracePeriodSeconds: grace,
+            securityContext: restrictedPodSecurityContext(sec),
+            container: [
+              {
+                name: 'postgres',
+                image,
+                imagePullPolicy: 'IfNotPresent',
+                args: ['postgres', ...this.serverArgs],
+                port: [{ name: 'postgres', containerPort: 5432, protocol: 'TCP' }],
+                env: [
+                  { name: 'PGDATA', value: pgdata },
+                  { name: 'POSTGRES_DB', value: database },
+                  { name: 'POSTGRES_USER', value: props.owner.username },
+                  { name: 'POSTGRES_PASSWORD_FILE', value: `${ownerMount}/${props.owner.passwordKey}` },
+                  { name: 'POSTGRES_INITDB_ARGS', value: '--auth-host=scram-sha-256 --auth-local=peer' },
+                ],
+                resources: {
+                  requests: { ...resources.requests },
+                  limits: { ...resources.limits },
+                },
+                securityContext: restrictedContainerSecurityContext({ ...sec, readOnlyRootFilesystem: true }),
+                startupProbe: { exec: { command: alive }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 120 },
+                livenessProbe: { exec: { command: alive }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+                readinessProbe: { exec: { command: ready }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 },
+                lifecycle: {
+                  // Kubernetes sends SIGTERM (a "smart" shutdown that waits for pooled clients); stop fast
+                  // instead, leaving the rest of the grace period to the shutdown checkpoint.
+                  preStop: [{ exec: { command: ['sh', '-c', `pg_ctl stop -D "$PGDATA" -m fast -w -t ${Math.max(grace - 10, 10)}`] } }],
+                },
+                volumeMount: [
+                  { name: 'data', mountPath: '/var/lib/postgresql' },
+                  { name: 'run', mountPath: '/var/run/postgresql' },
+                  { name: 'tmp', mountPath: '/tmp' },
+                  { name: 'shm', mountPath: '/dev/shm' },
+                  { name: 'owner-credentials', mountPath: ownerMount, readOnly: true },
+                ],
+              },
+            ],
+            volume: [
+              { name: 'data', persistentVolumeClaim: { claimName: this.dataVolume.metadata.name } },
+              { name: 'run', emptyDir: { sizeLimit: '16Mi' } },
+              { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
+              { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: shmSize } },
+              { name: 'owner-credentials', secret: { secretName: props.owner.secretName, defaultMode: '0440' } },
+            ],
+          },
+        },
+      },
+      waitForRollout: false,
+    });
+
+    this.networkPolicy = new NetworkPolicyV1(this, 'network-policy', {
+      metadata: { name: `${name}-allow-caracal`, namespace: props.namespace, labels },
+      spec: {
+        podSelector: { matchLabels: selector },
+        // Default deny in both directions; only Caracal's clients may connect, and Postgres dials out to nobody.
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          {
+            from: allowed.map((sel) => ({ podSelector: { matchLabels: { ...sel } } })),
+            ports: [{ port: '5432', protocol: 'TCP' }],
+          },
+        ],
+      },
+    });
+
+    // One replica: maxUnavailable 1 documents that a drain may evict it (a minAvailable 1 budget would block every drain).
+    new PodDisruptionBudgetV1(this, 'disruption-budget', {
+      metadata: { name, namespace: props.namespace, labels },
+      spec: { maxUnavailable: '1', selector: { matchLabels: selector } },
+    });
+  }
+}
+
+function checkPort(problems: Problems, port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) problems.add('port', port, 'is not a TCP port: expected an integer from 1 to 65535');
+}
+
+function checkDatabase(problems: Problems, database: string): void {
+  if (typeof database !== 'string' || !SQL_IDENTIFIER.test(database)) problems.add('database', database, `is not a database name: expected ${SQL_IDENTIFIER_ACCEPTED}`);
+}
+
+function checkCa(problems: Problems, ca: CaCertSecretRef): void {
+  if (!DNS_SUBDOMAIN.test(ca.secretName)) problems.add('caCertSecret.secretName', ca.secretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+  if (ca.key !== undefined && !CONFIG_KEY.test(ca.key)) problems.add('caCertSecret.key', ca.key, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+}
+
+function checkRequired(problems: Problems, required: number | undefined): void {
+  if (required !== undefined && (!Number.isInteger(required) || required < 1 || required > 10000)) {
+    problems.add('requiredConnections', required, 'is out of range: expected an integer from 1 to 10000');
+  }
+}

@@ -1,0 +1,349 @@
+// ServicePools: connection pool settings of the five services that use Postgres, one ConfigMap each
+// with the connection contract, the per-role server timeouts, and the connection budget check.
+import { Construct } from 'constructs';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { Problems } from './internal/validation';
+import { serviceSelector, standardLabels } from './internal/labels';
+import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, SERVICES, ServiceName } from './internal/naming';
+import { DURATION_UNITS_ACCEPTED, SIZE_UNITS_ACCEPTED, parseCpu, parseDuration, parseSize } from './internal/units';
+import { Duration } from './postgres-capacity';
+import { PostgresEndpoint, ResourceRequirements } from './postgres-instance';
+import { DatabaseSecrets } from './database-secrets';
+
+/** One service's pool and pod settings. */
+export interface ServicePoolSettings {
+  /** Steady-state replicas. @default 2 */
+  readonly replicas?: number;
+  /** Autoscaling maximum; equal to `replicas` means no autoscaling. @default replicas */
+  readonly maxReplicas?: number;
+  /** Extra pods during a rolling update (counted in the connection budget). @default 1 */
+  readonly maxSurge?: number;
+  /** DB_POOL_MAX: connections each pod's pool may open. @default 10 */
+  readonly poolMax?: number;
+  /** statement_timeout, enforced by the server for the service's role. @default '30s' */
+  readonly statementTimeout?: Duration;
+  /** idle_in_transaction_session_timeout, enforced by the server for the service's role. @default '60s' */
+  readonly idleInTransactionTimeout?: Duration;
+  /** How long the pool waits to connect. @default '5s' */
+  readonly connectionTimeout?: Duration;
+  /** How long an idle pooled connection is kept. @default '30s' */
+  readonly idleTimeout?: Duration;
+  /** Pod resources for the service's own chart. @default requests 100m/256Mi, limits memory 512Mi */
+  readonly resources?: ResourceRequirements;
+}
+
+/** Connections used by something other than the services. */
+export interface OtherConnections {
+  /** The migration Job (a lock session and a work session). @default 2 */
+  readonly migrationJob?: number;
+  /** CronJobs (audit partition maintenance, backup) that may run at once. @default 2 */
+  readonly cronJobs?: number;
+  /** Metrics exporters. @default 1 */
+  readonly exporters?: number;
+}
+
+export interface ServicePoolsProps {
+  /** Environment name (role names, labels). */
+  readonly environment: string;
+  /** Namespace of the ConfigMaps (the services' namespace). */
+  readonly namespace: string;
+  /** Where the services connect. */
+  readonly endpoint: PostgresEndpoint;
+  /** max_connections of the server, for the budget check. */
+  readonly maxConnections: number;
+  /** superuser_reserved_connections of the server. @default 3 */
+  readonly reservedConnections?: number;
+  /** The login Secrets; each service mounts only its own. */
+  readonly secrets: DatabaseSecrets;
+  /** Per-service settings; a service left out gets the defaults. @default defaults for all five */
+  readonly services?: Partial<Record<ServiceName, ServicePoolSettings>>;
+  /** Connections of jobs and exporters. @default migration Job 2, CronJobs 2, exporters 1 */
+  readonly otherConnections?: OtherConnections;
+  /** Directory the login Secret is mounted at in service pods. @default '/var/run/secrets/caracal/db' */
+  readonly secretMountPath?: string;
+  /** ConfigMap name prefix (`<prefix>-<service>-db`). @default 'caracal' */
+  readonly namePrefix?: string;
+}
+
+/** Settings after defaults, durations in milliseconds. */
+export interface ResolvedPool {
+  readonly service: ServiceName;
+  readonly replicas: number;
+  readonly maxReplicas: number;
+  readonly maxSurge: number;
+  /** Pods at the worst moment: autoscaling maximum plus rolling-update surge. */
+  readonly maxPods: number;
+  readonly poolMax: number;
+  readonly statementTimeoutMs: number;
+  readonly idleInTransactionTimeoutMs: number;
+  readonly connectionTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly resources: ResourceRequirements;
+}
+
+/** Server-side settings for one login role, applied by the migration Job with `ALTER ROLE ... SET`. */
+export interface RoleSettings {
+  readonly role: string;
+  readonly settings: Readonly<Record<string, string>>;
+}
+
+/** A Kubernetes volume / mount / env entry in API (Helm values) shape. */
+export interface HelmSecretVolume {
+  readonly name: string;
+  readonly secret: { readonly secretName: string; readonly defaultMode: number };
+}
+export interface HelmVolumeMount {
+  readonly name: string;
+  readonly mountPath: string;
+  readonly readOnly: true;
+}
+
+/** The values one service's chart needs to reach Postgres (a typed fragment of its values file). */
+export interface ServiceHelmValues {
+  readonly replicaCount: number;
+  readonly autoscaling: { readonly enabled: boolean; readonly minReplicas: number; readonly maxReplicas: number };
+  readonly strategy: { readonly type: 'RollingUpdate'; readonly rollingUpdate: { readonly maxSurge: number; readonly maxUnavailable: number } };
+  readonly resources: ResourceRequirements;
+  /** Labels the pods must carry: the Postgres NetworkPolicy admits exactly these. */
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
+  readonly volumes: readonly HelmSecretVolume[];
+  readonly volumeMounts: readonly HelmVolumeMount[];
+  readonly automountServiceAccountToken: false;
+}
+
+const DEFAULTS = {
+  replicas: 2, maxSurge: 1, poolMax: 10, statementTimeout: '30s', idleInTransactionTimeout: '60s', connectionTimeout: '5s', idleTimeout: '30s',
+  resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } } as ResourceRequirements,
+};
+const OTHER_DEFAULTS = { migrationJob: 2, cronJobs: 2, exporters: 1 };
+
+export class ServicePools extends Construct {
+  /**
+   * Connections everything needs at the worst moment (every service at max pods x pool, jobs, exporters,
+   * reserved). Use it as PostgresInstance `requiredConnections` to derive max_connections. Assumes valid settings.
+   */
+  static requiredConnections(
+    services: Partial<Record<ServiceName, ServicePoolSettings>> = {},
+    other: OtherConnections = {},
+    reservedConnections = 3,
+  ): number {
+    return budgetTerms(SERVICES.map((s) => resolveDefaults(s, services[s])), other, reservedConnections).total;
+  }
+
+  /** Resolved settings per service. */
+  readonly pools: Readonly<Record<ServiceName, ResolvedPool>>;
+  /** Connections needed at the worst moment. */
+  readonly requiredConnections: number;
+  private readonly configMaps = new Map<ServiceName, string>();
+  private readonly secretMountPath: string;
+  private readonly secrets: DatabaseSecrets;
+  private readonly instance: string;
+  private readonly endpoint: PostgresEndpoint;
+
+  constructor(scope: Construct, id: string, props: ServicePoolsProps) {
+    super(scope, id);
+    const problems = new Problems(this.node.path);
+    this.secrets = props.secrets;
+    this.endpoint = props.endpoint;
+    this.secretMountPath = props.secretMountPath ?? '/var/run/secrets/caracal/db';
+    this.instance = `caracal-${props.environment}`;
+    const prefix = props.namePrefix ?? 'caracal';
+    if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
+      problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
+    }
+    if (typeof props.namespace !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(props.namespace)) {
+      problems.add('namespace', props.namespace, 'is not a valid namespace: expected a DNS-1123 label');
+    }
+    if (!/^\/[A-Za-z0-9._/-]+$/.test(this.secretMountPath) || this.secretMountPath.includes('..')) {
+      problems.add('secretMountPath', this.secretMountPath, 'is not an absolute path: expected e.g. /var/run/secrets/caracal/db');
+    }
+    for (const key of Object.keys(props.services ?? {})) {
+      if (!(SERVICES as readonly string[]).includes(key)) problems.add(`services.${key}`, key, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
+    }
+    const resolved = SERVICES.map((s) => {
+      validatePool(problems, `services.${s}`, props.services?.[s]);
+      return resolveDefaults(s, props.services?.[s]);
+    });
+    const other = props.otherConnections ?? {};
+    for (const [k, v] of Object.entries(other)) {
+      if (!(k in OTHER_DEFAULTS)) problems.add(`otherConnections.${k}`, k, `is not a connection consumer: expected one of ${Object.keys(OTHER_DEFAULTS).join(', ')}`);
+      else if (!Number.isInteger(v) || v < 0 || v > 1000) problems.add(`otherConnections.${k}`, v, 'is out of range: expected an integer from 0 to 1000');
+    }
+    const reserved = props.reservedConnections ?? 3;
+    if (!Number.isInteger(props.maxConnections) || props.maxConnections < 1) problems.add('maxConnections', props.maxConnections, 'is not a connection count: expected a positive integer');
+    if (problems.count === 0) {
+      const terms = budgetTerms(resolved, other, reserved);
+      this.requiredConnections = terms.total;
+      if (terms.total > props.maxConnections) {
+        problems.addMessage(
+          'services',
+          `connection budget ${terms.text} = ${terms.total} > max_connections ${props.maxConnections}: ` +
+            'lower DB_POOL_MAX or the replica maximums, or raise max_connections (capacity.maxConnections)',
+        );
+      }
+    } else {
+      this.requiredConnections = 0;
+    }
+    problems.throwIfAny();
+    this.pools = Object.fromEntries(resolved.map((p) => [p.service, p])) as Record<ServiceName, ResolvedPool>;
+
+    for (const pool of resolved) {
+      const login = props.secrets.login(pool.service);
+      const name = `${prefix}-${pool.service}-db`;
+      const data: Record<string, string> = {
+        DB_POOL_MAX: String(pool.poolMax),
+        DB_STATEMENT_TIMEOUT_MS: String(pool.statementTimeoutMs),
+        DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: String(pool.idleInTransactionTimeoutMs),
+        DB_CONNECTION_TIMEOUT_MS: String(pool.connectionTimeoutMs),
+        DB_IDLE_TIMEOUT_MS: String(pool.idleTimeoutMs),
+        PGHOST: props.endpoint.host,
+        PGPORT: String(props.endpoint.port),
+        PGDATABASE: props.endpoint.database,
+        PGUSER: login.username,
+        PGSSLMODE: props.endpoint.sslMode,
+        PGPASSWORD_FILE: `${this.secretMountPath}/${login.passwordKey}`,
+        PGAPPNAME: `caracal-${pool.service}`,
+        PGCONNECT_TIMEOUT: String(Math.max(2, Math.ceil(pool.connectionTimeoutMs / 1000))),
+      };
+      if (props.endpoint.caCertSecret) data.PGSSLROOTCERT = `${this.caMountPath}/${props.endpoint.caCertSecret.key}`;
+      new ConfigMapV1(this, `config-${pool.service}`, {
+        metadata: {
+          name,
+          namespace: props.namespace,
+          labels: standardLabels({ name: `caracal-${pool.service}`, instance: this.instance, component: pool.service }),
+        },
+        data,
+      });
+      this.configMaps.set(pool.service, name);
+    }
+  }
+
+  private get caMountPath(): string {
+    return `${this.secretMountPath}-ca`;
+  }
+
+  /** Name of a service's ConfigMap (DB_POOL_MAX, timeouts, PGHOST ... PGPASSWORD_FILE). */
+  configMapName(service: ServiceName): string {
+    const name = this.configMaps.get(service);
+    if (!name) throw new Error(`${this.node.path}: unknown service ${JSON.stringify(service)}; expected one of ${SERVICES.join(', ')}`);
+    return name;
+  }
+
+  /** Name of the Secret a service mounts (its own login only). */
+  secretName(service: ServiceName): string {
+    return this.secrets.secretName(service);
+  }
+
+  /** Pod labels a service's pods must carry to pass the Postgres NetworkPolicy. */
+  podSelector(service: ServiceName): Readonly<Record<string, string>> {
+    return serviceSelector(this.instance, service);
+  }
+
+  /** statement_timeout and idle_in_transaction_session_timeout per service login role (ms), for `ALTER ROLE ... SET`. */
+  roleSettings(): RoleSettings[] {
+    return SERVICES.map((s) => ({
+      role: this.secrets.loginRole(s),
+      settings: {
+        statement_timeout: String(this.pools[s].statementTimeoutMs),
+        idle_in_transaction_session_timeout: String(this.pools[s].idleInTransactionTimeoutMs),
+      },
+    }));
+  }
+
+  /** Typed values fragment for the services' own Helm release, keyed by service. */
+  helmValues(): Record<ServiceName, ServiceHelmValues> {
+    const out = {} as Record<ServiceName, ServiceHelmValues>;
+    for (const s of SERVICES) {
+      const p = this.pools[s];
+      const volumes: HelmSecretVolume[] = [{ name: 'caracal-db-credentials', secret: { secretName: this.secretName(s), defaultMode: 0o440 } }];
+      const volumeMounts: HelmVolumeMount[] = [{ name: 'caracal-db-credentials', mountPath: this.secretMountPath, readOnly: true }];
+      if (this.endpoint.caCertSecret) {
+        volumes.push({ name: 'caracal-db-ca', secret: { secretName: this.endpoint.caCertSecret.secretName, defaultMode: 0o444 } });
+        volumeMounts.push({ name: 'caracal-db-ca', mountPath: this.caMountPath, readOnly: true });
+      }
+      out[s] = {
+        replicaCount: p.replicas,
+        autoscaling: { enabled: p.maxReplicas > p.replicas, minReplicas: p.replicas, maxReplicas: p.maxReplicas },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: p.maxSurge, maxUnavailable: 0 } },
+        resources: p.resources,
+        podLabels: this.podSelector(s),
+        envFrom: [{ configMapRef: { name: this.configMapName(s) } }],
+        volumes,
+        volumeMounts,
+        automountServiceAccountToken: false,
+      };
+    }
+    return out;
+  }
+}
+
+function resolveDefaults(service: ServiceName, s: ServicePoolSettings = {}): ResolvedPool {
+  const replicas = s.replicas ?? DEFAULTS.replicas;
+  const maxReplicas = s.maxReplicas ?? replicas;
+  const maxSurge = s.maxSurge ?? DEFAULTS.maxSurge;
+  return {
+    service,
+    replicas,
+    maxReplicas,
+    maxSurge,
+    maxPods: Math.max(replicas, maxReplicas) + maxSurge,
+    poolMax: s.poolMax ?? DEFAULTS.poolMax,
+    statementTimeoutMs: parseDuration(s.statementTimeout ?? DEFAULTS.statementTimeout) ?? 0,
+    idleInTransactionTimeoutMs: parseDuration(s.idleInTransactionTimeout ?? DEFAULTS.idleInTransactionTimeout) ?? 0,
+    connectionTimeoutMs: parseDuration(s.connectionTimeout ?? DEFAULTS.connectionTimeout) ?? 0,
+    idleTimeoutMs: parseDuration(s.idleTimeout ?? DEFAULTS.idleTimeout) ?? 0,
+    resources: s.resources ?? DEFAULTS.resources,
+  };
+}
+
+function budgetTerms(pools: ResolvedPool[], other: OtherConnections, reserved: number): { total: number; text: string } {
+  const o = { ...OTHER_DEFAULTS, ...other };
+  const parts = pools.map((p) => ({ text: `${p.service} ${p.maxPods}x${p.poolMax}`, n: p.maxPods * p.poolMax }));
+  parts.push({ text: `migration job ${o.migrationJob}`, n: o.migrationJob });
+  parts.push({ text: `cron jobs ${o.cronJobs}`, n: o.cronJobs });
+  parts.push({ text: `exporters ${o.exporters}`, n: o.exporters });
+  parts.push({ text: `reserved ${reserved}`, n: reserved });
+  return { total: parts.reduce((a, p) => a + p.n, 0), text: parts.map((p) => p.text).join(' + ') };
+}
+
+function validatePool(problems: Problems, field: string, s: ServicePoolSettings | undefined): void {
+  if (s === undefined) return;
+  const int = (name: keyof ServicePoolSettings, min: number, max: number) => {
+    const v = s[name];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) {
+      problems.add(`${field}.${name}`, v, `is out of range: expected an integer from ${min} to ${max}`);
+    }
+  };
+  int('replicas', 1, 100);
+  int('maxReplicas', 1, 200);
+  int('maxSurge', 0, 50);
+  int('poolMax', 1, 200);
+  if (s.maxReplicas !== undefined && s.replicas !== undefined && s.maxReplicas < s.replicas) {
+    problems.add(`${field}.maxReplicas`, s.maxReplicas, `is below replicas (${s.replicas}): expected at least ${s.replicas}`);
+  }
+  const dur = (name: 'statementTimeout' | 'idleInTransactionTimeout' | 'connectionTimeout' | 'idleTimeout', minMs: number, maxMs: number, accepted: string) => {
+    const v = s[name];
+    if (v === undefined) return;
+    const ms = parseDuration(v);
+    if (ms === undefined) problems.add(`${field}.${name}`, v, `is not a duration: expected ${DURATION_UNITS_ACCEPTED}`);
+    else if (ms < minMs || ms > maxMs) problems.add(`${field}.${name}`, v, `is out of range: expected ${accepted}`);
+  };
+  // 0 would disable the server-side timeouts; Caracal's services always run with them.
+  dur('statementTimeout', 100, 3_600_000, '100ms to 1h (0 would disable it)');
+  dur('idleInTransactionTimeout', 100, 3_600_000, '100ms to 1h (0 would disable it)');
+  dur('connectionTimeout', 100, 120_000, '100ms to 2min');
+  dur('idleTimeout', 1000, 3_600_000, '1s to 1h');
+  const r = s.resources;
+  if (r) {
+    for (const kind of ['requests', 'limits'] as const) {
+      const cpu = r[kind]?.cpu;
+      const mem = r[kind]?.memory;
+      if (cpu !== undefined && parseCpu(cpu) === undefined) problems.add(`${field}.resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 250m or 1');
+      if (mem !== undefined && parseSize(mem) === undefined) problems.add(`${field}.resources.${kind}.memory`, mem, `is not a memory quantity: expected ${SIZE_UNITS_ACCEPTED}`);
+    }
+    const req = parseSize(r.requests?.memory ?? '');
+    const lim = parseSize(r.limits?.memory ?? '');
+    if (req !== undefined && lim !== undefined && req > lim) problems.add(`${field}.resources.requests.memory`, r.requests?.memory, `exceeds the limit (${r.limits?.memory})`);
+  }
+}
