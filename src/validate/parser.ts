@@ -1,0 +1,85 @@
+// Lazy access to Postgres's own parser (libpg-query, WebAssembly). Only `caracal-migrate validate` loads it,
+// so the Job's bundle never carries it. Locations from the parser are UTF-8 byte offsets: converted here.
+
+export interface ParsedStatement {
+  /** The statement's parse tree: `{ AlterTableStmt: {...} }`. */
+  readonly node: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** 1-based line of the statement's first token. */
+  readonly line: number;
+}
+
+export type ParseResult = { statements: ParsedStatement[] } | { error: { line: number; message: string } };
+
+interface LibPgQuery {
+  loadModule(): Promise<void>;
+  parseSync(sql: string): { stmts?: Array<{ stmt: Record<string, unknown>; stmt_location?: number }> };
+}
+
+let loaded: Promise<LibPgQuery> | undefined;
+
+function parser(): Promise<LibPgQuery> {
+  if (!loaded) {
+    loaded = (async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const lib = require('libpg-query') as LibPgQuery;
+      await lib.loadModule();
+      return lib;
+    })();
+  }
+  return loaded;
+}
+
+/** Parse one file; a syntax error comes back with its line instead of throwing. */
+export async function parseSqlFile(sql: string): Promise<ParseResult> {
+  const lib = await parser();
+  const bytes = Buffer.from(sql, 'utf8');
+  try {
+    const tree = lib.parseSync(sql);
+    return {
+      statements: (tree.stmts ?? []).map((s) => ({
+        node: s.stmt as Record<string, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+        line: lineOfByte(bytes, firstTokenByte(bytes, s.stmt_location ?? 0)),
+      })),
+    };
+  } catch (e) {
+    const details = (e as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
+    const line = details?.cursorPosition !== undefined ? lineOfByte(bytes, details.cursorPosition) : 1;
+    return { error: { line, message: `does not parse: ${(e as Error).message}` } };
+  }
+}
+
+/** 1-based line number of a UTF-8 byte offset. */
+export function lineOfByte(bytes: Buffer, offset: number): number {
+  let line = 1;
+  const end = Math.min(offset, bytes.length);
+  for (let i = 0; i < end; i++) if (bytes[i] === 0x0a) line++;
+  return line;
+}
+
+/**
+ * The statement location may point at whitespace or comments before the first token (it starts right after
+ * the previous semicolon in some Postgres versions): skip them, so the line is the statement's own.
+ */
+export function firstTokenByte(bytes: Buffer, offset: number): number {
+  let i = offset;
+  const n = bytes.length;
+  while (i < n) {
+    const c = bytes[i];
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c || c === 0x0b) {
+      i++;
+    } else if (c === 0x2d && bytes[i + 1] === 0x2d) {
+      while (i < n && bytes[i] !== 0x0a) i++;
+    } else if (c === 0x2f && bytes[i + 1] === 0x2a) {
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (bytes[i] === 0x2f && bytes[i + 1] === 0x2a) { depth++; i += 2; }
+        else if (bytes[i] === 0x2a && bytes[i + 1] === 0x2f) { depth--; i += 2; }
+        else i++;
+      }
+    } else {
+      break;
+    }
+  }
+  return i;
+}
