@@ -128,7 +128,7 @@ export async function checkExpandOnly(files: readonly ExpandOnlyInput[]): Promis
     const exempt = file.version === BASELINE_VERSION;
     const contract = hasContractMarker(file.sql);
     for (const f of findings) {
-      if (RULES[f.rule].always) violations.push(f);
+      if ((RULES[f.rule] as Rule).always) violations.push(f);
       else if (exempt) continue;
       else if (contract) allowedInContract.push(f);
       else violations.push(f);
