@@ -1,7 +1,7 @@
 // Static expand-only checker: parses migration files with Postgres's own parser (libpg-query, loaded lazily)
 // and reports every statement that would break, block or rewrite under the previous application version.
 import { parseSqlFile, ParsedStatement } from './parser';
-import { RULES, RuleId } from './rules';
+import { Rule, RULES, RuleId } from './rules';
 
 /** One migration file as the checker needs it (a runner `MigrationFile` fits). */
 export interface ExpandOnlyInput {
