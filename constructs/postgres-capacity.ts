@@ -94,6 +94,10 @@ export interface CapacityContext {
   readonly memoryLimitBytes?: number;
   /** How the memory limit was given, for messages (e.g. `1Gi`). */
   readonly memoryLimitLabel?: string;
+  /** Size of the data volume in bytes, when known: WAL must fit in it. */
+  readonly storageBytes?: number;
+  /** How the storage size was given, for messages (e.g. `10Gi`). */
+  readonly storageLabel?: string;
 }
 
 /** Settings after defaults, derivation and validation. */
@@ -290,7 +294,7 @@ export class PostgresCapacity {
     if (!values.has('superuser_reserved_connections')) values.set('superuser_reserved_connections', 3);
     const maxConnections = values.get('max_connections') as number;
 
-    if (pgtune) applyPgtune(values, pgtune, maxConnections);
+    if (pgtune) applyPgtune(values, pgtune, maxConnections, ctx.storageBytes);
 
     // Cross-field checks.
     const bytes = (n: SettingName, d: number) => (values.get(n) as number | undefined) ?? d;
@@ -298,6 +302,9 @@ export class PostgresCapacity {
     const maxWal = values.get('max_wal_size') as number | undefined;
     if (minWal !== undefined && maxWal !== undefined && minWal > maxWal) {
       problems.add(field(fieldNameFor(src, 'min_wal_size')), formatPgSize(minWal), `exceeds max_wal_size (${formatPgSize(maxWal)}): min_wal_size must not exceed max_wal_size`);
+    }
+    if (ctx.storageBytes !== undefined && maxWal !== undefined && maxWal > ctx.storageBytes / 2) {
+      problems.add(field(fieldNameFor(src, 'max_wal_size')), formatPgSize(maxWal), `exceeds half the data volume (${ctx.storageLabel ?? formatPgSize(ctx.storageBytes)}): WAL could fill the disk; lower it or grow the volume`);
     }
     const sharedBuffers = bytes('shared_buffers', PG_DEFAULTS.shared_buffers);
     const walBuffers = (values.get('wal_buffers') as number | undefined) ?? Math.min(16 * MB, Math.max(64 * 1024, Math.floor(sharedBuffers / 32)));
@@ -358,7 +365,8 @@ function fieldNameFor(src: Source, name: SettingName): string {
     const compose: Partial<Record<SettingName, string>> = { shared_buffers: 'POSTGRES_SHARED_BUFFERS', work_mem: 'POSTGRES_WORK_MEM', max_connections: 'POSTGRES_MAX_CONNECTIONS' };
     return compose[name] ?? name;
   }
-  if (src.kind === 'resources' && (name === 'shared_buffers' || name === 'min_wal_size')) return 'memory';
+  if (src.kind === 'resources' && name === 'shared_buffers') return 'memory';
+  if (src.kind === 'resources' && (name === 'min_wal_size' || name === 'max_wal_size')) return 'storage';
   return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
@@ -367,6 +375,7 @@ function applyPgtune(
   values: Map<SettingName, number | string>,
   r: { memory: number; cpus: number; storage: StorageType; workload: PostgresWorkload },
   maxConnections: number,
+  storageBytes: number | undefined,
 ): void {
   const kb = (b: number) => Math.floor(b / 1024) * 1024;
   const { memory, cpus, storage, workload } = r;
@@ -379,8 +388,11 @@ function applyPgtune(
   if (wal > 16 * MB || (wal > 14 * MB && wal < 16 * MB)) wal = 16 * MB;
   values.set('wal_buffers', Math.max(32 * 1024, kb(wal)));
   const walSizes: Record<PostgresWorkload, [number, number]> = { web: [1 * GB, 4 * GB], oltp: [2 * GB, 8 * GB], dw: [4 * GB, 16 * GB], mixed: [1 * GB, 4 * GB] };
-  values.set('min_wal_size', walSizes[workload][0]);
-  values.set('max_wal_size', walSizes[workload][1]);
+  // On a small volume WAL is capped at a quarter of it (PGTune assumes a disk far larger than max_wal_size).
+  const walCap = storageBytes === undefined ? Infinity : Math.max(64 * MB, Math.floor(storageBytes / 4 / MB) * MB);
+  const maxWal = Math.min(walSizes[workload][1], walCap);
+  values.set('min_wal_size', Math.max(32 * MB, Math.min(walSizes[workload][0], Math.floor(maxWal / 4 / MB) * MB)));
+  values.set('max_wal_size', maxWal);
   values.set('checkpoint_completion_target', 0.9);
   values.set('default_statistics_target', workload === 'dw' ? 500 : 100);
   values.set('random_page_cost', storage === 'hdd' ? 4 : 1.1);

@@ -250,7 +250,7 @@ export class PostgresInstance extends Construct {
       }
     });
     this.capacity = (props.capacity ?? PostgresCapacity.of({})).resolve(
-      { requiredConnections: props.requiredConnections, memoryLimitBytes, memoryLimitLabel: memoryLimit },
+      { requiredConnections: props.requiredConnections, memoryLimitBytes, memoryLimitLabel: memoryLimit, storageBytes, storageLabel: storageSize },
       problems,
     );
     problems.throwIfAny();

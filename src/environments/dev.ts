@@ -1,0 +1,26 @@
+// dev: a local cluster (kind), Postgres in the cluster, small pools, local state.
+import type { EnvironmentSpec } from './schema';
+
+export const dev: EnvironmentSpec = {
+  name: 'dev',
+  namespace: 'caracal-dev',
+  cluster: { kind: 'kubeconfig', configPath: '~/.kube/config', context: 'kind-caracal' },
+  backend: { kind: 'local', path: 'terraform.dev.tfstate' },
+  postgres: {
+    mode: 'in-cluster',
+    major: 18,
+    dataVolumeMajor: 18,
+    storageSize: '10Gi',
+    resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } },
+    capacity: { kind: 'resources', workload: 'oltp', storage: 'ssd' },
+  },
+  credentials: { kind: 'generated' },
+  keyMaterial: { kind: 'generated' },
+  pools: {
+    api: { replicas: 1, poolMax: 5 },
+    coordinator: { replicas: 1, poolMax: 5 },
+    audit: { replicas: 1, poolMax: 5 },
+    sts: { replicas: 1, poolMax: 5 },
+    gateway: { replicas: 1, poolMax: 5 },
+  },
+};

@@ -1,0 +1,140 @@
+// The one stack class: an environment's providers, backend, Postgres, secrets, pools and outputs.
+// Environments are data (src/environments); a new environment is a new data file, not new code.
+import { Construct } from 'constructs';
+import { LocalBackend, RemoteBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { PostgresCapacity } from '../../constructs/postgres-capacity';
+import { PostgresInstance } from '../../constructs/postgres-instance';
+import { DatabaseCredentials, DatabaseSecrets, KeyMaterial } from '../../constructs/database-secrets';
+import { ServicePools } from '../../constructs/service-pools';
+import { LOGINS, SERVICES } from '../../constructs/internal/naming';
+import { parseCpu } from '../../constructs/internal/units';
+import type { CapacitySpec, EnvironmentSpec } from '../environments/schema';
+
+export class CaracalStoresStack extends TerraformStack {
+  readonly secrets: DatabaseSecrets;
+  readonly postgres: PostgresInstance;
+  readonly pools: ServicePools;
+
+  constructor(scope: Construct, id: string, env: EnvironmentSpec) {
+    super(scope, id);
+
+    // Providers: always the environment's explicit cluster, never an implicit default.
+    const cluster = env.cluster;
+    if (cluster.kind === 'kubeconfig') {
+      new KubernetesProvider(this, 'kubernetes', { configPath: cluster.configPath, configContext: cluster.context });
+      new HelmProvider(this, 'helm', { kubernetes: { configPath: cluster.configPath, configContext: cluster.context } });
+    } else {
+      const exec = { apiVersion: cluster.exec.apiVersion, command: cluster.exec.command, args: [...cluster.exec.args] };
+      new KubernetesProvider(this, 'kubernetes', { host: cluster.host, clusterCaCertificate: cluster.clusterCaCertificate, exec: [exec] });
+      new HelmProvider(this, 'helm', { kubernetes: { host: cluster.host, clusterCaCertificate: cluster.clusterCaCertificate, exec } });
+    }
+    new RandomProvider(this, 'random', {});
+
+    // State holds generated passwords and key material: remote backends are encrypted (schema-checked).
+    const b = env.backend;
+    if (b.kind === 'local') new LocalBackend(this, { path: b.path });
+    else if (b.kind === 's3') {
+      new S3Backend(this, { bucket: b.bucket, key: b.key, region: b.region, encrypt: true, kmsKeyId: b.kmsKeyId, dynamodbTable: b.dynamodbTable });
+    } else new RemoteBackend(this, { hostname: b.hostname, organization: b.organization, workspaces: { name: b.workspace } });
+
+    this.secrets = new DatabaseSecrets(this, 'secrets', {
+      environment: env.name,
+      namespace: env.namespace,
+      credentials:
+        env.credentials.kind === 'generated'
+          ? DatabaseCredentials.generated({ length: env.credentials.length, rotation: env.credentials.rotation })
+          : DatabaseCredentials.fromExistingSecret(env.credentials.secretPrefix, { rotation: env.credentials.rotation }),
+      keyMaterial: env.keyMaterial.kind === 'generated' ? KeyMaterial.generated() : KeyMaterial.fromExistingSecret(env.keyMaterial.secretName),
+    });
+
+    const requiredConnections = ServicePools.requiredConnections(env.pools, env.otherConnections);
+    const p = env.postgres;
+    if (p.mode === 'in-cluster') {
+      const cpu = parseCpu(p.resources.limits?.cpu ?? p.resources.requests?.cpu ?? '1') ?? 1000;
+      this.postgres = new PostgresInstance(this, 'postgres', {
+        environment: env.name,
+        namespace: env.namespace,
+        owner: this.secrets.login('owner'),
+        major: p.major,
+        dataVolumeMajor: p.dataVolumeMajor,
+        image: p.image,
+        storageSize: p.storageSize,
+        storageClassName: p.storageClassName,
+        resources: p.resources,
+        requiredConnections,
+        capacity: capacityOf(p.capacity, p.resources.limits?.memory, Math.max(1, Math.ceil(cpu / 1000))),
+      });
+    } else {
+      this.postgres = PostgresInstance.external(this, 'postgres', {
+        host: p.host,
+        port: p.port,
+        database: p.database,
+        sslMode: p.sslMode,
+        caCertSecret: p.caCertSecret,
+        instanceMemory: p.instanceMemory,
+        requiredConnections,
+        capacity: capacityOf(p.capacity, p.instanceMemory, p.cpus ?? 2),
+      });
+    }
+
+    this.pools = new ServicePools(this, 'pools', {
+      environment: env.name,
+      namespace: env.namespace,
+      endpoint: this.postgres.endpoint,
+      maxConnections: this.postgres.maxConnections,
+      reservedConnections: this.postgres.reservedConnections,
+      secrets: this.secrets,
+      services: env.pools,
+      otherConnections: env.otherConnections,
+    });
+
+    const endpoint = this.postgres.endpoint;
+    new TerraformOutput(this, 'postgres_endpoint', {
+      description: 'Where Caracal services connect (PGHOST, PGPORT, PGDATABASE, PGSSLMODE)',
+      value: { host: endpoint.host, port: endpoint.port, database: endpoint.database, sslmode: endpoint.sslMode },
+    });
+    new TerraformOutput(this, 'postgres_parameters', {
+      description: 'Server settings: for a managed database, put these into its parameter group',
+      value: this.postgres.parameters,
+    });
+    new TerraformOutput(this, 'login_secrets', {
+      description: 'Kubernetes Secret (keys username, password) per database login',
+      value: Object.fromEntries(LOGINS.map((l) => [l, this.secrets.secretName(l)])),
+    });
+    new TerraformOutput(this, 'key_material_secret', {
+      description: 'Kubernetes Secret holding the HMAC and encryption keys',
+      value: { name: this.secrets.keyMaterialSecretName, hmac_key: this.secrets.hmacKeyKey, encryption_key: this.secrets.encryptionKeyKey },
+    });
+    new TerraformOutput(this, 'service_config_maps', {
+      description: 'ConfigMap per service: DB_POOL_MAX, timeouts and the PG* connection contract',
+      value: Object.fromEntries(SERVICES.map((s) => [s, this.pools.configMapName(s)])),
+    });
+    new TerraformOutput(this, 'role_settings', {
+      description: 'Per-role server settings the migration Job applies with ALTER ROLE ... SET',
+      value: this.pools.roleSettings(),
+    });
+    new TerraformOutput(this, 'service_helm_values', {
+      description: "Values fragment for the services' Helm release (env from ConfigMaps, secret mounts, resources)",
+      value: this.pools.helmValues(),
+    });
+    new TerraformOutput(this, 'connection_budget', {
+      description: 'Connections needed at the worst moment versus max_connections',
+      value: { required: this.pools.requiredConnections, max_connections: this.postgres.maxConnections },
+    });
+  }
+}
+
+function capacityOf(spec: CapacitySpec, memory: string | undefined, cpus: number): PostgresCapacity {
+  if (spec.kind === 'explicit') return PostgresCapacity.of(spec.settings);
+  if (spec.kind === 'compose') return PostgresCapacity.fromComposeEnv(spec.env);
+  return PostgresCapacity.fromResources({
+    memory: spec.memory ?? memory ?? '',
+    cpus: spec.cpus ?? cpus,
+    storage: spec.storage,
+    workload: spec.workload,
+    maxConnections: spec.maxConnections,
+  });
+}
