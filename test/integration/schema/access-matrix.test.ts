@@ -1,0 +1,159 @@
+// docs/access-matrix.md against the baseline on a real Postgres: every cell, in the catalog and by
+// doing it as the role; the roles' attributes; nothing for PUBLIC; everything owned by caracal_owner.
+import { Client } from 'pg';
+import { FreshDatabase } from '../../support/postgres';
+import {
+  MATRIX_ROLES,
+  SERVICE_ROLES,
+  asRole,
+  baselineDatabase,
+  grantedCell,
+  readAccessMatrix,
+  roleName,
+} from '../../support/schema';
+import { cellByBehaviour } from './probes';
+
+/** Every table the seeds name ("Store State" ownership table and issue 5). */
+const SEED_TABLES = [
+  'zones', 'providers', 'applications', 'resources', 'application_dependencies',
+  'sessions', 'delegated_grants', 'provider_grants', 'step_up_challenges',
+  'policies', 'policy_versions', 'policy_sets', 'policy_set_versions', 'policy_set_bindings',
+  'audit_events', 'audit_export_watermark', 'audit_ingest_alerts', 'admin_audit_events',
+  'agent_sessions', 'agent_topology', 'agent_services', 'agent_invocations', 'delegation_edges', 'delegation_graph_epochs',
+  'event_outbox', 'caracal_outbox', 'admin_tokens', 'gateway_resource_bindings', 'gateway_binding_revision', 'resource_rate_limits',
+];
+
+const matrix = readAccessMatrix();
+let db: FreshDatabase;
+let client: Client;
+
+beforeAll(async () => {
+  db = await baselineDatabase();
+  client = new Client({ connectionString: db.url });
+  await client.connect();
+});
+
+afterAll(async () => {
+  await client?.end();
+  await db?.drop();
+});
+
+describe('docs/access-matrix.md', () => {
+  it('has one row per seed table, and the seed tables are exactly the schema\'s tables', async () => {
+    // GIVEN the baseline applied WHEN listing the top-level tables of public (partitions aside)
+    const { rows } = await client.query<{ relname: string }>(
+      `SELECT relname FROM pg_class
+       WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition`,
+    );
+    // THEN they, the matrix rows and the seed's tables are the same set
+    const sorted = (xs: string[]) => [...xs].sort();
+    expect(sorted(rows.map((r) => r.relname))).toEqual(sorted(SEED_TABLES));
+    expect(sorted(matrix.rows.map((r) => r.table))).toEqual(sorted(SEED_TABLES));
+  });
+
+  it('marks as zone exactly the tables with forced RLS and the zone policy', async () => {
+    const { rows } = await client.query<{ relname: string }>(
+      `SELECT c.relname FROM pg_class c
+       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+         AND c.relrowsecurity AND c.relforcerowsecurity
+         AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'zone_isolation'
+                     AND pg_get_expr(p.polqual, p.polrelid) LIKE '%current_setting(''caracal.zone_id''::text, true)%'
+                     AND pg_get_expr(p.polwithcheck, p.polrelid) = pg_get_expr(p.polqual, p.polrelid))`,
+    );
+    expect(rows.map((r) => r.relname).sort()).toEqual([...matrix.zoneScopedTables].sort());
+  });
+
+  it('gives a reason for every row', () => {
+    for (const row of matrix.rows) expect(row.why.length).toBeGreaterThan(20);
+  });
+});
+
+const cells = matrix.rows.flatMap((row) => MATRIX_ROLES.map((role) => [row.table, role, row.cells[role]] as const));
+
+describe('every cell of the matrix', () => {
+  test.each(cells)('%s: caracal_%s holds exactly "%s" in the catalog', async (table, role, expected) => {
+    // GIVEN the matrix cell WHEN asking the catalog THEN the role holds exactly those privileges
+    expect(await grantedCell(client, roleName(role), table)).toBe(expected);
+  });
+
+  test.each(cells)('%s: caracal_%s can do exactly "%s" when it tries', async (table, role, expected) => {
+    // GIVEN the role, in a transaction that is rolled back WHEN it runs SELECT, INSERT, UPDATE and
+    // DELETE on the table THEN exactly the cell's statements pass the privilege check
+    expect(await cellByBehaviour(client, roleName(role), table)).toBe(expected);
+  });
+});
+
+describe('roles', () => {
+  it('creates every group role NOLOGIN, and only caracal_backup has BYPASSRLS', async () => {
+    const { rows } = await client.query<{ rolname: string; rolcanlogin: boolean; rolbypassrls: boolean; rolsuper: boolean }>(
+      `SELECT rolname, rolcanlogin, rolbypassrls, rolsuper FROM pg_roles WHERE rolname LIKE 'caracal\\_%' AND NOT rolcanlogin ORDER BY rolname`,
+    );
+    const byName = Object.fromEntries(rows.map((r) => [r.rolname, r]));
+    for (const role of ['owner', ...SERVICE_ROLES, 'backup'] as const) {
+      const r = byName[roleName(role)];
+      expect(r).toBeDefined();
+      expect(r.rolsuper).toBe(false);
+      expect(r.rolbypassrls).toBe(role === 'backup');
+    }
+  });
+
+  it('grants PUBLIC nothing on any table, and TRUNCATE, REFERENCES or TRIGGER to no group role', async () => {
+    const { rows } = await client.query(
+      `SELECT c.relname, coalesce(r.rolname, 'PUBLIC') AS grantee, a.privilege_type
+       FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+         AND (a.grantee = 0 OR (r.rolname <> 'caracal_owner' AND a.privilege_type IN ('TRUNCATE', 'REFERENCES', 'TRIGGER')))`,
+    );
+    expect(rows).toEqual([]);
+  });
+
+  it('makes caracal_owner the owner of every table, sequence, function and partition', async () => {
+    const { rows } = await client.query(
+      `SELECT relname AS name, relowner::regrole::text AS owner FROM pg_class
+         WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'S', 'v', 'm')
+       UNION ALL
+       SELECT proname, proowner::regrole::text FROM pg_proc WHERE pronamespace = 'public'::regnamespace`,
+    );
+    expect(rows.length).toBeGreaterThan(30);
+    expect(rows.filter((r) => r.owner !== 'caracal_owner')).toEqual([]);
+  });
+
+  it('lets no service role touch an audit partition directly, and lets backups read them all', async () => {
+    const { rows } = await client.query<{ relname: string }>(
+      `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = 'public.audit_events'::regclass ORDER BY 1`,
+    );
+    expect(rows.length).toBeGreaterThan(20);
+    for (const { relname } of rows) {
+      for (const role of SERVICE_ROLES) expect(await grantedCell(client, roleName(role), relname)).toBe('');
+      expect(await grantedCell(client, roleName('backup'), relname)).toBe('S');
+    }
+  });
+
+  it('keeps the maintenance functions from PUBLIC and service roles, except health for the audit role', async () => {
+    const { rows } = await client.query<{ fn: string; role: string; can: boolean }>(
+      `SELECT p.oid::regprocedure::text AS fn, r AS role, has_function_privilege(r, p.oid, 'EXECUTE') AS can
+       FROM pg_proc p, unnest($1::text[]) AS r
+       WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'audit\\_%' ORDER BY 1, 2`,
+      [MATRIX_ROLES.map((r) => roleName(r))],
+    );
+    const allowed = rows.filter((r) => r.can).map((r) => `${r.fn} ${r.role}`);
+    expect(allowed).toEqual(['audit_partition_health(integer) caracal_audit']);
+  });
+
+  it('lets the audit role ingest a batch with its zone context and read it back', async () => {
+    // GIVEN a zone WHEN caracal_audit inserts a multi-row batch in that zone's context
+    const zone = '00000000-0000-4000-8000-00000000000a';
+    const n = await asRole(client, roleName('audit'), async (c) => {
+      await c.query(
+        `INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type)
+         SELECT $1, gen_random_uuid(), now() - interval '1 hour', 'gateway', 'request' FROM generate_series(1, 50)`,
+        [zone],
+      );
+      const { rows } = await c.query(`SELECT count(*)::int AS n FROM public.audit_events`);
+      return rows[0].n as number;
+    }, { zoneId: zone });
+    // THEN it sees its 50 events
+    expect(n).toBe(50);
+  });
+});
