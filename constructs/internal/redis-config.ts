@@ -1,0 +1,202 @@
+// Redis for Caracal's streams as pure data and text: which streams and keys exist, which service may do
+// what on them, and the redis.conf / ACL file that enforce it. Used by RedisStreams (inside Terraform,
+// where password hashes are tokens) and by the integration tests (against a real redis-server).
+import { SERVICES, ServiceName } from './naming';
+
+// ---- Streams and keys -------------------------------------------------------------------------
+
+/** Every Caracal key lives under this prefix (one Redis per environment, so no environment part). */
+export const KEY_PREFIX = 'caracal:';
+
+/** Caracal's streams (see docs/redis.md for what flows on each). */
+export const STREAMS = {
+  /** Product and authority state changes from the outbox dispatchers (event_outbox, caracal_outbox). */
+  propagation: 'caracal:stream:propagation',
+  /** Cache invalidation (policy, grants, bindings) for STS and Gateway caches. */
+  invalidation: 'caracal:stream:invalidation',
+  /** Session, grant, token and delegation revocations. */
+  revocation: 'caracal:stream:revocation',
+  /** Audit events emitted by every service, ingested into Postgres by the audit service. */
+  audit: 'caracal:stream:audit',
+} as const;
+export type StreamName = keyof typeof STREAMS;
+
+/** Who writes to a stream, which consumer groups read it, and who trims it. */
+export interface StreamAccess {
+  readonly producers: readonly ServiceName[];
+  /** Each consumer reads through its own consumer group, named after the service. */
+  readonly consumers: readonly ServiceName[];
+  /**
+   * Services allowed XTRIM. Notification streams are bounded by their producers (`XADD ... MAXLEN ~ n`,
+   * the state itself is in Postgres); the audit stream must never be trimmed before ingestion, so only
+   * the audit service trims it (`XTRIM MINID` below what its group has acknowledged).
+   */
+  readonly trimmers: readonly ServiceName[];
+}
+
+export const STREAM_ACCESS: Readonly<Record<StreamName, StreamAccess>> = {
+  propagation: { producers: ['api', 'coordinator'], consumers: ['coordinator', 'sts', 'gateway'], trimmers: [] },
+  invalidation: { producers: ['api', 'coordinator'], consumers: ['sts', 'gateway'], trimmers: [] },
+  revocation: { producers: ['api', 'coordinator', 'sts'], consumers: ['sts', 'gateway'], trimmers: [] },
+  audit: { producers: ['api', 'coordinator', 'sts', 'gateway'], consumers: ['audit'], trimmers: ['audit'] },
+};
+
+/** Services that coordinate rate limits across their replicas, each in its own key space. */
+export const RATE_LIMITED_SERVICES: readonly ServiceName[] = ['api', 'sts', 'gateway'];
+
+/** Key pattern of a service's rate-limit counters. */
+export function rateLimitPattern(service: ServiceName): string {
+  return `caracal:ratelimit:${service}:*`;
+}
+
+// ---- Users and their rules --------------------------------------------------------------------
+
+/** ACL users: one per service, a probe user, and an operator user. */
+export const REDIS_USERS = [...SERVICES, 'healthcheck', 'ops'] as const;
+export type RedisUser = (typeof REDIS_USERS)[number];
+
+/** What every service connection needs before touching a key. */
+export const CONNECTION_COMMANDS = ['ping', 'hello', 'client|setname', 'client|getname', 'client|id'] as const;
+
+export const PRODUCER_COMMANDS = ['xadd'] as const;
+
+export const CONSUMER_COMMANDS = [
+  'xreadgroup', 'xack', 'xpending', 'xclaim', 'xautoclaim',
+  'xgroup|create', 'xgroup|createconsumer', 'xgroup|delconsumer',
+  'xinfo|stream', 'xinfo|groups', 'xinfo|consumers', 'xlen',
+] as const;
+
+export const TRIM_COMMANDS = ['xtrim'] as const;
+
+/**
+ * Fixed-window counters: `MULTI; INCR k; PEXPIRE k <window> NX; EXEC`. No Lua: scripting is not granted
+ * to any service (a script engine bug is then not reachable with a service password).
+ */
+export const RATE_LIMIT_COMMANDS = ['incr', 'incrby', 'get', 'pexpire', 'pttl', 'multi', 'exec', 'discard'] as const;
+
+/** The probe user: liveness/readiness (PING) and metrics (INFO), no keys. */
+export const HEALTHCHECK_COMMANDS = ['ping', 'info'] as const;
+
+/**
+ * The operator user: inspect everything under `caracal:`, repair consumer groups and pending entries,
+ * trim streams; nothing from @dangerous (no KEYS, FLUSHALL, CONFIG, DEBUG, ACL, SHUTDOWN, MONITOR) except INFO.
+ */
+export const OPS_RULES = `~${KEY_PREFIX}* resetchannels -@all +@read +@stream +@connection -@dangerous +info +del +unlink +scan +type +memory|usage +slowlog|get`;
+
+const cmds = (list: readonly string[]) => list.map((c) => `+${c}`).join(' ');
+
+/** The ACL rules (everything after the password) of one user. */
+export function aclRules(user: RedisUser): string {
+  if (user === 'healthcheck') return `resetchannels -@all ${cmds(HEALTHCHECK_COMMANDS)}`;
+  if (user === 'ops') return OPS_RULES;
+  // Root permissions: connection commands, no keys. Each key family is a selector, so a command is
+  // allowed only on the keys it is meant for (XADD on produced streams, XREADGROUP on consumed ones).
+  const selectors: string[] = [];
+  const produced = streamsWhere((a) => a.producers.includes(user));
+  const consumed = streamsWhere((a) => a.consumers.includes(user));
+  const trimmed = streamsWhere((a) => a.trimmers.includes(user));
+  if (produced.length) selectors.push(`(${keys(produced)} ${cmds(PRODUCER_COMMANDS)})`);
+  if (consumed.length) selectors.push(`(${keys(consumed)} ${cmds(CONSUMER_COMMANDS)})`);
+  if (trimmed.length) selectors.push(`(${keys(trimmed)} ${cmds(TRIM_COMMANDS)})`);
+  if (RATE_LIMITED_SERVICES.includes(user)) selectors.push(`(~${rateLimitPattern(user)} ${cmds(RATE_LIMIT_COMMANDS)})`);
+  return ['resetchannels', '-@all', cmds(CONNECTION_COMMANDS), ...selectors].join(' ');
+}
+
+function streamsWhere(pred: (a: StreamAccess) => boolean): string[] {
+  return (Object.keys(STREAMS) as StreamName[]).filter((s) => pred(STREAM_ACCESS[s])).map((s) => STREAMS[s]);
+}
+
+function keys(list: readonly string[]): string {
+  return list.map((k) => `~${k}`).join(' ');
+}
+
+/** A SHA-256 hex digest as Redis ACL `#<hash>` wants it (lower-case, 64 characters). */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The ACL file. `passwordHashes` are SHA-256 hex digests of each user's password, or Terraform tokens
+ * that resolve to them; users without a hash are not written (they do not exist). The default user is
+ * always written, off and without password: an ACL file that leaves it out would let Redis create it
+ * as `on nopass ~* +@all`. Redis ACL files have no comment syntax, so the file carries none.
+ */
+export function renderAclFile(passwordHashes: Partial<Record<RedisUser, string>>): string {
+  const lines = ['user default off resetpass resetkeys resetchannels -@all'];
+  for (const user of REDIS_USERS) {
+    const hash = passwordHashes[user];
+    if (hash === undefined) continue;
+    lines.push(`user ${user} on resetpass #${hash} ${aclRules(user)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// ---- redis.conf -------------------------------------------------------------------------------
+
+export interface RedisConfOptions {
+  /** Memory for data (bytes): writes are refused beyond it (`noeviction`). */
+  readonly maxmemoryBytes: number;
+  /** Absolute path of the ACL file inside the container. */
+  readonly aclfile: string;
+  /** Data directory (the persistent volume): AOF and RDB files. */
+  readonly dir: string;
+  /** @default 6379 */
+  readonly port?: number;
+  /** Addresses to listen on. @default '* -::*' (every IPv4/IPv6 interface; the NetworkPolicy decides who connects) */
+  readonly bind?: string;
+  /** RDB snapshot schedule, `save` syntax; '' disables snapshots. @default '3600 1 300 100 60 10000' */
+  readonly save?: string;
+  /** Extra directives appended verbatim after the rendered ones (later lines win in redis.conf). @default none */
+  readonly extra?: readonly string[];
+}
+
+/** The fraction of the container memory limit given to data when `maxmemory` is not set. */
+export const DEFAULT_MAXMEMORY_FRACTION = 0.5;
+/** The most of the container limit `maxmemory` may take: AOF rewrite forks (copy-on-write) and buffers need the rest. */
+export const MAX_MAXMEMORY_FRACTION = 0.75;
+
+/** Half the container memory limit, rounded down to whole MiB. */
+export function defaultMaxmemory(memoryLimitBytes: number): number {
+  const mib = 1024 * 1024;
+  return Math.floor((memoryLimitBytes * DEFAULT_MAXMEMORY_FRACTION) / mib) * mib;
+}
+
+/** redis.conf for Caracal's streams: AOF every second, noeviction, ACL file, no open default user. */
+export function renderRedisConf(o: RedisConfOptions): string {
+  const lines = [
+    '# Rendered by Caracal stores (RedisStreams). Streams and pending entries must survive restarts',
+    '# and must never be evicted: AOF with fsync every second, and writes refused at maxmemory.',
+    `bind ${o.bind ?? '* -::*'}`,
+    `port ${o.port ?? 6379}`,
+    // Only bites if the default user is ever opened without a password (it is off here).
+    'protected-mode yes',
+    'daemonize no',
+    'logfile ""',
+    'loglevel notice',
+    `dir ${o.dir}`,
+    `aclfile ${o.aclfile}`,
+    'acllog-max-len 128',
+    // Durability: at most ~1 s of acknowledged writes can be lost on a crash; Caracal re-publishes
+    // from its Postgres outboxes (see docs/redis.md).
+    'appendonly yes',
+    'appendfsync everysec',
+    'appendfilename "appendonly.aof"',
+    'appenddirname "appendonlydir"',
+    'aof-use-rdb-preamble yes',
+    'aof-load-truncated yes',
+    'no-appendfsync-on-rewrite no',
+    'auto-aof-rewrite-percentage 100',
+    'auto-aof-rewrite-min-size 64mb',
+    `save ${o.save === '' ? '""' : (o.save ?? '3600 1 300 100 60 10000')}`,
+    'stop-writes-on-bgsave-error yes',
+    // Memory: stream entries, consumer groups and pending entries are never evicted.
+    `maxmemory ${o.maxmemoryBytes}`,
+    'maxmemory-policy noeviction',
+    'tcp-keepalive 60',
+    'timeout 0',
+    // Nothing that could change the server from a connection.
+    'enable-debug-command no',
+    'enable-module-command no',
+    'enable-protected-configs no',
+    ...(o.extra ?? []),
+  ];
+  return `${lines.join('\n')}\n`;
+}

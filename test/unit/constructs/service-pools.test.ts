@@ -1,0 +1,83 @@
+// ServicePools: a ConfigMap per service with the connection contract, role settings, Helm values, budget.
+import { PostgresEndpoint, ServicePools, ServicePoolsProps, SERVICES, serviceSelector } from '../../../constructs';
+import { byName, Json, resources, scope, synthScope, testSecrets } from '../../support/synth';
+
+const endpoint: PostgresEndpoint = { host: 'db.example.com', port: 5432, database: 'caracal', sslMode: 'verify-full', caCertSecret: { secretName: 'db-ca', key: 'ca.crt' } };
+
+function build(extra: Partial<ServicePoolsProps> = {}): { json: Json; pools: ServicePools } {
+  let pools!: ServicePools;
+  const { json } = synthScope((s) => {
+    pools = new ServicePools(s, 'pools', { environment: 'staging', namespace: 'caracal-staging', endpoint, maxConnections: 300, secrets: testSecrets(s, 'staging', 'caracal-staging'), ...extra });
+  });
+  return { json, pools };
+}
+
+describe('ServicePools', () => {
+  it('writes one ConfigMap per service with DB_POOL_MAX, the timeouts and the PG* contract', () => {
+    const { json, pools } = build({ services: { api: { poolMax: 12, statementTimeout: '15s', idleInTransactionTimeout: '20s', connectionTimeout: '3s', idleTimeout: '1min' } } });
+    expect(Object.keys(resources(json, 'kubernetes_config_map_v1'))).toHaveLength(5);
+    expect(byName(json, 'kubernetes_config_map_v1', pools.configMapName('api')).data).toEqual({
+      DB_POOL_MAX: '12', DB_STATEMENT_TIMEOUT_MS: '15000', DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '20000', DB_CONNECTION_TIMEOUT_MS: '3000',
+      DB_IDLE_TIMEOUT_MS: '60000', PGHOST: 'db.example.com', PGPORT: '5432', PGDATABASE: 'caracal', PGUSER: 'caracal_staging_api',
+      PGSSLMODE: 'verify-full', PGPASSWORD_FILE: '/var/run/secrets/caracal/db/password', PGSSLROOTCERT: '/var/run/secrets/caracal/db-ca/ca.crt',
+      PGAPPNAME: 'caracal-api', PGCONNECT_TIMEOUT: '3',
+    });
+  });
+
+  it('exposes the server-side timeouts as settings per login role', () => {
+    const { pools } = build({ services: { sts: { statementTimeout: '5s', idleInTransactionTimeout: '10s' } } });
+    const sts = pools.roleSettings().find((r) => r.role === 'caracal_staging_sts');
+    expect(sts).toEqual({ role: 'caracal_staging_sts', settings: { statement_timeout: '5000', idle_in_transaction_session_timeout: '10000' } });
+    expect(pools.roleSettings().map((r) => r.role)).toEqual(SERVICES.map((s) => `caracal_staging_${s}`));
+  });
+
+  it('gives each service a Helm values fragment: its own ConfigMap and Secret, mounted whole, and its resources', () => {
+    const { pools } = build({ services: { gateway: { replicas: 2, maxReplicas: 5, maxSurge: 2, resources: { limits: { memory: '1Gi' } } } } });
+    const v = pools.helmValues().gateway;
+    expect(v.envFrom).toEqual([{ configMapRef: { name: 'caracal-gateway-db' } }]);
+    expect(v.volumes[0]).toEqual({ name: 'caracal-db-credentials', secret: { secretName: 'caracal-db-gateway', defaultMode: 0o440 } });
+    expect(v.volumeMounts.every((m) => !('subPath' in m))).toBe(true);
+    expect(v.autoscaling).toEqual({ enabled: true, minReplicas: 2, maxReplicas: 5 });
+    expect(v.strategy.rollingUpdate).toEqual({ maxSurge: 2, maxUnavailable: 0 });
+    expect(v.resources).toEqual({ limits: { memory: '1Gi' } });
+    expect(v.podLabels).toEqual(serviceSelector('caracal-staging', 'gateway'));
+    expect(v.automountServiceAccountToken).toBe(false);
+  });
+
+  it('fails synth when the connection budget exceeds max_connections, showing the arithmetic', () => {
+    const big = { replicas: 6, maxSurge: 1, poolMax: 40 };
+    const attempt = () => build({ maxConnections: 300, services: { api: big, coordinator: big } });
+    expect(attempt).toThrow(
+      /services: connection budget api 7x40 \+ coordinator 7x40 \+ audit 3x10 \+ sts 3x10 \+ gateway 3x10 \+ migration job 2 \+ cron jobs 2 \+ exporters 1 \+ reserved 3 = 658 > max_connections 300/,
+    );
+  });
+
+  it('computes the same budget statically, so max_connections can be derived from it', () => {
+    const services = { api: { replicas: 3, maxReplicas: 8, poolMax: 15 } };
+    const { pools } = build({ services, maxConnections: 1000 });
+    expect(ServicePools.requiredConnections(services)).toBe(pools.requiredConnections);
+    expect(pools.requiredConnections).toBe(9 * 15 + 4 * 3 * 10 + 2 + 2 + 1 + 3);
+  });
+
+  test.each<[string, Partial<ServicePoolsProps>]>([
+    ['services.api.poolMax', { services: { api: { poolMax: 0 } } }],
+    ['services.api.replicas', { services: { api: { replicas: 1.5 } } }],
+    ['services.sts.maxReplicas', { services: { sts: { replicas: 4, maxReplicas: 2 } } }],
+    ['services.audit.statementTimeout', { services: { audit: { statementTimeout: 0 } } }],
+    ['services.audit.statementTimeout', { services: { audit: { statementTimeout: 'forever' } } }],
+    ['services.gateway.idleInTransactionTimeout', { services: { gateway: { idleInTransactionTimeout: '2h' } } }],
+    ['services.coordinator.connectionTimeout', { services: { coordinator: { connectionTimeout: '10min' } } }],
+    ['services.api.idleTimeout', { services: { api: { idleTimeout: '10ms' } } }],
+    ['services.api.resources.limits.memory', { services: { api: { resources: { limits: { memory: 'lots' } } } } }],
+    ['services.api.resources.requests.memory', { services: { api: { resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } } } }],
+    ['services.billing', { services: { billing: {} } as never }],
+    ['otherConnections.migrationJob', { otherConnections: { migrationJob: -1 } }],
+    ['secretMountPath', { secretMountPath: 'relative/path' }],
+    ['maxConnections', { maxConnections: 0 }],
+  ])('rejects bad %s', (field, extra) => {
+    const s = scope();
+    expect(() => new ServicePools(s, 'pools', { environment: 'staging', namespace: 'caracal-staging', endpoint, maxConnections: 300, secrets: testSecrets(s), ...extra })).toThrow(
+      new RegExp(`- ${field}: `),
+    );
+  });
+});
