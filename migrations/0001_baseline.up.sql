@@ -148,8 +148,8 @@ CREATE TABLE public.zones (
   display_name        text        NOT NULL CHECK (length(display_name) BETWEEN 1 AND 200),
   status              text        NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'archived')),
   -- Key material is referenced (KMS key / secret-manager path), never stored.
-  signing_key_ref     text        CHECK (signing_key_ref ~ '^[a-z][a-z0-9+.-]*:[^\s]{1,500}$' AND signing_key_ref NOT LIKE '%-----BEGIN%'),
-  encryption_key_ref  text        CHECK (encryption_key_ref ~ '^[a-z][a-z0-9+.-]*:[^\s]{1,500}$' AND encryption_key_ref NOT LIKE '%-----BEGIN%'),
+  signing_key_ref     text        CHECK (signing_key_ref ~ '^[a-z][a-z0-9+.-]*:\S+$' AND length(signing_key_ref) <= 512 AND signing_key_ref NOT LIKE '%-----BEGIN%'),
+  encryption_key_ref  text        CHECK (encryption_key_ref ~ '^[a-z][a-z0-9+.-]*:\S+$' AND length(encryption_key_ref) <= 512 AND encryption_key_ref NOT LIKE '%-----BEGIN%'),
   created_at          timestamptz NOT NULL DEFAULT now(),
   updated_at          timestamptz NOT NULL DEFAULT now()
 );
@@ -164,7 +164,7 @@ CREATE TABLE public.providers (
   issuer_url         text        CHECK (issuer_url ~ '^https?://'),
   client_id          text,
   -- Client secrets live in the secret manager; the row keeps the reference.
-  client_secret_ref  text        CHECK (client_secret_ref ~ '^[a-z][a-z0-9+.-]*:[^\s]{1,500}$' AND client_secret_ref NOT LIKE '%-----BEGIN%'),
+  client_secret_ref  text        CHECK (client_secret_ref ~ '^[a-z][a-z0-9+.-]*:\S+$' AND length(client_secret_ref) <= 512 AND client_secret_ref NOT LIKE '%-----BEGIN%'),
   config             jsonb       NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(config) = 'object'),
   status             text        NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
   created_at         timestamptz NOT NULL DEFAULT now(),
@@ -280,7 +280,7 @@ CREATE TABLE public.provider_grants (
   -- by id; the key itself lives in the secret manager / KMS.
   access_token_ciphertext   bytea       CHECK (octet_length(access_token_ciphertext) >= 28),
   refresh_token_ciphertext  bytea       CHECK (octet_length(refresh_token_ciphertext) >= 28),
-  encryption_key_id         text        NOT NULL CHECK (encryption_key_id ~ '^[A-Za-z0-9._:/+-]{1,256}$'),
+  encryption_key_id         text        NOT NULL CHECK (encryption_key_id ~ '^[A-Za-z0-9._:/+-]+$' AND length(encryption_key_id) <= 256),
   expires_at                timestamptz,
   revoked_at                timestamptz,
   created_at                timestamptz NOT NULL DEFAULT now(),
@@ -463,7 +463,7 @@ CREATE TABLE public.admin_tokens (
   -- token (text) cannot be stored here by mistake.
   token_hash      bytea       NOT NULL UNIQUE CHECK (octet_length(token_hash) = 32),
   hash_algorithm  text        NOT NULL DEFAULT 'hmac-sha256' CHECK (hash_algorithm IN ('hmac-sha256', 'sha256')),
-  hmac_key_id     text        CHECK (hmac_key_id ~ '^[A-Za-z0-9._:/+-]{1,256}$'),
+  hmac_key_id     text        CHECK (hmac_key_id ~ '^[A-Za-z0-9._:/+-]+$' AND length(hmac_key_id) <= 256),
   zone_id         uuid        REFERENCES public.zones (id),
   scopes          text[]      NOT NULL CHECK (cardinality(scopes) > 0),
   created_by      text        NOT NULL,

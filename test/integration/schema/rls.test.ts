@@ -1,0 +1,155 @@
+// Fail-closed zone row-level security on a real Postgres: no context, own zone, another zone, and
+// straight through an audit partition, as the owner and as the service roles.
+import { Client } from 'pg';
+import { FreshDatabase } from '../../support/postgres';
+import { OWNER_ROLE, SeededZone, asRole, attempt, baselineDatabase, readAccessMatrix, roleName, seedZone } from '../../support/schema';
+
+const matrix = readAccessMatrix();
+const zoneTables = matrix.zoneScopedTables.map((t) => [t] as const);
+let db: FreshDatabase;
+let client: Client;
+let a: SeededZone;
+let b: SeededZone;
+let todayPartition: string;
+
+beforeAll(async () => {
+  db = await baselineDatabase();
+  client = new Client({ connectionString: db.url });
+  await client.connect();
+  a = await seedZone(client, 'zone-a');
+  b = await seedZone(client, 'zone-b');
+  const { rows } = await client.query(`SELECT tableoid::regclass::text AS part FROM public.audit_events WHERE event_id = $1`, [a.auditEventId]);
+  todayPartition = rows[0].part;
+});
+
+afterAll(async () => {
+  await client?.end();
+  await db?.drop();
+});
+
+/** Zone ids of the rows `role` sees in `table` with the given zone context. */
+async function visibleZones(role: string, table: string, zoneId: string | null): Promise<string[]> {
+  return asRole(client, role, async (c) => {
+    const { rows } = await c.query(`SELECT DISTINCT zone_id::text FROM ${table} ORDER BY 1`);
+    return rows.map((r) => r.zone_id);
+  }, { zoneId });
+}
+
+/** A matrix role that may SELECT the table (the owner when no service role may). */
+function readerOf(table: string): string {
+  const row = matrix.row(table);
+  const role = (['api', 'coordinator', 'audit', 'sts', 'gateway'] as const).find((r) => row.cells[r].includes('S'));
+  return role ? roleName(role) : OWNER_ROLE;
+}
+
+describe('zone row-level security', () => {
+  test.each(zoneTables)('%s: without zone context the owner sees no rows', async (table) => {
+    // GIVEN rows in zones A and B WHEN the owner (forced RLS) reads without context THEN nothing
+    expect(await visibleZones(OWNER_ROLE, `public.${table}`, null)).toEqual([]);
+  });
+
+  test.each(zoneTables)('%s: with zone A context a reader sees zone A rows only', async (table) => {
+    expect(await visibleZones(readerOf(table), `public.${table}`, a.zoneId)).toEqual([a.zoneId]);
+  });
+
+  test.each(zoneTables)('%s: with zone B context a reader sees zone B rows only', async (table) => {
+    expect(await visibleZones(readerOf(table), `public.${table}`, b.zoneId)).toEqual([b.zoneId]);
+  });
+
+  test.each(zoneTables)('%s: an empty zone context is no context', async (table) => {
+    expect(await visibleZones(readerOf(table), `public.${table}`, '')).toEqual([]);
+    const rows = await asRole(client, readerOf(table), async (c) => {
+      await c.query(`SELECT set_config('caracal.zone_id', '', true)`);
+      return (await c.query(`SELECT count(*)::int AS n FROM public.${table}`)).rows[0].n;
+    });
+    expect(rows).toBe(0);
+  });
+
+  test.each(zoneTables)('%s: the owner cannot move a zone A row into zone B', async (table) => {
+    const failure = await asRole(client, OWNER_ROLE, (c) => attempt(c, `UPDATE public.${table} SET zone_id = $1`, [b.zoneId]), { zoneId: a.zoneId });
+    // audit_events and the immutable tables refuse any UPDATE by trigger; the rest by the policy
+    expect(failure?.message).toMatch(/new row violates row-level security policy|is (append-only|immutable)/);
+  });
+
+  it('backups see every zone without context (BYPASSRLS)', async () => {
+    expect(await visibleZones(roleName('backup'), 'public.applications', null)).toEqual([a.zoneId, b.zoneId].sort());
+    expect(await visibleZones(roleName('backup'), 'public.audit_events', null)).toEqual([a.zoneId, b.zoneId].sort());
+  });
+
+  it('rejects a malformed zone context instead of guessing', async () => {
+    const failure = await asRole(client, roleName('sts'), (c) => attempt(c, 'SELECT count(*) FROM public.policies'), { zoneId: 'not-a-uuid' });
+    expect(failure?.code).toBe('22P02');
+  });
+});
+
+describe('writes under zone context', () => {
+  const event = (zone: string) =>
+    [`INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, gen_random_uuid(), now(), 'gateway', 'request')`, [zone]] as const;
+
+  it('rejects an audit event written without zone context', async () => {
+    const failure = await asRole(client, roleName('audit'), (c) => attempt(c, ...event(a.zoneId)));
+    expect(failure?.message).toMatch(/new row violates row-level security policy for table "audit_events"/);
+  });
+
+  it('rejects an audit event for another zone', async () => {
+    const failure = await asRole(client, roleName('audit'), (c) => attempt(c, ...event(b.zoneId)), { zoneId: a.zoneId });
+    expect(failure?.message).toMatch(/new row violates row-level security policy/);
+  });
+
+  it('accepts an audit event for the context zone', async () => {
+    const failure = await asRole(client, roleName('audit'), (c) => attempt(c, ...event(a.zoneId)), { zoneId: a.zoneId });
+    expect(failure).toBeNull();
+  });
+
+  it('rejects an application the API creates in another zone, and accepts one in its own', async () => {
+    const insert = `INSERT INTO public.applications (zone_id, name) VALUES ($1, 'new-app')`;
+    const [other, own] = await asRole(client, roleName('api'), async (c) => [
+      await attempt(c, insert, [b.zoneId]),
+      await attempt(c, insert, [a.zoneId]),
+    ], { zoneId: a.zoneId });
+    expect(other?.message).toMatch(/new row violates row-level security policy/);
+    expect(own).toBeNull();
+  });
+
+  it('updates and deletes nothing of another zone', async () => {
+    const counts = await asRole(client, roleName('api'), async (c) => {
+      const u = await c.query(`UPDATE public.resource_rate_limits SET requests = 1 WHERE zone_id = $1`, [b.zoneId]);
+      const d = await c.query(`DELETE FROM public.gateway_resource_bindings WHERE zone_id = $1`, [b.zoneId]);
+      return [u.rowCount, d.rowCount];
+    }, { zoneId: a.zoneId });
+    expect(counts).toEqual([0, 0]);
+  });
+});
+
+describe('audit partitions are no way around RLS', () => {
+  it('denies the audit role any direct access to a partition', async () => {
+    const failure = await asRole(client, roleName('audit'), (c) => attempt(c, `SELECT count(*) FROM public.${todayPartition}`), { zoneId: a.zoneId });
+    expect(failure?.message).toMatch(/^permission denied for table audit_events_p\d{8}/);
+  });
+
+  it('denies direct inserts into a partition', async () => {
+    const failure = await asRole(client, roleName('audit'), (c) =>
+      attempt(c, `INSERT INTO public.${todayPartition} (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, gen_random_uuid(), now(), 'sts', 'x')`, [a.zoneId]),
+    { zoneId: a.zoneId });
+    expect(failure?.message).toMatch(/^permission denied/);
+  });
+
+  it('filters the owner reading a partition directly: nothing without context, its zone with it', async () => {
+    expect(await visibleZones(OWNER_ROLE, `public.${todayPartition}`, null)).toEqual([]);
+    expect(await visibleZones(OWNER_ROLE, `public.${todayPartition}`, a.zoneId)).toEqual([a.zoneId]);
+    expect(await visibleZones(OWNER_ROLE, 'public.audit_events_default', null)).toEqual([]);
+  });
+
+  it('has forced RLS with the zone policy on every partition', async () => {
+    const { rows } = await client.query(
+      `SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+              (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'zone_isolation') AS qual
+       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.audit_events'::regclass`,
+    );
+    expect(rows.length).toBeGreaterThan(20);
+    for (const r of rows) {
+      expect([r.relname, r.relrowsecurity, r.relforcerowsecurity]).toEqual([r.relname, true, true]);
+      expect(r.qual).toContain(`current_setting('caracal.zone_id'::text, true)`);
+    }
+  });
+});
