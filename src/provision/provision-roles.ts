@@ -1,0 +1,233 @@
+// Role provisioning run by the migration Job after migrating: creates or updates each per-environment
+// login role from its mounted Secret, makes it a member of its group role, grants CONNECT on this
+// database and applies its pool's per-role settings. Idempotent; passwords travel as SCRAM verifiers.
+import { readFileSync } from 'node:fs';
+import type { Client } from 'pg';
+import { ConfigError, ExitCode, MigrateError, PreconditionError } from '../migrate/errors';
+import { DEFAULT_SCRAM_ITERATIONS, scramSha256Verifier } from './scram';
+
+/** One login to provision. */
+export interface LoginSpec {
+  /** The per-environment login role, e.g. `caracal_prod_api`. */
+  readonly loginRole: string;
+  /** The group role (created by the baseline) whose privileges the login inherits, e.g. `caracal_api`. */
+  readonly groupRole: string;
+  /** File holding the login's password (a mounted Secret key); one trailing newline is ignored. */
+  readonly passwordFile: string;
+  /** Per-role settings for this database (`statement_timeout`, ...): exactly these, others are reset. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+export interface ProvisionOptions {
+  /**
+   * Whether `password` already authenticates `loginRole` (a fresh connection as that login). When it
+   * does, the password is left alone, so an unchanged Secret changes nothing. Without it every
+   * existing login's password is set again (same password, new salt).
+   */
+  readonly canAuthenticate?: (loginRole: string, password: string) => Promise<boolean>;
+  /** PBKDF2 iterations of the verifiers. @default 4096 (Postgres' scram_iterations default) */
+  readonly iterations?: number;
+  /** How long to wait for another provisioning run's lock. @default 30000 ms */
+  readonly lockWaitMs?: number;
+}
+
+/** What provisioning did to one login; `actions` is empty when the login was already as specified. */
+export interface LoginResult {
+  readonly loginRole: string;
+  readonly actions: readonly string[];
+}
+
+/** A provisioning step failed; names the login, the statement's purpose, SQLSTATE and what to check. */
+export class ProvisionError extends MigrateError {
+  readonly loginRole: string;
+  readonly sqlState?: string;
+  constructor(loginRole: string, step: string, detail: string, sqlState: string | undefined, firstCheck: string) {
+    super(`provisioning login ${loginRole} failed at ${step}${sqlState ? ` (SQLSTATE ${sqlState})` : ''}: ${detail}`, ExitCode.MIGRATION_FAILED, firstCheck);
+    this.loginRole = loginRole;
+    this.sqlState = sqlState;
+  }
+}
+
+const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const SETTING_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+/** Advisory lock key of provisioning (distinct from the runner's migration lock): hashtext('caracal-provision-roles'). */
+const LOCK_KEY_TEXT = 'caracal-provision-roles';
+
+interface ExistingLogin {
+  readonly canLogin: boolean;
+  readonly inherit: boolean;
+  readonly superuser: boolean;
+  readonly bypassRls: boolean;
+  readonly memberOfGroup: boolean;
+  readonly canConnect: boolean;
+  readonly settings: Map<string, string>;
+}
+
+/** Reads every password file and checks names before anything touches the database. */
+export function checkLoginSpecs(logins: readonly LoginSpec[]): Map<string, string> {
+  const passwords = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const spec of logins) {
+    if (!ROLE_NAME.test(spec.loginRole)) throw new ConfigError(`provisioning: login role ${JSON.stringify(spec.loginRole)} is not a lower-case SQL identifier (at most 63 characters)`, 'the provisioning config the chart mounts (provision.json)');
+    if (!ROLE_NAME.test(spec.groupRole)) throw new ConfigError(`provisioning: group role ${JSON.stringify(spec.groupRole)} of ${spec.loginRole} is not a lower-case SQL identifier`, 'the provisioning config the chart mounts (provision.json)');
+    if (seen.has(spec.loginRole)) throw new ConfigError(`provisioning: login role ${spec.loginRole} is listed twice`, 'the provisioning config the chart mounts (provision.json)');
+    seen.add(spec.loginRole);
+    for (const [name, value] of Object.entries(spec.settings ?? {})) {
+      if (!SETTING_NAME.test(name)) throw new ConfigError(`provisioning: setting ${JSON.stringify(name)} of ${spec.loginRole} is not a setting name`, 'the pool settings (ServicePools roleSettings)');
+      if (typeof value !== 'string' || /[\u0000\n\r]/.test(value)) throw new ConfigError(`provisioning: setting ${name} of ${spec.loginRole} must be a one-line string`, 'the pool settings (ServicePools roleSettings)');
+    }
+    let text: string;
+    try {
+      text = readFileSync(spec.passwordFile, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ConfigError(`provisioning: password file ${spec.passwordFile} of ${spec.loginRole} cannot be read (${code})`,
+        `the database secret of ${spec.loginRole}: the Job mounts each login's Secret; check that the Secret exists and has the password key`);
+    }
+    const password = text.replace(/\r?\n$/, '');
+    if (password === '') throw new ConfigError(`provisioning: password file ${spec.passwordFile} of ${spec.loginRole} is empty`, `the database secret of ${spec.loginRole}: its password key has no value`);
+    passwords.set(spec.loginRole, password);
+  }
+  return passwords;
+}
+
+/**
+ * Brings every login to its spec. `client` is connected as the migrator (a login with CREATEROLE that
+ * may grant the group roles: on Postgres 16+ it needs ADMIN OPTION on them, which the login that ran
+ * the baseline has). Roles, memberships, CONNECT and settings change in one transaction under an
+ * advisory lock; passwords are then checked and set only where they do not authenticate.
+ */
+export async function provisionRoles(client: Client, logins: readonly LoginSpec[], options: ProvisionOptions = {}): Promise<LoginResult[]> {
+  const passwords = checkLoginSpecs(logins);
+  const iterations = options.iterations ?? DEFAULT_SCRAM_ITERATIONS;
+  const actions = new Map<string, string[]>(logins.map((l) => [l.loginRole, []]));
+  const passwordSet = new Set<string>();
+  const id = (name: string) => client.escapeIdentifier(name);
+
+  await client.query('BEGIN');
+  try {
+    await takeLock(client, options.lockWaitMs ?? 30_000);
+    const { rows: [{ db }] } = await client.query<{ db: string }>('SELECT current_database() AS db');
+    const existing = await readLogins(client, logins);
+    for (const spec of logins) {
+      const done = actions.get(spec.loginRole)!;
+      const run = async (step: string, sql: string) => {
+        try {
+          await client.query(sql);
+        } catch (e) {
+          throw toProvisionError(spec, step, e);
+        }
+        done.push(step);
+      };
+      const groupExists = await client.query('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [spec.groupRole]);
+      if (groupExists.rowCount === 0) {
+        throw new ProvisionError(spec.loginRole, `grant ${spec.groupRole}`, `group role ${spec.groupRole} does not exist`, '42704',
+          'the baseline migration creates the group roles: did `up` apply 0001_baseline to this database?');
+      }
+      const cur = existing.get(spec.loginRole);
+      if (!cur) {
+        const verifier = scramSha256Verifier(passwords.get(spec.loginRole)!, { iterations });
+        await run('create', `CREATE ROLE ${id(spec.loginRole)} WITH LOGIN INHERIT PASSWORD '${verifier}'`);
+        passwordSet.add(spec.loginRole);
+      } else {
+        if (cur.superuser || cur.bypassRls) {
+          throw new ProvisionError(spec.loginRole, 'check attributes', `${spec.loginRole} exists with ${cur.superuser ? 'SUPERUSER' : 'BYPASSRLS'}; a service login must not bypass row-level security`, undefined,
+            `remove it as a superuser: ALTER ROLE ${spec.loginRole} NOSUPERUSER NOBYPASSRLS`);
+        }
+        if (!cur.canLogin || !cur.inherit) await run('login inherit', `ALTER ROLE ${id(spec.loginRole)} WITH LOGIN INHERIT`);
+      }
+      if (!cur?.memberOfGroup) await run(`grant ${spec.groupRole}`, `GRANT ${id(spec.groupRole)} TO ${id(spec.loginRole)}`);
+      if (!cur?.canConnect) await run('grant connect', `GRANT CONNECT ON DATABASE ${id(db)} TO ${id(spec.loginRole)}`);
+      const want = spec.settings ?? {};
+      const have = cur?.settings ?? new Map<string, string>();
+      for (const name of Object.keys(want).sort()) {
+        if (have.get(name) !== want[name]) {
+          await run(`set ${name}`, `ALTER ROLE ${id(spec.loginRole)} IN DATABASE ${id(db)} SET ${name} = ${client.escapeLiteral(want[name])}`);
+        }
+      }
+      for (const name of [...have.keys()].sort()) {
+        if (!(name in want)) await run(`reset ${name}`, `ALTER ROLE ${id(spec.loginRole)} IN DATABASE ${id(db)} RESET ${name}`);
+      }
+    }
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+
+  // Passwords: a login that authenticates with its Secret's password keeps its verifier.
+  const toCheck = logins.filter((l) => !passwordSet.has(l.loginRole));
+  const stale = await Promise.all(toCheck.map(async (l) =>
+    options.canAuthenticate ? !(await options.canAuthenticate(l.loginRole, passwords.get(l.loginRole)!).catch(() => false)) : true));
+  for (const [i, spec] of toCheck.entries()) {
+    if (!stale[i]) continue;
+    const verifier = scramSha256Verifier(passwords.get(spec.loginRole)!, { iterations });
+    try {
+      await client.query(`ALTER ROLE ${id(spec.loginRole)} WITH PASSWORD '${verifier}'`);
+    } catch (e) {
+      throw toProvisionError(spec, 'password', e);
+    }
+    actions.get(spec.loginRole)!.push('password');
+  }
+  return logins.map((l) => ({ loginRole: l.loginRole, actions: actions.get(l.loginRole)! }));
+}
+
+/** One line per login for the Job's log: what changed, or that nothing did. Never a password. */
+export function describeResults(results: readonly LoginResult[]): string[] {
+  return results.map((r) => `${r.loginRole}: ${r.actions.length === 0 ? 'up to date' : r.actions.join(', ')}`);
+}
+
+async function takeLock(client: Client, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const { rows: [{ ok }] } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [LOCK_KEY_TEXT]);
+    if (ok) return;
+    if (Date.now() >= deadline) {
+      throw new MigrateError(`provisioning: another provisioning run held the advisory lock for ${Math.round(waitMs / 1000)} s`, ExitCode.LOCK_TIMEOUT,
+        'advisory-lock connectivity: is another migration Job of this environment still running?');
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function readLogins(client: Client, logins: readonly LoginSpec[]): Promise<Map<string, ExistingLogin>> {
+  const { rows } = await client.query<{
+    rolname: string; rolcanlogin: boolean; rolinherit: boolean; rolsuper: boolean; rolbypassrls: boolean;
+    member: boolean; can_connect: boolean; setconfig: string[] | null;
+  }>(
+    `SELECT r.rolname, r.rolcanlogin, r.rolinherit, r.rolsuper, r.rolbypassrls,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+                     WHERE m.member = r.oid AND g.rolname = s.group_role) AS member,
+            has_database_privilege(r.oid, current_database(), 'CONNECT') AS can_connect,
+            (SELECT setconfig FROM pg_catalog.pg_db_role_setting d
+              WHERE d.setrole = r.oid AND d.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())) AS setconfig
+       FROM unnest($1::text[], $2::text[]) AS s(login_role, group_role)
+       JOIN pg_catalog.pg_roles r ON r.rolname = s.login_role`,
+    [logins.map((l) => l.loginRole), logins.map((l) => l.groupRole)],
+  );
+  const out = new Map<string, ExistingLogin>();
+  for (const r of rows) {
+    const settings = new Map<string, string>();
+    for (const entry of r.setconfig ?? []) {
+      const eq = entry.indexOf('=');
+      settings.set(entry.slice(0, eq), entry.slice(eq + 1));
+    }
+    out.set(r.rolname, {
+      canLogin: r.rolcanlogin, inherit: r.rolinherit, superuser: r.rolsuper, bypassRls: r.rolbypassrls,
+      memberOfGroup: r.member, canConnect: r.can_connect, settings,
+    });
+  }
+  return out;
+}
+
+function toProvisionError(spec: LoginSpec, step: string, e: unknown): MigrateError {
+  const err = e as { code?: string; message?: string };
+  // The statement is never quoted: a password step's statement carries the verifier.
+  const detail = String(err.message ?? e).replace(/SCRAM-SHA-256\$[^'\s]+/g, '<verifier>');
+  if (err.code === '42501') {
+    return new PreconditionError(`provisioning login ${spec.loginRole} failed at ${step} (SQLSTATE 42501): ${detail}`,
+      `the migrator login (PGUSER) needs CREATEROLE, and on Postgres 16+ ADMIN OPTION on ${spec.groupRole} and on ${spec.loginRole} ` +
+      `(the login that created them has it; otherwise a superuser runs GRANT ${spec.groupRole} TO <migrator> WITH ADMIN OPTION)`);
+  }
+  return new ProvisionError(spec.loginRole, step, detail, err.code, 'database secret, host, port, user, database, SSL mode, and advisory-lock connectivity');
+}
