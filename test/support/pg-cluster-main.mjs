@@ -4,6 +4,8 @@ import { startCluster } from './pg-cluster.mjs';
 // Usage: `node test/support/pg-cluster-main.mjs '{"major":15}'` prints one JSON line
 // {url,port,dataDir,major} once ready, then obeys stdin lines: stop | start | restart | exit.
 const opts = process.argv[2] ? JSON.parse(process.argv[2]) : {};
+// logsToStderr: the server's log lines go to this process's stderr, which OwnCluster.serverLog() returns.
+if (opts.logsToStderr) opts.onLog = (m) => process.stderr.write(m);
 const cluster = await startCluster(opts);
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 say({ ready: true, url: cluster.url, port: cluster.port, dataDir: cluster.dataDir, major: cluster.major });

