@@ -1,0 +1,48 @@
+// `caracal-migrate validate`: the CLI side of src/validate (loaded lazily by src/cli/main.ts, so the parser it
+// needs never weighs on `up`). One line per check, like the seed's validateMigrations.sh; exit 4 on any failure.
+import { existsSync } from 'node:fs';
+import { parseInteger } from '../migrate/config';
+import { ConfigError, ExitCode } from '../migrate/errors';
+import { runnerOptions } from '../cli/options';
+import type { Output } from '../cli/output';
+import { formatChecks } from '../verify';
+import type { CheckResult } from '../verify/checks';
+import { validateMigrations } from './index';
+
+type Flags = Record<string, string | string[] | true>;
+
+const str = (flags: Flags, name: string): string | undefined => {
+  const v = flags[name];
+  return v === undefined || v === true ? undefined : Array.isArray(v) ? v[v.length - 1] : v;
+};
+
+export function checkLine(c: CheckResult): string {
+  return formatChecks([c]).split('\n').slice(0, -1).join('\n');
+}
+
+export async function run(flags: Flags, out: Output): Promise<number> {
+  const options = runnerOptions(flags, out);
+  const matrix = str(flags, 'access-matrix');
+  if (matrix !== undefined && !existsSync(matrix)) throw new ConfigError(`--access-matrix ${JSON.stringify(matrix)}: no such file`);
+  const concurrency = str(flags, 'concurrency');
+  const report = await validateMigrations({
+    dir: options.dir,
+    server: options.connection,
+    staticOnly: flags.static === true,
+    concurrency: concurrency === undefined ? undefined : parseInteger(concurrency, '--concurrency', 1, 64),
+    accessMatrixFile: matrix,
+    runner: {
+      lockWaitMs: options.lockWaitMs, lockTimeoutMs: options.lockTimeoutMs, statementTimeoutMs: options.statementTimeoutMs,
+      lockRetries: options.lockRetries, lockRetryBackoffMs: options.lockRetryBackoffMs,
+    },
+    onCheck: flags.json ? undefined : (c) => out.stdout(checkLine(c)),
+    onProgress: (m) => out.progress(m),
+  });
+  if (flags.json) {
+    out.stdout(JSON.stringify({ ok: report.ok, directory: options.dir, checks: report.checks }, null, 2));
+  } else {
+    const failed = report.checks.filter((c) => !c.ok).length;
+    out.stdout(failed ? `validate: ${failed} of ${report.checks.length} checks failed` : `validate: all ${report.checks.length} checks passed`);
+  }
+  return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED;
+}
