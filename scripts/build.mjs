@@ -1,0 +1,43 @@
+// `npm run build`: bundles the caracal-migrate CLI into one CommonJS file for Node 20 (dist/caracal-migrate.cjs),
+// the file the migration Job's hook chart carries. Heavy parsers stay out: the Job only applies migrations.
+// Usage: node scripts/build.mjs [--outfile PATH]
+import { build } from 'esbuild';
+import { readFileSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const at = args.indexOf('--outfile');
+const outfile = path.resolve(at >= 0 ? args[at + 1] : path.join(root, 'dist', 'caracal-migrate.cjs'));
+
+/** Modules that must never be in the Job bundle (loaded only by commands the Job does not run). */
+const FORBIDDEN = ['libpg-query', '@libpg-query', '@pgsql/'];
+
+const tmp = `${outfile}.${process.pid}.tmp`;
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/entry.ts'],
+  outfile: tmp,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  banner: { js: '#!/usr/bin/env node' },
+  // pg's optional native binding is never used; heavy parsers are left out on purpose.
+  external: ['pg-native', ...FORBIDDEN.map((m) => (m.endsWith('/') ? `${m}*` : m))],
+});
+const text = readFileSync(tmp, 'utf8');
+const found = FORBIDDEN.filter((m) => text.includes(`require("${m}`));
+if (found.length > 0) {
+  console.error(`build: the Job bundle must not load ${found.join(', ')}; keep it behind a lazily required subcommand that the bundle marks external`);
+  process.exit(1);
+}
+renameSync(tmp, outfile);
+if (!args.includes('--quiet')) {
+  console.log(`built ${path.relative(process.cwd(), outfile)} (${Math.round(statSync(outfile).size / 1024)} KiB)`);
+}

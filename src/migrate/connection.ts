@@ -1,0 +1,380 @@
+// Connection contract of the runner: PG* variables, PGPASSWORD_FILE with Caracal's default path, DATABASE_URL,
+// libpq's sslmode semantics done explicitly, --wait-for-db, and failure messages in the seed's words.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { Client, ClientConfig } from 'pg';
+import { parseDuration, parseInteger } from './config';
+import { ConfigError, ConnectionError } from './errors';
+
+export const APPLICATION_NAME = 'caracal-migrate';
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+export interface ConnectionFlags {
+  /** `--database-url`; wins over DATABASE_URL. */
+  readonly databaseUrl?: string;
+  /** `--connect-timeout` (default: PGCONNECT_TIMEOUT, else 10 s). */
+  readonly connectTimeout?: string;
+}
+
+/** Everything needed to connect. The password is not enumerable, so it never reaches JSON or inspection. */
+export interface ConnectionSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  readonly sslMode: SslMode;
+  /** Where the password came from, e.g. `PGPASSWORD_FILE=/path` or `DATABASE_URL`. Never the password. */
+  readonly passwordSource: string;
+  readonly connectTimeoutMs: number;
+  readonly applicationName: string;
+  /** TLS options for the modes that use TLS (undefined for disable). */
+  readonly tls?: ConnectionOptions;
+  /** The password (non-enumerable). */
+  readonly password?: string;
+}
+
+/** `user@host:port/database (sslmode=...)`, safe to print. */
+export function describeConnection(s: ConnectionSettings): string {
+  return `${s.user}@${s.host}:${s.port}/${s.database} (sslmode=${s.sslMode})`;
+}
+
+/** Default of PGPASSWORD_FILE: ${CARACAL_SECRETS_DIR:-${CARACAL_HOME:-$HOME/.local/share/caracal}/secrets}/postgresPassword */
+export function defaultPasswordFile(env: NodeJS.ProcessEnv): { path: string; chosenBy: string } {
+  if (env.CARACAL_SECRETS_DIR) return { path: path.join(env.CARACAL_SECRETS_DIR, 'postgresPassword'), chosenBy: 'CARACAL_SECRETS_DIR' };
+  if (env.CARACAL_HOME) return { path: path.join(env.CARACAL_HOME, 'secrets', 'postgresPassword'), chosenBy: 'CARACAL_HOME' };
+  const home = env.HOME || os.homedir();
+  return { path: path.join(home, '.local/share/caracal/secrets/postgresPassword'), chosenBy: 'HOME (neither CARACAL_SECRETS_DIR nor CARACAL_HOME is set)' };
+}
+
+const URL_PARAMS = new Set(['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'connect_timeout', 'application_name']);
+
+/**
+ * Resolve connection settings from the environment and flags, validating every value. Precedence follows
+ * libpq: URL parts, then PG* variables, then defaults (localhost, 5432, caracal, caracal, sslmode prefer).
+ */
+export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags = {}): ConnectionSettings {
+  const urlSource = flags.databaseUrl !== undefined ? '--database-url' : env.DATABASE_URL ? 'DATABASE_URL' : undefined;
+  const urlText = flags.databaseUrl ?? (env.DATABASE_URL || undefined);
+  const fromUrl: Record<string, string | undefined> = {};
+  if (urlText !== undefined && urlSource) {
+    let u: URL;
+    try {
+      u = new URL(urlText);
+    } catch {
+      throw new ConfigError(`${urlSource} is not a valid URL: expected postgres://user[:password]@host[:port]/database[?sslmode=...] (value not shown: it may hold a password)`);
+    }
+    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+      throw new ConfigError(`${urlSource} has scheme ${JSON.stringify(u.protocol)}: expected postgres:// or postgresql://`);
+    }
+    fromUrl.host = u.hostname ? decodeURIComponent(u.hostname.replace(/^\[|\]$/g, '')) : undefined;
+    fromUrl.port = u.port || undefined;
+    fromUrl.user = u.username ? decodeURIComponent(u.username) : undefined;
+    fromUrl.password = u.password ? decodeURIComponent(u.password) : undefined;
+    const db = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    fromUrl.database = db || undefined;
+    for (const [k, v] of u.searchParams) {
+      if (!URL_PARAMS.has(k)) {
+        throw new ConfigError(`${urlSource} has query parameter ${JSON.stringify(k)}: accepted are ${[...URL_PARAMS].join(', ')}`);
+      }
+      fromUrl[k] = v;
+    }
+    // A socket directory in ?host= is libpq's form; not supported here.
+  }
+  const pick = (urlKey: string, envKey: string): { value?: string; source: string } => {
+    if (fromUrl[urlKey] !== undefined && fromUrl[urlKey] !== '') return { value: fromUrl[urlKey], source: `${urlSource} ${urlKey}` };
+    if (env[envKey] !== undefined && env[envKey] !== '') return { value: env[envKey], source: envKey };
+    return { source: envKey };
+  };
+
+  const host = pick('host', 'PGHOST');
+  const hostValue = host.value ?? 'localhost';
+  if (/[\s,]/.test(hostValue) || hostValue.length > 253) {
+    throw new ConfigError(`${host.source}=${JSON.stringify(hostValue)} is not valid: expected one host name, IP address or socket directory (no spaces or commas)`);
+  }
+  const port = pick('port', 'PGPORT');
+  const portValue = port.value === undefined ? 5432 : parseInteger(port.value, port.source, 1, 65535);
+  const user = pick('user', 'PGUSER');
+  const userValue = user.value ?? 'caracal';
+  checkName(userValue, user.source);
+  const database = pick('database', 'PGDATABASE');
+  const databaseValue = database.value ?? 'caracal';
+  checkName(databaseValue, database.source);
+
+  const sslmode = pick('sslmode', 'PGSSLMODE');
+  const sslModeValue = (sslmode.value ?? 'prefer') as SslMode;
+  if (!SSL_MODES.includes(sslModeValue)) {
+    throw new ConfigError(`${sslmode.source}=${JSON.stringify(sslmode.value)} is not valid: expected one of ${SSL_MODES.join(', ')}`);
+  }
+  const timeout = flags.connectTimeout !== undefined
+    ? { value: flags.connectTimeout, source: '--connect-timeout' }
+    : pick('connect_timeout', 'PGCONNECT_TIMEOUT');
+  const connectTimeoutMs = timeout.value === undefined ? 10_000 : parseDuration(timeout.value, timeout.source);
+
+  // Password: URL, then PGPASSWORD, then the password file (explicit PGPASSWORD_FILE or Caracal's default path).
+  let password: string | undefined;
+  let passwordSource: string;
+  if (fromUrl.password !== undefined) {
+    password = fromUrl.password;
+    passwordSource = urlSource!;
+  } else if (env.PGPASSWORD !== undefined && env.PGPASSWORD !== '') {
+    password = env.PGPASSWORD;
+    passwordSource = 'PGPASSWORD';
+  } else {
+    const explicit = env.PGPASSWORD_FILE !== undefined && env.PGPASSWORD_FILE !== '';
+    const file = explicit ? { path: env.PGPASSWORD_FILE!, chosenBy: 'PGPASSWORD_FILE' } : defaultPasswordFile(env);
+    const chosen = explicit ? 'PGPASSWORD_FILE' : `PGPASSWORD_FILE's default, chosen by ${file.chosenBy}`;
+    let text: string;
+    try {
+      text = readFileSync(file.path, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`;
+      throw new ConfigError(`password file ${file.path} (${chosen}) ${what}`,
+        'the database secret: mount the Secret\'s password at that path, or set PGPASSWORD_FILE (or CARACAL_SECRETS_DIR) to where it is');
+    }
+    password = text.replace(/\r?\n$/, '');
+    if (password === '') {
+      throw new ConfigError(`password file ${file.path} (${chosen}) is empty`, 'the database secret: the Secret\'s password key has no value');
+    }
+    passwordSource = `${explicit ? 'PGPASSWORD_FILE' : chosen}=${file.path}`;
+  }
+
+  const tls = tlsOptions(sslModeValue, hostValue, env, fromUrl, urlSource, sslmode.source);
+  const settings: ConnectionSettings = {
+    host: hostValue, port: portValue, user: userValue, database: databaseValue, sslMode: sslModeValue,
+    passwordSource, connectTimeoutMs, applicationName: APPLICATION_NAME, tls,
+  };
+  Object.defineProperty(settings, 'password', { value: password, enumerable: false });
+  return settings;
+}
+
+function checkName(value: string, source: string) {
+  if (value.length > 63 || /[\u0000\n\r]/.test(value)) {
+    throw new ConfigError(`${source}=${JSON.stringify(value.slice(0, 80))} is not valid: expected a Postgres name of at most 63 bytes without control characters`);
+  }
+}
+
+/** libpq's sslmode semantics, made explicit for node's TLS (node-postgres alone treats most modes as verify-full). */
+function tlsOptions(mode: SslMode, host: string, env: NodeJS.ProcessEnv, fromUrl: Record<string, string | undefined>,
+  urlSource: string | undefined, modeSource: string): ConnectionOptions | undefined {
+  if (mode === 'disable') return undefined;
+  const home = env.HOME || os.homedir();
+  const pick = (urlKey: string, envKey: string, fallback: string) => {
+    if (fromUrl[urlKey]) return { path: fromUrl[urlKey]!, source: `${urlSource} ${urlKey}`, explicit: true };
+    if (env[envKey]) return { path: env[envKey]!, source: envKey, explicit: true };
+    return { path: path.join(home, '.postgresql', fallback), source: `${envKey} default`, explicit: false };
+  };
+  const rootCert = pick('sslrootcert', 'PGSSLROOTCERT', 'root.crt');
+  const cert = pick('sslcert', 'PGSSLCERT', 'postgresql.crt');
+  const key = pick('sslkey', 'PGSSLKEY', 'postgresql.key');
+  const opts: ConnectionOptions = {};
+  const read = (f: { path: string; source: string }, what: string) => {
+    try {
+      return readFileSync(f.path);
+    } catch (e) {
+      throw new ConfigError(`${f.source}=${f.path}: ${what} cannot be read (${(e as NodeJS.ErrnoException).code})`,
+        'SSL mode: the certificate files mounted for the Job');
+    }
+  };
+
+  // Client certificate: used when present (the default path only if the file exists), with its key.
+  if (cert.explicit || existsSync(cert.path)) {
+    opts.cert = read(cert, 'the client certificate');
+    if (!key.explicit && !existsSync(key.path)) {
+      throw new ConfigError(`certificate present but not private key file ${key.path} (${key.source}); set PGSSLKEY`, 'SSL mode: the client key file');
+    }
+    const st = statSync(key.path);
+    // libpq refuses a key readable by others: 0600 if owned by the current user, 0640 if owned by root.
+    const limit = st.uid === 0 && process.getuid?.() !== 0 ? 0o640 : 0o600;
+    if ((st.mode & 0o777 & ~limit) !== 0) {
+      throw new ConfigError(`${key.source}=${key.path}: private key file has group or world access (mode ${(st.mode & 0o777).toString(8)}); ` +
+        'it must be u=rw (0600) or less if owned by the current user, or u=rw,g=r (0640) or less if owned by root', 'SSL mode: the client key file permissions');
+    }
+    opts.key = read(key, 'the client key');
+  } else if (key.explicit) {
+    opts.key = read(key, 'the client key');
+  }
+
+  const systemRoots = rootCert.path === 'system';
+  if (systemRoots && mode !== 'verify-full') {
+    throw new ConfigError(`${rootCert.source}=system needs sslmode verify-full: ${modeSource}=${mode} is weaker (libpq refuses the same)`,
+      'SSL mode');
+  }
+  const haveRoot = systemRoots || rootCert.explicit || existsSync(rootCert.path);
+  // libpq: with a root certificate present, "require" verifies the chain like verify-ca.
+  const verifyChain = mode === 'verify-ca' || mode === 'verify-full' || (mode === 'require' && haveRoot);
+  if (verifyChain) {
+    if (!haveRoot) {
+      throw new ConfigError(`${modeSource}=${mode} needs a root certificate, and ${rootCert.path} (${rootCert.source}) does not exist: ` +
+        'set PGSSLROOTCERT to the CA that signed the server certificate, use PGSSLROOTCERT=system for the system roots, or weaken the SSL mode',
+      'SSL mode: the CA certificate mounted for the Job');
+    }
+    if (!systemRoots) opts.ca = read(rootCert, 'the root certificate');
+    opts.rejectUnauthorized = true;
+    if (mode === 'verify-full') {
+      if (isIP(host) === 0 && !host.startsWith('/')) opts.servername = host;
+      // node's default checkServerIdentity checks the host name (or IP SAN) like libpq's verify-full
+    } else {
+      opts.checkServerIdentity = () => undefined;
+    }
+  } else {
+    opts.rejectUnauthorized = false;
+  }
+  return opts;
+}
+
+function pgConfig(s: ConnectionSettings, ssl: boolean): ClientConfig {
+  return {
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    database: s.database,
+    password: s.password,
+    ssl: ssl && s.tls ? { ...s.tls } : false,
+    application_name: s.applicationName,
+    connectionTimeoutMillis: s.connectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
+}
+
+export interface ConnectOptions {
+  /** Keep retrying connection failures that can pass (refused, unresolvable, starting up) until this deadline. */
+  readonly waitForDbMs?: number;
+  readonly onWait?: (message: string) => void;
+}
+
+/** Connect once, applying libpq's prefer/allow fallbacks. Throws ConnectionError with the first thing to check. */
+export async function connect(s: ConnectionSettings, opts: ConnectOptions = {}): Promise<Client> {
+  const deadline = Date.now() + (opts.waitForDbMs ?? 0);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectOnce(s);
+    } catch (e) {
+      const err = classifyConnectError(e, s);
+      const remaining = deadline - Date.now();
+      if (!isRetryable(e) || remaining <= 0) {
+        if (opts.waitForDbMs && attempt > 1) err.message += ` (still failing after waiting ${Math.round(opts.waitForDbMs / 1000)} s for the database)`;
+        throw err;
+      }
+      opts.onWait?.(`database not reachable yet (${err.message.split('\n')[0]}); retrying until the --wait-for-db deadline`);
+      await sleep(Math.min(1000, remaining));
+    }
+  }
+}
+
+async function connectOnce(s: ConnectionSettings): Promise<Client> {
+  const attempt = async (ssl: boolean) => {
+    const client = new Client(pgConfig(s, ssl));
+    client.on('error', () => undefined); // errors after connect surface through the query that hits them
+    try {
+      await client.connect();
+      return client;
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw e;
+    }
+  };
+  if (s.sslMode === 'disable') return attempt(false);
+  if (s.sslMode === 'allow') {
+    try {
+      return await attempt(false);
+    } catch (e) {
+      if (isNoEncryptionRejection(e)) return attempt(true);
+      throw e;
+    }
+  }
+  if (s.sslMode === 'prefer') {
+    try {
+      return await attempt(true);
+    } catch (e) {
+      if (/does not support SSL/i.test(String((e as Error).message))) return attempt(false);
+      throw e;
+    }
+  }
+  return attempt(true);
+}
+
+function isNoEncryptionRejection(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return err.code === '28000' && /no encryption/i.test(err.message ?? '');
+}
+
+const RETRYABLE_NET = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+
+function isRetryable(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  if (err.code && RETRYABLE_NET.has(err.code)) return true;
+  if (err.code === '57P03' || err.code === '53300') return true; // starting up / too many connections
+  return /timeout expired|Connection terminated unexpectedly/i.test(err.message ?? '');
+}
+
+/** Map a pg/net/TLS error to a ConnectionError that names the connection part to check first. */
+export function classifyConnectError(e: unknown, s: ConnectionSettings): ConnectionError {
+  const err = e as { code?: string; message?: string };
+  const msg = String(err.message ?? e);
+  const at = describeConnection(s);
+  const code = err.code;
+  if (code === '28P01') {
+    return new ConnectionError(`password authentication failed for user ${JSON.stringify(s.user)} at ${at} (SQLSTATE 28P01)`, 'secret',
+      `the database secret: the password from ${s.passwordSource} does not match the role ${JSON.stringify(s.user)}`, code);
+  }
+  if (code === '3D000') {
+    return new ConnectionError(`database ${JSON.stringify(s.database)} does not exist at ${s.host}:${s.port} (SQLSTATE 3D000)`, 'database',
+      'the database: PGDATABASE (create it, or fix the name)', code);
+  }
+  if (code === '28000' && /no encryption|no pg_hba.conf entry/i.test(msg)) {
+    return new ConnectionError(`the server refused ${at}: ${msg} (SQLSTATE 28000)`, 'sslmode',
+      'SSL mode and user: the server\'s pg_hba.conf has no entry for this user/database with this encryption; check PGSSLMODE (the server may require SSL) and the user', code);
+  }
+  if (code === '28000' && /role .* does not exist/i.test(msg)) {
+    return new ConnectionError(`role ${JSON.stringify(s.user)} does not exist at ${s.host}:${s.port} (SQLSTATE 28000)`, 'user',
+      'the user: PGUSER (the login role for this environment is created by the migration Job of the owner)', code);
+  }
+  if (code === '28000' || code === '42501') {
+    return new ConnectionError(`the server refused ${at}: ${msg} (SQLSTATE ${code})`, 'user', 'the user and its CONNECT privilege on the database', code);
+  }
+  if (code === 'ECONNREFUSED') {
+    return new ConnectionError(`nothing accepts connections at ${s.host}:${s.port} (connection refused)`, 'port',
+      'host and port: PGHOST/PGPORT point at the Postgres Service, and Postgres is running there', code);
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new ConnectionError(`host name ${JSON.stringify(s.host)} does not resolve (${code})`, 'host',
+      'the host: PGHOST (the Service name, in the Job\'s namespace or fully qualified)', code);
+  }
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || /timeout expired/i.test(msg)) {
+    return new ConnectionError(`no answer from ${s.host}:${s.port} within ${Math.round(s.connectTimeoutMs / 1000)} s (${code ?? 'timeout'})`, 'host',
+      'host and port, and the NetworkPolicy that must admit the migration Job to Postgres', code);
+  }
+  if (/does not support SSL/i.test(msg)) {
+    return new ConnectionError(`${s.host}:${s.port} does not support SSL, and PGSSLMODE=${s.sslMode} requires it`, 'sslmode',
+      'SSL mode: PGSSLMODE (prefer or disable for a server without TLS), or enable ssl on the server', code);
+  }
+  if (isTlsError(err)) {
+    return new ConnectionError(`TLS with ${s.host}:${s.port} failed under PGSSLMODE=${s.sslMode}: ${msg}`, 'sslmode',
+      'SSL mode: PGSSLMODE, PGSSLROOTCERT (the CA that signed the server certificate) and, for verify-full, that PGHOST is a name in the certificate', code);
+  }
+  if (code === '57P03') {
+    return new ConnectionError(`the database at ${s.host}:${s.port} is starting up or shutting down (SQLSTATE 57P03)`, 'connection',
+      'host and port: wait for Postgres to be ready (--wait-for-db)', code);
+  }
+  if (code === '53300') {
+    return new ConnectionError(`too many connections at ${s.host}:${s.port} (SQLSTATE 53300)`, 'connection',
+      'the server\'s max_connections and the services\' pool sizes', code);
+  }
+  return new ConnectionError(`cannot connect to ${at}: ${msg}${code ? ` (${code})` : ''}`, 'connection',
+    'database secret, host, port, user, database, SSL mode, and advisory-lock connectivity', code);
+}
+
+function isTlsError(err: { code?: string; message?: string }): boolean {
+  const code = err.code ?? '';
+  return /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|ALTNAME|DEPTH_ZERO/i.test(code) || /certificate|SSL routines|self[- ]signed|Hostname\/IP does not match/i.test(err.message ?? '');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}

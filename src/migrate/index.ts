@@ -1,0 +1,21 @@
+// Public API of the migration runner core, shared by the CLI, the migration Job (same CLI, bundled) and tests.
+export * from './errors';
+export { parseDuration, parseInteger } from './config';
+export {
+  APPLICATION_NAME, SSL_MODES, resolveConnection, connect, describeConnection, defaultPasswordFile, classifyConnectError,
+} from './connection';
+export type { SslMode, ConnectionFlags, ConnectionSettings, ConnectOptions } from './connection';
+export { MIGRATION_FILENAME, classifyFilename, discoverMigrations, normalizeSql, checksumOf } from './files';
+export type { MigrationFile, FilenameVerdict } from './files';
+export { ADVISORY_LOCK_KEY, HISTORY_TABLE, acquireLock, releaseLock, lockHolder, ensureHistoryTable, readHistory } from './history';
+export type { AppliedMigration, LockHolder } from './history';
+export { planMigrations, assertPlanIsSafe } from './plan';
+export type { MigrationPlan } from './plan';
+export {
+  migrateUp, migrationStatus, repairMigrations, openSession, aheadMessage, isConcurrentStatement, concurrentIndexName,
+} from './runner';
+export type {
+  RunnerOptions, MigrateEvent, MigrateEventType, MigrateResult, AppliedResult, StatusResult, RepairOptions, RepairResult,
+} from './runner';
+export { splitStatements, hasNoTransactionMarker, transactionControlStatements, lineAndColumn } from './sql-scanner';
+export type { SqlStatement } from './sql-scanner';

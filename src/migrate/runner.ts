@@ -1,0 +1,476 @@
+// The runner: connect, check preconditions, lock, create/upgrade the history table, plan, apply, record.
+// It returns results or throws typed errors (src/migrate/errors.ts); it never prints and never exits.
+import { randomBytes } from 'node:crypto';
+import type { Client } from 'pg';
+import { connect, ConnectionSettings, describeConnection, sleep } from './connection';
+import { ConfigError, ConnectionError, MigrateError, MigrationFailedError, PreconditionError } from './errors';
+import { discoverMigrations, MigrationFile } from './files';
+import {
+  acquireLock, AppliedMigration, appliedByExpression, ensureHistoryTable, historyColumns, HISTORY_TABLE, LockHolder,
+  readHistory, releaseLock,
+} from './history';
+import { assertPlanIsSafe, MigrationPlan, planMigrations } from './plan';
+import { lineAndColumn, SqlStatement, transactionControlStatements } from './sql-scanner';
+
+export type MigrateEventType =
+  | 'wait-db' | 'connected' | 'lock-wait' | 'lock-acquired' | 'history-table' | 'adopted' | 'applying' | 'applied'
+  | 'retry' | 'invalid-index' | 'nothing-to-do' | 'ahead' | 'repaired';
+
+export interface MigrateEvent {
+  readonly type: MigrateEventType;
+  readonly message: string;
+  readonly file?: string;
+}
+
+export interface RunnerOptions {
+  /** The migrations directory (may be a ConfigMap mount). */
+  readonly dir: string;
+  readonly connection: ConnectionSettings;
+  /** Retry connecting for this long (a Job that starts before its database). Default 0. */
+  readonly waitForDbMs?: number;
+  /** Deadline for taking the advisory lock. Default 5 minutes. */
+  readonly lockWaitMs?: number;
+  /** lock_timeout for migration statements. Default 5 s. */
+  readonly lockTimeoutMs?: number;
+  /** Retries of a file (or a no-transaction statement) that hit lock_timeout or a deadlock. Default 5. */
+  readonly lockRetries?: number;
+  /** First backoff between those retries, doubled each time (capped at 30 s). Default 1 s. */
+  readonly lockRetryBackoffMs?: number;
+  /** Session statement_timeout. Default 15 minutes; 0 disables. */
+  readonly statementTimeoutMs?: number;
+  /** statement_timeout for CONCURRENTLY statements of no-transaction files (they wait for old snapshots). Default 0 (none). */
+  readonly concurrentStatementTimeoutMs?: number;
+  /** client_connection_check_interval (Postgres 14+), so a killed runner's backend stops soon. Default 2 s. */
+  readonly connectionCheckIntervalMs?: number;
+  readonly onEvent?: (event: MigrateEvent) => void;
+}
+
+export interface AppliedResult {
+  readonly version: bigint;
+  readonly name: string;
+  readonly filename: string;
+  readonly executionMs: number;
+}
+
+export interface MigrateResult {
+  readonly applied: readonly AppliedResult[];
+  /** Files already applied before this run. */
+  readonly alreadyApplied: number;
+  /** Versions in the database newer than every file (application rollback). */
+  readonly ahead: readonly AppliedMigration[];
+  /** Rows adopted from the older runner whose checksum was recorded in this run. */
+  readonly adopted: readonly bigint[];
+  readonly historyTable: 'created' | 'upgraded' | 'current';
+}
+
+const DEFAULTS = {
+  lockWaitMs: 300_000,
+  lockTimeoutMs: 5_000,
+  lockRetries: 5,
+  lockRetryBackoffMs: 1_000,
+  statementTimeoutMs: 900_000,
+  concurrentStatementTimeoutMs: 0,
+  connectionCheckIntervalMs: 2_000,
+};
+
+type Resolved = Required<Omit<RunnerOptions, 'onEvent' | 'waitForDbMs'>> & Pick<RunnerOptions, 'onEvent' | 'waitForDbMs'>;
+
+function resolveOptions(o: RunnerOptions): Resolved {
+  return { ...DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as Resolved;
+}
+
+interface Session {
+  readonly client: Client;
+  readonly pid: number;
+  readonly serverVersion: number;
+}
+
+/** Connect and check that the endpoint is a direct session (not a transaction-mode pooler), then set timeouts. */
+export async function openSession(o: RunnerOptions): Promise<Session> {
+  const opts = resolveOptions(o);
+  const client = await connect(opts.connection, {
+    waitForDbMs: opts.waitForDbMs,
+    onWait: (message) => opts.onEvent?.({ type: 'wait-db', message }),
+  });
+  try {
+    const token = randomBytes(8).toString('hex');
+    const first = await client.query<{ pid: number; v: string }>(
+      `SELECT pg_backend_pid() AS pid, current_setting('server_version_num') AS v, set_config('caracal_migrate.session_probe', '${token}', false)`);
+    const second = await client.query<{ pid: number; probe: string | null }>(
+      `SELECT pg_backend_pid() AS pid, current_setting('caracal_migrate.session_probe', true) AS probe`);
+    const pid = first.rows[0].pid;
+    if (second.rows[0].pid !== pid || second.rows[0].probe !== token) {
+      throw new PreconditionError(
+        `${describeConnection(opts.connection)} is behind a transaction-mode pooler: the backend changed between two statements (pid ${pid} then ${second.rows[0].pid}), so session advisory locks and settings do not hold`,
+        'host and port: point the migration Job at the database directly (or a session-mode pool), not at a transaction-mode PgBouncer');
+    }
+    const serverVersion = Number(first.rows[0].v);
+    const sets = [`SET statement_timeout = ${opts.statementTimeoutMs}`, 'SET idle_in_transaction_session_timeout = 0'];
+    if (serverVersion >= 140000 && opts.connectionCheckIntervalMs > 0) {
+      sets.push(`SET client_connection_check_interval = ${opts.connectionCheckIntervalMs}`);
+    }
+    await client.query(sets.join('; '));
+    opts.onEvent?.({ type: 'connected', message: `connected to ${describeConnection(opts.connection)} as pid ${pid}` });
+    return { client, pid, serverVersion };
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw wrapLost(e, opts.connection);
+  }
+}
+
+/** A connection lost outside a migration file becomes a ConnectionError; typed errors pass through. */
+function wrapLost(e: unknown, s: ConnectionSettings): unknown {
+  if (e instanceof MigrateError) return e;
+  if (isConnectionLoss(e)) {
+    return new ConnectionError(`lost the connection to ${describeConnection(s)}: ${(e as Error).message}`, 'connection',
+      'advisory-lock connectivity: the server restarted or the network dropped; rerun (the runner is safe to rerun)', (e as { code?: string }).code);
+  }
+  return e;
+}
+
+function isConnectionLoss(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', '08006', '08003', '08000'].includes(err.code ?? '') ||
+    /Connection terminated|connection is closed|Client has encountered a connection error|not queryable/i.test(err.message ?? '');
+}
+
+async function withLockedSession<T>(o: RunnerOptions, fn: (s: Session, opts: Resolved) => Promise<T>): Promise<T> {
+  const opts = resolveOptions(o);
+  const session = await openSession(opts);
+  const { client } = session;
+  let locked = false;
+  try {
+    await acquireLock(client, opts.lockWaitMs, (holder?: LockHolder) => opts.onEvent?.({
+      type: 'lock-wait',
+      message: `waiting for the migration advisory lock held by ${holder ? `pid ${holder.pid} (application_name ${JSON.stringify(holder.applicationName)})` : 'another session'}, up to ${Math.round(opts.lockWaitMs / 1000)} s (--lock-wait)`,
+    }));
+    locked = true;
+    opts.onEvent?.({ type: 'lock-acquired', message: 'holding the migration advisory lock' });
+    return await fn(session, opts);
+  } catch (e) {
+    throw wrapLost(e, opts.connection);
+  } finally {
+    if (locked) await releaseLock(client).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Check the user may create what this run needs, before anything runs. */
+async function checkCreatePrivileges(client: Client, needTable: boolean, needSchema: boolean): Promise<void> {
+  const r = await client.query<{ usr: string; schema: string | null; in_public: boolean; in_current: boolean | null }>(
+    `SELECT current_user AS usr, current_schema() AS schema,
+       has_schema_privilege(current_user, 'public', 'CREATE') AS in_public,
+       CASE WHEN current_schema() IS NULL THEN NULL ELSE has_schema_privilege(current_user, current_schema(), 'CREATE') END AS in_current`);
+  const { usr, schema, in_public: inPublic, in_current: inCurrent } = r.rows[0];
+  const pg15 = 'since PostgreSQL 15 only the database owner (or a role granted CREATE) may create in schema public';
+  if (needTable && !inPublic) {
+    throw new PreconditionError(`user ${JSON.stringify(usr)} cannot CREATE in schema public, where ${HISTORY_TABLE} must be created (${pg15})`,
+      `the user: run the Job as the database owner role, or GRANT CREATE ON SCHEMA public TO "${usr}"`);
+  }
+  if (needSchema) {
+    if (schema === null) {
+      throw new PreconditionError(`user ${JSON.stringify(usr)} has no existing schema in its search_path to create in`,
+        'the user: its search_path (ALTER ROLE ... SET search_path) names schemas that do not exist');
+    }
+    if (!inCurrent) {
+      throw new PreconditionError(`user ${JSON.stringify(usr)} cannot CREATE in schema ${JSON.stringify(schema)}, the target of the pending migrations${schema === 'public' ? ` (${pg15})` : ''}`,
+        `the user: run the Job as the database owner role, or GRANT CREATE ON SCHEMA "${schema}" TO "${usr}"`);
+    }
+  }
+}
+
+/**
+ * Refuse (exit 2) pending files that manage their own transaction without saying so: the runner wraps each
+ * file in one transaction, so a COMMIT inside would commit half a file.
+ */
+function assertRunnable(files: readonly MigrationFile[]): void {
+  for (const f of files) {
+    if (f.noTransaction) continue;
+    const tx = transactionControlStatements(f.statements);
+    if (tx.length > 0) {
+      throw new ConfigError(`migration ${f.filename}:${tx[0].line} has its own ${tx[0].keywords[0].toUpperCase()}: the runner already runs each file in one transaction`,
+        'the migration file: remove its BEGIN/COMMIT, or put the line `-- caracal:no-transaction` in it to run its statements one by one, including its own transaction control');
+    }
+  }
+}
+
+/** Apply every pending migration. The core of `caracal-migrate up` and of the migration Job. */
+export async function migrateUp(o: RunnerOptions): Promise<MigrateResult> {
+  const files = discoverMigrations(o.dir); // unsafe files stop the run before any connection
+  return withLockedSession(o, async ({ client }, opts) => {
+    const cols = await historyColumns(client);
+    const earlyRows = cols ? await readHistory(client) : [];
+    const earlyPlan = planMigrations(files, earlyRows);
+    assertPlanIsSafe(earlyPlan);
+    assertRunnable(earlyPlan.pending);
+    await checkCreatePrivileges(client, cols === undefined, earlyPlan.pending.length > 0);
+
+    const historyTable = await ensureHistoryTable(client);
+    if (historyTable !== 'current') {
+      opts.onEvent?.({ type: 'history-table', message: `${HISTORY_TABLE} ${historyTable}` });
+    }
+    const rows = historyTable === 'current' ? earlyRows : await readHistory(client);
+    const plan = planMigrations(files, rows);
+    assertPlanIsSafe(plan);
+
+    const adopted = await adopt(client, plan, opts);
+    const applied: AppliedResult[] = [];
+    for (const file of plan.pending) {
+      applied.push(await applyFile(client, file, opts));
+    }
+    if (plan.ahead.length > 0) {
+      opts.onEvent?.({ type: 'ahead', message: aheadMessage(plan) });
+    }
+    if (applied.length === 0) {
+      opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${plan.applied.length + adopted.length} migrations applied` });
+    }
+    return { applied, alreadyApplied: plan.applied.length + plan.adoptable.length, ahead: plan.ahead, adopted, historyTable };
+  });
+}
+
+export function aheadMessage(plan: MigrationPlan): string {
+  const versions = plan.ahead.map((r) => `${r.version}${r.name ? ` (${r.name})` : ''}`).join(', ');
+  return `the database is ahead of the migration files: ${versions} applied by a newer release; this is normal during an application rollback (migrations are expand-only), nothing to do`;
+}
+
+async function adopt(client: Client, plan: MigrationPlan, opts: Resolved): Promise<bigint[]> {
+  const done: bigint[] = [];
+  for (const { file } of plan.adoptable) {
+    await client.query(
+      `UPDATE ${HISTORY_TABLE} SET checksum = $2, name = coalesce(name, $3), adopted_at = now(), applied_by = coalesce(applied_by, 'older runner (adopted by ' || ${appliedByExpression()} || ')')
+       WHERE version = $1 AND checksum IS NULL`, [file.version.toString(), file.checksum, file.name]);
+    done.push(file.version);
+  }
+  if (done.length > 0) {
+    opts.onEvent?.({ type: 'adopted', message: `adopted ${done.length} migrations applied by the older runner: recorded their current checksums` });
+  }
+  return done;
+}
+
+const RETRYABLE_LOCK_STATES = new Set(['55P03', '40P01']); // lock_not_available (lock_timeout), deadlock_detected
+
+async function applyFile(client: Client, file: MigrationFile, opts: Resolved): Promise<AppliedResult> {
+  opts.onEvent?.({ type: 'applying', message: `applying ${file.filename}${file.noTransaction ? ' (no transaction)' : ''}`, file: file.filename });
+  const started = Date.now();
+  if (file.noTransaction) {
+    await applyWithoutTransaction(client, file, opts);
+    const executionMs = Date.now() - started;
+    await client.query(recordSql(file, executionMs));
+    opts.onEvent?.({ type: 'applied', message: `applied ${file.filename} in ${executionMs} ms`, file: file.filename });
+    return { version: file.version, name: file.name, filename: file.filename, executionMs };
+  }
+  for (let attempt = 0; ; attempt++) {
+    const attemptStart = Date.now();
+    await client.query(`BEGIN; SET LOCAL lock_timeout = ${opts.lockTimeoutMs}`);
+    let current: SqlStatement | undefined;
+    try {
+      for (const stmt of file.statements) {
+        current = stmt;
+        await client.query(stmt.text);
+      }
+      current = undefined;
+      const executionMs = Date.now() - attemptStart;
+      await client.query(`${recordSql(file, executionMs)}; COMMIT`);
+      opts.onEvent?.({ type: 'applied', message: `applied ${file.filename} in ${executionMs} ms`, file: file.filename });
+      return { version: file.version, name: file.name, filename: file.filename, executionMs };
+    } catch (e) {
+      const lost = isConnectionLoss(e);
+      if (!lost) await client.query('ROLLBACK').catch(() => undefined);
+      const code = (e as { code?: string }).code;
+      if (!lost && code && RETRYABLE_LOCK_STATES.has(code) && attempt < opts.lockRetries) {
+        const wait = Math.min(opts.lockRetryBackoffMs * 2 ** attempt, 30_000);
+        opts.onEvent?.({
+          type: 'retry', file: file.filename,
+          message: `${file.filename}${current ? `:${current.line}` : ''} ${code === '55P03' ? 'hit lock_timeout' : 'hit a deadlock'} (SQLSTATE ${code}): another session holds a conflicting lock; rolled back, retry ${attempt + 1}/${opts.lockRetries} in ${(wait / 1000).toFixed(1)} s`,
+        });
+        await sleep(wait);
+        continue;
+      }
+      throw failure(e, file, current, true, opts);
+    }
+  }
+}
+
+async function applyWithoutTransaction(client: Client, file: MigrationFile, opts: Resolved): Promise<void> {
+  for (const stmt of file.statements) {
+    const concurrent = isConcurrentStatement(stmt);
+    // A concurrent build waits for old snapshots but blocks no traffic: no lock_timeout, its own statement_timeout.
+    await client.query(concurrent
+      ? `SET statement_timeout = ${opts.concurrentStatementTimeoutMs}; SET lock_timeout = 0`
+      : `SET statement_timeout = ${opts.statementTimeoutMs}; SET lock_timeout = ${opts.lockTimeoutMs}`);
+    for (let attempt = 0; ; attempt++) {
+      await dropInvalidIndex(client, file, stmt, opts);
+      try {
+        await client.query(stmt.text);
+        break;
+      } catch (e) {
+        const lost = isConnectionLoss(e);
+        // A statement that failed inside the file's own BEGIN leaves an aborted transaction: end it.
+        if (!lost) await client.query('ROLLBACK').catch(() => undefined);
+        const code = (e as { code?: string }).code;
+        if (!lost && code && RETRYABLE_LOCK_STATES.has(code) && attempt < opts.lockRetries && !insideOwnTransaction(file, stmt)) {
+          const wait = Math.min(opts.lockRetryBackoffMs * 2 ** attempt, 30_000);
+          opts.onEvent?.({ type: 'retry', file: file.filename,
+            message: `${file.filename}:${stmt.line} hit ${code === '55P03' ? 'lock_timeout' : 'a deadlock'} (SQLSTATE ${code}); retry ${attempt + 1}/${opts.lockRetries} in ${(wait / 1000).toFixed(1)} s` });
+          await sleep(wait);
+          continue;
+        }
+        throw failure(e, file, stmt, false, opts);
+      }
+    }
+  }
+  await client.query(`SET statement_timeout = ${opts.statementTimeoutMs}; SET lock_timeout = 0`);
+}
+
+function insideOwnTransaction(file: MigrationFile, stmt: SqlStatement): boolean {
+  let open = false;
+  for (const s of file.statements) {
+    if (s === stmt) return open;
+    const k = s.keywords[0];
+    if ((k === 'begin' && s.keywords[1] !== 'atomic') || (k === 'start' && s.keywords[1] === 'transaction')) open = true;
+    if (k === 'commit' || k === 'end' || k === 'rollback' || k === 'abort') open = false;
+  }
+  return open;
+}
+
+export function isConcurrentStatement(stmt: SqlStatement): boolean {
+  const k = stmt.keywords;
+  return k.includes('concurrently') && (k[0] === 'create' || k[0] === 'reindex' || k[0] === 'drop' || k[0] === 'refresh');
+}
+
+const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const CIC = new RegExp(String.raw`^create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?(${IDENT}(?:\s*\.\s*${IDENT})?)\s+on\b`, 'i');
+
+/** The index a CREATE INDEX CONCURRENTLY statement names, if it names one. */
+export function concurrentIndexName(stmt: SqlStatement): string | undefined {
+  return CIC.exec(stmt.text)?.[1].replace(/\s+/g, '');
+}
+
+/**
+ * A failed CREATE INDEX CONCURRENTLY leaves an INVALID index that IF NOT EXISTS would skip forever.
+ * Before (re)running such a statement, drop an invalid index of that name.
+ */
+async function dropInvalidIndex(client: Client, file: MigrationFile, stmt: SqlStatement, opts: Resolved): Promise<void> {
+  const name = concurrentIndexName(stmt);
+  if (!name) return;
+  const r = await client.query<{ valid: boolean; qualified: string }>(
+    `SELECT i.indisvalid AS valid, format('%I.%I', n.nspname, c.relname) AS qualified
+     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE i.indexrelid = to_regclass($1)`, [name]);
+  if (r.rows.length === 0 || r.rows[0].valid) return;
+  opts.onEvent?.({ type: 'invalid-index', file: file.filename,
+    message: `${file.filename}:${stmt.line}: index ${r.rows[0].qualified} is INVALID (a concurrent build failed earlier): dropping it to build it again` });
+  await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${r.rows[0].qualified}`);
+}
+
+function recordSql(file: MigrationFile, executionMs: number): string {
+  // Every value is of a checked shape (digits, [a-z0-9_], hex), so literals are safe here.
+  return `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_at, execution_ms, applied_by)
+    VALUES (${file.version}, '${file.name}', '${file.checksum}', now(), ${Math.round(executionMs)}, ${appliedByExpression()})`;
+}
+
+const FIRST_CHECKS: Record<string, string> = {
+  '42501': 'the user\'s privileges: the migration Job runs as the database owner role',
+  '25001': 'this statement cannot run inside a transaction: put the line `-- caracal:no-transaction` in the file (and make its statements idempotent)',
+  '55P03': 'advisory-lock connectivity and live traffic: a long transaction holds a lock on this table; raise --lock-timeout/--lock-retries or rerun when it ends',
+  '40P01': 'live traffic: a deadlock with another session; rerun',
+  '57014': 'the statement ran past statement_timeout: raise --statement-timeout (or --concurrent-statement-timeout for CONCURRENTLY statements)',
+};
+
+function failure(e: unknown, file: MigrationFile, stmt: SqlStatement | undefined, transactional: boolean, opts: Resolved): MigrateError {
+  if (e instanceof MigrateError) return e;
+  const err = e as { code?: string; message?: string; position?: string; detail?: string; hint?: string; where?: string };
+  if (isConnectionLoss(e)) {
+    return new MigrationFailedError({
+      file: file.filename, line: stmt?.line, sqlState: err.code?.match(/^[0-9A-Z]{5}$/) ? err.code : undefined, transactional,
+      detail: `the connection to ${describeConnection(opts.connection)} was lost while applying it (${err.message})`,
+      firstCheck: 'advisory-lock connectivity: the server restarted, failed over, or the network dropped; rerun once it is reachable (reruns are safe)',
+    });
+  }
+  let line = stmt?.line;
+  let column: number | undefined;
+  if (stmt && err.position) {
+    const lc = lineAndColumn(stmt.text, Number(err.position));
+    line = stmt.line + lc.line - 1;
+    column = lc.line === 1 ? columnOf(file.sql, stmt.start) + lc.column - 1 : lc.column;
+  }
+  const extra = [err.detail && `DETAIL: ${err.detail}`, err.hint && `HINT: ${err.hint}`, err.where && `CONTEXT: ${err.where}`].filter(Boolean).join('\n');
+  return new MigrationFailedError({
+    file: file.filename, line, column, sqlState: err.code, transactional,
+    detail: `${err.message}${extra ? `\n${extra}` : ''}`,
+    firstCheck: (err.code && FIRST_CHECKS[err.code]) ?? 'the SQL at that line',
+  });
+}
+
+function columnOf(text: string, offset: number): number {
+  return offset - text.lastIndexOf('\n', offset - 1);
+}
+
+export interface StatusResult {
+  readonly files: readonly MigrationFile[];
+  readonly rows: readonly AppliedMigration[];
+  readonly plan: MigrationPlan;
+  /** False when public.schema_migrations does not exist yet. */
+  readonly historyTableExists: boolean;
+}
+
+/** Read-only comparison of the files with the database (no lock, no writes). The core of `status` and `verify`. */
+export async function migrationStatus(o: RunnerOptions): Promise<StatusResult> {
+  const files = discoverMigrations(o.dir);
+  const { client } = await openSession(o);
+  try {
+    const exists = (await historyColumns(client)) !== undefined;
+    const rows = exists ? await readHistory(client) : [];
+    return { files, rows, plan: planMigrations(files, rows), historyTableExists: exists };
+  } catch (e) {
+    throw wrapLost(e, o.connection);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export interface RepairOptions extends RunnerOptions {
+  /** Versions whose recorded checksum is replaced by the file's current one, after review. */
+  readonly versions: readonly bigint[];
+  /** Why (recorded with who and when). */
+  readonly reason?: string;
+}
+
+export interface RepairResult {
+  readonly repaired: ReadonlyArray<{ version: bigint; filename: string; previousChecksum: string | null; checksum: string }>;
+  readonly unchanged: readonly bigint[];
+}
+
+/** Accept deliberate, reviewed edits of applied files: record the new checksum, who, when and why. */
+export async function repairMigrations(o: RepairOptions): Promise<RepairResult> {
+  const files = discoverMigrations(o.dir);
+  if (o.versions.length === 0) throw new ConfigError('repair needs --version N (one or more): the versions whose edit was reviewed');
+  return withLockedSession(o, async ({ client }, opts) => {
+    await ensureHistoryTable(client);
+    const rows = new Map((await readHistory(client)).map((r) => [r.version, r]));
+    const byVersion = new Map(files.map((f) => [f.version, f]));
+    for (const v of o.versions) {
+      if (!rows.has(v)) throw new ConfigError(`--version ${v}: not applied in this database, nothing to repair`);
+      if (!byVersion.has(v)) throw new ConfigError(`--version ${v}: no migration file with this version in ${o.dir}`);
+    }
+    const result: { repaired: Array<RepairResult['repaired'][number]>; unchanged: bigint[] } = { repaired: [], unchanged: [] };
+    await client.query('BEGIN');
+    try {
+      for (const v of o.versions) {
+        const row = rows.get(v)!;
+        const file = byVersion.get(v)!;
+        if (row.checksum === file.checksum) { result.unchanged.push(v); continue; }
+        await client.query(
+          `UPDATE ${HISTORY_TABLE} SET previous_checksum = checksum, checksum = $2, repaired_at = now(), repaired_by = ${appliedByExpression()}, repair_reason = $3
+           WHERE version = $1`, [v.toString(), file.checksum, o.reason ?? null]);
+        result.repaired.push({ version: v, filename: file.filename, previousChecksum: row.checksum, checksum: file.checksum });
+        opts.onEvent?.({ type: 'repaired', file: file.filename, message: `repaired ${file.filename}: recorded checksum ${file.checksum.slice(0, 12)}… (was ${row.checksum?.slice(0, 12) ?? 'none'}…)` });
+      }
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+    return result;
+  });
+}
