@@ -1,0 +1,80 @@
+// One snapshot per environment of the synthesized Terraform JSON; two synths are byte-identical;
+// no synthesized file holds a secret value.
+import { buildApp } from '../../src/stacks/app';
+import { Json, readTree, tempOutdir } from '../support/synth';
+import { rmSync } from 'node:fs';
+
+function synthAll(): { dir: string; files: Map<string, string> } {
+  const dir = tempOutdir();
+  buildApp({ outdir: dir }).synth();
+  return { dir, files: readTree(dir) };
+}
+
+// Values a careless implementation could copy from the environment into the output.
+const SUPPLIED_SECRETS = {
+  PGPASSWORD: 'pgpass-7d0c1f3b9e2a',
+  POSTGRES_PASSWORD: 'pgsuper-5b8e2d4a6c1f',
+  CARACAL_HMAC_KEY: 'aG1hYy1rZXktOWYzYzFhN2UyYjRk',
+  CARACAL_ENCRYPTION_KEY: 'ZW5jLWtleS0zYzdkOWUxZjJhNGI=',
+  TF_VAR_db_password: 'tfvar-pass-1e4f7a9c3b5d',
+};
+
+describe('synthesized output', () => {
+  let first: { dir: string; files: Map<string, string> };
+  let second: { dir: string; files: Map<string, string> };
+  const saved: Record<string, string | undefined> = {};
+
+  beforeAll(() => {
+    for (const [k, v] of Object.entries(SUPPLIED_SECRETS)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+    first = synthAll();
+    second = synthAll();
+  });
+
+  afterAll(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    rmSync(first.dir, { recursive: true, force: true });
+    rmSync(second.dir, { recursive: true, force: true });
+  });
+
+  test.each(['dev', 'staging', 'prod'])('matches the %s snapshot', (env) => {
+    const text = first.files.get(`stacks/${env}/cdk.tf.json`);
+    expect(text).toBeDefined();
+    expect(JSON.parse(text!)).toMatchSnapshot();
+  });
+
+  it('is byte-identical across two synths', () => {
+    expect([...second.files.keys()]).toEqual([...first.files.keys()]);
+    for (const [file, content] of first.files) expect({ file, same: second.files.get(file) === content }).toEqual({ file, same: true });
+  });
+
+  it('contains none of the secret values present in the environment at synth time', () => {
+    for (const [file, content] of first.files) {
+      for (const [name, value] of Object.entries(SUPPLIED_SECRETS)) expect({ file, name, found: content.includes(value) }).toEqual({ file, name, found: false });
+    }
+  });
+
+  it('holds passwords and keys only as Terraform references, never as literals', () => {
+    for (const env of ['dev', 'staging', 'prod']) {
+      const json: Json = JSON.parse(first.files.get(`stacks/${env}/cdk.tf.json`)!);
+      for (const secret of Object.values<Json>(json.resource?.kubernetes_secret_v1 ?? {})) {
+        for (const [key, value] of Object.entries<string>(secret.data ?? {})) {
+          if (key === 'username') expect(value).toMatch(/^caracal_[a-z0-9]+_[a-z]+$/);
+          else expect(value).toMatch(/^\$\{random_(password|bytes)\.[a-z_]+\.(result|base64)\}$/);
+        }
+      }
+      // No container carries a secret as an env literal, and no mount uses subPath (rotation must reach pods).
+      for (const sts of Object.values<Json>(json.resource?.kubernetes_stateful_set_v1 ?? {})) {
+        for (const c of sts.spec.template.spec.container) {
+          for (const e of c.env ?? []) expect({ name: e.name, literalSecret: /PASSWORD$|_KEY$|TOKEN$/.test(e.name) && e.value !== undefined }).toEqual({ name: e.name, literalSecret: false });
+          for (const m of c.volume_mount ?? []) expect(m.sub_path).toBeUndefined();
+        }
+      }
+    }
+  });
+});

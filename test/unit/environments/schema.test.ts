@@ -1,0 +1,89 @@
+// The environment schema: the three environments validate; bad data is reported field by field, all at once.
+import { ENVIRONMENT_FILES, loadEnvironments, validateEnvironment, validateEnvironments, ValidationError } from '../../../src/environments';
+import { dev } from '../../../src/environments/dev';
+import { prod } from '../../../src/environments/prod';
+
+/** A deep copy of dev with one change applied. */
+function devWith(change: (d: any) => void): unknown {
+  const d = JSON.parse(JSON.stringify(dev));
+  change(d);
+  return d;
+}
+
+describe('environment schema', () => {
+  it('accepts dev, staging and prod', () => {
+    expect(loadEnvironments().map((e) => e.name)).toEqual(['dev', 'staging', 'prod']);
+  });
+
+  it('keeps dev in-cluster and small, staging and prod managed and larger', () => {
+    const [d, s, p] = loadEnvironments();
+    expect(d.postgres.mode).toBe('in-cluster');
+    expect([s.postgres.mode, p.postgres.mode]).toEqual(['external', 'external']);
+    expect(d.backend.kind).toBe('local');
+    expect(s.backend.kind).not.toBe('local');
+    expect(p.backend.kind).not.toBe('local');
+  });
+
+  test.each<[string, (d: any) => void]>([
+    ['cluster', (d) => delete d.cluster],
+    ['cluster.context', (d) => (d.cluster.context = '')],
+    ['cluster.configPath', (d) => delete d.cluster.configPath],
+    ['cluster.kind', (d) => (d.cluster = { kind: 'in-cluster' })],
+    ['cluster.host', (d) => (d.cluster = { kind: 'host', host: 'http://localhost:8080', clusterCaCertificate: '-----BEGIN CERTIFICATE-----x', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'aws', args: [] } })],
+    ['cluster.exec', (d) => (d.cluster = { kind: 'host', host: 'https://k8s.example.com', clusterCaCertificate: '-----BEGIN CERTIFICATE-----x' })],
+    ['name', (d) => (d.name = 'Dev Env')],
+    ['namespace', (d) => (d.namespace = 'Caracal')],
+    ['backend.path', (d) => (d.backend.path = 'state.json')],
+    ['backend.encrypt', (d) => (d.backend = { kind: 's3', bucket: 'caracal-state', key: 'dev.tfstate', region: 'eu-west-1', encrypt: false })],
+    ['backend.region', (d) => (d.backend = { kind: 's3', bucket: 'caracal-state', key: 'dev.tfstate', region: 'mars', encrypt: true })],
+    ['backend.workspace', (d) => (d.backend = { kind: 'remote', organization: 'caracal' })],
+    ['postgres.mode', (d) => (d.postgres.mode = 'serverless')],
+    ['postgres.major', (d) => (d.postgres.major = 9)],
+    ['postgres.storageSize', (d) => (d.postgres.storageSize = '10GB')],
+    ['postgres.resources.limits.memory', (d) => delete d.postgres.resources.limits.memory],
+    ['postgres.capacity.kind', (d) => (d.postgres.capacity = { kind: 'magic' })],
+    ['postgres.capacity.workload', (d) => (d.postgres.capacity.workload = 'batch')],
+    ['postgres.capacity.env.POSTGRES_SHARED_BUFFER', (d) => (d.postgres.capacity = { kind: 'compose', env: { POSTGRES_SHARED_BUFFER: '1GB' } })],
+    ['postgres.sslMode', (d) => (d.postgres = { mode: 'external', host: 'db.example.com', port: 5432, database: 'caracal', sslMode: 'disable', capacity: { kind: 'explicit', settings: {} } })],
+    ['postgres.port', (d) => (d.postgres = { mode: 'external', host: 'db.example.com', port: '5432', database: 'caracal', sslMode: 'require', capacity: { kind: 'explicit', settings: {} } })],
+    ['credentials.kind', (d) => (d.credentials = { kind: 'plaintext' })],
+    ['credentials.length', (d) => (d.credentials.length = 8)],
+    ['keyMaterial', (d) => delete d.keyMaterial],
+    ['pools.api.poolMax', (d) => (d.pools.api.poolMax = 0)],
+    ['pools.sts.statementTimeout', (d) => (d.pools.sts.statementTimeout = '5 seconds')],
+    ['pools.billing', (d) => (d.pools.billing = { poolMax: 5 })],
+    ['otherConnections.exporters', (d) => (d.otherConnections = { exporters: -1 })],
+  ])('rejects bad %s', (field, change) => {
+    // GIVEN dev with one bad field WHEN validated THEN the error names that field
+    expect(() => validateEnvironment(devWith(change), 'src/environments/dev.ts')).toThrow(new RegExp(`- ${field.replace(/\./g, '\\.')}: `));
+  });
+
+  it('reports every problem at once, with the file, field path, bad value and accepted values', () => {
+    const bad = devWith((d) => {
+      d.cluster.context = '';
+      d.postgres.major = 9;
+      d.pools.api.poolMax = 0;
+    });
+    let error: ValidationError | undefined;
+    try {
+      validateEnvironment(bad, 'src/environments/dev.ts');
+    } catch (e) {
+      error = e as ValidationError;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error!.message).toMatch(/^src\/environments\/dev\.ts: 3 problems/);
+    expect(error!.problems.map((p) => p.field)).toEqual(['cluster.context', 'postgres.major', 'pools.api.poolMax']);
+    expect(error!.message).toContain('- postgres.major: 9 is out of range: expected an integer from 14 to 18');
+  });
+
+  it('validates all files together and prefixes each problem with its file', () => {
+    const entries = [...ENVIRONMENT_FILES, { file: 'src/environments/qa.ts', data: { ...prod, name: 'prod', cluster: undefined } }];
+    expect(() => validateEnvironments(entries)).toThrow(/src\/environments\/qa\.ts: cluster: undefined is missing[\s\S]*src\/environments\/qa\.ts\.name: "prod" is used by another environment/);
+  });
+
+  it('never echoes the value of an unknown field (a token pasted in the wrong place)', () => {
+    const bad = devWith((d) => (d.cluster.token = 'tok-3f9a1c7e-secret'));
+    expect(() => validateEnvironment(bad, 'dev')).toThrow(/cluster\.token: "token" is not a known field/);
+    expect(() => validateEnvironment(bad, 'dev')).not.toThrow(/tok-3f9a1c7e-secret/);
+  });
+});
