@@ -1,0 +1,284 @@
+// The rolling audit partition window on a real Postgres: created by the baseline, idempotent and
+// serialized, no event lost when a day has no partition, health checks, and export-gated retention.
+import { Client, Notification } from 'pg';
+import { FreshDatabase } from '../../support/postgres';
+import { OWNER_ROLE, asRole, attempt, baselineDatabase, roleName } from '../../support/schema';
+
+const connect = async (url: string) => {
+  const c = new Client({ connectionString: url });
+  c.on('error', () => undefined);
+  await c.connect();
+  return c;
+};
+
+/** A fresh baseline database and a superuser client on it, for tests whose state matters. */
+async function withFreshBaseline(fn: (c: Client, db: FreshDatabase) => Promise<void>): Promise<void> {
+  const db = await baselineDatabase();
+  const c = await connect(db.url);
+  try {
+    await fn(c, db);
+  } finally {
+    await c.end();
+    await db.drop();
+  }
+}
+
+/** `YYYYMMDD` of today (UTC) + offset days, computed by the server's clock. */
+async function utcDay(c: Client, offset: number): Promise<string> {
+  const { rows } = await c.query(`SELECT to_char((now() AT TIME ZONE 'UTC')::date + $1::int, 'YYYYMMDD') AS d`, [offset]);
+  return rows[0].d;
+}
+
+async function partitions(c: Client): Promise<string[]> {
+  const { rows } = await c.query(`SELECT partition_name FROM public.audit_partition_bounds() WHERE NOT is_default ORDER BY lower_bound`);
+  return rows.map((r) => r.partition_name);
+}
+
+async function health(c: Client, daysAhead = 7): Promise<Record<string, { ok: boolean; detail: string }>> {
+  const { rows } = await c.query(`SELECT check_name, ok, detail FROM public.audit_partition_health($1)`, [daysAhead]);
+  return Object.fromEntries(rows.map((r) => [r.check_name, { ok: r.ok, detail: r.detail }]));
+}
+
+const failing = (h: Record<string, { ok: boolean }>) => Object.keys(h).filter((k) => !h[k].ok).sort();
+
+let shared: FreshDatabase;
+let client: Client;
+
+beforeAll(async () => {
+  shared = await baselineDatabase();
+  client = await connect(shared.url);
+});
+
+afterAll(async () => {
+  await client?.end();
+  await shared?.drop();
+});
+
+describe('the rolling window', () => {
+  it('exists from the baseline: one partition per UTC day from 7 days back to 14 ahead', async () => {
+    const expected: string[] = [];
+    for (let i = -7; i <= 14; i++) expected.push(`audit_events_p${await utcDay(client, i)}`);
+    expect(await partitions(client)).toEqual(expected);
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS bad FROM public.audit_partition_bounds()
+       WHERE NOT is_default AND (upper_bound - lower_bound <> interval '1 day'
+                                 OR (lower_bound AT TIME ZONE 'UTC')::time <> '00:00')`,
+    );
+    expect(rows[0].bad).toBe(0);
+  });
+
+  it('reports every health check ok on a fresh baseline', async () => {
+    const h = await health(client, 14);
+    expect(Object.keys(h).sort()).toEqual(['append_only_triggers', 'default_partition_empty', 'future_partitions', 'no_gaps', 'no_partition_privileges', 'rls_forced']);
+    expect(failing(h)).toEqual([]);
+  });
+
+  it('is idempotent: a second run creates nothing', async () => {
+    const { rows } = await client.query(`SELECT public.audit_partitions_ensure() AS n`);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('names and bounds partitions in UTC whatever the session time zone', async () => {
+    // GIVEN a session 14 hours ahead of UTC WHEN it extends the window
+    await client.query(`SET TimeZone = 'Pacific/Kiritimati'`);
+    try {
+      await client.query(`SELECT public.audit_partitions_ensure(0, 16)`);
+    } finally {
+      await client.query(`RESET TimeZone`);
+    }
+    // THEN the new partitions are UTC days
+    const names = await partitions(client);
+    expect(names.slice(-2)).toEqual([`audit_events_p${await utcDay(client, 15)}`, `audit_events_p${await utcDay(client, 16)}`]);
+    expect(failing(await health(client, 16))).toEqual([]);
+  });
+
+  it('gives every new partition forced RLS, ALWAYS triggers and no service-role privileges', async () => {
+    await client.query(`SELECT public.audit_partitions_ensure(0, 17)`);
+    const part = `audit_events_p${await utcDay(client, 17)}`;
+    const { rows } = await client.query(
+      `SELECT c.relrowsecurity AND c.relforcerowsecurity AS rls,
+              (SELECT array_agg(t.tgname || ':' || t.tgenabled::text ORDER BY t.tgname) FROM pg_trigger t WHERE t.tgrelid = c.oid) AS triggers,
+              (SELECT array_agg(DISTINCT r.rolname::text ORDER BY r.rolname::text) FROM aclexplode(c.relacl) a JOIN pg_roles r ON r.oid = a.grantee) AS grantees
+       FROM pg_class c WHERE c.oid = $1::regclass`,
+      [`public.${part}`],
+    );
+    expect(rows[0]).toEqual({
+      rls: true,
+      triggers: ['audit_events_append_only:A', 'audit_events_append_only_row:A'],
+      grantees: ['caracal_backup', 'caracal_owner'],
+    });
+  });
+
+  it('may be run only by the owner (the maintenance job), not by a service role', async () => {
+    const failures = await asRole(client, roleName('audit'), async (c) => [
+      await attempt(c, 'SELECT public.audit_partitions_ensure()'),
+      await attempt(c, 'SELECT public.audit_partitions_apply_retention()'),
+      await attempt(c, 'SELECT * FROM public.audit_partition_health()'),
+    ]);
+    expect(failures.map((f) => f?.message ?? 'ok')).toEqual([
+      expect.stringMatching(/^permission denied for function audit_partitions_ensure/),
+      expect.stringMatching(/^permission denied for function audit_partitions_apply_retention/),
+      'ok',
+    ]);
+    const asOwner = await asRole(client, OWNER_ROLE, (c) => attempt(c, 'SELECT public.audit_partitions_ensure()'));
+    expect(asOwner).toBeNull();
+  });
+});
+
+describe('concurrent maintainers', () => {
+  it('serializes two runs at once: each missing partition is created exactly once', async () => {
+    await withFreshBaseline(async (_c, db) => {
+      const first = await connect(db.url);
+      const second = await connect(db.url);
+      try {
+        // GIVEN one run inside an open transaction (it holds the advisory lock until it commits)
+        await first.query('BEGIN');
+        const firstCount = (await first.query(`SELECT public.audit_partitions_ensure(7, 40) AS n`)).rows[0].n;
+        // WHEN a second run starts on another connection
+        const pid = (await second.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+        const secondRun = second.query(`SELECT public.audit_partitions_ensure(7, 40) AS n`);
+        // THEN it waits on the advisory lock ...
+        let waiting = false;
+        while (!waiting) {
+          const { rows } = await _c.query(`SELECT wait_event = 'advisory' AS w FROM pg_stat_activity WHERE pid = $1`, [pid]);
+          waiting = rows[0]?.w === true;
+        }
+        await first.query('COMMIT');
+        // ... and, once the first commits, finds nothing left to create
+        const secondCount = (await secondRun).rows[0].n;
+        expect([firstCount, secondCount]).toEqual([26, 0]);
+        expect(failing(await health(_c, 40))).toEqual([]);
+      } finally {
+        await first.end();
+        await second.end();
+      }
+    });
+  });
+
+  it('gives up after its lock_timeout instead of queueing behind a long lock on the parent', async () => {
+    // GIVEN another session holding ACCESS EXCLUSIVE on the parent
+    const holder = await connect(shared.url);
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE public.audit_events IN ACCESS EXCLUSIVE MODE');
+      // WHEN the maintenance function needs the parent THEN it fails with lock_not_available
+      const failure = await client.query('SELECT public.audit_partitions_ensure(0, 30)').then(() => null, (e) => e);
+      expect(failure?.code).toBe('55P03');
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+  }, 30_000);
+});
+
+describe('no audit event is lost when its partition is missing', () => {
+  it('lands in the default partition, is reported, and is moved into the day\'s partition by the next run', async () => {
+    await withFreshBaseline(async (c) => {
+      const today = `audit_events_p${await utcDay(c, 0)}`;
+      const zone = '00000000-0000-4000-8000-0000000000aa';
+      // GIVEN today's partition is missing (as if the maintenance job had not run)
+      await c.query(`DROP TABLE public.${today}`);
+      // WHEN the audit role ingests an event
+      await asRole(c, roleName('audit'), (r) => r.query(
+        `INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type)
+         VALUES ($1, gen_random_uuid(), now(), 'sts', 'token.issued')`, [zone]), { zoneId: zone, commit: true });
+      // THEN it is stored, in the default partition, and health says so
+      const where = await c.query(`SELECT tableoid::regclass::text AS part FROM public.audit_events`);
+      expect(where.rows).toEqual([{ part: 'audit_events_default' }]);
+      const before = await health(c);
+      expect(failing(before)).toEqual(['default_partition_empty', 'future_partitions', 'no_gaps']);
+      expect(before.future_partitions.detail).toContain(`${today.slice(14, 18)}-${today.slice(18, 20)}-${today.slice(20, 22)}`);
+      // AND the trade-off: a plain CREATE ... PARTITION OF for that day is blocked by the row
+      await c.query('BEGIN');
+      const blocked = await attempt(c, `CREATE TABLE public.${today} PARTITION OF public.audit_events
+        FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '1 day')`);
+      await c.query('ROLLBACK');
+      expect(blocked?.message).toMatch(/updated partition constraint for default partition .* would be violated/);
+
+      // WHEN the maintenance function runs
+      const created = (await c.query(`SELECT public.audit_partitions_ensure() AS n`)).rows[0].n;
+      // THEN it recreates the day, moves the event there, and everything is healthy again
+      expect(created).toBe(1);
+      const after = await c.query(`SELECT tableoid::regclass::text AS part FROM public.audit_events`);
+      expect(after.rows).toEqual([{ part: today }]);
+      expect(failing(await health(c))).toEqual([]);
+      const seen = await asRole(c, roleName('audit'), (r) => r.query(`SELECT count(*)::int AS n FROM public.audit_events`), { zoneId: zone });
+      expect(seen.rows[0].n).toBe(1);
+    });
+  });
+});
+
+describe('health', () => {
+  it('names the partitions that lost their controls or the window', async () => {
+    await withFreshBaseline(async (c) => {
+      const p1 = `audit_events_p${await utcDay(c, 1)}`;
+      const p2 = `audit_events_p${await utcDay(c, 2)}`;
+      const p3 = `audit_events_p${await utcDay(c, 3)}`;
+      // GIVEN a partition without forced RLS, one with a disabled trigger, one granted to a service
+      // role, and a missing future day
+      await c.query(`ALTER TABLE public.${p1} NO FORCE ROW LEVEL SECURITY`);
+      await c.query(`ALTER TABLE public.${p2} DISABLE TRIGGER audit_events_append_only`);
+      await c.query(`GRANT SELECT ON public.${p2} TO caracal_gateway`);
+      await c.query(`DROP TABLE public.${p3}`);
+      // WHEN health runs THEN each problem is a failing check naming its partition
+      const h = await health(c);
+      expect(failing(h)).toEqual(['append_only_triggers', 'future_partitions', 'no_gaps', 'no_partition_privileges', 'rls_forced']);
+      expect(h.rls_forced.detail).toContain(p1);
+      expect(h.append_only_triggers.detail).toContain(p2);
+      expect(h.no_partition_privileges.detail).toContain(`${p2} (caracal_gateway)`);
+    });
+  });
+});
+
+describe('retention', () => {
+  const notices = (c: Client) => {
+    const seen: string[] = [];
+    c.on('notice', (n: Notification & { message?: string }) => seen.push(String(n.message)));
+    return seen;
+  };
+
+  it('refuses to drop expired partitions that are not exported, and drops them once they are', async () => {
+    await withFreshBaseline(async (c) => {
+      const oldest = `audit_events_p${await utcDay(c, -7)}`;
+      const next = `audit_events_p${await utcDay(c, -6)}`;
+      const warnings = notices(c);
+      // GIVEN events in the oldest partition and no export watermark
+      await c.query(
+        `INSERT INTO public.audit_events (zone_id, event_id, ingested_at, occurred_at, source, event_type)
+         SELECT gen_random_uuid(), gen_random_uuid(), lo + interval '1 hour', lo, 'api', 'x'
+         FROM (SELECT lower_bound AS lo FROM public.audit_partition_bounds() WHERE partition_name = $1) b, generate_series(1, 3)`,
+        [oldest],
+      );
+      // WHEN retention of 5 days runs (the two oldest days are past it)
+      const refused = (await c.query(`SELECT public.audit_partitions_apply_retention(5) AS n`)).rows[0].n;
+      // THEN nothing is dropped and the warning names the partitions
+      expect(refused).toBe(0);
+      expect((await partitions(c)).slice(0, 2)).toEqual([oldest, next]);
+      expect(warnings.join('\n')).toMatch(new RegExp(`refusing to drop ${oldest} .*not exported yet`));
+      expect((await c.query(`SELECT count(*)::int AS n FROM public.audit_events`)).rows[0].n).toBe(3);
+
+      // GIVEN one sink exported through the oldest day, another one further
+      await c.query(
+        `INSERT INTO public.audit_export_watermark (sink, exported_through)
+         SELECT 'siem', upper_bound FROM public.audit_partition_bounds() WHERE partition_name = $1
+         UNION ALL SELECT 'archive', now()`,
+        [oldest],
+      );
+      // WHEN retention runs again THEN only the partition every sink exported is dropped
+      const dropped = (await c.query(`SELECT public.audit_partitions_apply_retention(5) AS n`)).rows[0].n;
+      expect(dropped).toBe(1);
+      expect((await partitions(c))[0]).toBe(next);
+      expect(warnings.join('\n')).toMatch(new RegExp(`refusing to drop ${next}`));
+      expect((await c.query(`SELECT count(*)::int AS n FROM public.audit_events`)).rows[0].n).toBe(0);
+      // AND the append-only controls are untouched
+      expect(failing(await health(c))).toEqual([]);
+    });
+  });
+
+  it('keeps partitions younger than the retention even when exported', async () => {
+    await client.query(`INSERT INTO public.audit_export_watermark (sink, exported_through) VALUES ('young-test', now())`);
+    const before = await partitions(client);
+    expect((await client.query(`SELECT public.audit_partitions_apply_retention(400) AS n`)).rows[0].n).toBe(0);
+    expect(await partitions(client)).toEqual(before);
+  });
+});
