@@ -13,6 +13,9 @@ export const COMMANDS: Record<string, { summary: string; load: () => CommandModu
   up: { summary: 'apply every pending migration (the migration Job runs this)', load: () => require('./commands/up') },
   status: { summary: 'show applied, pending, drifted, missing and ahead versions (exit 4 on drift, gap or order problems)', load: () => require('./commands/status') },
   repair: { summary: 'accept a reviewed edit of applied files: record the new checksum, who and when (--version N)', load: () => require('./commands/repair') },
+  validate: { summary: 'check the migration files (grammar, expand-only) and apply them to scratch databases (exit 4 on a failed check)', load: () => require('../validate/command') },
+  verify: { summary: 'read-only checks of a live database against the seed (exit 4 on a failed check)', load: () => require('../verify/command') },
+  provision: { summary: 'create/update the per-environment login roles from --config FILE (the schema must be migrated)', load: () => require('../provision/command') },
 };
 
 export const FLAGS: Record<string, FlagSpec> = {
@@ -27,7 +30,14 @@ export const FLAGS: Record<string, FlagSpec> = {
   'statement-timeout': { value: true, help: 'session statement_timeout (default 15m; 0 disables)' },
   'concurrent-statement-timeout': { value: true, help: 'statement_timeout of CONCURRENTLY statements in no-transaction files (default 0: none)' },
   'connection-check-interval': { value: true, help: 'client_connection_check_interval on Postgres 14+ (default 2s; 0 disables)' },
-  json: { help: 'status: print JSON for machines' },
+  provision: { value: true, help: 'up: after migrating, provision the login roles from this provision.json (what the Job runs)' },
+  config: { value: true, help: 'provision: the provision.json the hook chart mounts' },
+  'access-matrix': { value: true, help: 'validate/verify: the access matrix file (default: the one built in from docs/access-matrix.md)' },
+  static: { help: 'validate: static checks only (no scratch databases)' },
+  concurrency: { value: true, help: 'validate: concurrent migrators to race on a scratch database' },
+  behavioural: { help: 'verify: also run rolled-back behavioural probes as each role' },
+  'partition-days-ahead': { value: true, help: 'verify: audit partitions that must exist ahead of today' },
+  json: { help: 'status/validate/verify: print JSON for machines' },
   version: { value: true, repeat: true, help: 'repair: a version to accept (repeatable)' },
   reason: { value: true, help: 'repair: why the edit is accepted (recorded)' },
   quiet: { help: 'print no progress lines, only results and errors' },
