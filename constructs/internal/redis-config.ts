@@ -114,13 +114,23 @@ function keys(list: readonly string[]): string {
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
+ * The default user: off and without any password, so no connection can ever be it (new connections
+ * start unauthenticated, `AUTH default ...` fails). Its permissions are nonetheless all commands on all
+ * keys, because Redis replays MULTI/EXEC blocks from the AOF as the default user and re-checks the ACL at
+ * EXEC: with `-@all` every transaction in the AOF is silently dropped on restart (redis/redis#14541,
+ * fixed upstream by #14545; valkey-io/valkey#3983). XREADGROUP with COUNT > 1 propagates as such a
+ * block, so consumer groups would lose their pending entries. Leaving the default user out of the file
+ * is worse: Redis then creates it `on nopass`.
+ */
+export const DEFAULT_USER_LINE = 'user default off resetpass ~* &* +@all';
+
+/**
  * The ACL file. `passwordHashes` are SHA-256 hex digests of each user's password, or Terraform tokens
- * that resolve to them; users without a hash are not written (they do not exist). The default user is
- * always written, off and without password: an ACL file that leaves it out would let Redis create it
- * as `on nopass ~* +@all`. Redis ACL files have no comment syntax, so the file carries none.
+ * that resolve to them; users without a hash are not written (they do not exist). Redis ACL files have
+ * no comment syntax, so the file carries none.
  */
 export function renderAclFile(passwordHashes: Partial<Record<RedisUser, string>>): string {
-  const lines = ['user default off resetpass resetkeys resetchannels -@all'];
+  const lines = [DEFAULT_USER_LINE];
   for (const user of REDIS_USERS) {
     const hash = passwordHashes[user];
     if (hash === undefined) continue;
