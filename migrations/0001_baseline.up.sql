@@ -73,11 +73,17 @@ BEGIN
     can_set := pg_has_role(current_user, 'caracal_owner', 'MEMBER');
   END IF;
   IF NOT can_set THEN
-    IF current_setting('server_version_num')::int >= 160000 THEN
-      EXECUTE format('GRANT caracal_owner TO %I WITH INHERIT TRUE, SET TRUE', current_user);
-    ELSE
-      EXECUTE format('GRANT caracal_owner TO %I', current_user);
-    END IF;
+    BEGIN
+      IF current_setting('server_version_num')::int >= 160000 THEN
+        EXECUTE format('GRANT caracal_owner TO %I WITH INHERIT TRUE, SET TRUE', current_user);
+      ELSE
+        EXECUTE format('GRANT caracal_owner TO %I', current_user);
+      END IF;
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE EXCEPTION 'migrator login % cannot SET ROLE caracal_owner and may not grant it to itself', current_user
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = format('As a superuser (or a role with ADMIN on caracal_owner): GRANT caracal_owner TO %I;', current_user);
+    END;
   END IF;
 END
 $membership$;
