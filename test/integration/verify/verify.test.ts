@@ -1,0 +1,90 @@
+// verify against a real Postgres: every check holds on the migrations as they are, and each migration set
+// broken on purpose makes the check that guards it fail, by name.
+import { writeFileSync, appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { freshDatabase, withClient } from '../../support/postgres';
+import { applySet, migrationSet, settingsFor } from '../../fixtures/validate/migration-sets';
+import { formatChecks, verifyDatabase, verifyWithClient, VerifyReport } from '../../../src/verify';
+
+async function verifySet(fixture: string | undefined, opts: { behavioural?: boolean } = {}): Promise<VerifyReport> {
+  const db = await freshDatabase();
+  const set = migrationSet(fixture);
+  try {
+    await applySet(set.dir, db.url);
+    return await verifyDatabase(settingsFor(db.url), { dir: set.dir, behavioural: opts.behavioural });
+  } finally {
+    set.remove();
+    await db.drop();
+  }
+}
+
+const failed = (r: VerifyReport) => r.checks.filter((c) => !c.ok).map((c) => c.id);
+
+describe('caracal-migrate verify (library)', () => {
+  test('GIVEN the migrations as they are WHEN verified with behavioural probes THEN every check passes', async () => {
+    const report = await verifySet(undefined, { behavioural: true });
+    expect(formatChecks(report.checks)).toMatch(/all 14 checks passed$/);
+    expect(report.checks.map((c) => c.id)).toEqual([
+      'expected-tables', 'privileges', 'append-only-triggers', 'immutability-triggers', 'rls-zone', 'no-bypassrls',
+      'partition-privileges', 'audit-partition-window', 'indexes', 'migrations',
+      'behaviour-privileges', 'behaviour-append-only', 'behaviour-immutability', 'behaviour-rls',
+    ]);
+    expect(report.ok).toBe(true);
+  });
+
+  test.each([
+    ['grant-update-audit-events', ['privileges']],
+    ['dropped-trigger', ['append-only-triggers', 'audit-partition-window']],
+    ['disabled-trigger', ['immutability-triggers']],
+    ['rls-not-forced', ['rls-zone']],
+    ['partition-without-rls', ['append-only-triggers', 'rls-zone', 'audit-partition-window']],
+    ['missing-future-partition', ['audit-partition-window']],
+    ['missing-table', ['expected-tables', 'rls-zone']],
+    ['unattached-partitioned-index', ['indexes']],
+  ])('GIVEN the broken set %s WHEN verified THEN exactly %j fail, named in the output', async (fixture, expected) => {
+    const report = await verifySet(fixture);
+    expect(failed(report).sort()).toEqual([...expected].sort());
+    for (const id of expected) expect(formatChecks(report.checks)).toContain(`FAIL ${id}: `);
+    expect(report.ok).toBe(false);
+  });
+
+  test('GIVEN UPDATE granted on audit_events WHEN verified behaviourally THEN the probe as caracal_audit names the table', async () => {
+    const report = await verifySet('grant-update-audit-events', { behavioural: true });
+    const probe = report.checks.find((c) => c.id === 'behaviour-privileges');
+    expect(probe?.ok).toBe(false);
+    expect(probe?.details.join('\n')).toMatch(/public\.audit_events UPDATE as caracal_audit: expected permission denied/);
+  });
+
+  test('GIVEN an applied file edited afterwards and a new file WHEN verified THEN migrations reports drift and pending', async () => {
+    const db = await freshDatabase();
+    const set = migrationSet();
+    try {
+      await applySet(set.dir, db.url);
+      appendFileSync(path.join(set.dir, '0001_baseline.up.sql'), '\n-- edited after it was applied\n');
+      writeFileSync(path.join(set.dir, '0002_later.up.sql'), 'ALTER TABLE public.zones ADD COLUMN note text;\n');
+      const report = await verifyDatabase(settingsFor(db.url), { dir: set.dir });
+      const check = report.checks.find((c) => c.id === 'migrations');
+      expect(check?.ok).toBe(false);
+      expect(check?.details).toEqual([
+        'pending: 0002_later.up.sql is not applied',
+        'drifted: 0001_baseline.up.sql changed after it was applied',
+      ]);
+    } finally {
+      set.remove();
+      await db.drop();
+    }
+  });
+
+  test('GIVEN a verify session forced read-only (as on a replica) WHEN verified THEN the catalog checks still run and pass', async () => {
+    const db = await freshDatabase();
+    const set = migrationSet();
+    try {
+      await applySet(set.dir, db.url);
+      const report = await withClient(db.url, (c) => c.query('SET default_transaction_read_only = on').then(() => verifyWithClient(c, { dir: set.dir })));
+      expect(failed(report)).toEqual([]);
+    } finally {
+      set.remove();
+      await db.drop();
+    }
+  });
+});
