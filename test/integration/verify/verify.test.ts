@@ -4,6 +4,7 @@ import { writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { freshDatabase, withClient } from '../../support/postgres';
 import { applySet, migrationSet, settingsFor } from '../../fixtures/validate/migration-sets';
+import { REQUIRED_INDEXES } from '../../../src/verify/checks';
 import { formatChecks, verifyDatabase, verifyWithClient, VerifyReport } from '../../../src/verify';
 
 async function verifySet(fixture: string | undefined, opts: { behavioural?: boolean } = {}): Promise<VerifyReport> {
@@ -82,6 +83,27 @@ describe('caracal-migrate verify (library)', () => {
       await applySet(set.dir, db.url);
       const report = await withClient(db.url, (c) => c.query('SET default_transaction_read_only = on').then(() => verifyWithClient(c, { dir: set.dir })));
       expect(failed(report)).toEqual([]);
+    } finally {
+      set.remove();
+      await db.drop();
+    }
+  });
+
+  test('GIVEN the migrations applied WHEN their indexes are listed THEN REQUIRED_INDEXES names exactly those (not backing a constraint)', async () => {
+    const db = await freshDatabase();
+    const set = migrationSet();
+    try {
+      await applySet(set.dir, db.url);
+      const rows = await withClient(db.url, (c) => c.query<{ table: string; index: string }>(
+        `SELECT tc.relname AS table, ic.relname AS index FROM pg_index x
+           JOIN pg_class ic ON ic.oid = x.indexrelid JOIN pg_class tc ON tc.oid = x.indrelid
+          WHERE tc.relnamespace = 'public'::regnamespace AND NOT tc.relispartition
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+          ORDER BY 1, 2`));
+      const actual: Record<string, string[]> = {};
+      for (const r of rows.rows) (actual[r.table] ??= []).push(r.index);
+      const expected = Object.fromEntries(Object.entries(REQUIRED_INDEXES).map(([t, ix]) => [t, [...ix].sort()]));
+      expect(actual).toEqual(expected);
     } finally {
       set.remove();
       await db.drop();
