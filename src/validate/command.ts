@@ -1,10 +1,12 @@
 // `caracal-migrate validate`: the CLI side of src/validate (loaded lazily by src/cli/main.ts, so the parser it
 // needs never weighs on `up`). One line per check, like the seed's validateMigrations.sh; exit 4 on any failure.
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseInteger } from '../migrate/config';
 import { ConfigError, ExitCode } from '../migrate/errors';
 import { runnerOptions } from '../cli/options';
 import type { Output } from '../cli/output';
+import type { RunnerOptions } from '../migrate/runner';
 import { formatChecks } from '../verify';
 import type { CheckResult } from '../verify/checks';
 import { validateMigrations } from './index';
@@ -21,14 +23,16 @@ export function checkLine(c: CheckResult): string {
 }
 
 export async function run(flags: Flags, out: Output): Promise<number> {
-  const options = runnerOptions(flags, out);
+  const staticOnly = flags.static === true;
+  // --static needs no database, so no connection settings (and no password) either.
+  const options = staticOnly ? { dir: path.resolve(str(flags, 'dir') ?? 'migrations') } as Partial<RunnerOptions> & { dir: string } : runnerOptions(flags, out);
   const matrix = str(flags, 'access-matrix');
   if (matrix !== undefined && !existsSync(matrix)) throw new ConfigError(`--access-matrix ${JSON.stringify(matrix)}: no such file`);
   const concurrency = str(flags, 'concurrency');
   const report = await validateMigrations({
     dir: options.dir,
     server: options.connection,
-    staticOnly: flags.static === true,
+    staticOnly,
     concurrency: concurrency === undefined ? undefined : parseInteger(concurrency, '--concurrency', 1, 64),
     accessMatrixFile: matrix,
     runner: {

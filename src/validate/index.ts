@@ -15,8 +15,8 @@ import { checkExpandOnly, formatFinding } from './expand-only';
 
 export interface ValidateOptions {
   readonly dir: string;
-  /** A server where the user may CREATE DATABASE (its database is only used to create and drop scratch ones). */
-  readonly server: ConnectionSettings;
+  /** A server where the user may CREATE DATABASE (its database is only used to create and drop scratch ones); not needed with staticOnly. */
+  readonly server?: ConnectionSettings;
   /** Concurrent migrators on the second scratch database (default 4). */
   readonly concurrency?: number;
   /** Static checks only (no database). */
@@ -111,15 +111,17 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
       [...expand.violations.map(formatFinding), ...allowed], 'make the change expand-only (see "instead"), or move it to a later file tagged `-- caracal:phase contract`')
     : ok('expand-only', `${expand.filesChecked} file(s) are expand-only (baseline exempt${allowed.length ? `, ${allowed.length} contract-phase statement(s) allowed` : ''})`, allowed));
   if (o.staticOnly) return done();
+  if (!o.server) throw new Error('validateMigrations: a server is needed unless staticOnly');
+  const server = o.server;
 
   // 3. Scratch databases on the server.
-  const admin = await connect(o.server);
+  const admin = await connect(server);
   const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
   const scratch = [`caracal_validate_${suffix}_a`, `caracal_validate_${suffix}_b`];
-  const runner = (database: string): RunnerOptions => ({ lockWaitMs: 120_000, ...o.runner, dir: o.dir, connection: withDatabase(o.server, database) });
+  const runner = (database: string): RunnerOptions => ({ lockWaitMs: 120_000, ...o.runner, dir: o.dir, connection: withDatabase(server, database) });
   try {
     for (const db of scratch) await admin.query(`CREATE DATABASE "${db}"`);
-    o.onProgress?.(`scratch databases ${scratch.join(', ')} created on ${o.server.host}:${o.server.port}`);
+    o.onProgress?.(`scratch databases ${scratch.join(', ')} created on ${server.host}:${server.port}`);
 
     let first;
     try {
@@ -130,7 +132,7 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
       return done();
     }
 
-    const a = await connect(withDatabase(o.server, scratch[0]));
+    const a = await connect(withDatabase(server, scratch[0]));
     try {
       const before = await schemaFingerprint(a);
       try {
@@ -151,7 +153,7 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
       const n = o.concurrency ?? 4;
       const results = await Promise.allSettled(Array.from({ length: n }, () => migrateUp(runner(scratch[1]))));
       const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => errorText(r.reason));
-      const b = await connect(withDatabase(o.server, scratch[1]));
+      const b = await connect(withDatabase(server, scratch[1]));
       try {
         const rows = await readHistory(b);
         const appliedTotal = results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.applied.length : 0), 0);

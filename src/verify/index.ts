@@ -61,7 +61,7 @@ export function formatChecks(checks: readonly CheckResult[], opts: { notes?: boo
   const lines: string[] = [];
   for (const c of checks) {
     lines.push(`${c.ok ? 'ok  ' : 'FAIL'} ${c.id}: ${c.summary}`);
-    if (!c.ok || opts.notes) for (const d of c.details) lines.push(`       - ${d}`);
+    if (!c.ok || opts.notes) for (const d of c.details) lines.push(`       - ${d.split('\n').map((l) => l.trim()).join('\n         ')}`);
     if (!c.ok) lines.push(`       first check: ${c.firstCheck}`);
   }
   const failed = checks.filter((c) => !c.ok).length;
