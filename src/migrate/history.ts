@@ -116,6 +116,11 @@ export async function ensureHistoryTable(client: Client): Promise<'created' | 'u
   return 'upgraded';
 }
 
+/** True when the table has the current layout (no upgrade needed). */
+export function isCurrentLayout(cols: Map<string, string>): boolean {
+  return cols.get('version') === 'bigint' && COLUMNS.every(([n]) => cols.has(n));
+}
+
 /** Applied rows, oldest first. Tolerates the older table layout (missing columns read as null). */
 export async function readHistory(client: Client): Promise<AppliedMigration[]> {
   const cols = await historyColumns(client);
@@ -169,7 +174,7 @@ export async function acquireLock(client: Client, waitMs: number, onWait?: (hold
       announced = true;
       onWait?.(await lockHolder(client));
     }
-    const pause = Math.min(100 * 2 ** Math.min(attempt, 3), 1000) * (0.75 + Math.random() / 2);
+    const pause = Math.min(50 * 2 ** Math.min(attempt, 3), 250) * (0.5 + Math.random());
     await sleep(Math.min(pause, waitMs - elapsed));
   }
 }

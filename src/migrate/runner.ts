@@ -6,8 +6,8 @@ import { connect, ConnectionSettings, describeConnection, sleep } from './connec
 import { ConfigError, ConnectionError, MigrateError, MigrationFailedError, PreconditionError } from './errors';
 import { discoverMigrations, MigrationFile } from './files';
 import {
-  acquireLock, AppliedMigration, appliedByExpression, ensureHistoryTable, historyColumns, HISTORY_TABLE, LockHolder,
-  readHistory, releaseLock,
+  acquireLock, AppliedMigration, appliedByExpression, ensureHistoryTable, historyColumns, HISTORY_TABLE, isCurrentLayout,
+  LockHolder, readHistory, releaseLock,
 } from './history';
 import { assertPlanIsSafe, MigrationPlan, planMigrations } from './plan';
 import { lineAndColumn, SqlStatement, transactionControlStatements } from './sql-scanner';
@@ -134,6 +134,18 @@ function isConnectionLoss(e: unknown): boolean {
     /Connection terminated|connection is closed|Client has encountered a connection error|not queryable/i.test(err.message ?? '');
 }
 
+async function withSession<T>(o: RunnerOptions, fn: (s: Session, opts: Resolved) => Promise<T>): Promise<T> {
+  const opts = resolveOptions(o);
+  const session = await openSession(opts);
+  try {
+    return await fn(session, opts);
+  } catch (e) {
+    throw wrapLost(e, opts.connection);
+  } finally {
+    await session.client.end().catch(() => undefined);
+  }
+}
+
 async function withLockedSession<T>(o: RunnerOptions, fn: (s: Session, opts: Resolved) => Promise<T>): Promise<T> {
   const opts = resolveOptions(o);
   const session = await openSession(opts);
@@ -194,9 +206,24 @@ function assertRunnable(files: readonly MigrationFile[]): void {
   }
 }
 
-/** Apply every pending migration. The core of `caracal-migrate up` and of the migration Job. */
+/**
+ * Apply every pending migration. The core of `caracal-migrate up` and of the migration Job.
+ * A run with nothing to do reads the history without taking the lock (applied rows never go away, so the
+ * answer cannot change under it); any write happens under the advisory lock after reading again.
+ */
 export async function migrateUp(o: RunnerOptions): Promise<MigrateResult> {
   const files = discoverMigrations(o.dir); // unsafe files stop the run before any connection
+  const upToDate = await withSession(o, async ({ client }, opts) => {
+    const cols = await historyColumns(client);
+    if (!cols || !isCurrentLayout(cols)) return undefined;
+    const plan = planMigrations(files, await readHistory(client));
+    assertPlanIsSafe(plan);
+    if (plan.pending.length > 0 || plan.adoptable.length > 0) return undefined;
+    if (plan.ahead.length > 0) opts.onEvent?.({ type: 'ahead', message: aheadMessage(plan) });
+    opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${plan.applied.length} migrations applied` });
+    return { applied: [], alreadyApplied: plan.applied.length, ahead: plan.ahead, adopted: [], historyTable: 'current' } as MigrateResult;
+  });
+  if (upToDate) return upToDate;
   return withLockedSession(o, async ({ client }, opts) => {
     const cols = await historyColumns(client);
     const earlyRows = cols ? await readHistory(client) : [];
