@@ -323,7 +323,9 @@ export class PostgresInstance extends Construct {
                   { name: 'POSTGRES_DB', value: database },
                   { name: 'POSTGRES_USER', value: props.owner.username },
                   { name: 'POSTGRES_PASSWORD_FILE', value: `${ownerMount}/${props.owner.passwordKey}` },
-                  { name: 'POSTGRES_INITDB_ARGS', value: '--auth-host=scram-sha-256 --auth-local=peer' },
+                  // Remote logins use scram-sha-256 (the image's default); checksums are on by default from 18.
+                  { name: 'POSTGRES_HOST_AUTH_METHOD', value: 'scram-sha-256' },
+                  ...(major < 18 ? [{ name: 'POSTGRES_INITDB_ARGS', value: '--data-checksums' }] : []),
                 ],
                 resources: {
                   requests: { ...resources.requests },
@@ -357,7 +359,8 @@ export class PostgresInstance extends Construct {
           },
         },
       },
-      waitForRollout: false,
+      // apply waits until Postgres is ready, so what depends on the instance (the migration Job) starts after it.
+      waitForRollout: true,
     });
 
     this.networkPolicy = new NetworkPolicyV1(this, 'network-policy', {

@@ -52,6 +52,7 @@ describe('PostgresInstance (in-cluster)', () => {
     expect(env.POSTGRES_PASSWORD).toBeUndefined();
     expect(env.POSTGRES_USER).toBe('caracal_dev_owner');
     expect(env.PGDATA).toBe('/var/lib/postgresql/18/docker');
+    expect(env.POSTGRES_HOST_AUTH_METHOD).toBe('scram-sha-256');
   });
 
   it('probes never restart a database that is starting up or in crash recovery', () => {
@@ -99,6 +100,11 @@ describe('PostgresInstance (in-cluster)', () => {
     const pdb = only(json, 'kubernetes_pod_disruption_budget_v1');
     expect(pdb.spec.max_unavailable).toBe('1');
     expect(pdb.spec.min_available).toBeUndefined();
+  });
+
+  it('makes apply wait until Postgres is ready, so the migration Job can depend on it', () => {
+    const { json } = inCluster();
+    expect(only(json, 'kubernetes_stateful_set_v1').wait_for_rollout).toBe(true);
   });
 
   it('exposes its endpoint and labels', () => {

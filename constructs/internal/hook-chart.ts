@@ -1,0 +1,296 @@
+// The migration Job's Helm chart as pure functions: hook ConfigMaps (runner bundle, migrations, provisioning
+// config as base64 binaryData) and the hook Job, deterministic YAML, the content hash, and Helm's release size.
+import { createHash } from 'node:crypto';
+import { gzipSync, constants as zlibConstants } from 'node:zlib';
+import { parse, stringify } from 'yaml';
+import { restrictedContainerSecurityContextManifest, restrictedPodSecurityContextManifest } from './pod-security';
+
+/** Where the Job's files are inside the container. */
+export const RUNNER_DIR = '/opt/caracal/runner';
+export const MIGRATIONS_DIR = '/opt/caracal/migrations';
+export const SECRETS_DIR = '/var/run/secrets/caracal';
+export const RUNNER_FILE = 'caracal-migrate.cjs';
+export const PROVISION_FILE = 'provision.json';
+/** Kubernetes caps a Secret (Helm's release record) and a ConfigMap at 1 MiB. */
+export const OBJECT_LIMIT_BYTES = 1024 * 1024;
+/** Synth fails above this share of the limit: Go's gzip and zlib differ slightly, and the next release adds migrations. */
+export const RELEASE_SIZE_MARGIN = 0.9;
+/** Go template action that puts the release value into the Job; the only template action in the chart. */
+const HASH_TEMPLATE = '{{ .Values.contentHash | quote }}';
+const HASH_PLACEHOLDER = '__CARACAL_CONTENT_HASH__';
+
+export interface MigrationFile {
+  /** File name, e.g. `0001_baseline.up.sql` (a ConfigMap key). */
+  readonly name: string;
+  readonly content: Buffer;
+}
+
+export interface ProvisionLogin {
+  readonly loginRole: string;
+  readonly groupRole: string;
+  /** Secret holding the login's password and the key of the password in it. */
+  readonly secretName: string;
+  readonly passwordKey: string;
+  readonly settings: Readonly<Record<string, string>>;
+}
+
+export interface ContainerResources {
+  readonly requests?: { readonly cpu?: string; readonly memory?: string };
+  readonly limits?: { readonly cpu?: string; readonly memory?: string };
+}
+
+export interface HookChartSpec {
+  /** Chart name and the prefix of every object name (a DNS-1123 label). */
+  readonly name: string;
+  /** Labels of every object; the pod also gets `podLabels`. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Labels the Job's pod carries (the Postgres NetworkPolicy and the Job's egress policy select them). */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** The runner bundle (dist/caracal-migrate.cjs); undefined when a custom image ships the runner. */
+  readonly runnerBundle?: Buffer;
+  readonly migrations: readonly MigrationFile[];
+  /** The owner (migrator) login: role name, Secret and password key. */
+  readonly owner: { readonly username: string; readonly secretName: string; readonly passwordKey: string };
+  /** Service logins the Job provisions after migrating. */
+  readonly logins: readonly ProvisionLogin[];
+  readonly database: { readonly host: string; readonly port: number; readonly name: string; readonly sslMode: string;
+    readonly caCertSecret?: { readonly secretName: string; readonly key: string } };
+  readonly image: string;
+  /** The container command; `defaultCommand()` unless overridden. */
+  readonly command: readonly string[];
+  readonly waitForDbSeconds: number;
+  readonly backoffLimit: number;
+  readonly activeDeadlineSeconds: number;
+  readonly resources: ContainerResources;
+  /** Numeric uid/gid of the container (1000 is `node` in the official Node images). */
+  readonly runAsUser: number;
+  /** Hook weights: the ConfigMaps' must be lower than the Job's. */
+  readonly configMapWeight: number;
+  readonly jobWeight: number;
+  /** Version tokens of the Secrets the Job reads (a rotated password reruns it); never the values. */
+  readonly secretVersions: Readonly<Record<string, string>>;
+}
+
+export interface HookChart {
+  /** Chart files by path relative to the chart directory, in sorted order. */
+  readonly files: ReadonlyMap<string, string>;
+  /** sha256 (hex) over everything that should rerun the Job. */
+  readonly contentHash: string;
+  /** Objects of the chart as Helm renders them (the hash filled in), in install order. */
+  readonly manifests: readonly KubeObject[];
+  /** Bytes of Helm's release record (base64 of gzipped JSON) for one release of this chart. */
+  readonly releaseSizeBytes: number;
+  /** Raw data bytes per ConfigMap name (the 1 MiB limit applies to each). */
+  readonly configMapBytes: Readonly<Record<string, number>>;
+}
+
+export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: unknown }; [k: string]: unknown };
+
+/** The default container command: migrate, then provision the logins, in one Node process. */
+export function defaultCommand(waitForDbSeconds: number): string[] {
+  return ['node', `${RUNNER_DIR}/${RUNNER_FILE}`, 'up', `--wait-for-db=${waitForDbSeconds}s`, '--dir', MIGRATIONS_DIR,
+    '--provision', `${RUNNER_DIR}/${PROVISION_FILE}`];
+}
+
+/** Where a login's password file is mounted in the Job's container. */
+export function loginPasswordPath(loginRole: string): string {
+  return `${SECRETS_DIR}/logins/${loginRole}/password`;
+}
+export const OWNER_PASSWORD_PATH = `${SECRETS_DIR}/owner/password`;
+export const CA_CERT_PATH = `${SECRETS_DIR}/ca/ca.crt`;
+
+/** provision.json: the logins the Job provisions (paths, never passwords). */
+export function provisionConfig(spec: HookChartSpec) {
+  return {
+    version: 1 as const,
+    logins: spec.logins.map((l) => ({ loginRole: l.loginRole, groupRole: l.groupRole, passwordFile: loginPasswordPath(l.loginRole), settings: sortKeys(l.settings) })),
+  };
+}
+
+/** Renders the chart. Pure: the same spec gives byte-identical files. */
+export function renderHookChart(spec: HookChartSpec): HookChart {
+  const hookAnnotations = (weight: number) => ({
+    'helm.sh/hook': 'pre-install,pre-upgrade',
+    'helm.sh/hook-delete-policy': 'before-hook-creation',
+    'helm.sh/hook-weight': String(weight),
+  });
+  const runnerName = `${spec.name}-runner`;
+  const migrationsName = `${spec.name}-migrations`;
+  const runnerData: Record<string, string> = { [PROVISION_FILE]: b64(Buffer.from(`${JSON.stringify(provisionConfig(spec), null, 2)}\n`)) };
+  if (spec.runnerBundle) runnerData[RUNNER_FILE] = b64(spec.runnerBundle);
+  const migrationData: Record<string, string> = {};
+  for (const m of spec.migrations) migrationData[m.name] = b64(m.content);
+
+  const configMap = (name: string, binaryData: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, labels: { ...spec.labels }, annotations: hookAnnotations(spec.configMapWeight) },
+    binaryData,
+    immutable: true,
+  });
+
+  const secretVolume = (name: string, secretName: string, key: string, path: string) => ({
+    name, secret: { secretName, items: [{ key, path }], defaultMode: 0o440 },
+  });
+  const volumes: object[] = [
+    { name: 'runner', configMap: { name: runnerName, defaultMode: 0o444 } },
+    { name: 'migrations', configMap: { name: migrationsName, defaultMode: 0o444 } },
+    secretVolume('owner-password', spec.owner.secretName, spec.owner.passwordKey, 'password'),
+    ...spec.logins.map((l, i) => secretVolume(`login-${i}`, l.secretName, l.passwordKey, 'password')),
+    { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+  ];
+  const volumeMounts: object[] = [
+    { name: 'runner', mountPath: RUNNER_DIR, readOnly: true },
+    { name: 'migrations', mountPath: MIGRATIONS_DIR, readOnly: true },
+    { name: 'owner-password', mountPath: `${SECRETS_DIR}/owner`, readOnly: true },
+    ...spec.logins.map((l, i) => ({ name: `login-${i}`, mountPath: `${SECRETS_DIR}/logins/${l.loginRole}`, readOnly: true })),
+    { name: 'tmp', mountPath: '/tmp' },
+  ];
+  const env = [
+    { name: 'PGHOST', value: spec.database.host },
+    { name: 'PGPORT', value: String(spec.database.port) },
+    { name: 'PGDATABASE', value: spec.database.name },
+    { name: 'PGUSER', value: spec.owner.username },
+    { name: 'PGPASSWORD_FILE', value: OWNER_PASSWORD_PATH },
+    { name: 'PGSSLMODE', value: spec.database.sslMode },
+    { name: 'HOME', value: '/tmp' },
+  ];
+  if (spec.database.caCertSecret) {
+    volumes.splice(volumes.length - 1, 0, secretVolume('ca-cert', spec.database.caCertSecret.secretName, spec.database.caCertSecret.key, 'ca.crt'));
+    volumeMounts.splice(volumeMounts.length - 1, 0, { name: 'ca-cert', mountPath: `${SECRETS_DIR}/ca`, readOnly: true });
+    env.push({ name: 'PGSSLROOTCERT', value: CA_CERT_PATH });
+  }
+
+  const job: KubeObject = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: spec.name, labels: { ...spec.labels }, annotations: hookAnnotations(spec.jobWeight) },
+    spec: {
+      backoffLimit: spec.backoffLimit,
+      activeDeadlineSeconds: spec.activeDeadlineSeconds,
+      template: {
+        metadata: {
+          labels: { ...spec.labels, ...spec.podLabels },
+          annotations: {
+            'caracal.dev/content-hash': HASH_PLACEHOLDER,
+            // A mesh sidecar never exits, so the Job would never complete; the Job talks to Postgres only.
+            'linkerd.io/inject': 'disabled',
+            'sidecar.istio.io/inject': 'false',
+          },
+        },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: restrictedPodSecurityContextManifest({ runAsUser: spec.runAsUser }),
+          containers: [{
+            name: 'migrate',
+            image: spec.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: [...spec.command],
+            env,
+            resources: spec.resources,
+            securityContext: restrictedContainerSecurityContextManifest({ runAsUser: spec.runAsUser, readOnlyRootFilesystem: true }),
+            volumeMounts,
+          }],
+          volumes,
+        },
+      },
+    },
+  };
+
+  const templates = new Map<string, string>([
+    ['templates/configmap-runner.yaml', toYaml(configMap(runnerName, runnerData))],
+    ['templates/configmap-migrations.yaml', toYaml(configMap(migrationsName, migrationData))],
+    ['templates/job.yaml', toYaml(job).replace(HASH_PLACEHOLDER, HASH_TEMPLATE)],
+  ]);
+  const contentHash = hashOf(templates, spec.secretVersions);
+  const chartYaml = toYaml({
+    apiVersion: 'v2',
+    name: spec.name,
+    description: 'Caracal migration Job: caracal-migrate up and login provisioning as a pre-install/pre-upgrade hook (generated; do not edit)',
+    type: 'application',
+    version: '1.0.0',
+    appVersion: contentHash.slice(0, 12),
+  });
+  const valuesYaml = `# Set by the helm_release from the construct; a change reruns the Job.\n${toYaml({ contentHash: '' })}`;
+  const files = new Map<string, string>([['Chart.yaml', chartYaml], ...[...templates].sort(byKey), ['values.yaml', valuesYaml]]);
+
+  const rendered = new Map([...templates].map(([p, t]) => [p, t.replace(HASH_TEMPLATE, JSON.stringify(contentHash))]));
+  const manifests = [...rendered.values()].map((t) => parseRendered(t));
+  return {
+    files: new Map([...files].sort(byKey)),
+    contentHash,
+    manifests,
+    releaseSizeBytes: releaseSize(spec.name, files, rendered, contentHash),
+    configMapBytes: { [runnerName]: rawBytes(runnerData), [migrationsName]: rawBytes(migrationData) },
+  };
+}
+
+/**
+ * Helm 3 stores each release as a Secret `sh.helm.release.v1.<name>.v<n>` whose `release` key is
+ * base64(gzip(JSON of the release)): chart metadata, templates (base64), values, config, manifest and
+ * every hook with its rendered manifest. Computed the same way (gzip at best compression, as Helm).
+ */
+function releaseSize(name: string, files: Map<string, string>, rendered: Map<string, string>, contentHash: string): number {
+  const time = '2026-01-01T00:00:00.000000000Z';
+  const release = {
+    name,
+    info: { first_deployed: time, last_deployed: time, deleted: '', description: 'Install complete', status: 'deployed' },
+    chart: {
+      metadata: { name, version: '1.0.0', description: 'x'.repeat(120), apiVersion: 'v2', appVersion: contentHash.slice(0, 12), type: 'application' },
+      lock: null,
+      templates: [...files].filter(([p]) => p.startsWith('templates/')).map(([p, data]) => ({ name: p, data: b64(Buffer.from(data)) })),
+      values: { contentHash: '' },
+      schema: null,
+      files: [],
+    },
+    config: { contentHash },
+    manifest: '',
+    hooks: [...rendered].map(([p, text]) => {
+      const obj = parseRendered(text);
+      const weight = Number((obj.metadata.annotations as Record<string, string>)['helm.sh/hook-weight']);
+      return {
+        name: obj.metadata.name, kind: obj.kind, path: p, manifest: `---\n# Source: ${name}/${p}\n${text}`,
+        events: ['pre-install', 'pre-upgrade'], last_run: { started_at: time, completed_at: time, phase: 'Succeeded' },
+        weight, delete_policies: ['before-hook-creation'],
+      };
+    }),
+    version: 1,
+    namespace: 'caracal-namespace-of-typical-length',
+  };
+  const gz = gzipSync(Buffer.from(JSON.stringify(release)), { level: zlibConstants.Z_BEST_COMPRESSION });
+  return Math.ceil(gz.length / 3) * 4;
+}
+
+function hashOf(templates: Map<string, string>, secretVersions: Readonly<Record<string, string>>): string {
+  const h = createHash('sha256');
+  for (const [p, t] of [...templates].sort(byKey)) h.update(`${p}\0${t.length}\0${t}\0`);
+  h.update(JSON.stringify(sortKeys(secretVersions)));
+  return h.digest('hex');
+}
+
+/** YAML with sorted keys and no line folding (stable output, long base64 lines kept whole). */
+export function toYaml(value: unknown): string {
+  return stringify(value, { sortMapEntries: true, lineWidth: 0, minContentWidth: 0, singleQuote: false });
+}
+
+function parseRendered(text: string): KubeObject {
+  return parse(text) as KubeObject;
+}
+
+function byKey<T>([a]: [string, T], [b]: [string, T]): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function b64(data: Buffer): string {
+  return data.toString('base64');
+}
+
+function rawBytes(binaryData: Record<string, string>): number {
+  return Object.entries(binaryData).reduce((n, [k, v]) => n + k.length + Buffer.from(v, 'base64').length, 0);
+}
+
+function sortKeys<T extends Record<string, unknown>>(o: Readonly<T>): T {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T;
+}

@@ -1,0 +1,320 @@
+// MigrationJob: the Helm pre-install/pre-upgrade hook that runs `caracal-migrate up` and provisions the
+// environment's login roles, as a generated chart (TerraformAsset) installed by a helm_release.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Construct } from 'constructs';
+import { AssetType, ITerraformDependable, TerraformAsset, TerraformResource } from 'cdktf';
+import { Release } from '@cdktf/provider-helm/lib/release';
+import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import type { DatabaseSecrets } from './database-secrets';
+import type { PostgresInstance } from './postgres-instance';
+import type { ServicePools } from './service-pools';
+import { HookChart, MIGRATIONS_DIR, OBJECT_LIMIT_BYTES, PROVISION_FILE, RELEASE_SIZE_MARGIN, RUNNER_DIR, defaultCommand, renderHookChart, ContainerResources } from './internal/hook-chart';
+import { migrationJobSelector, standardLabels } from './internal/labels';
+import { DNS_LABEL, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, SERVICES } from './internal/naming';
+import { parseCpu, parseSize } from './internal/units';
+import { Problems } from './internal/validation';
+
+/** The public Node image the Job runs by default (official image, pinned; `node` is uid 1000 in it). */
+export const DEFAULT_NODE_IMAGE = 'docker.io/library/node:20.19.5-alpine';
+const MIGRATION_FILE = /^\d{4,}_[a-z0-9_]+\.up\.sql$/;
+
+/** What the Job's container runs: the public Node image with the chart's runner bundle, or your own image. */
+export class MigrationRunnerImage {
+  /** A public Node image; the chart carries the runner bundle (dist/caracal-migrate.cjs) in a hook ConfigMap. */
+  static publicNode(image: string = DEFAULT_NODE_IMAGE): MigrationRunnerImage {
+    return new MigrationRunnerImage({ kind: 'public-node', image });
+  }
+
+  /**
+   * An image that ships the runner itself (no bundle in the chart). `command` must run `up` with
+   * `--dir /opt/caracal/migrations --provision /opt/caracal/runner/provision.json` (the chart mounts both).
+   * @default command `caracal-migrate up --wait-for-db=<n>s --dir ... --provision ...` (the CLI on PATH)
+   */
+  static custom(image: string, options: { command?: readonly string[]; runAsUser?: number } = {}): MigrationRunnerImage {
+    return new MigrationRunnerImage({ kind: 'custom', image, command: options.command, runAsUser: options.runAsUser });
+  }
+
+  private constructor(readonly source:
+    | { kind: 'public-node'; image: string }
+    | { kind: 'custom'; image: string; command?: readonly string[]; runAsUser?: number }) {}
+}
+
+export interface MigrationJobProps {
+  /** Environment name (labels, object names). */
+  readonly environment: string;
+  /** Namespace of the release, the Job and its NetworkPolicy (where the Secrets are). */
+  readonly namespace: string;
+  /** The database the Job migrates: endpoint, and for an in-cluster instance its pods and policy. */
+  readonly database: PostgresInstance;
+  /** The login Secrets: the owner's password is the Job's PGPASSWORD_FILE; the services' are provisioned. */
+  readonly secrets: DatabaseSecrets;
+  /** Per-role settings (`ALTER ROLE ... IN DATABASE ... SET`). @default no settings */
+  readonly pools?: ServicePools;
+  /** The runner image. @default MigrationRunnerImage.publicNode() */
+  readonly image?: MigrationRunnerImage;
+  /** Directory of `NNNN_name.up.sql` files. @default the package's `migrations/` */
+  readonly migrationsDir?: string;
+  /** The runner bundle (publicNode only). @default the package's `dist/caracal-migrate.cjs` (`npm run build`) */
+  readonly runnerBundlePath?: string;
+  /** How long the runner retries connecting before it gives up (seconds). @default 120 */
+  readonly waitForDbSeconds?: number;
+  /** Pod retries after a failure. @default 1 */
+  readonly backoffLimit?: number;
+  /** Deadline of the whole Job (seconds). @default 600 */
+  readonly activeDeadlineSeconds?: number;
+  /** Container resources. @default requests cpu 100m / memory 128Mi, limit memory 256Mi */
+  readonly resources?: ContainerResources;
+  /** Release name; also the prefix of the chart's object names. @default `caracal-<env>-migrate` */
+  readonly releaseName?: string;
+  /** Releases Helm keeps (each is a Secret with the whole chart). @default 5 */
+  readonly maxHistory?: number;
+  /** helm_release timeout (seconds); synth checks it outlasts the Job. @default activeDeadlineSeconds x (backoffLimit + 1) + waitForDbSeconds + 60 */
+  readonly timeoutSeconds?: number;
+  /** Where an external database is, for the Job's egress policy. @default ['0.0.0.0/0', '::/0'] (any address, database port only) */
+  readonly externalDatabaseCidrs?: readonly string[];
+  /** The cluster DNS pods the Job may query. @default kube-system pods labelled k8s-app=kube-dns */
+  readonly dns?: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+}
+
+/** Runs migrations and login provisioning before every install and upgrade of the release. */
+export class MigrationJob extends Construct {
+  /** The helm_release; services' releases depend on it so they start on a migrated schema. */
+  readonly release: Release;
+  /** sha256 of everything that reruns the Job (a release value, so `terraform plan` shows a change). */
+  readonly contentHash: string;
+  /** Bytes of Helm's release record for this chart (limit 1 MiB). */
+  readonly releaseSizeBytes: number;
+  /** The generated chart (files, manifests), for inspection and tests. */
+  readonly chart: HookChart;
+  /** Labels of the Job's pod (what the Postgres NetworkPolicy admits). */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** The Job pod's egress policy (database and DNS only). */
+  readonly networkPolicy: NetworkPolicyV1;
+  /** The helm_release timeout in seconds. */
+  readonly timeoutSeconds: number;
+
+  constructor(scope: Construct, id: string, props: MigrationJobProps) {
+    super(scope, id);
+    const problems = new Problems(this.node.path);
+    const env = props.environment;
+    if (typeof env !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(env)) problems.add('environment', env, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
+    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace)) problems.add('namespace', props.namespace, 'is not a valid namespace: expected a DNS-1123 label');
+    const releaseName = props.releaseName ?? `caracal-${env}-migrate`;
+    if (!/^[a-z0-9]([-a-z0-9]{0,44}[a-z0-9])?$/.test(releaseName)) problems.add('releaseName', releaseName, 'is not a Helm release name usable as an object prefix: expected lower-case letters, digits and "-", at most 46 characters');
+
+    const image = props.image ?? MigrationRunnerImage.publicNode();
+    const src = image.source;
+    const imageProblem = checkImage(src.image);
+    if (imageProblem) problems.add('image', src.image, imageProblem);
+
+    const waitForDb = props.waitForDbSeconds ?? 120;
+    const backoffLimit = props.backoffLimit ?? 1;
+    const deadline = props.activeDeadlineSeconds ?? 600;
+    const maxHistory = props.maxHistory ?? 5;
+    const int = (field: string, v: number, min: number, max: number, unit = '') => {
+      if (!Number.isInteger(v) || v < min || v > max) problems.add(field, v, `is out of range: expected an integer from ${min} to ${max}${unit}`);
+    };
+    int('waitForDbSeconds', waitForDb, 1, 3600, ' (seconds)');
+    int('backoffLimit', backoffLimit, 0, 10);
+    int('activeDeadlineSeconds', deadline, 30, 86_400, ' (seconds)');
+    int('maxHistory', maxHistory, 1, 100);
+    if (Number.isInteger(deadline) && Number.isInteger(waitForDb) && deadline <= waitForDb + 30) {
+      problems.add('activeDeadlineSeconds', deadline, `leaves no time to migrate after waiting up to ${waitForDb} s for the database: expected more than waitForDbSeconds + 30`);
+    }
+    const minTimeout = deadline * (backoffLimit + 1) + waitForDb;
+    const timeout = props.timeoutSeconds ?? minTimeout + 60;
+    if (!Number.isInteger(timeout) || timeout <= minTimeout) {
+      problems.add('timeoutSeconds', timeout, `is not longer than the Job can run: activeDeadlineSeconds ${deadline} x (backoffLimit ${backoffLimit} + 1) + waitForDbSeconds ${waitForDb} = ${minTimeout} s; Helm would give up (and roll back) while the Job still runs`);
+    }
+
+    const resources = props.resources ?? { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } };
+    for (const kind of ['requests', 'limits'] as const) {
+      const r = resources[kind];
+      if (r?.cpu !== undefined && parseCpu(r.cpu) === undefined) problems.add(`resources.${kind}.cpu`, r.cpu, 'is not a CPU quantity: expected e.g. 100m or 1');
+      if (r?.memory !== undefined && parseSize(r.memory) === undefined) problems.add(`resources.${kind}.memory`, r.memory, 'is not a memory quantity: expected e.g. 256Mi');
+    }
+    if (resources.limits?.memory === undefined) problems.add('resources.limits.memory', undefined, 'is required: expected a quantity such as 256Mi (Node needs about 64Mi for the runner)');
+    else if ((parseSize(resources.limits.memory) ?? 0) < 64 * 1024 ** 2) problems.add('resources.limits.memory', resources.limits.memory, 'is below 64Mi: Node and the runner would be killed for memory');
+
+    const runAsUser = src.kind === 'custom' ? src.runAsUser ?? 1000 : 1000;
+    int('image.runAsUser', runAsUser, 1, 2_147_483_647);
+    let command: string[] = defaultCommand(waitForDb);
+    if (src.kind === 'custom') {
+      command = src.command ? [...src.command] : ['caracal-migrate', ...defaultCommand(waitForDb).slice(2)];
+      if (command.length === 0 || command.some((c) => typeof c !== 'string' || c === '')) problems.add('image.command', src.command, 'is not a command: expected a non-empty list of non-empty strings');
+    }
+
+    const cidrs = props.externalDatabaseCidrs ?? ['0.0.0.0/0', '::/0'];
+    cidrs.forEach((c, i) => {
+      if (!/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/.test(c)) problems.add(`externalDatabaseCidrs[${i}]`, c, 'is not a CIDR: expected e.g. 10.0.0.0/16');
+    });
+    if (cidrs.length === 0) problems.add('externalDatabaseCidrs', cidrs, 'is empty: the Job could not reach the database');
+
+    const root = packageRoot();
+    const migrationsDir = path.resolve(props.migrationsDir ?? path.join(root, 'migrations'));
+    const migrations = readMigrations(problems, migrationsDir);
+    let runnerBundle: Buffer | undefined;
+    if (src.kind === 'public-node') {
+      const bundlePath = path.resolve(props.runnerBundlePath ?? path.join(root, 'dist', 'caracal-migrate.cjs'));
+      try {
+        runnerBundle = readFileSync(bundlePath);
+      } catch {
+        problems.add('runnerBundlePath', bundlePath, 'does not exist: run `npm run build` (it bundles the runner the Job carries), or use MigrationRunnerImage.custom() with an image that ships it');
+      }
+    } else if (props.runnerBundlePath !== undefined) {
+      problems.add('runnerBundlePath', props.runnerBundlePath, 'is set with MigrationRunnerImage.custom(): the custom image ships the runner; remove runnerBundlePath');
+    }
+    problems.throwIfAny();
+
+    const instance = `caracal-${env}`;
+    this.podLabels = migrationJobSelector(instance);
+    const endpoint = props.database.endpoint;
+    const owner = props.secrets.login('owner');
+    const settingsByRole = new Map((props.pools?.roleSettings() ?? []).map((r) => [r.role, r.settings]));
+    const secretVersions: Record<string, string> = { owner: owner.version };
+    for (const s of SERVICES) secretVersions[s] = props.secrets.login(s).version;
+
+    this.chart = renderHookChart({
+      name: releaseName,
+      labels: standardLabels({ name: 'caracal-migrate', instance, component: 'migration' }),
+      podLabels: this.podLabels,
+      runnerBundle,
+      migrations,
+      owner: { username: owner.username, secretName: owner.secretName, passwordKey: owner.passwordKey },
+      logins: SERVICES.map((s) => {
+        const l = props.secrets.login(s);
+        return { loginRole: l.username, groupRole: l.groupRole, secretName: l.secretName, passwordKey: l.passwordKey, settings: settingsByRole.get(l.username) ?? {} };
+      }),
+      database: { host: endpoint.host, port: endpoint.port, name: endpoint.database, sslMode: endpoint.sslMode, caCertSecret: endpoint.caCertSecret },
+      image: src.image,
+      command,
+      waitForDbSeconds: waitForDb,
+      backoffLimit,
+      activeDeadlineSeconds: deadline,
+      resources,
+      runAsUser,
+      configMapWeight: -10,
+      jobWeight: 0,
+      secretVersions,
+    });
+    this.contentHash = this.chart.contentHash;
+    this.releaseSizeBytes = this.chart.releaseSizeBytes;
+    this.timeoutSeconds = timeout;
+
+    const budget = Math.floor(OBJECT_LIMIT_BYTES * RELEASE_SIZE_MARGIN);
+    if (this.releaseSizeBytes > budget) {
+      problems.addMessage('migrationsDir', `the Helm release record would be ${this.releaseSizeBytes} bytes (base64 of gzipped release JSON, hooks included), over ${budget} bytes ` +
+        `(${Math.round(RELEASE_SIZE_MARGIN * 100)}% of Kubernetes' 1 MiB Secret limit): squash applied migrations into a new baseline, or ship the runner in your image (MigrationRunnerImage.custom)`);
+    }
+    for (const [name, bytes] of Object.entries(this.chart.configMapBytes)) {
+      if (bytes > budget) problems.addMessage(name.endsWith('-runner') ? 'runnerBundlePath' : 'migrationsDir', `ConfigMap ${name} would hold ${bytes} bytes, over ${budget} (${Math.round(RELEASE_SIZE_MARGIN * 100)}% of the 1 MiB object limit)`);
+    }
+    problems.throwIfAny();
+
+    const chartDir = writeChart(this.chart);
+    const asset = new TerraformAsset(this, 'chart', { path: chartDir, type: AssetType.DIRECTORY });
+
+    const egressToDatabase = props.database.mode === 'in-cluster'
+      ? { to: [{ podSelector: { matchLabels: { ...props.database.podLabels } } }], ports: [{ port: String(endpoint.port), protocol: 'TCP' }] }
+      : { to: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: String(endpoint.port), protocol: 'TCP' }] };
+    const dns = props.dns ?? { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } };
+    this.networkPolicy = new NetworkPolicyV1(this, 'network-policy', {
+      metadata: { name: `${releaseName}-egress`, namespace: props.namespace, labels: standardLabels({ name: 'caracal-migrate', instance, component: 'migration' }) },
+      spec: {
+        podSelector: { matchLabels: { ...this.podLabels } },
+        // Nothing may reach the Job; it may reach the database and DNS only.
+        policyTypes: ['Ingress', 'Egress'],
+        egress: [
+          egressToDatabase,
+          {
+            to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': dns.namespace } }, podSelector: { matchLabels: { ...dns.podLabels } } }],
+            ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }],
+          },
+        ],
+      },
+    });
+
+    const dependsOn: ITerraformDependable[] = [this.networkPolicy, ...resourcesUnder(props.secrets), ...resourcesUnder(props.database)];
+    this.release = new Release(this, 'release', {
+      name: releaseName,
+      namespace: props.namespace,
+      chart: asset.path,
+      description: 'Caracal migration Job (caracal-migrate up + login provisioning), pre-install/pre-upgrade hook',
+      atomic: true,
+      wait: true,
+      waitForJobs: true,
+      cleanupOnFail: true,
+      maxHistory,
+      timeout,
+      set: [{ name: 'contentHash', value: this.contentHash, type: 'string' }],
+      dependsOn,
+    });
+  }
+}
+
+/** Why an image reference is not usable, or undefined when it is a pinned reference. */
+function checkImage(ref: unknown): string | undefined {
+  if (typeof ref !== 'string' || !/^[a-z0-9][a-z0-9._\-/:@]*$/.test(ref)) return 'is not an image reference: expected registry/name:tag or registry/name@sha256:<digest>';
+  const [name, digest] = ref.split('@');
+  if (digest !== undefined) return /^sha256:[a-f0-9]{64}$/.test(digest) ? undefined : 'has a malformed digest: expected @sha256:<64 hex digits>';
+  const last = name.slice(name.lastIndexOf('/') + 1);
+  if (!last.includes(':')) return 'is not pinned: expected a version tag (name:1.2.3) or a digest (name@sha256:...)';
+  if (last.endsWith(':latest')) return 'is not pinned: ":latest" changes under the same name; expected a version tag or a digest';
+  return undefined;
+}
+
+/** The package root (holds package.json), from the source tree or the compiled dist/. */
+function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === '@caracal/stores') return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(__dirname, '..');
+    dir = up;
+  }
+}
+
+function readMigrations(problems: Problems, dir: string): { name: string; content: Buffer }[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
+  } catch {
+    problems.add('migrationsDir', dir, 'is not a readable directory: expected the directory of NNNN_name.up.sql files');
+    return [];
+  }
+  const files = names.filter((n) => statSync(path.join(dir, n)).isFile());
+  const bad = files.filter((n) => !MIGRATION_FILE.test(n));
+  if (bad.length > 0) problems.add('migrationsDir', dir, `holds files the runner would refuse: ${bad.join(', ')} (expected NNNN_name.up.sql)`);
+  if (files.length === 0) problems.add('migrationsDir', dir, 'has no migration files: expected at least 0001_baseline.up.sql');
+  return files.filter((n) => MIGRATION_FILE.test(n)).map((name) => ({ name, content: readFileSync(path.join(dir, name)) }));
+}
+
+/** Writes the chart to a content-addressed directory (same content, same path; written atomically). */
+function writeChart(chart: HookChart): string {
+  const h = createHash('sha256');
+  for (const [p, t] of chart.files) h.update(`${p}\0${t}\0`);
+  const dir = path.join(tmpdir(), 'caracal-hook-charts', h.digest('hex').slice(0, 32));
+  if (existsSync(path.join(dir, 'Chart.yaml'))) return dir;
+  const tmp = `${dir}.${process.pid}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  for (const [p, t] of chart.files) {
+    mkdirSync(path.dirname(path.join(tmp, p)), { recursive: true });
+    writeFileSync(path.join(tmp, p), t);
+  }
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another synth wrote the same content first
+  }
+  return dir;
+}
+
+function resourcesUnder(scope: Construct): TerraformResource[] {
+  return scope.node.findAll().filter((c): c is TerraformResource => c instanceof TerraformResource);
+}
+
+export { MIGRATIONS_DIR, RUNNER_DIR, PROVISION_FILE };

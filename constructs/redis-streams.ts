@@ -1,0 +1,491 @@
+// RedisStreams: the Redis that carries Caracal's streams (propagation, invalidation, revocation, audit
+// delivery, consumer groups, pending entries) and rate-limit counters: one StatefulSet on a protected
+// volume, AOF every second, noeviction, one ACL user per service, locked down by NetworkPolicy.
+import { createHash } from 'node:crypto';
+import { Construct } from 'constructs';
+import { Fn } from 'cdktf';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
+import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
+import { Password } from '@cdktf/provider-random/lib/password';
+import { Problems } from './internal/validation';
+import { LABEL_VALUE, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
+import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
+import {
+  CONFIG_KEY, CONFIG_KEY_ACCEPTED, DNS_LABEL, DNS_LABEL_ACCEPTED, DNS_SUBDOMAIN, DNS_SUBDOMAIN_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED,
+  ENVIRONMENT_NAME_PATTERN, SERVICES, ServiceName, logicalIdFragment,
+} from './internal/naming';
+import {
+  DEFAULT_MAXMEMORY_FRACTION, MAX_MAXMEMORY_FRACTION, REDIS_USERS, RedisUser, STREAMS, STREAM_ACCESS, StreamName, defaultMaxmemory,
+  rateLimitPattern, RATE_LIMITED_SERVICES, renderAclFile, renderRedisConf,
+} from './internal/redis-config';
+import { SIZE_UNITS_ACCEPTED, formatK8sSize, parseCpu, parseSize } from './internal/units';
+import type { ResourceRequirements } from './postgres-instance';
+
+/**
+ * The official image, Redis 7.2 (the last BSD-licensed line, which Valkey forked from): 7.2.16 carries the
+ * fix for ACL key checks of XREAD/XREADGROUP that Caracal's per-stream users rely on. Tests run the
+ * rendered config on Debian's redis-server 7.0.15; everything rendered is 7.0-compatible.
+ */
+export const DEFAULT_REDIS_IMAGE = 'docker.io/library/redis:7.2.16-bookworm';
+/** uid/gid of the `redis` user in the official Debian-based image (and in valkey/valkey). */
+export const REDIS_UID = 999;
+export const REDIS_PORT = 6379;
+
+const CONF_DIR = '/etc/redis/conf';
+const ACL_DIR = '/etc/redis/acl';
+const DATA_DIR = '/data';
+const PROBE_SECRET_DIR = '/var/run/secrets/caracal/redis-healthcheck';
+
+export interface GeneratedRedisPasswordsOptions {
+  /** Password length (alphanumeric). @default 32 */
+  readonly length?: number;
+  /** Rotation token per user; changing one generates a new password (and restarts Redis with the new ACL file). @default '0' */
+  readonly rotation?: Partial<Record<RedisUser, string>>;
+}
+
+export interface ExistingRedisPasswordsOptions {
+  /** Secret name per user. @default `<prefix>-<user>` */
+  readonly secretNames?: Partial<Record<RedisUser, string>>;
+  /** Key of the password in each user's Secret. @default 'password' */
+  readonly passwordKey?: string;
+  /**
+   * Secret holding the ACL file (key `aclKey`), built by whoever owns the passwords, e.g. an External
+   * Secrets template from `RedisStreams.aclFileTemplate()`. @default `<prefix>-acl`
+   */
+  readonly aclSecretName?: string;
+  /** @default 'users.acl' */
+  readonly aclKey?: string;
+}
+
+/** Where the Redis users' passwords come from. */
+export class RedisPasswords {
+  /** `random_password` per user; the ACL file holds their SHA-256 hashes, computed inside Terraform. Values live in Terraform state. */
+  static generated(options: GeneratedRedisPasswordsOptions = {}): RedisPasswords {
+    return new RedisPasswords({ kind: 'generated', options });
+  }
+
+  /** Secrets made by someone else (External Secrets, Vault), including the ACL file Secret. Nothing is generated or read. */
+  static fromExistingSecrets(prefix: string, options: ExistingRedisPasswordsOptions = {}): RedisPasswords {
+    return new RedisPasswords({ kind: 'existing', prefix, options });
+  }
+
+  private constructor(
+    readonly source:
+      | { kind: 'generated'; options: GeneratedRedisPasswordsOptions }
+      | { kind: 'existing'; prefix: string; options: ExistingRedisPasswordsOptions },
+  ) {}
+}
+
+export interface RedisStreamsProps {
+  /** Environment name (labels, default client selectors). */
+  readonly environment: string;
+  /** Namespace Redis runs in. */
+  readonly namespace: string;
+  /** Name of the StatefulSet and Service (the in-cluster host name). @default 'redis' */
+  readonly name?: string;
+  /** Image, pinned (tag or digest). Valkey works too: set `image` to e.g. `docker.io/valkey/valkey:7.2.11-bookworm`. @default DEFAULT_REDIS_IMAGE */
+  readonly image?: string;
+  /** Server binary in the image. @default 'redis-server' */
+  readonly serverBinary?: string;
+  /** CLI binary the probes run. @default 'redis-cli' */
+  readonly cliBinary?: string;
+  /** Numeric uid/gid the container runs as (the image's redis user). @default 999 */
+  readonly runAsUser?: number;
+  /** Passwords of the ACL users. @default RedisPasswords.generated() */
+  readonly passwords?: RedisPasswords;
+  /** Create the `ops` user (inspect and repair streams and consumer groups). @default true */
+  readonly opsUser?: boolean;
+  /** Container resources; `limits.memory` is required and bounds `maxmemory`. @default requests 100m/512Mi, limits memory 512Mi */
+  readonly resources?: ResourceRequirements;
+  /** Memory for data; writes are refused beyond it. At most 75% of the memory limit. @default half the memory limit */
+  readonly maxmemory?: string;
+  /** RDB snapshot schedule (`save` syntax), '' for none. AOF is always on. @default '3600 1 300 100 60 10000' */
+  readonly save?: string;
+  /** Initial size of the data volume (AOF + RDB). @default '8Gi' */
+  readonly storageSize?: string;
+  /** Storage class of the data volume. @default the cluster's default class */
+  readonly storageClassName?: string;
+  /** Pod selectors admitted by the NetworkPolicy. @default the five Caracal services of this environment */
+  readonly allowedClients?: ReadonlyArray<Readonly<Record<string, string>>>;
+  /** Seconds Kubernetes waits for the final AOF fsync and RDB save. @default 60 */
+  readonly terminationGracePeriodSeconds?: number;
+  /** Prefix of Secret and ConfigMap names (`<prefix>-redis-<user>`). @default 'caracal' */
+  readonly namePrefix?: string;
+  /** Prefix of the fixed Terraform logical ids of passwords, Secrets and the data volume. @default 'caracal' */
+  readonly logicalIdPrefix?: string;
+}
+
+/** Where clients connect. */
+export interface RedisEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Where one ACL user's password is. */
+export interface RedisUserSecretRef {
+  readonly user: RedisUser;
+  readonly secretName: string;
+  readonly passwordKey: string;
+  /** Changes whenever the password does. */
+  readonly version: string;
+}
+
+/** The values one service's chart needs to reach Redis. */
+export interface RedisServiceHelmValues {
+  /** Labels the pods must carry: the Redis NetworkPolicy admits exactly these (by default). */
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
+  readonly volumes: ReadonlyArray<{ readonly name: string; readonly secret: { readonly secretName: string; readonly defaultMode: number } }>;
+  readonly volumeMounts: ReadonlyArray<{ readonly name: string; readonly mountPath: string; readonly readOnly: true }>;
+}
+
+const SERVICE_SECRET_MOUNT = '/var/run/secrets/caracal/redis';
+
+export class RedisStreams extends Construct {
+  /**
+   * The ACL file with `hash(user)` in place of each password hash: for owners of existing Secrets who
+   * build the ACL Secret themselves (e.g. `(u) => '{{ .' + u + ' | sha256sum }}'` in an External Secrets template).
+   */
+  static aclFileTemplate(hash: (user: RedisUser) => string, users: readonly RedisUser[] = REDIS_USERS): string {
+    return renderAclFile(Object.fromEntries(users.map((u) => [u, hash(u)])));
+  }
+
+  readonly endpoint: RedisEndpoint;
+  /** The ACL users that exist. */
+  readonly users: readonly RedisUser[];
+  /** maxmemory in bytes. */
+  readonly maxmemoryBytes: number;
+  /** The rendered redis.conf (no secrets). */
+  readonly redisConf: string;
+  readonly configMapName: string;
+  readonly aclSecretName: string;
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly statefulSet: StatefulSetV1;
+  readonly networkPolicy: NetworkPolicyV1;
+  readonly dataVolume: PersistentVolumeClaimV1;
+  /** Stream names, by role. */
+  readonly streams: Readonly<Record<StreamName, string>> = STREAMS;
+  private readonly userSecrets = new Map<RedisUser, RedisUserSecretRef>();
+  private readonly serviceConfigMaps = new Map<ServiceName, string>();
+  private readonly instance: string;
+
+  constructor(scope: Construct, id: string, props: RedisStreamsProps) {
+    super(scope, id);
+    const problems = new Problems(this.node.path);
+    const name = props.name ?? 'redis';
+    const image = props.image ?? DEFAULT_REDIS_IMAGE;
+    const uid = props.runAsUser ?? REDIS_UID;
+    const passwords = props.passwords ?? RedisPasswords.generated();
+    const resources: ResourceRequirements = props.resources ?? { requests: { cpu: '100m', memory: '512Mi' }, limits: { memory: '512Mi' } };
+    const storageSize = props.storageSize ?? '8Gi';
+    const grace = props.terminationGracePeriodSeconds ?? 60;
+    const prefix = props.namePrefix ?? 'caracal';
+    const idPrefix = logicalIdFragment(props.logicalIdPrefix ?? 'caracal');
+    const serverBinary = props.serverBinary ?? 'redis-server';
+    const cliBinary = props.cliBinary ?? 'redis-cli';
+    this.instance = `caracal-${props.environment}`;
+    this.users = REDIS_USERS.filter((u) => u !== 'ops' || (props.opsUser ?? true));
+
+    if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
+      problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
+    }
+    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace)) problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
+    if (typeof name !== 'string' || !DNS_LABEL.test(name)) problems.add('name', name, `is not a Service name: expected ${DNS_LABEL_ACCEPTED}`);
+    if (typeof image !== 'string' || !/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) || image.endsWith(':latest') || (!image.includes(':') && !image.includes('@'))) {
+      problems.add('image', image, 'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)');
+    }
+    for (const [field, bin] of [['serverBinary', serverBinary], ['cliBinary', cliBinary]] as const) {
+      if (typeof bin !== 'string' || !/^[A-Za-z0-9_./-]+$/.test(bin)) problems.add(field, bin, 'is not an executable name: expected letters, digits, "_", ".", "/" or "-"');
+    }
+    if (!Number.isInteger(uid) || uid < 1 || uid > 2147483647) problems.add('runAsUser', uid, 'is not a non-root uid: expected an integer from 1 to 2147483647');
+    if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(prefix)) problems.add('namePrefix', prefix, 'is not a valid name prefix: expected lower-case letters, digits and "-", at most 32 characters');
+    if (!/^[a-z][a-z0-9_]{0,30}$/.test(idPrefix)) problems.add('logicalIdPrefix', props.logicalIdPrefix, 'is not a valid logical id prefix: expected a letter then letters, digits or "_"');
+    if (!Number.isInteger(grace) || grace < 10 || grace > 3600) problems.add('terminationGracePeriodSeconds', grace, 'is out of range: expected 10 to 3600 seconds (long enough for the final AOF fsync and RDB save)');
+    const storageBytes = parseSize(storageSize);
+    if (storageBytes === undefined || storageBytes < 1024 ** 3) problems.add('storageSize', storageSize, 'is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 8Gi');
+    if (props.storageClassName !== undefined && !DNS_SUBDOMAIN.test(props.storageClassName)) problems.add('storageClassName', props.storageClassName, `is not a storage class name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+    if (props.save !== undefined && !(props.save === '' || /^\d+ \d+( \d+ \d+)*$/.test(props.save))) {
+      problems.add('save', props.save, 'is not a save schedule: expected "" or pairs of "<seconds> <changes>", e.g. "3600 1 300 100"');
+    }
+
+    const memoryLimit = resources.limits?.memory;
+    const limitBytes = memoryLimit === undefined ? undefined : parseSize(memoryLimit);
+    if (memoryLimit === undefined) problems.add('resources.limits.memory', undefined, 'is required: maxmemory is derived from it and Redis without a limit is the first pod the kernel kills; expected a quantity such as 1Gi');
+    else if (limitBytes === undefined || limitBytes < 128 * 1024 ** 2) problems.add('resources.limits.memory', memoryLimit, 'is not a memory limit of at least 128Mi: expected a quantity such as 1Gi');
+    for (const kind of ['requests', 'limits'] as const) {
+      const cpu = resources[kind]?.cpu;
+      if (cpu !== undefined && parseCpu(cpu) === undefined) problems.add(`resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 250m or 1');
+    }
+    const requestMemory = resources.requests?.memory;
+    if (requestMemory !== undefined) {
+      const req = parseSize(requestMemory);
+      if (req === undefined) problems.add('resources.requests.memory', requestMemory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
+      else if (limitBytes !== undefined && req > limitBytes) problems.add('resources.requests.memory', requestMemory, `exceeds the memory limit (${memoryLimit})`);
+    }
+    let maxmemoryBytes = limitBytes === undefined ? 0 : defaultMaxmemory(limitBytes);
+    if (props.maxmemory !== undefined) {
+      const mm = parseSize(props.maxmemory);
+      if (mm === undefined || mm < 16 * 1024 ** 2) problems.add('maxmemory', props.maxmemory, 'is not a size of at least 16Mi: expected e.g. 256Mi');
+      else if (limitBytes !== undefined && mm > limitBytes * MAX_MAXMEMORY_FRACTION) {
+        problems.add(
+          'maxmemory',
+          props.maxmemory,
+          `exceeds ${MAX_MAXMEMORY_FRACTION * 100}% of the memory limit (${memoryLimit}): an AOF rewrite forks and copies pages on write, ` +
+            `and client buffers live outside maxmemory; expected at most ${formatK8sSize(Math.floor((limitBytes * MAX_MAXMEMORY_FRACTION) / 1024 ** 2) * 1024 ** 2)} ` +
+            `(the default is ${DEFAULT_MAXMEMORY_FRACTION * 100}%)`,
+        );
+      } else maxmemoryBytes = mm;
+    }
+
+    const instance = this.instance;
+    const allowed = props.allowedClients ?? SERVICES.map((s) => serviceSelector(instance, s));
+    if (allowed.length === 0) problems.add('allowedClients', allowed, 'is empty: nothing could connect; expected at least one pod selector');
+    allowed.forEach((sel, i) => {
+      const entries = Object.entries(sel ?? {});
+      if (entries.length === 0) problems.add(`allowedClients[${i}]`, sel, 'is an empty selector, which admits every pod in the namespace: expected at least one label');
+      for (const [k, v] of entries) {
+        if (!/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
+          problems.add(`allowedClients[${i}].${k}`, v, 'is not a valid label selector entry: expected a label key and a value of at most 63 characters');
+        }
+      }
+    });
+
+    const src = passwords.source;
+    if (src.kind === 'generated') {
+      const length = src.options.length ?? 32;
+      if (!Number.isInteger(length) || length < 16 || length > 128) problems.add('passwords.length', length, 'is out of range: expected an integer from 16 to 128');
+      for (const [user, token] of Object.entries(src.options.rotation ?? {})) {
+        if (!(REDIS_USERS as readonly string[]).includes(user)) problems.add(`passwords.rotation.${user}`, user, `is not a Redis user: expected one of ${REDIS_USERS.join(', ')}`);
+        else if (typeof token !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(token)) problems.add(`passwords.rotation.${user}`, token, 'is not a rotation token: expected 1-64 letters, digits, ".", "_", ":" or "-"');
+      }
+    } else {
+      const o = src.options;
+      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(src.prefix)) problems.add('passwords.prefix', src.prefix, `is not a Secret name prefix: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+      for (const user of Object.keys(o.secretNames ?? {})) {
+        if (!(REDIS_USERS as readonly string[]).includes(user)) problems.add(`passwords.secretNames.${user}`, user, `is not a Redis user: expected one of ${REDIS_USERS.join(', ')}`);
+      }
+      for (const [user, n] of Object.entries(o.secretNames ?? {})) {
+        if (typeof n !== 'string' || !DNS_SUBDOMAIN.test(n)) problems.add(`passwords.secretNames.${user}`, n, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+      }
+      if (o.passwordKey !== undefined && !CONFIG_KEY.test(o.passwordKey)) problems.add('passwords.passwordKey', o.passwordKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+      if (o.aclSecretName !== undefined && !DNS_SUBDOMAIN.test(o.aclSecretName)) problems.add('passwords.aclSecretName', o.aclSecretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+      if (o.aclKey !== undefined && !CONFIG_KEY.test(o.aclKey)) problems.add('passwords.aclKey', o.aclKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+    }
+    problems.throwIfAny();
+
+    this.maxmemoryBytes = maxmemoryBytes;
+    this.endpoint = { host: `${name}.${props.namespace}.svc.cluster.local`, port: REDIS_PORT };
+    const labelProps = { name: 'redis', instance, component: 'streams' };
+    const labels = standardLabels(labelProps);
+    const selector = selectorLabels(labelProps);
+    this.podLabels = labels;
+
+    // Passwords and the ACL file. Generated: the hashes are computed by Terraform (sha256 of each
+    // random_password result), so the synthesized JSON holds only references.
+    let aclKey = 'users.acl';
+    const passwordResults: string[] = [];
+    if (src.kind === 'generated') {
+      const length = src.options.length ?? 32;
+      const hashes: Partial<Record<RedisUser, string>> = {};
+      for (const user of this.users) {
+        const rotation = src.options.rotation?.[user] ?? '0';
+        const password = new Password(this, `password-${user}`, {
+          length, special: false, minLower: 1, minUpper: 1, minNumeric: 1, keepers: { rotation, user },
+        });
+        password.overrideLogicalId(`${idPrefix}_redis_password_${user}`);
+        const secretName = `${prefix}-redis-${user}`;
+        const secret = new SecretV1(this, `secret-${user}`, {
+          metadata: { name: secretName, namespace: props.namespace, labels: standardLabels({ name: 'redis', instance, component: `redis-user-${user}` }) },
+          type: 'Opaque',
+          data: { username: user, password: password.result },
+        });
+        secret.overrideLogicalId(`${idPrefix}_redis_secret_${user}`);
+        hashes[user] = Fn.sha256(password.result);
+        passwordResults.push(password.result);
+        this.userSecrets.set(user, { user, secretName, passwordKey: 'password', version: `generated:${length}:${rotation}` });
+      }
+      const aclContent = renderAclFile(hashes);
+      this.aclSecretName = `${prefix}-redis-acl`;
+      const aclSecret = new SecretV1(this, 'acl', {
+        metadata: { name: this.aclSecretName, namespace: props.namespace, labels: standardLabels({ name: 'redis', instance, component: 'redis-acl' }) },
+        type: 'Opaque',
+        data: { [aclKey]: aclContent },
+      });
+      aclSecret.overrideLogicalId(`${idPrefix}_redis_acl`);
+    } else {
+      const o = src.options;
+      aclKey = o.aclKey ?? 'users.acl';
+      this.aclSecretName = o.aclSecretName ?? `${src.prefix}-acl`;
+      for (const user of this.users) {
+        const secretName = o.secretNames?.[user] ?? `${src.prefix}-${user}`;
+        this.userSecrets.set(user, { user, secretName, passwordKey: o.passwordKey ?? 'password', version: `existing:${secretName}` });
+      }
+    }
+
+    this.redisConf = renderRedisConf({ maxmemoryBytes, aclfile: `${ACL_DIR}/${aclKey}`, dir: DATA_DIR, port: REDIS_PORT, save: props.save });
+    this.configMapName = `${prefix}-redis-config`;
+    new ConfigMapV1(this, 'config', {
+      metadata: { name: this.configMapName, namespace: props.namespace, labels },
+      data: { 'redis.conf': this.redisConf },
+    });
+
+    // One connection ConfigMap per service: where Redis is, who to be, where the password file is, which streams.
+    for (const service of SERVICES) {
+      const cm = `${prefix}-${service}-redis`;
+      const data: Record<string, string> = {
+        REDIS_HOST: this.endpoint.host,
+        REDIS_PORT: String(REDIS_PORT),
+        REDIS_USERNAME: service,
+        REDIS_PASSWORD_FILE: `${SERVICE_SECRET_MOUNT}/${this.userSecret(service).passwordKey}`,
+        REDIS_CONSUMER_GROUP: service,
+      };
+      for (const s of Object.keys(STREAMS) as StreamName[]) {
+        const a = STREAM_ACCESS[s];
+        if (a.producers.includes(service) || a.consumers.includes(service)) data[`REDIS_STREAM_${s.toUpperCase()}`] = STREAMS[s];
+      }
+      if (RATE_LIMITED_SERVICES.includes(service)) data.REDIS_RATE_LIMIT_PREFIX = rateLimitPattern(service).slice(0, -1);
+      new ConfigMapV1(this, `connection-${service}`, {
+        metadata: { name: cm, namespace: props.namespace, labels: standardLabels({ name: `caracal-${service}`, instance, component: service }) },
+        data,
+      });
+      this.serviceConfigMaps.set(service, cm);
+    }
+
+    this.dataVolume = new PersistentVolumeClaimV1(this, 'data', {
+      metadata: { name: `${name}-data`, namespace: props.namespace, labels },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: props.storageClassName,
+        resources: { requests: { storage: storageSize } },
+      },
+      waitUntilBound: false,
+      lifecycle: { preventDestroy: true, ignoreChanges: ['spec[0].resources[0].requests'] },
+    });
+    this.dataVolume.overrideLogicalId(`${idPrefix}_redis_data`);
+
+    const service = new ServiceV1(this, 'service', {
+      metadata: { name, namespace: props.namespace, labels },
+      spec: { type: 'ClusterIP', selector, port: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis', protocol: 'TCP' }] },
+    });
+
+    const probeSecret = this.userSecret('healthcheck');
+    const sec = { runAsUser: uid };
+    // Redis restarts to pick up a changed redis.conf, ACL rules or password (rotation): hashes of them are
+    // pod annotations. The passwords' hash is computed by Terraform, so it never leaves Terraform state.
+    const rulesTemplate = RedisStreams.aclFileTemplate((u) => `<${u}>`, this.users);
+    const configHash = createHash('sha256').update(`${this.redisConf}\n${rulesTemplate}\n${this.aclSecretName}:${aclKey}`).digest('hex');
+    const annotations: Record<string, string> = { 'caracal.dev/config-hash': configHash, 'sidecar.istio.io/inject': 'false' };
+    if (passwordResults.length > 0) annotations['caracal.dev/passwords-hash'] = Fn.sha256(Fn.join(',', passwordResults));
+    this.statefulSet = new StatefulSetV1(this, 'statefulset', {
+      metadata: { name, namespace: props.namespace, labels },
+      spec: {
+        serviceName: service.metadata.name,
+        replicas: '1',
+        podManagementPolicy: 'OrderedReady',
+        updateStrategy: [{ type: 'RollingUpdate' }],
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels, annotations },
+          spec: {
+            ...HARDENED_POD_SPEC,
+            terminationGracePeriodSeconds: grace,
+            securityContext: restrictedPodSecurityContext(sec),
+            container: [
+              {
+                name: 'redis',
+                image,
+                imagePullPolicy: 'IfNotPresent',
+                command: [serverBinary],
+                args: [`${CONF_DIR}/redis.conf`],
+                port: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
+                // Paths only: the probes read the password from the mounted file.
+                env: [
+                  { name: 'REDIS_PORT', value: String(REDIS_PORT) },
+                  { name: 'REDIS_PROBE_PASSWORD_FILE', value: `${PROBE_SECRET_DIR}/${probeSecret.passwordKey}` },
+                ],
+                resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
+                securityContext: restrictedContainerSecurityContext({ ...sec, readOnlyRootFilesystem: true }),
+                // A server loading a large AOF answers LOADING: alive, not ready. Liveness never restarts it mid-load.
+                startupProbe: { exec: { command: probeCommand(cliBinary, 'PONG|LOADING') }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
+                livenessProbe: { exec: { command: probeCommand(cliBinary, 'PONG|LOADING') }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+                readinessProbe: { exec: { command: probeCommand(cliBinary, 'PONG') }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 },
+                volumeMount: [
+                  { name: 'data', mountPath: DATA_DIR },
+                  { name: 'config', mountPath: CONF_DIR, readOnly: true },
+                  { name: 'acl', mountPath: ACL_DIR, readOnly: true },
+                  { name: 'healthcheck-password', mountPath: PROBE_SECRET_DIR, readOnly: true },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
+              },
+            ],
+            volume: [
+              { name: 'data', persistentVolumeClaim: { claimName: this.dataVolume.metadata.name } },
+              { name: 'config', configMap: { name: this.configMapName, defaultMode: '0444' } },
+              { name: 'acl', secret: { secretName: this.aclSecretName, defaultMode: '0440' } },
+              { name: 'healthcheck-password', secret: { secretName: probeSecret.secretName, defaultMode: '0440' } },
+              { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
+            ],
+          },
+        },
+      },
+      waitForRollout: false,
+    });
+
+    this.networkPolicy = new NetworkPolicyV1(this, 'network-policy', {
+      metadata: { name: `${name}-allow-caracal`, namespace: props.namespace, labels },
+      spec: {
+        podSelector: { matchLabels: selector },
+        // Default deny both ways; only Caracal's services may connect, and Redis dials out to nobody.
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [{ from: allowed.map((sel) => ({ podSelector: { matchLabels: { ...sel } } })), ports: [{ port: String(REDIS_PORT), protocol: 'TCP' }] }],
+      },
+    });
+  }
+
+  /** Where an ACL user's password is (each service mounts only its own). */
+  userSecret(user: RedisUser): RedisUserSecretRef {
+    const ref = this.userSecrets.get(user);
+    if (!ref) throw new Error(`${this.node.path}: unknown Redis user ${JSON.stringify(user)}; expected one of ${this.users.join(', ')}`);
+    return ref;
+  }
+
+  /** Name of the Secret holding a user's password. */
+  secretName(user: RedisUser): string {
+    return this.userSecret(user).secretName;
+  }
+
+  /** Name of a service's Redis connection ConfigMap (REDIS_HOST ... REDIS_PASSWORD_FILE, stream names). */
+  connectionConfigMapName(service: ServiceName): string {
+    const name = this.serviceConfigMaps.get(service);
+    if (!name) throw new Error(`${this.node.path}: unknown service ${JSON.stringify(service)}; expected one of ${SERVICES.join(', ')}`);
+    return name;
+  }
+
+  /** Typed values fragment for a service's chart: its connection ConfigMap and its own password Secret, as files. */
+  helmValues(service: ServiceName): RedisServiceHelmValues {
+    return {
+      podLabels: serviceSelector(this.instance, service),
+      envFrom: [{ configMapRef: { name: this.connectionConfigMapName(service) } }],
+      volumes: [{ name: 'caracal-redis-credentials', secret: { secretName: this.secretName(service), defaultMode: 0o440 } }],
+      volumeMounts: [{ name: 'caracal-redis-credentials', mountPath: SERVICE_SECRET_MOUNT, readOnly: true }],
+    };
+  }
+}
+
+/**
+ * `sh -c` probe as the healthcheck user: the password goes from the mounted file into REDISCLI_AUTH
+ * (VALKEYCLI_AUTH for valkey-cli) inside the container only, never into the spec or the process list.
+ * redis-cli exits 0 on error replies, so the reply itself is matched.
+ */
+export function probeCommand(cliBinary: string, accept: string): string[] {
+  return [
+    'sh',
+    '-c',
+    `REDISCLI_AUTH="$(cat "$REDIS_PROBE_PASSWORD_FILE")" VALKEYCLI_AUTH="$(cat "$REDIS_PROBE_PASSWORD_FILE")" ` +
+      `${cliBinary} --user healthcheck -h 127.0.0.1 -p "$REDIS_PORT" ping 2>&1 | grep -Eq '^(${accept})'`,
+  ];
+}

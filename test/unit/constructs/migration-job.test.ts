@@ -1,0 +1,331 @@
+// MigrationJob: the generated hook chart (schemas, hook annotations, pod security, byte-exact files,
+// determinism, content hash, release size), the helm_release, the egress policy, and props validation.
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { Construct } from 'constructs';
+import { DatabaseCredentials, DatabaseSecrets, KeyMaterial, PostgresInstance, ServicePools } from '../../../constructs';
+import { MigrationJob, MigrationJobProps, MigrationRunnerImage, DEFAULT_NODE_IMAGE } from '../../../constructs/migration-job';
+import { checkManifests, formatViolations } from '../../support/pod-security';
+import { Json, only, scope, synthScope } from '../../support/synth';
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+
+function fixtureBundle(content = '#!/usr/bin/env node\n// caracal-migrate test bundle: `{{ .Values.x }}` stays text\n'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'caracal-bundle-'));
+  writeFileSync(path.join(dir, 'caracal-migrate.cjs'), content);
+  return path.join(dir, 'caracal-migrate.cjs');
+}
+
+function fixtureMigrations(extra: Record<string, string | Buffer> = {}): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'caracal-migrations-'));
+  for (const f of readdirSync(path.join(REPO, 'migrations'))) copyFileSync(path.join(REPO, 'migrations', f), path.join(dir, f));
+  for (const [name, content] of Object.entries(extra)) writeFileSync(path.join(dir, name), content);
+  return dir;
+}
+
+const BUNDLE = fixtureBundle();
+const MIGRATIONS = fixtureMigrations();
+
+interface Built { json: Json; text: string; job: MigrationJob }
+
+type Extra = Partial<MigrationJobProps> & { external?: boolean; rotation?: string; statementTimeout?: string };
+
+function addJob(s: Construct, extra: Extra = {}): MigrationJob {
+  const { external, rotation, statementTimeout, ...props } = extra;
+  const secrets = new DatabaseSecrets(s, 'secrets', {
+    environment: 'dev', namespace: 'caracal-dev',
+    credentials: DatabaseCredentials.generated({ rotation: rotation ? { api: rotation } : {} }), keyMaterial: KeyMaterial.generated(),
+  });
+  const database = external
+    ? PostgresInstance.external(s, 'postgres', { host: 'db.example.com', sslMode: 'verify-full', caCertSecret: { secretName: 'db-ca' } })
+    : new PostgresInstance(s, 'postgres', { environment: 'dev', namespace: 'caracal-dev', owner: secrets.login('owner') });
+  const pools = new ServicePools(s, 'pools', {
+    environment: 'dev', namespace: 'caracal-dev', endpoint: database.endpoint, maxConnections: 300, secrets,
+    services: statementTimeout ? { api: { statementTimeout } } : {},
+  });
+  return new MigrationJob(s, 'migrate', { environment: 'dev', namespace: 'caracal-dev', database, secrets, pools, runnerBundlePath: BUNDLE, migrationsDir: MIGRATIONS, ...props });
+}
+
+function build(extra: Extra = {}): Built {
+  let job!: MigrationJob;
+  const { json, text } = synthScope((s) => {
+    job = addJob(s, extra);
+  });
+  return { json, text, job };
+}
+
+const manifest = (b: Built, kind: string, suffix = '') =>
+  b.job.chart.manifests.find((m) => m.kind === kind && m.metadata.name.endsWith(suffix)) as Json;
+const podSpec = (b: Built) => manifest(b, 'Job').spec.template.spec;
+const container = (b: Built) => podSpec(b).containers[0];
+
+describe('MigrationJob chart', () => {
+  const b = build();
+
+  test('GIVEN the defaults THEN the chart has Chart.yaml, values.yaml and three templates', () => {
+    expect([...b.job.chart.files.keys()]).toEqual(['Chart.yaml', 'templates/configmap-migrations.yaml', 'templates/configmap-runner.yaml', 'templates/job.yaml', 'values.yaml']);
+  });
+
+  test.each([
+    ['ConfigMap', (o: Json) => new ConfigMap(o as never)],
+    ['Job', (o: Json) => new Job(o as never)],
+  ])('GIVEN every %s of the chart WHEN validated against the Kubernetes schema THEN it is valid', (kind, model) => {
+    const objects = b.job.chart.manifests.filter((m) => m.kind === kind);
+    expect(objects.length).toBeGreaterThan(0);
+    for (const o of objects) expect(() => model(o as Json).validate()).not.toThrow();
+  });
+
+  test('GIVEN the chart THEN only ConfigMaps and the Job are in it, no Secret', () => {
+    expect(b.job.chart.manifests.map((m) => m.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Job']);
+  });
+
+  test('GIVEN the chart THEN every object is a pre-install,pre-upgrade hook kept until the next run', () => {
+    for (const m of b.job.chart.manifests) {
+      const a = m.metadata.annotations as Record<string, string>;
+      expect([a['helm.sh/hook'], a['helm.sh/hook-delete-policy']]).toEqual(['pre-install,pre-upgrade', 'before-hook-creation']);
+    }
+  });
+
+  test('GIVEN the chart THEN the ConfigMaps weigh less than the Job, so they exist before it', () => {
+    const weight = (m: Json) => Number(m.metadata.annotations['helm.sh/hook-weight']);
+    const job = weight(manifest(b, 'Job'));
+    const maps = b.job.chart.manifests.filter((m) => m.kind === 'ConfigMap').map((m) => weight(m as Json));
+    expect(maps.every((w) => w < job)).toBe(true);
+  });
+
+  test('GIVEN the Job THEN it has a bounded run: backoffLimit, activeDeadlineSeconds, restartPolicy Never, no ttlSecondsAfterFinished', () => {
+    const spec = manifest(b, 'Job').spec;
+    expect({ backoffLimit: spec.backoffLimit, activeDeadlineSeconds: spec.activeDeadlineSeconds, restartPolicy: spec.template.spec.restartPolicy, ttl: spec.ttlSecondsAfterFinished })
+      .toEqual({ backoffLimit: 1, activeDeadlineSeconds: 600, restartPolicy: 'Never', ttl: undefined });
+  });
+
+  test('GIVEN the Job pod WHEN checked by the Pod Security helper THEN it meets "restricted" and the project hardening', () => {
+    const report = checkManifests(b.job.chart.manifests, 'hook-chart');
+    expect(report.pods).toHaveLength(1);
+    expect(formatViolations(report.violations)).toBe('');
+    expect(report.hardening).toEqual([]);
+  });
+
+  test('GIVEN the Job pod THEN service-mesh sidecars are not injected and no API token is mounted', () => {
+    const t = manifest(b, 'Job').spec.template;
+    expect([t.metadata.annotations['sidecar.istio.io/inject'], t.metadata.annotations['linkerd.io/inject'], t.spec.automountServiceAccountToken]).toEqual(['false', 'disabled', false]);
+  });
+
+  test('GIVEN the Job container THEN it has the env contract with PGPASSWORD_FILE on the owner Secret volume, mounted whole', () => {
+    const c = container(b);
+    expect(Object.fromEntries(c.env.map((e: Json) => [e.name, e.value]))).toEqual({
+      PGHOST: 'postgres.caracal-dev.svc.cluster.local', PGPORT: '5432', PGDATABASE: 'caracal', PGUSER: 'caracal_dev_owner',
+      PGPASSWORD_FILE: '/var/run/secrets/caracal/owner/password', PGSSLMODE: 'disable', HOME: '/tmp',
+    });
+    const mount = c.volumeMounts.find((m: Json) => m.mountPath === '/var/run/secrets/caracal/owner');
+    const volume = podSpec(b).volumes.find((v: Json) => v.name === mount.name);
+    expect(volume.secret).toEqual({ secretName: 'caracal-db-owner', items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 });
+    expect(c.volumeMounts.filter((m: Json) => 'subPath' in m)).toEqual([]);
+  });
+
+  test('GIVEN the Job container THEN each service login Secret is mounted for provisioning', () => {
+    const secretNames = podSpec(b).volumes.filter((v: Json) => v.secret).map((v: Json) => v.secret.secretName);
+    expect(secretNames).toEqual(['caracal-db-owner', 'caracal-db-api', 'caracal-db-coordinator', 'caracal-db-audit', 'caracal-db-sts', 'caracal-db-gateway']);
+  });
+
+  test('GIVEN the defaults THEN the container runs the public Node image with the bundled runner: up, then provision', () => {
+    const c = container(b);
+    expect([c.image, c.command]).toEqual([DEFAULT_NODE_IMAGE, ['node', '/opt/caracal/runner/caracal-migrate.cjs', 'up', '--wait-for-db=120s', '--dir', '/opt/caracal/migrations', '--provision', '/opt/caracal/runner/provision.json']]);
+  });
+
+  test('GIVEN the Job container THEN it has requests and a memory limit, and a read-only root filesystem', () => {
+    const c = container(b);
+    expect([c.resources, c.securityContext.readOnlyRootFilesystem]).toEqual([{ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } }, true]);
+  });
+
+  test('GIVEN migration files THEN they are in the ConfigMap as base64 binaryData, byte-exact', () => {
+    const data = manifest(b, 'ConfigMap', '-migrations').binaryData as Record<string, string>;
+    for (const f of readdirSync(MIGRATIONS)) expect(Buffer.from(data[f], 'base64').equals(readFileSync(path.join(MIGRATIONS, f)))).toBe(true);
+    const runner = manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>;
+    expect(Buffer.from(runner['caracal-migrate.cjs'], 'base64').equals(readFileSync(BUNDLE))).toBe(true);
+  });
+
+  test('GIVEN SQL and JS that contain "{{" THEN the templates hold no template action but the content hash', () => {
+    const withBraces = build({ migrationsDir: fixtureMigrations({ '0002_braces.up.sql': "SELECT '{{ .Values.nope }}';\n" }) });
+    const actions = [...withBraces.job.chart.files].flatMap(([p, t]) => (t.match(/\{\{.*?\}\}/g) ?? []).map((a) => `${p}: ${a}`));
+    expect(actions).toEqual(['templates/job.yaml: {{ .Values.contentHash | quote }}']);
+  });
+
+  test('GIVEN provisioning config THEN it lists every service login with its group role, mounted password path and settings', () => {
+    const runner = manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>;
+    const config = JSON.parse(Buffer.from(runner['provision.json'], 'base64').toString('utf8'));
+    expect(config.logins[0]).toEqual({
+      loginRole: 'caracal_dev_api', groupRole: 'caracal_api', passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_api/password',
+      settings: { idle_in_transaction_session_timeout: '60000', statement_timeout: '30000' },
+    });
+    expect(config.logins.map((l: Json) => l.loginRole)).toEqual(['api', 'coordinator', 'audit', 'sts', 'gateway'].map((s) => `caracal_dev_${s}`));
+  });
+
+  test('GIVEN the same input twice THEN the chart files and the Terraform JSON are byte-identical', () => {
+    const again = build();
+    expect([...again.job.chart.files]).toEqual([...b.job.chart.files]);
+    expect(again.text).toBe(b.text);
+  });
+
+  test('GIVEN generated credentials THEN no password value is in the chart and the Job env holds no secret', () => {
+    const all = [...b.job.chart.files.values()].join('\n');
+    expect(all).not.toMatch(/random_password|\$\{/);
+    expect(container(b).env.filter((e: Json) => e.valueFrom || /PASSWORD$/.test(e.name))).toEqual([]);
+  });
+});
+
+describe('MigrationJob release', () => {
+  const b = build();
+  const release = () => only(b.json, 'helm_release');
+
+  test('GIVEN the defaults THEN the helm_release is atomic, waits for the Job, keeps bounded history and carries the content hash', () => {
+    const r = release();
+    expect({ name: r.name, namespace: r.namespace, atomic: r.atomic, wait: r.wait, wait_for_jobs: r.wait_for_jobs, max_history: r.max_history, set: r.set })
+      .toEqual({ name: 'caracal-dev-migrate', namespace: 'caracal-dev', atomic: true, wait: true, wait_for_jobs: true, max_history: 5, set: [{ name: 'contentHash', type: 'string', value: b.job.contentHash }] });
+    expect(r.chart).toMatch(/assets\//);
+  });
+
+  test('GIVEN the defaults THEN the timeout outlasts activeDeadlineSeconds x (backoffLimit + 1) + the wait for the database', () => {
+    expect(release().timeout).toBe(600 * 2 + 120 + 60);
+  });
+
+  test('GIVEN an in-cluster database THEN the release waits for its Secrets, StatefulSet, NetworkPolicies and the Job egress policy', () => {
+    const deps: string[] = release().depends_on;
+    for (const type of ['kubernetes_secret_v1', 'kubernetes_stateful_set_v1', 'kubernetes_network_policy_v1', 'random_password']) {
+      expect(deps.some((d) => d.startsWith(`${type}.`))).toBe(true);
+    }
+  });
+
+  test('GIVEN an in-cluster database THEN the Job may reach only its pods on 5432 and DNS, and nothing may reach the Job', () => {
+    const np = Object.values(b.json.resource.kubernetes_network_policy_v1 as Record<string, Json>).find((p) => p.metadata.name === 'caracal-dev-migrate-egress')!;
+    expect(np.spec.pod_selector.match_labels).toEqual(b.job.podLabels);
+    expect(np.spec.policy_types).toEqual(['Ingress', 'Egress']);
+    expect(np.spec.ingress).toBeUndefined();
+    expect(np.spec.egress).toEqual([
+      { to: [{ pod_selector: { match_labels: { 'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'caracal-dev', 'app.kubernetes.io/component': 'database' } } }], ports: [{ port: '5432', protocol: 'TCP' }] },
+      { to: [{ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'kube-system' } }, pod_selector: { match_labels: { 'k8s-app': 'kube-dns' } } }], ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }] },
+    ]);
+    const api = new NetworkPolicy({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'x' }, spec: { podSelector: { matchLabels: b.job.podLabels }, policyTypes: ['Ingress', 'Egress'], egress: [{ ports: [{ port: 5432, protocol: 'TCP' }] }] } });
+    expect(() => api.validate()).not.toThrow();
+  });
+
+  test('GIVEN the in-cluster Postgres NetworkPolicy THEN it admits the Job pod labels', () => {
+    const pg = Object.values(b.json.resource.kubernetes_network_policy_v1 as Record<string, Json>).find((p) => p.metadata.name !== 'caracal-dev-migrate-egress')!;
+    const admitted = pg.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels);
+    expect(admitted).toContainEqual(b.job.podLabels);
+  });
+
+  test('GIVEN an external database THEN egress goes to the given CIDRs on its port, with the CA mounted and PGSSLROOTCERT set', () => {
+    const e = build({ external: true, externalDatabaseCidrs: ['10.20.0.0/16'] });
+    const np = only(e.json, 'kubernetes_network_policy_v1');
+    expect(np.spec.egress[0]).toEqual({ to: [{ ip_block: { cidr: '10.20.0.0/16' } }], ports: [{ port: '5432', protocol: 'TCP' }] });
+    const c = container(e);
+    expect(c.env.find((v: Json) => v.name === 'PGSSLROOTCERT').value).toBe('/var/run/secrets/caracal/ca/ca.crt');
+    expect(podSpec(e).volumes.find((v: Json) => v.name === 'ca-cert').secret.secretName).toBe('db-ca');
+  });
+
+  test('GIVEN the release size THEN it is reported and well under the 1 MiB limit', () => {
+    expect(b.job.releaseSizeBytes).toBeGreaterThan(0);
+    expect(b.job.releaseSizeBytes).toBeLessThan(1024 * 1024 * 0.9);
+  });
+
+  test('GIVEN migrations that would overflow Helm\'s release Secret WHEN synthesizing THEN it fails naming migrationsDir and the limit', () => {
+    const big = fixtureMigrations({ '0002_big.up.sql': `-- ${randomBytes(700 * 1024).toString('base64')}\nSELECT 1;\n` });
+    expect(() => build({ migrationsDir: big })).toThrow(/- migrationsDir: the Helm release record would be \d+ bytes .* 1 MiB Secret limit/);
+  });
+});
+
+describe('MigrationJob custom image', () => {
+  test('GIVEN an image that ships the runner THEN the chart carries no bundle and the command runs the CLI on PATH', () => {
+    const b = build({ image: MigrationRunnerImage.custom('registry.example.com/caracal/tools:1.4.2'), runnerBundlePath: undefined });
+    const runner = manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>;
+    expect(Object.keys(runner)).toEqual(['provision.json']);
+    expect([container(b).image, container(b).command]).toEqual(['registry.example.com/caracal/tools:1.4.2',
+      ['caracal-migrate', 'up', '--wait-for-db=120s', '--dir', '/opt/caracal/migrations', '--provision', '/opt/caracal/runner/provision.json']]);
+  });
+
+  test('GIVEN a custom command and user THEN the container runs exactly that, as that user', () => {
+    const command = ['/usr/local/bin/caracal-migrate', 'up', '--dir', '/opt/caracal/migrations', '--provision', '/opt/caracal/runner/provision.json'];
+    const b = build({ image: MigrationRunnerImage.custom('registry.example.com/caracal/tools@sha256:' + 'a'.repeat(64), { command, runAsUser: 10001 }), runnerBundlePath: undefined });
+    expect([container(b).command, container(b).securityContext.runAsUser]).toEqual([command, 10001]);
+  });
+});
+
+describe('MigrationJob content hash', () => {
+  const base = build().job.contentHash;
+
+  test('GIVEN the same inputs THEN the hash is the same', () => {
+    expect(build().job.contentHash).toBe(base);
+  });
+
+  test.each<[string, () => Extra]>([
+    ['the runner bundle', () => ({ runnerBundlePath: fixtureBundle('// another build\n') })],
+    ['a migration file byte', () => ({ migrationsDir: fixtureMigrations({ '0001_baseline.up.sql': `${readFileSync(path.join(REPO, 'migrations', '0001_baseline.up.sql'), 'utf8')} ` }) })],
+    ['an added migration', () => ({ migrationsDir: fixtureMigrations({ '0002_more.up.sql': 'SELECT 1;\n' }) })],
+    ['the image', () => ({ image: MigrationRunnerImage.publicNode('docker.io/library/node:22.11.0-alpine') })],
+    ['the command', () => ({ image: MigrationRunnerImage.custom('registry.example.com/t:1', { command: ['caracal-migrate', 'up'] }), runnerBundlePath: undefined })],
+    ['the wait for the database', () => ({ waitForDbSeconds: 60 })],
+    ['the Job spec (backoffLimit)', () => ({ backoffLimit: 2 })],
+    ['the Job spec (resources)', () => ({ resources: { requests: { cpu: '200m', memory: '128Mi' }, limits: { memory: '256Mi' } } })],
+    ['a rotated password', () => ({ rotation: '2' })],
+    ['a pool setting', () => ({ statementTimeout: '20s' })],
+  ])('GIVEN a change of %s THEN the hash changes', (_what, extra) => {
+    expect(build(extra()).job.contentHash).not.toBe(base);
+  });
+
+  test.each<[string, Extra]>([
+    ['maxHistory', { maxHistory: 3 }],
+    ['timeoutSeconds', { timeoutSeconds: 3600 }],
+    ['externalDatabaseCidrs', { externalDatabaseCidrs: ['10.0.0.0/8'] }],
+  ])('GIVEN a change of %s (not a Job input) THEN the hash stays', (_what, extra) => {
+    expect(build(extra).job.contentHash).toBe(base);
+  });
+});
+
+describe('MigrationJob validation', () => {
+  const make = (extra: Extra) => () => addJob(scope(), extra);
+
+  test.each<[string, Extra]>([
+    ['environment', { environment: 'Prod' }],
+    ['namespace', { namespace: 'Caracal_Dev' }],
+    ['releaseName', { releaseName: 'caracal_dev' }],
+    ['releaseName', { releaseName: 'x'.repeat(60) }],
+    ['image', { image: MigrationRunnerImage.publicNode('node') }],
+    ['image', { image: MigrationRunnerImage.publicNode('docker.io/library/node:latest') }],
+    ['image', { image: MigrationRunnerImage.publicNode('node@sha256:1234') }],
+    ['image', { image: MigrationRunnerImage.publicNode('Node:20 -it') }],
+    ['waitForDbSeconds', { waitForDbSeconds: 0 }],
+    ['backoffLimit', { backoffLimit: -1 }],
+    ['backoffLimit', { backoffLimit: 1.5 }],
+    ['activeDeadlineSeconds', { activeDeadlineSeconds: 10 }],
+    ['activeDeadlineSeconds', { activeDeadlineSeconds: 100, waitForDbSeconds: 90 }],
+    ['timeoutSeconds', { timeoutSeconds: 600 }],
+    ['maxHistory', { maxHistory: 0 }],
+    ['resources.requests.cpu', { resources: { requests: { cpu: 'lots' }, limits: { memory: '256Mi' } } }],
+    ['resources.limits.memory', { resources: { requests: { cpu: '100m' } } }],
+    ['resources.limits.memory', { resources: { limits: { memory: '32Mi' } } }],
+    ['externalDatabaseCidrs\\[0\\]', { externalDatabaseCidrs: ['10.0.0.0'] }],
+    ['externalDatabaseCidrs', { externalDatabaseCidrs: [] }],
+    ['migrationsDir', { migrationsDir: '/nonexistent/migrations' }],
+    ['migrationsDir', { migrationsDir: fixtureMigrations({ 'notes.txt': 'x' }) }],
+    ['runnerBundlePath', { runnerBundlePath: '/nonexistent/caracal-migrate.cjs' }],
+    ['runnerBundlePath', { image: MigrationRunnerImage.custom('registry.example.com/t:1'), runnerBundlePath: BUNDLE }],
+    ['image.command', { image: MigrationRunnerImage.custom('registry.example.com/t:1', { command: [] }), runnerBundlePath: undefined }],
+    ['image.runAsUser', { image: MigrationRunnerImage.custom('registry.example.com/t:1', { runAsUser: 0 }), runnerBundlePath: undefined }],
+  ])('GIVEN a bad %s THEN synth fails naming it', (field, extra) => {
+    expect(make(extra)).toThrow(new RegExp(`- ${field}: `));
+  });
+
+  test('GIVEN several bad props THEN every problem is reported at once', () => {
+    expect(make({ waitForDbSeconds: 0, maxHistory: 0, image: MigrationRunnerImage.publicNode('node') })).toThrow(/3 problems[\s\S]*- image: [\s\S]*- waitForDbSeconds: [\s\S]*- maxHistory: /);
+  });
+
+  test('GIVEN the runner bundle was not built THEN the message says to run npm run build', () => {
+    expect(make({ runnerBundlePath: '/nonexistent/caracal-migrate.cjs' })).toThrow(/npm run build/);
+  });
+});

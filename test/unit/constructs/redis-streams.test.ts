@@ -1,0 +1,211 @@
+// RedisStreams: the StatefulSet (pinned image, config from a ConfigMap, ACL file from a Secret, probes
+// that authenticate from a file), the hashes computed inside Terraform, the NetworkPolicy, bad props.
+import { RedisPasswords, RedisStreams, RedisStreamsProps, DEFAULT_REDIS_IMAGE } from '../../../constructs/redis-streams';
+import { checkTerraformJson, formatViolations } from '../../support/pod-security';
+import { Json, only, resources, scope, synthScope } from '../../support/synth';
+
+function redis(extra: Partial<RedisStreamsProps> = {}): { json: Json; text: string; construct: RedisStreams } {
+  let construct!: RedisStreams;
+  const { json, text } = synthScope((s) => {
+    construct = new RedisStreams(s, 'redis', { environment: 'dev', namespace: 'caracal-dev', ...extra });
+  });
+  return { json, text, construct };
+}
+
+const pod = (json: Json) => only(json, 'kubernetes_stateful_set_v1').spec.template.spec;
+const container = (json: Json) => pod(json).container[0];
+const secretByName = (json: Json, name: string) => Object.values(resources(json, 'kubernetes_secret_v1')).find((s: Json) => s.metadata.name === name) as Json;
+const configMap = (json: Json, name: string) => Object.values(resources(json, 'kubernetes_config_map_v1')).find((c: Json) => c.metadata.name === name) as Json;
+
+describe('RedisStreams', () => {
+  test('GIVEN defaults WHEN synthesized THEN the pinned official Redis 7.2 image runs redis-server with the mounted config', () => {
+    const { json } = redis();
+
+    expect(DEFAULT_REDIS_IMAGE).toMatch(/^docker\.io\/library\/redis:7\.2\.\d+-bookworm$/);
+    expect(container(json).image).toBe(DEFAULT_REDIS_IMAGE);
+    expect(container(json).command).toEqual(['redis-server']);
+    expect(container(json).args).toEqual(['/etc/redis/conf/redis.conf']);
+  });
+
+  test('GIVEN a Valkey image WHEN synthesized THEN it runs instead, with its own binaries', () => {
+    const { json } = redis({ image: 'docker.io/valkey/valkey:7.2.11-bookworm', serverBinary: 'valkey-server', cliBinary: 'valkey-cli' });
+
+    expect(container(json).image).toBe('docker.io/valkey/valkey:7.2.11-bookworm');
+    expect(container(json).command).toEqual(['valkey-server']);
+    expect(container(json).readiness_probe.exec.command[2]).toContain('valkey-cli --user healthcheck');
+  });
+
+  test('GIVEN a 1Gi memory limit WHEN synthesized THEN redis.conf in the ConfigMap has maxmemory half of it, noeviction, AOF everysec and the mounted aclfile', () => {
+    const { json, construct } = redis({ resources: { limits: { memory: '1Gi' } } });
+    const conf: string = configMap(json, 'caracal-redis-config').data['redis.conf'];
+
+    expect(construct.maxmemoryBytes).toBe(512 * 1024 ** 2);
+    expect(conf.split('\n')).toEqual(expect.arrayContaining([
+      'maxmemory 536870912', 'maxmemory-policy noeviction', 'appendonly yes', 'appendfsync everysec', 'aclfile /etc/redis/acl/users.acl', 'dir /data',
+    ]));
+  });
+
+  test('GIVEN generated passwords WHEN synthesized THEN the ACL file holds sha256() of each random_password result, computed by Terraform, and no literal hash', () => {
+    const { json } = redis();
+    const acl: string = secretByName(json, 'caracal-redis-acl').data['users.acl'];
+
+    for (const user of ['api', 'coordinator', 'audit', 'sts', 'gateway', 'healthcheck', 'ops']) {
+      expect(acl).toContain(`user ${user} on resetpass #\${sha256(random_password.caracal_redis_password_${user}.result)} `);
+    }
+    expect(acl.split('\n')[0]).toBe('user default off resetpass ~* &* +@all');
+    expect(acl).not.toMatch(/[0-9a-f]{64}/);
+  });
+
+  test('GIVEN generated passwords WHEN synthesized THEN every Secret value is a Terraform reference or a user name, never a literal secret', () => {
+    const { json, text } = redis();
+
+    for (const secret of Object.values(resources(json, 'kubernetes_secret_v1')) as Json[]) {
+      for (const [key, value] of Object.entries(secret.data as Record<string, string>)) {
+        if (key === 'username') expect(value).toMatch(/^[a-z]+$/);
+        else expect(value).toMatch(/\$\{(sha256\()?random_password\./);
+      }
+    }
+    expect(text).not.toMatch(/"(value|password)":\s*"[A-Za-z0-9]{32}"/);
+  });
+
+  test('GIVEN the synthesized pod WHEN checked against Pod Security "restricted" THEN there is no violation and the hardening holds', () => {
+    const { text } = redis();
+
+    const report = checkTerraformJson(text);
+
+    expect(report.pods).toHaveLength(1);
+    expect(report.pods[0].address).toMatch(/^kubernetes_stateful_set_v1\./);
+    expect(formatViolations(report.violations)).toBe('');
+    expect(report.hardening).toEqual([]);
+  });
+
+  test('GIVEN the pod WHEN its mounts and env are read THEN secrets arrive only as whole-directory files and no env carries a password', () => {
+    const { json } = redis();
+    const c = container(json);
+
+    expect(c.volume_mount.every((m: Json) => m.sub_path === undefined)).toBe(true);
+    expect(pod(json).volume.filter((v: Json) => v.secret).map((v: Json) => v.secret.secret_name).sort()).toEqual(['caracal-redis-acl', 'caracal-redis-healthcheck']);
+    expect(c.env).toEqual([
+      { name: 'REDIS_PORT', value: '6379' },
+      { name: 'REDIS_PROBE_PASSWORD_FILE', value: '/var/run/secrets/caracal/redis-healthcheck/password' },
+    ]);
+  });
+
+  test('GIVEN the probes WHEN read THEN they authenticate as healthcheck from the password file, and only readiness rejects LOADING', () => {
+    const { json } = redis();
+    const c = container(json);
+
+    for (const probe of [c.startup_probe, c.liveness_probe, c.readiness_probe]) {
+      expect(probe.exec.command[2]).toMatch(/REDISCLI_AUTH="\$\(cat "\$REDIS_PROBE_PASSWORD_FILE"\)".* redis-cli --user healthcheck /);
+    }
+    expect(c.liveness_probe.exec.command[2]).toContain("'^(PONG|LOADING)'");
+    expect(c.readiness_probe.exec.command[2]).toContain("'^(PONG)'");
+  });
+
+  test('GIVEN a config or password change WHEN synthesized THEN the pod template annotations change with it (passwords hashed by Terraform)', () => {
+    const annotations = (json: Json) => only(json, 'kubernetes_stateful_set_v1').spec.template.metadata.annotations;
+    const base = annotations(redis().json);
+
+    expect(annotations(redis({ maxmemory: '64Mi' }).json)['caracal.dev/config-hash']).not.toBe(base['caracal.dev/config-hash']);
+    expect(base['caracal.dev/passwords-hash']).toMatch(/^\$\{sha256\(join\(",", \[random_password\.caracal_redis_password_api\.result, /);
+    expect(annotations(redis().json)).toEqual(base);
+  });
+
+  test('GIVEN default selectors WHEN synthesized THEN the NetworkPolicy denies by default and admits only the five services on 6379', () => {
+    const { json } = redis();
+    const np = only(json, 'kubernetes_network_policy_v1').spec;
+
+    expect(np.policy_types).toEqual(['Ingress', 'Egress']);
+    expect(np.egress).toBeUndefined();
+    expect(np.ingress[0].ports).toEqual([{ port: '6379', protocol: 'TCP' }]);
+    expect(np.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component'])).toEqual(['api', 'coordinator', 'audit', 'sts', 'gateway']);
+  });
+
+  test('GIVEN the data volume WHEN synthesized THEN it is a separate PVC with a fixed logical id and prevent_destroy', () => {
+    const { json } = redis();
+    const pvc = resources(json, 'kubernetes_persistent_volume_claim_v1').caracal_redis_data;
+
+    expect(pvc.lifecycle.prevent_destroy).toBe(true);
+    expect(pod(json).volume.find((v: Json) => v.name === 'data').persistent_volume_claim.claim_name).toBe('${kubernetes_persistent_volume_claim_v1.caracal_redis_data.metadata[0].name}');
+  });
+
+  test('GIVEN a service WHEN its connection ConfigMap and Helm values are read THEN it gets its own user, password file, streams and rate-limit prefix', () => {
+    const { json, construct } = redis();
+    const data = configMap(json, 'caracal-gateway-redis').data;
+
+    expect(data).toEqual({
+      REDIS_HOST: 'redis.caracal-dev.svc.cluster.local',
+      REDIS_PORT: '6379',
+      REDIS_USERNAME: 'gateway',
+      REDIS_PASSWORD_FILE: '/var/run/secrets/caracal/redis/password',
+      REDIS_CONSUMER_GROUP: 'gateway',
+      REDIS_STREAM_PROPAGATION: 'caracal:stream:propagation',
+      REDIS_STREAM_INVALIDATION: 'caracal:stream:invalidation',
+      REDIS_STREAM_REVOCATION: 'caracal:stream:revocation',
+      REDIS_STREAM_AUDIT: 'caracal:stream:audit',
+      REDIS_RATE_LIMIT_PREFIX: 'caracal:ratelimit:gateway:',
+    });
+    expect(construct.helmValues('gateway').volumes).toEqual([{ name: 'caracal-redis-credentials', secret: { secretName: 'caracal-redis-gateway', defaultMode: 0o440 } }]);
+  });
+
+  test('GIVEN existing Secrets WHEN synthesized THEN nothing is generated and the pod mounts the given ACL Secret', () => {
+    const { json } = redis({ passwords: RedisPasswords.fromExistingSecrets('vault-redis', { aclSecretName: 'vault-redis-acl', aclKey: 'acl' }) });
+
+    expect(resources(json, 'random_password')).toEqual({});
+    expect(resources(json, 'kubernetes_secret_v1')).toEqual({});
+    expect(pod(json).volume.find((v: Json) => v.name === 'acl').secret.secret_name).toBe('vault-redis-acl');
+    expect(configMap(json, 'caracal-redis-config').data['redis.conf']).toContain('aclfile /etc/redis/acl/acl\n');
+  });
+
+  test('GIVEN opsUser false WHEN synthesized THEN no ops password exists and the ACL file has no ops user', () => {
+    const { json } = redis({ opsUser: false });
+
+    expect(Object.keys(resources(json, 'random_password'))).not.toContain('caracal_redis_password_ops');
+    expect(secretByName(json, 'caracal-redis-acl').data['users.acl']).not.toContain('user ops ');
+  });
+
+  test('GIVEN the ACL file template WHEN rendered for External Secrets THEN each user has the placeholder hash', () => {
+    const template = RedisStreams.aclFileTemplate((u) => `{{ .${u} | sha256sum }}`);
+
+    expect(template).toContain('user api on resetpass #{{ .api | sha256sum }} ');
+  });
+
+  test.each<[string, Partial<RedisStreamsProps>, RegExp]>([
+    ['environment', { environment: 'Prod!' }, /environment: "Prod!" is not a valid environment name/],
+    ['namespace', { namespace: 'Caracal_Dev' }, /namespace: "Caracal_Dev" is not a namespace/],
+    ['name', { name: 'redis.streams' }, /name: "redis.streams" is not a Service name/],
+    ['image latest', { image: 'redis:latest' }, /image: "redis:latest" is not a pinned image reference/],
+    ['image untagged', { image: 'redis' }, /image: "redis" is not a pinned image reference/],
+    ['serverBinary', { serverBinary: 'redis-server; rm -rf /' }, /serverBinary: .* is not an executable name/],
+    ['cliBinary', { cliBinary: '$(id)' }, /cliBinary: .* is not an executable name/],
+    ['runAsUser root', { runAsUser: 0 }, /runAsUser: 0 is not a non-root uid/],
+    ['memory limit missing', { resources: { requests: { memory: '256Mi' } } }, /resources\.limits\.memory: undefined is required/],
+    ['memory limit tiny', { resources: { limits: { memory: '64Mi' } } }, /resources\.limits\.memory: "64Mi" is not a memory limit of at least 128Mi/],
+    ['memory request above limit', { resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } }, /resources\.requests\.memory: "2Gi" exceeds the memory limit/],
+    ['cpu', { resources: { requests: { cpu: 'lots' }, limits: { memory: '1Gi' } } }, /resources\.requests\.cpu: "lots" is not a CPU quantity/],
+    ['maxmemory above 75%', { maxmemory: '900Mi', resources: { limits: { memory: '1Gi' } } }, /maxmemory: "900Mi" exceeds 75% of the memory limit \(1Gi\).*at most 768Mi/],
+    ['maxmemory unparsable', { maxmemory: 'half' }, /maxmemory: "half" is not a size of at least 16Mi/],
+    ['save', { save: 'hourly' }, /save: "hourly" is not a save schedule/],
+    ['storageSize', { storageSize: '100Mi' }, /storageSize: "100Mi" is not a volume size of at least 1Gi/],
+    ['storageClassName', { storageClassName: 'Fast SSD' }, /storageClassName: "Fast SSD" is not a storage class name/],
+    ['grace', { terminationGracePeriodSeconds: 1 }, /terminationGracePeriodSeconds: 1 is out of range/],
+    ['namePrefix', { namePrefix: 'Caracal' }, /namePrefix: "Caracal" is not a valid name prefix/],
+    ['allowedClients empty', { allowedClients: [] }, /allowedClients: \[\] is empty/],
+    ['allowedClients empty selector', { allowedClients: [{}] }, /allowedClients\[0\]: \{\} is an empty selector/],
+    ['allowedClients bad value', { allowedClients: [{ app: 'x'.repeat(64) }] }, /allowedClients\[0\]\.app: .* is not a valid label selector entry/],
+    ['passwords.length', { passwords: RedisPasswords.generated({ length: 8 }) }, /passwords\.length: 8 is out of range/],
+    ['passwords.rotation user', { passwords: RedisPasswords.generated({ rotation: { root: '1' } as any }) }, /passwords\.rotation\.root: "root" is not a Redis user/],
+    ['passwords.rotation token', { passwords: RedisPasswords.generated({ rotation: { api: 'a b' } }) }, /passwords\.rotation\.api: "a b" is not a rotation token/],
+    ['passwords.prefix', { passwords: RedisPasswords.fromExistingSecrets('Vault') }, /passwords\.prefix: "Vault" is not a Secret name prefix/],
+    ['passwords.secretNames', { passwords: RedisPasswords.fromExistingSecrets('v', { secretNames: { api: 'API' } }) }, /passwords\.secretNames\.api: "API" is not a Secret name/],
+    ['passwords.passwordKey', { passwords: RedisPasswords.fromExistingSecrets('v', { passwordKey: 'pass word' }) }, /passwords\.passwordKey: "pass word" is not a Secret key/],
+    ['passwords.aclSecretName', { passwords: RedisPasswords.fromExistingSecrets('v', { aclSecretName: '-acl' }) }, /passwords\.aclSecretName: "-acl" is not a Secret name/],
+  ])('GIVEN a bad %s WHEN constructed THEN a ValidationError names the prop', (_name, props, expected) => {
+    expect(() => new RedisStreams(scope(), 'redis', { environment: 'dev', namespace: 'caracal-dev', ...props })).toThrow(expected);
+  });
+
+  test('GIVEN several bad props WHEN constructed THEN every problem is reported at once, under the construct path', () => {
+    expect(() => new RedisStreams(scope(), 'redis', { environment: 'dev', namespace: 'caracal-dev', image: 'redis', storageSize: '1Mi', runAsUser: 0 }))
+      .toThrow(/^test\/redis: 3 problems\n {2}- image: [^\n]+\n {2}- runAsUser: [^\n]+\n {2}- storageSize: /);
+  });
+});
