@@ -1,6 +1,6 @@
 // The rolling audit partition window on a real Postgres: created by the baseline, idempotent and
 // serialized, no event lost when a day has no partition, health checks, and export-gated retention.
-import { Client, Notification } from 'pg';
+import { Client } from 'pg';
 import { FreshDatabase } from '../../support/postgres';
 import { OWNER_ROLE, asRole, attempt, baselineDatabase, roleName } from '../../support/schema';
 
@@ -233,7 +233,7 @@ describe('health', () => {
 describe('retention', () => {
   const notices = (c: Client) => {
     const seen: string[] = [];
-    c.on('notice', (n: Notification & { message?: string }) => seen.push(String(n.message)));
+    c.on('notice', (n) => seen.push(String(n.message)));
     return seen;
   };
 

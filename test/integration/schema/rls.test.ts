@@ -83,8 +83,8 @@ describe('zone row-level security', () => {
 });
 
 describe('writes under zone context', () => {
-  const event = (zone: string) =>
-    [`INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, gen_random_uuid(), now(), 'gateway', 'request')`, [zone]] as const;
+  const event = (zone: string): [string, unknown[]] =>
+    [`INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, gen_random_uuid(), now(), 'gateway', 'request')`, [zone]];
 
   it('rejects an audit event written without zone context', async () => {
     const failure = await asRole(client, roleName('audit'), (c) => attempt(c, ...event(a.zoneId)));
