@@ -63,6 +63,10 @@ export interface ServicePoolsProps {
   readonly secretMountPath?: string;
   /** ConfigMap name prefix (`<prefix>-<service>-db`). @default 'caracal' */
   readonly namePrefix?: string;
+  /** Services whose pods mount the HMAC / encryption key material Secret (least privilege: only those that use it). @default none */
+  readonly keyMaterialServices?: readonly ServiceName[];
+  /** Directory the key material Secret is mounted at. @default '/var/run/secrets/caracal/keys' */
+  readonly keyMaterialMountPath?: string;
 }
 
 /** Settings after defaults, durations in milliseconds. */
@@ -140,6 +144,8 @@ export class ServicePools extends Construct {
   private readonly secrets: DatabaseSecrets;
   private readonly instance: string;
   private readonly endpoint: PostgresEndpoint;
+  private readonly keyMaterialServices: ReadonlySet<ServiceName>;
+  private readonly keyMaterialMountPath: string;
 
   constructor(scope: Construct, id: string, props: ServicePoolsProps) {
     super(scope, id);
@@ -149,6 +155,14 @@ export class ServicePools extends Construct {
     this.secretMountPath = props.secretMountPath ?? '/var/run/secrets/caracal/db';
     this.instance = `caracal-${props.environment}`;
     const prefix = props.namePrefix ?? 'caracal';
+    this.keyMaterialServices = new Set(props.keyMaterialServices ?? []);
+    this.keyMaterialMountPath = props.keyMaterialMountPath ?? '/var/run/secrets/caracal/keys';
+    for (const s of props.keyMaterialServices ?? []) {
+      if (!(SERVICES as readonly string[]).includes(s)) problems.add('keyMaterialServices', s, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
+    }
+    if (!/^\/[A-Za-z0-9._/-]+$/.test(this.keyMaterialMountPath) || this.keyMaterialMountPath.includes('..') || this.keyMaterialMountPath === (props.secretMountPath ?? '/var/run/secrets/caracal/db')) {
+      problems.add('keyMaterialMountPath', this.keyMaterialMountPath, 'is not an absolute path of its own: expected e.g. /var/run/secrets/caracal/keys');
+    }
     if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
       problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
     }
@@ -207,6 +221,10 @@ export class ServicePools extends Construct {
         PGCONNECT_TIMEOUT: String(Math.max(2, Math.ceil(pool.connectionTimeoutMs / 1000))),
       };
       if (props.endpoint.caCertSecret) data.PGSSLROOTCERT = `${this.caMountPath}/${props.endpoint.caCertSecret.key}`;
+      if (this.keyMaterialServices.has(pool.service)) {
+        data.CARACAL_HMAC_KEY_FILE = `${this.keyMaterialMountPath}/${props.secrets.hmacKeyKey}`;
+        data.CARACAL_ENCRYPTION_KEY_FILE = `${this.keyMaterialMountPath}/${props.secrets.encryptionKeyKey}`;
+      }
       new ConfigMapV1(this, `config-${pool.service}`, {
         metadata: {
           name,
@@ -261,6 +279,10 @@ export class ServicePools extends Construct {
       if (this.endpoint.caCertSecret) {
         volumes.push({ name: 'caracal-db-ca', secret: { secretName: this.endpoint.caCertSecret.secretName, defaultMode: 0o444 } });
         volumeMounts.push({ name: 'caracal-db-ca', mountPath: this.caMountPath, readOnly: true });
+      }
+      if (this.keyMaterialServices.has(s)) {
+        volumes.push({ name: 'caracal-key-material', secret: { secretName: this.secrets.keyMaterialSecretName, defaultMode: 0o440 } });
+        volumeMounts.push({ name: 'caracal-key-material', mountPath: this.keyMaterialMountPath, readOnly: true });
       }
       out[s] = {
         replicaCount: p.replicas,

@@ -1,6 +1,6 @@
 // ServicePools: a ConfigMap per service with the connection contract, role settings, Helm values, budget.
-import { PostgresEndpoint, ServicePools, ServicePoolsProps, SERVICES, serviceSelector } from '../../../constructs';
-import { byName, Json, resources, scope, synthScope, testSecrets } from '../../support/synth';
+import { PostgresEndpoint, PostgresInstance, ServicePools, ServicePoolsProps, SERVICES, serviceSelector } from '../../../constructs';
+import { byName, Json, only, resources, scope, synthScope, testSecrets } from '../../support/synth';
 
 const endpoint: PostgresEndpoint = { host: 'db.example.com', port: 5432, database: 'caracal', sslMode: 'verify-full', caCertSecret: { secretName: 'db-ca', key: 'ca.crt' } };
 
@@ -44,6 +44,26 @@ describe('ServicePools', () => {
     expect(v.automountServiceAccountToken).toBe(false);
   });
 
+  it('labels service pods exactly as the Postgres NetworkPolicy admits them', () => {
+    let pools!: ServicePools;
+    const { json } = synthScope((s) => {
+      const secrets = testSecrets(s, 'dev', 'caracal-dev');
+      const postgres = new PostgresInstance(s, 'postgres', { environment: 'dev', namespace: 'caracal-dev', owner: secrets.login('owner'), requiredConnections: ServicePools.requiredConnections() });
+      pools = new ServicePools(s, 'pools', { environment: 'dev', namespace: 'caracal-dev', endpoint: postgres.endpoint, maxConnections: postgres.maxConnections, secrets });
+    });
+    const admitted = only(json, 'kubernetes_network_policy_v1').spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels);
+    for (const s of SERVICES) expect(admitted).toContainEqual(pools.helmValues()[s].podLabels);
+  });
+
+  it('mounts the key material only into the services that are given it', () => {
+    const { json, pools } = build({ keyMaterialServices: ['sts', 'gateway'] });
+    const values = pools.helmValues();
+    expect(values.sts.volumes).toContainEqual({ name: 'caracal-key-material', secret: { secretName: 'caracal-keys', defaultMode: 0o440 } });
+    expect(values.api.volumes.map((v) => v.name)).not.toContain('caracal-key-material');
+    expect(byName(json, 'kubernetes_config_map_v1', 'caracal-sts-db').data.CARACAL_HMAC_KEY_FILE).toBe('/var/run/secrets/caracal/keys/hmac-key');
+    expect(byName(json, 'kubernetes_config_map_v1', 'caracal-api-db').data.CARACAL_HMAC_KEY_FILE).toBeUndefined();
+  });
+
   it('fails synth when the connection budget exceeds max_connections, showing the arithmetic', () => {
     const big = { replicas: 6, maxSurge: 1, poolMax: 40 };
     const attempt = () => build({ maxConnections: 300, services: { api: big, coordinator: big } });
@@ -74,6 +94,8 @@ describe('ServicePools', () => {
     ['otherConnections.migrationJob', { otherConnections: { migrationJob: -1 } }],
     ['secretMountPath', { secretMountPath: 'relative/path' }],
     ['maxConnections', { maxConnections: 0 }],
+    ['keyMaterialServices', { keyMaterialServices: ['billing' as never] }],
+    ['keyMaterialMountPath', { keyMaterialMountPath: '/var/run/secrets/caracal/db' }],
   ])('rejects bad %s', (field, extra) => {
     const s = scope();
     expect(() => new ServicePools(s, 'pools', { environment: 'staging', namespace: 'caracal-staging', endpoint, maxConnections: 300, secrets: testSecrets(s), ...extra })).toThrow(
