@@ -218,7 +218,7 @@ export class MigrationJob extends Construct {
     const asset = new TerraformAsset(this, 'chart', { path: chartDir, type: AssetType.DIRECTORY });
 
     const egressToDatabase = props.database.mode === 'in-cluster'
-      ? { to: [{ podSelector: { matchLabels: { ...props.database.podLabels } } }], ports: [{ port: String(endpoint.port), protocol: 'TCP' }] }
+      ? { to: [{ podSelector: { matchLabels: stableLabels(props.database.podLabels) } }], ports: [{ port: String(endpoint.port), protocol: 'TCP' }] }
       : { to: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: String(endpoint.port), protocol: 'TCP' }] };
     const dns = props.dns ?? { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } };
     this.networkPolicy = new NetworkPolicyV1(this, 'network-policy', {
@@ -311,6 +311,11 @@ function writeChart(chart: HookChart): string {
     rmSync(tmp, { recursive: true, force: true }); // another synth wrote the same content first
   }
   return dir;
+}
+
+/** Labels fit for a selector: never `managed-by`, which changes with tooling (see internal/labels). */
+function stableLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => k !== 'app.kubernetes.io/managed-by'));
 }
 
 function resourcesUnder(scope: Construct): TerraformResource[] {
