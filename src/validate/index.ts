@@ -84,7 +84,7 @@ function fail(id: string, summary: string, details: string[], firstCheck: string
 
 function errorText(e: unknown): string {
   const err = e as Error & { firstCheck?: string };
-  return err instanceof MigrateError ? err.message : `${err.message ?? String(e)}`;
+  return (err instanceof MigrateError ? err.message : `${err.message ?? String(e)}`).replace(/\n+/g, "; ");
 }
 
 /** Run every validation step; never throws for a failed check (only for a server it cannot use). */

@@ -1,0 +1,109 @@
+// `caracal-migrate validate` and `verify` as CI and operators run them: real child processes of bin/caracal-migrate.js
+// against the run's Postgres. Each migration set broken on purpose makes validate exit 4 naming the failed check.
+import path from 'node:path';
+import { envFor, runCli, tempDir } from '../../fixtures/migrate/cli';
+import { applySet, migrationSet, REPO_ROOT } from '../../fixtures/validate/migration-sets';
+import { freshDatabase, serverUrl, withClient } from '../../support/postgres';
+
+const BIN = path.join(REPO_ROOT, 'bin', 'caracal-migrate.js');
+
+function cliEnv(): NodeJS.ProcessEnv {
+  // Sources through tsx, so a stale dist/ bundle never stands in for the code under test.
+  return { PATH: process.env.PATH, HOME: tempDir('caracal-home-'), CARACAL_MIGRATE_FROM_SOURCE: '1' };
+}
+
+function serverArg(): string {
+  const u = new URL(serverUrl());
+  u.searchParams.set('sslmode', 'disable');
+  return u.toString();
+}
+
+async function validate(fixture: string | undefined, extra: string[] = []) {
+  const set = migrationSet(fixture, { historyOwnershipWorkaround: true });
+  try {
+    return await runCli(['validate', '--dir', set.dir, '--database-url', serverArg(), '--concurrency', '3', ...extra], cliEnv(), { entry: [BIN] });
+  } finally {
+    set.remove();
+  }
+}
+
+describe('caracal-migrate validate (CLI)', () => {
+  test('GIVEN the migrations as they are WHEN validated THEN every check prints ok and it exits 0', async () => {
+    const r = await validate(undefined);
+    expect(r.stdout).toMatch(/^validate: all 19 checks passed$/m);
+    for (const id of ['filenames', 'expand-only', 'apply', 'idempotent', 'concurrent-migrators', 'expected-tables', 'privileges',
+      'append-only-triggers', 'immutability-triggers', 'rls-zone', 'no-bypassrls', 'partition-privileges', 'audit-partition-window',
+      'indexes', 'migrations', 'behaviour-privileges', 'behaviour-append-only', 'behaviour-immutability', 'behaviour-rls']) {
+      expect(r.stdout).toMatch(new RegExp(`^ok   ${id}: `, 'm'));
+    }
+    expect(r.code).toBe(0);
+  });
+
+  test.each([
+    ['grant-update-audit-events', ['privileges', 'behaviour-privileges']],
+    ['dropped-trigger', ['expand-only', 'append-only-triggers']],
+    ['disabled-trigger', ['immutability-triggers', 'behaviour-immutability']],
+    ['rls-not-forced', ['rls-zone']],
+    ['partition-without-rls', ['rls-zone', 'audit-partition-window']],
+    ['missing-future-partition', ['audit-partition-window']],
+    ['drop-column', ['expand-only']],
+    ['index-not-concurrent', ['expand-only']],
+    ['missing-table', ['expand-only', 'expected-tables']],
+    ['unattached-partitioned-index', ['indexes']],
+  ])('GIVEN the broken set %s WHEN validated THEN it exits 4 and prints FAIL for %j', async (fixture, failing) => {
+    const r = await validate(fixture);
+    for (const id of failing) expect(r.stdout).toMatch(new RegExp(`^FAIL ${id}: `, 'm'));
+    expect(r.stdout).toMatch(/^validate: \d+ of \d+ checks failed$/m);
+    expect(r.code).toBe(4);
+  });
+
+  test('GIVEN an untagged DROP COLUMN WHEN validated statically THEN the finding names file:line, rule, why and instead', async () => {
+    const r = await validate('drop-column', ['--static']);
+    expect(r.stdout).toContain('- 0002_sessions_slim.up.sql:2: drop-column: ALTER TABLE public.sessions DROP COLUMN revoked_reason');
+    expect(r.stdout).toMatch(/why: the previous application version still selects or inserts this column/);
+    expect(r.stdout).toMatch(/instead: .*caracal:phase contract/);
+    expect(r.code).toBe(4);
+  });
+
+  test('GIVEN a validate run WHEN it ends THEN both scratch databases it created are gone', async () => {
+    const r = await validate('missing-table');
+    const names = /scratch databases (caracal_validate_\w+), (caracal_validate_\w+) created/.exec(r.stderr);
+    expect(names).not.toBeNull();
+    const left = await withClient(serverUrl(), (c) => c.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[names![1], names![2]]]));
+    expect(left.rows).toEqual([]);
+  });
+});
+
+describe('caracal-migrate verify (CLI)', () => {
+  test('GIVEN a migrated database WHEN verify --json runs THEN it exits 0 with every check ok', async () => {
+    const db = await freshDatabase();
+    const set = migrationSet();
+    try {
+      await applySet(set.dir, db.url);
+      const r = await runCli(['verify', '--json', '--dir', set.dir], envFor(db, { PGSSLMODE: 'disable', CARACAL_MIGRATE_FROM_SOURCE: '1' }), { entry: [BIN] });
+      const report = JSON.parse(r.stdout);
+      expect(report.checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
+      expect(report.ok).toBe(true);
+      expect(r.code).toBe(0);
+    } finally {
+      set.remove();
+      await db.drop();
+    }
+  });
+
+  test('GIVEN RLS not forced on sessions WHEN verify runs THEN it exits 4 with the check and the seed\'s first check', async () => {
+    const db = await freshDatabase();
+    const set = migrationSet('rls-not-forced');
+    try {
+      await applySet(set.dir, db.url);
+      const r = await runCli(['verify', '--dir', set.dir], envFor(db, { PGSSLMODE: 'disable', CARACAL_MIGRATE_FROM_SOURCE: '1' }), { entry: [BIN] });
+      expect(r.stdout).toMatch(/^FAIL rls-zone: 1 row-level security problem/m);
+      expect(r.stdout).toContain('public.sessions: row-level security is not forced');
+      expect(r.stdout).toContain('first check: RLS errors: Confirm service role and zone context handling before widening permissions');
+      expect(r.code).toBe(4);
+    } finally {
+      set.remove();
+      await db.drop();
+    }
+  });
+});
