@@ -75,7 +75,7 @@ export interface PostgresInstanceProps {
   readonly capacity?: PostgresCapacity;
   /** Connections the pools, jobs and reserve need; max_connections is derived from it when not given. @default none */
   readonly requiredConnections?: number;
-  /** Container resources; the memory limit bounds the capacity's memory budget. @default requests 250m/1Gi, limits memory 1Gi */
+  /** Container resources; the memory limit bounds the capacity's memory budget. @default requests 500m/2Gi, limits memory 2Gi (fits the default pools) */
   readonly resources?: ResourceRequirements;
   /** Initial size of the data volume (grow it in place, see docs/constructs.md). @default '20Gi' */
   readonly storageSize?: string;
@@ -191,7 +191,7 @@ export class PostgresInstance extends Construct {
     const grace = props.terminationGracePeriodSeconds ?? 120;
     const storageSize = props.storageSize ?? '20Gi';
     const shmSize = props.sharedMemorySize ?? '256Mi';
-    const resources: ResourceRequirements = props.resources ?? { requests: { cpu: '250m', memory: '1Gi' }, limits: { memory: '1Gi' } };
+    const resources: ResourceRequirements = props.resources ?? { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '2Gi' } };
     const idPrefix = logicalIdFragment(props.logicalIdPrefix ?? 'caracal');
 
     if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
