@@ -115,6 +115,16 @@ $schema$;
 GRANT USAGE ON SCHEMA public TO caracal_api, caracal_coordinator, caracal_audit, caracal_sts,
   caracal_gateway, caracal_backup;
 
+-- The runner creates public.schema_migrations (as the login) before it applies this file; backups
+-- must be able to read it too. Later tables belong to caracal_owner and get it by default privileges.
+DO $runner_table$
+BEGIN
+  IF to_regclass('public.schema_migrations') IS NOT NULL THEN
+    GRANT SELECT ON public.schema_migrations TO caracal_backup;
+  END IF;
+END
+$runner_table$;
+
 SET LOCAL ROLE caracal_owner;
 
 -- Tables and sequences created later by the owner (new migrations, new audit partitions) are
@@ -131,7 +141,7 @@ ALTER DEFAULT PRIVILEGES FOR ROLE caracal_owner IN SCHEMA public REVOKE EXECUTE 
 -- ---------------------------------------------------------------------------------------------
 CREATE FUNCTION public.reject_mutation() RETURNS trigger
   LANGUAGE plpgsql
-  SET search_path = pg_catalog
+  SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
   RAISE EXCEPTION '%.% is %: % is not allowed', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_ARGV[0], TG_OP
@@ -764,7 +774,7 @@ ALTER TABLE public.audit_events ENABLE ALWAYS TRIGGER audit_events_append_only_r
 CREATE FUNCTION public.audit_partition_bounds()
   RETURNS TABLE (partition_name text, is_default boolean, lower_bound timestamptz, upper_bound timestamptz)
   LANGUAGE sql STABLE
-  SET search_path = pg_catalog
+  SET search_path = pg_catalog, pg_temp
 AS $fn$
   SELECT c.relname::text,
          c.relpartbound IS NOT NULL AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT',
@@ -783,7 +793,7 @@ COMMENT ON FUNCTION public.audit_partition_bounds() IS
 CREATE FUNCTION public.audit_partition_secure(part regclass)
   RETURNS void
   LANGUAGE plpgsql
-  SET search_path = pg_catalog, public
+  SET search_path = pg_catalog, public, pg_temp
 AS $fn$
 BEGIN
   EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', part);
@@ -819,7 +829,7 @@ CREATE FUNCTION public.audit_partitions_ensure(days_back integer DEFAULT 7, days
   RETURNS integer
   LANGUAGE plpgsql
   SECURITY DEFINER
-  SET search_path = pg_catalog, public
+  SET search_path = pg_catalog, public, pg_temp
   SET lock_timeout = '5s'
 AS $fn$
 DECLARE
@@ -894,7 +904,7 @@ CREATE FUNCTION public.audit_partition_health(days_ahead integer DEFAULT 7)
   LANGUAGE plpgsql
   STABLE
   SECURITY DEFINER
-  SET search_path = pg_catalog, public
+  SET search_path = pg_catalog, public, pg_temp
 AS $fn$
 DECLARE
   today date := (now() AT TIME ZONE 'UTC')::date;
@@ -983,7 +993,7 @@ CREATE FUNCTION public.audit_partitions_apply_retention(retention_days integer D
   RETURNS integer
   LANGUAGE plpgsql
   SECURITY DEFINER
-  SET search_path = pg_catalog, public
+  SET search_path = pg_catalog, public, pg_temp
   SET lock_timeout = '5s'
 AS $fn$
 DECLARE
@@ -1035,10 +1045,9 @@ REVOKE ALL ON FUNCTION public.audit_partition_bounds(), public.audit_partition_s
 GRANT EXECUTE ON FUNCTION public.audit_partition_health(integer) TO caracal_audit;
 
 -- ---------------------------------------------------------------------------------------------
--- Grants: exactly docs/access-matrix.md (S=SELECT I=INSERT U=UPDATE D=DELETE). Nothing for PUBLIC;
--- TRUNCATE, REFERENCES and TRIGGER for nobody but the owner.
+-- Grants: exactly docs/access-matrix.md (S=SELECT I=INSERT U=UPDATE D=DELETE). New tables grant
+-- PUBLIC nothing; TRUNCATE, REFERENCES and TRIGGER stay with the owner.
 -- ---------------------------------------------------------------------------------------------
-REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC;
 
 -- Product model
 GRANT SELECT, INSERT, UPDATE ON public.zones TO caracal_api;
@@ -1107,9 +1116,20 @@ GRANT SELECT ON public.gateway_binding_revision TO caracal_gateway;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.resource_rate_limits TO caracal_api;
 GRANT SELECT ON public.resource_rate_limits TO caracal_gateway;
 
--- Backups read everything (BYPASSRLS), partitions included (pg_dump reads leaf partitions).
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO caracal_backup;
-GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO caracal_backup;
+-- Backups read everything (BYPASSRLS), partitions included (pg_dump reads leaf partitions): every
+-- table above got SELECT for caracal_backup from the default privileges set before it was created,
+-- and so does every table caracal_owner creates later. Identity sequences do not take default
+-- privileges, so they are granted here (a later migration adding an identity column does the same).
+DO $sequences$
+DECLARE
+  seq regclass;
+BEGIN
+  FOR seq IN SELECT c.oid::regclass FROM pg_class c
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'S' AND c.relowner = 'caracal_owner'::regrole LOOP
+    EXECUTE format('GRANT SELECT ON SEQUENCE %s TO caracal_backup', seq);
+  END LOOP;
+END
+$sequences$;
 
 -- The rolling window exists from the first deploy.
 SELECT public.audit_partitions_ensure();

@@ -118,6 +118,24 @@ describe('roles', () => {
     expect(rows.filter((r) => r.owner !== 'caracal_owner')).toEqual([]);
   });
 
+  it('comments every table and partition', async () => {
+    const { rows } = await client.query(
+      `SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')
+         AND coalesce(obj_description(oid, 'pg_class'), '') = ''`,
+    );
+    expect(rows).toEqual([]);
+  });
+
+  it('lets backups read every sequence (pg_dump restores identity positions)', async () => {
+    const { rows: sequences } = await client.query(`SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'S'`);
+    expect(sequences[0].n).toBe(4);
+    const { rows } = await client.query(
+      `SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace
+         AND CASE WHEN relkind = 'S' THEN NOT has_sequence_privilege('caracal_backup', oid, 'SELECT') ELSE false END`,
+    );
+    expect(rows).toEqual([]);
+  });
+
   it('lets no service role touch an audit partition directly, and lets backups read them all', async () => {
     const { rows } = await client.query<{ relname: string }>(
       `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid

@@ -108,6 +108,13 @@ describe('writes that the controls allow', () => {
     expect(failure?.message).toMatch(/permission denied/);
   });
 
+  it('refuses COPY into audit_events: ingest is INSERT-based on an RLS table', async () => {
+    const failure = await asRole(client, roleName('audit'), (c) =>
+      attempt(c, `COPY public.audit_events (zone_id, event_id, occurred_at, source, event_type) FROM STDIN`),
+    { zoneId: zone.zoneId });
+    expect(failure?.message).toBe('COPY FROM not supported with row-level security');
+  });
+
   it('lets the API record an admin action but not choose its id or time', async () => {
     const [ok, forged] = await asRole(client, roleName('api'), async (c) => [
       await attempt(c, `INSERT INTO public.admin_audit_events (actor, action, zone_id) VALUES ('admin', 'zone.update', $1)`, [zone.zoneId]),
