@@ -1,5 +1,6 @@
 // `caracal-migrate validate` and `verify` as CI and operators run them: real child processes of bin/caracal-migrate.js
 // against the run's Postgres. Each migration set broken on purpose makes validate exit 4 naming the failed check.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { envFor, runCli, tempDir } from '../../fixtures/migrate/cli';
 import { applySet, migrationSet, REPO_ROOT } from '../../fixtures/validate/migration-sets';
@@ -63,6 +64,18 @@ describe('caracal-migrate validate (CLI)', () => {
     expect(r.stdout).toMatch(/why: the previous application version still selects or inserts this column/);
     expect(r.stdout).toMatch(/instead: .*caracal:phase contract/);
     expect(r.code).toBe(4);
+  });
+
+  test('GIVEN a file that breaks the filename grammar WHEN validated statically THEN filenames fails naming it', async () => {
+    const set = migrationSet();
+    try {
+      writeFileSync(path.join(set.dir, '0002_Add Zones.up.sql'), 'SELECT 1;\n');
+      const r = await runCli(['validate', '--static', '--dir', set.dir], cliEnv(), { entry: [BIN] });
+      expect(r.stdout).toMatch(/^FAIL filenames: unsafe migration file "0002_Add Zones\.up\.sql"/m);
+      expect(r.code).toBe(4);
+    } finally {
+      set.remove();
+    }
   });
 
   test('GIVEN a validate run WHEN it ends THEN both scratch databases it created are gone', async () => {

@@ -106,6 +106,13 @@ describe('expand-only checker', () => {
     ['grants and new policies', 'GRANT SELECT ON public.sessions TO caracal_sts;\nCREATE POLICY p ON public.sessions USING (true);'],
     ['CREATE OR REPLACE FUNCTION', "CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$ SELECT 1; DROP TABLE x $$;"],
     ['ENABLE ALWAYS on a trigger', 'ALTER TABLE public.audit_events ENABLE ALWAYS TRIGGER audit_events_append_only;'],
+    ['a function created, then revoked from PUBLIC and granted',
+      "CREATE FUNCTION public.zone_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM public.zones $$;\n" +
+      'REVOKE ALL ON FUNCTION public.zone_count() FROM PUBLIC;\nGRANT EXECUTE ON FUNCTION public.zone_count() TO caracal_api;'],
+    ['a new partition, indexed in the same file',
+      "CREATE TABLE public.audit_events_p20990101 PARTITION OF public.audit_events FOR VALUES FROM ('2099-01-01') TO ('2099-01-02');\n" +
+      'CREATE INDEX audit_events_p20990101_zone_idx ON public.audit_events_p20990101 (zone_id);'],
+    ['comments, views and new enum values', "COMMENT ON TABLE public.sessions IS 'x';\nCREATE VIEW public.v AS SELECT id FROM public.sessions;\nALTER TYPE public.session_status ADD VALUE IF NOT EXISTS 'held';"],
   ])('GIVEN %s WHEN checked THEN there is no violation', async (_name, sql) => {
     expect(await rulesOf(sql)).toEqual([]);
   });
