@@ -1,0 +1,260 @@
+// AuditPartitionMaintenance: a CronJob that keeps the audit_events partition window (the schema's
+// audit_partitions_ensure / audit_partitions_apply_retention / audit_partition_health) with psql from
+// the pinned Postgres image, and fails (alerts) when health reports a problem.
+import { Construct } from 'constructs';
+import {
+  CronJobV1, CronJobV1SpecJobTemplateSpecTemplateSpecContainerVolumeMount, CronJobV1SpecJobTemplateSpecTemplateSpecVolume,
+} from '@cdktf/provider-kubernetes/lib/cron-job-v1';
+import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import { Problems } from './internal/validation';
+import { LABEL_VALUE, PART_OF, standardLabels } from './internal/labels';
+import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
+import { DNS_LABEL, DNS_LABEL_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN } from './internal/naming';
+import { DURATION_UNITS_ACCEPTED, parseCpu, parseDuration, parseSize } from './internal/units';
+import type { LoginSecretRef } from './database-secrets';
+import { DEFAULT_POSTGRES_IMAGE, POSTGRES_UID, PostgresEndpoint, ResourceRequirements } from './postgres-instance';
+
+/**
+ * What the job runs. ensure -> retention -> health, each call its own transaction (psql autocommit):
+ * the functions serialize on one advisory lock, so a concurrent or repeated run waits and then finds
+ * nothing to do; a missed run is covered by the window ahead. Health failing raises an error, and
+ * ON_ERROR_STOP turns any error into psql exit code 3: the Job fails, which is the alert.
+ * The password goes from the mounted file into PGPASSWORD inside the container only.
+ */
+export const MAINTENANCE_SCRIPT = `set -eu
+PGPASSWORD="$(cat "$PGPASSWORD_FILE")"
+export PGPASSWORD
+exec psql --no-psqlrc --quiet --no-align --tuples-only -v ON_ERROR_STOP=1 \\
+  -v days_back="$AUDIT_DAYS_BACK" -v days_ahead="$AUDIT_DAYS_AHEAD" \\
+  -v retention_days="$AUDIT_RETENTION_DAYS" -v health_days_ahead="$AUDIT_HEALTH_DAYS_AHEAD" <<'SQL'
+SELECT 'audit partitions created: ' || public.audit_partitions_ensure(:days_back, :days_ahead);
+SELECT 'audit partitions dropped by retention: ' || public.audit_partitions_apply_retention(:retention_days);
+SELECT format('health %s %s: %s', check_name, CASE WHEN ok THEN 'ok' ELSE 'FAILED' END, detail)
+  FROM public.audit_partition_health(:health_days_ahead) ORDER BY ok, check_name;
+DO $health$
+DECLARE failed text;
+BEGIN
+  SELECT string_agg(check_name || ': ' || detail, '; ' ORDER BY check_name) INTO failed
+    FROM public.audit_partition_health(current_setting('caracal.health_days_ahead')::integer) WHERE NOT ok;
+  IF failed IS NOT NULL THEN
+    RAISE EXCEPTION 'audit partition health failed: %', failed;
+  END IF;
+END
+$health$;
+SQL
+`;
+
+export interface AuditPartitionMaintenanceProps {
+  /** Environment name (labels). */
+  readonly environment: string;
+  /** Namespace of the CronJob (where the owner Secret is). */
+  readonly namespace: string;
+  /** Where the database is. */
+  readonly endpoint: PostgresEndpoint;
+  /** The owner login (the partition functions belong to caracal_owner); its Secret is mounted as a file. */
+  readonly owner: LoginSecretRef;
+  /** Image with psql, pinned. @default the Postgres image of PostgresInstance */
+  readonly image?: string;
+  /** uid of the image's user. @default 999 */
+  readonly runAsUser?: number;
+  /** Cron schedule. @default '17 * * * *' (hourly) */
+  readonly schedule?: string;
+  /** Time zone of the schedule. @default 'Etc/UTC' */
+  readonly timeZone?: string;
+  /** Days of partitions kept behind today (created if missing). @default 7 */
+  readonly daysBack?: number;
+  /** Days of partitions created ahead of today. @default 14 */
+  readonly daysAhead?: number;
+  /** Days ahead health requires to exist (must not exceed daysAhead). @default 7 */
+  readonly healthDaysAhead?: number;
+  /** Partitions older than this many days are dropped, but only once exported (audit_export_watermark). @default 400 */
+  readonly retentionDays?: number;
+  /** lock_timeout of the session (the functions set 5s for their DDL themselves). @default '5s' */
+  readonly lockTimeout?: string;
+  /** statement_timeout of the session. @default '10min' */
+  readonly statementTimeout?: string;
+  /** Kill a run after this long. @default 900 */
+  readonly activeDeadlineSeconds?: number;
+  /** A run that could not start within this many seconds of its schedule is skipped (the next one catches up). @default 1800 */
+  readonly startingDeadlineSeconds?: number;
+  /** Retries of a failed run. @default 1 */
+  readonly backoffLimit?: number;
+  /** @default requests 10m/32Mi, limits memory 64Mi */
+  readonly resources?: ResourceRequirements;
+  /** Name of the CronJob. @default 'caracal-audit-partition-maintenance' */
+  readonly name?: string;
+  /**
+   * Pod selector of an in-cluster database: egress is then allowed to it only (plus DNS).
+   * @default none: egress to the endpoint's port on any address (a managed database)
+   */
+  readonly databasePodSelector?: Readonly<Record<string, string>>;
+}
+
+export class AuditPartitionMaintenance extends Construct {
+  /** Labels of the job's pods: admit them in the database's NetworkPolicy. */
+  static podSelector(environment: string): Record<string, string> {
+    return { 'app.kubernetes.io/instance': `caracal-${environment}`, 'app.kubernetes.io/component': 'audit-partition-maintenance', 'app.kubernetes.io/part-of': PART_OF };
+  }
+
+  readonly cronJob: CronJobV1;
+  readonly podSelector: Readonly<Record<string, string>>;
+  readonly name: string;
+
+  constructor(scope: Construct, id: string, props: AuditPartitionMaintenanceProps) {
+    super(scope, id);
+    const problems = new Problems(this.node.path);
+    const name = props.name ?? 'caracal-audit-partition-maintenance';
+    const image = props.image ?? DEFAULT_POSTGRES_IMAGE;
+    const uid = props.runAsUser ?? POSTGRES_UID;
+    const schedule = props.schedule ?? '17 * * * *';
+    const timeZone = props.timeZone ?? 'Etc/UTC';
+    const daysBack = props.daysBack ?? 7;
+    const daysAhead = props.daysAhead ?? 14;
+    const healthDaysAhead = props.healthDaysAhead ?? 7;
+    const retentionDays = props.retentionDays ?? 400;
+    const lockTimeout = props.lockTimeout ?? '5s';
+    const statementTimeout = props.statementTimeout ?? '10min';
+    const activeDeadline = props.activeDeadlineSeconds ?? 900;
+    const startingDeadline = props.startingDeadlineSeconds ?? 1800;
+    const backoffLimit = props.backoffLimit ?? 1;
+    const resources = props.resources ?? { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } };
+
+    if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
+      problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
+    }
+    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace)) problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
+    if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/.test(name)) problems.add('name', name, 'is not a CronJob name: expected a DNS-1123 label of at most 52 characters');
+    if (typeof image !== 'string' || !/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) || image.endsWith(':latest') || (!image.includes(':') && !image.includes('@'))) {
+      problems.add('image', image, 'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)');
+    }
+    if (!Number.isInteger(uid) || uid < 1 || uid > 2147483647) problems.add('runAsUser', uid, 'is not a non-root uid: expected an integer from 1 to 2147483647');
+    if (typeof schedule !== 'string' || !/^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|(\S+\s+){4}\S+)$/.test(schedule.trim())) {
+      problems.add('schedule', schedule, 'is not a cron schedule: expected five fields ("17 * * * *") or @hourly/@daily/...');
+    }
+    if (typeof timeZone !== 'string' || !/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(timeZone)) problems.add('timeZone', timeZone, 'is not an IANA time zone: expected e.g. Etc/UTC or Europe/Berlin');
+    const int = (field: string, v: number, min: number, max: number, why = '') => {
+      if (!Number.isInteger(v) || v < min || v > max) problems.add(field, v, `is out of range: expected an integer from ${min} to ${max}${why}`);
+    };
+    int('daysBack', daysBack, 0, 366);
+    int('daysAhead', daysAhead, 1, 366);
+    int('healthDaysAhead', healthDaysAhead, 0, 366);
+    if (Number.isInteger(healthDaysAhead) && Number.isInteger(daysAhead) && healthDaysAhead > daysAhead) {
+      problems.add('healthDaysAhead', healthDaysAhead, `exceeds daysAhead (${daysAhead}): health would require partitions the job never creates`);
+    }
+    int('retentionDays', retentionDays, 1, 36500);
+    if (Number.isInteger(retentionDays) && Number.isInteger(daysBack) && retentionDays <= daysBack) {
+      problems.add('retentionDays', retentionDays, `is not beyond daysBack (${daysBack}): the job would drop partitions it just created`);
+    }
+    int('activeDeadlineSeconds', activeDeadline, 60, 86400);
+    int('startingDeadlineSeconds', startingDeadline, 10, 86400);
+    int('backoffLimit', backoffLimit, 0, 10);
+    for (const [field, v, maxMs] of [['lockTimeout', lockTimeout, 600_000], ['statementTimeout', statementTimeout, 86_400_000]] as const) {
+      const ms = parseDuration(v);
+      if (ms === undefined) problems.add(field, v, `is not a duration: expected ${DURATION_UNITS_ACCEPTED}`);
+      else if (ms < 100 || ms > maxMs) problems.add(field, v, `is out of range: expected 100ms to ${maxMs / 60_000}min (0 would wait forever)`);
+    }
+    const statementMs = parseDuration(statementTimeout);
+    if (statementMs !== undefined && statementMs > activeDeadline * 1000) {
+      problems.add('statementTimeout', statementTimeout, `exceeds activeDeadlineSeconds (${activeDeadline}s): the pod would be killed mid-statement instead of the statement being cancelled`);
+    }
+    const memLimit = resources.limits?.memory;
+    if (memLimit === undefined || parseSize(memLimit) === undefined) problems.add('resources.limits.memory', memLimit, 'is required: expected a quantity such as 64Mi');
+    for (const kind of ['requests', 'limits'] as const) {
+      const cpu = resources[kind]?.cpu;
+      if (cpu !== undefined && parseCpu(cpu) === undefined) problems.add(`resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 10m');
+    }
+    for (const [k, v] of Object.entries(props.databasePodSelector ?? {})) {
+      if (typeof v !== 'string' || !LABEL_VALUE.test(v)) problems.add(`databasePodSelector.${k}`, v, 'is not a label value: expected at most 63 characters');
+    }
+    if (props.databasePodSelector !== undefined && Object.keys(props.databasePodSelector).length === 0) {
+      problems.add('databasePodSelector', props.databasePodSelector, 'is an empty selector: expected the database pods\' labels');
+    }
+    problems.throwIfAny();
+
+    this.name = name;
+    this.podSelector = AuditPartitionMaintenance.podSelector(props.environment);
+    const labels = { ...standardLabels({ name: 'caracal-audit-partition-maintenance', instance: `caracal-${props.environment}`, component: 'audit-partition-maintenance' }), ...this.podSelector };
+    const secretDir = '/var/run/secrets/caracal/owner';
+    const caDir = '/var/run/secrets/caracal/db-ca';
+    const env: Array<{ name: string; value: string }> = [
+      { name: 'PGHOST', value: props.endpoint.host },
+      { name: 'PGPORT', value: String(props.endpoint.port) },
+      { name: 'PGDATABASE', value: props.endpoint.database },
+      { name: 'PGUSER', value: props.owner.username },
+      { name: 'PGSSLMODE', value: props.endpoint.sslMode },
+      { name: 'PGPASSWORD_FILE', value: `${secretDir}/${props.owner.passwordKey}` },
+      { name: 'PGCONNECT_TIMEOUT', value: '10' },
+      { name: 'PGAPPNAME', value: name },
+      // caracal.health_days_ahead is read by the health DO block (psql variables do not reach inside $$).
+      { name: 'PGOPTIONS', value: `-c lock_timeout=${parseDuration(lockTimeout)} -c statement_timeout=${statementMs} -c caracal.health_days_ahead=${healthDaysAhead}` },
+      { name: 'AUDIT_DAYS_BACK', value: String(daysBack) },
+      { name: 'AUDIT_DAYS_AHEAD', value: String(daysAhead) },
+      { name: 'AUDIT_RETENTION_DAYS', value: String(retentionDays) },
+      { name: 'AUDIT_HEALTH_DAYS_AHEAD', value: String(healthDaysAhead) },
+    ];
+    const volumes: CronJobV1SpecJobTemplateSpecTemplateSpecVolume[] = [{ name: 'owner-credentials', secret: { secretName: props.owner.secretName, defaultMode: '0440' } }];
+    const mounts: CronJobV1SpecJobTemplateSpecTemplateSpecContainerVolumeMount[] = [{ name: 'owner-credentials', mountPath: secretDir, readOnly: true }];
+    if (props.endpoint.caCertSecret) {
+      env.push({ name: 'PGSSLROOTCERT', value: `${caDir}/${props.endpoint.caCertSecret.key}` });
+      volumes.push({ name: 'db-ca', secret: { secretName: props.endpoint.caCertSecret.secretName, defaultMode: '0444' } });
+      mounts.push({ name: 'db-ca', mountPath: caDir, readOnly: true });
+    }
+
+    const sec = { runAsUser: uid };
+    this.cronJob = new CronJobV1(this, 'cron-job', {
+      metadata: { name, namespace: props.namespace, labels },
+      spec: {
+        schedule,
+        timezone: timeZone,
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: startingDeadline,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels },
+          spec: {
+            backoffLimit,
+            activeDeadlineSeconds: activeDeadline,
+            template: {
+              metadata: { labels, annotations: { 'sidecar.istio.io/inject': 'false' } },
+              spec: {
+                ...HARDENED_POD_SPEC,
+                restartPolicy: 'Never',
+                securityContext: restrictedPodSecurityContext(sec),
+                container: [
+                  {
+                    name: 'psql',
+                    image,
+                    imagePullPolicy: 'IfNotPresent',
+                    command: ['sh', '-c', MAINTENANCE_SCRIPT],
+                    env,
+                    resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
+                    securityContext: restrictedContainerSecurityContext({ ...sec, readOnlyRootFilesystem: true }),
+                    volumeMount: mounts,
+                  },
+                ],
+                volume: volumes,
+              },
+            },
+          },
+        },
+      },
+    });
+
+    // Egress to the database and DNS only; nothing may connect to the job.
+    const dbPort = { port: String(props.endpoint.port), protocol: 'TCP' };
+    new NetworkPolicyV1(this, 'network-policy', {
+      metadata: { name, namespace: props.namespace, labels },
+      spec: {
+        podSelector: { matchLabels: { ...this.podSelector } },
+        policyTypes: ['Ingress', 'Egress'],
+        egress: [
+          props.databasePodSelector
+            ? { to: [{ podSelector: { matchLabels: { ...props.databasePodSelector } } }], ports: [dbPort] }
+            : { ports: [dbPort] },
+          { ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }] },
+        ],
+      },
+    });
+  }
+}
