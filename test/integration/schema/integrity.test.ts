@@ -161,3 +161,28 @@ describe('hash-only secrets and referenced keys', () => {
     }
   });
 });
+
+describe('the indexes the services poll', () => {
+  const polls: Array<[string, string, string]> = [
+    ['the event_outbox dispatcher', `SELECT id FROM public.event_outbox WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT 100 FOR UPDATE SKIP LOCKED`, 'event_outbox_pending_idx'],
+    ['the caracal_outbox dispatcher', `SELECT id FROM public.caracal_outbox WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT 100 FOR UPDATE SKIP LOCKED`, 'caracal_outbox_pending_idx'],
+    ['the "event_outbox dead rows" check', `SELECT count(*) FROM public.event_outbox WHERE status = 'dead' AND dead_at > now() - interval '1 day'`, 'event_outbox_dead_idx'],
+    ['the Redis rebuild from dispatched rows', `SELECT id FROM public.caracal_outbox WHERE status = 'dispatched' AND stream = 'revocation' AND dispatched_at > now() - interval '1 day'`, 'caracal_outbox_dispatched_idx'],
+    ['the expired session purge', `SELECT id FROM public.sessions WHERE expires_at < now()`, 'sessions_expires_idx'],
+    ['the expired challenge purge', `SELECT id FROM public.step_up_challenges WHERE expires_at < now()`, 'step_up_challenges_expires_idx'],
+    ['the expired agent session sweep', `SELECT id FROM public.agent_sessions WHERE status = 'active' AND expires_at < now()`, 'agent_sessions_active_expires_idx'],
+    ['open ingest alerts', `SELECT id FROM public.audit_ingest_alerts WHERE resolved_at IS NULL ORDER BY last_seen_at DESC`, 'audit_ingest_alerts_open_idx'],
+  ];
+  test.each(polls)('%s uses its index', async (_who, sql, index) => {
+    // GIVEN sequential scans discouraged (tiny tables would otherwise always be scanned)
+    await client.query('BEGIN');
+    try {
+      await client.query('SET LOCAL enable_seqscan = off');
+      // WHEN planning the poll THEN it reads the partial/expiry index made for it
+      const { rows } = await client.query(`EXPLAIN ${sql}`);
+      expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toContain(index);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+});

@@ -142,6 +142,7 @@ describe('concurrent maintainers', () => {
         while (!waiting) {
           const { rows } = await _c.query(`SELECT wait_event = 'advisory' AS w FROM pg_stat_activity WHERE pid = $1`, [pid]);
           waiting = rows[0]?.w === true;
+          if (!waiting) await new Promise((r) => setTimeout(r, 20));
         }
         await first.query('COMMIT');
         // ... and, once the first commits, finds nothing left to create
