@@ -1,0 +1,114 @@
+// The runner under faults, on a Postgres of this file's own: a runner killed mid-migration, a server restart
+// during a run, and a Job that starts before its database (--wait-for-db).
+import { freshDatabase, FreshDatabase, OwnCluster, startOwnCluster, withClient } from '../../support/postgres';
+import { BASIC, envFor, migrationsDir, runCli, startCli } from '../../fixtures/migrate/cli';
+
+let own: OwnCluster;
+let db: FreshDatabase;
+beforeAll(async () => { own = await startOwnCluster(); });
+afterAll(async () => { await own.destroy(); });
+beforeEach(async () => { db = await freshDatabase(own.url); });
+afterEach(async () => { await db.drop().catch(() => undefined); });
+
+// A migration that sleeps only while the database setting caracal.test_sleep is set (reruns are then fast).
+const SLOW = {
+  '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'],
+  '0002_slow.up.sql': "CREATE TABLE public.partial (id int);\nINSERT INTO public.partial VALUES (1);\nSELECT pg_sleep(current_setting('caracal.test_sleep', true)::float8);\n",
+};
+
+async function until<T>(probe: () => Promise<T | undefined | false>, what: string, limitMs = 30_000): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    const v = await probe().catch(() => undefined);
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+const lockHeld = () => withClient(db.url, async (c) => (await c.query(
+  "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 1667330657 AND objid = 1667329073 AND objsubid = 1")).rowCount! > 0);
+const appliedVersions = () => withClient(db.url, async (c) => (await c.query('SELECT version::int AS v FROM public.schema_migrations ORDER BY 1')).rows.map((r) => r.v));
+const partialExists = () => withClient(db.url, async (c) => (await c.query("SELECT to_regclass('public.partial') IS NOT NULL AS e")).rows[0].e);
+
+describe('a runner killed with SIGKILL in the middle of a slow migration', () => {
+  it('leaves nothing of the file, frees the lock within the connection-check bound, and the next run completes', async () => {
+    // GIVEN a slow second migration, and a runner checking the client connection every 500 ms
+    await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" SET caracal.test_sleep = '60'`));
+    const dir = migrationsDir(SLOW);
+    const env = envFor(db);
+    const run = startCli(['up', '--dir', dir, '--connection-check-interval', '500ms'], env);
+    await run.waitForStderr(/applying 0002_slow\.up\.sql/);
+    await until(() => withClient(db.url, async (c) => (await c.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount! > 0), 'the slow statement');
+    // WHEN the runner is killed
+    run.child.kill('SIGKILL');
+    expect((await run.result).signal).toBe('SIGKILL');
+    // THEN its backend ends and the lock is free again well within the bound (checks every 500 ms), with nothing of 0002
+    await until(async () => !(await lockHeld()), 'the advisory lock to be released', 10_000);
+    expect(await partialExists()).toBe(false);
+    expect(await appliedVersions()).toEqual([1]);
+    // AND the next run completes
+    await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" RESET caracal.test_sleep`));
+    const next = await runCli(['up', '--dir', dir], env);
+    expect(next.code).toBe(0);
+    expect(await appliedVersions()).toEqual([1, 2]);
+  });
+});
+
+describe('the server restarted during a run', () => {
+  it('gives a clear error naming the file, and the rerun completes', async () => {
+    // GIVEN a runner in the middle of a slow migration
+    await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" SET caracal.test_sleep = '60'`));
+    const dir = migrationsDir(SLOW);
+    const env = envFor(db);
+    const run = startCli(['up', '--dir', dir], env);
+    await run.waitForStderr(/applying 0002_slow\.up\.sql/);
+    await until(() => withClient(db.url, async (c) => (await c.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount! > 0), 'the slow statement');
+    // WHEN the server restarts
+    await own.restart();
+    const r = await run.result;
+    // THEN the runner exits 1 saying the connection was lost while applying that file, which was rolled back
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/migration 0002_slow\.up\.sql:3 failed[\s\S]*connection to .* was lost while applying it[\s\S]*rolled back[\s\S]*first check: advisory-lock connectivity: the server restarted/);
+    expect(await partialExists()).toBe(false);
+    // AND the rerun completes
+    await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" RESET caracal.test_sleep`));
+    const next = await runCli(['up', '--dir', dir], env);
+    expect(next.code).toBe(0);
+    expect(await appliedVersions()).toEqual([1, 2]);
+  });
+});
+
+describe('--wait-for-db', () => {
+  it('keeps retrying while the server is down and applies once it is up', async () => {
+    // GIVEN the server stopped
+    const dir = migrationsDir(BASIC);
+    const env = envFor(db);
+    await own.stop();
+    let started = false;
+    try {
+      // WHEN the runner starts with a deadline and the server comes up after it has retried
+      const run = startCli(['up', '--dir', dir, '--wait-for-db=60s'], env);
+      await run.waitForStderr(/database not reachable yet \(nothing accepts connections at .*\); retrying until the --wait-for-db deadline/);
+      await own.start();
+      started = true;
+      // THEN it applies everything and exits 0
+      const r = await run.result;
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/applied 0003_zone_label\.up\.sql/) });
+    } finally {
+      if (!started) await own.start();
+    }
+  });
+
+  it('without it, a stopped server fails at once pointing at host and port', async () => {
+    const env = envFor(db);
+    await own.stop();
+    try {
+      const r = await runCli(['up', '--dir', migrationsDir(BASIC)], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/connection refused[\s\S]*first check: host and port/);
+    } finally {
+      await own.start();
+    }
+  });
+});
