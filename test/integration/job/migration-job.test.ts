@@ -1,0 +1,236 @@
+// End to end without a cluster: synthesize the app, read the chart from the TerraformAsset, lay out the
+// Job pod's mounts as the kubelet does, run its command against a real Postgres (SCRAM, log_statement=all).
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, TerraformStack } from 'cdktf';
+import { Client } from 'pg';
+import { DatabaseCredentials, DatabaseSecrets, KeyMaterial, PostgresInstance, ServicePools } from '../../../constructs';
+import { MigrationJob, MigrationRunnerImage } from '../../../constructs/migration-job';
+import { scramSha256Verifier } from '../../../src/provision/scram';
+import { renderChart, runJobPod, PodRun } from '../../support/kubelet';
+import { OwnCluster, startOwnCluster, urlForDatabase, withClient } from '../../support/postgres';
+import { grantedCell, readAccessMatrix, SERVICE_ROLES } from '../../support/schema';
+import { connectAs, newPassword } from '../provision/support';
+import { enableTls } from './tls';
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const HOST = 'postgres.caracal.svc.cluster.local';
+const LOGINS = ['owner', ...SERVICE_ROLES] as const;
+
+let cluster: OwnCluster;
+let bundle: string;
+let caPem: string;
+/** Every password any test handed out: none may appear in a log. */
+const everyPassword: string[] = [];
+const podLogs: string[] = [];
+
+beforeAll(async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'caracal-e2e-bundle-'));
+  bundle = path.join(dir, 'caracal-migrate.cjs');
+  const built = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'build.mjs'), '--outfile', bundle, '--quiet'], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`npm run build failed: ${built.stderr}`);
+  chmodSync(dir, 0o755);
+  cluster = await startOwnCluster({ postgresFlags: ['-c', 'log_statement=all', '-c', 'log_connections=on'], logsToStderr: true });
+  const hba = path.join(cluster.dataDir, 'pg_hba.conf');
+  writeFileSync(hba, readFileSync(hba, 'utf8').replace(/\bpassword\s*$/gm, 'scram-sha-256'));
+  await withClient(cluster.url, (c) => c.query('SELECT pg_reload_conf()'));
+  // A managed database takes TLS only; the Job verifies the server against the CA in its Secret.
+  caPem = (await enableTls(cluster, HOST)).caPem;
+}, 180_000);
+
+afterAll(async () => {
+  await cluster?.destroy();
+});
+
+interface Env {
+  readonly name: string;
+  readonly database: string;
+  readonly secrets: Record<string, Record<string, string>>;
+  readonly url: string;
+  loginRole(login: string): string;
+  password(login: string): string;
+}
+
+/** What a DBA does before the first install (managed-database style): an owner login with CREATEROLE that owns the database. */
+async function bootstrap(name: string): Promise<Env> {
+  const database = `caracal_${name}`;
+  const secrets: Record<string, Record<string, string>> = {};
+  for (const login of LOGINS) {
+    const password = newPassword();
+    everyPassword.push(password);
+    secrets[`caracal-db-${login}`] = { username: `caracal_${name}_${login}`, password };
+  }
+  const owner = `caracal_${name}_owner`;
+  await withClient(cluster.url, async (c) => {
+    // The DBA sends a verifier too (as psql's \password does), so the owner's password is not in the log either.
+    await c.query(`CREATE ROLE ${owner} LOGIN CREATEROLE PASSWORD '${scramSha256Verifier(secrets['caracal-db-owner'].password)}'`);
+    await c.query(`CREATE DATABASE ${database} OWNER ${owner}`);
+    // Group roles are cluster-wide: the first environment's migrator created them (and holds ADMIN on them);
+    // for every later environment on the server the DBA grants them to its migrator (docs/migration-job.md).
+    const groups = await c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [['caracal_owner', ...SERVICE_ROLES.map((s) => `caracal_${s}`)]]);
+    if (groups.rowCount) await c.query(`GRANT ${groups.rows.map((r) => r.rolname).join(', ')} TO ${owner} WITH ADMIN OPTION`);
+  });
+  secrets['caracal-db-ca'] = { 'ca.crt': caPem };
+  return {
+    name, database, secrets, url: urlForDatabase(cluster.url, database),
+    loginRole: (login) => `caracal_${name}_${login}`,
+    password: (login) => secrets[`caracal-db-${login}`].password,
+  };
+}
+
+interface Synth { chartDir: string; contentHash: string }
+
+/** `cdktf synth` of a stack with the environment's MigrationJob; returns the chart directory the helm_release points at. */
+function synth(env: Env, extra: { migrationsDir?: string; image?: MigrationRunnerImage } = {}): Synth {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'caracal-e2e-synth-'));
+  // Providers belong to the platform stack (src/stacks); this one only needs the chart and the release JSON.
+  const app = new App({ outdir, skipValidation: true });
+  const stack = new TerraformStack(app, env.name);
+  const secrets = new DatabaseSecrets(stack, 'secrets', { environment: env.name, namespace: 'caracal', credentials: DatabaseCredentials.generated(), keyMaterial: KeyMaterial.generated() });
+  const database = PostgresInstance.external(stack, 'postgres', { host: HOST, port: cluster.port, database: env.database, sslMode: 'verify-full', caCertSecret: { secretName: 'caracal-db-ca' } });
+  const pools = new ServicePools(stack, 'pools', { environment: env.name, namespace: 'caracal', endpoint: database.endpoint, maxConnections: 300, secrets, services: { api: { statementTimeout: '15s' } } });
+  const job = new MigrationJob(stack, 'migrate', {
+    environment: env.name, namespace: 'caracal', database, secrets, pools, migrationsDir: extra.migrationsDir ?? path.join(REPO, 'migrations'),
+    image: extra.image, runnerBundlePath: extra.image ? undefined : bundle,
+  });
+  app.synth();
+  const stackDir = path.join(outdir, 'stacks', env.name);
+  const json = JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
+  const release = Object.values(json.resource.helm_release as Record<string, { chart: string; set: { value: string }[] }>)[0];
+  expect(release.set[0].value).toBe(job.contentHash);
+  return { chartDir: path.join(stackDir, release.chart), contentHash: job.contentHash };
+}
+
+async function runJob(env: Env, s: Synth, imageFiles?: Record<string, string>): Promise<PodRun> {
+  const chart = renderChart(s.chartDir, { contentHash: s.contentHash });
+  const run = await runJobPod(chart, { secrets: env.secrets, hosts: { [HOST]: '127.0.0.1' }, imageFiles });
+  podLogs.push(run.log);
+  return run;
+}
+
+function migrationsWith(extra: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'caracal-e2e-migrations-'));
+  for (const f of readdirSync(path.join(REPO, 'migrations'))) copyFileSync(path.join(REPO, 'migrations', f), path.join(dir, f));
+  for (const [name, sql] of Object.entries(extra)) writeFileSync(path.join(dir, name), sql);
+  return dir;
+}
+
+async function asLogin<T>(env: Env, login: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = await connectAs(env.url, env.loginRole(login), env.password(login));
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+describe('the migration Job, run as the kubelet would run it', () => {
+  test('GIVEN a fresh database WHEN the Job installs THEN it exits 0 having applied the baseline and provisioned the five logins', async () => {
+    const env = await bootstrap('inst');
+    const run = await runJob(env, synth(env));
+    expect({ exitCode: run.exitCode, stderr: run.exitCode === 0 ? '' : run.stderr }).toEqual({ exitCode: 0, stderr: '' });
+    expect(run.stdout).toMatch(/applied 0001_baseline\.up\.sql/);
+    for (const s of SERVICE_ROLES) expect(run.stdout).toContain(`provisioned caracal_inst_${s}: create, grant caracal_${s}, grant connect`);
+  });
+
+  test('GIVEN an installed environment THEN each service login connects with its Secret and has exactly its access-matrix rights', async () => {
+    const env = await bootstrap('matrix');
+    expect((await runJob(env, synth(env))).exitCode).toBe(0);
+    const matrix = readAccessMatrix();
+    const mismatches: string[] = [];
+    await withClient(env.url, async (admin) => {
+      for (const s of SERVICE_ROLES) {
+        await expect(asLogin(env, s, async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).resolves.toBe(env.loginRole(s));
+        for (const row of matrix.rows) {
+          const got = await grantedCell(admin, env.loginRole(s), row.table);
+          if (got !== row.cells[s]) mismatches.push(`${env.loginRole(s)} on ${row.table}: ${got || '-'} (matrix: ${row.cells[s] || '-'})`);
+        }
+      }
+    });
+    expect(mismatches).toEqual([]);
+  });
+
+  test('GIVEN an installed environment THEN each login has its pool settings in this database', async () => {
+    const env = await bootstrap('settings');
+    expect((await runJob(env, synth(env))).exitCode).toBe(0);
+    const api = await asLogin(env, 'api', async (c) => [(await c.query('SHOW statement_timeout')).rows[0].statement_timeout, (await c.query('SHOW idle_in_transaction_session_timeout')).rows[0].idle_in_transaction_session_timeout]);
+    const sts = await asLogin(env, 'sts', async (c) => (await c.query('SHOW statement_timeout')).rows[0].statement_timeout);
+    expect([api, sts]).toEqual([['15s', '1min'], '30s']);
+  });
+
+  test('GIVEN an installed environment WHEN the Job runs again (upgrade) THEN nothing changes', async () => {
+    const env = await bootstrap('upgrade');
+    const s = synth(env);
+    expect((await runJob(env, s)).exitCode).toBe(0);
+    const state = () => withClient(env.url, async (c) => (await c.query(
+      `SELECT (SELECT json_agg(rolname || rolpassword ORDER BY rolname) FROM pg_authid WHERE rolname LIKE 'caracal_upgrade_%') AS roles,
+              (SELECT json_agg(version ORDER BY version) FROM public.schema_migrations) AS versions,
+              (SELECT json_agg(setconfig ORDER BY setrole) FROM pg_db_role_setting) AS settings`)).rows[0]);
+    const before = await state();
+    const again = await runJob(env, s);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toMatch(/nothing to do: 1 already applied/);
+    expect(again.stdout.match(/: up to date/g)).toHaveLength(5);
+    expect(await state()).toEqual(before);
+  });
+
+  test('GIVEN an installed environment WHEN a release adds a migration THEN the next run applies it', async () => {
+    const env = await bootstrap('added');
+    expect((await runJob(env, synth(env))).exitCode).toBe(0);
+    const next = synth(env, { migrationsDir: migrationsWith({ '0002_zone_display_order.up.sql': '-- expand: a nullable column\nALTER TABLE public.zones ADD COLUMN display_order integer;\n' }) });
+    const run = await runJob(env, next);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/applied 0002_zone_display_order\.up\.sql/);
+    const versions = await withClient(env.url, async (c) => (await c.query('SELECT version FROM public.schema_migrations ORDER BY version')).rows.map((r) => Number(r.version)));
+    expect(versions).toEqual([1, 2]);
+  });
+
+  test('GIVEN a broken migration WHEN the Job runs THEN it exits non-zero naming the file, the line and the first thing to check', async () => {
+    const env = await bootstrap('broken');
+    const run = await runJob(env, synth(env, { migrationsDir: migrationsWith({ '0002_broken.up.sql': '-- adds a column\nALTER TABLE public.zones\n  ADD COLUMN oops integr;\n' }) }));
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/0002_broken\.up\.sql:3/);
+    expect(run.stderr).toMatch(/first check: /);
+  });
+
+  test('GIVEN a Secret whose password does not match the owner login WHEN the Job runs THEN it exits 2 and says to check the database secret', async () => {
+    const env = await bootstrap('badsecret');
+    const wrong = newPassword();
+    everyPassword.push(wrong);
+    const run = await runJob({ ...env, secrets: { ...env.secrets, 'caracal-db-owner': { username: env.loginRole('owner'), password: wrong } } }, synth(env));
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/password authentication failed[\s\S]*first check: the database secret/);
+  });
+
+  test('GIVEN an image that ships the runner (custom image and command) WHEN the Job installs THEN it migrates and provisions the same way', async () => {
+    const env = await bootstrap('custom');
+    const cli = path.join(path.dirname(bundle), 'caracal-migrate');
+    copyFileSync(bundle, cli);
+    chmodSync(cli, 0o755);
+    const s = synth(env, { image: MigrationRunnerImage.custom('registry.example.com/caracal/tools:1.0.0') });
+    const chart = renderChart(s.chartDir, { contentHash: s.contentHash });
+    expect(chart.configMap('caracal-custom-migrate-runner').binaryData['caracal-migrate.cjs']).toBeUndefined();
+    const run = await runJob(env, s, { '/usr/local/bin/caracal-migrate': cli });
+    expect(run.exitCode).toBe(0);
+    await expect(asLogin(env, 'gateway', async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).resolves.toBe('caracal_custom_gateway');
+  });
+
+  test('GIVEN an install, an upgrade and a rotated password THEN no password is in any Job log line or in the server log', async () => {
+    const env = await bootstrap('nolog');
+    const s = synth(env);
+    const runs = [await runJob(env, s), await runJob(env, s)];
+    const rotated = newPassword();
+    everyPassword.push(rotated);
+    env.secrets['caracal-db-api'] = { ...env.secrets['caracal-db-api'], password: rotated };
+    runs.push(await runJob(env, s));
+    expect(runs.map((r) => r.exitCode)).toEqual([0, 0, 0]);
+    expect(runs[2].stdout).toContain('provisioned caracal_nolog_api: password');
+    await expect(asLogin(env, 'api', async () => 'connected')).resolves.toBe('connected');
+    // Every pod log of this file (earlier tests included) and the whole server log, which has every statement.
+    const logs = [...podLogs, cluster.serverLog()].join('\n');
+    expect(logs).toMatch(/ALTER ROLE "caracal_nolog_api" WITH PASSWORD 'SCRAM-SHA-256\$/);
+    expect(everyPassword.filter((p) => logs.includes(p))).toEqual([]);
+  });
+});
