@@ -21,3 +21,5 @@ export {
 } from './internal/pod-security';
 export type { PodSecurityOptions } from './internal/pod-security';
 export { parseSize, parseDuration, parseCpu, formatPgSize, formatK8sSize } from './internal/units';
+export { MigrationJob, MigrationRunnerImage, DEFAULT_NODE_IMAGE } from './migration-job';
+export type { MigrationJobProps } from './migration-job';
