@@ -76,6 +76,38 @@ describe('zone row-level security', () => {
     expect(await visibleZones(roleName('backup'), 'public.audit_events', null)).toEqual([a.zoneId, b.zoneId].sort());
   });
 
+  it('lets backups read every table, partition and sequence the way pg_dump does (row_security = off)', async () => {
+    // GIVEN every relation pg_dump would read, and what a superuser counts in each
+    const { rows: relations } = await client.query<{ name: string; kind: string }>(
+      `SELECT format('public.%I', relname) AS name, relkind::text AS kind FROM pg_class
+       WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'S') ORDER BY 1`,
+    );
+    const expected: Record<string, number> = {};
+    for (const r of relations.filter((x) => x.kind === 'r')) {
+      expected[r.name] = (await client.query(`SELECT count(*)::int AS n FROM ${r.name}`)).rows[0].n;
+    }
+    // WHEN the backup role reads them with row security off THEN it sees every row, nothing fails
+    const seen = await asRole(client, roleName('backup'), async (c) => {
+      await c.query('SET LOCAL row_security = off');
+      const counts: Record<string, number> = {};
+      for (const r of relations) {
+        if (r.kind === 'S') await c.query(`SELECT last_value FROM ${r.name}`);
+        else counts[r.name] = (await c.query(`SELECT count(*)::int AS n FROM ${r.name}`)).rows[0].n;
+      }
+      return counts;
+    });
+    expect(seen).toEqual(expected);
+    expect(Object.values(seen).reduce((x, y) => x + y, 0)).toBeGreaterThan(50);
+  });
+
+  it('refuses a service role that turns row security off instead of showing it every zone', async () => {
+    const failure = await asRole(client, roleName('sts'), async (c) => {
+      await c.query('SET LOCAL row_security = off');
+      return attempt(c, 'SELECT count(*) FROM public.policies');
+    }, { zoneId: a.zoneId });
+    expect(failure?.message).toMatch(/query would be affected by row-level security policy for table "policies"/);
+  });
+
   it('rejects a malformed zone context instead of guessing', async () => {
     const failure = await asRole(client, roleName('sts'), (c) => attempt(c, 'SELECT count(*) FROM public.policies'), { zoneId: 'not-a-uuid' });
     expect(failure?.code).toBe('22P02');
