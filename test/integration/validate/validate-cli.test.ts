@@ -20,7 +20,7 @@ function serverArg(): string {
 }
 
 async function validate(fixture: string | undefined, extra: string[] = []) {
-  const set = migrationSet(fixture, { historyOwnershipWorkaround: true });
+  const set = migrationSet(fixture);
   try {
     return await runCli(['validate', '--dir', set.dir, '--database-url', serverArg(), '--concurrency', '3', ...extra], cliEnv(), { entry: [BIN] });
   } finally {
