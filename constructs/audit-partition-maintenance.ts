@@ -2,6 +2,7 @@
 // audit_partitions_ensure / audit_partitions_apply_retention / audit_partition_health) with psql from
 // the pinned Postgres image, and fails (alerts) when health reports a problem.
 import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
 import {
   CronJobV1, CronJobV1SpecJobTemplateSpecTemplateSpecContainerVolumeMount, CronJobV1SpecJobTemplateSpecTemplateSpecVolume,
 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
@@ -88,6 +89,8 @@ export interface AuditPartitionMaintenanceProps {
    * @default none: egress to the endpoint's port on any address (a managed database)
    */
   readonly databasePodSelector?: Readonly<Record<string, string>>;
+  /** Resources the CronJob is created after (the database, the migration Job). @default none */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 export class AuditPartitionMaintenance extends Construct {
@@ -194,6 +197,10 @@ export class AuditPartitionMaintenance extends Construct {
     ];
     const volumes: CronJobV1SpecJobTemplateSpecTemplateSpecVolume[] = [{ name: 'owner-credentials', secret: { secretName: props.owner.secretName, defaultMode: '0440' } }];
     const mounts: CronJobV1SpecJobTemplateSpecTemplateSpecContainerVolumeMount[] = [{ name: 'owner-credentials', mountPath: secretDir, readOnly: true }];
+    if (!props.endpoint.caCertSecret && (props.endpoint.sslMode === 'verify-full' || props.endpoint.sslMode === 'verify-ca')) {
+      // No CA given: verify against the image's system trust store (libpq 16+), not ~/.postgresql/root.crt.
+      env.push({ name: 'PGSSLROOTCERT', value: 'system' });
+    }
     if (props.endpoint.caCertSecret) {
       env.push({ name: 'PGSSLROOTCERT', value: `${caDir}/${props.endpoint.caCertSecret.key}` });
       volumes.push({ name: 'db-ca', secret: { secretName: props.endpoint.caCertSecret.secretName, defaultMode: '0444' } });
@@ -202,6 +209,7 @@ export class AuditPartitionMaintenance extends Construct {
 
     const sec = { runAsUser: uid };
     this.cronJob = new CronJobV1(this, 'cron-job', {
+      dependsOn: props.dependsOn,
       metadata: { name, namespace: props.namespace, labels },
       spec: {
         schedule,

@@ -1,0 +1,221 @@
+// CaracalStores: everything Caracal's control plane needs from its stores, from plain props: Postgres
+// (in-cluster or external), database secrets and key material, service pools, Redis for the streams,
+// and the audit partition maintenance. Exposes what a platform stack needs to deploy the services.
+import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
+import { Problems } from './internal/validation';
+import { migrationJobSelector, serviceSelector } from './internal/labels';
+import { LOGINS, LoginName, SERVICES, ServiceName } from './internal/naming';
+import type { RedisUser } from './internal/redis-config';
+import { DatabaseCredentials, DatabaseSecrets, KeyMaterial } from './database-secrets';
+import { ExternalPostgresProps, PostgresEndpoint, PostgresInstance, PostgresInstanceProps, ResourceRequirements } from './postgres-instance';
+import { OtherConnections, ServicePools, ServicePoolSettings } from './service-pools';
+import { RedisEndpoint, RedisStreams, RedisStreamsProps } from './redis-streams';
+import { AuditPartitionMaintenance, AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
+
+/** In-cluster instance settings the composite does not decide itself. */
+export type InClusterPostgresOptions = Omit<PostgresInstanceProps, 'environment' | 'namespace' | 'owner' | 'requiredConnections'>;
+/** External instance settings the composite does not decide itself. */
+export type ExternalPostgresOptions = Omit<ExternalPostgresProps, 'requiredConnections'>;
+
+/** Where Postgres runs: exactly one of the two. */
+export class StoresPostgres {
+  /** A StatefulSet in the stores' namespace. */
+  static inCluster(options: InClusterPostgresOptions = {}): StoresPostgres {
+    return new StoresPostgres({ kind: 'in-cluster', options });
+  }
+
+  /** A managed database reached at `host`; nothing is deployed for it. */
+  static external(options: ExternalPostgresOptions): StoresPostgres {
+    return new StoresPostgres({ kind: 'external', options });
+  }
+
+  private constructor(readonly choice: { kind: 'in-cluster'; options: InClusterPostgresOptions } | { kind: 'external'; options: ExternalPostgresOptions }) {}
+}
+
+export type StoresRedisOptions = Omit<RedisStreamsProps, 'environment' | 'namespace'>;
+export type StoresAuditMaintenanceOptions = Omit<AuditPartitionMaintenanceProps, 'environment' | 'namespace' | 'endpoint' | 'owner' | 'databasePodSelector' | 'dependsOn'>;
+
+export interface CaracalStoresProps {
+  /** Environment name: part of role names, labels and selectors. */
+  readonly environment: string;
+  /** Namespace of everything the stores create (and of the services that use them). */
+  readonly namespace: string;
+  /** Where Postgres runs. */
+  readonly postgres: StoresPostgres;
+  /** Database logins. @default DatabaseCredentials.generated() */
+  readonly credentials?: DatabaseCredentials;
+  /** HMAC and encryption keys. @default KeyMaterial.generated() */
+  readonly keyMaterial?: KeyMaterial;
+  /** Pool settings per service. @default ServicePools defaults for all five */
+  readonly pools?: Partial<Record<ServiceName, ServicePoolSettings>>;
+  /** Connections of jobs and exporters in the budget. @default ServicePools defaults */
+  readonly otherConnections?: OtherConnections;
+  /** Redis for the streams. @default RedisStreams defaults */
+  readonly redis?: StoresRedisOptions;
+  /** Audit partition maintenance CronJob. @default AuditPartitionMaintenance defaults */
+  readonly auditMaintenance?: StoresAuditMaintenanceOptions;
+  /** Prefix of fixed Terraform logical ids (key material, passwords, data volumes). @default 'caracal' */
+  readonly logicalIdPrefix?: string;
+}
+
+/** What one service's Helm release needs from the stores (merge it into the service's values). */
+export interface StoresServiceValues {
+  /** Labels the service's pods must carry: the Postgres and Redis NetworkPolicies admit exactly these. */
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly replicaCount: number;
+  readonly autoscaling: { readonly enabled: boolean; readonly minReplicas: number; readonly maxReplicas: number };
+  readonly strategy: { readonly type: 'RollingUpdate'; readonly rollingUpdate: { readonly maxSurge: number; readonly maxUnavailable: number } };
+  readonly resources: ResourceRequirements;
+  readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
+  readonly volumes: ReadonlyArray<{ readonly name: string; readonly secret: { readonly secretName: string; readonly defaultMode: number } }>;
+  readonly volumeMounts: ReadonlyArray<{ readonly name: string; readonly mountPath: string; readonly readOnly: true }>;
+  readonly automountServiceAccountToken: false;
+}
+
+export class CaracalStores extends Construct {
+  readonly environment: string;
+  readonly namespace: string;
+  readonly secrets: DatabaseSecrets;
+  readonly postgres: PostgresInstance;
+  readonly pools: ServicePools;
+  readonly redis: RedisStreams;
+  readonly auditMaintenance: AuditPartitionMaintenance;
+
+  constructor(scope: Construct, id: string, props: CaracalStoresProps) {
+    super(scope, id);
+    const problems = new Problems(this.node.path);
+    if (!(props.postgres instanceof StoresPostgres)) {
+      problems.add('postgres', props.postgres, 'is not a Postgres choice: expected StoresPostgres.inCluster({...}) or StoresPostgres.external({...})');
+    }
+    for (const key of Object.keys(props.pools ?? {})) {
+      if (!(SERVICES as readonly string[]).includes(key)) problems.add(`pools.${key}`, key, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
+    }
+    problems.throwIfAny();
+    this.environment = props.environment;
+    this.namespace = props.namespace;
+    const instance = `caracal-${props.environment}`;
+
+    this.secrets = new DatabaseSecrets(this, 'secrets', {
+      environment: props.environment,
+      namespace: props.namespace,
+      credentials: props.credentials,
+      keyMaterial: props.keyMaterial,
+      logicalIdPrefix: props.logicalIdPrefix,
+    });
+
+    const requiredConnections = ServicePools.requiredConnections(props.pools, props.otherConnections);
+    const choice = props.postgres.choice;
+    if (choice.kind === 'in-cluster') {
+      this.postgres = new PostgresInstance(this, 'postgres', {
+        // The services, the migration Job and the maintenance CronJob may connect; nothing else.
+        allowedClients: [
+          ...SERVICES.map((s) => serviceSelector(instance, s)),
+          migrationJobSelector(instance),
+          AuditPartitionMaintenance.podSelector(props.environment),
+        ],
+        logicalIdPrefix: props.logicalIdPrefix,
+        ...choice.options,
+        environment: props.environment,
+        namespace: props.namespace,
+        owner: this.secrets.login('owner'),
+        requiredConnections,
+      });
+    } else {
+      this.postgres = PostgresInstance.external(this, 'postgres', { ...choice.options, requiredConnections });
+    }
+
+    this.pools = new ServicePools(this, 'pools', {
+      environment: props.environment,
+      namespace: props.namespace,
+      endpoint: this.postgres.endpoint,
+      maxConnections: this.postgres.maxConnections,
+      reservedConnections: this.postgres.reservedConnections,
+      secrets: this.secrets,
+      services: props.pools,
+      otherConnections: props.otherConnections,
+    });
+
+    this.redis = new RedisStreams(this, 'redis', {
+      logicalIdPrefix: props.logicalIdPrefix,
+      ...props.redis,
+      environment: props.environment,
+      namespace: props.namespace,
+    });
+
+    this.auditMaintenance = new AuditPartitionMaintenance(this, 'audit-partition-maintenance', {
+      ...props.auditMaintenance,
+      image: props.auditMaintenance?.image ?? (choice.kind === 'in-cluster' ? choice.options.image : undefined),
+      environment: props.environment,
+      namespace: props.namespace,
+      endpoint: this.postgres.endpoint,
+      owner: this.secrets.login('owner'),
+      databasePodSelector: this.postgres.mode === 'in-cluster' ? { ...this.postgres.podLabels } : undefined,
+      // The CronJob needs the database (and, until the migration Job exists, alerts until the baseline is applied).
+      dependsOn: this.databaseReady,
+    });
+
+    // MIGRATION JOB: issue 9 adds `readonly migrationJob: MigrationJob` here, created after
+    // `databaseReady` with the owner login, `pools.roleSettings()` and the migration Job selector
+    // (already admitted by the Postgres NetworkPolicy); the maintenance CronJob then depends on it.
+  }
+
+  /** Resources that must exist before anything connects to the database (for depends_on). */
+  get databaseReady(): ITerraformDependable[] {
+    return [this.postgres.statefulSet, this.postgres.networkPolicy].filter((r): r is NonNullable<typeof r> => r !== undefined);
+  }
+
+  /** Resources the services' release should depend on: the database, Redis and their policies. */
+  get servicesDependOn(): ITerraformDependable[] {
+    return [...this.databaseReady, this.redis.statefulSet, this.redis.networkPolicy];
+  }
+
+  get postgresEndpoint(): PostgresEndpoint {
+    return this.postgres.endpoint;
+  }
+
+  get redisEndpoint(): RedisEndpoint {
+    return this.redis.endpoint;
+  }
+
+  /** Secret names: database login per login, Redis user per user, key material. */
+  get secretNames(): { readonly database: Readonly<Record<LoginName, string>>; readonly redis: Readonly<Record<RedisUser, string>>; readonly keyMaterial: string; readonly redisAcl: string } {
+    return {
+      database: Object.fromEntries(LOGINS.map((l) => [l, this.secrets.secretName(l)])) as Record<LoginName, string>,
+      redis: Object.fromEntries(this.redis.users.map((u) => [u, this.redis.secretName(u)])) as Record<RedisUser, string>,
+      keyMaterial: this.secrets.keyMaterialSecretName,
+      redisAcl: this.redis.aclSecretName,
+    };
+  }
+
+  /** ConfigMap names: each service's database and Redis connection settings, and redis.conf. */
+  get configMapNames(): { readonly database: Readonly<Record<ServiceName, string>>; readonly redis: Readonly<Record<ServiceName, string>>; readonly redisConfig: string } {
+    return {
+      database: Object.fromEntries(SERVICES.map((s) => [s, this.pools.configMapName(s)])) as Record<ServiceName, string>,
+      redis: Object.fromEntries(SERVICES.map((s) => [s, this.redis.connectionConfigMapName(s)])) as Record<ServiceName, string>,
+      redisConfig: this.redis.configMapName,
+    };
+  }
+
+  /**
+   * The values fragment for the services' Helm release, keyed by service: pool sizing and resources,
+   * env from the database and Redis ConfigMaps, each service's own database and Redis Secrets as files
+   * (no subPath), the pod labels both NetworkPolicies admit, and no service-account token.
+   */
+  helmValues(): Record<ServiceName, StoresServiceValues> {
+    const db = this.pools.helmValues();
+    const out = {} as Record<ServiceName, StoresServiceValues>;
+    for (const s of SERVICES) {
+      const r = this.redis.helmValues(s);
+      out[s] = {
+        ...db[s],
+        podLabels: { ...db[s].podLabels, ...r.podLabels },
+        envFrom: [...db[s].envFrom, ...r.envFrom],
+        volumes: [...db[s].volumes, ...r.volumes],
+        volumeMounts: [...db[s].volumeMounts, ...r.volumeMounts],
+      };
+    }
+    return out;
+  }
+}
+

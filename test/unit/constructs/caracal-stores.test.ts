@@ -1,0 +1,163 @@
+// CaracalStores composed into a platform stack of its own, beside other resources, with its values
+// fragment passed to a helm_release of the services; every pod checked against Pod Security "restricted".
+import { TerraformStack, Testing } from 'cdktf';
+import { Construct } from 'constructs';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
+import { Release } from '@cdktf/provider-helm/lib/release';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { CaracalStores, CaracalStoresProps, StoresPostgres } from '../../../constructs/caracal-stores';
+import { checkTerraformJson, formatViolations } from '../../support/pod-security';
+import { Json, resources, scope } from '../../support/synth';
+
+/** A user's platform stack: its own providers and resources, the stores, and the services' release. */
+class PlatformStack extends TerraformStack {
+  readonly stores: CaracalStores;
+
+  constructor(s: Construct, id: string, storesProps: Partial<CaracalStoresProps> = {}) {
+    super(s, id);
+    new KubernetesProvider(this, 'kubernetes', { configPath: '~/.kube/config', configContext: 'platform' });
+    new HelmProvider(this, 'helm', { kubernetes: { configPath: '~/.kube/config', configContext: 'platform' } });
+    new RandomProvider(this, 'random', {});
+    const ns = new NamespaceV1(this, 'namespace', { metadata: { name: 'caracal-prod', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
+    new ConfigMapV1(this, 'platform-flags', { metadata: { name: 'platform-flags', namespace: ns.metadata.name }, data: { tracing: 'on' } });
+
+    this.stores = new CaracalStores(this, 'stores', {
+      environment: 'prod',
+      namespace: 'caracal-prod',
+      postgres: StoresPostgres.inCluster({ resources: { requests: { cpu: '1', memory: '4Gi' }, limits: { memory: '4Gi' } } }),
+      ...storesProps,
+    });
+
+    new Release(this, 'caracal-services', {
+      name: 'caracal',
+      namespace: 'caracal-prod',
+      repository: 'oci://ghcr.io/example/charts',
+      chart: 'caracal',
+      version: '1.4.0',
+      values: [JSON.stringify({ services: this.stores.helmValues() })],
+      dependsOn: this.stores.servicesDependOn,
+    });
+  }
+}
+
+function synth(storesProps: Partial<CaracalStoresProps> = {}): { json: Json; text: string; stack: PlatformStack } {
+  const app = Testing.app();
+  const stack = new PlatformStack(app, 'platform', storesProps);
+  const text = Testing.synth(stack);
+  return { json: JSON.parse(text), text, stack };
+}
+
+const external = StoresPostgres.external({ host: 'caracal.abc123.eu-west-1.rds.amazonaws.com', sslMode: 'verify-full', instanceMemory: '16Gi' });
+
+describe('CaracalStores in a platform stack', () => {
+  test('GIVEN the stores beside other resources WHEN synthesized THEN the platform\'s own resources, Postgres, Redis, the maintenance CronJob and the release are all there', () => {
+    const { json } = synth();
+
+    expect(Object.keys(resources(json, 'kubernetes_namespace_v1'))).toHaveLength(1);
+    expect(Object.values(resources(json, 'kubernetes_config_map_v1')).map((c: Json) => c.metadata.name)).toContain('platform-flags');
+    expect(Object.values(resources(json, 'kubernetes_stateful_set_v1')).map((s: Json) => s.metadata.name).sort()).toEqual(['postgres', 'redis']);
+    expect(Object.keys(resources(json, 'kubernetes_cron_job_v1'))).toHaveLength(1);
+    expect(Object.keys(resources(json, 'helm_release'))).toEqual(['caracal-services']);
+  });
+
+  test('GIVEN the values fragment WHEN passed to the services\' helm_release THEN each service gets env from its database and Redis ConfigMaps, its own Secrets as files, and the admitted pod labels', () => {
+    const { json, stack } = synth();
+    const release = resources(json, 'helm_release')['caracal-services'];
+    const values = JSON.parse(release.values[0]).services;
+
+    expect(Object.keys(values)).toEqual(['api', 'coordinator', 'audit', 'sts', 'gateway']);
+    expect(values.sts.envFrom).toEqual([{ configMapRef: { name: 'caracal-sts-db' } }, { configMapRef: { name: 'caracal-sts-redis' } }]);
+    expect(values.sts.volumes.map((v: Json) => v.secret.secretName)).toEqual(['caracal-db-sts', 'caracal-redis-sts']);
+    expect(values.sts.volumeMounts.map((m: Json) => m.mountPath)).toEqual(['/var/run/secrets/caracal/db', '/var/run/secrets/caracal/redis']);
+    expect(values.sts.podLabels).toEqual({ 'app.kubernetes.io/instance': 'caracal-prod', 'app.kubernetes.io/component': 'sts', 'app.kubernetes.io/part-of': 'caracal' });
+    expect(values.sts.automountServiceAccountToken).toBe(false);
+    expect(stack.stores.configMapNames.redis.sts).toBe('caracal-sts-redis');
+  });
+
+  test('GIVEN the release WHEN synthesized THEN it depends on the database, Redis and their NetworkPolicies', () => {
+    const { json } = synth();
+    const deps: string[] = resources(json, 'helm_release')['caracal-services'].depends_on;
+
+    expect(deps.filter((d) => d.startsWith('kubernetes_stateful_set_v1.'))).toHaveLength(2);
+    expect(deps.filter((d) => d.startsWith('kubernetes_network_policy_v1.'))).toHaveLength(2);
+  });
+
+  test('GIVEN the whole platform stack WHEN every pod is checked against Pod Security "restricted" THEN all three pods pass with the hardening', () => {
+    const report = checkTerraformJson(synth().text);
+
+    expect(report.pods.map((p) => p.address.split('.')[0]).sort()).toEqual(['kubernetes_cron_job_v1', 'kubernetes_stateful_set_v1', 'kubernetes_stateful_set_v1']);
+    expect(formatViolations(report.violations)).toBe('');
+    expect(report.hardening).toEqual([]);
+  });
+
+  test('GIVEN an in-cluster database WHEN synthesized THEN its NetworkPolicy admits the maintenance CronJob, whose egress goes to the database pods only', () => {
+    const { json } = synth();
+    const policies = Object.values(resources(json, 'kubernetes_network_policy_v1')) as Json[];
+    const postgres = policies.find((p) => p.metadata.name === 'postgres-allow-caracal')!;
+    const cron = policies.find((p) => p.metadata.name === 'caracal-audit-partition-maintenance')!;
+
+    expect(postgres.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component'])).toEqual(
+      ['api', 'coordinator', 'audit', 'sts', 'gateway', 'migration', 'audit-partition-maintenance'],
+    );
+    expect(cron.spec.egress[0].to[0].pod_selector.match_labels['app.kubernetes.io/name']).toBe('postgres');
+  });
+
+  test('GIVEN an external managed database WHEN synthesized THEN no Postgres pod exists and the CronJob connects to the endpoint with verify-full', () => {
+    const { json, stack } = synth({ postgres: external });
+    const cron = Object.values(resources(json, 'kubernetes_cron_job_v1'))[0] as Json;
+    const env = Object.fromEntries(cron.spec.job_template.spec.template.spec.container[0].env.map((e: Json) => [e.name, e.value]));
+
+    expect(Object.values(resources(json, 'kubernetes_stateful_set_v1')).map((s: Json) => s.metadata.name)).toEqual(['redis']);
+    expect(env).toMatchObject({ PGHOST: 'caracal.abc123.eu-west-1.rds.amazonaws.com', PGSSLMODE: 'verify-full', PGSSLROOTCERT: 'system', PGUSER: 'caracal_prod_owner' });
+    expect(stack.stores.postgresEndpoint.host).toBe('caracal.abc123.eu-west-1.rds.amazonaws.com');
+  });
+
+  test('GIVEN generated secrets WHEN the synthesized JSON is scanned THEN every Secret value is a Terraform reference or a user name', () => {
+    const { json } = synth();
+
+    for (const secret of Object.values(resources(json, 'kubernetes_secret_v1')) as Json[]) {
+      for (const [key, value] of Object.entries(secret.data as Record<string, string>)) {
+        if (key === 'username') expect(value).toMatch(/^[a-z_]+$/);
+        else expect(value).toMatch(/\$\{(sha256\()?random_(password|bytes)\./);
+      }
+    }
+  });
+
+  test('GIVEN the composite WHEN synthesized THEN data volumes and generated secrets keep fixed addresses independent of the construct path', () => {
+    const { json } = synth();
+
+    expect(resources(json, 'kubernetes_persistent_volume_claim_v1')).toHaveProperty('caracal_postgres_data');
+    expect(resources(json, 'kubernetes_persistent_volume_claim_v1')).toHaveProperty('caracal_redis_data');
+    expect(resources(json, 'random_password')).toHaveProperty('caracal_redis_password_api');
+    expect(resources(json, 'random_bytes')).toHaveProperty('caracal_hmac_key');
+  });
+
+  test('GIVEN the same input WHEN synthesized twice THEN the output is byte-identical', () => {
+    expect(synth().text).toBe(synth().text);
+  });
+
+  test('GIVEN the accessors WHEN read THEN endpoints and secret names are what the resources use', () => {
+    const { stack } = synth();
+
+    expect(stack.stores.redisEndpoint).toEqual({ host: 'redis.caracal-prod.svc.cluster.local', port: 6379 });
+    expect(stack.stores.secretNames.redis.gateway).toBe('caracal-redis-gateway');
+    expect(stack.stores.secretNames.database.owner).toBe('caracal-db-owner');
+    expect(stack.stores.configMapNames.redisConfig).toBe('caracal-redis-config');
+  });
+
+  test.each<[string, Partial<CaracalStoresProps>, RegExp]>([
+    ['postgres missing', { postgres: undefined as any }, /stores: 1 problem\n {2}- postgres: undefined is not a Postgres choice/],
+    ['pools unknown service', { pools: { billing: { poolMax: 5 } } as any }, /pools\.billing: "billing" is not a Caracal service/],
+    ['redis maxmemory', { redis: { maxmemory: '3Gi', resources: { limits: { memory: '2Gi' } } } }, /stores\/redis: 1 problem\n {2}- maxmemory: "3Gi" exceeds 75%/],
+    ['auditMaintenance schedule', { auditMaintenance: { schedule: 'hourly' } }, /stores\/audit-partition-maintenance: 1 problem\n {2}- schedule: "hourly"/],
+    ['environment', { environment: 'Prod' }, /environment: "Prod" is not a valid environment name/],
+  ])('GIVEN a bad %s WHEN composed THEN a ValidationError names the construct and prop', (_name, props, expected) => {
+    expect(() => new CaracalStores(scope(), 'stores', {
+      environment: 'prod', namespace: 'caracal-prod', postgres: StoresPostgres.inCluster(), ...props,
+    })).toThrow(expected);
+  });
+});
+
