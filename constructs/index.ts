@@ -23,3 +23,17 @@ export type { PodSecurityOptions } from './internal/pod-security';
 export { parseSize, parseDuration, parseCpu, formatPgSize, formatK8sSize } from './internal/units';
 export { MigrationJob, MigrationRunnerImage, DEFAULT_NODE_IMAGE } from './migration-job';
 export type { MigrationJobProps } from './migration-job';
+export { RedisStreams, RedisPasswords, DEFAULT_REDIS_IMAGE, REDIS_UID, REDIS_PORT, probeCommand } from './redis-streams';
+export type {
+  RedisStreamsProps, RedisEndpoint, RedisUserSecretRef, RedisServiceHelmValues, GeneratedRedisPasswordsOptions, ExistingRedisPasswordsOptions,
+} from './redis-streams';
+export {
+  STREAMS, STREAM_ACCESS, REDIS_USERS, RATE_LIMITED_SERVICES, KEY_PREFIX, rateLimitPattern, aclRules, renderAclFile, renderRedisConf, defaultMaxmemory,
+} from './internal/redis-config';
+export type { StreamName, StreamAccess, RedisUser, RedisConfOptions } from './internal/redis-config';
+export { AuditPartitionMaintenance, MAINTENANCE_SCRIPT } from './audit-partition-maintenance';
+export type { AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
+export { CaracalStores, StoresPostgres } from './caracal-stores';
+export type {
+  CaracalStoresProps, InClusterPostgresOptions, ExternalPostgresOptions, StoresRedisOptions, StoresAuditMaintenanceOptions, StoresServiceValues,
+} from './caracal-stores';
