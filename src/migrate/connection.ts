@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import { checkServerIdentity, ConnectionOptions } from 'node:tls';
 import { Client, ClientConfig } from 'pg';
 import { parseDuration, parseInteger } from './config';
 import { ConfigError, ConnectionError } from './errors';
@@ -217,7 +217,8 @@ function tlsOptions(mode: SslMode, host: string, env: NodeJS.ProcessEnv, fromUrl
     opts.rejectUnauthorized = true;
     if (mode === 'verify-full') {
       if (isIP(host) === 0 && !host.startsWith('/')) opts.servername = host;
-      // node's default checkServerIdentity checks the host name (or IP SAN) like libpq's verify-full
+      // Check PGHOST itself (an IP against IP SANs): without a servername, node would check 'localhost' instead.
+      opts.checkServerIdentity = (_name, cert) => checkServerIdentity(host, cert);
     } else {
       opts.checkServerIdentity = () => undefined;
     }
@@ -330,6 +331,10 @@ export function classifyConnectError(e: unknown, s: ConnectionSettings): Connect
   if (code === '28000' && /no encryption|no pg_hba.conf entry/i.test(msg)) {
     return new ConnectionError(`the server refused ${at}: ${msg} (SQLSTATE 28000)`, 'sslmode',
       'SSL mode and user: the server\'s pg_hba.conf has no entry for this user/database with this encryption; check PGSSLMODE (the server may require SSL) and the user', code);
+  }
+  if (code === '28000' && /certificate/i.test(msg)) {
+    return new ConnectionError(`the server refused ${at}: ${msg} (SQLSTATE 28000)`, 'sslmode',
+      'SSL mode: this user authenticates with a client certificate: set PGSSLCERT and PGSSLKEY to its certificate and key', code);
   }
   if (code === '28000' && /role .* does not exist/i.test(msg)) {
     return new ConnectionError(`role ${JSON.stringify(s.user)} does not exist at ${s.host}:${s.port} (SQLSTATE 28000)`, 'user',

@@ -66,7 +66,7 @@ describe('resolveConnection', () => {
     ['require', {}, { rejectUnauthorized: false }],
     ['require', { root: true }, { rejectUnauthorized: true, ca: true, identity: 'skipped' }],
     ['verify-ca', { root: true }, { rejectUnauthorized: true, ca: true, identity: 'skipped' }],
-    ['verify-full', { root: true }, { rejectUnauthorized: true, ca: true, identity: 'checked' }],
+    ['verify-full', { root: true }, { rejectUnauthorized: true, ca: true, identity: 'checked against PGHOST' }],
   ])('sslmode %s %j maps to TLS options like libpq', (mode, opts, expected) => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'ca.crt'), 'ca');
@@ -74,7 +74,7 @@ describe('resolveConnection', () => {
     const tls = s.tls && {
       rejectUnauthorized: s.tls.rejectUnauthorized,
       ...(s.tls.ca ? { ca: true } : {}),
-      ...(s.tls.rejectUnauthorized ? { identity: s.tls.checkServerIdentity ? 'skipped' : 'checked' } : {}),
+      ...(s.tls.rejectUnauthorized ? { identity: s.tls.checkServerIdentity?.('localhost', { subject: { CN: 'elsewhere' }, subjectaltname: 'DNS:elsewhere' } as never) ? 'checked against PGHOST' : 'skipped' } : {}),
     };
     expect(tls).toEqual(expected);
   });
