@@ -23,20 +23,25 @@ function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Run one statement as `role` (optionally with a zone context) in a savepoint; report how it ended. */
+/** A string literal (standard_conforming_strings is on since Postgres 9.1). */
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * Run one statement as `role` (optionally with a zone context) in a savepoint; report how it ended. Two round
+ * trips: savepoint, role, context and statement go as one simple-protocol batch, the rollback as another.
+ */
 async function probe(client: Client, role: string, sql: string, zone: string | null = null): Promise<Outcome> {
-  await client.query('SAVEPOINT caracal_probe');
   try {
-    await client.query(`SET LOCAL ROLE ${ident(role)}`);
-    await client.query(`SELECT set_config('caracal.zone_id', $1, true)`, [zone ?? '']);
-    await client.query(sql);
+    await client.query(`SAVEPOINT caracal_probe; SET LOCAL ROLE ${ident(role)}; ` +
+      `SELECT set_config('caracal.zone_id', ${literal(zone ?? '')}, true); ${sql}`);
     return { ok: true };
   } catch (e) {
     const err = e as Error & { code?: string };
     return { ok: false, code: err.code, message: err.message };
   } finally {
-    await client.query('ROLLBACK TO SAVEPOINT caracal_probe');
-    await client.query('RELEASE SAVEPOINT caracal_probe');
+    await client.query('ROLLBACK TO SAVEPOINT caracal_probe; RELEASE SAVEPOINT caracal_probe');
   }
 }
 
