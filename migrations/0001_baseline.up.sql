@@ -13,7 +13,7 @@
 --     can SET ROLE caracal_owner. On a fresh server the baseline creates the group roles and grants
 --     caracal_owner to the migrator itself. Where the group roles already exist (another environment's
 --     database on the same server), the migrator must already be a member of caracal_owner (on
---     Postgres 16+ with SET, granted by whoever holds ADMIN on it).
+--     Postgres 16+ with SET, granted by whoever holds ADMIN on it; on 15 CREATEROLE suffices).
 --   * Creating caracal_backup WITH BYPASSRLS needs a superuser on Postgres 15 (a role that has
 --     BYPASSRLS itself on 16+). Without it the role is created without BYPASSRLS and a WARNING says
 --     so; pg_dump then fails loudly on RLS tables instead of dumping a filtered copy.
@@ -127,8 +127,8 @@ $runner_table$;
 
 SET LOCAL ROLE caracal_owner;
 
--- Tables and sequences created later by the owner (new migrations, new audit partitions) are
--- readable by backups from birth; functions are not callable by PUBLIC unless granted.
+-- Tables created by the owner (here, in later migrations, new audit partitions) are readable by
+-- backups from birth; functions are not callable by PUBLIC unless granted.
 ALTER DEFAULT PRIVILEGES FOR ROLE caracal_owner IN SCHEMA public GRANT SELECT ON TABLES TO caracal_backup;
 ALTER DEFAULT PRIVILEGES FOR ROLE caracal_owner IN SCHEMA public GRANT SELECT ON SEQUENCES TO caracal_backup;
 ALTER DEFAULT PRIVILEGES FOR ROLE caracal_owner IN SCHEMA public REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
