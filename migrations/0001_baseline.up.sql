@@ -1032,12 +1032,22 @@ BEGIN
   END LOOP;
   IF refused > 0 THEN
     RAISE WARNING 'audit retention: % partition(s) past % days kept because they are not exported; % dropped', refused, retention_days, dropped;
+    -- Also visible where operators look for audit problems: one open export_lag alert, refreshed.
+    UPDATE public.audit_ingest_alerts
+       SET occurrences = occurrences + 1, last_seen_at = now(), severity = 'warning',
+           detail = format('retention kept %s expired partition(s) that are not exported (lowest watermark: %s)', refused, coalesce(exported::text, 'none'))
+     WHERE kind = 'export_lag' AND source = 'audit' AND zone_id IS NULL AND resolved_at IS NULL;
+    IF NOT FOUND THEN
+      INSERT INTO public.audit_ingest_alerts (source, kind, severity, detail)
+      VALUES ('audit', 'export_lag', 'warning',
+              format('retention kept %s expired partition(s) that are not exported (lowest watermark: %s)', refused, coalesce(exported::text, 'none')));
+    END IF;
   END IF;
   RETURN dropped;
 END
 $fn$;
 COMMENT ON FUNCTION public.audit_partitions_apply_retention(integer) IS
-  'Drops audit_events partitions wholly older than retention_days (UTC days) whose upper bound is covered by every sink''s audit_export_watermark; refuses (WARNING, partition kept) otherwise. Returns how many it dropped. The only sanctioned removal of audit rows.';
+  'Drops audit_events partitions wholly older than retention_days (UTC days) whose upper bound is covered by every sink''s audit_export_watermark; refuses otherwise (partition kept, a WARNING naming it, and one open export_lag row in audit_ingest_alerts). Returns how many it dropped. The only sanctioned removal of audit rows.';
 
 REVOKE ALL ON FUNCTION public.audit_partition_bounds(), public.audit_partition_secure(regclass),
   public.audit_partitions_ensure(integer, integer), public.audit_partition_health(integer),

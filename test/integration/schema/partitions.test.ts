@@ -257,6 +257,8 @@ describe('retention', () => {
       expect((await partitions(c)).slice(0, 2)).toEqual([oldest, next]);
       expect(warnings.join('\n')).toMatch(new RegExp(`refusing to drop ${oldest} .*not exported yet`));
       expect((await c.query(`SELECT count(*)::int AS n FROM public.audit_events`)).rows[0].n).toBe(3);
+      const alerts = await c.query(`SELECT kind, occurrences FROM public.audit_ingest_alerts WHERE resolved_at IS NULL`);
+      expect(alerts.rows).toEqual([{ kind: 'export_lag', occurrences: 1 }]);
 
       // GIVEN one sink exported through the oldest day, another one further
       await c.query(
@@ -270,6 +272,8 @@ describe('retention', () => {
       expect(dropped).toBe(1);
       expect((await partitions(c))[0]).toBe(next);
       expect(warnings.join('\n')).toMatch(new RegExp(`refusing to drop ${next}`));
+      const refreshed = await c.query(`SELECT kind, occurrences FROM public.audit_ingest_alerts WHERE resolved_at IS NULL`);
+      expect(refreshed.rows).toEqual([{ kind: 'export_lag', occurrences: 2 }]);
       expect((await c.query(`SELECT count(*)::int AS n FROM public.audit_events`)).rows[0].n).toBe(0);
       // AND the append-only controls are untouched
       expect(failing(await health(c))).toEqual([]);
