@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 import { connect, ConnectionSettings } from '../migrate/connection';
-import { MigrateError } from '../migrate/errors';
+import { MigrateError, PreconditionError } from '../migrate/errors';
 import { discoverMigrations, MigrationFile } from '../migrate/files';
 import { readHistory } from '../migrate/history';
 import { migrateUp, RunnerOptions } from '../migrate/runner';
@@ -120,7 +120,14 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
   const scratch = [`caracal_validate_${suffix}_a`, `caracal_validate_${suffix}_b`];
   const runner = (database: string): RunnerOptions => ({ lockWaitMs: 120_000, ...o.runner, dir: o.dir, connection: withDatabase(server, database) });
   try {
-    for (const db of scratch) await admin.query(`CREATE DATABASE "${db}"`);
+    for (const db of scratch) {
+      try {
+        await admin.query(`CREATE DATABASE "${db}"`);
+      } catch (e) {
+        throw new PreconditionError(`cannot create the scratch database ${db} on ${server.host}:${server.port} as ${server.user}: ${(e as Error).message}`,
+          'validate needs a server where its user may CREATE DATABASE (a local or CI Postgres, never production); --static checks the files without one');
+      }
+    }
     o.onProgress?.(`scratch databases ${scratch.join(', ')} created on ${server.host}:${server.port}`);
 
     let first;

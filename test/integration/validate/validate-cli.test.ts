@@ -51,11 +51,16 @@ describe('caracal-migrate validate (CLI)', () => {
     ['index-not-concurrent', ['expand-only']],
     ['missing-table', ['expand-only', 'expected-tables']],
     ['unattached-partitioned-index', ['indexes']],
-  ])('GIVEN the broken set %s WHEN validated THEN it exits 4 and prints FAIL for %j', async (fixture, failing) => {
+  ])('GIVEN the broken set %s WHEN validated THEN it exits 4, prints FAIL for %j and drops its scratch databases', async (fixture, failing) => {
     const r = await validate(fixture);
     for (const id of failing) expect(r.stdout).toMatch(new RegExp(`^FAIL ${id}: `, 'm'));
     expect(r.stdout).toMatch(/^validate: \d+ of \d+ checks failed$/m);
     expect(r.code).toBe(4);
+    // and the scratch databases it created are gone, failure or not
+    const names = /scratch databases (caracal_validate_\w+), (caracal_validate_\w+) created/.exec(r.stderr);
+    const left = await withClient(serverUrl(), (c) => c.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[names?.[1], names?.[2]]]));
+    expect(names).not.toBeNull();
+    expect(left.rows).toEqual([]);
   });
 
   test('GIVEN an untagged DROP COLUMN WHEN validated statically THEN the finding names file:line, rule, why and instead', async () => {
@@ -78,12 +83,22 @@ describe('caracal-migrate validate (CLI)', () => {
     }
   });
 
-  test('GIVEN a validate run WHEN it ends THEN both scratch databases it created are gone', async () => {
-    const r = await validate('missing-table');
-    const names = /scratch databases (caracal_validate_\w+), (caracal_validate_\w+) created/.exec(r.stderr);
-    expect(names).not.toBeNull();
-    const left = await withClient(serverUrl(), (c) => c.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[names![1], names![2]]]));
-    expect(left.rows).toEqual([]);
+  test('GIVEN a user without CREATEDB WHEN validate runs THEN it exits 2 saying it needs a server where it may create databases', async () => {
+    const role = `validate_nocreatedb_${process.pid}`;
+    await withClient(serverUrl(), (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw-${process.pid}'`));
+    const set = migrationSet();
+    try {
+      const u = new URL(serverArg());
+      u.username = role;
+      u.password = `pw-${process.pid}`;
+      const r = await runCli(['validate', '--dir', set.dir, '--database-url', u.toString()], cliEnv(), { entry: [BIN] });
+      expect(r.stderr).toMatch(/cannot create the scratch database caracal_validate_\w+ .*permission denied to create database/);
+      expect(r.stderr).toMatch(/first check: validate needs a server where its user may CREATE DATABASE/);
+      expect(r.code).toBe(2);
+    } finally {
+      set.remove();
+      await withClient(serverUrl(), (c) => c.query(`DROP ROLE IF EXISTS ${role}`));
+    }
   });
 });
 
