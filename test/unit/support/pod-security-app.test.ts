@@ -1,0 +1,31 @@
+// Every pod the app synthesizes (all environments) against Pod Security "restricted" and the project
+// hardening, with the one helper (test/support/pod-security.ts).
+import { rmSync } from 'node:fs';
+import { buildApp } from '../../../src/stacks/app';
+import { checkTerraformJson, formatViolations } from '../../support/pod-security';
+import { readTree, tempOutdir } from '../../support/synth';
+
+let files: Map<string, string>;
+let dir: string;
+
+beforeAll(() => {
+  dir = tempOutdir();
+  buildApp({ outdir: dir }).synth();
+  files = readTree(dir);
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Pod Security over the synthesized app', () => {
+  test('GIVEN every environment synthesized WHEN each stack is checked THEN at least one pod is found and none violates "restricted" or misses the hardening', () => {
+    const stacks = [...files.keys()].filter((f) => f.endsWith('cdk.tf.json'));
+    const reports = stacks.map((f) => ({ file: f, report: checkTerraformJson(files.get(f)!) }));
+
+    expect(stacks.length).toBeGreaterThanOrEqual(3);
+    expect(reports.reduce((n, r) => n + r.report.pods.length, 0)).toBeGreaterThan(0);
+    expect(reports.map((r) => `${r.file}\n${formatViolations(r.report.violations)}`).join('\n')).toBe(stacks.map((f) => `${f}\n`).join('\n'));
+    expect(reports.flatMap((r) => r.report.hardening.map((h) => `${r.file} ${h.address} ${h.field}`))).toEqual([]);
+  });
+});
