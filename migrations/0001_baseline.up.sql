@@ -1073,7 +1073,9 @@ GRANT SELECT ON public.application_dependencies TO caracal_sts;
 
 -- Authority
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.sessions TO caracal_api;
-GRANT SELECT ON public.sessions TO caracal_sts, caracal_gateway;
+GRANT SELECT ON public.sessions TO caracal_sts;
+-- The gateway's revocation snapshot needs which sessions are revoked or expired, not token hashes.
+GRANT SELECT (id, zone_id, subject, application_id, expires_at, revoked_at) ON public.sessions TO caracal_gateway;
 GRANT SELECT, INSERT, UPDATE ON public.delegated_grants TO caracal_api;
 GRANT SELECT ON public.delegated_grants TO caracal_sts, caracal_gateway;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.provider_grants TO caracal_api;

@@ -115,6 +115,15 @@ describe('writes that the controls allow', () => {
     expect(failure?.message).toBe('COPY FROM not supported with row-level security');
   });
 
+  it('lets the gateway read session revocations but not token hashes', async () => {
+    const [snapshot, hashes] = await asRole(client, roleName('gateway'), async (c) => [
+      await attempt(c, `SELECT id, revoked_at, expires_at FROM public.sessions WHERE revoked_at IS NOT NULL`),
+      await attempt(c, `SELECT token_hash FROM public.sessions`),
+    ], { zoneId: zone.zoneId });
+    expect(snapshot).toBeNull();
+    expect(hashes?.message).toMatch(/^permission denied for table sessions/);
+  });
+
   it('lets the API record an admin action but not choose its id or time', async () => {
     const [ok, forged] = await asRole(client, roleName('api'), async (c) => [
       await attempt(c, `INSERT INTO public.admin_audit_events (actor, action, zone_id) VALUES ('admin', 'zone.update', $1)`, [zone.zoneId]),
