@@ -3,7 +3,10 @@
 import { Testing } from 'cdktf';
 import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
-import { checkManifests, checkTerraformJson, formatViolations } from '../../support/pod-security';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { checkChartDirectory, checkManifests, checkTerraformJson, checkYamlManifests, formatViolations } from '../../support/pod-security';
 
 type Obj = Record<string, any>;
 
@@ -214,5 +217,36 @@ describe('Pod Security "restricted" check helper', () => {
       'kubernetes_cron_job_v1.cron spec.automountServiceAccountToken',
       'kubernetes_cron_job_v1.cron spec.containers[psql].securityContext.readOnlyRootFilesystem',
     ]);
+  });
+
+  test('GIVEN a multi-document YAML text WHEN checked THEN every document is read and the pod violation found', () => {
+    const yaml = [
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b',
+      'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsNonRoot: true\n        seccompProfile: {type: RuntimeDefault}\n      containers:\n        - name: run\n          image: node\n          securityContext: {allowPrivilegeEscalation: true, capabilities: {drop: [ALL]}}',
+    ].join('\n---\n');
+
+    const report = checkYamlManifests(yaml, 'job.yaml');
+
+    expect(report.pods.map((p) => p.address)).toEqual(['job.yaml:Job/migrate']);
+    expect(report.violations.map((v) => v.field)).toEqual(['spec.containers[run].securityContext.allowPrivilegeEscalation']);
+  });
+
+  test('GIVEN a Helm chart directory with template actions WHEN checked THEN the templates are parsed and their pods checked', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'caracal-chart-'));
+    mkdirSync(path.join(dir, 'templates'));
+    writeFileSync(path.join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: hook\nversion: 0.1.0\n');
+    writeFileSync(path.join(dir, 'templates', 'job.yaml'), [
+      'apiVersion: batch/v1', 'kind: Job', 'metadata:', '  name: migrate', '  annotations:', '    caracal.dev/hash: {{ .Values.contentHash | quote }}',
+      'spec:', '  template:', '    spec:', '      hostNetwork: true', '      containers:', '        - name: run', '          image: "{{ .Values.image }}"',
+    ].join('\n'));
+
+    try {
+      const report = checkChartDirectory(dir);
+
+      expect(report.pods.map((p) => p.address)).toEqual([path.join('templates', 'job.yaml') + ':Job/migrate']);
+      expect(report.violations.map((v) => v.control)).toContain('Host Namespaces');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
