@@ -2,6 +2,8 @@
 import { CaracalStoresStack } from '../../../src/stacks/caracal-stores-stack';
 import { loadEnvironments, EnvironmentSpec } from '../../../src/environments';
 import { dev } from '../../../src/environments/dev';
+import { prod } from '../../../src/environments/prod';
+import { buildApp } from '../../../src/stacks/app';
 import { Json, only, resources, synthStack } from '../../support/synth';
 
 const envs = Object.fromEntries(loadEnvironments().map((e) => [e.name, e]));
@@ -58,5 +60,13 @@ describe('CaracalStoresStack', () => {
     expect(resources(json, 'random_bytes')).toEqual({});
     expect(json.output.login_secrets.value.owner).toBe('caracal-prod-db-owner');
     expect(json.output.key_material_secret.value.name).toBe('caracal-prod-keys');
+  });
+
+  it('reports the construct problems of every environment in one error', () => {
+    // GIVEN dev whose Postgres memory cannot hold its settings, and prod whose pools exceed max_connections
+    const badDev: EnvironmentSpec = { ...dev, postgres: { ...(dev.postgres as any), capacity: { kind: 'explicit', settings: { sharedBuffers: '900MB' } } } };
+    const badProd: EnvironmentSpec = { ...prod, postgres: { ...(prod.postgres as any), capacity: { kind: 'resources', maxConnections: 100 } } };
+    // WHEN the app is built THEN one error names both construct paths
+    expect(() => buildApp({ environments: [badDev, badProd] })).toThrow(/^2 environments: 3 problems\n  - dev\/postgres: capacity\.sharedBuffers: [\s\S]*\n  - prod\/pools: services: connection budget .* > max_connections 100/);
   });
 });
