@@ -50,8 +50,8 @@ export interface RunPodOptions {
   readonly hosts?: Readonly<Record<string, string>>;
   /** What the container image holds beyond the base system: container path -> host file. */
   readonly imageFiles?: Readonly<Record<string, string>>;
-  /** Values the release sets (`contentHash`). */
-  readonly values?: Readonly<Record<string, string>>;
+  /** A program the container's command runs under (benchmarks: `/usr/bin/time -f ...`); not part of the pod. */
+  readonly wrapper?: readonly string[];
 }
 
 export interface PodRun {
@@ -167,7 +167,7 @@ export async function runJobPod(chart: RenderedChart, opts: RunPodOptions): Prom
     for (const d of emptyDirs) lines.push(`mkdir -p ${q(d)}`, `mount -t tmpfs -o mode=1777 tmpfs ${q(d)}`);
     if (sc.readOnlyRootFilesystem) lines.push('mount -o remount,bind,ro /');
     const groups = [gid, ...(fsGroup === undefined ? [] : [fsGroup])].join(',');
-    const argv = [...(container.command ?? []), ...(container.args ?? [])].map(q).join(' ');
+    const argv = [...(opts.wrapper ?? []), ...(container.command ?? []), ...(container.args ?? [])].map(q).join(' ');
     const envArgs = Object.entries(env).map(([k, v]) => q(`${k}=${v}`)).join(' ');
     lines.push(`cd ${q(container.workingDir ?? '/')}`);
     lines.push(`exec setpriv --reuid=${uid} --regid=${gid} --groups=${groups} --inh-caps=-all --bounding-set=-all --no-new-privs env -i ${envArgs} ${argv}`);
