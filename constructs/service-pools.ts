@@ -175,6 +175,8 @@ export class ServicePools extends Construct {
     for (const key of Object.keys(props.services ?? {})) {
       if (!(SERVICES as readonly string[]).includes(key)) problems.add(`services.${key}`, key, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
     }
+    // The budget is only meaningful when the numbers it adds up are valid; other problems do not hide it.
+    const beforeNumbers = problems.count;
     const resolved = SERVICES.map((s) => {
       validatePool(problems, `services.${s}`, props.services?.[s]);
       return resolveDefaults(s, props.services?.[s]);
@@ -186,7 +188,7 @@ export class ServicePools extends Construct {
     }
     const reserved = props.reservedConnections ?? 3;
     if (!Number.isInteger(props.maxConnections) || props.maxConnections < 1) problems.add('maxConnections', props.maxConnections, 'is not a connection count: expected a positive integer');
-    if (problems.count === 0) {
+    if (problems.count === beforeNumbers) {
       const terms = budgetTerms(resolved, other, reserved);
       this.requiredConnections = terms.total;
       if (terms.total > props.maxConnections) {

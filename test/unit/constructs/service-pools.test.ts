@@ -72,6 +72,12 @@ describe('ServicePools', () => {
     );
   });
 
+  it('reports an over budget together with unrelated problems', () => {
+    const big = { replicas: 6, maxSurge: 1, poolMax: 40 };
+    const attempt = () => build({ namespace: 'Bad_Namespace', maxConnections: 300, services: { api: big, coordinator: big } });
+    expect(attempt).toThrow(/2 problems\n  - namespace: [\s\S]*\n  - services: connection budget/);
+  });
+
   it('computes the same budget statically, so max_connections can be derived from it', () => {
     const services = { api: { replicas: 3, maxReplicas: 8, poolMax: 15 } };
     const { pools } = build({ services, maxConnections: 1000 });
