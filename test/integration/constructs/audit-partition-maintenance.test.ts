@@ -139,4 +139,25 @@ describe('Audit partition maintenance CronJob command', () => {
     expect(out).toMatch(/password authentication failed/);
     expect(out).not.toContain('not-the-password');
   });
+
+  test('GIVEN a transaction holding a lock on audit_events WHEN the job must attach a partition THEN it gives up at lock_timeout and exits non-zero instead of queueing behind it', async () => {
+    await runJob();
+    await withClient(db.url, (c) => c.query(`DROP TABLE public.audit_events_p${utcDay(5)}`));
+
+    const { code, out } = await withClient(db.url, async (holder) => {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE public.audit_events IN ACCESS EXCLUSIVE MODE');
+      try {
+        return await runJob();
+      } finally {
+        await holder.query('ROLLBACK');
+      }
+    });
+    const after = await runJob();
+
+    expect(code).not.toBe(0);
+    expect(out).toMatch(/canceling statement due to lock timeout/);
+    expect(after.code).toBe(0);
+    expect(await partitions()).toContain(`audit_events_p${utcDay(5)}`);
+  });
 });
