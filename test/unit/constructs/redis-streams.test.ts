@@ -68,6 +68,25 @@ describe('RedisStreams', () => {
     expect(text).not.toMatch(/"(value|password)":\s*"[A-Za-z0-9]{32}"/);
   });
 
+  test('GIVEN secret values in the environment at synth time WHEN synthesized THEN none of them appears in the output', () => {
+    const supplied: Record<string, string> = {
+      REDIS_PASSWORD: 'redis-pass-4c1e9a7b2d', REDISCLI_AUTH: 'cli-auth-8f2b6d1a3e', VALKEYCLI_AUTH: 'valkey-auth-2a9c4e7f1b',
+      TF_VAR_redis_password: 'tfvar-redis-6e3b8d2c9a',
+    };
+    const saved = Object.fromEntries(Object.keys(supplied).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, supplied);
+    try {
+      const { text } = redis({ passwords: RedisPasswords.generated({ rotation: { api: '2' } }) });
+
+      for (const [name, value] of Object.entries(supplied)) expect({ name, found: text.includes(value) }).toEqual({ name, found: false });
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   test('GIVEN the synthesized pod WHEN checked against Pod Security "restricted" THEN there is no violation and the hardening holds', () => {
     const { text } = redis();
 
