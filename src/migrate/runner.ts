@@ -96,8 +96,15 @@ export async function openSession(o: RunnerOptions): Promise<Session> {
     const token = randomBytes(8).toString('hex');
     const first = await client.query<{ pid: number; v: string }>(
       `SELECT pg_backend_pid() AS pid, current_setting('server_version_num') AS v, set_config('caracal_migrate.session_probe', '${token}', false)`);
+    // The second statement checks the session survived (same backend, same setting) and sets the session's
+    // timeouts in the same round trip; client_connection_check_interval exists from Postgres 14 on.
+    const checkInterval = opts.connectionCheckIntervalMs > 0 ? String(opts.connectionCheckIntervalMs) : '0';
     const second = await client.query<{ pid: number; probe: string | null }>(
-      `SELECT pg_backend_pid() AS pid, current_setting('caracal_migrate.session_probe', true) AS probe`);
+      `SELECT pg_backend_pid() AS pid, current_setting('caracal_migrate.session_probe', true) AS probe,
+         set_config('statement_timeout', '${opts.statementTimeoutMs}', false),
+         set_config('idle_in_transaction_session_timeout', '0', false),
+         (SELECT set_config('client_connection_check_interval', '${checkInterval}', false)
+           WHERE current_setting('server_version_num')::int >= 140000)`);
     const pid = first.rows[0].pid;
     if (second.rows[0].pid !== pid || second.rows[0].probe !== token) {
       throw new PreconditionError(
@@ -105,11 +112,6 @@ export async function openSession(o: RunnerOptions): Promise<Session> {
         'host and port: point the migration Job at the database directly (or a session-mode pool), not at a transaction-mode PgBouncer');
     }
     const serverVersion = Number(first.rows[0].v);
-    const sets = [`SET statement_timeout = ${opts.statementTimeoutMs}`, 'SET idle_in_transaction_session_timeout = 0'];
-    if (serverVersion >= 140000 && opts.connectionCheckIntervalMs > 0) {
-      sets.push(`SET client_connection_check_interval = ${opts.connectionCheckIntervalMs}`);
-    }
-    await client.query(sets.join('; '));
     opts.onEvent?.({ type: 'connected', message: `connected to ${describeConnection(opts.connection)} as pid ${pid}` });
     return { client, pid, serverVersion };
   } catch (e) {
@@ -132,18 +134,6 @@ function isConnectionLoss(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
   return ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', '08006', '08003', '08000'].includes(err.code ?? '') ||
     /Connection terminated|connection is closed|Client has encountered a connection error|not queryable/i.test(err.message ?? '');
-}
-
-async function withSession<T>(o: RunnerOptions, fn: (s: Session, opts: Resolved) => Promise<T>): Promise<T> {
-  const opts = resolveOptions(o);
-  const session = await openSession(opts);
-  try {
-    return await fn(session, opts);
-  } catch (e) {
-    throw wrapLost(e, opts.connection);
-  } finally {
-    await session.client.end().catch(() => undefined);
-  }
 }
 
 async function withLockedSession<T>(o: RunnerOptions, fn: (s: Session, opts: Resolved) => Promise<T>): Promise<T> {
@@ -209,50 +199,67 @@ function assertRunnable(files: readonly MigrationFile[]): void {
 /**
  * Apply every pending migration. The core of `caracal-migrate up` and of the migration Job.
  * A run with nothing to do reads the history without taking the lock (applied rows never go away, so the
- * answer cannot change under it); any write happens under the advisory lock after reading again.
+ * answer cannot change under it); otherwise the same session takes the advisory lock, reads again, and writes.
  */
 export async function migrateUp(o: RunnerOptions): Promise<MigrateResult> {
   const files = discoverMigrations(o.dir); // unsafe files stop the run before any connection
-  const upToDate = await withSession(o, async ({ client }, opts) => {
-    const cols = await historyColumns(client);
-    if (!cols || !isCurrentLayout(cols)) return undefined;
-    const plan = planMigrations(files, await readHistory(client));
-    assertPlanIsSafe(plan);
-    if (plan.pending.length > 0 || plan.adoptable.length > 0) return undefined;
-    if (plan.ahead.length > 0) opts.onEvent?.({ type: 'ahead', message: aheadMessage(plan) });
-    opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${plan.applied.length} migrations applied` });
-    return { applied: [], alreadyApplied: plan.applied.length, ahead: plan.ahead, adopted: [], historyTable: 'current' } as MigrateResult;
-  });
-  if (upToDate) return upToDate;
-  return withLockedSession(o, async ({ client }, opts) => {
-    const cols = await historyColumns(client);
-    const earlyRows = cols ? await readHistory(client) : [];
-    const earlyPlan = planMigrations(files, earlyRows);
-    assertPlanIsSafe(earlyPlan);
-    assertRunnable(earlyPlan.pending);
-    await checkCreatePrivileges(client, cols === undefined, earlyPlan.pending.length > 0);
+  const opts = resolveOptions(o);
+  const { client } = await openSession(opts);
+  let locked = false;
+  try {
+    const firstCols = await historyColumns(client);
+    if (firstCols && isCurrentLayout(firstCols)) {
+      const plan = planMigrations(files, await readHistory(client));
+      assertPlanIsSafe(plan);
+      if (plan.pending.length === 0 && plan.adoptable.length === 0) {
+        if (plan.ahead.length > 0) opts.onEvent?.({ type: 'ahead', message: aheadMessage(plan) });
+        opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${plan.applied.length} migrations applied` });
+        return { applied: [], alreadyApplied: plan.applied.length, ahead: plan.ahead, adopted: [], historyTable: 'current' };
+      }
+    }
+    await acquireLock(client, opts.lockWaitMs, (holder?: LockHolder) => opts.onEvent?.({
+      type: 'lock-wait',
+      message: `waiting for the migration advisory lock held by ${holder ? `pid ${holder.pid} (application_name ${JSON.stringify(holder.applicationName)})` : 'another session'}, up to ${Math.round(opts.lockWaitMs / 1000)} s (--lock-wait)`,
+    }));
+    locked = true;
+    opts.onEvent?.({ type: 'lock-acquired', message: 'holding the migration advisory lock' });
+    return await migrateLocked(client, files, opts);
+  } catch (e) {
+    throw wrapLost(e, opts.connection);
+  } finally {
+    if (locked) await releaseLock(client).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+}
 
-    const historyTable = await ensureHistoryTable(client);
-    if (historyTable !== 'current') {
-      opts.onEvent?.({ type: 'history-table', message: `${HISTORY_TABLE} ${historyTable}` });
-    }
-    const rows = historyTable === 'current' ? earlyRows : await readHistory(client);
-    const plan = planMigrations(files, rows);
-    assertPlanIsSafe(plan);
+async function migrateLocked(client: Client, files: MigrationFile[], opts: Resolved): Promise<MigrateResult> {
+  const cols = await historyColumns(client);
+  const earlyRows = cols ? await readHistory(client) : [];
+  const earlyPlan = planMigrations(files, earlyRows);
+  assertPlanIsSafe(earlyPlan);
+  assertRunnable(earlyPlan.pending);
+  await checkCreatePrivileges(client, cols === undefined, earlyPlan.pending.length > 0);
 
-    const adopted = await adopt(client, plan, opts);
-    const applied: AppliedResult[] = [];
-    for (const file of plan.pending) {
-      applied.push(await applyFile(client, file, opts));
-    }
-    if (plan.ahead.length > 0) {
-      opts.onEvent?.({ type: 'ahead', message: aheadMessage(plan) });
-    }
-    if (applied.length === 0) {
-      opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${plan.applied.length + adopted.length} migrations applied` });
-    }
-    return { applied, alreadyApplied: plan.applied.length + plan.adoptable.length, ahead: plan.ahead, adopted, historyTable };
-  });
+  const historyTable = await ensureHistoryTable(client);
+  if (historyTable !== 'current') {
+    opts.onEvent?.({ type: 'history-table', message: `${HISTORY_TABLE} ${historyTable}` });
+  }
+  const rows = historyTable === 'current' ? earlyRows : await readHistory(client);
+  const plan = planMigrations(files, rows);
+  assertPlanIsSafe(plan);
+
+  const adopted = await adopt(client, plan, opts);
+  const applied: AppliedResult[] = [];
+  for (const file of plan.pending) {
+    applied.push(await applyFile(client, file, opts));
+  }
+  if (plan.ahead.length > 0) {
+    opts.onEvent?.({ type: 'ahead', message: aheadMessage(plan) });
+  }
+  if (applied.length === 0) {
+    opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${plan.applied.length + adopted.length} migrations applied` });
+  }
+  return { applied, alreadyApplied: plan.applied.length + plan.adoptable.length, ahead: plan.ahead, adopted, historyTable };
 }
 
 export function aheadMessage(plan: MigrationPlan): string {
@@ -286,18 +293,22 @@ async function applyFile(client: Client, file: MigrationFile, opts: Resolved): P
     opts.onEvent?.({ type: 'applied', message: `applied ${file.filename} in ${executionMs} ms`, file: file.filename });
     return { version: file.version, name: file.name, filename: file.filename, executionMs };
   }
+  // One transaction per file. BEGIN rides with the first statement and the history row with the last, so a
+  // file costs one round trip per statement; statements still go one by one so a failure names its line.
+  const prefix = `BEGIN; SET LOCAL lock_timeout = ${opts.lockTimeoutMs};\n`;
+  const suffix = `\n;${recordSql(file)}; COMMIT`;
   for (let attempt = 0; ; attempt++) {
     const attemptStart = Date.now();
-    await client.query(`BEGIN; SET LOCAL lock_timeout = ${opts.lockTimeoutMs}`);
     let current: SqlStatement | undefined;
+    let offset = 0;
     try {
-      for (const stmt of file.statements) {
-        current = stmt;
-        await client.query(stmt.text);
+      const stmts = file.statements;
+      for (let i = 0; i < stmts.length; i++) {
+        current = stmts[i];
+        offset = i === 0 ? prefix.length : 0;
+        await client.query(`${i === 0 ? prefix : ''}${stmts[i].text}${i === stmts.length - 1 ? suffix : ''}`);
       }
-      current = undefined;
       const executionMs = Date.now() - attemptStart;
-      await client.query(`${recordSql(file, executionMs)}; COMMIT`);
       opts.onEvent?.({ type: 'applied', message: `applied ${file.filename} in ${executionMs} ms`, file: file.filename });
       return { version: file.version, name: file.name, filename: file.filename, executionMs };
     } catch (e) {
@@ -313,7 +324,7 @@ async function applyFile(client: Client, file: MigrationFile, opts: Resolved): P
         await sleep(wait);
         continue;
       }
-      throw failure(e, file, current, true, opts);
+      throw failure(e, file, current, true, opts, offset);
     }
   }
 }
@@ -390,10 +401,12 @@ async function dropInvalidIndex(client: Client, file: MigrationFile, stmt: SqlSt
   await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${r.rows[0].qualified}`);
 }
 
-function recordSql(file: MigrationFile, executionMs: number): string {
+/** The history row. Without a measured time, the time since the transaction began (the file's BEGIN). */
+function recordSql(file: MigrationFile, executionMs?: number): string {
   // Every value is of a checked shape (digits, [a-z0-9_], hex), so literals are safe here.
+  const ms = executionMs === undefined ? '(extract(epoch FROM clock_timestamp() - now()) * 1000)::int' : String(Math.round(executionMs));
   return `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_at, execution_ms, applied_by)
-    VALUES (${file.version}, '${file.name}', '${file.checksum}', now(), ${Math.round(executionMs)}, ${appliedByExpression()})`;
+    VALUES (${file.version}, '${file.name}', '${file.checksum}', now(), ${ms}, ${appliedByExpression()})`;
 }
 
 const FIRST_CHECKS: Record<string, string> = {
@@ -404,7 +417,7 @@ const FIRST_CHECKS: Record<string, string> = {
   '57014': 'the statement ran past statement_timeout: raise --statement-timeout (or --concurrent-statement-timeout for CONCURRENTLY statements)',
 };
 
-function failure(e: unknown, file: MigrationFile, stmt: SqlStatement | undefined, transactional: boolean, opts: Resolved): MigrateError {
+function failure(e: unknown, file: MigrationFile, stmt: SqlStatement | undefined, transactional: boolean, opts: Resolved, offset = 0): MigrateError {
   if (e instanceof MigrateError) return e;
   const err = e as { code?: string; message?: string; position?: string; detail?: string; hint?: string; where?: string };
   if (isConnectionLoss(e)) {
@@ -416,8 +429,9 @@ function failure(e: unknown, file: MigrationFile, stmt: SqlStatement | undefined
   }
   let line = stmt?.line;
   let column: number | undefined;
-  if (stmt && err.position) {
-    const lc = lineAndColumn(stmt.text, Number(err.position));
+  const position = err.position ? Number(err.position) - offset : 0;
+  if (stmt && position > 0 && position <= stmt.text.length + 1) {
+    const lc = lineAndColumn(stmt.text, position);
     line = stmt.line + lc.line - 1;
     column = lc.line === 1 ? columnOf(file.sql, stmt.start) + lc.column - 1 : lc.column;
   }

@@ -66,6 +66,24 @@ describe('caracal-migrate up', () => {
     expect((await history(db.url)).map((x) => x.version)).toEqual(['1']);
   });
 
+  test.each([
+    ['a syntax error in the first statement', 'SELEC 1;\nCREATE TABLE public.x (id int);\n', /0002_bad\.up\.sql:1:1 failed \(SQLSTATE 42601\)/],
+    ['a runtime error in a middle statement', 'CREATE TABLE public.x (id int);\nSELECT 1 / 0;\nCREATE TABLE public.y (id int);\n', /0002_bad\.up\.sql:2 failed \(SQLSTATE 22012\): division by zero/],
+    ['an error in the only statement, after comments', '-- header\n\n  SELECT * FROM public.nope;', /0002_bad\.up\.sql:3:17 failed \(SQLSTATE 42P01\)/],
+  ])('names file, line and SQLSTATE for %s, and applies nothing of it', async (_t, sql, message) => {
+    const dir = migrationsDir({ '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'], '0002_bad.up.sql': sql });
+    const r = await runCli(['up', '--dir', dir], envFor(db));
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(message) });
+    expect(await tables(db.url)).toEqual(['schema_migrations', 'zones']);
+  });
+
+  it('applies a last statement that ends in a line comment without a newline', async () => {
+    const dir = migrationsDir({ '0001_baseline.up.sql': 'CREATE TABLE public.zones (id int) -- no semicolon, no newline' });
+    const r = await runCli(['up', '--dir', dir], envFor(db));
+    expect(r.code).toBe(0);
+    expect((await history(db.url)).map((x) => x.name)).toEqual(['baseline']);
+  });
+
   it('exits 0 and says so when the database is ahead of the files (an application rollback)', async () => {
     // GIVEN every file applied by a newer release, then the newest file gone (older release's directory)
     const dir = migrationsDir(BASIC);
