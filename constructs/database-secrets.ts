@@ -150,6 +150,9 @@ export class DatabaseSecrets extends Construct {
       }
     };
 
+    // Validate everything first (all problems in one error), then create resources.
+    const create: Array<() => void> = [];
+    const keyResources: TerraformResource[] = [];
     const labels = (component: string) => standardLabels({ name: 'caracal-secrets', instance: `caracal-${props.environment}`, component });
     const src = credentials.source;
     if (src.kind === 'generated') {
@@ -158,29 +161,30 @@ export class DatabaseSecrets extends Construct {
         problems.add('credentials.length', length, `is out of range: expected an integer from ${MIN_PASSWORD} to ${MAX_PASSWORD}`);
       }
       checkRotation('credentials.rotation', src.options.rotation);
-      problems.throwIfAny();
       for (const login of LOGINS) {
         const username = loginRoleName(props.environment, login);
         const rotation = src.options.rotation?.[login] ?? '0';
-        const password = new Password(this, `password-${login}`, {
-          length,
-          special: false, // URL- and shell-safe; 32 alphanumerics carry ~190 bits.
-          minLower: 1,
-          minUpper: 1,
-          minNumeric: 1,
-          keepers: { rotation, username },
-        });
-        password.overrideLogicalId(`${idPrefix}_password_${login}`);
         const secretName = `${prefix}-db-${login}`;
-        const secret = new SecretV1(this, `secret-${login}`, {
-          metadata: { name: secretName, namespace: props.namespace, labels: labels(`db-login-${login}`) },
-          type: 'Opaque',
-          data: { username, password: password.result },
-        });
-        secret.overrideLogicalId(`${idPrefix}_db_secret_${login}`);
         this.logins.set(login, {
           login, username, groupRole: groupRoleOf(login), secretName, usernameKey: 'username', passwordKey: 'password',
           version: `generated:${length}:${rotation}`,
+        });
+        create.push(() => {
+          const password = new Password(this, `password-${login}`, {
+            length,
+            special: false, // URL- and shell-safe; 32 alphanumerics carry ~190 bits.
+            minLower: 1,
+            minUpper: 1,
+            minNumeric: 1,
+            keepers: { rotation, username },
+          });
+          password.overrideLogicalId(`${idPrefix}_password_${login}`);
+          const secret = new SecretV1(this, `secret-${login}`, {
+            metadata: { name: secretName, namespace: props.namespace, labels: labels(`db-login-${login}`) },
+            type: 'Opaque',
+            data: { username, password: password.result },
+          });
+          secret.overrideLogicalId(`${idPrefix}_db_secret_${login}`);
         });
       }
     } else {
@@ -210,32 +214,35 @@ export class DatabaseSecrets extends Construct {
       const encryptionBytes = km.options.encryptionBytes ?? 32;
       if (!Number.isInteger(hmacBytes) || hmacBytes < 32 || hmacBytes > 128) problems.add('keyMaterial.hmacBytes', hmacBytes, 'is out of range: expected an integer from 32 to 128 (bytes)');
       if (![16, 24, 32].includes(encryptionBytes)) problems.add('keyMaterial.encryptionBytes', encryptionBytes, 'is not an AES key length: expected 16, 24 or 32 (bytes)');
-      problems.throwIfAny();
-      const hmac = new Bytes(this, 'hmac-key', { length: hmacBytes, lifecycle: { preventDestroy: true } });
-      hmac.overrideLogicalId(`${idPrefix}_hmac_key`);
-      const enc = new Bytes(this, 'encryption-key', { length: encryptionBytes, lifecycle: { preventDestroy: true } });
-      enc.overrideLogicalId(`${idPrefix}_encryption_key`);
       this.keyMaterialSecretName = `${prefix}-keys`;
       this.hmacKeyKey = 'hmac-key';
       this.encryptionKeyKey = 'encryption-key';
-      const secret = new SecretV1(this, 'key-material', {
-        metadata: { name: this.keyMaterialSecretName, namespace: props.namespace, labels: labels('key-material') },
-        type: 'Opaque',
-        data: { [this.hmacKeyKey]: hmac.base64, [this.encryptionKeyKey]: enc.base64 },
-        lifecycle: { preventDestroy: true },
+      const names = { secret: this.keyMaterialSecretName, hmac: this.hmacKeyKey, enc: this.encryptionKeyKey };
+      create.push(() => {
+        const hmac = new Bytes(this, 'hmac-key', { length: hmacBytes, lifecycle: { preventDestroy: true } });
+        hmac.overrideLogicalId(`${idPrefix}_hmac_key`);
+        const enc = new Bytes(this, 'encryption-key', { length: encryptionBytes, lifecycle: { preventDestroy: true } });
+        enc.overrideLogicalId(`${idPrefix}_encryption_key`);
+        const secret = new SecretV1(this, 'key-material', {
+          metadata: { name: names.secret, namespace: props.namespace, labels: labels('key-material') },
+          type: 'Opaque',
+          data: { [names.hmac]: hmac.base64, [names.enc]: enc.base64 },
+          lifecycle: { preventDestroy: true },
+        });
+        secret.overrideLogicalId(`${idPrefix}_key_material`);
+        keyResources.push(hmac, enc, secret);
       });
-      secret.overrideLogicalId(`${idPrefix}_key_material`);
-      this.keyMaterialResources = [hmac, enc, secret];
     } else {
       if (!DNS_SUBDOMAIN.test(km.secretName)) problems.add('keyMaterial.secretName', km.secretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
       if (!CONFIG_KEY.test(km.hmacKey)) problems.add('keyMaterial.hmacKey', km.hmacKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
       if (!CONFIG_KEY.test(km.encryptionKey)) problems.add('keyMaterial.encryptionKey', km.encryptionKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
-      problems.throwIfAny();
       this.keyMaterialSecretName = km.secretName;
       this.hmacKeyKey = km.hmacKey;
       this.encryptionKeyKey = km.encryptionKey;
-      this.keyMaterialResources = [];
     }
+    problems.throwIfAny();
+    for (const make of create) make();
+    this.keyMaterialResources = keyResources;
   }
 
   /** Terraform resources holding key material (protected by `prevent_destroy`); empty for an existing Secret. */

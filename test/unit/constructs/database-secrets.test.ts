@@ -76,6 +76,14 @@ describe('DatabaseSecrets', () => {
     expect(addresses(moved, 'kubernetes_persistent_volume_claim_v1')).toEqual(['caracal_postgres_data']);
   });
 
+  it('reports credential and key material problems together', () => {
+    const attempt = () =>
+      new DatabaseSecrets(scope(), 'secrets', {
+        environment: 'prod', namespace: 'caracal', credentials: DatabaseCredentials.generated({ length: 8 }), keyMaterial: KeyMaterial.generated({ hmacBytes: 8 }),
+      });
+    expect(attempt).toThrow(/2 problems\n  - credentials\.length: 8 [^\n]*\n  - keyMaterial\.hmacBytes: 8 /);
+  });
+
   test.each<[string, Partial<DatabaseSecretsProps>]>([
     ['environment', { environment: 'Prod' }],
     ['environment', { environment: 'production-eu-west-1' }],
