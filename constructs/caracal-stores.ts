@@ -12,6 +12,7 @@ import { ExternalPostgresProps, PostgresEndpoint, PostgresInstance, PostgresInst
 import { OtherConnections, ServicePools, ServicePoolSettings } from './service-pools';
 import { RedisEndpoint, RedisStreams, RedisStreamsProps } from './redis-streams';
 import { AuditPartitionMaintenance, AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
+import { MigrationJob, MigrationJobProps } from './migration-job';
 
 /** In-cluster instance settings the composite does not decide itself. */
 export type InClusterPostgresOptions = Omit<PostgresInstanceProps, 'environment' | 'namespace' | 'owner' | 'requiredConnections'>;
@@ -34,6 +35,7 @@ export class StoresPostgres {
 }
 
 export type StoresRedisOptions = Omit<RedisStreamsProps, 'environment' | 'namespace'>;
+export type StoresMigrationJobOptions = Omit<MigrationJobProps, 'environment' | 'namespace' | 'database' | 'secrets' | 'pools'>;
 export type StoresAuditMaintenanceOptions = Omit<AuditPartitionMaintenanceProps, 'environment' | 'namespace' | 'endpoint' | 'owner' | 'databasePodSelector' | 'dependsOn'>;
 
 export interface CaracalStoresProps {
@@ -53,6 +55,8 @@ export interface CaracalStoresProps {
   readonly otherConnections?: OtherConnections;
   /** Redis for the streams. @default RedisStreams defaults */
   readonly redis?: StoresRedisOptions;
+  /** The migration Job hook (image, deadlines, migrations directory). @default MigrationJob defaults */
+  readonly migrationJob?: StoresMigrationJobOptions;
   /** Audit partition maintenance CronJob. @default AuditPartitionMaintenance defaults */
   readonly auditMaintenance?: StoresAuditMaintenanceOptions;
   /** Prefix of fixed Terraform logical ids (key material, passwords, data volumes). @default 'caracal' */
@@ -81,6 +85,8 @@ export class CaracalStores extends Construct {
   readonly pools: ServicePools;
   readonly redis: RedisStreams;
   readonly auditMaintenance: AuditPartitionMaintenance;
+  /** The migration Job's helm_release (pre-install/pre-upgrade hook): migrates, then provisions the logins. */
+  readonly migrationJob: MigrationJob;
 
   constructor(scope: Construct, id: string, props: CaracalStoresProps) {
     super(scope, id);
@@ -143,6 +149,15 @@ export class CaracalStores extends Construct {
       namespace: props.namespace,
     });
 
+    this.migrationJob = new MigrationJob(this, 'migration-job', {
+      ...props.migrationJob,
+      environment: props.environment,
+      namespace: props.namespace,
+      database: this.postgres,
+      secrets: this.secrets,
+      pools: this.pools,
+    });
+
     this.auditMaintenance = new AuditPartitionMaintenance(this, 'audit-partition-maintenance', {
       ...props.auditMaintenance,
       image: props.auditMaintenance?.image ?? (choice.kind === 'in-cluster' ? choice.options.image : undefined),
@@ -151,13 +166,9 @@ export class CaracalStores extends Construct {
       endpoint: this.postgres.endpoint,
       owner: this.secrets.login('owner'),
       databasePodSelector: this.postgres.mode === 'in-cluster' ? { ...this.postgres.podLabels } : undefined,
-      // The CronJob needs the database (and, until the migration Job exists, alerts until the baseline is applied).
-      dependsOn: this.databaseReady,
+      // The CronJob calls the baseline's partition functions: it needs the migrated database.
+      dependsOn: [...this.databaseReady, this.migrationJob.release],
     });
-
-    // MIGRATION JOB: issue 9 adds `readonly migrationJob: MigrationJob` here, created after
-    // `databaseReady` with the owner login, `pools.roleSettings()` and the migration Job selector
-    // (already admitted by the Postgres NetworkPolicy); the maintenance CronJob then depends on it.
   }
 
   /** Resources that must exist before anything connects to the database (for depends_on). */
@@ -165,9 +176,9 @@ export class CaracalStores extends Construct {
     return [this.postgres.statefulSet, this.postgres.networkPolicy].filter((r): r is NonNullable<typeof r> => r !== undefined);
   }
 
-  /** Resources the services' release should depend on: the database, Redis and their policies. */
+  /** Resources the services' release should depend on: the migrated database, Redis and their policies. */
   get servicesDependOn(): ITerraformDependable[] {
-    return [...this.databaseReady, this.redis.statefulSet, this.redis.networkPolicy];
+    return [...this.databaseReady, this.migrationJob.release, this.redis.statefulSet, this.redis.networkPolicy];
   }
 
   get postgresEndpoint(): PostgresEndpoint {

@@ -68,7 +68,7 @@ describe('CaracalStores in a platform stack', () => {
     expect(Object.values(resources(json, 'kubernetes_config_map_v1')).map((c: Json) => c.metadata.name)).toContain('platform-flags');
     expect(Object.values(resources(json, 'kubernetes_stateful_set_v1')).map((s: Json) => s.metadata.name).sort()).toEqual(['postgres', 'redis']);
     expect(Object.keys(resources(json, 'kubernetes_cron_job_v1'))).toHaveLength(1);
-    expect(Object.keys(resources(json, 'helm_release'))).toEqual(['caracal-services']);
+    expect(Object.values(resources(json, 'helm_release')).map((r: Json) => r.name).sort()).toEqual(['caracal', 'caracal-prod-migrate']);
   });
 
   test('GIVEN the values fragment WHEN passed to the services\' helm_release THEN each service gets env from its database and Redis ConfigMaps, its own Secrets as files, and the admitted pod labels', () => {
