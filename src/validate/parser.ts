@@ -15,13 +15,22 @@ interface LibPgQuery {
   parseSync(sql: string): { stmts?: Array<{ stmt: Record<string, unknown>; stmt_location?: number }> };
 }
 
+import { ConfigError } from '../migrate/errors';
+
 let loaded: Promise<LibPgQuery> | undefined;
 
 function parser(): Promise<LibPgQuery> {
   if (!loaded) {
     loaded = (async () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const lib = require('libpg-query') as LibPgQuery;
+      let lib: LibPgQuery;
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        lib = require('libpg-query') as LibPgQuery;
+      } catch (e) {
+        loaded = undefined;
+        throw new ConfigError(`validate needs the SQL parser package libpg-query, which is not installed here (${(e as Error).message.split('\n')[0]})`,
+          'run `caracal-migrate validate` from a checkout after `npm ci` (the migration Job\'s bundle does not carry the parser)');
+      }
       await lib.loadModule();
       return lib;
     })();
