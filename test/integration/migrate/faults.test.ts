@@ -1,11 +1,22 @@
 // The runner under faults, on a Postgres of this file's own: a runner killed mid-migration, a server restart
 // during a run, and a Job that starts before its database (--wait-for-db).
+import { chmodSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { freshDatabase, FreshDatabase, OwnCluster, startOwnCluster, withClient } from '../../support/postgres';
-import { BASIC, envFor, migrationsDir, runCli, startCli } from '../../fixtures/migrate/cli';
+import { BASIC, envFor, migrationsDir, runCli, startCli, tempDir } from '../../fixtures/migrate/cli';
+import { startTransactionPooler } from '../../fixtures/migrate/transaction-pooler';
 
 let own: OwnCluster;
 let db: FreshDatabase;
-beforeAll(async () => { own = await startOwnCluster(); });
+beforeAll(async () => {
+  // Loopback trust, so the stand-in transaction pooler below can open server connections without a password.
+  const hbaDir = tempDir('caracal-hba-');
+  chmodSync(hbaDir, 0o755);
+  const hba = path.join(hbaDir, 'pg_hba.conf');
+  writeFileSync(hba, 'local all all trust\nhost all all 127.0.0.1/32 trust\n');
+  chmodSync(hba, 0o644);
+  own = await startOwnCluster({ postgresFlags: ['-c', `hba_file=${hba}`] });
+});
 afterAll(async () => { await own.destroy(); });
 beforeEach(async () => { db = await freshDatabase(own.url); });
 afterEach(async () => { await db.drop().catch(() => undefined); });
@@ -109,6 +120,24 @@ describe('--wait-for-db', () => {
       expect(r.stderr).toMatch(/connection refused[\s\S]*first check: host and port/);
     } finally {
       await own.start();
+    }
+  });
+});
+
+describe('a transaction-mode pooler in front of the database', () => {
+  it('is refused before anything runs, asking for a direct endpoint', async () => {
+    // GIVEN an endpoint that hands each transaction to another server connection (like PgBouncer pool_mode=transaction)
+    const pooler = await startTransactionPooler(db.port);
+    try {
+      // WHEN the runner connects through it
+      const r = await runCli(['up', '--dir', migrationsDir(BASIC)], envFor({ ...db, port: pooler.port }));
+      // THEN it exits 2 naming the problem, and nothing was created
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/behind a transaction-mode pooler: the backend changed between two statements[\s\S]*first check: host and port: point the migration Job at the database directly/);
+      const exists = await withClient(db.url, (c) => c.query("SELECT to_regclass('public.schema_migrations') AS t"));
+      expect(exists.rows[0].t).toBeNull();
+    } finally {
+      await pooler.close();
     }
   });
 });
