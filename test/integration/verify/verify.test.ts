@@ -2,7 +2,7 @@
 // broken on purpose makes the check that guards it fail, by name.
 import { writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { freshDatabase, withClient } from '../../support/postgres';
+import { freshDatabase, serverUrl, withClient } from '../../support/postgres';
 import { applySet, migrationSet, settingsFor } from '../../fixtures/validate/migration-sets';
 import { REQUIRED_INDEXES } from '../../../src/verify/checks';
 import { formatChecks, verifyDatabase, verifyWithClient, VerifyReport } from '../../../src/verify';
@@ -107,6 +107,29 @@ describe('caracal-migrate verify (library)', () => {
     } finally {
       set.remove();
       await db.drop();
+    }
+  });
+
+  test('GIVEN a non-superuser operator login (member of caracal_owner, may read the history) WHEN verified THEN every catalog check passes', async () => {
+    const db = await freshDatabase();
+    const set = migrationSet();
+    const role = `verify_operator_${process.pid}`;
+    try {
+      await applySet(set.dir, db.url);
+      await withClient(db.url, async (c) => {
+        await c.query(`CREATE ROLE ${role} LOGIN PASSWORD 'operator-pw' IN ROLE caracal_owner`);
+        await c.query(`GRANT CONNECT ON DATABASE "${db.name}" TO ${role}`);
+        await c.query(`GRANT SELECT ON public.schema_migrations TO ${role}`);
+      });
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = 'operator-pw';
+      const report = await verifyDatabase(settingsFor(url.toString()), { dir: set.dir });
+      expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    } finally {
+      set.remove();
+      await db.drop();
+      await withClient(serverUrl(), (c) => c.query(`DROP ROLE IF EXISTS ${role}`));
     }
   });
 });
