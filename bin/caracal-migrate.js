@@ -7,7 +7,8 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const bundle = path.join(root, 'dist', 'caracal-migrate.cjs');
-const sourceDirs = [path.join(root, 'src', 'migrate'), path.join(root, 'src', 'cli')];
+// Everything the bundle may hold (the CLI loads verify/validate/provision from src/ too).
+const sourceDirs = [path.join(root, 'src')];
 
 function newestSourceMtime() {
   let newest = 0;
