@@ -66,6 +66,24 @@ describe('a runner killed with SIGKILL in the middle of a slow migration', () =>
   });
 });
 
+describe('a runner stopped with SIGTERM (a deleted Job)', () => {
+  it('exits 143 saying the file is rolled back, and the lock is freed', async () => {
+    // GIVEN a runner in the middle of a slow migration
+    await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" SET caracal.test_sleep = '60'`));
+    const run = startCli(['up', '--dir', migrationsDir(SLOW), '--connection-check-interval', '500ms'], envFor(db));
+    await run.waitForStderr(/applying 0002_slow\.up\.sql/);
+    await until(() => withClient(db.url, async (c) => (await c.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount! > 0), 'the slow statement');
+    // WHEN it gets SIGTERM
+    run.child.kill('SIGTERM');
+    const r = await run.result;
+    // THEN it says what happened, exits 143, and the server frees the lock with nothing of the file
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/interrupted by SIGTERM: the file in progress is rolled back by the server; rerun to finish/);
+    await until(async () => !(await lockHeld()), 'the advisory lock to be released', 10_000);
+    expect(await partialExists()).toBe(false);
+  });
+});
+
 describe('the server restarted during a run', () => {
   it('gives a clear error naming the file, and the rerun completes', async () => {
     // GIVEN a runner in the middle of a slow migration
