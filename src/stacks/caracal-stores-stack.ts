@@ -9,6 +9,7 @@ import { PostgresCapacity } from '../../constructs/postgres-capacity';
 import { PostgresInstance } from '../../constructs/postgres-instance';
 import { DatabaseCredentials, DatabaseSecrets, KeyMaterial } from '../../constructs/database-secrets';
 import { ServicePools } from '../../constructs/service-pools';
+import { MigrationJob } from '../../constructs/migration-job';
 import { LOGINS, SERVICES } from '../../constructs/internal/naming';
 import { parseCpu } from '../../constructs/internal/units';
 import type { CapacitySpec, EnvironmentSpec } from '../environments/schema';
@@ -17,6 +18,7 @@ export class CaracalStoresStack extends TerraformStack {
   readonly secrets: DatabaseSecrets;
   readonly postgres: PostgresInstance;
   readonly pools: ServicePools;
+  readonly migrationJob: MigrationJob;
 
   constructor(scope: Construct, id: string, env: EnvironmentSpec) {
     super(scope, id);
@@ -91,6 +93,15 @@ export class CaracalStoresStack extends TerraformStack {
       otherConnections: env.otherConnections,
     });
 
+    // Before every install and upgrade: migrate, then create or update this environment's login roles.
+    this.migrationJob = new MigrationJob(this, 'migration-job', {
+      environment: env.name,
+      namespace: env.namespace,
+      database: this.postgres,
+      secrets: this.secrets,
+      pools: this.pools,
+    });
+
     const endpoint = this.postgres.endpoint;
     new TerraformOutput(this, 'postgres_endpoint', {
       description: 'Where Caracal services connect (PGHOST, PGPORT, PGDATABASE, PGSSLMODE)',
@@ -119,6 +130,10 @@ export class CaracalStoresStack extends TerraformStack {
     new TerraformOutput(this, 'service_helm_values', {
       description: "Values fragment for the services' Helm release (env from ConfigMaps, secret mounts, resources)",
       value: this.pools.helmValues(),
+    });
+    new TerraformOutput(this, 'migration_job', {
+      description: "The migration Job's helm_release (services' releases depend on it) and what reruns it",
+      value: { release: this.migrationJob.release.name, namespace: env.namespace, content_hash: this.migrationJob.contentHash, release_size_bytes: this.migrationJob.releaseSizeBytes },
     });
     new TerraformOutput(this, 'connection_budget', {
       description: 'Connections needed at the worst moment versus max_connections',

@@ -19,6 +19,22 @@ const SUPPLIED_SECRETS = {
   TF_VAR_db_password: 'tfvar-pass-1e4f7a9c3b5d',
 };
 
+/**
+ * The migration Job's chart carries the runner bundle (`npm run build`) and the migration files, so its
+ * content hash, asset directory and release size change with every runner or migration change; the
+ * MigrationJob tests cover those values. The snapshot pins everything else.
+ */
+function withoutChartDigests(json: Json): Json {
+  const copy = JSON.parse(JSON.stringify(json)) as Json;
+  for (const release of Object.values((copy.resource?.helm_release ?? {}) as Record<string, Json>)) {
+    if (typeof release.chart === 'string' && release.chart.startsWith('assets/')) release.chart = release.chart.replace(/\/[0-9A-F]+$/, '/<chart digest>');
+    for (const v of release.set ?? []) if (v.name === 'contentHash') v.value = '<content hash>';
+  }
+  const job = copy.output?.migration_job?.value;
+  if (job) Object.assign(job, { content_hash: '<content hash>', release_size_bytes: '<release size>' });
+  return copy;
+}
+
 describe('synthesized output', () => {
   let first: { dir: string; files: Map<string, string> };
   let second: { dir: string; files: Map<string, string> };
@@ -45,7 +61,7 @@ describe('synthesized output', () => {
   test.each(['dev', 'staging', 'prod'])('matches the %s snapshot', (env) => {
     const text = first.files.get(`stacks/${env}/cdk.tf.json`);
     expect(text).toBeDefined();
-    expect(JSON.parse(text!)).toMatchSnapshot();
+    expect(withoutChartDigests(JSON.parse(text!))).toMatchSnapshot();
   });
 
   it('is byte-identical across two synths', () => {
