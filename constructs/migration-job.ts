@@ -1,5 +1,6 @@
 // MigrationJob: the Helm pre-install/pre-upgrade hook that runs `caracal-migrate up` and provisions the
 // environment's login roles, as a generated chart (TerraformAsset) installed by a helm_release.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,8 @@ export class MigrationJob extends Construct {
   readonly networkPolicy: NetworkPolicyV1;
   /** The helm_release timeout in seconds. */
   readonly timeoutSeconds: number;
+  /** The generated chart on disk (content-addressed; the TerraformAsset copies it into cdktf.out). */
+  readonly chartDirectory: string;
 
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
@@ -159,6 +162,7 @@ export class MigrationJob extends Construct {
     let runnerBundle: Buffer | undefined;
     if (src.kind === 'public-node') {
       const bundlePath = path.resolve(props.runnerBundlePath ?? path.join(root, 'dist', 'caracal-migrate.cjs'));
+      if (props.runnerBundlePath === undefined && !existsSync(bundlePath)) buildBundleOnce(root);
       try {
         runnerBundle = readFileSync(bundlePath);
       } catch {
@@ -214,8 +218,8 @@ export class MigrationJob extends Construct {
     }
     problems.throwIfAny();
 
-    const chartDir = writeChart(this.chart);
-    const asset = new TerraformAsset(this, 'chart', { path: chartDir, type: AssetType.DIRECTORY });
+    this.chartDirectory = writeChart(this.chart);
+    const asset = new TerraformAsset(this, 'chart', { path: this.chartDirectory, type: AssetType.DIRECTORY });
 
     const egressToDatabase = props.database.mode === 'in-cluster'
       ? { to: [{ podSelector: { matchLabels: stableLabels(props.database.podLabels) } }], ports: [{ port: String(endpoint.port), protocol: 'TCP' }] }
@@ -264,6 +268,17 @@ function checkImage(ref: unknown): string | undefined {
   if (!last.includes(':')) return 'is not pinned: expected a version tag (name:1.2.3) or a digest (name@sha256:...)';
   if (last.endsWith(':latest')) return 'is not pinned: ":latest" changes under the same name; expected a version tag or a digest';
   return undefined;
+}
+
+/**
+ * A fresh clone has no dist/ yet: build the bundle once (`npm run build`) so `npm ci && npm run synth`
+ * works. An existing bundle is never rebuilt at synth; run `npm run build` after changing the runner.
+ */
+function buildBundleOnce(root: string): void {
+  const script = path.join(root, 'scripts', 'build.mjs');
+  if (!existsSync(script)) return;
+  process.stderr.write('MigrationJob: dist/caracal-migrate.cjs is missing; running `npm run build` once\n');
+  spawnSync(process.execPath, [script, '--quiet'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** The package root (holds package.json), from the source tree or the compiled dist/. */

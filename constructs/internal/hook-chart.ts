@@ -2,7 +2,7 @@
 // config as base64 binaryData) and the hook Job, deterministic YAML, the content hash, and Helm's release size.
 import { createHash } from 'node:crypto';
 import { gzipSync, constants as zlibConstants } from 'node:zlib';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { restrictedContainerSecurityContextManifest, restrictedPodSecurityContextManifest } from './pod-security';
 
 /** Where the Job's files are inside the container. */
@@ -199,11 +199,13 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
     },
   };
 
-  const templates = new Map<string, string>([
-    ['templates/configmap-runner.yaml', toYaml(configMap(runnerName, runnerData))],
-    ['templates/configmap-migrations.yaml', toYaml(configMap(migrationsName, migrationData))],
-    ['templates/job.yaml', toYaml(job).replace(HASH_PLACEHOLDER, HASH_TEMPLATE)],
+  const objects = new Map<string, KubeObject>([
+    ['templates/configmap-runner.yaml', configMap(runnerName, runnerData)],
+    ['templates/configmap-migrations.yaml', configMap(migrationsName, migrationData)],
+    ['templates/job.yaml', job],
   ]);
+  // ConfigMaps as JSON (valid YAML; emitting their large base64 values as YAML costs tens of ms per synth).
+  const templates = new Map([...objects].map(([p, o]) => [p, o.kind === 'ConfigMap' ? toJsonManifest(o) : toYaml(o).replace(HASH_PLACEHOLDER, HASH_TEMPLATE)]));
   const contentHash = hashOf(templates, spec.secretVersions);
   const chartYaml = toYaml({
     apiVersion: 'v2',
@@ -216,13 +218,14 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
   const valuesYaml = `# Set by the helm_release from the construct; a change reruns the Job.\n${toYaml({ contentHash: '' })}`;
   const files = new Map<string, string>([['Chart.yaml', chartYaml], ...[...templates].sort(byKey), ['values.yaml', valuesYaml]]);
 
+  // What Helm renders: the one template action filled in. Objects are the same with the hash in place.
   const rendered = new Map([...templates].map(([p, t]) => [p, t.replace(HASH_TEMPLATE, JSON.stringify(contentHash))]));
-  const manifests = [...rendered.values()].map((t) => parseRendered(t));
+  const manifests = [...objects.values()].map((o) => withHash(o, contentHash));
   return {
     files: new Map([...files].sort(byKey)),
     contentHash,
     manifests,
-    releaseSizeBytes: releaseSize(spec.name, files, rendered, contentHash),
+    releaseSizeBytes: releaseSize(spec.name, files, rendered, objects, contentHash),
     configMapBytes: { [runnerName]: rawBytes(runnerData), [migrationsName]: rawBytes(migrationData) },
   };
 }
@@ -232,7 +235,7 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
  * base64(gzip(JSON of the release)): chart metadata, templates (base64), values, config, manifest and
  * every hook with its rendered manifest. Computed the same way (gzip at best compression, as Helm).
  */
-function releaseSize(name: string, files: Map<string, string>, rendered: Map<string, string>, contentHash: string): number {
+function releaseSize(name: string, files: Map<string, string>, rendered: Map<string, string>, objects: Map<string, KubeObject>, contentHash: string): number {
   const time = '2026-01-01T00:00:00.000000000Z';
   const release = {
     name,
@@ -248,7 +251,7 @@ function releaseSize(name: string, files: Map<string, string>, rendered: Map<str
     config: { contentHash },
     manifest: '',
     hooks: [...rendered].map(([p, text]) => {
-      const obj = parseRendered(text);
+      const obj = objects.get(p)!;
       const weight = Number((obj.metadata.annotations as Record<string, string>)['helm.sh/hook-weight']);
       return {
         name: obj.metadata.name, kind: obj.kind, path: p, manifest: `---\n# Source: ${name}/${p}\n${text}`,
@@ -270,13 +273,26 @@ function hashOf(templates: Map<string, string>, secretVersions: Readonly<Record<
   return h.digest('hex');
 }
 
+/** JSON with sorted keys, one line per key at the top level (a valid YAML document). */
+export function toJsonManifest(value: KubeObject): string {
+  return `${JSON.stringify(sortDeep(value), null, 2)}\n`;
+}
+
+function sortDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortDeep);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortDeep(x)]));
+  return v;
+}
+
 /** YAML with sorted keys and no line folding (stable output, long base64 lines kept whole). */
 export function toYaml(value: unknown): string {
   return stringify(value, { sortMapEntries: true, lineWidth: 0, minContentWidth: 0, singleQuote: false });
 }
 
-function parseRendered(text: string): KubeObject {
-  return parse(text) as KubeObject;
+/** A copy of `o` with the content-hash placeholder replaced (the only templated value). */
+function withHash(o: KubeObject, contentHash: string): KubeObject {
+  if (o.kind !== 'Job') return o;
+  return JSON.parse(JSON.stringify(o).split(HASH_PLACEHOLDER).join(contentHash)) as KubeObject;
 }
 
 function byKey<T>([a]: [string, T], [b]: [string, T]): number {

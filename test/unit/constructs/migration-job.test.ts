@@ -10,7 +10,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { Construct } from 'constructs';
 import { DatabaseCredentials, DatabaseSecrets, KeyMaterial, PostgresInstance, ServicePools } from '../../../constructs';
 import { MigrationJob, MigrationJobProps, MigrationRunnerImage, DEFAULT_NODE_IMAGE } from '../../../constructs/migration-job';
-import { checkManifests, formatViolations, fromTerraformShape } from '../../support/pod-security';
+import { checkChartDirectory, checkManifests, formatViolations, fromTerraformShape } from '../../support/pod-security';
 import { Json, only, scope, synthScope } from '../../support/synth';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -109,6 +109,16 @@ describe('MigrationJob chart', () => {
     expect(report.pods).toHaveLength(1);
     expect(formatViolations(report.violations)).toBe('');
     expect(report.hardening).toEqual([]);
+  });
+
+  test('GIVEN the chart directory on disk WHEN the Pod Security helper reads its templates THEN the Job pod passes', () => {
+    const report = checkChartDirectory(b.job.chartDirectory);
+    expect([report.pods.length, formatViolations(report.violations), report.hardening]).toEqual([1, '', []]);
+  });
+
+  test('GIVEN the chart directory on disk THEN it holds exactly the generated files', () => {
+    const onDisk = new Map([...b.job.chart.files.keys()].map((f) => [f, readFileSync(path.join(b.job.chartDirectory, f), 'utf8')]));
+    expect(onDisk).toEqual(b.job.chart.files);
   });
 
   test('GIVEN the Job pod THEN service-mesh sidecars are not injected and no API token is mounted', () => {
