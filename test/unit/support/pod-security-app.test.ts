@@ -2,7 +2,8 @@
 // hardening, with the one helper (test/support/pod-security.ts).
 import { rmSync } from 'node:fs';
 import { buildApp } from '../../../src/stacks/app';
-import { checkTerraformJson, formatViolations } from '../../support/pod-security';
+import path from 'node:path';
+import { checkChartDirectory, checkTerraformJson, formatViolations } from '../../support/pod-security';
 import { readTree, tempOutdir } from '../../support/synth';
 
 let files: Map<string, string>;
@@ -27,5 +28,15 @@ describe('Pod Security over the synthesized app', () => {
     expect(reports.reduce((n, r) => n + r.report.pods.length, 0)).toBeGreaterThan(0);
     expect(reports.map((r) => `${r.file}\n${formatViolations(r.report.violations)}`).join('\n')).toBe(stacks.map((f) => `${f}\n`).join('\n'));
     expect(reports.flatMap((r) => r.report.hardening.map((h) => `${r.file} ${h.address} ${h.field}`))).toEqual([]);
+  });
+
+  test('GIVEN the Helm charts the app generates (the migration hook chart of every environment) WHEN their templates are checked THEN each has a pod and none violates "restricted" or misses the hardening', () => {
+    const charts = [...files.keys()].filter((f) => path.basename(f) === 'Chart.yaml').map((f) => path.join(dir, path.dirname(f)));
+    const reports = charts.map((c) => checkChartDirectory(c));
+
+    expect(charts.length).toBeGreaterThanOrEqual(3);
+    expect(reports.every((r) => r.pods.length > 0)).toBe(true);
+    expect(formatViolations(reports.flatMap((r) => r.violations))).toBe('');
+    expect(reports.flatMap((r) => r.hardening.map((h) => `${h.address} ${h.field}`))).toEqual([]);
   });
 });
