@@ -146,6 +146,10 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
   const created = new Set<string>(); // tables created earlier in this file
   const laterCreations = collectCreations(parsed.statements);
   const out: Finding[] = [];
+  // Objects must be created as caracal_owner (SET LOCAL ROLE caracal_owner ... RESET ROLE), so they are owned
+  // by it like the baseline's: default privileges (backup SELECT) apply and the owner's maintenance can alter them.
+  let asOwner = false;
+  let ownerSetLine = 0;
 
   parsed.statements.forEach((st, index) => {
     const add = (rule: RuleId, what: string, line = st.line) => out.push(finding(file, line, rule, what));
@@ -153,6 +157,14 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
     const node = st.node;
     const [kind] = Object.keys(node);
     const s: Node = node[kind];
+
+    if (kind === 'VariableSetStmt' && s.name === 'role') {
+      const value = String(s.args?.[0]?.A_Const?.sval?.sval ?? '').toLowerCase();
+      asOwner = s.kind === 'VAR_SET_VALUE' && value === OWNER_ROLE;
+      if (asOwner) ownerSetLine = st.line;
+    }
+    const createsObject = CREATES_OWNED_OBJECT[kind]?.(s);
+    if (createsObject && !asOwner) add('owner-role', `${createsObject} before SET LOCAL ROLE ${OWNER_ROLE}`);
 
     switch (kind) {
       case 'CreateStmt': {
@@ -286,8 +298,25 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
         break;
     }
   });
+  if (asOwner) {
+    out.push(finding(file, ownerSetLine, 'owner-role', `SET ROLE ${OWNER_ROLE} without RESET ROLE at the end of the file`));
+  }
   return out;
 }
+
+const OWNER_ROLE = 'caracal_owner';
+
+/** Statements that create an object with an owner (indexes belong to their table's owner, so they are not here). */
+const CREATES_OWNED_OBJECT: Record<string, (s: Node) => string | undefined> = {
+  CreateStmt: (s) => `CREATE TABLE ${relName(s.relation)}`,
+  CreateTableAsStmt: (s) => `CREATE ${s.objtype === 'OBJECT_MATVIEW' ? 'MATERIALIZED VIEW' : 'TABLE'} ${relName(s.into?.rel)}`,
+  ViewStmt: (s) => `CREATE VIEW ${relName(s.view)}`,
+  CreateFunctionStmt: (s) => `CREATE ${s.is_procedure ? 'PROCEDURE' : 'FUNCTION'} ${dottedName(s.funcname)}`,
+  CreateSeqStmt: (s) => `CREATE SEQUENCE ${relName(s.sequence)}`,
+  CompositeTypeStmt: (s) => `CREATE TYPE ${relName(s.typevar)}`,
+  CreateEnumStmt: (s) => `CREATE TYPE ${dottedName(s.typeName)}`,
+  CreateDomainStmt: (s) => `CREATE DOMAIN ${dottedName(s.domainname)}`,
+};
 
 function checkAlterTableCmd(
   cmd: Node, table: string, fresh: boolean, objtype: string, state: SetState,

@@ -21,6 +21,11 @@ export const RULES = {
     instead: 'put the statement in its own file whose first line is `-- caracal:no-transaction`',
     always: true,
   },
+  'owner-role': {
+    why: 'an object created as the migrator login is owned by that login, not caracal_owner: default privileges (backup SELECT) do not apply, access-matrix grants made as the owner fail, and the owner\'s maintenance cannot alter it',
+    instead: 'put `SET LOCAL ROLE caracal_owner;` before the first CREATE and `RESET ROLE;` as the last statement (the runner records the file as its login), as the baseline does',
+    always: true,
+  },
   'drop-table': {
     why: 'the previous application version still reads and writes this table until every pod is replaced',
     instead: 'stop using the table in release N, then drop it in a later file tagged `-- caracal:phase contract`',

@@ -64,6 +64,7 @@ export const FIRST_CHECK = {
   rls: 'RLS errors: Confirm service role and zone context handling before widening permissions',
   audit: 'Audit queries slow: Partition health, indexes, retention, and query time windows',
   grants: 'RLS errors: Confirm service role and zone context handling before widening permissions; grants change only with docs/access-matrix.md, in a migration',
+  ownership: 'the migration that created it ran as its login: migrations run `SET LOCAL ROLE caracal_owner` before creating objects (and `RESET ROLE` at the end); fix with ALTER ... OWNER TO caracal_owner in a new migration',
   integrity: 'a migration or a manual change dropped or disabled the trigger: re-create it ENABLE ALWAYS in a new migration (never ALTER TABLE ... DISABLE TRIGGER on these tables)',
 } as const;
 
@@ -351,6 +352,28 @@ export async function checkIndexes(client: Client): Promise<CheckResult> {
     '{n} index problem(s)', FIRST_CHECK.audit);
 }
 
+/** Relations (not indexes) and functions in public that caracal_owner does not own; the runner's table is the exception. */
+export async function checkOwnership(client: Client): Promise<CheckResult> {
+  const q = query(client);
+  const rows = await q<{ kind: string; name: string; owner: string }>(
+    `SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                           WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' ELSE c.relkind::text END AS kind,
+            c.relname AS name, pg_get_userbyid(c.relowner) AS owner
+       FROM pg_class c
+      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+        AND c.relname <> 'schema_migrations' AND pg_get_userbyid(c.relowner) <> $1
+     UNION ALL
+     SELECT 'function', p.oid::regprocedure::text, pg_get_userbyid(p.proowner)
+       FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND pg_get_userbyid(p.proowner) <> $1
+     ORDER BY 1, 2`, [OWNER_ROLE]);
+  const count = await q<{ n: number }>(
+    `SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'v', 'm', 'S', 'f'))::int
+          + (SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace)::int AS n`);
+  const problems = rows.map((r) => `${r.kind} public.${r.name.replace(/^public\./, '')} is owned by ${r.owner}, not ${OWNER_ROLE}`);
+  return result('ownership', problems, `${count[0].n - 1} relations and functions in public are owned by ${OWNER_ROLE} (public.schema_migrations by the runner's login)`,
+    `{n} object(s) not owned by ${OWNER_ROLE}`, FIRST_CHECK.ownership);
+}
+
 export async function checkMigrations(client: Client, dir: string | undefined): Promise<CheckResult> {
   const id = 'migrations';
   if (dir === undefined) {
@@ -382,6 +405,7 @@ export async function runCatalogChecks(client: Client, o: CatalogCheckOptions): 
     ['partition-privileges', () => checkPartitionPrivileges(client)],
     ['audit-partition-window', () => checkAuditPartitions(client, o.partitionDaysAhead ?? 7)],
     ['indexes', () => checkIndexes(client)],
+    ['ownership', () => checkOwnership(client)],
     ['migrations', () => checkMigrations(client, o.dir)],
   ];
   const out: CheckResult[] = [];

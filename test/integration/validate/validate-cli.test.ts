@@ -31,12 +31,20 @@ async function validate(fixture: string | undefined, extra: string[] = []) {
 describe('caracal-migrate validate (CLI)', () => {
   test('GIVEN the migrations as they are WHEN validated THEN every check prints ok and it exits 0', async () => {
     const r = await validate(undefined);
-    expect(r.stdout).toMatch(/^validate: all 19 checks passed$/m);
+    expect(r.stdout).toMatch(/^validate: all 20 checks passed$/m);
     for (const id of ['filenames', 'expand-only', 'apply', 'idempotent', 'concurrent-migrators', 'expected-tables', 'privileges',
       'append-only-triggers', 'immutability-triggers', 'rls-zone', 'no-bypassrls', 'partition-privileges', 'audit-partition-window',
-      'indexes', 'migrations', 'behaviour-privileges', 'behaviour-append-only', 'behaviour-immutability', 'behaviour-rls']) {
+      'indexes', 'ownership', 'migrations', 'behaviour-privileges', 'behaviour-append-only', 'behaviour-immutability', 'behaviour-rls']) {
       expect(r.stdout).toMatch(new RegExp(`^ok   ${id}: `, 'm'));
     }
+    expect(r.code).toBe(0);
+  });
+
+  test('GIVEN a realistic expand set (new column and table, no-transaction concurrent index, NOT VALID + VALIDATE, a tagged contract file) WHEN validated THEN it passes', async () => {
+    const r = await validate('good-expand-set');
+    expect(r.stdout).toMatch(/^ok   expand-only: 5 file\(s\) are expand-only \(baseline exempt, 1 contract-phase statement\(s\) allowed\)$/m);
+    expect(r.stdout).toMatch(/^ok   apply: 5 migration\(s\) applied to an empty database$/m);
+    expect(r.stdout).toMatch(/^validate: all 20 checks passed$/m);
     expect(r.code).toBe(0);
   });
 
@@ -51,6 +59,7 @@ describe('caracal-migrate validate (CLI)', () => {
     ['index-not-concurrent', ['expand-only']],
     ['missing-table', ['expand-only', 'expected-tables']],
     ['unattached-partitioned-index', ['indexes']],
+    ['table-not-owned', ['expand-only', 'privileges', 'ownership']],
   ])('GIVEN the broken set %s WHEN validated THEN it exits 4, prints FAIL for %j and drops its scratch databases', async (fixture, failing) => {
     const r = await validate(fixture);
     for (const id of failing) expect(r.stdout).toMatch(new RegExp(`^FAIL ${id}: `, 'm'));

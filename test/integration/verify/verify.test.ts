@@ -24,10 +24,10 @@ const failed = (r: VerifyReport) => r.checks.filter((c) => !c.ok).map((c) => c.i
 describe('caracal-migrate verify (library)', () => {
   test('GIVEN the migrations as they are WHEN verified with behavioural probes THEN every check passes', async () => {
     const report = await verifySet(undefined, { behavioural: true });
-    expect(formatChecks(report.checks)).toMatch(/all 14 checks passed$/);
+    expect(formatChecks(report.checks)).toMatch(/all 15 checks passed$/);
     expect(report.checks.map((c) => c.id)).toEqual([
       'expected-tables', 'privileges', 'append-only-triggers', 'immutability-triggers', 'rls-zone', 'no-bypassrls',
-      'partition-privileges', 'audit-partition-window', 'indexes', 'migrations',
+      'partition-privileges', 'audit-partition-window', 'indexes', 'ownership', 'migrations',
       'behaviour-privileges', 'behaviour-append-only', 'behaviour-immutability', 'behaviour-rls',
     ]);
     expect(report.ok).toBe(true);
@@ -42,6 +42,7 @@ describe('caracal-migrate verify (library)', () => {
     ['missing-future-partition', ['audit-partition-window']],
     ['missing-table', ['expected-tables', 'rls-zone']],
     ['unattached-partitioned-index', ['indexes']],
+    ['table-not-owned', ['privileges', 'ownership']],
   ])('GIVEN the broken set %s WHEN verified THEN exactly %j fail, named in the output', async (fixture, expected) => {
     const report = await verifySet(fixture);
     expect(failed(report).sort()).toEqual([...expected].sort());

@@ -3,11 +3,16 @@ import { checkExpandOnly, ExpandOnlyInput, formatFinding } from '../../../src/va
 
 // A stand-in baseline: which tables exist and which are partitioned is all the checker needs from it.
 const BASELINE = `
+SET LOCAL ROLE caracal_owner;
 CREATE TABLE public.zones (id uuid PRIMARY KEY, name text);
 CREATE TABLE public.sessions (id uuid PRIMARY KEY, zone_id uuid NOT NULL, note text, status text);
 CREATE TABLE public.audit_events (id uuid, ingested_at timestamptz NOT NULL, zone_id uuid) PARTITION BY RANGE (ingested_at);
 DROP TABLE IF EXISTS public.scratch;
+RESET ROLE;
 `;
+
+/** Wrap a file body the way migrations create objects: as caracal_owner, role reset at the end. */
+const asOwner = (sql: string) => `SET LOCAL ROLE caracal_owner;\n${sql}\nRESET ROLE;`;
 
 function set(sql: string, opts: { name?: string } = {}): ExpandOnlyInput[] {
   return [
@@ -72,6 +77,9 @@ describe('expand-only checker', () => {
     ['REINDEX TABLE public.sessions;', 'reindex-not-concurrent'],
     ['ALTER TABLE public.audit_events DETACH PARTITION public.audit_events_p20260101;', 'detach-partition'],
     ['SELECT FROM WHERE;', 'parse-error'],
+    ['CREATE TABLE public.widgets (id uuid PRIMARY KEY);', 'owner-role'],
+    ['CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;', 'owner-role'],
+    ['SET LOCAL ROLE caracal_owner;\nCREATE VIEW public.v AS SELECT 1 AS one;', 'owner-role'],
   ])('GIVEN a later migration %j WHEN checked THEN it is reported as %s', async (sql, rule) => {
     expect(await rulesOf(sql)).toContain(rule);
   });
@@ -81,11 +89,11 @@ describe('expand-only checker', () => {
     ['a column with a constant default and NOT NULL', "ALTER TABLE public.sessions ADD COLUMN kind text NOT NULL DEFAULT 'user';"],
     ['a column with the STABLE now() default (no rewrite)', 'ALTER TABLE public.sessions ADD COLUMN seen_at timestamptz NOT NULL DEFAULT now();'],
     ['a column with CURRENT_TIMESTAMP', 'ALTER TABLE public.sessions ADD COLUMN seen_at timestamptz DEFAULT CURRENT_TIMESTAMP;'],
-    ['a new table, indexed and constrained in the same file',
+    ['a new table, indexed and constrained in the same file', asOwner(
       'CREATE TABLE public.widgets (id uuid PRIMARY KEY, zone_id uuid NOT NULL, name text);\n' +
       'CREATE INDEX widgets_zone_idx ON public.widgets (zone_id);\n' +
       'ALTER TABLE public.widgets ADD CONSTRAINT widgets_zone_fk FOREIGN KEY (zone_id) REFERENCES public.zones (id);\n' +
-      'ALTER TABLE public.widgets ALTER COLUMN name SET NOT NULL;\nREVOKE ALL ON public.widgets FROM PUBLIC;'],
+      'ALTER TABLE public.widgets ALTER COLUMN name SET NOT NULL;\nREVOKE ALL ON public.widgets FROM PUBLIC;')],
     ['a concurrent index in a no-transaction file', '-- caracal:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS sessions_note_idx ON public.sessions (note);'],
     ['the ON ONLY + per-partition concurrent + ATTACH pattern',
       'CREATE INDEX IF NOT EXISTS audit_events_zone_idx ON ONLY public.audit_events (zone_id);\n' +
@@ -104,15 +112,15 @@ describe('expand-only checker', () => {
       'CREATE TRIGGER sessions_touch BEFORE UPDATE ON public.sessions FOR EACH ROW EXECUTE FUNCTION public.touch();'],
     ['a bounded backfill', "UPDATE public.sessions SET status = 'open' WHERE status IS NULL AND id < '8'::uuid;"],
     ['grants and new policies', 'GRANT SELECT ON public.sessions TO caracal_sts;\nCREATE POLICY p ON public.sessions USING (true);'],
-    ['CREATE OR REPLACE FUNCTION', "CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$ SELECT 1; DROP TABLE x $$;"],
+    ['CREATE OR REPLACE FUNCTION', asOwner("CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$ SELECT 1; DROP TABLE x $$;")],
     ['ENABLE ALWAYS on a trigger', 'ALTER TABLE public.audit_events ENABLE ALWAYS TRIGGER audit_events_append_only;'],
-    ['a function created, then revoked from PUBLIC and granted',
+    ['a function created, then revoked from PUBLIC and granted', asOwner(
       "CREATE FUNCTION public.zone_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM public.zones $$;\n" +
-      'REVOKE ALL ON FUNCTION public.zone_count() FROM PUBLIC;\nGRANT EXECUTE ON FUNCTION public.zone_count() TO caracal_api;'],
-    ['a new partition, indexed in the same file',
+      'REVOKE ALL ON FUNCTION public.zone_count() FROM PUBLIC;\nGRANT EXECUTE ON FUNCTION public.zone_count() TO caracal_api;')],
+    ['a new partition, indexed in the same file', asOwner(
       "CREATE TABLE public.audit_events_p20990101 PARTITION OF public.audit_events FOR VALUES FROM ('2099-01-01') TO ('2099-01-02');\n" +
-      'CREATE INDEX audit_events_p20990101_zone_idx ON public.audit_events_p20990101 (zone_id);'],
-    ['comments, views and new enum values', "COMMENT ON TABLE public.sessions IS 'x';\nCREATE VIEW public.v AS SELECT id FROM public.sessions;\nALTER TYPE public.session_status ADD VALUE IF NOT EXISTS 'held';"],
+      'CREATE INDEX audit_events_p20990101_zone_idx ON public.audit_events_p20990101 (zone_id);')],
+    ['comments, views and new enum values', asOwner("COMMENT ON TABLE public.sessions IS 'x';\nCREATE VIEW public.v AS SELECT id FROM public.sessions;\nALTER TYPE public.session_status ADD VALUE IF NOT EXISTS 'held';")],
   ])('GIVEN %s WHEN checked THEN there is no violation', async (_name, sql) => {
     expect(await rulesOf(sql)).toEqual([]);
   });
