@@ -79,8 +79,8 @@ export class RedisConnection {
   }
 
   /** Connects and, when a user is given, authenticates with `AUTH user password`. */
-  static async connect(port: number, auth?: { user: string; password: string }): Promise<RedisConnection> {
-    const socket = net.connect({ port, host: '127.0.0.1' });
+  static async connect(port: number, auth?: { user: string; password: string }, host = '127.0.0.1'): Promise<RedisConnection> {
+    const socket = net.connect({ port, host });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
