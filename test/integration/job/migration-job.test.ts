@@ -1,7 +1,7 @@
 // End to end without a cluster: synthesize the app, read the chart from the TerraformAsset, lay out the
 // Job pod's mounts as the kubelet does, run its command against a real Postgres (SCRAM, log_statement=all).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync as mkdtempRaw, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, TerraformStack } from 'cdktf';
@@ -20,6 +20,13 @@ const HOST = 'postgres.caracal.svc.cluster.local';
 const LOGINS = ['owner', ...SERVICE_ROLES] as const;
 
 let cluster: OwnCluster;
+/** Temporary directories of this file (bundle, synth output, migrations), removed at the end. */
+const tempDirs: string[] = [];
+const mkdtempSync = (prefix: string) => {
+  const d = mkdtempRaw(prefix);
+  tempDirs.push(d);
+  return d;
+};
 let bundle: string;
 let caPem: string;
 /** Every password any test handed out: none may appear in a log. */
@@ -42,6 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.destroy();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });
 
 interface Env {
