@@ -9,7 +9,7 @@ import type { Output } from '../cli/output';
 import type { RunnerOptions } from '../migrate/runner';
 import { formatChecks } from '../verify';
 import type { CheckResult } from '../verify/checks';
-import { validateMigrations } from './index';
+import { dropScratchDatabases, validateMigrations } from './index';
 
 type Flags = Record<string, string | string[] | true>;
 
@@ -29,6 +29,23 @@ export async function run(flags: Flags, out: Output): Promise<number> {
   const matrix = str(flags, 'access-matrix');
   if (matrix !== undefined && !existsSync(matrix)) throw new ConfigError(`--access-matrix ${JSON.stringify(matrix)}: no such file`);
   const concurrency = str(flags, 'concurrency');
+  // A cancelled CI job (SIGTERM) or Ctrl-C (SIGINT) must not leave scratch databases behind: drop them
+  // (WITH (FORCE) ends the migrators' sessions), then exit 128 + signal number.
+  let scratch: readonly string[] = [];
+  const onSignal = (signal: NodeJS.Signals) => {
+    out.progress(`${signal}: dropping scratch databases ${scratch.join(', ')}`);
+    const code = 128 + (signal === 'SIGINT' ? 2 : 15);
+    const server = 'connection' in options ? options.connection : undefined;
+    void (server && scratch.length ? dropScratchDatabases(server, scratch) : Promise.resolve()).finally(() => process.exit(code));
+  };
+  // While validate runs it owns SIGINT/SIGTERM: the CLI entry's handler exits at once (right for `up`, whose
+  // transaction the server rolls back), which would leave the scratch databases. Its listeners come back after.
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const saved = signals.map((sig) => [sig, process.listeners(sig)] as const);
+  for (const sig of signals) {
+    process.removeAllListeners(sig);
+    process.once(sig, onSignal);
+  }
   const report = await validateMigrations({
     dir: options.dir,
     server: options.connection,
@@ -41,6 +58,12 @@ export async function run(flags: Flags, out: Output): Promise<number> {
     },
     onCheck: flags.json ? undefined : (c) => out.stdout(checkLine(c)),
     onProgress: (m) => out.progress(m),
+    onScratchDatabases: (names) => { scratch = names; },
+  }).finally(() => {
+    for (const [sig, listeners] of saved) {
+      process.removeListener(sig, onSignal);
+      for (const l of listeners) process.on(sig, l as NodeJS.SignalsListener);
+    }
   });
   if (flags.json) {
     out.stdout(JSON.stringify({ ok: report.ok, directory: options.dir, checks: report.checks }, null, 2));

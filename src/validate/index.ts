@@ -27,6 +27,18 @@ export interface ValidateOptions {
   /** Called with each check as soon as it is known (the CLI prints one line per check). */
   readonly onCheck?: (check: CheckResult) => void;
   readonly onProgress?: (message: string) => void;
+  /** Called with the scratch database names as soon as they are chosen (before they exist), for cleanup on a signal. */
+  readonly onScratchDatabases?: (names: readonly string[]) => void;
+}
+
+/** Drop scratch databases from a fresh connection (for a CLI interrupted by SIGINT/SIGTERM mid-run). */
+export async function dropScratchDatabases(server: ConnectionSettings, names: readonly string[]): Promise<void> {
+  const admin = await connect(server);
+  try {
+    for (const db of names) await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
 }
 
 export interface ValidateReport {
@@ -118,6 +130,7 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
   const admin = await connect(server);
   const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
   const scratch = [`caracal_validate_${suffix}_a`, `caracal_validate_${suffix}_b`];
+  o.onScratchDatabases?.(scratch);
   const runner = (database: string): RunnerOptions => ({ lockWaitMs: 120_000, ...o.runner, dir: o.dir, connection: withDatabase(server, database) });
   try {
     for (const db of scratch) {

@@ -2,7 +2,7 @@
 // against the run's Postgres. Each migration set broken on purpose makes validate exit 4 naming the failed check.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { envFor, runCli, tempDir } from '../../fixtures/migrate/cli';
+import { envFor, runCli, startCli, tempDir } from '../../fixtures/migrate/cli';
 import { applySet, migrationSet, REPO_ROOT } from '../../fixtures/validate/migration-sets';
 import { freshDatabase, serverUrl, withClient } from '../../support/postgres';
 
@@ -87,6 +87,23 @@ describe('caracal-migrate validate (CLI)', () => {
       const r = await runCli(['validate', '--static', '--dir', set.dir], cliEnv(), { entry: [BIN] });
       expect(r.stdout).toMatch(/^FAIL filenames: unsafe migration file "0002_Add Zones\.up\.sql"/m);
       expect(r.code).toBe(4);
+    } finally {
+      set.remove();
+    }
+  });
+
+  test('GIVEN a validate run cancelled with SIGTERM mid-run WHEN it exits THEN its scratch databases are gone and it exits 143', async () => {
+    const set = migrationSet();
+    try {
+      const cli = startCli(['validate', '--dir', set.dir, '--database-url', serverArg()], cliEnv(), { entry: [BIN] });
+      await cli.waitForStderr(/scratch databases caracal_validate_\w+, caracal_validate_\w+ created/);
+      cli.child.kill('SIGTERM');
+      const r = await cli.result;
+      const names = /scratch databases (caracal_validate_\w+), (caracal_validate_\w+) created/.exec(r.stderr)!;
+      const left = await withClient(serverUrl(), (c) => c.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[names[1], names[2]]]));
+      expect(r.stderr).toMatch(/SIGTERM: dropping scratch databases/);
+      expect(left.rows).toEqual([]);
+      expect(r.code).toBe(143);
     } finally {
       set.remove();
     }
