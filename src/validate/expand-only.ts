@@ -195,9 +195,12 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
         const what = `CREATE ${s.unique ? 'UNIQUE ' : ''}INDEX ${s.concurrent ? 'CONCURRENTLY ' : ''}${s.idxname ?? ''} ON ${s.relation?.inh ? '' : 'ONLY '}${relName(rel)}`;
         if (s.concurrent && !noTransaction) add('concurrently-in-transaction', what);
         if (isNew(rel)) break;
-        if (!rel.inh) break; // ON ONLY parent: the partitioned-table pattern, builds nothing
+        const partitioned = state.tables.get(relName(rel))?.partitioned ?? false;
+        // ON ONLY a partitioned parent builds nothing (the index stays invalid until partitions are attached);
+        // ON ONLY a plain table is an ordinary, blocking build.
+        if (!rel.inh && partitioned) break;
         if (s.concurrent) {
-          if (state.tables.get(relName(rel))?.partitioned) add('concurrent-index-on-partitioned', what);
+          if (partitioned) add('concurrent-index-on-partitioned', what);
           break;
         }
         add('index-not-concurrent', what);

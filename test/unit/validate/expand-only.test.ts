@@ -55,6 +55,7 @@ describe('expand-only checker', () => {
     ['CREATE INDEX sessions_note_idx ON public.sessions (note);', 'index-not-concurrent'],
     ['CREATE UNIQUE INDEX IF NOT EXISTS sessions_note_key ON sessions (note);', 'index-not-concurrent'],
     ['CREATE INDEX audit_events_zone_idx ON public.audit_events (zone_id);', 'index-not-concurrent'],
+    ['CREATE INDEX sessions_note_idx ON ONLY public.sessions (note);', 'index-not-concurrent'],
     ['-- caracal:no-transaction\nCREATE INDEX CONCURRENTLY audit_events_zone_idx ON public.audit_events (zone_id);', 'concurrent-index-on-partitioned'],
     ['CREATE INDEX CONCURRENTLY sessions_note_idx ON public.sessions (note);', 'concurrently-in-transaction'],
     ['ALTER TABLE public.sessions ADD CONSTRAINT sessions_zone_fk FOREIGN KEY (zone_id) REFERENCES public.zones (id);', 'constraint-not-valid'],
