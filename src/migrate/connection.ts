@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isIP } from 'node:net';
-import { checkServerIdentity, ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import { Client, ClientConfig } from 'pg';
 import { parseDuration, parseInteger } from './config';
 import { ConfigError, ConnectionError } from './errors';
@@ -218,7 +218,7 @@ function tlsOptions(mode: SslMode, host: string, env: NodeJS.ProcessEnv, fromUrl
     if (mode === 'verify-full') {
       if (isIP(host) === 0 && !host.startsWith('/')) opts.servername = host;
       // Check PGHOST itself (an IP against IP SANs): without a servername, node would check 'localhost' instead.
-      opts.checkServerIdentity = (_name, cert) => checkServerIdentity(host, cert);
+      opts.checkServerIdentity = (_name, cert) => (require('node:tls') as typeof import('node:tls')).checkServerIdentity(host, cert);
     } else {
       opts.checkServerIdentity = () => undefined;
     }
