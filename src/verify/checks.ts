@@ -74,6 +74,8 @@ export interface CatalogCheckOptions {
   readonly dir?: string;
   /** Days after today that must have an audit partition (default 7, like audit_partition_health). */
   readonly partitionDaysAhead?: number;
+  /** Audit retention in days (default 400, like audit_partitions_apply_retention). */
+  readonly retentionDays?: number;
 }
 
 /** The named public tables ($1) and, recursively, their table partitions (never index partitions). */
@@ -323,6 +325,32 @@ export async function checkAuditPartitions(client: Client, daysAhead: number): P
     '{n} audit partition problem(s)', FIRST_CHECK.audit, notes);
 }
 
+/**
+ * Retention (seed: "Audit queries slow: ... retention"): partitions past the retention period should be gone.
+ * Those already exported and still there mean audit_partitions_apply_retention() is not running; those not
+ * exported mean the exporter lags (retention refuses to drop them).
+ */
+export async function checkAuditRetention(client: Client, retentionDays: number): Promise<CheckResult> {
+  const q = query(client);
+  const exists = await q<{ e: boolean }>(`SELECT to_regclass('public.audit_events') IS NOT NULL AND to_regclass('public.audit_export_watermark') IS NOT NULL AS e`);
+  if (!exists[0].e) return result('audit-retention', ['public.audit_events or public.audit_export_watermark does not exist'], '', '{n} retention problem(s)', FIRST_CHECK.audit);
+  const rows = await q<{ part: string; upper: string; exported: boolean }>(
+    `WITH bounds AS (
+       SELECT c.relname AS part,
+              (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz AS upper
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'public.audit_events'::regclass AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'),
+     watermark AS (SELECT min(exported_through) AS through FROM public.audit_export_watermark)
+     SELECT b.part, to_char(b.upper AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS upper, coalesce(w.through >= b.upper, false) AS exported
+       FROM bounds b CROSS JOIN watermark w
+      WHERE b.upper <= ((now() AT TIME ZONE 'UTC')::date - $1::int)::timestamp AT TIME ZONE 'UTC'
+      ORDER BY b.upper`, [retentionDays]);
+  const problems = rows.map((r) => r.exported
+    ? `public.${r.part} (ends ${r.upper}) is past ${retentionDays} days and exported but not dropped: is public.audit_partitions_apply_retention(${retentionDays}) scheduled?`
+    : `public.${r.part} (ends ${r.upper}) is past ${retentionDays} days but not exported (audit_export_watermark): the exporter lags, retention keeps it`);
+  return result('audit-retention', problems, `no audit partition older than ${retentionDays} days`, '{n} audit partition(s) past retention', FIRST_CHECK.audit);
+}
+
 export async function checkIndexes(client: Client): Promise<CheckResult> {
   const q = query(client);
   const invalid = await q<{ index: string; table: string; partitioned: boolean }>(
@@ -404,6 +432,7 @@ export async function runCatalogChecks(client: Client, o: CatalogCheckOptions): 
     ['no-bypassrls', () => checkBypassRls(client)],
     ['partition-privileges', () => checkPartitionPrivileges(client)],
     ['audit-partition-window', () => checkAuditPartitions(client, o.partitionDaysAhead ?? 7)],
+    ['audit-retention', () => checkAuditRetention(client, o.retentionDays ?? 400)],
     ['indexes', () => checkIndexes(client)],
     ['ownership', () => checkOwnership(client)],
     ['migrations', () => checkMigrations(client, o.dir)],

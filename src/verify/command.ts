@@ -25,6 +25,7 @@ export async function run(flags: Flags, out: Output, env: NodeJS.ProcessEnv = pr
   const matrix = str(flags, 'access-matrix');
   if (matrix !== undefined && !existsSync(matrix)) throw new ConfigError(`--access-matrix ${JSON.stringify(matrix)}: no such file`);
   const days = str(flags, 'partition-days-ahead');
+  const retention = str(flags, 'retention-days');
   const dur = (name: string) => {
     const v = str(flags, name);
     return v === undefined ? undefined : parseDuration(v, `--${name}`);
@@ -35,6 +36,7 @@ export async function run(flags: Flags, out: Output, env: NodeJS.ProcessEnv = pr
     accessMatrixFile: matrix,
     behavioural: flags.behavioural === true,
     partitionDaysAhead: days === undefined ? undefined : parseInteger(days, '--partition-days-ahead', 0, 366),
+    retentionDays: retention === undefined ? undefined : parseInteger(retention, '--retention-days', 1, 100_000),
     lockTimeoutMs: dur('lock-timeout'),
     statementTimeoutMs: dur('statement-timeout'),
   });

@@ -16,6 +16,7 @@ export interface VerifyOptions {
   readonly accessMatrixFile?: string;
   readonly behavioural?: boolean;
   readonly partitionDaysAhead?: number;
+  readonly retentionDays?: number;
   readonly lockTimeoutMs?: number;
   readonly statementTimeoutMs?: number;
 }
@@ -37,7 +38,7 @@ export async function verifyWithClient(client: Client, o: VerifyOptions = {}): P
   try {
     await client.query(`SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)`,
       [`${o.statementTimeoutMs ?? 30_000}ms`, `${o.lockTimeoutMs ?? 500}ms`]);
-    checks = await runCatalogChecks(client, { matrix, dir: o.dir, partitionDaysAhead: o.partitionDaysAhead });
+    checks = await runCatalogChecks(client, { matrix, dir: o.dir, partitionDaysAhead: o.partitionDaysAhead, retentionDays: o.retentionDays });
   } finally {
     await client.query('ROLLBACK');
   }

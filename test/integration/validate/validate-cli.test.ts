@@ -31,10 +31,10 @@ async function validate(fixture: string | undefined, extra: string[] = []) {
 describe('caracal-migrate validate (CLI)', () => {
   test('GIVEN the migrations as they are WHEN validated THEN every check prints ok and it exits 0', async () => {
     const r = await validate(undefined);
-    expect(r.stdout).toMatch(/^validate: all 20 checks passed$/m);
+    expect(r.stdout).toMatch(/^validate: all 21 checks passed$/m);
     for (const id of ['filenames', 'expand-only', 'apply', 'idempotent', 'concurrent-migrators', 'expected-tables', 'privileges',
       'append-only-triggers', 'immutability-triggers', 'rls-zone', 'no-bypassrls', 'partition-privileges', 'audit-partition-window',
-      'indexes', 'ownership', 'migrations', 'behaviour-privileges', 'behaviour-append-only', 'behaviour-immutability', 'behaviour-rls']) {
+      'audit-retention', 'indexes', 'ownership', 'migrations', 'behaviour-privileges', 'behaviour-append-only', 'behaviour-immutability', 'behaviour-rls']) {
       expect(r.stdout).toMatch(new RegExp(`^ok   ${id}: `, 'm'));
     }
     expect(r.code).toBe(0);
@@ -44,7 +44,7 @@ describe('caracal-migrate validate (CLI)', () => {
     const r = await validate('good-expand-set');
     expect(r.stdout).toMatch(/^ok   expand-only: 5 file\(s\) are expand-only \(baseline exempt, 1 contract-phase statement\(s\) allowed\)$/m);
     expect(r.stdout).toMatch(/^ok   apply: 5 migration\(s\) applied to an empty database$/m);
-    expect(r.stdout).toMatch(/^validate: all 20 checks passed$/m);
+    expect(r.stdout).toMatch(/^validate: all 21 checks passed$/m);
     expect(r.code).toBe(0);
   });
 

@@ -46,7 +46,7 @@ test('GIVEN a hot standby of a migrated database WHEN verify runs there THEN it 
   const report = await verifyDatabase(settingsFor(url), { dir: set.dir });
   expect(inRecovery.rows[0].r).toBe(true);
   expect(report.checks.filter((c) => !c.ok)).toEqual([]);
-  expect(report.checks).toHaveLength(11);
+  expect(report.checks).toHaveLength(12);
 });
 
 test('GIVEN a hot standby WHEN verify --behavioural runs there THEN the probes are not run and the check says they need the primary', async () => {

@@ -24,10 +24,10 @@ const failed = (r: VerifyReport) => r.checks.filter((c) => !c.ok).map((c) => c.i
 describe('caracal-migrate verify (library)', () => {
   test('GIVEN the migrations as they are WHEN verified with behavioural probes THEN every check passes', async () => {
     const report = await verifySet(undefined, { behavioural: true });
-    expect(formatChecks(report.checks)).toMatch(/all 15 checks passed$/);
+    expect(formatChecks(report.checks)).toMatch(/all 16 checks passed$/);
     expect(report.checks.map((c) => c.id)).toEqual([
       'expected-tables', 'privileges', 'append-only-triggers', 'immutability-triggers', 'rls-zone', 'no-bypassrls',
-      'partition-privileges', 'audit-partition-window', 'indexes', 'ownership', 'migrations',
+      'partition-privileges', 'audit-partition-window', 'audit-retention', 'indexes', 'ownership', 'migrations',
       'behaviour-privileges', 'behaviour-append-only', 'behaviour-immutability', 'behaviour-rls',
     ]);
     expect(report.ok).toBe(true);
@@ -43,6 +43,7 @@ describe('caracal-migrate verify (library)', () => {
     ['missing-table', ['expected-tables', 'rls-zone']],
     ['unattached-partitioned-index', ['indexes']],
     ['table-not-owned', ['privileges', 'ownership']],
+    ['expired-partition', ['audit-partition-window', 'audit-retention']],
   ])('GIVEN the broken set %s WHEN verified THEN exactly %j fail, named in the output', async (fixture, expected) => {
     const report = await verifySet(fixture);
     expect(failed(report).sort()).toEqual([...expected].sort());
@@ -131,6 +132,24 @@ describe('caracal-migrate verify (library)', () => {
       set.remove();
       await db.drop();
       await withClient(serverUrl(), (c) => c.query(`DROP ROLE IF EXISTS ${role}`));
+    }
+  });
+
+  test('GIVEN an expired partition already exported WHEN verified THEN audit-retention says retention is not running', async () => {
+    const db = await freshDatabase();
+    const set = migrationSet('expired-partition');
+    try {
+      await applySet(set.dir, db.url);
+      await withClient(db.url, (c) => c.query(`INSERT INTO public.audit_export_watermark (sink, exported_through) VALUES ('siem', '2020-01-03 00:00:00+00')`));
+      const report = await verifyDatabase(settingsFor(db.url), { dir: set.dir });
+      const check = report.checks.find((c) => c.id === 'audit-retention');
+      expect(check?.ok).toBe(false);
+      expect(check?.details).toEqual([
+        'public.audit_events_p20200101 (ends 2020-01-02) is past 400 days and exported but not dropped: is public.audit_partitions_apply_retention(400) scheduled?',
+      ]);
+    } finally {
+      set.remove();
+      await db.drop();
     }
   });
 });
