@@ -37,6 +37,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   concurrency: { value: true, help: 'validate: concurrent migrators to race on a scratch database' },
   behavioural: { help: 'verify: also run rolled-back behavioural probes as each role' },
   'partition-days-ahead': { value: true, help: 'verify: audit partitions that must exist ahead of today' },
+  'retention-days': { value: true, help: 'verify: audit retention in days (default 400); older partitions are reported' },
   json: { help: 'status/validate/verify: print JSON for machines' },
   version: { value: true, repeat: true, help: 'repair: a version to accept (repeatable)' },
   reason: { value: true, help: 'repair: why the edit is accepted (recorded)' },
