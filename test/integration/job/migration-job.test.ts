@@ -88,7 +88,7 @@ async function bootstrap(name: string): Promise<Env> {
   };
 }
 
-interface Synth { chartDir: string; contentHash: string }
+interface Synth { chartDir: string; contentHash: string; outdir: string }
 
 /** `cdktf synth` of a stack with the environment's MigrationJob; returns the chart directory the helm_release points at. */
 function synth(env: Env, extra: { migrationsDir?: string; image?: MigrationRunnerImage } = {}): Synth {
@@ -108,7 +108,7 @@ function synth(env: Env, extra: { migrationsDir?: string; image?: MigrationRunne
   const json = JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
   const release = Object.values(json.resource.helm_release as Record<string, { chart: string; set: { value: string }[] }>)[0];
   expect(release.set[0].value).toBe(job.contentHash);
-  return { chartDir: path.join(stackDir, release.chart), contentHash: job.contentHash };
+  return { chartDir: path.join(stackDir, release.chart), contentHash: job.contentHash, outdir };
 }
 
 async function runJob(env: Env, s: Synth, imageFiles?: Record<string, string>): Promise<PodRun> {
@@ -225,7 +225,7 @@ describe('the migration Job, run as the kubelet would run it', () => {
     await expect(asLogin(env, 'gateway', async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).resolves.toBe('caracal_custom_gateway');
   });
 
-  test('GIVEN an install, an upgrade and a rotated password THEN no password is in any Job log line or in the server log', async () => {
+  test('GIVEN an install, an upgrade and a rotated password THEN no password is in any Job log line, the server log or the synthesized files', async () => {
     const env = await bootstrap('nolog');
     const s = synth(env);
     const runs = [await runJob(env, s), await runJob(env, s)];
@@ -240,5 +240,13 @@ describe('the migration Job, run as the kubelet would run it', () => {
     const logs = [...podLogs, cluster.serverLog()].join('\n');
     expect(logs).toMatch(/ALTER ROLE "caracal_nolog_api" WITH PASSWORD 'SCRAM-SHA-256\$/);
     expect(everyPassword.filter((p) => logs.includes(p))).toEqual([]);
+    // Nor in anything synthesized: the Terraform JSON and the chart the asset carries.
+    const synthesized = filesUnder(s.outdir).map((f) => readFileSync(f, 'utf8')).join('\n');
+    expect(synthesized).toContain('caracal-nolog-migrate');
+    expect(everyPassword.filter((p) => synthesized.includes(p))).toEqual([]);
   });
 });
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
