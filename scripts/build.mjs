@@ -39,7 +39,7 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  minify: true,
+  minify: !args.includes('--no-minify'),
   keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',

@@ -1,6 +1,6 @@
 // Discovers migration files: the filename grammar, ConfigMap-mount tolerance, content checks and checksums.
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, UnsafeFilenameError } from './errors';
 import { hasNoTransactionMarker, splitStatements, SqlStatement } from './sql-scanner';
@@ -22,6 +22,8 @@ export interface MigrationFile {
   readonly noTransaction: boolean;
   readonly statements: readonly SqlStatement[];
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The grammar: 4+ digit version, `_`, a lower-case name of letters, digits and underscores, `.up.sql`. */
 export const MIGRATION_FILENAME = /^([0-9]{4,18})_([a-z0-9]+(?:_[a-z0-9]+)*)\.up\.sql$/;
@@ -69,7 +71,7 @@ export function checksumOf(normalizedSql: string): string {
 export function discoverMigrations(dir: string): MigrationFile[] {
   let realDir: string;
   try {
-    realDir = realpathSync(dir);
+    realDir = realpathSync.native(dir);
     if (!statSync(realDir).isDirectory()) throw new Error('not a directory');
   } catch (e) {
     throw new ConfigError(`--dir ${JSON.stringify(dir)}: not a readable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
@@ -77,30 +79,35 @@ export function discoverMigrations(dir: string): MigrationFile[] {
   }
   const problems: Array<{ file: string; reason: string }> = [];
   const files: MigrationFile[] = [];
-  for (const entry of readdirSync(dir).sort()) {
+  for (const dirent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const entry = dirent.name;
     const verdict = classifyFilename(entry);
     if (verdict.kind === 'ignored') continue;
     if (verdict.kind === 'refused') { problems.push({ file: entry, reason: verdict.reason }); continue; }
     const full = path.join(dir, entry);
-    let target: string;
-    try {
-      target = realpathSync(full);
-    } catch {
-      problems.push({ file: entry, reason: 'is a dangling symlink' });
-      continue;
-    }
-    if (lstatSync(full).isSymbolicLink()) {
+    let target = full;
+    if (dirent.isSymbolicLink()) {
+      // A ConfigMap mount: key -> ..data/key -> ..<timestamp>/key. Follow only while it stays inside.
+      try {
+        target = realpathSync.native(full);
+      } catch {
+        problems.push({ file: entry, reason: 'is a dangling symlink' });
+        continue;
+      }
       const rel = path.relative(realDir, target);
       if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
         problems.push({ file: entry, reason: `is a symlink leading outside the directory (to ${target})` });
         continue;
       }
+      if (!statSync(target).isFile()) { problems.push({ file: entry, reason: 'is not a regular file' }); continue; }
+    } else if (!dirent.isFile()) {
+      problems.push({ file: entry, reason: 'is not a regular file' });
+      continue;
     }
-    if (!statSync(target).isFile()) { problems.push({ file: entry, reason: 'is not a regular file' }); continue; }
     const bytes = readFileSync(target);
     let raw: string;
     try {
-      raw = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      raw = UTF8.decode(bytes);
     } catch {
       problems.push({ file: entry, reason: 'is not valid UTF-8' });
       continue;
