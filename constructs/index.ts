@@ -37,3 +37,5 @@ export { CaracalStores, StoresPostgres } from './caracal-stores';
 export type {
   CaracalStoresProps, InClusterPostgresOptions, ExternalPostgresOptions, StoresRedisOptions, StoresAuditMaintenanceOptions, StoresServiceValues,
 } from './caracal-stores';
+export type { StoresMigrationJobOptions } from './caracal-stores';
+export type { HookChart, KubeObject } from './internal/hook-chart';
