@@ -50,7 +50,7 @@ describe('caracal-migrate validate (CLI)', () => {
 
   test.each([
     ['grant-update-audit-events', ['privileges', 'behaviour-privileges']],
-    ['dropped-trigger', ['expand-only', 'append-only-triggers']],
+    ['dropped-trigger', ['expand-only', 'append-only-triggers', 'behaviour-append-only']],
     ['disabled-trigger', ['immutability-triggers', 'behaviour-immutability']],
     ['rls-not-forced', ['rls-zone']],
     ['partition-without-rls', ['rls-zone', 'audit-partition-window']],
@@ -60,6 +60,8 @@ describe('caracal-migrate validate (CLI)', () => {
     ['missing-table', ['expand-only', 'expected-tables']],
     ['unattached-partitioned-index', ['indexes']],
     ['table-not-owned', ['expand-only', 'privileges', 'ownership']],
+    ['grant-on-partition', ['partition-privileges']],
+    ['open-policy', ['rls-zone', 'behaviour-rls']],
   ])('GIVEN the broken set %s WHEN validated THEN it exits 4, prints FAIL for %j and drops its scratch databases', async (fixture, failing) => {
     const r = await validate(fixture);
     for (const id of failing) expect(r.stdout).toMatch(new RegExp(`^FAIL ${id}: `, 'm'));

@@ -44,11 +44,24 @@ describe('caracal-migrate verify (library)', () => {
     ['unattached-partitioned-index', ['indexes']],
     ['table-not-owned', ['privileges', 'ownership']],
     ['expired-partition', ['audit-partition-window', 'audit-retention']],
+    ['grant-on-partition', ['partition-privileges', 'audit-partition-window']],
+    ['open-policy', ['rls-zone']],
   ])('GIVEN the broken set %s WHEN verified THEN exactly %j fail, named in the output', async (fixture, expected) => {
     const report = await verifySet(fixture);
     expect(failed(report).sort()).toEqual([...expected].sort());
     for (const id of expected) expect(formatChecks(report.checks)).toContain(`FAIL ${id}: `);
     expect(report.ok).toBe(false);
+  });
+
+  test.each([
+    ['open-policy', 'behaviour-rls', /public\.sessions: INSERT as caracal_api without zone context was not refused by row-level security/],
+    ['dropped-trigger', 'behaviour-append-only', /public\.audit_events: UPDATE as caracal_owner was NOT rejected/],
+    ['disabled-trigger', 'behaviour-immutability', /public\.policy_versions: UPDATE as caracal_owner was NOT rejected/],
+  ])('GIVEN the broken set %s WHEN verified behaviourally THEN %s fails naming the probe', async (fixture, id, detail) => {
+    const report = await verifySet(fixture, { behavioural: true });
+    const check = report.checks.find((c) => c.id === id);
+    expect(check?.ok).toBe(false);
+    expect(check?.details.join('\n')).toMatch(detail);
   });
 
   test('GIVEN UPDATE granted on audit_events WHEN verified behaviourally THEN the probe as caracal_audit names the table', async () => {
