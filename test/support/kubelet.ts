@@ -85,6 +85,9 @@ export function layoutVolume(dir: string, files: ReadonlyMap<string, Buffer>, mo
 
 /** Lays out the Job pod's volumes and runs its one container to completion. Needs root (mount namespace). */
 export async function runJobPod(chart: RenderedChart, opts: RunPodOptions): Promise<PodRun> {
+  if (process.getuid?.() !== 0) {
+    throw new Error('the kubelet harness needs root: it runs the pod in a private mount namespace (unshare, mount, setpriv), as CI does');
+  }
   const podSpec = chart.job.spec.template.spec as Obj;
   if (podSpec.containers.length !== 1) throw new Error('the harness runs pods with one container');
   if (podSpec.initContainers?.length) throw new Error('the harness does not run init containers');
