@@ -2,7 +2,7 @@
 // environment's login roles, as a generated chart (TerraformAsset) installed by a helm_release.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Construct } from 'constructs';
@@ -308,12 +308,21 @@ function readMigrations(problems: Problems, dir: string): { name: string; conten
   return files.filter((n) => MIGRATION_FILE.test(n)).map((name) => ({ name, content: readFileSync(path.join(dir, name)) }));
 }
 
+/** Charts unused for this long are removed from the shared temporary directory when another is written. */
+const CHART_CACHE_TTL_MS = 60 * 60 * 1000;
+
 /** Writes the chart to a content-addressed directory (same content, same path; written atomically). */
 function writeChart(chart: HookChart): string {
   const h = createHash('sha256');
   for (const [p, t] of chart.files) h.update(`${p}\0${t}\0`);
-  const dir = path.join(tmpdir(), 'caracal-hook-charts', h.digest('hex').slice(0, 32));
-  if (existsSync(path.join(dir, 'Chart.yaml'))) return dir;
+  const root = path.join(tmpdir(), 'caracal-hook-charts');
+  const dir = path.join(root, h.digest('hex').slice(0, 32));
+  if (existsSync(path.join(dir, 'Chart.yaml'))) {
+    const now = new Date();
+    utimesSync(dir, now, now); // in use: keep it out of the pruning below
+    return dir;
+  }
+  pruneCharts(root);
   const tmp = `${dir}.${process.pid}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   for (const [p, t] of chart.files) {
@@ -326,6 +335,25 @@ function writeChart(chart: HookChart): string {
     rmSync(tmp, { recursive: true, force: true }); // another synth wrote the same content first
   }
   return dir;
+}
+
+/** Removes chart directories nobody wrote or reused for an hour (each synth's asset copy is in cdktf.out). */
+function pruneCharts(root: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return;
+  }
+  const cutoff = Date.now() - CHART_CACHE_TTL_MS;
+  for (const name of entries) {
+    const dir = path.join(root, name);
+    try {
+      if (statSync(dir).mtimeMs < cutoff) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // removed by a concurrent synth
+    }
+  }
 }
 
 /** Labels fit for a selector: never `managed-by`, which changes with tooling (see internal/labels). */
