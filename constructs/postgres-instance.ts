@@ -2,6 +2,7 @@
 // a protected volume, locked down by NetworkPolicy) or an external / managed endpoint. Both expose one endpoint.
 import { Construct } from 'constructs';
 import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
+import { protectedDataVolume } from './internal/data-volume';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
@@ -266,20 +267,17 @@ export class PostgresInstance extends Construct {
     this.podLabels = labels;
     const metadata = { name, namespace: props.namespace, labels };
 
-    // The data volume is its own resource with a fixed address and prevent_destroy: the StatefulSet can be
-    // replaced (immutable fields) without touching the data. Its size is the initial size (ignore_changes).
+    // The data volume is its own resource with a fixed address and prevent_destroy (internal/data-volume.ts).
     const dataClaim = `${name}-data`;
-    this.dataVolume = new PersistentVolumeClaimV1(this, 'data', {
-      metadata: { name: dataClaim, namespace: props.namespace, labels, annotations: { 'caracal.dev/postgres-major': String(dataVolumeMajor) } },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        storageClassName: props.storageClassName,
-        resources: { requests: { storage: storageSize } },
-      },
-      waitUntilBound: false,
-      lifecycle: { preventDestroy: true, ignoreChanges: ['spec[0].resources[0].requests'] },
+    this.dataVolume = protectedDataVolume(this, 'data', {
+      name: dataClaim,
+      namespace: props.namespace,
+      labels,
+      annotations: { 'caracal.dev/postgres-major': String(dataVolumeMajor) },
+      storageClassName: props.storageClassName,
+      storageSize,
+      logicalId: `${idPrefix}_postgres_data`,
     });
-    this.dataVolume.overrideLogicalId(`${idPrefix}_postgres_data`);
 
     const service = new ServiceV1(this, 'service', {
       metadata,

@@ -7,6 +7,7 @@ import { Fn } from 'cdktf';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
+import { protectedDataVolume } from './internal/data-volume';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
@@ -355,17 +356,14 @@ export class RedisStreams extends Construct {
       this.serviceConfigMaps.set(service, cm);
     }
 
-    this.dataVolume = new PersistentVolumeClaimV1(this, 'data', {
-      metadata: { name: `${name}-data`, namespace: props.namespace, labels },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        storageClassName: props.storageClassName,
-        resources: { requests: { storage: storageSize } },
-      },
-      waitUntilBound: false,
-      lifecycle: { preventDestroy: true, ignoreChanges: ['spec[0].resources[0].requests'] },
+    this.dataVolume = protectedDataVolume(this, 'data', {
+      name: `${name}-data`,
+      namespace: props.namespace,
+      labels,
+      storageClassName: props.storageClassName,
+      storageSize,
+      logicalId: `${idPrefix}_redis_data`,
     });
-    this.dataVolume.overrideLogicalId(`${idPrefix}_redis_data`);
 
     const service = new ServiceV1(this, 'service', {
       metadata: { name, namespace: props.namespace, labels },
