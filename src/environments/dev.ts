@@ -1,4 +1,4 @@
-// dev: a local cluster (kind), Postgres in the cluster, small pools, local state.
+// dev: a local cluster (kind), Postgres and Redis in the cluster, small pools, local state.
 import type { EnvironmentSpec } from './schema';
 
 export const dev: EnvironmentSpec = {
@@ -23,4 +23,11 @@ export const dev: EnvironmentSpec = {
     sts: { replicas: 1, poolMax: 5 },
     gateway: { replicas: 1, poolMax: 5 },
   },
+  redis: {
+    resources: { requests: { cpu: '50m', memory: '256Mi' }, limits: { memory: '256Mi' } },
+    storageSize: '2Gi',
+    passwords: { kind: 'generated' },
+  },
+  // No export sink in dev: retention keeps every partition (it drops only exported ones) and says so.
+  auditMaintenance: { schedule: '17 * * * *', retentionDays: 30 },
 };

@@ -1,5 +1,5 @@
-// prod: managed Postgres sized by PGTune from the instance class, credentials and keys from the
-// secret manager (External Secrets), state in an encrypted S3 bucket.
+// prod: managed Postgres sized by PGTune from the instance class, Redis in the cluster, credentials,
+// keys and Redis passwords from the secret manager (External Secrets), state in an encrypted S3 bucket.
 import type { EnvironmentSpec } from './schema';
 
 export const prod: EnvironmentSpec = {
@@ -35,4 +35,12 @@ export const prod: EnvironmentSpec = {
     sts: { replicas: 3, maxReplicas: 8, poolMax: 10, statementTimeout: '5s', idleInTransactionTimeout: '10s' },
     gateway: { replicas: 3, maxReplicas: 8, poolMax: 10, statementTimeout: '5s', idleInTransactionTimeout: '10s' },
   },
+  redis: {
+    resources: { requests: { cpu: '500m', memory: '4Gi' }, limits: { memory: '4Gi' } },
+    storageSize: '20Gi',
+    // The secret manager also builds the ACL Secret (caracal-prod-redis-acl) from RedisStreams.aclFileTemplate().
+    passwords: { kind: 'existing', secretPrefix: 'caracal-prod-redis' },
+  },
+  // A month of partitions ahead: a broken CronJob has weeks before inserts fail.
+  auditMaintenance: { schedule: '17 * * * *', retentionDays: 400, daysAhead: 30 },
 };

@@ -1,7 +1,10 @@
 // The one schema every environment file is validated against: plain data in, a typed spec out, or one
 // ValidationError listing every problem (field path, bad value, accepted values).
 import { Problems, ValidationError } from '../../constructs/internal/validation';
-import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, LOGINS, SERVICES, ServiceName, LoginName } from '../../constructs/internal/naming';
+import {
+  DNS_SUBDOMAIN, DNS_SUBDOMAIN_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, LOGINS, SERVICES, ServiceName, LoginName,
+} from '../../constructs/internal/naming';
+import { REDIS_USERS, RedisUser } from '../../constructs/internal/redis-config';
 import type { PostgresSettings, PostgresWorkload, StorageType } from '../../constructs/postgres-capacity';
 import type { ResourceRequirements, SslMode } from '../../constructs/postgres-instance';
 import type { OtherConnections, ServicePoolSettings } from '../../constructs/service-pools';
@@ -75,6 +78,48 @@ export type CredentialsSpec =
 
 export type KeyMaterialSpec = { readonly kind: 'generated' } | { readonly kind: 'existing'; readonly secretName: string };
 
+/** Where the Redis users' passwords come from; `existing` generates nothing (the secret manager also builds the ACL Secret). */
+export type RedisPasswordsSpec =
+  | { readonly kind: 'generated'; readonly length?: number; readonly rotation?: Partial<Record<RedisUser, string>> }
+  | {
+      readonly kind: 'existing';
+      /** Secrets `<secretPrefix>-<user>` (key `password`). */
+      readonly secretPrefix: string;
+      /** @default `<secretPrefix>-acl` (key `users.acl`) */
+      readonly aclSecretName?: string;
+    };
+
+/** Redis for Caracal's streams (always in the cluster). */
+export interface RedisSpec {
+  /** Pinned image (tag or digest). @default RedisStreams' DEFAULT_REDIS_IMAGE */
+  readonly image?: string;
+  /** `limits.memory` is required: maxmemory is derived from it. */
+  readonly resources: ResourceRequirements;
+  /** @default half the memory limit (at most 75%) */
+  readonly maxmemory?: string;
+  /** Initial size of the data volume (AOF + RDB). */
+  readonly storageSize: string;
+  /** @default the cluster's default storage class */
+  readonly storageClassName?: string;
+  readonly passwords: RedisPasswordsSpec;
+}
+
+/** The audit partition maintenance CronJob. Cross-field rules (health within the window, retention beyond it) are the construct's. */
+export interface AuditMaintenanceSpec {
+  /** Cron schedule: five fields or @hourly/@daily/... */
+  readonly schedule: string;
+  /** @default 'Etc/UTC' */
+  readonly timeZone?: string;
+  /** Partitions older than this are dropped, once exported. */
+  readonly retentionDays: number;
+  /** @default 7 */
+  readonly daysBack?: number;
+  /** @default 14 */
+  readonly daysAhead?: number;
+  /** @default 7 */
+  readonly healthDaysAhead?: number;
+}
+
 /** One environment, as plain data. */
 export interface EnvironmentSpec {
   /** Lower-case name: stack name and part of login role names (`caracal_<name>_api`). */
@@ -87,6 +132,8 @@ export interface EnvironmentSpec {
   readonly keyMaterial: KeyMaterialSpec;
   readonly pools: Partial<Record<ServiceName, ServicePoolSettings>>;
   readonly otherConnections?: OtherConnections;
+  readonly redis: RedisSpec;
+  readonly auditMaintenance: AuditMaintenanceSpec;
 }
 
 type Obj = Record<string, unknown>;
@@ -202,6 +249,49 @@ function pools(w: Walker, path: string, v: unknown): void {
   }
 }
 
+/** A pinned image reference: a tag other than latest, or a digest. */
+const PINNED_IMAGE = /^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const CRON_SCHEDULE = /^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|(\S+\s+){4}\S+)$/;
+
+function redis(w: Walker, path: string, v: unknown): void {
+  if (!isObj(v)) return w.problems.add(path, v, 'is missing: expected { resources: { limits: { memory } }, storageSize, passwords: { kind: "generated" | "existing", ... } }');
+  const r = w.object(path, v, ['image', 'resources', 'maxmemory', 'storageSize', 'storageClassName', 'passwords']);
+  if (!r) return;
+  if (r.image !== undefined && (typeof r.image !== 'string' || !PINNED_IMAGE.test(r.image) || r.image.endsWith(':latest') || !/[:@]/.test(r.image))) {
+    w.problems.add(`${path}.image`, r.image, 'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)');
+  }
+  resources(w, `${path}.resources`, r.resources, true);
+  w.string(`${path}.maxmemory`, r.maxmemory, { optional: true, pattern: QUANTITY, accepted: 'a memory quantity such as "256Mi" (at most 75% of the memory limit)' });
+  w.string(`${path}.storageSize`, r.storageSize, { pattern: /^\d+(Gi|Ti)$/, accepted: 'a volume size in Gi or Ti, e.g. "8Gi"' });
+  w.string(`${path}.storageClassName`, r.storageClassName, { optional: true, pattern: DNS_SUBDOMAIN, accepted: DNS_SUBDOMAIN_ACCEPTED });
+  const pp = `${path}.passwords`;
+  if (!isObj(r.passwords)) return w.problems.add(pp, r.passwords, 'is missing: expected { kind: "generated" } or { kind: "existing", secretPrefix }');
+  if (!w.oneOf(`${pp}.kind`, r.passwords.kind, ['generated', 'existing'])) return;
+  const p = r.passwords;
+  if (p.kind === 'generated') {
+    w.object(pp, p, ['kind', 'length', 'rotation']);
+    w.int(`${pp}.length`, p.length, 16, 128, true);
+    w.stringMap(`${pp}.rotation`, p.rotation, REDIS_USERS);
+  } else {
+    w.object(pp, p, ['kind', 'secretPrefix', 'aclSecretName']);
+    w.string(`${pp}.secretPrefix`, p.secretPrefix, { pattern: SECRET_NAME, accepted: 'a Secret name prefix' });
+    w.string(`${pp}.aclSecretName`, p.aclSecretName, { optional: true, pattern: SECRET_NAME, accepted: 'a Secret name' });
+  }
+}
+
+function auditMaintenance(w: Walker, path: string, v: unknown): void {
+  if (!isObj(v)) return w.problems.add(path, v, 'is missing: expected { schedule, retentionDays, daysBack?, daysAhead?, healthDaysAhead?, timeZone? }');
+  const a = w.object(path, v, ['schedule', 'timeZone', 'retentionDays', 'daysBack', 'daysAhead', 'healthDaysAhead']);
+  if (!a) return;
+  w.string(`${path}.schedule`, a.schedule, { pattern: CRON_SCHEDULE, accepted: 'a cron schedule of five fields ("17 * * * *") or @hourly/@daily/...' });
+  w.string(`${path}.timeZone`, a.timeZone, { optional: true, pattern: /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, accepted: 'an IANA time zone such as "Etc/UTC" or "Europe/Berlin"' });
+  w.int(`${path}.retentionDays`, a.retentionDays, 1, 36500);
+  w.int(`${path}.daysBack`, a.daysBack, 0, 366, true);
+  w.int(`${path}.daysAhead`, a.daysAhead, 1, 366, true);
+  w.int(`${path}.healthDaysAhead`, a.healthDaysAhead, 0, 366, true);
+}
+
 /** Validates one environment's data; throws a ValidationError naming `where` with every problem found. */
 export function validateEnvironment(data: unknown, where: string): EnvironmentSpec {
   const problems = new Problems(where);
@@ -214,7 +304,7 @@ export function validateEnvironment(data: unknown, where: string): EnvironmentSp
 export function collectEnvironmentProblems(data: unknown, problems: Problems): void {
   const w = new Walker(problems);
   if (!isObj(data)) return problems.add('(environment)', data, 'is not an object: expected the environment data');
-  const env = w.object('', data, ['name', 'namespace', 'cluster', 'backend', 'postgres', 'credentials', 'keyMaterial', 'pools', 'otherConnections']);
+  const env = w.object('', data, ['name', 'namespace', 'cluster', 'backend', 'postgres', 'credentials', 'keyMaterial', 'pools', 'otherConnections', 'redis', 'auditMaintenance']);
   if (!env) return;
   w.string('name', env.name, { pattern: ENVIRONMENT_NAME_PATTERN, accepted: ENVIRONMENT_NAME_ACCEPTED });
   w.string('namespace', env.namespace, { pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, accepted: 'a DNS-1123 label' });
@@ -323,6 +413,8 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
     const o = w.object('otherConnections', env.otherConnections, ['migrationJob', 'cronJobs', 'exporters']);
     if (o) for (const k of ['migrationJob', 'cronJobs', 'exporters']) w.int(`otherConnections.${k}`, o[k], 0, 1000, true);
   }
+  redis(w, 'redis', env.redis);
+  auditMaintenance(w, 'auditMaintenance', env.auditMaintenance);
 }
 
 /** Validates several environments at once; one error lists every file's problems, prefixed by file. */

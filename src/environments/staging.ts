@@ -1,4 +1,5 @@
-// staging: managed Postgres whose settings carry over from the Compose deployment; state in HCP Terraform.
+// staging: managed Postgres whose settings carry over from the Compose deployment, Redis in the cluster;
+// state in HCP Terraform.
 import type { EnvironmentSpec } from './schema';
 
 export const staging: EnvironmentSpec = {
@@ -34,4 +35,10 @@ export const staging: EnvironmentSpec = {
     sts: { replicas: 2, maxReplicas: 4, poolMax: 8, statementTimeout: '5s' },
     gateway: { replicas: 2, maxReplicas: 4, poolMax: 8, statementTimeout: '5s' },
   },
+  redis: {
+    resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { memory: '1Gi' } },
+    storageSize: '10Gi',
+    passwords: { kind: 'generated' },
+  },
+  auditMaintenance: { schedule: '17 * * * *', retentionDays: 90 },
 };

@@ -1,4 +1,5 @@
-// The one stack class: an environment's providers, backend, Postgres, secrets, pools and outputs.
+// The one stack class: an environment's providers, backend, the stores (CaracalStores: Postgres, secrets,
+// pools, the migration Job, Redis, audit partition maintenance) and outputs.
 // Environments are data (src/environments); a new environment is a new data file, not new code.
 import { Construct } from 'constructs';
 import { LocalBackend, RemoteBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
@@ -6,19 +7,25 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { PostgresCapacity } from '../../constructs/postgres-capacity';
-import { PostgresInstance } from '../../constructs/postgres-instance';
+import type { PostgresInstance } from '../../constructs/postgres-instance';
 import { DatabaseCredentials, DatabaseSecrets, KeyMaterial } from '../../constructs/database-secrets';
-import { ServicePools } from '../../constructs/service-pools';
-import { MigrationJob } from '../../constructs/migration-job';
+import type { ServicePools } from '../../constructs/service-pools';
+import type { MigrationJob } from '../../constructs/migration-job';
+import { RedisPasswords, RedisStreams } from '../../constructs/redis-streams';
+import type { AuditPartitionMaintenance } from '../../constructs/audit-partition-maintenance';
+import { CaracalStores, StoresPostgres } from '../../constructs/caracal-stores';
 import { LOGINS, SERVICES } from '../../constructs/internal/naming';
 import { parseCpu } from '../../constructs/internal/units';
 import type { CapacitySpec, EnvironmentSpec } from '../environments/schema';
 
 export class CaracalStoresStack extends TerraformStack {
+  readonly stores: CaracalStores;
   readonly secrets: DatabaseSecrets;
   readonly postgres: PostgresInstance;
   readonly pools: ServicePools;
   readonly migrationJob: MigrationJob;
+  readonly redis: RedisStreams;
+  readonly auditMaintenance: AuditPartitionMaintenance;
 
   constructor(scope: Construct, id: string, env: EnvironmentSpec) {
     super(scope, id);
@@ -42,7 +49,14 @@ export class CaracalStoresStack extends TerraformStack {
       new S3Backend(this, { bucket: b.bucket, key: b.key, region: b.region, encrypt: true, kmsKeyId: b.kmsKeyId, dynamodbTable: b.dynamodbTable });
     } else new RemoteBackend(this, { hostname: b.hostname, organization: b.organization, workspaces: { name: b.workspace } });
 
-    this.secrets = new DatabaseSecrets(this, 'secrets', {
+    const p = env.postgres;
+    const cpu = p.mode === 'in-cluster' ? (parseCpu(p.resources.limits?.cpu ?? p.resources.requests?.cpu ?? '1') ?? 1000) : 0;
+    const r = env.redis;
+    const a = env.auditMaintenance;
+    // The id `Default` is left out of Terraform logical ids (cdktf's makeUniqueId), so every resource keeps
+    // the address it had when this stack built secrets, postgres, pools and migration-job itself: composing
+    // them moved nothing (no replacement of the StatefulSet, the release or any Kubernetes object).
+    this.stores = new CaracalStores(this, 'Default', {
       environment: env.name,
       namespace: env.namespace,
       credentials:
@@ -50,57 +64,54 @@ export class CaracalStoresStack extends TerraformStack {
           ? DatabaseCredentials.generated({ length: env.credentials.length, rotation: env.credentials.rotation })
           : DatabaseCredentials.fromExistingSecret(env.credentials.secretPrefix, { rotation: env.credentials.rotation }),
       keyMaterial: env.keyMaterial.kind === 'generated' ? KeyMaterial.generated() : KeyMaterial.fromExistingSecret(env.keyMaterial.secretName),
-    });
-
-    const requiredConnections = ServicePools.requiredConnections(env.pools, env.otherConnections);
-    const p = env.postgres;
-    if (p.mode === 'in-cluster') {
-      const cpu = parseCpu(p.resources.limits?.cpu ?? p.resources.requests?.cpu ?? '1') ?? 1000;
-      this.postgres = new PostgresInstance(this, 'postgres', {
-        environment: env.name,
-        namespace: env.namespace,
-        owner: this.secrets.login('owner'),
-        major: p.major,
-        dataVolumeMajor: p.dataVolumeMajor,
-        image: p.image,
-        storageSize: p.storageSize,
-        storageClassName: p.storageClassName,
-        resources: p.resources,
-        requiredConnections,
-        capacity: capacityOf(p.capacity, p.resources.limits?.memory, Math.max(1, Math.ceil(cpu / 1000))),
-      });
-    } else {
-      this.postgres = PostgresInstance.external(this, 'postgres', {
-        host: p.host,
-        port: p.port,
-        database: p.database,
-        sslMode: p.sslMode,
-        caCertSecret: p.caCertSecret,
-        instanceMemory: p.instanceMemory,
-        requiredConnections,
-        capacity: capacityOf(p.capacity, p.instanceMemory, p.cpus ?? 2),
-      });
-    }
-
-    this.pools = new ServicePools(this, 'pools', {
-      environment: env.name,
-      namespace: env.namespace,
-      endpoint: this.postgres.endpoint,
-      maxConnections: this.postgres.maxConnections,
-      reservedConnections: this.postgres.reservedConnections,
-      secrets: this.secrets,
-      services: env.pools,
+      postgres:
+        p.mode === 'in-cluster'
+          ? StoresPostgres.inCluster({
+              major: p.major,
+              dataVolumeMajor: p.dataVolumeMajor,
+              image: p.image,
+              storageSize: p.storageSize,
+              storageClassName: p.storageClassName,
+              resources: p.resources,
+              capacity: capacityOf(p.capacity, p.resources.limits?.memory, Math.max(1, Math.ceil(cpu / 1000))),
+            })
+          : StoresPostgres.external({
+              host: p.host,
+              port: p.port,
+              database: p.database,
+              sslMode: p.sslMode,
+              caCertSecret: p.caCertSecret,
+              instanceMemory: p.instanceMemory,
+              capacity: capacityOf(p.capacity, p.instanceMemory, p.cpus ?? 2),
+            }),
+      pools: env.pools,
       otherConnections: env.otherConnections,
+      redis: {
+        image: r.image,
+        resources: r.resources,
+        maxmemory: r.maxmemory,
+        storageSize: r.storageSize,
+        storageClassName: r.storageClassName,
+        passwords:
+          r.passwords.kind === 'generated'
+            ? RedisPasswords.generated({ length: r.passwords.length, rotation: r.passwords.rotation })
+            : RedisPasswords.fromExistingSecrets(r.passwords.secretPrefix, { aclSecretName: r.passwords.aclSecretName }),
+      },
+      auditMaintenance: {
+        schedule: a.schedule,
+        timeZone: a.timeZone,
+        retentionDays: a.retentionDays,
+        daysBack: a.daysBack,
+        daysAhead: a.daysAhead,
+        healthDaysAhead: a.healthDaysAhead,
+      },
     });
-
-    // Before every install and upgrade: migrate, then create or update this environment's login roles.
-    this.migrationJob = new MigrationJob(this, 'migration-job', {
-      environment: env.name,
-      namespace: env.namespace,
-      database: this.postgres,
-      secrets: this.secrets,
-      pools: this.pools,
-    });
+    this.secrets = this.stores.secrets;
+    this.postgres = this.stores.postgres;
+    this.pools = this.stores.pools;
+    this.migrationJob = this.stores.migrationJob;
+    this.redis = this.stores.redis;
+    this.auditMaintenance = this.stores.auditMaintenance;
 
     const endpoint = this.postgres.endpoint;
     new TerraformOutput(this, 'postgres_endpoint', {
@@ -128,12 +139,29 @@ export class CaracalStoresStack extends TerraformStack {
       value: this.pools.roleSettings(),
     });
     new TerraformOutput(this, 'service_helm_values', {
-      description: "Values fragment for the services' Helm release (env from ConfigMaps, secret mounts, resources)",
-      value: this.pools.helmValues(),
+      description: "Values fragment per service for the services' Helm release: env from the database and Redis ConfigMaps, own Secrets as files, resources, admitted pod labels",
+      value: this.stores.helmValues(),
     });
     new TerraformOutput(this, 'migration_job', {
       description: "The migration Job's helm_release (services' releases depend on it) and what reruns it",
       value: { release: this.migrationJob.release.name, namespace: env.namespace, content_hash: this.migrationJob.contentHash, release_size_bytes: this.migrationJob.releaseSizeBytes },
+    });
+    new TerraformOutput(this, 'redis_endpoint', {
+      description: 'Where Caracal services reach Redis (REDIS_HOST, REDIS_PORT)',
+      value: { host: this.redis.endpoint.host, port: this.redis.endpoint.port },
+    });
+    const names = { secrets: this.stores.secretNames, configMaps: this.stores.configMapNames };
+    new TerraformOutput(this, 'redis_secrets', {
+      description: 'Kubernetes Secret (keys username, password) per Redis ACL user, and the ACL file Secret',
+      value: { users: names.secrets.redis, acl: names.secrets.redisAcl },
+    });
+    new TerraformOutput(this, 'redis_config_maps', {
+      description: 'Redis connection ConfigMap per service (REDIS_HOST ... REDIS_PASSWORD_FILE, streams), and redis.conf',
+      value: { services: names.configMaps.redis, config: names.configMaps.redisConfig },
+    });
+    new TerraformOutput(this, 'audit_partition_maintenance', {
+      description: 'The audit partition CronJob: alert on its failed Jobs (kube_job_status_failed)',
+      value: { cron_job: this.auditMaintenance.name, namespace: env.namespace, schedule: a.schedule },
     });
     new TerraformOutput(this, 'connection_budget', {
       description: 'Connections needed at the worst moment versus max_connections',

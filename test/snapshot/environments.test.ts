@@ -80,13 +80,25 @@ describe('synthesized output', () => {
       const json: Json = JSON.parse(first.files.get(`stacks/${env}/cdk.tf.json`)!);
       for (const secret of Object.values<Json>(json.resource?.kubernetes_secret_v1 ?? {})) {
         for (const [key, value] of Object.entries<string>(secret.data ?? {})) {
-          if (key === 'username') expect(value).toMatch(/^caracal_[a-z0-9]+_[a-z]+$/);
-          else expect(value).toMatch(/^\$\{random_(password|bytes)\.[a-z_]+\.(result|base64)\}$/);
+          // Database logins are caracal_<env>_<login>; Redis ACL users are named after the service (or healthcheck, ops).
+          if (key === 'username') expect(value).toMatch(/^(caracal_[a-z0-9]+_[a-z]+|api|coordinator|audit|sts|gateway|healthcheck|ops)$/);
+          else if (key === 'users.acl') {
+            // The Redis ACL file: every password is Terraform's sha256 of a generated password, none is a literal.
+            const hashes = value.match(/(^|\s)#\S*/g) ?? [];
+            expect(hashes.length).toBeGreaterThan(0);
+            for (const h of hashes) expect(h.trim()).toMatch(/^#\$\{sha256\(random_password\.[a-z_]+\.result\)\}$/);
+            expect(value).not.toMatch(/(^|\s)>/);
+          } else expect(value).toMatch(/^\$\{random_(password|bytes)\.[a-z_]+\.(result|base64)\}$/);
         }
       }
       // No container carries a secret as an env literal, and no mount uses subPath (rotation must reach pods).
-      for (const sts of Object.values<Json>(json.resource?.kubernetes_stateful_set_v1 ?? {})) {
-        for (const c of sts.spec.template.spec.container) {
+      const podSpecs = [
+        ...Object.values<Json>(json.resource?.kubernetes_stateful_set_v1 ?? {}).map((sts) => sts.spec.template.spec),
+        ...Object.values<Json>(json.resource?.kubernetes_cron_job_v1 ?? {}).map((cron) => cron.spec.job_template.spec.template.spec),
+      ];
+      expect(podSpecs.length).toBeGreaterThanOrEqual(2);
+      for (const spec of podSpecs) {
+        for (const c of spec.container) {
           for (const e of c.env ?? []) expect({ name: e.name, literalSecret: /PASSWORD$|_KEY$|TOKEN$/.test(e.name) && e.value !== undefined }).toEqual({ name: e.name, literalSecret: false });
           for (const m of c.volume_mount ?? []) expect(m.sub_path).toBeUndefined();
         }

@@ -53,6 +53,30 @@ describe('environment schema', () => {
     ['pools.sts.statementTimeout', (d) => (d.pools.sts.statementTimeout = '5 seconds')],
     ['pools.billing', (d) => (d.pools.billing = { poolMax: 5 })],
     ['otherConnections.exporters', (d) => (d.otherConnections = { exporters: -1 })],
+    ['redis', (d) => delete d.redis],
+    ['redis.resources.limits.memory', (d) => delete d.redis.resources.limits.memory],
+    ['redis.resources.requests.cpu', (d) => (d.redis.resources.requests.cpu = 'half')],
+    ['redis.storageSize', (d) => (d.redis.storageSize = '8GB')],
+    ['redis.storageClassName', (d) => (d.redis.storageClassName = 'Fast SSD')],
+    ['redis.maxmemory', (d) => (d.redis.maxmemory = 'half')],
+    ['redis.image', (d) => (d.redis.image = 'docker.io/library/redis:latest')],
+    ['redis.image', (d) => (d.redis.image = 'redis')],
+    ['redis.persistence', (d) => (d.redis.persistence = 'aof')],
+    ['redis.passwords', (d) => delete d.redis.passwords],
+    ['redis.passwords.kind', (d) => (d.redis.passwords = { kind: 'plaintext' })],
+    ['redis.passwords.length', (d) => (d.redis.passwords.length = 8)],
+    ['redis.passwords.rotation.root', (d) => (d.redis.passwords.rotation = { root: '2027-01' })],
+    ['redis.passwords.secretPrefix', (d) => (d.redis.passwords = { kind: 'existing', secretPrefix: 'Caracal Redis' })],
+    ['redis.passwords.aclSecretName', (d) => (d.redis.passwords = { kind: 'existing', secretPrefix: 'caracal-redis', aclSecretName: '' })],
+    ['auditMaintenance', (d) => delete d.auditMaintenance],
+    ['auditMaintenance.schedule', (d) => (d.auditMaintenance.schedule = 'every hour')],
+    ['auditMaintenance.timeZone', (d) => (d.auditMaintenance.timeZone = 'UTC+2')],
+    ['auditMaintenance.retentionDays', (d) => (d.auditMaintenance.retentionDays = 0)],
+    ['auditMaintenance.retentionDays', (d) => delete d.auditMaintenance.retentionDays],
+    ['auditMaintenance.daysAhead', (d) => (d.auditMaintenance.daysAhead = 0)],
+    ['auditMaintenance.daysBack', (d) => (d.auditMaintenance.daysBack = 1.5)],
+    ['auditMaintenance.healthDaysAhead', (d) => (d.auditMaintenance.healthDaysAhead = '7')],
+    ['auditMaintenance.window', (d) => (d.auditMaintenance.window = 14)],
   ])('rejects bad %s', (field, change) => {
     // GIVEN dev with one bad field WHEN validated THEN the error names that field
     expect(() => validateEnvironment(devWith(change), 'src/environments/dev.ts')).toThrow(new RegExp(`- ${field.replace(/\./g, '\\.')}: `));
@@ -74,6 +98,26 @@ describe('environment schema', () => {
     expect(error!.message).toMatch(/^src\/environments\/dev\.ts: 3 problems/);
     expect(error!.problems.map((p) => p.field)).toEqual(['cluster.context', 'postgres.major', 'pools.api.poolMax']);
     expect(error!.message).toContain('- postgres.major: 9 is out of range: expected an integer from 14 to 18');
+  });
+
+  it('reports Redis and maintenance problems with the others, each with the bad value and what is accepted', () => {
+    // GIVEN dev with a bad Redis volume size, an unpinned Redis image and a cron schedule that is not one
+    const bad = devWith((d) => {
+      d.redis.storageSize = '8GB';
+      d.redis.image = 'redis:latest';
+      d.auditMaintenance.schedule = 'hourly';
+    });
+    // WHEN validated THEN all three are in one error, in field order, each saying what is accepted
+    let error: ValidationError | undefined;
+    try {
+      validateEnvironment(bad, 'src/environments/dev.ts');
+    } catch (e) {
+      error = e as ValidationError;
+    }
+    expect(error!.problems.map((p) => p.field)).toEqual(['redis.image', 'redis.storageSize', 'auditMaintenance.schedule']);
+    expect(error!.message).toContain('- redis.storageSize: "8GB" is not valid: expected a volume size in Gi or Ti, e.g. "8Gi"');
+    expect(error!.message).toContain('- redis.image: "redis:latest" is not a pinned image reference');
+    expect(error!.message).toContain('- auditMaintenance.schedule: "hourly" is not valid: expected a cron schedule of five fields');
   });
 
   it('validates all files together and prefixes each problem with its file', () => {

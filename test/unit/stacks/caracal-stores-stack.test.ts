@@ -4,10 +4,12 @@ import { loadEnvironments, EnvironmentSpec } from '../../../src/environments';
 import { dev } from '../../../src/environments/dev';
 import { prod } from '../../../src/environments/prod';
 import { buildApp } from '../../../src/stacks/app';
-import { Json, only, resources, synthStack } from '../../support/synth';
+import { Json, byName, only, resources, synthStack } from '../../support/synth';
+import { PreCompositeStack } from './pre-composite-stack';
 
 const envs = Object.fromEntries(loadEnvironments().map((e) => [e.name, e]));
 const synthEnv = (env: EnvironmentSpec): Json => synthStack((app) => new CaracalStoresStack(app, env.name, env)).json;
+const statefulSetNames = (json: Json): string[] => Object.values(resources(json, 'kubernetes_stateful_set_v1')).map((s) => s.metadata.name).sort();
 
 describe('CaracalStoresStack', () => {
   it('binds kubernetes and helm providers to the environment\'s named kubeconfig context', () => {
@@ -31,9 +33,66 @@ describe('CaracalStoresStack', () => {
   });
 
   it('runs Postgres in the cluster for dev and deploys none for the managed environments', () => {
-    expect(only(synthEnv(envs.dev), 'kubernetes_stateful_set_v1').metadata.namespace).toBe('caracal-dev');
-    expect(resources(synthEnv(envs.staging), 'kubernetes_stateful_set_v1')).toEqual({});
-    expect(resources(synthEnv(envs.prod), 'kubernetes_stateful_set_v1')).toEqual({});
+    expect(byName(synthEnv(envs.dev), 'kubernetes_stateful_set_v1', 'postgres').metadata.namespace).toBe('caracal-dev');
+    expect(statefulSetNames(synthEnv(envs.staging))).toEqual(['redis']);
+    expect(statefulSetNames(synthEnv(envs.prod))).toEqual(['redis']);
+  });
+
+  test.each(['dev', 'staging', 'prod'])('gives %s Redis for the streams, sized by its data, behind its NetworkPolicy', (name) => {
+    // GIVEN the environment's data WHEN its stack is synthesized
+    const env = envs[name];
+    const json = synthEnv(env);
+    // THEN Redis runs with the environment's memory limit and volume, and only the five services may connect
+    const redis = byName(json, 'kubernetes_stateful_set_v1', 'redis');
+    expect(redis.metadata.namespace).toBe(env.namespace);
+    expect(redis.spec.template.spec.container[0].resources.limits.memory).toBe(env.redis.resources.limits!.memory);
+    expect(byName(json, 'kubernetes_persistent_volume_claim_v1', 'redis-data').spec.resources.requests.storage).toBe(env.redis.storageSize);
+    expect(byName(json, 'kubernetes_config_map_v1', 'caracal-redis-config').data['redis.conf']).toMatch(/^maxmemory-policy noeviction$/m);
+    const ingress = byName(json, 'kubernetes_network_policy_v1', 'redis-allow-caracal').spec.ingress[0].from;
+    expect(ingress.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual(['api', 'audit', 'coordinator', 'gateway', 'sts']);
+    expect(json.output.redis_endpoint.value).toEqual({ host: `redis.${env.namespace}.svc.cluster.local`, port: 6379 });
+  });
+
+  test.each(['dev', 'staging', 'prod'])('gives %s the audit partition maintenance CronJob with its schedule, window and retention', (name) => {
+    // GIVEN the environment's data WHEN its stack is synthesized
+    const env = envs[name];
+    const json = synthEnv(env);
+    // THEN the CronJob runs on the environment's schedule, after the migration release, as the owner login
+    const cron = only(json, 'kubernetes_cron_job_v1');
+    expect(cron.spec.schedule).toBe(env.auditMaintenance.schedule);
+    expect(cron.spec.concurrency_policy).toBe('Forbid');
+    const container = cron.spec.job_template.spec.template.spec.container[0];
+    const envVars = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
+    expect(envVars).toMatchObject({
+      AUDIT_RETENTION_DAYS: String(env.auditMaintenance.retentionDays),
+      AUDIT_DAYS_AHEAD: String(env.auditMaintenance.daysAhead ?? 14),
+      PGUSER: `caracal_${env.name}_owner`,
+      PGHOST: json.output.postgres_endpoint.value.host,
+    });
+    expect(cron.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^helm_release\./)]));
+    expect(json.output.audit_partition_maintenance.value).toEqual({ cron_job: 'caracal-audit-partition-maintenance', namespace: env.namespace, schedule: env.auditMaintenance.schedule });
+  });
+
+  it('admits the maintenance CronJob, the migration Job and the services to the in-cluster Postgres', () => {
+    const from = byName(synthEnv(envs.dev), 'kubernetes_network_policy_v1', 'postgres-allow-caracal').spec.ingress[0].from;
+    expect(from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual(['api', 'audit', 'audit-partition-maintenance', 'coordinator', 'gateway', 'migration', 'sts']);
+  });
+
+  it('keeps the Terraform address of every resource a stack without the composite had (nothing is replaced)', () => {
+    // GIVEN dev built the way the stack did before CaracalStores: the constructs directly under the stack
+    const before = synthStack((app) => new PreCompositeStack(app, 'dev', envs.dev)).json;
+    // WHEN dev is built through the composite
+    const after = synthEnv(envs.dev);
+    // THEN every address of before is still there (Redis and the CronJob are only added)
+    const addresses = (json: Json) => Object.entries<Json>(json.resource).flatMap(([type, rs]) => Object.keys(rs).map((id) => `${type}.${id}`)).sort();
+    expect(addresses(before).length).toBeGreaterThan(20);
+    expect(addresses(before).filter((a) => !addresses(after).includes(a))).toEqual([]);
+    // AND the state that must never be replaced is at its fixed, path-independent addresses
+    expect(Object.keys(resources(after, 'kubernetes_persistent_volume_claim_v1')).sort()).toEqual(['caracal_postgres_data', 'caracal_redis_data']);
+    expect(Object.keys(resources(after, 'random_bytes')).sort()).toEqual(['caracal_encryption_key', 'caracal_hmac_key']);
+    expect(Object.keys(resources(after, 'random_password')).sort()).toEqual(
+      [...['api', 'audit', 'coordinator', 'gateway', 'owner', 'sts'].map((l) => `caracal_password_${l}`), ...['api', 'audit', 'coordinator', 'gateway', 'healthcheck', 'ops', 'sts'].map((u) => `caracal_redis_password_${u}`)].sort(),
+    );
   });
 
   it('outputs the managed parameter map, with max_connections derived from the pools', () => {
@@ -51,7 +110,10 @@ describe('CaracalStoresStack', () => {
     expect(out.login_secrets.value.api).toBe('caracal-db-api');
     expect(out.service_config_maps.value.audit).toBe('caracal-audit-db');
     expect(out.role_settings.value).toContainEqual({ role: 'caracal_staging_sts', settings: { statement_timeout: '5000', idle_in_transaction_session_timeout: '60000' } });
-    expect(out.service_helm_values.value.api.envFrom).toEqual([{ configMapRef: { name: 'caracal-api-db' } }]);
+    expect(out.service_helm_values.value.api.envFrom).toEqual([{ configMapRef: { name: 'caracal-api-db' } }, { configMapRef: { name: 'caracal-api-redis' } }]);
+    expect(out.service_helm_values.value.api.volumes.map((v: Json) => v.secret.secretName)).toEqual(['caracal-db-api', 'caracal-db-ca', 'caracal-redis-api']);
+    expect(out.redis_secrets.value).toMatchObject({ users: { api: 'caracal-redis-api', healthcheck: 'caracal-redis-healthcheck' }, acl: 'caracal-redis-acl' });
+    expect(out.redis_config_maps.value).toMatchObject({ services: { gateway: 'caracal-gateway-redis' }, config: 'caracal-redis-config' });
   });
 
   it('uses the existing Secrets prod names instead of generating any', () => {
@@ -60,6 +122,11 @@ describe('CaracalStoresStack', () => {
     expect(resources(json, 'random_bytes')).toEqual({});
     expect(json.output.login_secrets.value.owner).toBe('caracal-prod-db-owner');
     expect(json.output.key_material_secret.value.name).toBe('caracal-prod-keys');
+    // Redis too: the users' Secrets and the ACL Secret come from the secret manager.
+    expect(resources(json, 'kubernetes_secret_v1')).toEqual({});
+    expect(json.output.redis_secrets.value).toMatchObject({ users: { api: 'caracal-prod-redis-api' }, acl: 'caracal-prod-redis-acl' });
+    const volumes = byName(json, 'kubernetes_stateful_set_v1', 'redis').spec.template.spec.volume;
+    expect(volumes.find((v: Json) => v.name === 'acl').secret.secret_name).toBe('caracal-prod-redis-acl');
   });
 
   it('reports the construct problems of every environment in one error', () => {
@@ -67,6 +134,13 @@ describe('CaracalStoresStack', () => {
     const badDev: EnvironmentSpec = { ...dev, postgres: { ...(dev.postgres as any), capacity: { kind: 'explicit', settings: { sharedBuffers: '900MB' } } } };
     const badProd: EnvironmentSpec = { ...prod, postgres: { ...(prod.postgres as any), capacity: { kind: 'resources', maxConnections: 100 } } };
     // WHEN the app is built THEN one error names both construct paths
-    expect(() => buildApp({ environments: [badDev, badProd] })).toThrow(/^2 environments: 3 problems\n  - dev\/postgres: capacity\.sharedBuffers: [\s\S]*\n  - prod\/pools: services: connection budget .* > max_connections 100/);
+    expect(() => buildApp({ environments: [badDev, badProd] })).toThrow(/^2 environments: 3 problems\n  - dev\/Default\/postgres: capacity\.sharedBuffers: [\s\S]*\n  - prod\/Default\/pools: services: connection budget .* > max_connections 100/);
+  });
+
+  it('reports a Redis setting the construct refuses, naming the construct path, the field and the limit', () => {
+    // GIVEN dev whose Redis maxmemory leaves no room for an AOF rewrite under its 256Mi limit
+    const bad: EnvironmentSpec = { ...dev, redis: { ...dev.redis, maxmemory: '250Mi' } };
+    // WHEN the app is built THEN the error names the field, the bad value and the limit
+    expect(() => buildApp({ environments: [bad] })).toThrow(/^dev\/Default\/redis: 1 problem\n  - maxmemory: "250Mi" exceeds 75% of the memory limit \(256Mi\)/);
   });
 });
