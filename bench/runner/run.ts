@@ -37,8 +37,19 @@ function writeDirs(): { caracal: string; dbmate: string } {
   return { caracal, dbmate };
 }
 
+// dbmate is the peer, not a dependency: this registry serves only its linux-x64 binary package, and a lock
+// file naming its other platforms' packages would break `npm ci`. The bench installs the pinned version
+// into bench/.cache on first use instead.
+const DBMATE_VERSION = '2.36.0';
+
 function dbmateBinary(): string {
-  const bin = path.join(ROOT, 'node_modules', '@dbmate', `${process.platform}-${process.arch}`, 'bin', 'dbmate');
+  const cache = path.join(ROOT, 'bench', '.cache', 'dbmate');
+  const bin = path.join(cache, 'node_modules', '@dbmate', `${process.platform}-${process.arch}`, 'bin', 'dbmate');
+  if (!existsSync(bin)) {
+    mkdirSync(cache, { recursive: true });
+    console.log(`installing dbmate@${DBMATE_VERSION} into ${path.relative(ROOT, cache)} (the bench's peer)`);
+    execFileSync('npm', ['install', '--prefix', cache, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `dbmate@${DBMATE_VERSION}`], { stdio: 'inherit' });
+  }
   execFileSync(bin, ['--version'], { stdio: 'pipe' });
   return bin;
 }
