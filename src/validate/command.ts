@@ -31,12 +31,16 @@ export async function run(flags: Flags, out: Output): Promise<number> {
   const concurrency = str(flags, 'concurrency');
   // A cancelled CI job (SIGTERM) or Ctrl-C (SIGINT) must not leave scratch databases behind: drop them
   // (WITH (FORCE) ends the migrators' sessions), then exit 128 + signal number.
+  // Dropping them ends the run's sessions, so the run itself then fails fast: its verdict must not win the
+  // race with the drop, hence `cancelled`, awaited before any result is returned.
   let scratch: readonly string[] = [];
+  let cancelled: Promise<never> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     out.progress(`${signal}: dropping scratch databases ${scratch.join(', ')}`);
     const code = 128 + (signal === 'SIGINT' ? 2 : 15);
     const server = 'connection' in options ? options.connection : undefined;
-    void (server && scratch.length ? dropScratchDatabases(server, scratch) : Promise.resolve()).finally(() => process.exit(code));
+    const drop = server && scratch.length ? dropScratchDatabases(server, scratch) : Promise.resolve();
+    cancelled = drop.catch(() => undefined).then(() => process.exit(code));
   };
   // While validate runs it owns SIGINT/SIGTERM: the CLI entry's handler exits at once (right for `up`, whose
   // transaction the server rolls back), which would leave the scratch databases. Its listeners come back after.
@@ -46,7 +50,7 @@ export async function run(flags: Flags, out: Output): Promise<number> {
     process.removeAllListeners(sig);
     process.once(sig, onSignal);
   }
-  const report = await validateMigrations({
+  const running = validateMigrations({
     dir: options.dir,
     server: options.connection,
     staticOnly,
@@ -59,7 +63,9 @@ export async function run(flags: Flags, out: Output): Promise<number> {
     onCheck: flags.json ? undefined : (c) => out.stdout(checkLine(c)),
     onProgress: (m) => out.progress(m),
     onScratchDatabases: (names) => { scratch = names; },
-  }).finally(() => {
+  });
+  const report = await running.finally(async () => {
+    if (cancelled) await cancelled;
     for (const [sig, listeners] of saved) {
       process.removeListener(sig, onSignal);
       for (const l of listeners) process.on(sig, l as NodeJS.SignalsListener);
