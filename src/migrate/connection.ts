@@ -70,11 +70,20 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
     if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
       throw new ConfigError(`${urlSource} has scheme ${JSON.stringify(u.protocol)}: expected postgres:// or postgresql://`);
     }
-    fromUrl.host = u.hostname ? decodeURIComponent(u.hostname.replace(/^\[|\]$/g, '')) : undefined;
+    // decodeURIComponent throws a bare URIError on a stray %: name the part instead (never showing a password).
+    const decode = (part: string, text: string, secret = false) => {
+      try {
+        return decodeURIComponent(text);
+      } catch {
+        throw new ConfigError(`${urlSource} ${part}${secret ? '' : ` ${JSON.stringify(text)}`} is not valid percent-encoding` +
+          `${secret ? ' (value not shown: it is a password)' : ''}: a % must be followed by two hex digits (write %25 for a literal %)`);
+      }
+    };
+    fromUrl.host = u.hostname ? decode('host', u.hostname.replace(/^\[|\]$/g, '')) : undefined;
     fromUrl.port = u.port || undefined;
-    fromUrl.user = u.username ? decodeURIComponent(u.username) : undefined;
-    fromUrl.password = u.password ? decodeURIComponent(u.password) : undefined;
-    const db = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    fromUrl.user = u.username ? decode('user', u.username) : undefined;
+    fromUrl.password = u.password ? decode('password', u.password, true) : undefined;
+    const db = decode('database', u.pathname.replace(/^\//, ''));
     fromUrl.database = db || undefined;
     for (const [k, v] of u.searchParams) {
       if (!URL_PARAMS.has(k)) {
@@ -187,6 +196,8 @@ function tlsOptions(mode: SslMode, host: string, env: NodeJS.ProcessEnv, fromUrl
     if (!key.explicit && !existsSync(key.path)) {
       throw new ConfigError(`certificate present but not private key file ${key.path} (${key.source}); set PGSSLKEY`, 'SSL mode: the client key file');
     }
+    // Read first: a missing or unreadable key then fails with a clear error, not a bare stat ENOENT.
+    opts.key = read(key, 'the client key');
     const st = statSync(key.path);
     // libpq refuses a key readable by others: 0600 if owned by the current user, 0640 if owned by root.
     const limit = st.uid === 0 && process.getuid?.() !== 0 ? 0o640 : 0o600;
@@ -194,7 +205,6 @@ function tlsOptions(mode: SslMode, host: string, env: NodeJS.ProcessEnv, fromUrl
       throw new ConfigError(`${key.source}=${key.path}: private key file has group or world access (mode ${(st.mode & 0o777).toString(8)}); ` +
         'it must be u=rw (0600) or less if owned by the current user, or u=rw,g=r (0640) or less if owned by root', 'SSL mode: the client key file permissions');
     }
-    opts.key = read(key, 'the client key');
   } else if (key.explicit) {
     opts.key = read(key, 'the client key');
   }
