@@ -9,13 +9,23 @@ export interface CommandModule {
 }
 
 /** Subcommands, required only when chosen (validate/verify/repair add here without touching the Job's path). */
-export const COMMANDS: Record<string, { summary: string; load: () => CommandModule }> = {
-  up: { summary: 'apply every pending migration (the migration Job runs this)', load: () => require('./commands/up') },
-  status: { summary: 'show applied, pending, drifted, missing and ahead versions (exit 4 on drift, gap or order problems)', load: () => require('./commands/status') },
-  repair: { summary: 'accept a reviewed edit of applied files: record the new checksum, who and when (--version N)', load: () => require('./commands/repair') },
-  validate: { summary: 'check the migration files (grammar, expand-only) and apply them to scratch databases (exit 4 on a failed check)', load: () => require('../validate/command') },
-  verify: { summary: 'read-only checks of a live database against the seed (exit 4 on a failed check)', load: () => require('../verify/command') },
-  provision: { summary: 'create/update the per-environment login roles from --config FILE (the schema must be migrated)', load: () => require('../provision/command') },
+/** The flags runnerOptions reads (and so validates). */
+const RUNNER_FLAGS = ['dir', 'database-url', 'wait-for-db', 'connect-timeout', 'lock-wait', 'lock-timeout', 'lock-retries', 'lock-retry-backoff',
+  'statement-timeout', 'concurrent-statement-timeout', 'connection-check-interval'];
+/** Flags every command takes. */
+const GLOBAL_FLAGS = ['quiet', 'help'];
+
+/** Each command lists the flags it reads: any other is refused rather than silently ignored (and so never validated). */
+export const COMMANDS: Record<string, { summary: string; flags: readonly string[]; load: () => CommandModule }> = {
+  up: { summary: 'apply every pending migration (the migration Job runs this)', flags: [...RUNNER_FLAGS, 'provision'], load: () => require('./commands/up') },
+  status: { summary: 'show applied, pending, drifted, missing and ahead versions (exit 4 on drift, gap or order problems)', flags: [...RUNNER_FLAGS, 'json'], load: () => require('./commands/status') },
+  repair: { summary: 'accept a reviewed edit of applied files: record the new checksum, who and when (--version N)', flags: [...RUNNER_FLAGS, 'version', 'reason'], load: () => require('./commands/repair') },
+  validate: { summary: 'check the migration files (grammar, expand-only) and apply them to scratch databases (exit 4 on a failed check)',
+    flags: [...RUNNER_FLAGS, 'static', 'access-matrix', 'concurrency', 'json'], load: () => require('../validate/command') },
+  verify: { summary: 'read-only checks of a live database against the seed (exit 4 on a failed check)',
+    flags: ['dir', 'database-url', 'connect-timeout', 'lock-timeout', 'statement-timeout', 'access-matrix', 'behavioural', 'partition-days-ahead', 'retention-days', 'json'],
+    load: () => require('../verify/command') },
+  provision: { summary: 'create/update the per-environment login roles from --config FILE (the schema must be migrated)', flags: ['config', 'database-url', 'connect-timeout'], load: () => require('../provision/command') },
 };
 
 export const FLAGS: Record<string, FlagSpec> = {
@@ -74,6 +84,10 @@ export async function runCli(argv: readonly string[], out: Output = Output.proce
       return ExitCode.OK;
     }
     if (!command) throw new UsageError(`a command is required: ${Object.keys(COMMANDS).join(', ')} (see --help)`);
+    const accepted = [...COMMANDS[command].flags, ...GLOBAL_FLAGS];
+    for (const name of Object.keys(flags)) {
+      if (!accepted.includes(name)) throw new UsageError(`flag --${name} does not apply to ${command}: ${command} accepts ${accepted.map((f) => `--${f}`).join(', ')}`);
+    }
     if (flags.quiet) out.quiet = true;
     return await COMMANDS[command].load().run(flags, out);
   } catch (e) {
