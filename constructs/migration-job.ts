@@ -13,8 +13,8 @@ import type { DatabaseSecrets } from './database-secrets';
 import type { PostgresInstance } from './postgres-instance';
 import type { ServicePools } from './service-pools';
 import { HookChart, MIGRATIONS_DIR, OBJECT_LIMIT_BYTES, PROVISION_FILE, RELEASE_SIZE_MARGIN, RUNNER_DIR, defaultCommand, renderHookChart, ContainerResources } from './internal/hook-chart';
-import { migrationJobSelector, standardLabels } from './internal/labels';
-import { DNS_LABEL, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, SERVICES } from './internal/naming';
+import { LABEL_VALUE, migrationJobSelector, standardLabels } from './internal/labels';
+import { DNS_LABEL, DNS_LABEL_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, SERVICES } from './internal/naming';
 import { parseCpu, parseSize } from './internal/units';
 import { Problems } from './internal/validation';
 
@@ -155,6 +155,17 @@ export class MigrationJob extends Construct {
       if (!/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/.test(c)) problems.add(`externalDatabaseCidrs[${i}]`, c, 'is not a CIDR: expected e.g. 10.0.0.0/16');
     });
     if (cidrs.length === 0) problems.add('externalDatabaseCidrs', cidrs, 'is empty: the Job could not reach the database');
+    // The DNS egress rule: a bad namespace or label only fails at apply, and an empty selector admits every pod there.
+    if (props.dns !== undefined) {
+      if (typeof props.dns.namespace !== 'string' || !DNS_LABEL.test(props.dns.namespace)) problems.add('dns.namespace', props.dns.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
+      const dnsLabels = Object.entries(props.dns.podLabels ?? {});
+      if (dnsLabels.length === 0) problems.add('dns.podLabels', props.dns.podLabels, 'is an empty selector, which would let the Job query every pod in that namespace: expected the DNS pods\' labels, e.g. { "k8s-app": "kube-dns" }');
+      for (const [k, v] of dnsLabels) {
+        if (!/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
+          problems.add(`dns.podLabels.${k}`, v, 'is not a valid label selector entry: expected a label key and a value of at most 63 characters');
+        }
+      }
+    }
 
     const root = packageRoot();
     const migrationsDir = path.resolve(props.migrationsDir ?? path.join(root, 'migrations'));
