@@ -198,6 +198,8 @@ export class PostgresInstance extends Construct {
     if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
       problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
     }
+    // Same rule as DatabaseSecrets and RedisStreams: the data volume's fixed logical id starts with it.
+    if (!/^[a-z][a-z0-9_]{0,30}$/.test(idPrefix)) problems.add('logicalIdPrefix', props.logicalIdPrefix, 'is not a valid logical id prefix: expected a letter then letters, digits or "_"');
     if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace)) problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
     if (!DNS_LABEL.test(name)) problems.add('name', name, `is not a Service name: expected ${DNS_LABEL_ACCEPTED}`);
     checkDatabase(problems, database);

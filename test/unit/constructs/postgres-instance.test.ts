@@ -156,6 +156,7 @@ describe('PostgresInstance bad props', () => {
     ['allowedClients', { allowedClients: [] }],
     ['allowedClients\\[0\\]', { allowedClients: [{}] }],
     ['requiredConnections', { requiredConnections: -3 }],
+    ['logicalIdPrefix', { logicalIdPrefix: '9-stores' }],
   ])('rejects bad %s', (field, extra) => {
     const build = () => new PostgresInstance(scope(), 'postgres', { environment: 'dev', namespace: 'caracal-dev', owner: owner(), ...extra });
     expect(build).toThrow(new RegExp(`- ${field}: `));
