@@ -169,6 +169,9 @@ export class ServicePools extends Construct {
     if (typeof props.namespace !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(props.namespace)) {
       problems.add('namespace', props.namespace, 'is not a valid namespace: expected a DNS-1123 label');
     }
+    if (typeof prefix !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,46}[a-z0-9])?$/.test(prefix)) {
+      problems.add('namePrefix', prefix, 'is not a ConfigMap name prefix: expected lower-case letters, digits and "-", at most 48 characters (names are <prefix>-<service>-db)');
+    }
     if (!/^\/[A-Za-z0-9._/-]+$/.test(this.secretMountPath) || this.secretMountPath.includes('..')) {
       problems.add('secretMountPath', this.secretMountPath, 'is not an absolute path: expected e.g. /var/run/secrets/caracal/db');
     }

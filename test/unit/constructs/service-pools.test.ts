@@ -99,6 +99,7 @@ describe('ServicePools', () => {
     ['services.billing', { services: { billing: {} } as never }],
     ['otherConnections.migrationJob', { otherConnections: { migrationJob: -1 } }],
     ['secretMountPath', { secretMountPath: 'relative/path' }],
+    ['namePrefix', { namePrefix: 'Caracal_Pools' }],
     ['maxConnections', { maxConnections: 0 }],
     ['keyMaterialServices', { keyMaterialServices: ['billing' as never] }],
     ['keyMaterialMountPath', { keyMaterialMountPath: '/var/run/secrets/caracal/db' }],
