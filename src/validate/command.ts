@@ -1,12 +1,12 @@
 // `caracal-migrate validate`: the CLI side of src/validate (loaded lazily by src/cli/main.ts, so the parser it
 // needs never weighs on `up`). One line per check, like the seed's validateMigrations.sh; exit 4 on any failure.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseInteger } from '../migrate/config';
-import { ConfigError, ExitCode } from '../migrate/errors';
+import { ExitCode } from '../migrate/errors';
 import { runnerOptions } from '../cli/options';
 import type { Output } from '../cli/output';
 import type { RunnerOptions } from '../migrate/runner';
+import { checkAccessMatrixFlag } from '../verify/access-matrix';
 import { formatChecks } from '../verify';
 import type { CheckResult } from '../verify/checks';
 import { dropScratchDatabases, validateMigrations } from './index';
@@ -27,7 +27,7 @@ export async function run(flags: Flags, out: Output): Promise<number> {
   // --static needs no database, so no connection settings (and no password) either.
   const options = staticOnly ? { dir: path.resolve(str(flags, 'dir') ?? 'migrations') } as Partial<RunnerOptions> & { dir: string } : runnerOptions(flags, out);
   const matrix = str(flags, 'access-matrix');
-  if (matrix !== undefined && !existsSync(matrix)) throw new ConfigError(`--access-matrix ${JSON.stringify(matrix)}: no such file`);
+  if (matrix !== undefined) checkAccessMatrixFlag(matrix);
   const concurrency = str(flags, 'concurrency');
   // A cancelled CI job (SIGTERM) or Ctrl-C (SIGINT) must not leave scratch databases behind: drop them
   // (WITH (FORCE) ends the migrators' sessions), then exit 128 + signal number.

@@ -4,9 +4,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseDuration, parseInteger } from '../migrate/config';
 import { describeConnection } from '../migrate/connection';
-import { ConfigError, ExitCode } from '../migrate/errors';
+import { ExitCode } from '../migrate/errors';
 import { resolveConnection } from '../migrate/connection';
 import type { Output } from '../cli/output';
+import { checkAccessMatrixFlag } from './access-matrix';
 import { formatChecks, verifyDatabase } from './index';
 
 type Flags = Record<string, string | string[] | true>;
@@ -23,7 +24,7 @@ export async function run(flags: Flags, out: Output, env: NodeJS.ProcessEnv = pr
   const explicitDir = str(flags, 'dir');
   const dir = explicitDir !== undefined ? path.resolve(explicitDir) : existsSync('migrations') ? path.resolve('migrations') : undefined;
   const matrix = str(flags, 'access-matrix');
-  if (matrix !== undefined && !existsSync(matrix)) throw new ConfigError(`--access-matrix ${JSON.stringify(matrix)}: no such file`);
+  if (matrix !== undefined) checkAccessMatrixFlag(matrix);
   const days = str(flags, 'partition-days-ahead');
   const retention = str(flags, 'retention-days');
   const dur = (name: string) => {

@@ -92,6 +92,10 @@ describe('caracal-migrate rejects bad settings, naming the variable or flag and 
     ['no command', [], {}, /a command is required: up, status, repair/],
     ['a flag without its value', ['up', '--dir'], {}, /flag --dir needs a value/],
     ['a missing migrations directory', ['up', '--dir', '/nonexistent/migrations'], {}, /--dir "\/nonexistent\/migrations": not a readable directory/],
+    ['verify --access-matrix not an access matrix', ['verify', '--access-matrix', __filename], {},
+      /--access-matrix ".*connection\.test\.ts" is not a usable access matrix: .*markers <!-- access-matrix:begin -->.* not found; expected a markdown file like docs\/access-matrix\.md/],
+    ['validate --static --access-matrix a directory', ['validate', '--static', '--access-matrix', __dirname], {},
+      /--access-matrix ".*cli" is not a usable access matrix: it cannot be read \(EISDIR\)/],
     ['repair without --version', ['repair'], {}, /repair needs --version N/],
     ['repair with a bad --version', ['repair', '--version', 'v3'], {}, /--version="v3" is not valid: expected a migration version number/],
   ];
