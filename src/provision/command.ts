@@ -37,6 +37,11 @@ export function readProvisionConfig(file: string): ProvisionConfig {
   return c as ProvisionConfig;
 }
 
+/** Reads the config and every password file without touching the database: `up --provision` runs it before migrating. */
+export function checkProvisionConfig(configFile: string, out: StepOutput): void {
+  for (const password of checkLoginSpecs(readProvisionConfig(configFile).logins).values()) out.redact(password);
+}
+
 /** Connects with `connection` (the migrator), provisions every login of `configFile`, logs one line per login. */
 export async function provisionStep(configFile: string, connection: ConnectionSettings, out: StepOutput): Promise<LoginResult[]> {
   const config = readProvisionConfig(configFile);

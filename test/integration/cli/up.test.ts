@@ -36,6 +36,17 @@ describe('caracal-migrate up', () => {
     }
   });
 
+  it('refuses a bad --provision file before migrating anything', async () => {
+    // GIVEN migrations, an empty database and a provisioning config that does not exist
+    const dir = migrationsDir(BASIC);
+    // WHEN the runner runs with it
+    const r = await runCli(['up', '--dir', dir, '--provision', '/nonexistent/provision.json'], envFor(db));
+    // THEN it exits 2 naming the file, and the database is unchanged
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/provisioning config \/nonexistent\/provision\.json cannot be read \(ENOENT\)/) });
+    expect(await history(db.url)).toEqual([]);
+    expect(await tables(db.url)).toEqual([]);
+  });
+
   it('is a no-op on a second run', async () => {
     // GIVEN a database with every migration applied
     const dir = migrationsDir(BASIC);
