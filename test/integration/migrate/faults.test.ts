@@ -1,5 +1,5 @@
 // The runner under faults, on a Postgres of this file's own: a runner killed mid-migration, a server restart
-// during a run, and a Job that starts before its database (--wait-for-db).
+// during a run, a Job that starts before its database (--wait-for-db), and a runaway statement (--statement-timeout).
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freshDatabase, FreshDatabase, OwnCluster, startOwnCluster, withClient } from '../../support/postgres';
@@ -157,5 +157,28 @@ describe('a transaction-mode pooler in front of the database', () => {
     } finally {
       await pooler.close();
     }
+  });
+});
+
+describe('--statement-timeout', () => {
+  it('cancels a runaway migration statement: exit 1 naming the file and SQLSTATE 57014, nothing of it kept, and the rerun completes', async () => {
+    // GIVEN a second migration that would sleep for a minute, and a 1 s session statement_timeout
+    await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" SET caracal.test_sleep = '60'`));
+    const dir = migrationsDir(SLOW);
+    const env = envFor(db);
+    // WHEN the runner applies it
+    const r = await runCli(['up', '--dir', dir, '--statement-timeout', '1s'], env);
+    // THEN the server cancelled the statement, the file left nothing, and the error says where and what
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/0002_slow\.up\.sql/);
+    expect(r.stderr).toMatch(/57014/);
+    expect(await partialExists()).toBe(false);
+    expect(await appliedVersions()).toEqual([1]);
+    expect(await lockHeld()).toBe(false);
+    // AND once the statement is quick again, the rerun applies it
+    await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" SET caracal.test_sleep = '0'`));
+    const rerun = await runCli(['up', '--dir', dir, '--statement-timeout', '1s'], env);
+    expect(rerun.code).toBe(0);
+    expect(await appliedVersions()).toEqual([1, 2]);
   });
 });
