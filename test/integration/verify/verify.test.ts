@@ -1,6 +1,6 @@
 // verify against a real Postgres: every check holds on the migrations as they are, and each migration set
 // broken on purpose makes the check that guards it fail, by name.
-import { writeFileSync, appendFileSync } from 'node:fs';
+import { writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { freshDatabase, serverUrl, withClient } from '../../support/postgres';
 import { applySet, migrationSet, settingsFor } from '../../fixtures/validate/migration-sets';
@@ -85,6 +85,44 @@ describe('caracal-migrate verify (library)', () => {
         'pending: 0002_later.up.sql is not applied',
         'drifted: 0001_baseline.up.sql changed after it was applied',
       ]);
+    } finally {
+      set.remove();
+      await db.drop();
+    }
+  });
+
+  test('GIVEN a database ahead of the files (an application rollback) WHEN verified THEN migrations holds and notes the version ahead', async () => {
+    const db = await freshDatabase();
+    const set = migrationSet();
+    try {
+      writeFileSync(path.join(set.dir, '0002_later.up.sql'), 'SET LOCAL ROLE caracal_owner;\nALTER TABLE public.zones ADD COLUMN note text;\nRESET ROLE;\n');
+      await applySet(set.dir, db.url);
+      rmSync(path.join(set.dir, '0002_later.up.sql'));
+      const report = await verifyDatabase(settingsFor(db.url), { dir: set.dir });
+      const check = report.checks.find((c) => c.id === 'migrations');
+      expect(check?.ok).toBe(true);
+      expect(check?.summary).toMatch(/1 ahead \(rollback\)/);
+      expect(check?.details).toEqual(['ahead: version 2 (later) is newer than every file (normal during an application rollback)']);
+    } finally {
+      set.remove();
+      await db.drop();
+    }
+  });
+
+  test('GIVEN an INVALID index left by a failed CREATE INDEX CONCURRENTLY WHEN verified THEN indexes fails naming it', async () => {
+    const db = await freshDatabase();
+    const set = migrationSet();
+    try {
+      await applySet(set.dir, db.url);
+      await withClient(db.url, async (c) => {
+        await c.query('CREATE TABLE public.duplicates (id int)');
+        await c.query('INSERT INTO public.duplicates VALUES (1), (1)');
+        await expect(c.query('CREATE UNIQUE INDEX CONCURRENTLY duplicates_id ON public.duplicates (id)')).rejects.toThrow(/could not create unique index/);
+      });
+      const report = await verifyDatabase(settingsFor(db.url), { dir: set.dir });
+      const check = report.checks.find((c) => c.id === 'indexes');
+      expect(check?.ok).toBe(false);
+      expect(check?.details).toContainEqual(expect.stringMatching(/^public\.duplicates_id on duplicates is INVALID \(a failed CREATE INDEX CONCURRENTLY\)/));
     } finally {
       set.remove();
       await db.drop();
