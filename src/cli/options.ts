@@ -15,14 +15,22 @@ const str = (flags: Flags, name: string): string | undefined => {
 export function runnerOptions(flags: Flags, out: Output, env: NodeJS.ProcessEnv = process.env): RunnerOptions {
   const connection = resolveConnection(env, { databaseUrl: str(flags, 'database-url'), connectTimeout: str(flags, 'connect-timeout') });
   out.redact(connection.password);
+  return {
+    dir: path.resolve(str(flags, 'dir') ?? 'migrations'),
+    connection,
+    ...runnerTimings(flags),
+    onEvent: (e) => out.progress(e.message),
+  };
+}
+
+/** The timing flags alone (no connection): `validate --static` checks them too rather than ignoring them. */
+export function runnerTimings(flags: Flags): Omit<RunnerOptions, 'dir' | 'connection' | 'onEvent'> {
   const dur = (name: string, allowZero = false) => {
     const v = str(flags, name);
     return v === undefined ? undefined : parseDuration(v, `--${name}`, { allowZero });
   };
   const retries = str(flags, 'lock-retries');
   return {
-    dir: path.resolve(str(flags, 'dir') ?? 'migrations'),
-    connection,
     waitForDbMs: dur('wait-for-db'),
     lockWaitMs: dur('lock-wait', true),
     lockTimeoutMs: dur('lock-timeout'),
@@ -31,6 +39,5 @@ export function runnerOptions(flags: Flags, out: Output, env: NodeJS.ProcessEnv 
     statementTimeoutMs: dur('statement-timeout', true),
     concurrentStatementTimeoutMs: dur('concurrent-statement-timeout', true),
     connectionCheckIntervalMs: dur('connection-check-interval', true),
-    onEvent: (e) => out.progress(e.message),
   };
 }

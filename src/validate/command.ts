@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { parseInteger } from '../migrate/config';
 import { ExitCode } from '../migrate/errors';
-import { runnerOptions } from '../cli/options';
+import { runnerOptions, runnerTimings } from '../cli/options';
 import type { Output } from '../cli/output';
 import type { RunnerOptions } from '../migrate/runner';
 import { checkAccessMatrixFlag } from '../verify/access-matrix';
@@ -25,7 +25,7 @@ export function checkLine(c: CheckResult): string {
 export async function run(flags: Flags, out: Output): Promise<number> {
   const staticOnly = flags.static === true;
   // --static needs no database, so no connection settings (and no password) either.
-  const options = staticOnly ? { dir: path.resolve(str(flags, 'dir') ?? 'migrations') } as Partial<RunnerOptions> & { dir: string } : runnerOptions(flags, out);
+  const options = staticOnly ? { dir: path.resolve(str(flags, 'dir') ?? 'migrations'), ...runnerTimings(flags) } as Partial<RunnerOptions> & { dir: string } : runnerOptions(flags, out);
   const matrix = str(flags, 'access-matrix');
   if (matrix !== undefined) checkAccessMatrixFlag(matrix);
   const concurrency = str(flags, 'concurrency');

@@ -96,6 +96,7 @@ describe('caracal-migrate rejects bad settings, naming the variable or flag and 
       /--access-matrix ".*connection\.test\.ts" is not a usable access matrix: .*markers <!-- access-matrix:begin -->.* not found; expected a markdown file like docs\/access-matrix\.md/],
     ['validate --static --access-matrix a directory', ['validate', '--static', '--access-matrix', __dirname], {},
       /--access-matrix ".*cli" is not a usable access matrix: it cannot be read \(EISDIR\)/],
+    ['validate --static with a bad --lock-wait', ['validate', '--static', '--lock-wait=forever'], {}, /--lock-wait="forever" is not valid: expected a duration/],
     ['repair without --version', ['repair'], {}, /repair needs --version N/],
     ['repair with a bad --version', ['repair', '--version', 'v3'], {}, /--version="v3" is not valid: expected a migration version number/],
   ];
