@@ -3,6 +3,7 @@
 import { Construct } from 'constructs';
 import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
 import { protectedDataVolume } from './internal/data-volume';
+import { storeNetworkPolicy } from './internal/network-policy';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
@@ -363,19 +364,9 @@ export class PostgresInstance extends Construct {
       waitForRollout: true,
     });
 
-    this.networkPolicy = new NetworkPolicyV1(this, 'network-policy', {
-      metadata: { name: `${name}-allow-caracal`, namespace: props.namespace, labels },
-      spec: {
-        podSelector: { matchLabels: selector },
-        // Default deny in both directions; only Caracal's clients may connect, and Postgres dials out to nobody.
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          {
-            from: allowed.map((sel) => ({ podSelector: { matchLabels: { ...sel } } })),
-            ports: [{ port: '5432', protocol: 'TCP' }],
-          },
-        ],
-      },
+    // Default deny in both directions; only Caracal's clients may connect, and Postgres dials out to nobody.
+    this.networkPolicy = storeNetworkPolicy(this, 'network-policy', {
+      name: `${name}-allow-caracal`, namespace: props.namespace, labels, podSelector: selector, allowedClients: allowed, port: 5432,
     });
 
     // One replica: maxUnavailable 1 documents that a drain may evict it (a minAvailable 1 budget would block every drain).

@@ -8,6 +8,7 @@ import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
 import { protectedDataVolume } from './internal/data-volume';
+import { storeNetworkPolicy } from './internal/network-policy';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
@@ -433,14 +434,9 @@ export class RedisStreams extends Construct {
       waitForRollout: false,
     });
 
-    this.networkPolicy = new NetworkPolicyV1(this, 'network-policy', {
-      metadata: { name: `${name}-allow-caracal`, namespace: props.namespace, labels },
-      spec: {
-        podSelector: { matchLabels: selector },
-        // Default deny both ways; only Caracal's services may connect, and Redis dials out to nobody.
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: allowed.map((sel) => ({ podSelector: { matchLabels: { ...sel } } })), ports: [{ port: String(REDIS_PORT), protocol: 'TCP' }] }],
-      },
+    // Default deny both ways; only Caracal's services may connect, and Redis dials out to nobody.
+    this.networkPolicy = storeNetworkPolicy(this, 'network-policy', {
+      name: `${name}-allow-caracal`, namespace: props.namespace, labels, podSelector: selector, allowedClients: allowed, port: REDIS_PORT,
     });
   }
 
