@@ -45,6 +45,8 @@ export function parseArgs(argv: readonly string[], specs: Record<string, FlagSpe
       } else {
         value = true;
       }
+      // An empty value (`--dir=`, `--dir ""`) would silently mean the current directory, no reason, and so on.
+      if (spec.value && value === '') throw new UsageError(`flag --${name} needs a value, got an empty one: ${spec.help}`);
       if (spec.repeat) {
         const list = (flags[name] as string[] | undefined) ?? [];
         list.push(String(value));

@@ -99,7 +99,7 @@ describe('caracal-migrate rejects bad settings, naming the variable or flag and 
     ['validate --static with a bad --lock-wait', ['validate', '--static', '--lock-wait=forever'], {}, /--lock-wait="forever" is not valid: expected a duration/],
     ['repair without --version', ['repair'], {}, /repair needs --version N/],
     ['repair with a bad --version', ['repair', '--version', 'v3'], {}, /--version="v3" is not valid: expected a migration version number/],
-    ['repair with an empty --reason', ['repair', '--version', '1', '--reason='], {}, /--reason="" is not valid: expected one line of text/],
+    ['repair with an empty --reason', ['repair', '--version', '1', '--reason='], {}, /flag --reason needs a value, got an empty one/],
     ['repair with a multi-line --reason', ['repair', '--version', '1', '--reason', 'ok\nforged'], {}, /--reason="ok\\nforged" is not valid: expected one line of text/],
   ];
 

@@ -26,6 +26,8 @@ describe('parseArgs', () => {
     [['up', '--json=yes'], /flag --json takes no value/],
     [['up', '--dir', 'a', '--dir', 'b'], /flag --dir is given twice/],
     [['up', '--lock-wait'], /flag --lock-wait needs a value/],
+    [['up', '--dir='], /flag --dir needs a value, got an empty one: migrations directory/],
+    [['up', '--dir', ''], /flag --dir needs a value, got an empty one/],
   ])('rejects %j', (argv, message) => {
     expect(() => parse(argv)).toThrow(message);
   });
