@@ -50,7 +50,8 @@ export function defaultPasswordFile(env: NodeJS.ProcessEnv): { path: string; cho
   return { path: path.join(home, '.local/share/caracal/secrets/postgresPassword'), chosenBy: 'HOME (neither CARACAL_SECRETS_DIR nor CARACAL_HOME is set)' };
 }
 
-const URL_PARAMS = new Set(['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'connect_timeout', 'application_name']);
+// Not application_name: it is always caracal-migrate (the lock holder message and applied_by rely on it), so refuse it rather than ignore it.
+const URL_PARAMS = new Set(['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'connect_timeout']);
 
 /**
  * Resolve connection settings from the environment and flags, validating every value. Precedence follows
@@ -87,7 +88,7 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
     fromUrl.database = db || undefined;
     for (const [k, v] of u.searchParams) {
       if (!URL_PARAMS.has(k)) {
-        throw new ConfigError(`${urlSource} has query parameter ${JSON.stringify(k)}: accepted are ${[...URL_PARAMS].join(', ')}`);
+        throw new ConfigError(`${urlSource} has query parameter ${JSON.stringify(k)}: accepted are ${[...URL_PARAMS].join(', ')} (application_name is always ${APPLICATION_NAME})`);
       }
       fromUrl[k] = v;
     }

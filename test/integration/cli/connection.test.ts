@@ -72,6 +72,8 @@ describe('caracal-migrate rejects bad settings, naming the variable or flag and 
     ['DATABASE_URL with another scheme', ['up'], { DATABASE_URL: `mysql://u:${URL_PASSWORD}@h/db` }, /DATABASE_URL has scheme "mysql:": expected postgres:\/\//],
     ['DATABASE_URL not a URL', ['up'], { DATABASE_URL: `::${URL_PASSWORD}::` }, /DATABASE_URL is not a valid URL/],
     ['DATABASE_URL with an unknown parameter', ['up'], { DATABASE_URL: `postgres://u:${URL_PASSWORD}@h/db?sslmod=require` }, /DATABASE_URL has query parameter "sslmod": accepted are sslmode/],
+    ['DATABASE_URL with an application_name (always caracal-migrate)', ['up'], { DATABASE_URL: `postgres://u:${URL_PASSWORD}@h/db?application_name=mine` },
+      /DATABASE_URL has query parameter "application_name": accepted are sslmode, sslrootcert, sslcert, sslkey, connect_timeout \(application_name is always caracal-migrate\)/],
     ['--database-url with a bad sslmode', ['up', `--database-url=postgres://u:${URL_PASSWORD}@h/db?sslmode=strict`], {}, /--database-url sslmode="strict" is not valid: expected one of disable/],
     ['DATABASE_URL with a bad percent-escape in the password', ['up'], { DATABASE_URL: `postgres://u:${URL_PASSWORD}%zz@h/db` },
       /DATABASE_URL password is not valid percent-encoding \(value not shown: it is a password\): a % must be followed by two hex digits/],
