@@ -13,7 +13,7 @@ import type { DatabaseSecrets } from './database-secrets';
 import type { PostgresInstance } from './postgres-instance';
 import type { ServicePools } from './service-pools';
 import { HookChart, MIGRATIONS_DIR, OBJECT_LIMIT_BYTES, PROVISION_FILE, RELEASE_SIZE_MARGIN, RUNNER_DIR, defaultCommand, renderHookChart, ContainerResources } from './internal/hook-chart';
-import { LABEL_VALUE, migrationJobSelector, standardLabels } from './internal/labels';
+import { checkSelectorEntries, migrationJobSelector, standardLabels } from './internal/labels';
 import { DNS_LABEL, DNS_LABEL_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, SERVICES } from './internal/naming';
 import { parseCpu, parseSize } from './internal/units';
 import { Problems } from './internal/validation';
@@ -160,11 +160,7 @@ export class MigrationJob extends Construct {
       if (typeof props.dns.namespace !== 'string' || !DNS_LABEL.test(props.dns.namespace)) problems.add('dns.namespace', props.dns.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
       const dnsLabels = Object.entries(props.dns.podLabels ?? {});
       if (dnsLabels.length === 0) problems.add('dns.podLabels', props.dns.podLabels, 'is an empty selector, which would let the Job query every pod in that namespace: expected the DNS pods\' labels, e.g. { "k8s-app": "kube-dns" }');
-      for (const [k, v] of dnsLabels) {
-        if (!/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
-          problems.add(`dns.podLabels.${k}`, v, 'is not a valid label selector entry: expected a label key and a value of at most 63 characters');
-        }
-      }
+      checkSelectorEntries(problems, 'dns.podLabels', props.dns.podLabels);
     }
 
     const root = packageRoot();

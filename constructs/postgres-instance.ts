@@ -9,7 +9,7 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { Problems } from './internal/validation';
-import { migrationJobSelector, selectorLabels, serviceSelector, standardLabels, LABEL_VALUE } from './internal/labels';
+import { checkAllowedClients, migrationJobSelector, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import {
   DNS_LABEL, DNS_LABEL_ACCEPTED, DNS_SUBDOMAIN, DNS_SUBDOMAIN_ACCEPTED, CONFIG_KEY, CONFIG_KEY_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED,
@@ -243,16 +243,7 @@ export class PostgresInstance extends Construct {
     checkRequired(problems, props.requiredConnections);
     const instance = `caracal-${props.environment}`;
     const allowed = props.allowedClients ?? [...SERVICES.map((s) => serviceSelector(instance, s)), migrationJobSelector(instance)];
-    if (allowed.length === 0) problems.add('allowedClients', allowed, 'is empty: nothing could connect; expected at least one pod selector');
-    allowed.forEach((sel, i) => {
-      const entries = Object.entries(sel ?? {});
-      if (entries.length === 0) problems.add(`allowedClients[${i}]`, sel, 'is an empty selector, which admits every pod in the namespace: expected at least one label');
-      for (const [k, v] of entries) {
-        if (!/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
-          problems.add(`allowedClients[${i}].${k}`, v, 'is not a valid label selector entry: expected a label key and a value of at most 63 characters');
-        }
-      }
-    });
+    checkAllowedClients(problems, allowed);
     this.capacity = (props.capacity ?? PostgresCapacity.of({})).resolve(
       { requiredConnections: props.requiredConnections, memoryLimitBytes, memoryLimitLabel: memoryLimit, storageBytes, storageLabel: storageSize },
       problems,

@@ -14,7 +14,7 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { Problems } from './internal/validation';
-import { LABEL_VALUE, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
+import { checkAllowedClients, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import {
   CONFIG_KEY, CONFIG_KEY_ACCEPTED, DNS_LABEL, DNS_LABEL_ACCEPTED, DNS_SUBDOMAIN, DNS_SUBDOMAIN_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED,
@@ -245,16 +245,7 @@ export class RedisStreams extends Construct {
 
     const instance = this.instance;
     const allowed = props.allowedClients ?? SERVICES.map((s) => serviceSelector(instance, s));
-    if (allowed.length === 0) problems.add('allowedClients', allowed, 'is empty: nothing could connect; expected at least one pod selector');
-    allowed.forEach((sel, i) => {
-      const entries = Object.entries(sel ?? {});
-      if (entries.length === 0) problems.add(`allowedClients[${i}]`, sel, 'is an empty selector, which admits every pod in the namespace: expected at least one label');
-      for (const [k, v] of entries) {
-        if (!/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
-          problems.add(`allowedClients[${i}].${k}`, v, 'is not a valid label selector entry: expected a label key and a value of at most 63 characters');
-        }
-      }
-    });
+    checkAllowedClients(problems, allowed);
 
     const src = passwords.source;
     if (src.kind === 'generated') {
