@@ -100,8 +100,9 @@ describe('concurrent runners', () => {
 });
 
 describe('lock_timeout on migration statements', () => {
-  it('times out a file blocked by another session, retries it, and succeeds once that session ends', async () => {
-    // GIVEN an applied table, and a session holding a lock on it (an open transaction of the old application)
+  // An applied table, a pending file whose DDL needs an exclusive lock on it, and a session of the old
+  // application holding a lock on that table in an open transaction.
+  async function pendingDdlBlockedByAnOpenTransaction() {
     const dir = migrationsDir({ '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'] });
     const env = envFor(db);
     expect((await runCli(['up', '--dir', dir], env)).code).toBe(0);
@@ -109,6 +110,12 @@ describe('lock_timeout on migration statements', () => {
     const app = await session(db.url);
     await app.query('BEGIN');
     await app.query('SELECT count(*) FROM public.zones');
+    return { dir, env, app };
+  }
+
+  it('times out a file blocked by another session, retries it, and succeeds once that session ends', async () => {
+    // GIVEN an applied table, and a session holding a lock on it (an open transaction of the old application)
+    const { dir, env, app } = await pendingDdlBlockedByAnOpenTransaction();
     try {
       // WHEN the runner applies DDL that needs an exclusive lock
       const run = startCli(['up', '--dir', dir, '--lock-timeout', '200ms', '--lock-retries', '50', '--lock-retry-backoff', '100ms'], env);
@@ -126,13 +133,7 @@ describe('lock_timeout on migration statements', () => {
 
   it('exits 1 with SQLSTATE 55P03 when the retries run out, leaving the file unapplied', async () => {
     // GIVEN a lock that is never released during the run
-    const dir = migrationsDir({ '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'] });
-    const env = envFor(db);
-    expect((await runCli(['up', '--dir', dir], env)).code).toBe(0);
-    writeFileSync(path.join(dir, '0002_zone_label.up.sql'), 'ALTER TABLE public.zones ADD COLUMN label text;\n');
-    const app = await session(db.url);
-    await app.query('BEGIN');
-    await app.query('SELECT count(*) FROM public.zones');
+    const { dir, env, app } = await pendingDdlBlockedByAnOpenTransaction();
     try {
       // WHEN the runner may retry once
       const r = await runCli(['up', '--dir', dir, '--lock-timeout', '100ms', '--lock-retries', '1', '--lock-retry-backoff', '50ms'], env);
