@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { FreshDatabase, freshDatabase, serverUrl, withClient } from './postgres';
+import { MATRIX_ROLES, PRIVILEGES, SERVICE_ROLES, type MatrixRole } from '../../src/verify/access-matrix';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -13,20 +14,10 @@ export const ACCESS_MATRIX_FILE = path.join(repoRoot, 'docs', 'access-matrix.md'
 
 /** The session setting that carries the zone context the RLS policies read. */
 export const ZONE_GUC = 'caracal.zone_id';
-export const OWNER_ROLE = 'caracal_owner';
-export const SERVICE_ROLES = ['api', 'coordinator', 'audit', 'sts', 'gateway'] as const;
-/** The matrix columns, in the order of docs/access-matrix.md. */
-export const MATRIX_ROLES = [...SERVICE_ROLES, 'backup'] as const;
+// Role and privilege names are the verify command's (src/verify/access-matrix.ts): one definition.
+export { MATRIX_ROLES, OWNER_ROLE, PRIVILEGE_NAMES, PRIVILEGES, SERVICE_ROLES } from '../../src/verify/access-matrix';
+export type { MatrixRole, Privilege } from '../../src/verify/access-matrix';
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
-export type MatrixRole = (typeof MATRIX_ROLES)[number];
-export const PRIVILEGES = ['S', 'I', 'U', 'D'] as const;
-export type Privilege = (typeof PRIVILEGES)[number];
-export const PRIVILEGE_NAMES: Record<Privilege, 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE'> = {
-  S: 'SELECT',
-  I: 'INSERT',
-  U: 'UPDATE',
-  D: 'DELETE',
-};
 
 /** `api` -> `caracal_api`. */
 export function roleName(role: MatrixRole | 'owner'): string {
