@@ -14,7 +14,11 @@ function newestSourceMtime() {
   let newest = 0;
   const walk = (dir) => {
     let entries;
-    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
     for (const e of entries) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
@@ -28,7 +32,11 @@ function newestSourceMtime() {
 function useBundle() {
   if (process.env.CARACAL_MIGRATE_FROM_SOURCE === '1') return false;
   let built;
-  try { built = fs.statSync(bundle).mtimeMs; } catch { return false; }
+  try {
+    built = fs.statSync(bundle).mtimeMs;
+  } catch {
+    return false;
+  }
   return built >= newestSourceMtime(); // sources absent (the Job image) count as older
 }
 

@@ -4,7 +4,9 @@
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import {
-  CronJobV1, CronJobV1SpecJobTemplateSpecTemplateSpecContainerVolumeMount, CronJobV1SpecJobTemplateSpecTemplateSpecVolume,
+  CronJobV1,
+  CronJobV1SpecJobTemplateSpecTemplateSpecContainerVolumeMount,
+  CronJobV1SpecJobTemplateSpecTemplateSpecVolume,
 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { Problems } from './internal/validation';
@@ -96,7 +98,11 @@ export interface AuditPartitionMaintenanceProps {
 export class AuditPartitionMaintenance extends Construct {
   /** Labels of the job's pods: admit them in the database's NetworkPolicy. */
   static podSelector(environment: string): Record<string, string> {
-    return { 'app.kubernetes.io/instance': `caracal-${environment}`, 'app.kubernetes.io/component': 'audit-partition-maintenance', 'app.kubernetes.io/part-of': PART_OF };
+    return {
+      'app.kubernetes.io/instance': `caracal-${environment}`,
+      'app.kubernetes.io/component': 'audit-partition-maintenance',
+      'app.kubernetes.io/part-of': PART_OF,
+    };
   }
 
   readonly cronJob: CronJobV1;
@@ -125,24 +131,41 @@ export class AuditPartitionMaintenance extends Construct {
     if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
       problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
     }
-    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace)) problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
-    if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/.test(name)) problems.add('name', name, 'is not a CronJob name: expected a DNS-1123 label of at most 52 characters');
-    if (typeof image !== 'string' || !/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) || image.endsWith(':latest') || (!image.includes(':') && !image.includes('@'))) {
+    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace))
+      problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
+    if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/.test(name))
+      problems.add('name', name, 'is not a CronJob name: expected a DNS-1123 label of at most 52 characters');
+    if (
+      typeof image !== 'string' ||
+      !/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) ||
+      image.endsWith(':latest') ||
+      (!image.includes(':') && !image.includes('@'))
+    ) {
       problems.add('image', image, 'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)');
     }
-    if (!Number.isInteger(uid) || uid < 1 || uid > 2147483647) problems.add('runAsUser', uid, 'is not a non-root uid: expected an integer from 1 to 2147483647');
-    if (typeof schedule !== 'string' || !/^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|(\S+\s+){4}\S+)$/.test(schedule.trim())) {
+    if (!Number.isInteger(uid) || uid < 1 || uid > 2147483647)
+      problems.add('runAsUser', uid, 'is not a non-root uid: expected an integer from 1 to 2147483647');
+    if (
+      typeof schedule !== 'string' ||
+      !/^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|(\S+\s+){4}\S+)$/.test(schedule.trim())
+    ) {
       problems.add('schedule', schedule, 'is not a cron schedule: expected five fields ("17 * * * *") or @hourly/@daily/...');
     }
-    if (typeof timeZone !== 'string' || !/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(timeZone)) problems.add('timeZone', timeZone, 'is not an IANA time zone: expected e.g. Etc/UTC or Europe/Berlin');
+    if (typeof timeZone !== 'string' || !/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(timeZone))
+      problems.add('timeZone', timeZone, 'is not an IANA time zone: expected e.g. Etc/UTC or Europe/Berlin');
     const int = (field: string, v: number, min: number, max: number, why = '') => {
-      if (!Number.isInteger(v) || v < min || v > max) problems.add(field, v, `is out of range: expected an integer from ${min} to ${max}${why}`);
+      if (!Number.isInteger(v) || v < min || v > max)
+        problems.add(field, v, `is out of range: expected an integer from ${min} to ${max}${why}`);
     };
     int('daysBack', daysBack, 0, 366);
     int('daysAhead', daysAhead, 1, 366);
     int('healthDaysAhead', healthDaysAhead, 0, 366);
     if (Number.isInteger(healthDaysAhead) && Number.isInteger(daysAhead) && healthDaysAhead > daysAhead) {
-      problems.add('healthDaysAhead', healthDaysAhead, `exceeds daysAhead (${daysAhead}): health would require partitions the job never creates`);
+      problems.add(
+        'healthDaysAhead',
+        healthDaysAhead,
+        `exceeds daysAhead (${daysAhead}): health would require partitions the job never creates`,
+      );
     }
     int('retentionDays', retentionDays, 1, 36500);
     if (Number.isInteger(retentionDays) && Number.isInteger(daysBack) && retentionDays <= daysBack) {
@@ -151,32 +174,50 @@ export class AuditPartitionMaintenance extends Construct {
     int('activeDeadlineSeconds', activeDeadline, 60, 86400);
     int('startingDeadlineSeconds', startingDeadline, 10, 86400);
     int('backoffLimit', backoffLimit, 0, 10);
-    for (const [field, v, maxMs] of [['lockTimeout', lockTimeout, 600_000], ['statementTimeout', statementTimeout, 86_400_000]] as const) {
+    for (const [field, v, maxMs] of [
+      ['lockTimeout', lockTimeout, 600_000],
+      ['statementTimeout', statementTimeout, 86_400_000],
+    ] as const) {
       const ms = parseDuration(v);
       if (ms === undefined) problems.add(field, v, `is not a duration: expected ${DURATION_UNITS_ACCEPTED}`);
-      else if (ms < 100 || ms > maxMs) problems.add(field, v, `is out of range: expected 100ms to ${maxMs / 60_000}min (0 would wait forever)`);
+      else if (ms < 100 || ms > maxMs)
+        problems.add(field, v, `is out of range: expected 100ms to ${maxMs / 60_000}min (0 would wait forever)`);
     }
     const statementMs = parseDuration(statementTimeout);
     if (statementMs !== undefined && statementMs > activeDeadline * 1000) {
-      problems.add('statementTimeout', statementTimeout, `exceeds activeDeadlineSeconds (${activeDeadline}s): the pod would be killed mid-statement instead of the statement being cancelled`);
+      problems.add(
+        'statementTimeout',
+        statementTimeout,
+        `exceeds activeDeadlineSeconds (${activeDeadline}s): the pod would be killed mid-statement instead of the statement being cancelled`,
+      );
     }
     const memLimit = resources.limits?.memory;
-    if (memLimit === undefined || parseSize(memLimit) === undefined) problems.add('resources.limits.memory', memLimit, 'is required: expected a quantity such as 64Mi');
+    if (memLimit === undefined || parseSize(memLimit) === undefined)
+      problems.add('resources.limits.memory', memLimit, 'is required: expected a quantity such as 64Mi');
     for (const kind of ['requests', 'limits'] as const) {
       const cpu = resources[kind]?.cpu;
-      if (cpu !== undefined && parseCpu(cpu) === undefined) problems.add(`resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 10m');
+      if (cpu !== undefined && parseCpu(cpu) === undefined)
+        problems.add(`resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 10m');
     }
     for (const [k, v] of Object.entries(props.databasePodSelector ?? {})) {
-      if (typeof v !== 'string' || !LABEL_VALUE.test(v)) problems.add(`databasePodSelector.${k}`, v, 'is not a label value: expected at most 63 characters');
+      if (typeof v !== 'string' || !LABEL_VALUE.test(v))
+        problems.add(`databasePodSelector.${k}`, v, 'is not a label value: expected at most 63 characters');
     }
     if (props.databasePodSelector !== undefined && Object.keys(props.databasePodSelector).length === 0) {
-      problems.add('databasePodSelector', props.databasePodSelector, 'is an empty selector: expected the database pods\' labels');
+      problems.add('databasePodSelector', props.databasePodSelector, "is an empty selector: expected the database pods' labels");
     }
     problems.throwIfAny();
 
     this.name = name;
     this.podSelector = AuditPartitionMaintenance.podSelector(props.environment);
-    const labels = { ...standardLabels({ name: 'caracal-audit-partition-maintenance', instance: `caracal-${props.environment}`, component: 'audit-partition-maintenance' }), ...this.podSelector };
+    const labels = {
+      ...standardLabels({
+        name: 'caracal-audit-partition-maintenance',
+        instance: `caracal-${props.environment}`,
+        component: 'audit-partition-maintenance',
+      }),
+      ...this.podSelector,
+    };
     const secretDir = '/var/run/secrets/caracal/owner';
     const caDir = '/var/run/secrets/caracal/db-ca';
     const env: Array<{ name: string; value: string }> = [
@@ -189,14 +230,21 @@ export class AuditPartitionMaintenance extends Construct {
       { name: 'PGCONNECT_TIMEOUT', value: '10' },
       { name: 'PGAPPNAME', value: name },
       // caracal.health_days_ahead is read by the health DO block (psql variables do not reach inside $$).
-      { name: 'PGOPTIONS', value: `-c lock_timeout=${parseDuration(lockTimeout)} -c statement_timeout=${statementMs} -c caracal.health_days_ahead=${healthDaysAhead}` },
+      {
+        name: 'PGOPTIONS',
+        value: `-c lock_timeout=${parseDuration(lockTimeout)} -c statement_timeout=${statementMs} -c caracal.health_days_ahead=${healthDaysAhead}`,
+      },
       { name: 'AUDIT_DAYS_BACK', value: String(daysBack) },
       { name: 'AUDIT_DAYS_AHEAD', value: String(daysAhead) },
       { name: 'AUDIT_RETENTION_DAYS', value: String(retentionDays) },
       { name: 'AUDIT_HEALTH_DAYS_AHEAD', value: String(healthDaysAhead) },
     ];
-    const volumes: CronJobV1SpecJobTemplateSpecTemplateSpecVolume[] = [{ name: 'owner-credentials', secret: { secretName: props.owner.secretName, defaultMode: '0440' } }];
-    const mounts: CronJobV1SpecJobTemplateSpecTemplateSpecContainerVolumeMount[] = [{ name: 'owner-credentials', mountPath: secretDir, readOnly: true }];
+    const volumes: CronJobV1SpecJobTemplateSpecTemplateSpecVolume[] = [
+      { name: 'owner-credentials', secret: { secretName: props.owner.secretName, defaultMode: '0440' } },
+    ];
+    const mounts: CronJobV1SpecJobTemplateSpecTemplateSpecContainerVolumeMount[] = [
+      { name: 'owner-credentials', mountPath: secretDir, readOnly: true },
+    ];
     if (!props.endpoint.caCertSecret && (props.endpoint.sslMode === 'verify-full' || props.endpoint.sslMode === 'verify-ca')) {
       // No CA given: verify against the image's system trust store (libpq 16+), not ~/.postgresql/root.crt.
       env.push({ name: 'PGSSLROOTCERT', value: 'system' });
@@ -260,7 +308,12 @@ export class AuditPartitionMaintenance extends Construct {
           props.databasePodSelector
             ? { to: [{ podSelector: { matchLabels: { ...props.databasePodSelector } } }], ports: [dbPort] }
             : { ports: [dbPort] },
-          { ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }] },
+          {
+            ports: [
+              { port: '53', protocol: 'UDP' },
+              { port: '53', protocol: 'TCP' },
+            ],
+          },
         ],
       },
     });

@@ -8,7 +8,13 @@ import { migrationJobSelector, serviceSelector } from './internal/labels';
 import { LOGINS, LoginName, SERVICES, ServiceName } from './internal/naming';
 import type { RedisUser } from './internal/redis-config';
 import { DatabaseCredentials, DatabaseSecrets, KeyMaterial } from './database-secrets';
-import { ExternalPostgresProps, PostgresEndpoint, PostgresInstance, PostgresInstanceProps, ResourceRequirements } from './postgres-instance';
+import {
+  ExternalPostgresProps,
+  PostgresEndpoint,
+  PostgresInstance,
+  PostgresInstanceProps,
+  ResourceRequirements,
+} from './postgres-instance';
 import { OtherConnections, ServicePools, ServicePoolSettings } from './service-pools';
 import { RedisEndpoint, RedisStreams, RedisStreamsProps } from './redis-streams';
 import { AuditPartitionMaintenance, AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
@@ -31,12 +37,17 @@ export class StoresPostgres {
     return new StoresPostgres({ kind: 'external', options });
   }
 
-  private constructor(readonly choice: { kind: 'in-cluster'; options: InClusterPostgresOptions } | { kind: 'external'; options: ExternalPostgresOptions }) {}
+  private constructor(
+    readonly choice: { kind: 'in-cluster'; options: InClusterPostgresOptions } | { kind: 'external'; options: ExternalPostgresOptions },
+  ) {}
 }
 
 export type StoresRedisOptions = Omit<RedisStreamsProps, 'environment' | 'namespace'>;
 export type StoresMigrationJobOptions = Omit<MigrationJobProps, 'environment' | 'namespace' | 'database' | 'secrets' | 'pools'>;
-export type StoresAuditMaintenanceOptions = Omit<AuditPartitionMaintenanceProps, 'environment' | 'namespace' | 'endpoint' | 'owner' | 'databasePodSelector' | 'dependsOn'>;
+export type StoresAuditMaintenanceOptions = Omit<
+  AuditPartitionMaintenanceProps,
+  'environment' | 'namespace' | 'endpoint' | 'owner' | 'databasePodSelector' | 'dependsOn'
+>;
 
 export interface CaracalStoresProps {
   /** Environment name: part of role names, labels and selectors. */
@@ -69,10 +80,16 @@ export interface StoresServiceValues {
   readonly podLabels: Readonly<Record<string, string>>;
   readonly replicaCount: number;
   readonly autoscaling: { readonly enabled: boolean; readonly minReplicas: number; readonly maxReplicas: number };
-  readonly strategy: { readonly type: 'RollingUpdate'; readonly rollingUpdate: { readonly maxSurge: number; readonly maxUnavailable: number } };
+  readonly strategy: {
+    readonly type: 'RollingUpdate';
+    readonly rollingUpdate: { readonly maxSurge: number; readonly maxUnavailable: number };
+  };
   readonly resources: ResourceRequirements;
   readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
-  readonly volumes: ReadonlyArray<{ readonly name: string; readonly secret: { readonly secretName: string; readonly defaultMode: number } }>;
+  readonly volumes: ReadonlyArray<{
+    readonly name: string;
+    readonly secret: { readonly secretName: string; readonly defaultMode: number };
+  }>;
   readonly volumeMounts: ReadonlyArray<{ readonly name: string; readonly mountPath: string; readonly readOnly: true }>;
   readonly automountServiceAccountToken: false;
 }
@@ -92,10 +109,15 @@ export class CaracalStores extends Construct {
     super(scope, id);
     const problems = new Problems(this.node.path);
     if (!(props.postgres instanceof StoresPostgres)) {
-      problems.add('postgres', props.postgres, 'is not a Postgres choice: expected StoresPostgres.inCluster({...}) or StoresPostgres.external({...})');
+      problems.add(
+        'postgres',
+        props.postgres,
+        'is not a Postgres choice: expected StoresPostgres.inCluster({...}) or StoresPostgres.external({...})',
+      );
     }
     for (const key of Object.keys(props.pools ?? {})) {
-      if (!(SERVICES as readonly string[]).includes(key)) problems.add(`pools.${key}`, key, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
+      if (!(SERVICES as readonly string[]).includes(key))
+        problems.add(`pools.${key}`, key, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
     }
     problems.throwIfAny();
     this.environment = props.environment;
@@ -190,7 +212,12 @@ export class CaracalStores extends Construct {
   }
 
   /** Secret names: database login per login, Redis user per user, key material. */
-  get secretNames(): { readonly database: Readonly<Record<LoginName, string>>; readonly redis: Readonly<Record<RedisUser, string>>; readonly keyMaterial: string; readonly redisAcl: string } {
+  get secretNames(): {
+    readonly database: Readonly<Record<LoginName, string>>;
+    readonly redis: Readonly<Record<RedisUser, string>>;
+    readonly keyMaterial: string;
+    readonly redisAcl: string;
+  } {
     return {
       database: Object.fromEntries(LOGINS.map((l) => [l, this.secrets.secretName(l)])) as Record<LoginName, string>,
       redis: Object.fromEntries(this.redis.users.map((u) => [u, this.redis.secretName(u)])) as Record<RedisUser, string>,
@@ -200,7 +227,11 @@ export class CaracalStores extends Construct {
   }
 
   /** ConfigMap names: each service's database and Redis connection settings, and redis.conf. */
-  get configMapNames(): { readonly database: Readonly<Record<ServiceName, string>>; readonly redis: Readonly<Record<ServiceName, string>>; readonly redisConfig: string } {
+  get configMapNames(): {
+    readonly database: Readonly<Record<ServiceName, string>>;
+    readonly redis: Readonly<Record<ServiceName, string>>;
+    readonly redisConfig: string;
+  } {
     return {
       database: Object.fromEntries(SERVICES.map((s) => [s, this.pools.configMapName(s)])) as Record<ServiceName, string>,
       redis: Object.fromEntries(SERVICES.map((s) => [s, this.redis.connectionConfigMapName(s)])) as Record<ServiceName, string>,
@@ -229,4 +260,3 @@ export class CaracalStores extends Construct {
     return out;
   }
 }
-

@@ -8,8 +8,17 @@ import { Bytes } from '@cdktf/provider-random/lib/bytes';
 import { Problems } from './internal/validation';
 import { standardLabels } from './internal/labels';
 import {
-  CONFIG_KEY, CONFIG_KEY_ACCEPTED, DNS_SUBDOMAIN, DNS_SUBDOMAIN_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN,
-  LOGINS, LoginName, groupRoleOf, logicalIdFragment, loginRoleName,
+  CONFIG_KEY,
+  CONFIG_KEY_ACCEPTED,
+  DNS_SUBDOMAIN,
+  DNS_SUBDOMAIN_ACCEPTED,
+  ENVIRONMENT_NAME_ACCEPTED,
+  ENVIRONMENT_NAME_PATTERN,
+  LOGINS,
+  LoginName,
+  groupRoleOf,
+  logicalIdFragment,
+  loginRoleName,
 } from './internal/naming';
 
 /** Where a login's username and password are in a Kubernetes Secret. */
@@ -80,7 +89,12 @@ export class KeyMaterial {
 
   /** An existing Secret holding both keys. */
   static fromExistingSecret(secretName: string, keys: { hmacKey?: string; encryptionKey?: string } = {}): KeyMaterial {
-    return new KeyMaterial({ kind: 'existing', secretName, hmacKey: keys.hmacKey ?? 'hmac-key', encryptionKey: keys.encryptionKey ?? 'encryption-key' });
+    return new KeyMaterial({
+      kind: 'existing',
+      secretName,
+      hmacKey: keys.hmacKey ?? 'hmac-key',
+      encryptionKey: keys.encryptionKey ?? 'encryption-key',
+    });
   }
 
   private constructor(
@@ -140,13 +154,21 @@ export class DatabaseSecrets extends Construct {
     if (typeof props.namespace !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(props.namespace)) {
       problems.add('namespace', props.namespace, 'is not a valid namespace: expected a DNS-1123 label');
     }
-    if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(prefix)) problems.add('namePrefix', prefix, 'is not a valid name prefix: expected lower-case letters, digits and "-", at most 32 characters');
-    if (!/^[a-z][a-z0-9_]{0,30}$/.test(idPrefix)) problems.add('logicalIdPrefix', props.logicalIdPrefix, 'is not a valid logical id prefix: expected a letter then letters, digits or "_"');
+    if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(prefix))
+      problems.add('namePrefix', prefix, 'is not a valid name prefix: expected lower-case letters, digits and "-", at most 32 characters');
+    if (!/^[a-z][a-z0-9_]{0,30}$/.test(idPrefix))
+      problems.add(
+        'logicalIdPrefix',
+        props.logicalIdPrefix,
+        'is not a valid logical id prefix: expected a letter then letters, digits or "_"',
+      );
 
     const checkRotation = (field: string, rotation: Partial<Record<string, string>> | undefined) => {
       for (const [login, token] of Object.entries(rotation ?? {})) {
-        if (!(LOGINS as readonly string[]).includes(login)) problems.add(`${field}.${login}`, login, `is not a login: expected one of ${LOGINS.join(', ')}`);
-        else if (typeof token !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(token)) problems.add(`${field}.${login}`, token, 'is not a rotation token: expected 1-64 letters, digits, ".", "_", ":" or "-"');
+        if (!(LOGINS as readonly string[]).includes(login))
+          problems.add(`${field}.${login}`, login, `is not a login: expected one of ${LOGINS.join(', ')}`);
+        else if (typeof token !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(token))
+          problems.add(`${field}.${login}`, token, 'is not a rotation token: expected 1-64 letters, digits, ".", "_", ":" or "-"');
       }
     };
 
@@ -166,7 +188,12 @@ export class DatabaseSecrets extends Construct {
         const rotation = src.options.rotation?.[login] ?? '0';
         const secretName = `${prefix}-db-${login}`;
         this.logins.set(login, {
-          login, username, groupRole: groupRoleOf(login), secretName, usernameKey: 'username', passwordKey: 'password',
+          login,
+          username,
+          groupRole: groupRoleOf(login),
+          secretName,
+          usernameKey: 'username',
+          passwordKey: 'password',
           version: `generated:${length}:${rotation}`,
         });
         create.push(() => {
@@ -191,18 +218,31 @@ export class DatabaseSecrets extends Construct {
       const o = src.options;
       const usernameKey = o.usernameKey ?? 'username';
       const passwordKey = o.passwordKey ?? 'password';
-      if (!CONFIG_KEY.test(usernameKey)) problems.add('credentials.usernameKey', usernameKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
-      if (!CONFIG_KEY.test(passwordKey)) problems.add('credentials.passwordKey', passwordKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+      if (!CONFIG_KEY.test(usernameKey))
+        problems.add('credentials.usernameKey', usernameKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+      if (!CONFIG_KEY.test(passwordKey))
+        problems.add('credentials.passwordKey', passwordKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
       checkRotation('credentials.rotation', o.rotation);
       for (const [login] of Object.entries(o.secretNames ?? {})) {
-        if (!(LOGINS as readonly string[]).includes(login)) problems.add(`credentials.secretNames.${login}`, login, `is not a login: expected one of ${LOGINS.join(', ')}`);
+        if (!(LOGINS as readonly string[]).includes(login))
+          problems.add(`credentials.secretNames.${login}`, login, `is not a login: expected one of ${LOGINS.join(', ')}`);
       }
       for (const login of LOGINS) {
         const secretName = o.secretNames?.[login] ?? `${src.prefix}-${login}`;
-        if (!DNS_SUBDOMAIN.test(secretName)) problems.add(o.secretNames?.[login] ? `credentials.secretNames.${login}` : 'credentials.secretName', secretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+        if (!DNS_SUBDOMAIN.test(secretName))
+          problems.add(
+            o.secretNames?.[login] ? `credentials.secretNames.${login}` : 'credentials.secretName',
+            secretName,
+            `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`,
+          );
         const rotation = o.rotation?.[login] ?? '0';
         this.logins.set(login, {
-          login, username: loginRoleName(props.environment, login), groupRole: groupRoleOf(login), secretName, usernameKey, passwordKey,
+          login,
+          username: loginRoleName(props.environment, login),
+          groupRole: groupRoleOf(login),
+          secretName,
+          usernameKey,
+          passwordKey,
           version: `existing:${secretName}:${rotation}`,
         });
       }
@@ -212,8 +252,10 @@ export class DatabaseSecrets extends Construct {
     if (km.kind === 'generated') {
       const hmacBytes = km.options.hmacBytes ?? 32;
       const encryptionBytes = km.options.encryptionBytes ?? 32;
-      if (!Number.isInteger(hmacBytes) || hmacBytes < 32 || hmacBytes > 128) problems.add('keyMaterial.hmacBytes', hmacBytes, 'is out of range: expected an integer from 32 to 128 (bytes)');
-      if (![16, 24, 32].includes(encryptionBytes)) problems.add('keyMaterial.encryptionBytes', encryptionBytes, 'is not an AES key length: expected 16, 24 or 32 (bytes)');
+      if (!Number.isInteger(hmacBytes) || hmacBytes < 32 || hmacBytes > 128)
+        problems.add('keyMaterial.hmacBytes', hmacBytes, 'is out of range: expected an integer from 32 to 128 (bytes)');
+      if (![16, 24, 32].includes(encryptionBytes))
+        problems.add('keyMaterial.encryptionBytes', encryptionBytes, 'is not an AES key length: expected 16, 24 or 32 (bytes)');
       this.keyMaterialSecretName = `${prefix}-keys`;
       this.hmacKeyKey = 'hmac-key';
       this.encryptionKeyKey = 'encryption-key';
@@ -233,9 +275,12 @@ export class DatabaseSecrets extends Construct {
         keyResources.push(hmac, enc, secret);
       });
     } else {
-      if (!DNS_SUBDOMAIN.test(km.secretName)) problems.add('keyMaterial.secretName', km.secretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
-      if (!CONFIG_KEY.test(km.hmacKey)) problems.add('keyMaterial.hmacKey', km.hmacKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
-      if (!CONFIG_KEY.test(km.encryptionKey)) problems.add('keyMaterial.encryptionKey', km.encryptionKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+      if (!DNS_SUBDOMAIN.test(km.secretName))
+        problems.add('keyMaterial.secretName', km.secretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+      if (!CONFIG_KEY.test(km.hmacKey))
+        problems.add('keyMaterial.hmacKey', km.hmacKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+      if (!CONFIG_KEY.test(km.encryptionKey))
+        problems.add('keyMaterial.encryptionKey', km.encryptionKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
       this.keyMaterialSecretName = km.secretName;
       this.hmacKeyKey = km.hmacKey;
       this.encryptionKeyKey = km.encryptionKey;

@@ -3,21 +3,56 @@ export { ValidationError, Problems, describeValue } from './internal/validation'
 export type { Problem } from './internal/validation';
 export { PostgresCapacity, deriveMaxConnections, WORKLOADS, STORAGE_TYPES, SHARED_BUFFERS_MAX_SHARE } from './postgres-capacity';
 export type {
-  Size, Duration, PostgresWorkload, StorageType, HugePages, PostgresSettings, ComposeCapacityEnv, PostgresResources, CapacityContext, ResolvedCapacity,
+  Size,
+  Duration,
+  PostgresWorkload,
+  StorageType,
+  HugePages,
+  PostgresSettings,
+  ComposeCapacityEnv,
+  PostgresResources,
+  CapacityContext,
+  ResolvedCapacity,
 } from './postgres-capacity';
 export { PostgresInstance, SSL_MODES, DEFAULT_POSTGRES_MAJOR, DEFAULT_POSTGRES_IMAGE, POSTGRES_UID } from './postgres-instance';
-export type { PostgresInstanceProps, ExternalPostgresProps, PostgresEndpoint, SslMode, CaCertSecretRef, ResourceRequirements } from './postgres-instance';
+export type {
+  PostgresInstanceProps,
+  ExternalPostgresProps,
+  PostgresEndpoint,
+  SslMode,
+  CaCertSecretRef,
+  ResourceRequirements,
+} from './postgres-instance';
 export { DatabaseSecrets, DatabaseCredentials, KeyMaterial } from './database-secrets';
-export type { DatabaseSecretsProps, LoginSecretRef, GeneratedCredentialsOptions, ExistingCredentialsOptions, GeneratedKeyMaterialOptions } from './database-secrets';
+export type {
+  DatabaseSecretsProps,
+  LoginSecretRef,
+  GeneratedCredentialsOptions,
+  ExistingCredentialsOptions,
+  GeneratedKeyMaterialOptions,
+} from './database-secrets';
 export { ServicePools } from './service-pools';
-export type { ServicePoolsProps, ServicePoolSettings, OtherConnections, ResolvedPool, RoleSettings, ServiceHelmValues, HelmSecretVolume, HelmVolumeMount } from './service-pools';
+export type {
+  ServicePoolsProps,
+  ServicePoolSettings,
+  OtherConnections,
+  ResolvedPool,
+  RoleSettings,
+  ServiceHelmValues,
+  HelmSecretVolume,
+  HelmVolumeMount,
+} from './service-pools';
 export { SERVICES, LOGINS, GROUP_ROLES, loginRoleName, groupRoleOf } from './internal/naming';
 export type { ServiceName, LoginName } from './internal/naming';
 export { standardLabels, selectorLabels, serviceSelector, migrationJobSelector, PART_OF, MANAGED_BY } from './internal/labels';
 export type { StandardLabelsProps } from './internal/labels';
 export {
-  restrictedPodSecurityContext, restrictedContainerSecurityContext, restrictedPodSecurityContextManifest,
-  restrictedContainerSecurityContextManifest, HARDENED_POD_SPEC, RESTRICTED_VOLUME_TYPES,
+  restrictedPodSecurityContext,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContextManifest,
+  restrictedContainerSecurityContextManifest,
+  HARDENED_POD_SPEC,
+  RESTRICTED_VOLUME_TYPES,
 } from './internal/pod-security';
 export type { PodSecurityOptions } from './internal/pod-security';
 export { parseSize, parseDuration, parseCpu, formatPgSize, formatK8sSize } from './internal/units';
@@ -25,17 +60,36 @@ export { MigrationJob, MigrationRunnerImage, DEFAULT_NODE_IMAGE } from './migrat
 export type { MigrationJobProps } from './migration-job';
 export { RedisStreams, RedisPasswords, DEFAULT_REDIS_IMAGE, REDIS_UID, REDIS_PORT, probeCommand } from './redis-streams';
 export type {
-  RedisStreamsProps, RedisEndpoint, RedisUserSecretRef, RedisServiceHelmValues, GeneratedRedisPasswordsOptions, ExistingRedisPasswordsOptions,
+  RedisStreamsProps,
+  RedisEndpoint,
+  RedisUserSecretRef,
+  RedisServiceHelmValues,
+  GeneratedRedisPasswordsOptions,
+  ExistingRedisPasswordsOptions,
 } from './redis-streams';
 export {
-  STREAMS, STREAM_ACCESS, REDIS_USERS, RATE_LIMITED_SERVICES, KEY_PREFIX, rateLimitPattern, aclRules, renderAclFile, renderRedisConf, defaultMaxmemory,
+  STREAMS,
+  STREAM_ACCESS,
+  REDIS_USERS,
+  RATE_LIMITED_SERVICES,
+  KEY_PREFIX,
+  rateLimitPattern,
+  aclRules,
+  renderAclFile,
+  renderRedisConf,
+  defaultMaxmemory,
 } from './internal/redis-config';
 export type { StreamName, StreamAccess, RedisUser, RedisConfOptions } from './internal/redis-config';
 export { AuditPartitionMaintenance, MAINTENANCE_SCRIPT } from './audit-partition-maintenance';
 export type { AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
 export { CaracalStores, StoresPostgres } from './caracal-stores';
 export type {
-  CaracalStoresProps, InClusterPostgresOptions, ExternalPostgresOptions, StoresRedisOptions, StoresAuditMaintenanceOptions, StoresServiceValues,
+  CaracalStoresProps,
+  InClusterPostgresOptions,
+  ExternalPostgresOptions,
+  StoresRedisOptions,
+  StoresAuditMaintenanceOptions,
+  StoresServiceValues,
 } from './caracal-stores';
 export type { StoresMigrationJobOptions } from './caracal-stores';
 export type { HookChart, KubeObject } from './internal/hook-chart';

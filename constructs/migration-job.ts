@@ -12,7 +12,17 @@ import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v
 import type { DatabaseSecrets } from './database-secrets';
 import type { PostgresInstance } from './postgres-instance';
 import type { ServicePools } from './service-pools';
-import { HookChart, MIGRATIONS_DIR, OBJECT_LIMIT_BYTES, PROVISION_FILE, RELEASE_SIZE_MARGIN, RUNNER_DIR, defaultCommand, renderHookChart, ContainerResources } from './internal/hook-chart';
+import {
+  HookChart,
+  MIGRATIONS_DIR,
+  OBJECT_LIMIT_BYTES,
+  PROVISION_FILE,
+  RELEASE_SIZE_MARGIN,
+  RUNNER_DIR,
+  defaultCommand,
+  renderHookChart,
+  ContainerResources,
+} from './internal/hook-chart';
 import { checkSelectorEntries, migrationJobSelector, standardLabels } from './internal/labels';
 import { DNS_LABEL, DNS_LABEL_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, SERVICES } from './internal/naming';
 import { parseCpu, parseSize } from './internal/units';
@@ -38,9 +48,10 @@ export class MigrationRunnerImage {
     return new MigrationRunnerImage({ kind: 'custom', image, command: options.command, runAsUser: options.runAsUser });
   }
 
-  private constructor(readonly source:
-    | { kind: 'public-node'; image: string }
-    | { kind: 'custom'; image: string; command?: readonly string[]; runAsUser?: number }) {}
+  private constructor(
+    readonly source:
+      { kind: 'public-node'; image: string } | { kind: 'custom'; image: string; command?: readonly string[]; runAsUser?: number },
+  ) {}
 }
 
 export interface MigrationJobProps {
@@ -103,10 +114,17 @@ export class MigrationJob extends Construct {
     super(scope, id);
     const problems = new Problems(this.node.path);
     const env = props.environment;
-    if (typeof env !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(env)) problems.add('environment', env, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
-    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace)) problems.add('namespace', props.namespace, 'is not a valid namespace: expected a DNS-1123 label');
+    if (typeof env !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(env))
+      problems.add('environment', env, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
+    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace))
+      problems.add('namespace', props.namespace, 'is not a valid namespace: expected a DNS-1123 label');
     const releaseName = props.releaseName ?? `caracal-${env}-migrate`;
-    if (!/^[a-z0-9]([-a-z0-9]{0,44}[a-z0-9])?$/.test(releaseName)) problems.add('releaseName', releaseName, 'is not a Helm release name usable as an object prefix: expected lower-case letters, digits and "-", at most 46 characters');
+    if (!/^[a-z0-9]([-a-z0-9]{0,44}[a-z0-9])?$/.test(releaseName))
+      problems.add(
+        'releaseName',
+        releaseName,
+        'is not a Helm release name usable as an object prefix: expected lower-case letters, digits and "-", at most 46 characters',
+      );
 
     const image = props.image ?? MigrationRunnerImage.publicNode();
     const src = image.source;
@@ -118,48 +136,73 @@ export class MigrationJob extends Construct {
     const deadline = props.activeDeadlineSeconds ?? 600;
     const maxHistory = props.maxHistory ?? 5;
     const int = (field: string, v: number, min: number, max: number, unit = '') => {
-      if (!Number.isInteger(v) || v < min || v > max) problems.add(field, v, `is out of range: expected an integer from ${min} to ${max}${unit}`);
+      if (!Number.isInteger(v) || v < min || v > max)
+        problems.add(field, v, `is out of range: expected an integer from ${min} to ${max}${unit}`);
     };
     int('waitForDbSeconds', waitForDb, 1, 3600, ' (seconds)');
     int('backoffLimit', backoffLimit, 0, 10);
     int('activeDeadlineSeconds', deadline, 30, 86_400, ' (seconds)');
     int('maxHistory', maxHistory, 1, 100);
     if (Number.isInteger(deadline) && Number.isInteger(waitForDb) && deadline <= waitForDb + 30) {
-      problems.add('activeDeadlineSeconds', deadline, `leaves no time to migrate after waiting up to ${waitForDb} s for the database: expected more than waitForDbSeconds + 30`);
+      problems.add(
+        'activeDeadlineSeconds',
+        deadline,
+        `leaves no time to migrate after waiting up to ${waitForDb} s for the database: expected more than waitForDbSeconds + 30`,
+      );
     }
     const minTimeout = deadline * (backoffLimit + 1) + waitForDb;
     const timeout = props.timeoutSeconds ?? minTimeout + 60;
     if (!Number.isInteger(timeout) || timeout <= minTimeout) {
-      problems.add('timeoutSeconds', timeout, `is not longer than the Job can run: activeDeadlineSeconds ${deadline} x (backoffLimit ${backoffLimit} + 1) + waitForDbSeconds ${waitForDb} = ${minTimeout} s; Helm would give up (and roll back) while the Job still runs`);
+      problems.add(
+        'timeoutSeconds',
+        timeout,
+        `is not longer than the Job can run: activeDeadlineSeconds ${deadline} x (backoffLimit ${backoffLimit} + 1) + waitForDbSeconds ${waitForDb} = ${minTimeout} s; Helm would give up (and roll back) while the Job still runs`,
+      );
     }
 
     const resources = props.resources ?? { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } };
     for (const kind of ['requests', 'limits'] as const) {
       const r = resources[kind];
-      if (r?.cpu !== undefined && parseCpu(r.cpu) === undefined) problems.add(`resources.${kind}.cpu`, r.cpu, 'is not a CPU quantity: expected e.g. 100m or 1');
-      if (r?.memory !== undefined && parseSize(r.memory) === undefined) problems.add(`resources.${kind}.memory`, r.memory, 'is not a memory quantity: expected e.g. 256Mi');
+      if (r?.cpu !== undefined && parseCpu(r.cpu) === undefined)
+        problems.add(`resources.${kind}.cpu`, r.cpu, 'is not a CPU quantity: expected e.g. 100m or 1');
+      if (r?.memory !== undefined && parseSize(r.memory) === undefined)
+        problems.add(`resources.${kind}.memory`, r.memory, 'is not a memory quantity: expected e.g. 256Mi');
     }
-    if (resources.limits?.memory === undefined) problems.add('resources.limits.memory', undefined, 'is required: expected a quantity such as 256Mi (Node needs about 64Mi for the runner)');
-    else if ((parseSize(resources.limits.memory) ?? 0) < 64 * 1024 ** 2) problems.add('resources.limits.memory', resources.limits.memory, 'is below 64Mi: Node and the runner would be killed for memory');
+    if (resources.limits?.memory === undefined)
+      problems.add(
+        'resources.limits.memory',
+        undefined,
+        'is required: expected a quantity such as 256Mi (Node needs about 64Mi for the runner)',
+      );
+    else if ((parseSize(resources.limits.memory) ?? 0) < 64 * 1024 ** 2)
+      problems.add('resources.limits.memory', resources.limits.memory, 'is below 64Mi: Node and the runner would be killed for memory');
 
-    const runAsUser = src.kind === 'custom' ? src.runAsUser ?? 1000 : 1000;
+    const runAsUser = src.kind === 'custom' ? (src.runAsUser ?? 1000) : 1000;
     int('image.runAsUser', runAsUser, 1, 2_147_483_647);
     let command: string[] = defaultCommand(waitForDb);
     if (src.kind === 'custom') {
       command = src.command ? [...src.command] : ['caracal-migrate', ...defaultCommand(waitForDb).slice(2)];
-      if (command.length === 0 || command.some((c) => typeof c !== 'string' || c === '')) problems.add('image.command', src.command, 'is not a command: expected a non-empty list of non-empty strings');
+      if (command.length === 0 || command.some((c) => typeof c !== 'string' || c === ''))
+        problems.add('image.command', src.command, 'is not a command: expected a non-empty list of non-empty strings');
     }
 
     const cidrs = props.externalDatabaseCidrs ?? ['0.0.0.0/0', '::/0'];
     cidrs.forEach((c, i) => {
-      if (!/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/.test(c)) problems.add(`externalDatabaseCidrs[${i}]`, c, 'is not a CIDR: expected e.g. 10.0.0.0/16');
+      if (!/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/.test(c))
+        problems.add(`externalDatabaseCidrs[${i}]`, c, 'is not a CIDR: expected e.g. 10.0.0.0/16');
     });
     if (cidrs.length === 0) problems.add('externalDatabaseCidrs', cidrs, 'is empty: the Job could not reach the database');
     // The DNS egress rule: a bad namespace or label only fails at apply, and an empty selector admits every pod there.
     if (props.dns !== undefined) {
-      if (typeof props.dns.namespace !== 'string' || !DNS_LABEL.test(props.dns.namespace)) problems.add('dns.namespace', props.dns.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
+      if (typeof props.dns.namespace !== 'string' || !DNS_LABEL.test(props.dns.namespace))
+        problems.add('dns.namespace', props.dns.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
       const dnsLabels = Object.entries(props.dns.podLabels ?? {});
-      if (dnsLabels.length === 0) problems.add('dns.podLabels', props.dns.podLabels, 'is an empty selector, which would let the Job query every pod in that namespace: expected the DNS pods\' labels, e.g. { "k8s-app": "kube-dns" }');
+      if (dnsLabels.length === 0)
+        problems.add(
+          'dns.podLabels',
+          props.dns.podLabels,
+          'is an empty selector, which would let the Job query every pod in that namespace: expected the DNS pods\' labels, e.g. { "k8s-app": "kube-dns" }',
+        );
       checkSelectorEntries(problems, 'dns.podLabels', props.dns.podLabels);
     }
 
@@ -173,10 +216,18 @@ export class MigrationJob extends Construct {
       try {
         runnerBundle = readFileSync(bundlePath);
       } catch {
-        problems.add('runnerBundlePath', bundlePath, 'does not exist: run `npm run build` (it bundles the runner the Job carries), or use MigrationRunnerImage.custom() with an image that ships it');
+        problems.add(
+          'runnerBundlePath',
+          bundlePath,
+          'does not exist: run `npm run build` (it bundles the runner the Job carries), or use MigrationRunnerImage.custom() with an image that ships it',
+        );
       }
     } else if (props.runnerBundlePath !== undefined) {
-      problems.add('runnerBundlePath', props.runnerBundlePath, 'is set with MigrationRunnerImage.custom(): the custom image ships the runner; remove runnerBundlePath');
+      problems.add(
+        'runnerBundlePath',
+        props.runnerBundlePath,
+        'is set with MigrationRunnerImage.custom(): the custom image ships the runner; remove runnerBundlePath',
+      );
     }
     problems.throwIfAny();
 
@@ -197,9 +248,21 @@ export class MigrationJob extends Construct {
       owner: { username: owner.username, secretName: owner.secretName, passwordKey: owner.passwordKey },
       logins: SERVICES.map((s) => {
         const l = props.secrets.login(s);
-        return { loginRole: l.username, groupRole: l.groupRole, secretName: l.secretName, passwordKey: l.passwordKey, settings: settingsByRole.get(l.username) ?? {} };
+        return {
+          loginRole: l.username,
+          groupRole: l.groupRole,
+          secretName: l.secretName,
+          passwordKey: l.passwordKey,
+          settings: settingsByRole.get(l.username) ?? {},
+        };
       }),
-      database: { host: endpoint.host, port: endpoint.port, name: endpoint.database, sslMode: endpoint.sslMode, caCertSecret: endpoint.caCertSecret },
+      database: {
+        host: endpoint.host,
+        port: endpoint.port,
+        name: endpoint.database,
+        sslMode: endpoint.sslMode,
+        caCertSecret: endpoint.caCertSecret,
+      },
       image: src.image,
       command,
       waitForDbSeconds: waitForDb,
@@ -217,23 +280,38 @@ export class MigrationJob extends Construct {
 
     const budget = Math.floor(OBJECT_LIMIT_BYTES * RELEASE_SIZE_MARGIN);
     if (this.releaseSizeBytes > budget) {
-      problems.addMessage('migrationsDir', `the Helm release record would be ${this.releaseSizeBytes} bytes (base64 of gzipped release JSON, hooks included), over ${budget} bytes ` +
-        `(${Math.round(RELEASE_SIZE_MARGIN * 100)}% of Kubernetes' 1 MiB Secret limit): squash applied migrations into a new baseline, or ship the runner in your image (MigrationRunnerImage.custom)`);
+      problems.addMessage(
+        'migrationsDir',
+        `the Helm release record would be ${this.releaseSizeBytes} bytes (base64 of gzipped release JSON, hooks included), over ${budget} bytes ` +
+          `(${Math.round(RELEASE_SIZE_MARGIN * 100)}% of Kubernetes' 1 MiB Secret limit): squash applied migrations into a new baseline, or ship the runner in your image (MigrationRunnerImage.custom)`,
+      );
     }
     for (const [name, bytes] of Object.entries(this.chart.configMapBytes)) {
-      if (bytes > budget) problems.addMessage(name.endsWith('-runner') ? 'runnerBundlePath' : 'migrationsDir', `ConfigMap ${name} would hold ${bytes} bytes, over ${budget} (${Math.round(RELEASE_SIZE_MARGIN * 100)}% of the 1 MiB object limit)`);
+      if (bytes > budget)
+        problems.addMessage(
+          name.endsWith('-runner') ? 'runnerBundlePath' : 'migrationsDir',
+          `ConfigMap ${name} would hold ${bytes} bytes, over ${budget} (${Math.round(RELEASE_SIZE_MARGIN * 100)}% of the 1 MiB object limit)`,
+        );
     }
     problems.throwIfAny();
 
     this.chartDirectory = writeChart(this.chart);
     const asset = new TerraformAsset(this, 'chart', { path: this.chartDirectory, type: AssetType.DIRECTORY });
 
-    const egressToDatabase = props.database.mode === 'in-cluster'
-      ? { to: [{ podSelector: { matchLabels: stableLabels(props.database.podLabels) } }], ports: [{ port: String(endpoint.port), protocol: 'TCP' }] }
-      : { to: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: String(endpoint.port), protocol: 'TCP' }] };
+    const egressToDatabase =
+      props.database.mode === 'in-cluster'
+        ? {
+            to: [{ podSelector: { matchLabels: stableLabels(props.database.podLabels) } }],
+            ports: [{ port: String(endpoint.port), protocol: 'TCP' }],
+          }
+        : { to: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: String(endpoint.port), protocol: 'TCP' }] };
     const dns = props.dns ?? { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } };
     this.networkPolicy = new NetworkPolicyV1(this, 'network-policy', {
-      metadata: { name: `${releaseName}-egress`, namespace: props.namespace, labels: standardLabels({ name: 'caracal-migrate', instance, component: 'migration' }) },
+      metadata: {
+        name: `${releaseName}-egress`,
+        namespace: props.namespace,
+        labels: standardLabels({ name: 'caracal-migrate', instance, component: 'migration' }),
+      },
       spec: {
         podSelector: { matchLabels: { ...this.podLabels } },
         // Nothing may reach the Job; it may reach the database and DNS only.
@@ -241,8 +319,16 @@ export class MigrationJob extends Construct {
         egress: [
           egressToDatabase,
           {
-            to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': dns.namespace } }, podSelector: { matchLabels: { ...dns.podLabels } } }],
-            ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }],
+            to: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': dns.namespace } },
+                podSelector: { matchLabels: { ...dns.podLabels } },
+              },
+            ],
+            ports: [
+              { port: '53', protocol: 'UDP' },
+              { port: '53', protocol: 'TCP' },
+            ],
           },
         ],
       },
@@ -268,9 +354,11 @@ export class MigrationJob extends Construct {
 
 /** Why an image reference is not usable, or undefined when it is a pinned reference. */
 function checkImage(ref: unknown): string | undefined {
-  if (typeof ref !== 'string' || !/^[a-z0-9][a-z0-9._\-/:@]*$/.test(ref)) return 'is not an image reference: expected registry/name:tag or registry/name@sha256:<digest>';
+  if (typeof ref !== 'string' || !/^[a-z0-9][a-z0-9._\-/:@]*$/.test(ref))
+    return 'is not an image reference: expected registry/name:tag or registry/name@sha256:<digest>';
   const [name, digest] = ref.split('@');
-  if (digest !== undefined) return /^sha256:[a-f0-9]{64}$/.test(digest) ? undefined : 'has a malformed digest: expected @sha256:<64 hex digits>';
+  if (digest !== undefined)
+    return /^sha256:[a-f0-9]{64}$/.test(digest) ? undefined : 'has a malformed digest: expected @sha256:<64 hex digits>';
   const last = name.slice(name.lastIndexOf('/') + 1);
   if (!last.includes(':')) return 'is not pinned: expected a version tag (name:1.2.3) or a digest (name@sha256:...)';
   if (last.endsWith(':latest')) return 'is not pinned: ":latest" changes under the same name; expected a version tag or a digest';
@@ -303,14 +391,17 @@ function packageRoot(): string {
 function readMigrations(problems: Problems, dir: string): { name: string; content: Buffer }[] {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
+    names = readdirSync(dir)
+      .filter((n) => !n.startsWith('.'))
+      .sort();
   } catch {
     problems.add('migrationsDir', dir, 'is not a readable directory: expected the directory of NNNN_name.up.sql files');
     return [];
   }
   const files = names.filter((n) => statSync(path.join(dir, n)).isFile());
   const bad = files.filter((n) => !MIGRATION_FILE.test(n));
-  if (bad.length > 0) problems.add('migrationsDir', dir, `holds files the runner would refuse: ${bad.join(', ')} (expected NNNN_name.up.sql)`);
+  if (bad.length > 0)
+    problems.add('migrationsDir', dir, `holds files the runner would refuse: ${bad.join(', ')} (expected NNNN_name.up.sql)`);
   if (files.length === 0) problems.add('migrationsDir', dir, 'has no migration files: expected at least 0001_baseline.up.sql');
   return files.filter((n) => MIGRATION_FILE.test(n)).map((name) => ({ name, content: readFileSync(path.join(dir, name)) }));
 }

@@ -114,10 +114,25 @@ export interface ResolvedCapacity {
 
 /** The order settings are rendered in (stable output). */
 const ORDER = [
-  'max_connections', 'superuser_reserved_connections', 'shared_buffers', 'effective_cache_size', 'work_mem',
-  'maintenance_work_mem', 'huge_pages', 'wal_buffers', 'min_wal_size', 'max_wal_size', 'checkpoint_completion_target',
-  'default_statistics_target', 'random_page_cost', 'effective_io_concurrency', 'max_worker_processes',
-  'max_parallel_workers_per_gather', 'max_parallel_workers', 'max_parallel_maintenance_workers', 'log_min_duration_statement',
+  'max_connections',
+  'superuser_reserved_connections',
+  'shared_buffers',
+  'effective_cache_size',
+  'work_mem',
+  'maintenance_work_mem',
+  'huge_pages',
+  'wal_buffers',
+  'min_wal_size',
+  'max_wal_size',
+  'checkpoint_completion_target',
+  'default_statistics_target',
+  'random_page_cost',
+  'effective_io_concurrency',
+  'max_worker_processes',
+  'max_parallel_workers_per_gather',
+  'max_parallel_workers',
+  'max_parallel_maintenance_workers',
+  'log_min_duration_statement',
 ] as const;
 type SettingName = (typeof ORDER)[number];
 
@@ -130,7 +145,10 @@ const PER_CONNECTION_OVERHEAD = 2 * MB;
 /** shared_buffers above this share of the memory limit leaves too little for backends and the page cache. */
 export const SHARED_BUFFERS_MAX_SHARE = 0.4;
 
-type Source = { kind: 'explicit'; settings: PostgresSettings } | { kind: 'compose'; env: ComposeCapacityEnv } | { kind: 'resources'; resources: PostgresResources };
+type Source =
+  | { kind: 'explicit'; settings: PostgresSettings }
+  | { kind: 'compose'; env: ComposeCapacityEnv }
+  | { kind: 'resources'; resources: PostgresResources };
 
 interface Bound {
   readonly min: number;
@@ -200,21 +218,32 @@ export class PostgresCapacity {
       const bytes = parseSize(raw);
       const bound = SIZE_BOUNDS[name]!;
       if (bytes === undefined) problems.add(field(fieldName), raw, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
-      else if (bytes < bound.min || bytes > bound.max) problems.add(field(fieldName), raw, `is out of range for ${name}: expected ${bound.accepted}`);
+      else if (bytes < bound.min || bytes > bound.max)
+        problems.add(field(fieldName), raw, `is out of range for ${name}: expected ${bound.accepted}`);
       else values.set(name, bytes);
     };
     const int = (name: SettingName, fieldName: string, raw: number | string | undefined) => {
       if (raw === undefined || raw === '') return;
       const n = typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw;
       const bound = INT_BOUNDS[name]!;
-      if (typeof n !== 'number' || !Number.isInteger(n)) problems.add(field(fieldName), raw, `is not an integer: expected ${bound.accepted}`);
-      else if (n < bound.min || n > bound.max) problems.add(field(fieldName), raw, `is out of range for ${name}: expected ${bound.accepted}`);
+      if (typeof n !== 'number' || !Number.isInteger(n))
+        problems.add(field(fieldName), raw, `is not an integer: expected ${bound.accepted}`);
+      else if (n < bound.min || n > bound.max)
+        problems.add(field(fieldName), raw, `is out of range for ${name}: expected ${bound.accepted}`);
       else values.set(name, n);
     };
     const real = (name: SettingName, fieldName: string, raw: number | undefined, min: number, max: number, exclusiveMin = false) => {
       if (raw === undefined) return;
       const ok = typeof raw === 'number' && Number.isFinite(raw) && (exclusiveMin ? raw > min : raw >= min) && raw <= max;
-      if (!ok) problems.add(field(fieldName), raw, `is out of range for ${name}: expected a number ${exclusiveMin ? 'above' : 'from'} ${min} ${exclusiveMin ? 'and up' : ''}to ${max}`.replace('  ', ' '));
+      if (!ok)
+        problems.add(
+          field(fieldName),
+          raw,
+          `is out of range for ${name}: expected a number ${exclusiveMin ? 'above' : 'from'} ${min} ${exclusiveMin ? 'and up' : ''}to ${max}`.replace(
+            '  ',
+            ' ',
+          ),
+        );
       else values.set(name, raw);
     };
     const logDuration = (fieldName: string, raw: Duration | -1 | undefined) => {
@@ -222,12 +251,14 @@ export class PostgresCapacity {
       if (raw === -1 || raw === '-1') return void values.set('log_min_duration_statement', -1);
       const ms = parseDuration(raw);
       if (ms === undefined) problems.add(field(fieldName), raw, `is not a duration: expected -1 (disabled) or ${DURATION_UNITS_ACCEPTED}`);
-      else if (ms > MAX_LOG_DURATION_MS) problems.add(field(fieldName), raw, 'is out of range for log_min_duration_statement: expected -1 or 0 to 24h');
+      else if (ms > MAX_LOG_DURATION_MS)
+        problems.add(field(fieldName), raw, 'is out of range for log_min_duration_statement: expected -1 or 0 to 24h');
       else values.set('log_min_duration_statement', ms);
     };
     const hugePages = (fieldName: string, raw: HugePages | undefined) => {
       if (raw === undefined) return void values.set('huge_pages', 'off');
-      if (!['off', 'try', 'on'].includes(raw)) problems.add(field(fieldName), raw, 'is not a huge_pages mode: expected "off", "try" or "on"');
+      if (!['off', 'try', 'on'].includes(raw))
+        problems.add(field(fieldName), raw, 'is not a huge_pages mode: expected "off", "try" or "on"');
       else values.set('huge_pages', raw);
     };
 
@@ -264,7 +295,11 @@ export class PostgresCapacity {
       size('work_mem', 'POSTGRES_WORK_MEM', e.POSTGRES_WORK_MEM);
       const log = e.POSTGRES_LOG_MIN_DURATION_MS;
       if (log !== undefined && log !== '' && !/^\s*-?\d+\s*$/.test(log)) {
-        problems.add(field('POSTGRES_LOG_MIN_DURATION_MS'), log, 'is not a number of milliseconds: expected -1 (disabled) or an integer from 0 to 86400000');
+        problems.add(
+          field('POSTGRES_LOG_MIN_DURATION_MS'),
+          log,
+          'is not a number of milliseconds: expected -1 (disabled) or an integer from 0 to 86400000',
+        );
       } else logDuration('POSTGRES_LOG_MIN_DURATION_MS', log === undefined || log === '' ? undefined : Number(log));
       hugePages('hugePages', undefined);
     } else {
@@ -272,16 +307,25 @@ export class PostgresCapacity {
       const memory = parseSize(r.memory);
       if (memory === undefined) problems.add(field('memory'), r.memory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
       else if (memory < 256 * MB || memory > 4096 * GB) problems.add(field('memory'), r.memory, 'is out of range: expected 256Mi to 4Ti');
-      if (!Number.isInteger(r.cpus) || r.cpus < 1 || r.cpus > 256) problems.add(field('cpus'), r.cpus, 'is out of range: expected an integer from 1 to 256');
+      if (!Number.isInteger(r.cpus) || r.cpus < 1 || r.cpus > 256)
+        problems.add(field('cpus'), r.cpus, 'is out of range: expected an integer from 1 to 256');
       const storage = r.storage ?? 'ssd';
-      if (!STORAGE_TYPES.includes(storage)) problems.add(field('storage'), storage, `is not a storage type: expected one of ${STORAGE_TYPES.join(', ')}`);
+      if (!STORAGE_TYPES.includes(storage))
+        problems.add(field('storage'), storage, `is not a storage type: expected one of ${STORAGE_TYPES.join(', ')}`);
       const workload = r.workload ?? 'oltp';
-      if (!WORKLOADS.includes(workload)) problems.add(field('workload'), workload, `is not a workload: expected one of ${WORKLOADS.join(', ')}`);
+      if (!WORKLOADS.includes(workload))
+        problems.add(field('workload'), workload, `is not a workload: expected one of ${WORKLOADS.join(', ')}`);
       int('max_connections', 'maxConnections', r.maxConnections);
       logDuration('logMinDurationStatement', r.logMinDurationStatement ?? 1000);
       hugePages('hugePages', r.hugePages);
       workloadDefaultConnections = ({ web: 200, oltp: 300, dw: 40, mixed: 100 } as const)[workload] ?? 100;
-      if (memory !== undefined && Number.isInteger(r.cpus) && r.cpus >= 1 && STORAGE_TYPES.includes(storage) && WORKLOADS.includes(workload)) {
+      if (
+        memory !== undefined &&
+        Number.isInteger(r.cpus) &&
+        r.cpus >= 1 &&
+        STORAGE_TYPES.includes(storage) &&
+        WORKLOADS.includes(workload)
+      ) {
         pgtune = { memory, cpus: r.cpus, storage, workload };
       }
     }
@@ -301,21 +345,36 @@ export class PostgresCapacity {
     const minWal = values.get('min_wal_size') as number | undefined;
     const maxWal = values.get('max_wal_size') as number | undefined;
     if (minWal !== undefined && maxWal !== undefined && minWal > maxWal) {
-      problems.add(field(fieldNameFor(src, 'min_wal_size')), formatPgSize(minWal), `exceeds max_wal_size (${formatPgSize(maxWal)}): min_wal_size must not exceed max_wal_size`);
+      problems.add(
+        field(fieldNameFor(src, 'min_wal_size')),
+        formatPgSize(minWal),
+        `exceeds max_wal_size (${formatPgSize(maxWal)}): min_wal_size must not exceed max_wal_size`,
+      );
     }
     if (ctx.storageBytes !== undefined && maxWal !== undefined && maxWal > ctx.storageBytes / 2) {
-      problems.add(field(fieldNameFor(src, 'max_wal_size')), formatPgSize(maxWal), `exceeds half the data volume (${ctx.storageLabel ?? formatPgSize(ctx.storageBytes)}): WAL could fill the disk; lower it or grow the volume`);
+      problems.add(
+        field(fieldNameFor(src, 'max_wal_size')),
+        formatPgSize(maxWal),
+        `exceeds half the data volume (${ctx.storageLabel ?? formatPgSize(ctx.storageBytes)}): WAL could fill the disk; lower it or grow the volume`,
+      );
     }
     const sharedBuffers = bytes('shared_buffers', PG_DEFAULTS.shared_buffers);
-    const walBuffers = (values.get('wal_buffers') as number | undefined) ?? Math.min(16 * MB, Math.max(64 * 1024, Math.floor(sharedBuffers / 32)));
+    const walBuffers =
+      (values.get('wal_buffers') as number | undefined) ?? Math.min(16 * MB, Math.max(64 * 1024, Math.floor(sharedBuffers / 32)));
     const memoryBudgetBytes =
-      sharedBuffers + walBuffers + AUTOVACUUM_WORKERS * bytes('maintenance_work_mem', PG_DEFAULTS.maintenance_work_mem) +
+      sharedBuffers +
+      walBuffers +
+      AUTOVACUUM_WORKERS * bytes('maintenance_work_mem', PG_DEFAULTS.maintenance_work_mem) +
       maxConnections * (bytes('work_mem', PG_DEFAULTS.work_mem) + PER_CONNECTION_OVERHEAD);
     const limit = ctx.memoryLimitBytes;
     if (limit !== undefined) {
       const label = ctx.memoryLimitLabel ?? formatPgSize(limit);
       if (sharedBuffers > SHARED_BUFFERS_MAX_SHARE * limit) {
-        problems.add(field(fieldNameFor(src, 'shared_buffers')), formatPgSize(sharedBuffers), `exceeds ${SHARED_BUFFERS_MAX_SHARE * 100}% of the memory limit (${label}): lower it or raise the limit`);
+        problems.add(
+          field(fieldNameFor(src, 'shared_buffers')),
+          formatPgSize(sharedBuffers),
+          `exceeds ${SHARED_BUFFERS_MAX_SHARE * 100}% of the memory limit (${label}): lower it or raise the limit`,
+        );
       }
       if (memoryBudgetBytes > limit) {
         problems.addMessage(
@@ -351,7 +410,15 @@ export function deriveMaxConnections(required: number): number {
   return Math.max(20, Math.ceil(withHeadroom / 10) * 10);
 }
 
-const SIZE_SETTINGS = new Set<SettingName>(['shared_buffers', 'effective_cache_size', 'work_mem', 'maintenance_work_mem', 'wal_buffers', 'min_wal_size', 'max_wal_size']);
+const SIZE_SETTINGS = new Set<SettingName>([
+  'shared_buffers',
+  'effective_cache_size',
+  'work_mem',
+  'maintenance_work_mem',
+  'wal_buffers',
+  'min_wal_size',
+  'max_wal_size',
+]);
 
 function render(name: SettingName, v: number | string): string {
   if (typeof v === 'string') return v;
@@ -362,7 +429,11 @@ function render(name: SettingName, v: number | string): string {
 
 function fieldNameFor(src: Source, name: SettingName): string {
   if (src.kind === 'compose') {
-    const compose: Partial<Record<SettingName, string>> = { shared_buffers: 'POSTGRES_SHARED_BUFFERS', work_mem: 'POSTGRES_WORK_MEM', max_connections: 'POSTGRES_MAX_CONNECTIONS' };
+    const compose: Partial<Record<SettingName, string>> = {
+      shared_buffers: 'POSTGRES_SHARED_BUFFERS',
+      work_mem: 'POSTGRES_WORK_MEM',
+      max_connections: 'POSTGRES_MAX_CONNECTIONS',
+    };
     return compose[name] ?? name;
   }
   if (src.kind === 'resources' && name === 'shared_buffers') return 'memory';
@@ -387,7 +458,12 @@ function applyPgtune(
   let wal = Math.floor((3 * sharedBuffers) / 100);
   if (wal > 16 * MB || (wal > 14 * MB && wal < 16 * MB)) wal = 16 * MB;
   values.set('wal_buffers', Math.max(32 * 1024, kb(wal)));
-  const walSizes: Record<PostgresWorkload, [number, number]> = { web: [1 * GB, 4 * GB], oltp: [2 * GB, 8 * GB], dw: [4 * GB, 16 * GB], mixed: [1 * GB, 4 * GB] };
+  const walSizes: Record<PostgresWorkload, [number, number]> = {
+    web: [1 * GB, 4 * GB],
+    oltp: [2 * GB, 8 * GB],
+    dw: [4 * GB, 16 * GB],
+    mixed: [1 * GB, 4 * GB],
+  };
   // On a small volume WAL is capped at a quarter of it (PGTune assumes a disk far larger than max_wal_size).
   const walCap = storageBytes === undefined ? Infinity : Math.max(64 * MB, Math.floor(storageBytes / 4 / MB) * MB);
   const maxWal = Math.min(walSizes[workload][1], walCap);

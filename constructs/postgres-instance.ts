@@ -12,8 +12,18 @@ import { Problems } from './internal/validation';
 import { checkAllowedClients, migrationJobSelector, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import {
-  DNS_LABEL, DNS_LABEL_ACCEPTED, DNS_SUBDOMAIN, DNS_SUBDOMAIN_ACCEPTED, CONFIG_KEY, CONFIG_KEY_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED,
-  ENVIRONMENT_NAME_PATTERN, SERVICES, SQL_IDENTIFIER, SQL_IDENTIFIER_ACCEPTED, logicalIdFragment,
+  DNS_LABEL,
+  DNS_LABEL_ACCEPTED,
+  DNS_SUBDOMAIN,
+  DNS_SUBDOMAIN_ACCEPTED,
+  CONFIG_KEY,
+  CONFIG_KEY_ACCEPTED,
+  ENVIRONMENT_NAME_ACCEPTED,
+  ENVIRONMENT_NAME_PATTERN,
+  SERVICES,
+  SQL_IDENTIFIER,
+  SQL_IDENTIFIER_ACCEPTED,
+  logicalIdFragment,
 } from './internal/naming';
 import { SIZE_UNITS_ACCEPTED, parseCpu, parseSize } from './internal/units';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
@@ -157,14 +167,24 @@ export class PostgresInstance extends Construct {
       checkDatabase(problems, database);
       if (!SSL_MODES.includes(sslMode)) problems.add('sslMode', sslMode, `is not an sslmode: expected one of ${SSL_MODES.join(', ')}`);
       else if (['disable', 'allow', 'prefer'].includes(sslMode)) {
-        problems.add('sslMode', sslMode, 'lets credentials cross the network unencrypted to a managed database: expected require, verify-ca or verify-full');
+        problems.add(
+          'sslMode',
+          sslMode,
+          'lets credentials cross the network unencrypted to a managed database: expected require, verify-ca or verify-full',
+        );
       }
       if (p.caCertSecret) checkCa(problems, p.caCertSecret);
-      if (sslMode === 'verify-ca' && !p.caCertSecret) problems.add('caCertSecret', undefined, 'is required with sslMode verify-ca (there is no system trust store fallback for verify-ca)');
+      if (sslMode === 'verify-ca' && !p.caCertSecret)
+        problems.add(
+          'caCertSecret',
+          undefined,
+          'is required with sslMode verify-ca (there is no system trust store fallback for verify-ca)',
+        );
       let memoryLimitBytes: number | undefined;
       if (p.instanceMemory !== undefined) {
         memoryLimitBytes = parseSize(p.instanceMemory);
-        if (memoryLimitBytes === undefined) problems.add('instanceMemory', p.instanceMemory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
+        if (memoryLimitBytes === undefined)
+          problems.add('instanceMemory', p.instanceMemory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
       }
       checkRequired(problems, p.requiredConnections);
       this.capacity = (p.capacity ?? PostgresCapacity.of({})).resolve(
@@ -173,7 +193,10 @@ export class PostgresInstance extends Construct {
       );
       problems.throwIfAny();
       this.endpoint = {
-        host: p.host, port, database, sslMode,
+        host: p.host,
+        port,
+        database,
+        sslMode,
         caCertSecret: p.caCertSecret ? { secretName: p.caCertSecret.secretName, key: p.caCertSecret.key ?? 'ca.crt' } : undefined,
       };
       this.parameters = this.capacity.settings;
@@ -189,7 +212,8 @@ export class PostgresInstance extends Construct {
     const database = props.database ?? 'caracal';
     const major = props.major ?? DEFAULT_POSTGRES_MAJOR;
     const dataVolumeMajor = props.dataVolumeMajor ?? major;
-    const image = props.image ?? (major === DEFAULT_POSTGRES_MAJOR ? DEFAULT_POSTGRES_IMAGE : `docker.io/library/postgres:${major}-bookworm`);
+    const image =
+      props.image ?? (major === DEFAULT_POSTGRES_MAJOR ? DEFAULT_POSTGRES_IMAGE : `docker.io/library/postgres:${major}-bookworm`);
     const grace = props.terminationGracePeriodSeconds ?? 120;
     const storageSize = props.storageSize ?? '20Gi';
     const shmSize = props.sharedMemorySize ?? '256Mi';
@@ -200,12 +224,20 @@ export class PostgresInstance extends Construct {
       problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
     }
     // Same rule as DatabaseSecrets and RedisStreams: the data volume's fixed logical id starts with it.
-    if (!/^[a-z][a-z0-9_]{0,30}$/.test(idPrefix)) problems.add('logicalIdPrefix', props.logicalIdPrefix, 'is not a valid logical id prefix: expected a letter then letters, digits or "_"');
-    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace)) problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
+    if (!/^[a-z][a-z0-9_]{0,30}$/.test(idPrefix))
+      problems.add(
+        'logicalIdPrefix',
+        props.logicalIdPrefix,
+        'is not a valid logical id prefix: expected a letter then letters, digits or "_"',
+      );
+    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace))
+      problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
     if (!DNS_LABEL.test(name)) problems.add('name', name, `is not a Service name: expected ${DNS_LABEL_ACCEPTED}`);
     checkDatabase(problems, database);
-    if (!Number.isInteger(major) || major < 14 || major > 18) problems.add('major', major, 'is not a supported Postgres major: expected 14 to 18');
-    if (!Number.isInteger(dataVolumeMajor)) problems.add('dataVolumeMajor', dataVolumeMajor, 'is not a Postgres major: expected an integer');
+    if (!Number.isInteger(major) || major < 14 || major > 18)
+      problems.add('major', major, 'is not a supported Postgres major: expected 14 to 18');
+    if (!Number.isInteger(dataVolumeMajor))
+      problems.add('dataVolumeMajor', dataVolumeMajor, 'is not a Postgres major: expected an integer');
     else if (dataVolumeMajor !== major) {
       problems.add(
         'major',
@@ -216,36 +248,66 @@ export class PostgresInstance extends Construct {
       );
     }
     const imageMajor = /:(\d+)(?:[.\-@]|$)/.exec(image)?.[1];
-    if (!/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) || image.endsWith(':latest') || (!image.includes(':') && !image.includes('@'))) {
+    if (
+      !/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) ||
+      image.endsWith(':latest') ||
+      (!image.includes(':') && !image.includes('@'))
+    ) {
       problems.add('image', image, 'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)');
     } else if (imageMajor !== undefined && Number(imageMajor) !== major) {
       problems.add('image', image, `runs Postgres ${imageMajor} but major is ${major}: the tag's major must equal major`);
     }
-    if (!Number.isInteger(grace) || grace < 30 || grace > 3600) problems.add('terminationGracePeriodSeconds', grace, 'is out of range: expected 30 to 3600 seconds (long enough for the shutdown checkpoint)');
+    if (!Number.isInteger(grace) || grace < 30 || grace > 3600)
+      problems.add(
+        'terminationGracePeriodSeconds',
+        grace,
+        'is out of range: expected 30 to 3600 seconds (long enough for the shutdown checkpoint)',
+      );
     const storageBytes = parseSize(storageSize);
-    if (storageBytes === undefined || storageBytes < 1024 ** 3) problems.add('storageSize', storageSize, 'is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 20Gi');
-    if (props.storageClassName !== undefined && !DNS_SUBDOMAIN.test(props.storageClassName)) problems.add('storageClassName', props.storageClassName, `is not a storage class name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+    if (storageBytes === undefined || storageBytes < 1024 ** 3)
+      problems.add('storageSize', storageSize, 'is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 20Gi');
+    if (props.storageClassName !== undefined && !DNS_SUBDOMAIN.test(props.storageClassName))
+      problems.add('storageClassName', props.storageClassName, `is not a storage class name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
     const memoryLimit = resources.limits?.memory;
     const memoryLimitBytes = memoryLimit === undefined ? undefined : parseSize(memoryLimit);
-    if (memoryLimit === undefined) problems.add('resources.limits.memory', undefined, 'is required: Postgres without a memory limit is the first pod the kernel kills; expected a quantity such as 2Gi');
-    else if (memoryLimitBytes === undefined || memoryLimitBytes < 256 * 1024 ** 2) problems.add('resources.limits.memory', memoryLimit, 'is not a memory limit of at least 256Mi: expected a quantity such as 2Gi');
-    for (const [kind, r] of [['requests', resources.requests], ['limits', resources.limits]] as const) {
-      if (r?.cpu !== undefined && parseCpu(r.cpu) === undefined) problems.add(`resources.${kind}.cpu`, r.cpu, 'is not a CPU quantity: expected e.g. 500m or 2');
+    if (memoryLimit === undefined)
+      problems.add(
+        'resources.limits.memory',
+        undefined,
+        'is required: Postgres without a memory limit is the first pod the kernel kills; expected a quantity such as 2Gi',
+      );
+    else if (memoryLimitBytes === undefined || memoryLimitBytes < 256 * 1024 ** 2)
+      problems.add('resources.limits.memory', memoryLimit, 'is not a memory limit of at least 256Mi: expected a quantity such as 2Gi');
+    for (const [kind, r] of [
+      ['requests', resources.requests],
+      ['limits', resources.limits],
+    ] as const) {
+      if (r?.cpu !== undefined && parseCpu(r.cpu) === undefined)
+        problems.add(`resources.${kind}.cpu`, r.cpu, 'is not a CPU quantity: expected e.g. 500m or 2');
       if (kind === 'requests' && r?.memory !== undefined) {
         const req = parseSize(r.memory);
         if (req === undefined) problems.add('resources.requests.memory', r.memory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
-        else if (memoryLimitBytes !== undefined && req > memoryLimitBytes) problems.add('resources.requests.memory', r.memory, `exceeds the memory limit (${memoryLimit})`);
+        else if (memoryLimitBytes !== undefined && req > memoryLimitBytes)
+          problems.add('resources.requests.memory', r.memory, `exceeds the memory limit (${memoryLimit})`);
       }
     }
     const shmBytes = parseSize(shmSize);
-    if (shmBytes === undefined || shmBytes < 64 * 1024 ** 2) problems.add('sharedMemorySize', shmSize, 'is not a size of at least 64Mi: expected a quantity such as 256Mi');
-    else if (memoryLimitBytes !== undefined && shmBytes > memoryLimitBytes / 2) problems.add('sharedMemorySize', shmSize, `exceeds half the memory limit (${memoryLimit}); memory-backed /dev/shm counts against it`);
+    if (shmBytes === undefined || shmBytes < 64 * 1024 ** 2)
+      problems.add('sharedMemorySize', shmSize, 'is not a size of at least 64Mi: expected a quantity such as 256Mi');
+    else if (memoryLimitBytes !== undefined && shmBytes > memoryLimitBytes / 2)
+      problems.add('sharedMemorySize', shmSize, `exceeds half the memory limit (${memoryLimit}); memory-backed /dev/shm counts against it`);
     checkRequired(problems, props.requiredConnections);
     const instance = `caracal-${props.environment}`;
     const allowed = props.allowedClients ?? [...SERVICES.map((s) => serviceSelector(instance, s)), migrationJobSelector(instance)];
     checkAllowedClients(problems, allowed);
     this.capacity = (props.capacity ?? PostgresCapacity.of({})).resolve(
-      { requiredConnections: props.requiredConnections, memoryLimitBytes, memoryLimitLabel: memoryLimit, storageBytes, storageLabel: storageSize },
+      {
+        requiredConnections: props.requiredConnections,
+        memoryLimitBytes,
+        memoryLimitLabel: memoryLimit,
+        storageBytes,
+        storageLabel: storageSize,
+      },
       problems,
     );
     problems.throwIfAny();
@@ -357,7 +419,12 @@ export class PostgresInstance extends Construct {
 
     // Default deny in both directions; only Caracal's clients may connect, and Postgres dials out to nobody.
     this.networkPolicy = storeNetworkPolicy(this, 'network-policy', {
-      name: `${name}-allow-caracal`, namespace: props.namespace, labels, podSelector: selector, allowedClients: allowed, port: 5432,
+      name: `${name}-allow-caracal`,
+      namespace: props.namespace,
+      labels,
+      podSelector: selector,
+      allowedClients: allowed,
+      port: 5432,
     });
 
     // One replica: maxUnavailable 1 documents that a drain may evict it (a minAvailable 1 budget would block every drain).
@@ -369,16 +436,20 @@ export class PostgresInstance extends Construct {
 }
 
 function checkPort(problems: Problems, port: number): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) problems.add('port', port, 'is not a TCP port: expected an integer from 1 to 65535');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    problems.add('port', port, 'is not a TCP port: expected an integer from 1 to 65535');
 }
 
 function checkDatabase(problems: Problems, database: string): void {
-  if (typeof database !== 'string' || !SQL_IDENTIFIER.test(database)) problems.add('database', database, `is not a database name: expected ${SQL_IDENTIFIER_ACCEPTED}`);
+  if (typeof database !== 'string' || !SQL_IDENTIFIER.test(database))
+    problems.add('database', database, `is not a database name: expected ${SQL_IDENTIFIER_ACCEPTED}`);
 }
 
 function checkCa(problems: Problems, ca: CaCertSecretRef): void {
-  if (!DNS_SUBDOMAIN.test(ca.secretName)) problems.add('caCertSecret.secretName', ca.secretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
-  if (ca.key !== undefined && !CONFIG_KEY.test(ca.key)) problems.add('caCertSecret.key', ca.key, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+  if (!DNS_SUBDOMAIN.test(ca.secretName))
+    problems.add('caCertSecret.secretName', ca.secretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+  if (ca.key !== undefined && !CONFIG_KEY.test(ca.key))
+    problems.add('caCertSecret.key', ca.key, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
 }
 
 function checkRequired(problems: Problems, required: number | undefined): void {

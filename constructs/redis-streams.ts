@@ -17,12 +17,31 @@ import { Problems } from './internal/validation';
 import { checkAllowedClients, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import {
-  CONFIG_KEY, CONFIG_KEY_ACCEPTED, DNS_LABEL, DNS_LABEL_ACCEPTED, DNS_SUBDOMAIN, DNS_SUBDOMAIN_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED,
-  ENVIRONMENT_NAME_PATTERN, SERVICES, ServiceName, logicalIdFragment,
+  CONFIG_KEY,
+  CONFIG_KEY_ACCEPTED,
+  DNS_LABEL,
+  DNS_LABEL_ACCEPTED,
+  DNS_SUBDOMAIN,
+  DNS_SUBDOMAIN_ACCEPTED,
+  ENVIRONMENT_NAME_ACCEPTED,
+  ENVIRONMENT_NAME_PATTERN,
+  SERVICES,
+  ServiceName,
+  logicalIdFragment,
 } from './internal/naming';
 import {
-  DEFAULT_MAXMEMORY_FRACTION, MAX_MAXMEMORY_FRACTION, REDIS_USERS, RedisUser, STREAMS, STREAM_ACCESS, StreamName, defaultMaxmemory,
-  rateLimitPattern, RATE_LIMITED_SERVICES, renderAclFile, renderRedisConf,
+  DEFAULT_MAXMEMORY_FRACTION,
+  MAX_MAXMEMORY_FRACTION,
+  REDIS_USERS,
+  RedisUser,
+  STREAMS,
+  STREAM_ACCESS,
+  StreamName,
+  defaultMaxmemory,
+  rateLimitPattern,
+  RATE_LIMITED_SERVICES,
+  renderAclFile,
+  renderRedisConf,
 } from './internal/redis-config';
 import { SIZE_UNITS_ACCEPTED, formatK8sSize, parseCpu, parseSize } from './internal/units';
 import type { ResourceRequirements } from './postgres-instance';
@@ -141,7 +160,10 @@ export interface RedisServiceHelmValues {
   /** Labels the pods must carry: the Redis NetworkPolicy admits exactly these (by default). */
   readonly podLabels: Readonly<Record<string, string>>;
   readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
-  readonly volumes: ReadonlyArray<{ readonly name: string; readonly secret: { readonly secretName: string; readonly defaultMode: number } }>;
+  readonly volumes: ReadonlyArray<{
+    readonly name: string;
+    readonly secret: { readonly secretName: string; readonly defaultMode: number };
+  }>;
   readonly volumeMounts: ReadonlyArray<{ readonly name: string; readonly mountPath: string; readonly readOnly: true }>;
 }
 
@@ -195,43 +217,77 @@ export class RedisStreams extends Construct {
     if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
       problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
     }
-    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace)) problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
-    if (typeof name !== 'string' || !DNS_LABEL.test(name)) problems.add('name', name, `is not a Service name: expected ${DNS_LABEL_ACCEPTED}`);
-    if (typeof image !== 'string' || !/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) || image.endsWith(':latest') || (!image.includes(':') && !image.includes('@'))) {
+    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace))
+      problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
+    if (typeof name !== 'string' || !DNS_LABEL.test(name))
+      problems.add('name', name, `is not a Service name: expected ${DNS_LABEL_ACCEPTED}`);
+    if (
+      typeof image !== 'string' ||
+      !/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) ||
+      image.endsWith(':latest') ||
+      (!image.includes(':') && !image.includes('@'))
+    ) {
       problems.add('image', image, 'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)');
     }
-    for (const [field, bin] of [['serverBinary', serverBinary], ['cliBinary', cliBinary]] as const) {
-      if (typeof bin !== 'string' || !/^[A-Za-z0-9_./-]+$/.test(bin)) problems.add(field, bin, 'is not an executable name: expected letters, digits, "_", ".", "/" or "-"');
+    for (const [field, bin] of [
+      ['serverBinary', serverBinary],
+      ['cliBinary', cliBinary],
+    ] as const) {
+      if (typeof bin !== 'string' || !/^[A-Za-z0-9_./-]+$/.test(bin))
+        problems.add(field, bin, 'is not an executable name: expected letters, digits, "_", ".", "/" or "-"');
     }
-    if (!Number.isInteger(uid) || uid < 1 || uid > 2147483647) problems.add('runAsUser', uid, 'is not a non-root uid: expected an integer from 1 to 2147483647');
-    if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(prefix)) problems.add('namePrefix', prefix, 'is not a valid name prefix: expected lower-case letters, digits and "-", at most 32 characters');
-    if (!/^[a-z][a-z0-9_]{0,30}$/.test(idPrefix)) problems.add('logicalIdPrefix', props.logicalIdPrefix, 'is not a valid logical id prefix: expected a letter then letters, digits or "_"');
-    if (!Number.isInteger(grace) || grace < 10 || grace > 3600) problems.add('terminationGracePeriodSeconds', grace, 'is out of range: expected 10 to 3600 seconds (long enough for the final AOF fsync and RDB save)');
+    if (!Number.isInteger(uid) || uid < 1 || uid > 2147483647)
+      problems.add('runAsUser', uid, 'is not a non-root uid: expected an integer from 1 to 2147483647');
+    if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(prefix))
+      problems.add('namePrefix', prefix, 'is not a valid name prefix: expected lower-case letters, digits and "-", at most 32 characters');
+    if (!/^[a-z][a-z0-9_]{0,30}$/.test(idPrefix))
+      problems.add(
+        'logicalIdPrefix',
+        props.logicalIdPrefix,
+        'is not a valid logical id prefix: expected a letter then letters, digits or "_"',
+      );
+    if (!Number.isInteger(grace) || grace < 10 || grace > 3600)
+      problems.add(
+        'terminationGracePeriodSeconds',
+        grace,
+        'is out of range: expected 10 to 3600 seconds (long enough for the final AOF fsync and RDB save)',
+      );
     const storageBytes = parseSize(storageSize);
-    if (storageBytes === undefined || storageBytes < 1024 ** 3) problems.add('storageSize', storageSize, 'is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 8Gi');
-    if (props.storageClassName !== undefined && !DNS_SUBDOMAIN.test(props.storageClassName)) problems.add('storageClassName', props.storageClassName, `is not a storage class name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+    if (storageBytes === undefined || storageBytes < 1024 ** 3)
+      problems.add('storageSize', storageSize, 'is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 8Gi');
+    if (props.storageClassName !== undefined && !DNS_SUBDOMAIN.test(props.storageClassName))
+      problems.add('storageClassName', props.storageClassName, `is not a storage class name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
     if (props.save !== undefined && !(props.save === '' || /^\d+ \d+( \d+ \d+)*$/.test(props.save))) {
       problems.add('save', props.save, 'is not a save schedule: expected "" or pairs of "<seconds> <changes>", e.g. "3600 1 300 100"');
     }
 
     const memoryLimit = resources.limits?.memory;
     const limitBytes = memoryLimit === undefined ? undefined : parseSize(memoryLimit);
-    if (memoryLimit === undefined) problems.add('resources.limits.memory', undefined, 'is required: maxmemory is derived from it and Redis without a limit is the first pod the kernel kills; expected a quantity such as 1Gi');
-    else if (limitBytes === undefined || limitBytes < 128 * 1024 ** 2) problems.add('resources.limits.memory', memoryLimit, 'is not a memory limit of at least 128Mi: expected a quantity such as 1Gi');
+    if (memoryLimit === undefined)
+      problems.add(
+        'resources.limits.memory',
+        undefined,
+        'is required: maxmemory is derived from it and Redis without a limit is the first pod the kernel kills; expected a quantity such as 1Gi',
+      );
+    else if (limitBytes === undefined || limitBytes < 128 * 1024 ** 2)
+      problems.add('resources.limits.memory', memoryLimit, 'is not a memory limit of at least 128Mi: expected a quantity such as 1Gi');
     for (const kind of ['requests', 'limits'] as const) {
       const cpu = resources[kind]?.cpu;
-      if (cpu !== undefined && parseCpu(cpu) === undefined) problems.add(`resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 250m or 1');
+      if (cpu !== undefined && parseCpu(cpu) === undefined)
+        problems.add(`resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 250m or 1');
     }
     const requestMemory = resources.requests?.memory;
     if (requestMemory !== undefined) {
       const req = parseSize(requestMemory);
       if (req === undefined) problems.add('resources.requests.memory', requestMemory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
-      else if (limitBytes !== undefined && req > limitBytes) problems.add('resources.requests.memory', requestMemory, `exceeds the memory limit (${memoryLimit})`);
+      else if (limitBytes !== undefined && req > limitBytes)
+        problems.add('resources.requests.memory', requestMemory, `exceeds the memory limit (${memoryLimit})`);
     }
     let maxmemoryBytes = limitBytes === undefined ? 0 : defaultMaxmemory(limitBytes);
     if (props.maxmemory !== undefined) {
       const mm = parseSize(props.maxmemory);
-      if (mm === undefined || mm < 16 * 1024 ** 2) problems.add('maxmemory', props.maxmemory, 'is not a size of at least 16Mi: expected e.g. 256Mi');
+      if (mm === undefined || mm < 16 * 1024 ** 2)
+        problems.add('maxmemory', props.maxmemory, 'is not a size of at least 16Mi: expected e.g. 256Mi');
       else if (limitBytes !== undefined && mm > limitBytes * MAX_MAXMEMORY_FRACTION) {
         problems.add(
           'maxmemory',
@@ -250,23 +306,32 @@ export class RedisStreams extends Construct {
     const src = passwords.source;
     if (src.kind === 'generated') {
       const length = src.options.length ?? 32;
-      if (!Number.isInteger(length) || length < 16 || length > 128) problems.add('passwords.length', length, 'is out of range: expected an integer from 16 to 128');
+      if (!Number.isInteger(length) || length < 16 || length > 128)
+        problems.add('passwords.length', length, 'is out of range: expected an integer from 16 to 128');
       for (const [user, token] of Object.entries(src.options.rotation ?? {})) {
-        if (!(REDIS_USERS as readonly string[]).includes(user)) problems.add(`passwords.rotation.${user}`, user, `is not a Redis user: expected one of ${REDIS_USERS.join(', ')}`);
-        else if (typeof token !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(token)) problems.add(`passwords.rotation.${user}`, token, 'is not a rotation token: expected 1-64 letters, digits, ".", "_", ":" or "-"');
+        if (!(REDIS_USERS as readonly string[]).includes(user))
+          problems.add(`passwords.rotation.${user}`, user, `is not a Redis user: expected one of ${REDIS_USERS.join(', ')}`);
+        else if (typeof token !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(token))
+          problems.add(`passwords.rotation.${user}`, token, 'is not a rotation token: expected 1-64 letters, digits, ".", "_", ":" or "-"');
       }
     } else {
       const o = src.options;
-      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(src.prefix)) problems.add('passwords.prefix', src.prefix, `is not a Secret name prefix: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(src.prefix))
+        problems.add('passwords.prefix', src.prefix, `is not a Secret name prefix: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
       for (const user of Object.keys(o.secretNames ?? {})) {
-        if (!(REDIS_USERS as readonly string[]).includes(user)) problems.add(`passwords.secretNames.${user}`, user, `is not a Redis user: expected one of ${REDIS_USERS.join(', ')}`);
+        if (!(REDIS_USERS as readonly string[]).includes(user))
+          problems.add(`passwords.secretNames.${user}`, user, `is not a Redis user: expected one of ${REDIS_USERS.join(', ')}`);
       }
       for (const [user, n] of Object.entries(o.secretNames ?? {})) {
-        if (typeof n !== 'string' || !DNS_SUBDOMAIN.test(n)) problems.add(`passwords.secretNames.${user}`, n, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+        if (typeof n !== 'string' || !DNS_SUBDOMAIN.test(n))
+          problems.add(`passwords.secretNames.${user}`, n, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
       }
-      if (o.passwordKey !== undefined && !CONFIG_KEY.test(o.passwordKey)) problems.add('passwords.passwordKey', o.passwordKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
-      if (o.aclSecretName !== undefined && !DNS_SUBDOMAIN.test(o.aclSecretName)) problems.add('passwords.aclSecretName', o.aclSecretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
-      if (o.aclKey !== undefined && !CONFIG_KEY.test(o.aclKey)) problems.add('passwords.aclKey', o.aclKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+      if (o.passwordKey !== undefined && !CONFIG_KEY.test(o.passwordKey))
+        problems.add('passwords.passwordKey', o.passwordKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+      if (o.aclSecretName !== undefined && !DNS_SUBDOMAIN.test(o.aclSecretName))
+        problems.add('passwords.aclSecretName', o.aclSecretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+      if (o.aclKey !== undefined && !CONFIG_KEY.test(o.aclKey))
+        problems.add('passwords.aclKey', o.aclKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
     }
     problems.throwIfAny();
 
@@ -287,12 +352,21 @@ export class RedisStreams extends Construct {
       for (const user of this.users) {
         const rotation = src.options.rotation?.[user] ?? '0';
         const password = new Password(this, `password-${user}`, {
-          length, special: false, minLower: 1, minUpper: 1, minNumeric: 1, keepers: { rotation, user },
+          length,
+          special: false,
+          minLower: 1,
+          minUpper: 1,
+          minNumeric: 1,
+          keepers: { rotation, user },
         });
         password.overrideLogicalId(`${idPrefix}_redis_password_${user}`);
         const secretName = `${prefix}-redis-${user}`;
         const secret = new SecretV1(this, `secret-${user}`, {
-          metadata: { name: secretName, namespace: props.namespace, labels: standardLabels({ name: 'redis', instance, component: `redis-user-${user}` }) },
+          metadata: {
+            name: secretName,
+            namespace: props.namespace,
+            labels: standardLabels({ name: 'redis', instance, component: `redis-user-${user}` }),
+          },
           type: 'Opaque',
           data: { username: user, password: password.result },
         });
@@ -304,7 +378,11 @@ export class RedisStreams extends Construct {
       const aclContent = renderAclFile(hashes);
       this.aclSecretName = `${prefix}-redis-acl`;
       const aclSecret = new SecretV1(this, 'acl', {
-        metadata: { name: this.aclSecretName, namespace: props.namespace, labels: standardLabels({ name: 'redis', instance, component: 'redis-acl' }) },
+        metadata: {
+          name: this.aclSecretName,
+          namespace: props.namespace,
+          labels: standardLabels({ name: 'redis', instance, component: 'redis-acl' }),
+        },
         type: 'Opaque',
         data: { [aclKey]: aclContent },
       });
@@ -319,7 +397,13 @@ export class RedisStreams extends Construct {
       }
     }
 
-    this.redisConf = renderRedisConf({ maxmemoryBytes, aclfile: `${ACL_DIR}/${aclKey}`, dir: DATA_DIR, port: REDIS_PORT, save: props.save });
+    this.redisConf = renderRedisConf({
+      maxmemoryBytes,
+      aclfile: `${ACL_DIR}/${aclKey}`,
+      dir: DATA_DIR,
+      port: REDIS_PORT,
+      save: props.save,
+    });
     this.configMapName = `${prefix}-redis-config`;
     new ConfigMapV1(this, 'config', {
       metadata: { name: this.configMapName, namespace: props.namespace, labels },
@@ -342,7 +426,11 @@ export class RedisStreams extends Construct {
       }
       if (RATE_LIMITED_SERVICES.includes(service)) data.REDIS_RATE_LIMIT_PREFIX = rateLimitPattern(service).slice(0, -1);
       new ConfigMapV1(this, `connection-${service}`, {
-        metadata: { name: cm, namespace: props.namespace, labels: standardLabels({ name: `caracal-${service}`, instance, component: service }) },
+        metadata: {
+          name: cm,
+          namespace: props.namespace,
+          labels: standardLabels({ name: `caracal-${service}`, instance, component: service }),
+        },
         data,
       });
       this.serviceConfigMaps.set(service, cm);
@@ -400,9 +488,24 @@ export class RedisStreams extends Construct {
                 resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
                 securityContext: restrictedContainerSecurityContext({ ...sec, readOnlyRootFilesystem: true }),
                 // A server loading a large AOF answers LOADING: alive, not ready. Liveness never restarts it mid-load.
-                startupProbe: { exec: { command: probeCommand(cliBinary, 'PONG|LOADING') }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
-                livenessProbe: { exec: { command: probeCommand(cliBinary, 'PONG|LOADING') }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-                readinessProbe: { exec: { command: probeCommand(cliBinary, 'PONG') }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 },
+                startupProbe: {
+                  exec: { command: probeCommand(cliBinary, 'PONG|LOADING') },
+                  periodSeconds: 5,
+                  timeoutSeconds: 5,
+                  failureThreshold: 60,
+                },
+                livenessProbe: {
+                  exec: { command: probeCommand(cliBinary, 'PONG|LOADING') },
+                  periodSeconds: 10,
+                  timeoutSeconds: 5,
+                  failureThreshold: 6,
+                },
+                readinessProbe: {
+                  exec: { command: probeCommand(cliBinary, 'PONG') },
+                  periodSeconds: 5,
+                  timeoutSeconds: 5,
+                  failureThreshold: 3,
+                },
                 volumeMount: [
                   { name: 'data', mountPath: DATA_DIR },
                   { name: 'config', mountPath: CONF_DIR, readOnly: true },
@@ -427,7 +530,12 @@ export class RedisStreams extends Construct {
 
     // Default deny both ways; only Caracal's services may connect, and Redis dials out to nobody.
     this.networkPolicy = storeNetworkPolicy(this, 'network-policy', {
-      name: `${name}-allow-caracal`, namespace: props.namespace, labels, podSelector: selector, allowedClients: allowed, port: REDIS_PORT,
+      name: `${name}-allow-caracal`,
+      namespace: props.namespace,
+      labels,
+      podSelector: selector,
+      allowedClients: allowed,
+      port: REDIS_PORT,
     });
   }
 

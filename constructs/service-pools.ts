@@ -106,7 +106,10 @@ export interface HelmVolumeMount {
 export interface ServiceHelmValues {
   readonly replicaCount: number;
   readonly autoscaling: { readonly enabled: boolean; readonly minReplicas: number; readonly maxReplicas: number };
-  readonly strategy: { readonly type: 'RollingUpdate'; readonly rollingUpdate: { readonly maxSurge: number; readonly maxUnavailable: number } };
+  readonly strategy: {
+    readonly type: 'RollingUpdate';
+    readonly rollingUpdate: { readonly maxSurge: number; readonly maxUnavailable: number };
+  };
   readonly resources: ResourceRequirements;
   /** Labels the pods must carry: the Postgres NetworkPolicy admits exactly these. */
   readonly podLabels: Readonly<Record<string, string>>;
@@ -117,7 +120,13 @@ export interface ServiceHelmValues {
 }
 
 const DEFAULTS = {
-  replicas: 2, maxSurge: 1, poolMax: 10, statementTimeout: '30s', idleInTransactionTimeout: '60s', connectionTimeout: '5s', idleTimeout: '30s',
+  replicas: 2,
+  maxSurge: 1,
+  poolMax: 10,
+  statementTimeout: '30s',
+  idleInTransactionTimeout: '60s',
+  connectionTimeout: '5s',
+  idleTimeout: '30s',
   resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } } as ResourceRequirements,
 };
 const OTHER_DEFAULTS = { migrationJob: 2, cronJobs: 2, exporters: 1 };
@@ -132,7 +141,11 @@ export class ServicePools extends Construct {
     other: OtherConnections = {},
     reservedConnections = 3,
   ): number {
-    return budgetTerms(SERVICES.map((s) => resolveDefaults(s, services[s])), other, reservedConnections).total;
+    return budgetTerms(
+      SERVICES.map((s) => resolveDefaults(s, services[s])),
+      other,
+      reservedConnections,
+    ).total;
   }
 
   /** Resolved settings per service. */
@@ -158,10 +171,19 @@ export class ServicePools extends Construct {
     this.keyMaterialServices = new Set(props.keyMaterialServices ?? []);
     this.keyMaterialMountPath = props.keyMaterialMountPath ?? '/var/run/secrets/caracal/keys';
     for (const s of props.keyMaterialServices ?? []) {
-      if (!(SERVICES as readonly string[]).includes(s)) problems.add('keyMaterialServices', s, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
+      if (!(SERVICES as readonly string[]).includes(s))
+        problems.add('keyMaterialServices', s, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
     }
-    if (!/^\/[A-Za-z0-9._/-]+$/.test(this.keyMaterialMountPath) || this.keyMaterialMountPath.includes('..') || this.keyMaterialMountPath === (props.secretMountPath ?? '/var/run/secrets/caracal/db')) {
-      problems.add('keyMaterialMountPath', this.keyMaterialMountPath, 'is not an absolute path of its own: expected e.g. /var/run/secrets/caracal/keys');
+    if (
+      !/^\/[A-Za-z0-9._/-]+$/.test(this.keyMaterialMountPath) ||
+      this.keyMaterialMountPath.includes('..') ||
+      this.keyMaterialMountPath === (props.secretMountPath ?? '/var/run/secrets/caracal/db')
+    ) {
+      problems.add(
+        'keyMaterialMountPath',
+        this.keyMaterialMountPath,
+        'is not an absolute path of its own: expected e.g. /var/run/secrets/caracal/keys',
+      );
     }
     if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
       problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
@@ -170,13 +192,18 @@ export class ServicePools extends Construct {
       problems.add('namespace', props.namespace, 'is not a valid namespace: expected a DNS-1123 label');
     }
     if (typeof prefix !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,46}[a-z0-9])?$/.test(prefix)) {
-      problems.add('namePrefix', prefix, 'is not a ConfigMap name prefix: expected lower-case letters, digits and "-", at most 48 characters (names are <prefix>-<service>-db)');
+      problems.add(
+        'namePrefix',
+        prefix,
+        'is not a ConfigMap name prefix: expected lower-case letters, digits and "-", at most 48 characters (names are <prefix>-<service>-db)',
+      );
     }
     if (!/^\/[A-Za-z0-9._/-]+$/.test(this.secretMountPath) || this.secretMountPath.includes('..')) {
       problems.add('secretMountPath', this.secretMountPath, 'is not an absolute path: expected e.g. /var/run/secrets/caracal/db');
     }
     for (const key of Object.keys(props.services ?? {})) {
-      if (!(SERVICES as readonly string[]).includes(key)) problems.add(`services.${key}`, key, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
+      if (!(SERVICES as readonly string[]).includes(key))
+        problems.add(`services.${key}`, key, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
     }
     // The budget is only meaningful when the numbers it adds up are valid; other problems do not hide it.
     const beforeNumbers = problems.count;
@@ -186,11 +213,14 @@ export class ServicePools extends Construct {
     });
     const other = props.otherConnections ?? {};
     for (const [k, v] of Object.entries(other)) {
-      if (!(k in OTHER_DEFAULTS)) problems.add(`otherConnections.${k}`, k, `is not a connection consumer: expected one of ${Object.keys(OTHER_DEFAULTS).join(', ')}`);
-      else if (!Number.isInteger(v) || v < 0 || v > 1000) problems.add(`otherConnections.${k}`, v, 'is out of range: expected an integer from 0 to 1000');
+      if (!(k in OTHER_DEFAULTS))
+        problems.add(`otherConnections.${k}`, k, `is not a connection consumer: expected one of ${Object.keys(OTHER_DEFAULTS).join(', ')}`);
+      else if (!Number.isInteger(v) || v < 0 || v > 1000)
+        problems.add(`otherConnections.${k}`, v, 'is out of range: expected an integer from 0 to 1000');
     }
     const reserved = props.reservedConnections ?? 3;
-    if (!Number.isInteger(props.maxConnections) || props.maxConnections < 1) problems.add('maxConnections', props.maxConnections, 'is not a connection count: expected a positive integer');
+    if (!Number.isInteger(props.maxConnections) || props.maxConnections < 1)
+      problems.add('maxConnections', props.maxConnections, 'is not a connection count: expected a positive integer');
     if (problems.count === beforeNumbers) {
       const terms = budgetTerms(resolved, other, reserved);
       this.requiredConnections = terms.total;
@@ -279,7 +309,9 @@ export class ServicePools extends Construct {
     const out = {} as Record<ServiceName, ServiceHelmValues>;
     for (const s of SERVICES) {
       const p = this.pools[s];
-      const volumes: HelmSecretVolume[] = [{ name: 'caracal-db-credentials', secret: { secretName: this.secretName(s), defaultMode: 0o440 } }];
+      const volumes: HelmSecretVolume[] = [
+        { name: 'caracal-db-credentials', secret: { secretName: this.secretName(s), defaultMode: 0o440 } },
+      ];
       const volumeMounts: HelmVolumeMount[] = [{ name: 'caracal-db-credentials', mountPath: this.secretMountPath, readOnly: true }];
       if (this.endpoint.caCertSecret) {
         volumes.push({ name: 'caracal-db-ca', secret: { secretName: this.endpoint.caCertSecret.secretName, defaultMode: 0o444 } });
@@ -349,7 +381,12 @@ function validatePool(problems: Problems, field: string, s: ServicePoolSettings 
   if (s.maxReplicas !== undefined && s.replicas !== undefined && s.maxReplicas < s.replicas) {
     problems.add(`${field}.maxReplicas`, s.maxReplicas, `is below replicas (${s.replicas}): expected at least ${s.replicas}`);
   }
-  const dur = (name: 'statementTimeout' | 'idleInTransactionTimeout' | 'connectionTimeout' | 'idleTimeout', minMs: number, maxMs: number, accepted: string) => {
+  const dur = (
+    name: 'statementTimeout' | 'idleInTransactionTimeout' | 'connectionTimeout' | 'idleTimeout',
+    minMs: number,
+    maxMs: number,
+    accepted: string,
+  ) => {
     const v = s[name];
     if (v === undefined) return;
     const ms = parseDuration(v);
@@ -366,11 +403,14 @@ function validatePool(problems: Problems, field: string, s: ServicePoolSettings 
     for (const kind of ['requests', 'limits'] as const) {
       const cpu = r[kind]?.cpu;
       const mem = r[kind]?.memory;
-      if (cpu !== undefined && parseCpu(cpu) === undefined) problems.add(`${field}.resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 250m or 1');
-      if (mem !== undefined && parseSize(mem) === undefined) problems.add(`${field}.resources.${kind}.memory`, mem, `is not a memory quantity: expected ${SIZE_UNITS_ACCEPTED}`);
+      if (cpu !== undefined && parseCpu(cpu) === undefined)
+        problems.add(`${field}.resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 250m or 1');
+      if (mem !== undefined && parseSize(mem) === undefined)
+        problems.add(`${field}.resources.${kind}.memory`, mem, `is not a memory quantity: expected ${SIZE_UNITS_ACCEPTED}`);
     }
     const req = parseSize(r.requests?.memory ?? '');
     const lim = parseSize(r.limits?.memory ?? '');
-    if (req !== undefined && lim !== undefined && req > lim) problems.add(`${field}.resources.requests.memory`, r.requests?.memory, `exceeds the limit (${r.limits?.memory})`);
+    if (req !== undefined && lim !== undefined && req > lim)
+      problems.add(`${field}.resources.requests.memory`, r.requests?.memory, `exceeds the limit (${r.limits?.memory})`);
   }
 }

@@ -54,7 +54,9 @@ const text = readFileSync(tmp, 'utf8');
 const PARSER_CODE = ['wasm_parse_query', 'libpg-query.wasm', 'pg_query_parse'];
 const found = PARSER_CODE.filter((m) => text.includes(m));
 if (found.length > 0) {
-  console.error(`build: the Job bundle must not contain the SQL parser (found ${found.join(', ')}); keep it behind a lazily required subcommand whose parser import is external`);
+  console.error(
+    `build: the Job bundle must not contain the SQL parser (found ${found.join(', ')}); keep it behind a lazily required subcommand whose parser import is external`,
+  );
   process.exit(1);
 }
 renameSync(tmp, outfile);

@@ -118,14 +118,19 @@ async function main(): Promise<void> {
     const version = (await setup.query('SHOW server_version')).rows[0].server_version;
     // The peer: the same columns, defaults and indexes, no partitions, no RLS, no triggers.
     await setup.query(`CREATE SCHEMA bench`);
-    await setup.query(`CREATE TABLE bench.plain_audit_events (LIKE public.audit_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`);
+    await setup.query(
+      `CREATE TABLE bench.plain_audit_events (LIKE public.audit_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`,
+    );
     await setup.query(`GRANT USAGE ON SCHEMA bench TO caracal_audit`);
     await setup.query(`GRANT SELECT, INSERT ON bench.plain_audit_events TO caracal_audit`);
     const zoneId = randomUUID();
 
     // ---- ingest throughput, interleaved rounds --------------------------------------------------
     const targets: Target[] = [];
-    for (const [name, table] of [['partitioned_rls', 'public.audit_events'], ['plain', 'bench.plain_audit_events']] as const) {
+    for (const [name, table] of [
+      ['partitioned_rls', 'public.audit_events'],
+      ['plain', 'bench.plain_audit_events'],
+    ] as const) {
       const c = await connect(url);
       await c.query(`SET ROLE caracal_audit`);
       await c.query(`SELECT set_config('caracal.zone_id', $1, false)`, [zoneId]);
@@ -133,7 +138,10 @@ async function main(): Promise<void> {
     }
     // Warm-up: plan caches, first pages, partition routing.
     for (let i = 0; i < 3; i++) for (const t of targets) await timedBatch(t, batchParams(zoneId));
-    for (const t of targets) { t.seconds = 0; t.rows = 0; }
+    for (const t of targets) {
+      t.seconds = 0;
+      t.rows = 0;
+    }
 
     // Each batch goes to both tables back to back, the order alternating, so a noisy neighbour or
     // a checkpoint hits both equally; a round is BATCHES_PER_ROUND such pairs.
@@ -196,19 +204,37 @@ async function main(): Promise<void> {
       `  ratio partitioned/plain: ${ratio.toFixed(3)}x overall, ${medianRatio.toFixed(3)}x median of rounds (goal >= ${GOAL_RATIO}x) -> ${ratio >= GOAL_RATIO ? 'MET' : 'NOT MET'}`,
       `  per-round ratios: ${roundRatios.map((r) => r.toFixed(2)).join(' ')}`,
       `query: ${HISTORY_DAYS} days x ${HISTORY_ROWS_PER_DAY} events in ${partitionCount} partitions (incl. default), as caracal_audit with zone context`,
-      ...Object.entries(explained).map(([label, e]) =>
-        `  ${label}: ${e.partitions.length} partition(s) scanned${e.partitions.length <= 4 ? ` [${e.partitions.join(', ')}]` : ''}, ${e.count} rows`),
+      ...Object.entries(explained).map(
+        ([label, e]) =>
+          `  ${label}: ${e.partitions.length} partition(s) scanned${e.partitions.length <= 4 ? ` [${e.partitions.join(', ')}]` : ''}, ${e.count} rows`,
+      ),
       `  one-day query partitions: ${dayScan} (goal <= ${GOAL_PARTITIONS}) -> ${dayScan <= GOAL_PARTITIONS ? 'MET' : 'NOT MET'}`,
     ];
     console.log(lines.join('\n'));
     const out = path.join(__dirname, '..', 'out');
     mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, 'audit.json'), JSON.stringify({
-      server: version,
-      ingest: { rounds: ROUNDS, batchesPerRound: BATCHES_PER_ROUND, batchRows: BATCH_ROWS,
-        partitionedRowsPerSecond: rate(partitioned), plainRowsPerSecond: rate(plain), ratio, medianRatio, roundRatios, goal: GOAL_RATIO },
-      query: { days: HISTORY_DAYS, rowsPerDay: HISTORY_ROWS_PER_DAY, partitions: partitionCount, explained, goal: GOAL_PARTITIONS },
-    }, null, 2));
+    writeFileSync(
+      path.join(out, 'audit.json'),
+      JSON.stringify(
+        {
+          server: version,
+          ingest: {
+            rounds: ROUNDS,
+            batchesPerRound: BATCHES_PER_ROUND,
+            batchRows: BATCH_ROWS,
+            partitionedRowsPerSecond: rate(partitioned),
+            plainRowsPerSecond: rate(plain),
+            ratio,
+            medianRatio,
+            roundRatios,
+            goal: GOAL_RATIO,
+          },
+          query: { days: HISTORY_DAYS, rowsPerDay: HISTORY_ROWS_PER_DAY, partitions: partitionCount, explained, goal: GOAL_PARTITIONS },
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     await admin.end();

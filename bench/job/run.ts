@@ -36,7 +36,9 @@ async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
 async function main() {
   const outDir = mkdtempSync(path.join(tmpdir(), 'caracal-bench-job-'));
   const bundle = path.join(outDir, 'caracal-migrate.cjs');
-  const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--outfile', bundle, '--quiet'], { encoding: 'utf8' });
+  const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--outfile', bundle, '--quiet'], {
+    encoding: 'utf8',
+  });
   if (built.status !== 0) throw new Error(`build failed: ${built.stderr}`);
   const bundleBytes = statSync(bundle).size;
   const bundleGzip = gzipSync(readFileSync(bundle), { level: 9 }).length;
@@ -58,11 +60,29 @@ async function main() {
 
     const app = new App({ outdir: path.join(outDir, 'cdktf.out'), skipValidation: true });
     const stack = new TerraformStack(app, env);
-    const dbSecrets = new DatabaseSecrets(stack, 'secrets', { environment: env, namespace: 'caracal', credentials: DatabaseCredentials.generated(), keyMaterial: KeyMaterial.generated() });
+    const dbSecrets = new DatabaseSecrets(stack, 'secrets', {
+      environment: env,
+      namespace: 'caracal',
+      credentials: DatabaseCredentials.generated(),
+      keyMaterial: KeyMaterial.generated(),
+    });
     // An external endpoint so the port can be this run's server (the in-cluster one is fixed at 5432).
     const db = PostgresInstance.external(stack, 'postgres', { host: HOST, port: cluster.port, database, sslMode: 'require' });
-    const pools = new ServicePools(stack, 'pools', { environment: env, namespace: 'caracal', endpoint: db.endpoint, maxConnections: 300, secrets: dbSecrets });
-    const job = new MigrationJob(stack, 'migrate', { environment: env, namespace: 'caracal', database: db, secrets: dbSecrets, pools, runnerBundlePath: bundle });
+    const pools = new ServicePools(stack, 'pools', {
+      environment: env,
+      namespace: 'caracal',
+      endpoint: db.endpoint,
+      maxConnections: 300,
+      secrets: dbSecrets,
+    });
+    const job = new MigrationJob(stack, 'migrate', {
+      environment: env,
+      namespace: 'caracal',
+      database: db,
+      secrets: dbSecrets,
+      pools,
+      runnerBundlePath: bundle,
+    });
     app.synth();
     const json = JSON.parse(readFileSync(path.join(outDir, 'cdktf.out', 'stacks', env, 'cdk.tf.json'), 'utf8'));
     const release = Object.values(json.resource.helm_release as Record<string, { chart: string }>)[0];
@@ -100,10 +120,12 @@ async function main() {
     const pgScript = `const {Client}=require(${JSON.stringify(require.resolve('pg'))});const c=new Client(${JSON.stringify(urlForDatabase(cluster.url, database))});c.connect().then(()=>c.query('select 1')).then(()=>c.end())`;
     for (let i = 0; i < RUNS; i++) {
       // Interleaved, so load from other processes hits every measurement alike.
-      jobRuns.push(await timed(async () => {
-        const r = await runJobPod(chart, opts);
-        if (r.exitCode !== 0 || !/nothing to do/.test(r.stdout)) throw new Error(`up-to-date run failed:\n${r.log}`);
-      }));
+      jobRuns.push(
+        await timed(async () => {
+          const r = await runJobPod(chart, opts);
+          if (r.exitCode !== 0 || !/nothing to do/.test(r.stdout)) throw new Error(`up-to-date run failed:\n${r.log}`);
+        }),
+      );
       upRuns.push(await timed(() => runJobPod(upOnly, opts)));
       podNodeRuns.push(await timed(() => runJobPod(nodePod, opts)));
       nodeRuns.push(await timed(() => spawnSync(process.execPath, ['-e', '0'])));
@@ -113,23 +135,45 @@ async function main() {
     }
 
     const result = {
-      bundleBytes, bundleGzipBytes: bundleGzip,
-      releaseBytes: job.releaseSizeBytes, releaseLimitBytes: LIMIT, releaseShare: job.releaseSizeBytes / LIMIT,
+      bundleBytes,
+      bundleGzipBytes: bundleGzip,
+      releaseBytes: job.releaseSizeBytes,
+      releaseLimitBytes: LIMIT,
+      releaseShare: job.releaseSizeBytes / LIMIT,
       configMapBytes: job.chart.configMapBytes,
       runs: RUNS,
-      jobUpToDateMedianMs: median(jobRuns), jobUpOnlyMedianMs: median(upRuns), podNodeMedianMs: median(podNodeRuns), nodeStartupMedianMs: median(nodeRuns), pgRoundTripMedianMs: median(pgRuns),
-      jobCpuMedianMs: median(jobCpu), nodeCpuMedianMs: median(nodeCpu),
+      jobUpToDateMedianMs: median(jobRuns),
+      jobUpOnlyMedianMs: median(upRuns),
+      podNodeMedianMs: median(podNodeRuns),
+      nodeStartupMedianMs: median(nodeRuns),
+      pgRoundTripMedianMs: median(pgRuns),
+      jobCpuMedianMs: median(jobCpu),
+      nodeCpuMedianMs: median(nodeCpu),
       loadAverage1m: require('node:os').loadavg()[0],
       goalMs: GOAL_MS,
     };
     console.log(`runner bundle            ${kib(bundleBytes)} (${kib(bundleGzip)} gzipped)`);
-    console.log(`Helm release record      ${kib(job.releaseSizeBytes)} of 1024 KiB (${(result.releaseShare * 100).toFixed(1)}%; synth fails above 90%)`);
-    console.log(`Job command, up to date  median ${ms(result.jobUpToDateMedianMs)} over ${RUNS} runs (goal < ${GOAL_MS} ms: ${result.jobUpToDateMedianMs < GOAL_MS ? 'met' : 'MISSED'})`);
-    console.log(`  of which up alone      median ${ms(result.jobUpOnlyMedianMs)} (provisioning 5 logins: ${ms(result.jobUpToDateMedianMs - result.jobUpOnlyMedianMs)})`);
-    console.log(`peer: same pod, node -e 0 median ${ms(result.podNodeMedianMs)} -> Job = ${(result.jobUpToDateMedianMs / result.podNodeMedianMs).toFixed(2)}x; Job minus pod startup = ${ms(result.jobUpToDateMedianMs - result.podNodeMedianMs)}`);
-    console.log(`peer: node -e 0          median ${ms(result.nodeStartupMedianMs)} -> Job = ${(result.jobUpToDateMedianMs / result.nodeStartupMedianMs).toFixed(2)}x node startup`);
-    console.log(`peer: node + pg select 1 median ${ms(result.pgRoundTripMedianMs)} -> Job = ${(result.jobUpToDateMedianMs / result.pgRoundTripMedianMs).toFixed(2)}x a bare pg round trip`);
-    console.log(`CPU (user+sys): Job ${ms(result.jobCpuMedianMs)} vs node -e 0 ${ms(result.nodeCpuMedianMs)} -> ${(result.jobCpuMedianMs / result.nodeCpuMedianMs).toFixed(2)}x; load average ${result.loadAverage1m.toFixed(1)} on ${require('node:os').cpus().length} CPUs`);
+    console.log(
+      `Helm release record      ${kib(job.releaseSizeBytes)} of 1024 KiB (${(result.releaseShare * 100).toFixed(1)}%; synth fails above 90%)`,
+    );
+    console.log(
+      `Job command, up to date  median ${ms(result.jobUpToDateMedianMs)} over ${RUNS} runs (goal < ${GOAL_MS} ms: ${result.jobUpToDateMedianMs < GOAL_MS ? 'met' : 'MISSED'})`,
+    );
+    console.log(
+      `  of which up alone      median ${ms(result.jobUpOnlyMedianMs)} (provisioning 5 logins: ${ms(result.jobUpToDateMedianMs - result.jobUpOnlyMedianMs)})`,
+    );
+    console.log(
+      `peer: same pod, node -e 0 median ${ms(result.podNodeMedianMs)} -> Job = ${(result.jobUpToDateMedianMs / result.podNodeMedianMs).toFixed(2)}x; Job minus pod startup = ${ms(result.jobUpToDateMedianMs - result.podNodeMedianMs)}`,
+    );
+    console.log(
+      `peer: node -e 0          median ${ms(result.nodeStartupMedianMs)} -> Job = ${(result.jobUpToDateMedianMs / result.nodeStartupMedianMs).toFixed(2)}x node startup`,
+    );
+    console.log(
+      `peer: node + pg select 1 median ${ms(result.pgRoundTripMedianMs)} -> Job = ${(result.jobUpToDateMedianMs / result.pgRoundTripMedianMs).toFixed(2)}x a bare pg round trip`,
+    );
+    console.log(
+      `CPU (user+sys): Job ${ms(result.jobCpuMedianMs)} vs node -e 0 ${ms(result.nodeCpuMedianMs)} -> ${(result.jobCpuMedianMs / result.nodeCpuMedianMs).toFixed(2)}x; load average ${result.loadAverage1m.toFixed(1)} on ${require('node:os').cpus().length} CPUs`,
+    );
     mkdirSync(path.join(ROOT, 'bench', 'out'), { recursive: true });
     writeFileSync(path.join(ROOT, 'bench', 'out', 'job.json'), `${JSON.stringify(result, null, 2)}\n`);
   } finally {

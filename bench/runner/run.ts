@@ -48,7 +48,11 @@ function dbmateBinary(): string {
   if (!existsSync(bin)) {
     mkdirSync(cache, { recursive: true });
     console.log(`installing dbmate@${DBMATE_VERSION} into ${path.relative(ROOT, cache)} (the bench's peer)`);
-    execFileSync('npm', ['install', '--prefix', cache, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `dbmate@${DBMATE_VERSION}`], { stdio: 'inherit' });
+    execFileSync(
+      'npm',
+      ['install', '--prefix', cache, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `dbmate@${DBMATE_VERSION}`],
+      { stdio: 'inherit' },
+    );
   }
   execFileSync(bin, ['--version'], { stdio: 'pipe' });
   return bin;
@@ -102,8 +106,15 @@ async function main() {
   };
   const env = { PATH: process.env.PATH, HOME: os.tmpdir() };
   let cpuApply = true;
-  const caracal = (url: string) => timed(process.execPath, [bundle, 'up', '--quiet', '--dir', dirs.caracal, '--database-url', url], env, cpuApply ? cpu.caracal : cpuNoop.caracal);
-  const dbm = (url: string) => timed(dbmate, ['--url', url, '--migrations-dir', dirs.dbmate, '--no-dump-schema', 'up'], env, cpuApply ? cpu.dbmate : cpuNoop.dbmate);
+  const caracal = (url: string) =>
+    timed(
+      process.execPath,
+      [bundle, 'up', '--quiet', '--dir', dirs.caracal, '--database-url', url],
+      env,
+      cpuApply ? cpu.caracal : cpuNoop.caracal,
+    );
+  const dbm = (url: string) =>
+    timed(dbmate, ['--url', url, '--migrations-dir', dirs.dbmate, '--no-dump-schema', 'up'], env, cpuApply ? cpu.dbmate : cpuNoop.dbmate);
   const cpuNoop = { caracal: [] as number[], dbmate: [] as number[] };
 
   const apply = { caracal: [] as number[], dbmate: [] as number[] };
@@ -141,17 +152,26 @@ async function main() {
   const row = (label: string, c: number[], d: number[], goal: string) => {
     const mc = median(c);
     const md = median(d);
-    console.log(`${label.padEnd(34)} caracal-migrate ${mc.toFixed(0).padStart(5)} ms   dbmate ${md.toFixed(0).padStart(5)} ms   ratio ${(mc / md).toFixed(2)}x   (${goal})`);
+    console.log(
+      `${label.padEnd(34)} caracal-migrate ${mc.toFixed(0).padStart(5)} ms   dbmate ${md.toFixed(0).padStart(5)} ms   ratio ${(mc / md).toFixed(2)}x   (${goal})`,
+    );
     return { mc, md };
   };
-  console.log(`runner: ${MIGRATIONS} migrations, medians of ${APPLY_RUNS} apply and ${NOOP_RUNS} no-op runs; node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(
+    `runner: ${MIGRATIONS} migrations, medians of ${APPLY_RUNS} apply and ${NOOP_RUNS} no-op runs; node ${process.version}, ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
   const a = row(`apply ${MIGRATIONS} to an empty database`, apply.caracal, apply.dbmate, 'goal: ratio <= 1.20');
   const n = row('no-op run', noop.caracal, noop.dbmate, 'goal: caracal-migrate < 300 ms');
   if (cpu.caracal.length > 0) {
     row('  CPU time (user+sys), apply', cpu.caracal, cpu.dbmate, 'client CPU only');
     row('  CPU time (user+sys), no-op', cpuNoop.caracal, cpuNoop.dbmate, 'client CPU only');
   }
-  console.log(`verdict: apply ${a.mc / a.md <= 1.2 ? 'meets' : 'misses'} the 1.2x goal; no-op ${n.mc < 300 ? 'meets' : 'misses'} the 300 ms goal`);
+  console.log(
+    `verdict: apply ${a.mc / a.md <= 1.2 ? 'meets' : 'misses'} the 1.2x goal; no-op ${n.mc < 300 ? 'meets' : 'misses'} the 300 ms goal`,
+  );
 }
 
 main().catch((e) => {

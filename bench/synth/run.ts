@@ -22,7 +22,14 @@ function runOnce(extraRequire: string[]): { wall: number; cpu?: number } {
   const r = spawnSync(cmd, args, { cwd: root, env: { ...process.env, CDKTF_OUTDIR: path.join(outdir, 'out') }, encoding: 'utf8' });
   const wall = Number(process.hrtime.bigint() - start) / 1e6;
   const stacks = r.status === 0 ? readdirSync(path.join(outdir, 'out', 'stacks')).sort() : [];
-  const cpu = GNU_TIME && existsSync(timeFile) ? readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0) * 1000 : undefined;
+  const cpu =
+    GNU_TIME && existsSync(timeFile)
+      ? readFileSync(timeFile, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .map(Number)
+          .reduce((a, b) => a + b, 0) * 1000
+      : undefined;
   rmSync(outdir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`synth failed (${r.status}): ${r.stderr}`);
   if (stacks.join(',') !== 'dev,prod,staging') throw new Error(`unexpected stacks: ${stacks.join(',')}`);
@@ -63,4 +70,6 @@ if (deep.every((x) => x.cpu !== undefined)) {
   console.log(`  cpu   package-root imports (peer):      median ${fmt(rc.median)}  min ${fmt(rc.min)}`);
   console.log(`  cpu   ratio app/peer (median): ${(dc.median / rc.median).toFixed(2)}`);
 }
-console.log(`  goal: wall under ${GOAL_MS} ms for three environments: ${d.median < GOAL_MS ? 'met' : 'NOT met'} (median), ${d.min < GOAL_MS ? 'met' : 'NOT met'} (best run)`);
+console.log(
+  `  goal: wall under ${GOAL_MS} ms for three environments: ${d.median < GOAL_MS ? 'met' : 'NOT met'} (median), ${d.min < GOAL_MS ? 'met' : 'NOT met'} (best run)`,
+);

@@ -53,8 +53,13 @@ export interface HookChartSpec {
   readonly owner: { readonly username: string; readonly secretName: string; readonly passwordKey: string };
   /** Service logins the Job provisions after migrating. */
   readonly logins: readonly ProvisionLogin[];
-  readonly database: { readonly host: string; readonly port: number; readonly name: string; readonly sslMode: string;
-    readonly caCertSecret?: { readonly secretName: string; readonly key: string } };
+  readonly database: {
+    readonly host: string;
+    readonly port: number;
+    readonly name: string;
+    readonly sslMode: string;
+    readonly caCertSecret?: { readonly secretName: string; readonly key: string };
+  };
   readonly image: string;
   /** The container command; `defaultCommand()` unless overridden. */
   readonly command: readonly string[];
@@ -88,8 +93,16 @@ export type KubeObject = { apiVersion: string; kind: string; metadata: { name: s
 
 /** The default container command: migrate, then provision the logins, in one Node process. */
 export function defaultCommand(waitForDbSeconds: number): string[] {
-  return ['node', `${RUNNER_DIR}/${RUNNER_FILE}`, 'up', `--wait-for-db=${waitForDbSeconds}s`, '--dir', MIGRATIONS_DIR,
-    '--provision', `${RUNNER_DIR}/${PROVISION_FILE}`];
+  return [
+    'node',
+    `${RUNNER_DIR}/${RUNNER_FILE}`,
+    'up',
+    `--wait-for-db=${waitForDbSeconds}s`,
+    '--dir',
+    MIGRATIONS_DIR,
+    '--provision',
+    `${RUNNER_DIR}/${PROVISION_FILE}`,
+  ];
 }
 
 /** Where a login's password file is mounted in the Job's container. */
@@ -103,7 +116,12 @@ export const CA_CERT_PATH = `${SECRETS_DIR}/ca/ca.crt`;
 export function provisionConfig(spec: HookChartSpec) {
   return {
     version: 1 as const,
-    logins: spec.logins.map((l) => ({ loginRole: l.loginRole, groupRole: l.groupRole, passwordFile: loginPasswordPath(l.loginRole), settings: sortKeys(l.settings) })),
+    logins: spec.logins.map((l) => ({
+      loginRole: l.loginRole,
+      groupRole: l.groupRole,
+      passwordFile: loginPasswordPath(l.loginRole),
+      settings: sortKeys(l.settings),
+    })),
   };
 }
 
@@ -130,7 +148,8 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
   });
 
   const secretVolume = (name: string, secretName: string, key: string, path: string) => ({
-    name, secret: { secretName, items: [{ key, path }], defaultMode: 0o440 },
+    name,
+    secret: { secretName, items: [{ key, path }], defaultMode: 0o440 },
   });
   const volumes: object[] = [
     { name: 'runner', configMap: { name: runnerName, defaultMode: 0o444 } },
@@ -156,7 +175,11 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
     { name: 'HOME', value: '/tmp' },
   ];
   if (spec.database.caCertSecret) {
-    volumes.splice(volumes.length - 1, 0, secretVolume('ca-cert', spec.database.caCertSecret.secretName, spec.database.caCertSecret.key, 'ca.crt'));
+    volumes.splice(
+      volumes.length - 1,
+      0,
+      secretVolume('ca-cert', spec.database.caCertSecret.secretName, spec.database.caCertSecret.key, 'ca.crt'),
+    );
     volumeMounts.splice(volumeMounts.length - 1, 0, { name: 'ca-cert', mountPath: `${SECRETS_DIR}/ca`, readOnly: true });
     env.push({ name: 'PGSSLROOTCERT', value: CA_CERT_PATH });
   }
@@ -183,16 +206,18 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: restrictedPodSecurityContextManifest({ runAsUser: spec.runAsUser }),
-          containers: [{
-            name: 'migrate',
-            image: spec.image,
-            imagePullPolicy: 'IfNotPresent',
-            command: [...spec.command],
-            env,
-            resources: spec.resources,
-            securityContext: restrictedContainerSecurityContextManifest({ runAsUser: spec.runAsUser, readOnlyRootFilesystem: true }),
-            volumeMounts,
-          }],
+          containers: [
+            {
+              name: 'migrate',
+              image: spec.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: [...spec.command],
+              env,
+              resources: spec.resources,
+              securityContext: restrictedContainerSecurityContextManifest({ runAsUser: spec.runAsUser, readOnlyRootFilesystem: true }),
+              volumeMounts,
+            },
+          ],
           volumes,
         },
       },
@@ -205,12 +230,15 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
     ['templates/job.yaml', job],
   ]);
   // ConfigMaps as JSON (valid YAML; emitting their large base64 values as YAML costs tens of ms per synth).
-  const templates = new Map([...objects].map(([p, o]) => [p, o.kind === 'ConfigMap' ? toJsonManifest(o) : toYaml(o).replace(HASH_PLACEHOLDER, HASH_TEMPLATE)]));
+  const templates = new Map(
+    [...objects].map(([p, o]) => [p, o.kind === 'ConfigMap' ? toJsonManifest(o) : toYaml(o).replace(HASH_PLACEHOLDER, HASH_TEMPLATE)]),
+  );
   const contentHash = hashOf(templates, spec.secretVersions);
   const chartYaml = toYaml({
     apiVersion: 'v2',
     name: spec.name,
-    description: 'Caracal migration Job: caracal-migrate up and login provisioning as a pre-install/pre-upgrade hook (generated; do not edit)',
+    description:
+      'Caracal migration Job: caracal-migrate up and login provisioning as a pre-install/pre-upgrade hook (generated; do not edit)',
     type: 'application',
     version: '1.0.0',
     appVersion: contentHash.slice(0, 12),
@@ -235,13 +263,26 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
  * base64(gzip(JSON of the release)): chart metadata, templates (base64), values, config, manifest and
  * every hook with its rendered manifest. Computed the same way (gzip at best compression, as Helm).
  */
-function releaseSize(name: string, files: Map<string, string>, rendered: Map<string, string>, objects: Map<string, KubeObject>, contentHash: string): number {
+function releaseSize(
+  name: string,
+  files: Map<string, string>,
+  rendered: Map<string, string>,
+  objects: Map<string, KubeObject>,
+  contentHash: string,
+): number {
   const time = '2026-01-01T00:00:00.000000000Z';
   const release = {
     name,
     info: { first_deployed: time, last_deployed: time, deleted: '', description: 'Install complete', status: 'deployed' },
     chart: {
-      metadata: { name, version: '1.0.0', description: 'x'.repeat(120), apiVersion: 'v2', appVersion: contentHash.slice(0, 12), type: 'application' },
+      metadata: {
+        name,
+        version: '1.0.0',
+        description: 'x'.repeat(120),
+        apiVersion: 'v2',
+        appVersion: contentHash.slice(0, 12),
+        type: 'application',
+      },
       lock: null,
       templates: [...files].filter(([p]) => p.startsWith('templates/')).map(([p, data]) => ({ name: p, data: b64(Buffer.from(data)) })),
       values: { contentHash: '' },
@@ -254,9 +295,14 @@ function releaseSize(name: string, files: Map<string, string>, rendered: Map<str
       const obj = objects.get(p)!;
       const weight = Number((obj.metadata.annotations as Record<string, string>)['helm.sh/hook-weight']);
       return {
-        name: obj.metadata.name, kind: obj.kind, path: p, manifest: `---\n# Source: ${name}/${p}\n${text}`,
-        events: ['pre-install', 'pre-upgrade'], last_run: { started_at: time, completed_at: time, phase: 'Succeeded' },
-        weight, delete_policies: ['before-hook-creation'],
+        name: obj.metadata.name,
+        kind: obj.kind,
+        path: p,
+        manifest: `---\n# Source: ${name}/${p}\n${text}`,
+        events: ['pre-install', 'pre-upgrade'],
+        last_run: { started_at: time, completed_at: time, phase: 'Succeeded' },
+        weight,
+        delete_policies: ['before-hook-creation'],
       };
     }),
     version: 1,
@@ -280,7 +326,12 @@ export function toJsonManifest(value: KubeObject): string {
 
 function sortDeep(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortDeep);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortDeep(x)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, x]) => [k, sortDeep(x)]),
+    );
   return v;
 }
 

@@ -63,7 +63,12 @@ export function checkSelectorEntries(problems: Problems, field: string, selector
 export function checkAllowedClients(problems: Problems, allowed: readonly Readonly<Record<string, string>>[]): void {
   if (allowed.length === 0) problems.add('allowedClients', allowed, 'is empty: nothing could connect; expected at least one pod selector');
   allowed.forEach((sel, i) => {
-    if (Object.keys(sel ?? {}).length === 0) problems.add(`allowedClients[${i}]`, sel, 'is an empty selector, which admits every pod in the namespace: expected at least one label');
+    if (Object.keys(sel ?? {}).length === 0)
+      problems.add(
+        `allowedClients[${i}]`,
+        sel,
+        'is an empty selector, which admits every pod in the namespace: expected at least one label',
+      );
     checkSelectorEntries(problems, `allowedClients[${i}]`, sel);
   });
 }

@@ -2,7 +2,16 @@
 // project's hardening (read-only root filesystem, no service-account token). Reused by every pod.
 
 /** Volume types the "restricted" profile allows. */
-export const RESTRICTED_VOLUME_TYPES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'] as const;
+export const RESTRICTED_VOLUME_TYPES = [
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+] as const;
 
 export interface PodSecurityOptions {
   /** Numeric user id the containers run as (never 0). */

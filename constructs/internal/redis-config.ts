@@ -61,9 +61,18 @@ export const CONNECTION_COMMANDS = ['ping', 'hello', 'client|setname', 'client|g
 export const PRODUCER_COMMANDS = ['xadd'] as const;
 
 export const CONSUMER_COMMANDS = [
-  'xreadgroup', 'xack', 'xpending', 'xclaim', 'xautoclaim',
-  'xgroup|create', 'xgroup|createconsumer', 'xgroup|delconsumer',
-  'xinfo|stream', 'xinfo|groups', 'xinfo|consumers', 'xlen',
+  'xreadgroup',
+  'xack',
+  'xpending',
+  'xclaim',
+  'xautoclaim',
+  'xgroup|create',
+  'xgroup|createconsumer',
+  'xgroup|delconsumer',
+  'xinfo|stream',
+  'xinfo|groups',
+  'xinfo|consumers',
+  'xlen',
 ] as const;
 
 export const TRIM_COMMANDS = ['xtrim'] as const;

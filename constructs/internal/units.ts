@@ -41,7 +41,11 @@ export function parseSize(value: string | number): number | undefined {
 /** Renders bytes in the largest Postgres unit that divides them exactly (kB at least). */
 export function formatPgSize(bytes: number): string {
   const kb = Math.floor(bytes / KIB);
-  for (const [unit, div] of [['TB', KIB ** 3], ['GB', KIB ** 2], ['MB', KIB]] as const) {
+  for (const [unit, div] of [
+    ['TB', KIB ** 3],
+    ['GB', KIB ** 2],
+    ['MB', KIB],
+  ] as const) {
     if (kb >= div && kb % div === 0) return `${kb / div}${unit}`;
   }
   return `${kb}kB`;
@@ -49,7 +53,12 @@ export function formatPgSize(bytes: number): string {
 
 /** Renders bytes as a Kubernetes quantity (Gi/Mi/Ki when exact). */
 export function formatK8sSize(bytes: number): string {
-  for (const [unit, div] of [['Ti', KIB ** 4], ['Gi', KIB ** 3], ['Mi', KIB ** 2], ['Ki', KIB]] as const) {
+  for (const [unit, div] of [
+    ['Ti', KIB ** 4],
+    ['Gi', KIB ** 3],
+    ['Mi', KIB ** 2],
+    ['Ki', KIB],
+  ] as const) {
     if (bytes >= div && bytes % div === 0) return `${bytes / div}${unit}`;
   }
   return String(bytes);

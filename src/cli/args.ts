@@ -23,17 +23,25 @@ export function parseArgs(argv: readonly string[], specs: Record<string, FlagSpe
   let command: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '-h') { flags.help = true; continue; }
+    if (arg === '-h') {
+      flags.help = true;
+      continue;
+    }
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = arg.slice(2, eq < 0 ? undefined : eq);
       const spec = specs[name];
       if (!spec) {
-        throw new UsageError(`unknown flag --${name}: accepted flags are ${Object.keys(specs).map((f) => `--${f}`).join(', ')}`);
+        throw new UsageError(
+          `unknown flag --${name}: accepted flags are ${Object.keys(specs)
+            .map((f) => `--${f}`)
+            .join(', ')}`,
+        );
       }
       let value: string | true;
       if (eq >= 0) {
-        if (!spec.value && spec.optionalValue === undefined) throw new UsageError(`flag --${name} takes no value (got ${JSON.stringify(arg.slice(eq + 1))})`);
+        if (!spec.value && spec.optionalValue === undefined)
+          throw new UsageError(`flag --${name} takes no value (got ${JSON.stringify(arg.slice(eq + 1))})`);
         value = arg.slice(eq + 1);
       } else if (spec.value) {
         if (i + 1 >= argv.length || (argv[i + 1].startsWith('--') && argv[i + 1].length > 2)) {

@@ -9,8 +9,10 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
   // client_connection_check_interval), rolls back the file's transaction and frees the advisory lock.
   for (const signal of Object.keys(SIGNAL_EXIT)) {
     process.once(signal, () => {
-      process.stderr.write(`caracal-migrate: interrupted by ${signal}: the file in progress is rolled back by the server; rerun to finish\n`,
-        () => process.exit(SIGNAL_EXIT[signal]));
+      process.stderr.write(
+        `caracal-migrate: interrupted by ${signal}: the file in progress is rolled back by the server; rerun to finish\n`,
+        () => process.exit(SIGNAL_EXIT[signal]),
+      );
     });
   }
   void runCli(argv).then((code) => {

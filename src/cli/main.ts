@@ -10,27 +10,73 @@ export interface CommandModule {
 
 /** Subcommands, required only when chosen (validate/verify/repair add here without touching the Job's path). */
 /** The flags runnerOptions reads (and so validates). */
-const RUNNER_FLAGS = ['dir', 'database-url', 'wait-for-db', 'connect-timeout', 'lock-wait', 'lock-timeout', 'lock-retries', 'lock-retry-backoff',
-  'statement-timeout', 'concurrent-statement-timeout', 'connection-check-interval'];
+const RUNNER_FLAGS = [
+  'dir',
+  'database-url',
+  'wait-for-db',
+  'connect-timeout',
+  'lock-wait',
+  'lock-timeout',
+  'lock-retries',
+  'lock-retry-backoff',
+  'statement-timeout',
+  'concurrent-statement-timeout',
+  'connection-check-interval',
+];
 /** Flags every command takes. */
 const GLOBAL_FLAGS = ['quiet', 'help'];
 
 /** Each command lists the flags it reads: any other is refused rather than silently ignored (and so never validated). */
 export const COMMANDS: Record<string, { summary: string; flags: readonly string[]; load: () => CommandModule }> = {
-  up: { summary: 'apply every pending migration (the migration Job runs this)', flags: [...RUNNER_FLAGS, 'provision'], load: () => require('./commands/up') },
-  status: { summary: 'show applied, pending, drifted, missing and ahead versions (exit 4 on drift, gap or order problems)', flags: [...RUNNER_FLAGS, 'json'], load: () => require('./commands/status') },
-  repair: { summary: 'accept a reviewed edit of applied files: record the new checksum, who and when (--version N)', flags: [...RUNNER_FLAGS, 'version', 'reason'], load: () => require('./commands/repair') },
-  validate: { summary: 'check the migration files (grammar, expand-only) and apply them to scratch databases (exit 4 on a failed check)',
-    flags: [...RUNNER_FLAGS, 'static', 'access-matrix', 'concurrency', 'json'], load: () => require('../validate/command') },
-  verify: { summary: 'read-only checks of a live database against the seed (exit 4 on a failed check)',
-    flags: ['dir', 'database-url', 'connect-timeout', 'lock-timeout', 'statement-timeout', 'access-matrix', 'behavioural', 'partition-days-ahead', 'retention-days', 'json'],
-    load: () => require('../verify/command') },
-  provision: { summary: 'create/update the per-environment login roles from --config FILE (the schema must be migrated)', flags: ['config', 'database-url', 'connect-timeout'], load: () => require('../provision/command') },
+  up: {
+    summary: 'apply every pending migration (the migration Job runs this)',
+    flags: [...RUNNER_FLAGS, 'provision'],
+    load: () => require('./commands/up'),
+  },
+  status: {
+    summary: 'show applied, pending, drifted, missing and ahead versions (exit 4 on drift, gap or order problems)',
+    flags: [...RUNNER_FLAGS, 'json'],
+    load: () => require('./commands/status'),
+  },
+  repair: {
+    summary: 'accept a reviewed edit of applied files: record the new checksum, who and when (--version N)',
+    flags: [...RUNNER_FLAGS, 'version', 'reason'],
+    load: () => require('./commands/repair'),
+  },
+  validate: {
+    summary: 'check the migration files (grammar, expand-only) and apply them to scratch databases (exit 4 on a failed check)',
+    flags: [...RUNNER_FLAGS, 'static', 'access-matrix', 'concurrency', 'json'],
+    load: () => require('../validate/command'),
+  },
+  verify: {
+    summary: 'read-only checks of a live database against the seed (exit 4 on a failed check)',
+    flags: [
+      'dir',
+      'database-url',
+      'connect-timeout',
+      'lock-timeout',
+      'statement-timeout',
+      'access-matrix',
+      'behavioural',
+      'partition-days-ahead',
+      'retention-days',
+      'json',
+    ],
+    load: () => require('../verify/command'),
+  },
+  provision: {
+    summary: 'create/update the per-environment login roles from --config FILE (the schema must be migrated)',
+    flags: ['config', 'database-url', 'connect-timeout'],
+    load: () => require('../provision/command'),
+  },
 };
 
 export const FLAGS: Record<string, FlagSpec> = {
   dir: { value: true, help: 'migrations directory (default: migrations/); may be a ConfigMap mount' },
-  'database-url': { value: true, help: 'postgres://user[:password]@host:port/database[?sslmode=...]; wins over DATABASE_URL and PG* variables' },
+  'database-url': {
+    value: true,
+    help: 'postgres://user[:password]@host:port/database[?sslmode=...]; wins over DATABASE_URL and PG* variables',
+  },
   'wait-for-db': { optionalValue: '60s', help: 'retry connecting until this deadline (bare flag: 60s)' },
   'connect-timeout': { value: true, help: 'timeout of one connection attempt (default: PGCONNECT_TIMEOUT, else 10s)' },
   'lock-wait': { value: true, help: 'deadline for taking the migration advisory lock (default 5m); exit 3 past it' },
@@ -38,7 +84,10 @@ export const FLAGS: Record<string, FlagSpec> = {
   'lock-retries': { value: true, help: 'retries of a file that hit lock_timeout or a deadlock (default 5)' },
   'lock-retry-backoff': { value: true, help: 'first wait between those retries, doubled each time (default 1s)' },
   'statement-timeout': { value: true, help: 'session statement_timeout (default 15m; 0 disables)' },
-  'concurrent-statement-timeout': { value: true, help: 'statement_timeout of CONCURRENTLY statements in no-transaction files (default 0: none)' },
+  'concurrent-statement-timeout': {
+    value: true,
+    help: 'statement_timeout of CONCURRENTLY statements in no-transaction files (default 0: none)',
+  },
   'connection-check-interval': { value: true, help: 'client_connection_check_interval on Postgres 14+ (default 2s; 0 disables)' },
   provision: { value: true, help: 'up: after migrating, provision the login roles from this provision.json (what the Job runs)' },
   config: { value: true, help: 'provision: the provision.json the hook chart mounts' },
@@ -56,8 +105,12 @@ export const FLAGS: Record<string, FlagSpec> = {
 };
 
 export function usage(): string {
-  const cmds = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(8)} ${c.summary}`).join('\n');
-  const flags = Object.entries(FLAGS).map(([n, f]) => `  --${(n + (f.value ? ' VALUE' : f.optionalValue ? '[=DURATION]' : '')).padEnd(36)} ${f.help}`).join('\n');
+  const cmds = Object.entries(COMMANDS)
+    .map(([n, c]) => `  ${n.padEnd(8)} ${c.summary}`)
+    .join('\n');
+  const flags = Object.entries(FLAGS)
+    .map(([n, f]) => `  --${(n + (f.value ? ' VALUE' : f.optionalValue ? '[=DURATION]' : '')).padEnd(36)} ${f.help}`)
+    .join('\n');
   return `usage: caracal-migrate <command> [flags]
 
 commands:
@@ -86,7 +139,8 @@ export async function runCli(argv: readonly string[], out: Output = Output.proce
     if (!command) throw new UsageError(`a command is required: ${Object.keys(COMMANDS).join(', ')} (see --help)`);
     const accepted = [...COMMANDS[command].flags, ...GLOBAL_FLAGS];
     for (const name of Object.keys(flags)) {
-      if (!accepted.includes(name)) throw new UsageError(`flag --${name} does not apply to ${command}: ${command} accepts ${accepted.map((f) => `--${f}`).join(', ')}`);
+      if (!accepted.includes(name))
+        throw new UsageError(`flag --${name} does not apply to ${command}: ${command} accepts ${accepted.map((f) => `--${f}`).join(', ')}`);
     }
     if (flags.quiet) out.quiet = true;
     return await COMMANDS[command].load().run(flags, out);

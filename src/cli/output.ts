@@ -5,10 +5,16 @@ export class Output {
   quiet = false;
   private readonly secrets: string[] = [];
 
-  constructor(private readonly out: (s: string) => void, private readonly err: (s: string) => void) {}
+  constructor(
+    private readonly out: (s: string) => void,
+    private readonly err: (s: string) => void,
+  ) {}
 
   static process(): Output {
-    return new Output((s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    return new Output(
+      (s) => process.stdout.write(s),
+      (s) => process.stderr.write(s),
+    );
   }
 
   /** Never print this value (a password), whatever message carries it. */
@@ -35,8 +41,12 @@ export class Output {
       this.err(this.clean(`caracal-migrate: error: ${e.message}\n${e.firstCheck ? `  first check: ${e.firstCheck}\n` : ''}`));
       return e.exitCode;
     }
-    const msg = e instanceof Error ? e.stack ?? e.message : String(e);
-    this.err(this.clean(`caracal-migrate: unexpected error: ${msg}\n  first check: database secret, host, port, user, database, SSL mode, and advisory-lock connectivity\n`));
+    const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    this.err(
+      this.clean(
+        `caracal-migrate: unexpected error: ${msg}\n  first check: database secret, host, port, user, database, SSL mode, and advisory-lock connectivity\n`,
+      ),
+    );
     return ExitCode.MIGRATION_FAILED;
   }
 }

@@ -2,7 +2,14 @@
 // ValidationError listing every problem (field path, bad value, accepted values).
 import { Problems, ValidationError } from '../../constructs/internal/validation';
 import {
-  DNS_SUBDOMAIN, DNS_SUBDOMAIN_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, LOGINS, SERVICES, ServiceName, LoginName,
+  DNS_SUBDOMAIN,
+  DNS_SUBDOMAIN_ACCEPTED,
+  ENVIRONMENT_NAME_ACCEPTED,
+  ENVIRONMENT_NAME_PATTERN,
+  LOGINS,
+  SERVICES,
+  ServiceName,
+  LoginName,
 } from '../../constructs/internal/naming';
 import { REDIS_USERS, RedisUser } from '../../constructs/internal/redis-config';
 import type { PostgresSettings, PostgresWorkload, StorageType } from '../../constructs/postgres-capacity';
@@ -149,20 +156,23 @@ class Walker {
       return undefined;
     }
     for (const k of Object.keys(v)) {
-      if (!allowed.includes(k)) this.problems.add(`${path ? `${path}.` : ''}${k}`, k, `is not a known field: expected one of ${allowed.join(', ')}`);
+      if (!allowed.includes(k))
+        this.problems.add(`${path ? `${path}.` : ''}${k}`, k, `is not a known field: expected one of ${allowed.join(', ')}`);
     }
     return v;
   }
 
   string(path: string, v: unknown, o: { optional?: boolean; pattern?: RegExp; accepted?: string } = {}): void {
     if (v === undefined && o.optional) return;
-    if (typeof v !== 'string' || v.trim() === '') return this.problems.add(path, v, `is missing or empty: expected ${o.accepted ?? 'a non-empty string'}`);
+    if (typeof v !== 'string' || v.trim() === '')
+      return this.problems.add(path, v, `is missing or empty: expected ${o.accepted ?? 'a non-empty string'}`);
     if (o.pattern && !o.pattern.test(v)) this.problems.add(path, v, `is not valid: expected ${o.accepted}`);
   }
 
   int(path: string, v: unknown, min: number, max: number, optional = false): void {
     if (v === undefined && optional) return;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.problems.add(path, v, `is out of range: expected an integer from ${min} to ${max}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      this.problems.add(path, v, `is out of range: expected an integer from ${min} to ${max}`);
   }
 
   oneOf(path: string, v: unknown, values: readonly unknown[], optional = false): boolean {
@@ -190,14 +200,18 @@ function resources(w: Walker, path: string, v: unknown, requireMemoryLimit: bool
   if (!r) return;
   for (const kind of ['requests', 'limits'] as const) {
     if (r[kind] === undefined) {
-      if (kind === 'limits' && requireMemoryLimit) w.problems.add(`${path}.limits.memory`, undefined, 'is missing: expected a memory quantity such as 2Gi');
+      if (kind === 'limits' && requireMemoryLimit)
+        w.problems.add(`${path}.limits.memory`, undefined, 'is missing: expected a memory quantity such as 2Gi');
       continue;
     }
     const q = w.object(`${path}.${kind}`, r[kind], ['cpu', 'memory']);
     if (!q) continue;
-    if (q.cpu !== undefined && (typeof q.cpu !== 'string' || !CPU.test(q.cpu))) w.problems.add(`${path}.${kind}.cpu`, q.cpu, 'is not a CPU quantity: expected e.g. "500m" or "2"');
-    if (q.memory !== undefined && (typeof q.memory !== 'string' || !QUANTITY.test(q.memory))) w.problems.add(`${path}.${kind}.memory`, q.memory, 'is not a memory quantity: expected e.g. "512Mi" or "2Gi"');
-    if (kind === 'limits' && requireMemoryLimit && q.memory === undefined) w.problems.add(`${path}.limits.memory`, undefined, 'is missing: expected a memory quantity such as 2Gi');
+    if (q.cpu !== undefined && (typeof q.cpu !== 'string' || !CPU.test(q.cpu)))
+      w.problems.add(`${path}.${kind}.cpu`, q.cpu, 'is not a CPU quantity: expected e.g. "500m" or "2"');
+    if (q.memory !== undefined && (typeof q.memory !== 'string' || !QUANTITY.test(q.memory)))
+      w.problems.add(`${path}.${kind}.memory`, q.memory, 'is not a memory quantity: expected e.g. "512Mi" or "2Gi"');
+    if (kind === 'limits' && requireMemoryLimit && q.memory === undefined)
+      w.problems.add(`${path}.limits.memory`, undefined, 'is missing: expected a memory quantity such as 2Gi');
   }
 }
 
@@ -206,15 +220,37 @@ function capacity(w: Walker, path: string, v: unknown): void {
   if (!w.oneOf(`${path}.kind`, v.kind, ['explicit', 'compose', 'resources'])) return;
   if (v.kind === 'explicit') {
     const c = w.object(path, v, ['kind', 'settings']);
-    if (c) w.object(`${path}.settings`, c.settings, [
-      'maxConnections', 'sharedBuffers', 'effectiveCacheSize', 'workMem', 'maintenanceWorkMem', 'logMinDurationStatement', 'walBuffers',
-      'minWalSize', 'maxWalSize', 'checkpointCompletionTarget', 'defaultStatisticsTarget', 'randomPageCost', 'effectiveIoConcurrency',
-      'maxWorkerProcesses', 'maxParallelWorkersPerGather', 'maxParallelWorkers', 'maxParallelMaintenanceWorkers', 'hugePages',
-      'superuserReservedConnections',
-    ]);
+    if (c)
+      w.object(`${path}.settings`, c.settings, [
+        'maxConnections',
+        'sharedBuffers',
+        'effectiveCacheSize',
+        'workMem',
+        'maintenanceWorkMem',
+        'logMinDurationStatement',
+        'walBuffers',
+        'minWalSize',
+        'maxWalSize',
+        'checkpointCompletionTarget',
+        'defaultStatisticsTarget',
+        'randomPageCost',
+        'effectiveIoConcurrency',
+        'maxWorkerProcesses',
+        'maxParallelWorkersPerGather',
+        'maxParallelWorkers',
+        'maxParallelMaintenanceWorkers',
+        'hugePages',
+        'superuserReservedConnections',
+      ]);
   } else if (v.kind === 'compose') {
     const c = w.object(path, v, ['kind', 'env']);
-    const names = ['POSTGRES_MAX_CONNECTIONS', 'POSTGRES_SHARED_BUFFERS', 'POSTGRES_EFFECTIVE_CACHE_SIZE', 'POSTGRES_WORK_MEM', 'POSTGRES_LOG_MIN_DURATION_MS'];
+    const names = [
+      'POSTGRES_MAX_CONNECTIONS',
+      'POSTGRES_SHARED_BUFFERS',
+      'POSTGRES_EFFECTIVE_CACHE_SIZE',
+      'POSTGRES_WORK_MEM',
+      'POSTGRES_LOG_MIN_DURATION_MS',
+    ];
     if (c) w.stringMap(`${path}.env`, c.env, names, false);
   } else {
     const c = w.object(path, v, ['kind', 'storage', 'workload', 'maxConnections', 'memory', 'cpus']);
@@ -233,7 +269,17 @@ function pools(w: Walker, path: string, v: unknown): void {
   for (const s of SERVICES) {
     if (p[s] === undefined) continue;
     const sp = `${path}.${s}`;
-    const x = w.object(sp, p[s], ['replicas', 'maxReplicas', 'maxSurge', 'poolMax', 'statementTimeout', 'idleInTransactionTimeout', 'connectionTimeout', 'idleTimeout', 'resources']);
+    const x = w.object(sp, p[s], [
+      'replicas',
+      'maxReplicas',
+      'maxSurge',
+      'poolMax',
+      'statementTimeout',
+      'idleInTransactionTimeout',
+      'connectionTimeout',
+      'idleTimeout',
+      'resources',
+    ]);
     if (!x) continue;
     w.int(`${sp}.replicas`, x.replicas, 1, 100, true);
     w.int(`${sp}.maxReplicas`, x.maxReplicas, 1, 200, true);
@@ -241,7 +287,10 @@ function pools(w: Walker, path: string, v: unknown): void {
     w.int(`${sp}.poolMax`, x.poolMax, 1, 200, true);
     for (const d of ['statementTimeout', 'idleInTransactionTimeout', 'connectionTimeout', 'idleTimeout']) {
       const val = x[d];
-      if (val !== undefined && !((typeof val === 'number' && Number.isInteger(val) && val > 0) || (typeof val === 'string' && DURATION.test(val)))) {
+      if (
+        val !== undefined &&
+        !((typeof val === 'number' && Number.isInteger(val) && val > 0) || (typeof val === 'string' && DURATION.test(val)))
+      ) {
         w.problems.add(`${sp}.${d}`, val, 'is not a duration: expected milliseconds or e.g. "30s", "5min"');
       }
     }
@@ -255,18 +304,35 @@ const SECRET_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const CRON_SCHEDULE = /^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|(\S+\s+){4}\S+)$/;
 
 function redis(w: Walker, path: string, v: unknown): void {
-  if (!isObj(v)) return w.problems.add(path, v, 'is missing: expected { resources: { limits: { memory } }, storageSize, passwords: { kind: "generated" | "existing", ... } }');
+  if (!isObj(v))
+    return w.problems.add(
+      path,
+      v,
+      'is missing: expected { resources: { limits: { memory } }, storageSize, passwords: { kind: "generated" | "existing", ... } }',
+    );
   const r = w.object(path, v, ['image', 'resources', 'maxmemory', 'storageSize', 'storageClassName', 'passwords']);
   if (!r) return;
-  if (r.image !== undefined && (typeof r.image !== 'string' || !PINNED_IMAGE.test(r.image) || r.image.endsWith(':latest') || !/[:@]/.test(r.image))) {
-    w.problems.add(`${path}.image`, r.image, 'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)');
+  if (
+    r.image !== undefined &&
+    (typeof r.image !== 'string' || !PINNED_IMAGE.test(r.image) || r.image.endsWith(':latest') || !/[:@]/.test(r.image))
+  ) {
+    w.problems.add(
+      `${path}.image`,
+      r.image,
+      'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)',
+    );
   }
   resources(w, `${path}.resources`, r.resources, true);
-  w.string(`${path}.maxmemory`, r.maxmemory, { optional: true, pattern: QUANTITY, accepted: 'a memory quantity such as "256Mi" (at most 75% of the memory limit)' });
+  w.string(`${path}.maxmemory`, r.maxmemory, {
+    optional: true,
+    pattern: QUANTITY,
+    accepted: 'a memory quantity such as "256Mi" (at most 75% of the memory limit)',
+  });
   w.string(`${path}.storageSize`, r.storageSize, { pattern: /^\d+(Gi|Ti)$/, accepted: 'a volume size in Gi or Ti, e.g. "8Gi"' });
   w.string(`${path}.storageClassName`, r.storageClassName, { optional: true, pattern: DNS_SUBDOMAIN, accepted: DNS_SUBDOMAIN_ACCEPTED });
   const pp = `${path}.passwords`;
-  if (!isObj(r.passwords)) return w.problems.add(pp, r.passwords, 'is missing: expected { kind: "generated" } or { kind: "existing", secretPrefix }');
+  if (!isObj(r.passwords))
+    return w.problems.add(pp, r.passwords, 'is missing: expected { kind: "generated" } or { kind: "existing", secretPrefix }');
   if (!w.oneOf(`${pp}.kind`, r.passwords.kind, ['generated', 'existing'])) return;
   const p = r.passwords;
   if (p.kind === 'generated') {
@@ -281,11 +347,19 @@ function redis(w: Walker, path: string, v: unknown): void {
 }
 
 function auditMaintenance(w: Walker, path: string, v: unknown): void {
-  if (!isObj(v)) return w.problems.add(path, v, 'is missing: expected { schedule, retentionDays, daysBack?, daysAhead?, healthDaysAhead?, timeZone? }');
+  if (!isObj(v))
+    return w.problems.add(path, v, 'is missing: expected { schedule, retentionDays, daysBack?, daysAhead?, healthDaysAhead?, timeZone? }');
   const a = w.object(path, v, ['schedule', 'timeZone', 'retentionDays', 'daysBack', 'daysAhead', 'healthDaysAhead']);
   if (!a) return;
-  w.string(`${path}.schedule`, a.schedule, { pattern: CRON_SCHEDULE, accepted: 'a cron schedule of five fields ("17 * * * *") or @hourly/@daily/...' });
-  w.string(`${path}.timeZone`, a.timeZone, { optional: true, pattern: /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, accepted: 'an IANA time zone such as "Etc/UTC" or "Europe/Berlin"' });
+  w.string(`${path}.schedule`, a.schedule, {
+    pattern: CRON_SCHEDULE,
+    accepted: 'a cron schedule of five fields ("17 * * * *") or @hourly/@daily/...',
+  });
+  w.string(`${path}.timeZone`, a.timeZone, {
+    optional: true,
+    pattern: /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/,
+    accepted: 'an IANA time zone such as "Etc/UTC" or "Europe/Berlin"',
+  });
   w.int(`${path}.retentionDays`, a.retentionDays, 1, 36500);
   w.int(`${path}.daysBack`, a.daysBack, 0, 366, true);
   w.int(`${path}.daysAhead`, a.daysAhead, 1, 366, true);
@@ -304,14 +378,30 @@ export function validateEnvironment(data: unknown, where: string): EnvironmentSp
 export function collectEnvironmentProblems(data: unknown, problems: Problems): void {
   const w = new Walker(problems);
   if (!isObj(data)) return problems.add('(environment)', data, 'is not an object: expected the environment data');
-  const env = w.object('', data, ['name', 'namespace', 'cluster', 'backend', 'postgres', 'credentials', 'keyMaterial', 'pools', 'otherConnections', 'redis', 'auditMaintenance']);
+  const env = w.object('', data, [
+    'name',
+    'namespace',
+    'cluster',
+    'backend',
+    'postgres',
+    'credentials',
+    'keyMaterial',
+    'pools',
+    'otherConnections',
+    'redis',
+    'auditMaintenance',
+  ]);
   if (!env) return;
   w.string('name', env.name, { pattern: ENVIRONMENT_NAME_PATTERN, accepted: ENVIRONMENT_NAME_ACCEPTED });
   w.string('namespace', env.namespace, { pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, accepted: 'a DNS-1123 label' });
 
   // cluster: explicit, or a problem. A missing cluster must never fall back to ~/.kube/config or localhost.
   if (!isObj(env.cluster)) {
-    problems.add('cluster', env.cluster, 'is missing: every environment names its cluster, { kind: "kubeconfig", configPath, context } or { kind: "host", host, clusterCaCertificate, exec }');
+    problems.add(
+      'cluster',
+      env.cluster,
+      'is missing: every environment names its cluster, { kind: "kubeconfig", configPath, context } or { kind: "host", host, clusterCaCertificate, exec }',
+    );
   } else if (w.oneOf('cluster.kind', env.cluster.kind, ['kubeconfig', 'host'])) {
     if (env.cluster.kind === 'kubeconfig') {
       const c = w.object('cluster', env.cluster, ['kind', 'configPath', 'context']);
@@ -323,12 +413,19 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
       const c = w.object('cluster', env.cluster, ['kind', 'host', 'clusterCaCertificate', 'exec']);
       if (c) {
         w.string('cluster.host', c.host, { pattern: /^https:\/\/[^\s/]+/, accepted: 'the API server URL, https://...' });
-        w.string('cluster.clusterCaCertificate', c.clusterCaCertificate, { pattern: /-----BEGIN CERTIFICATE-----/, accepted: 'the cluster CA in PEM' });
+        w.string('cluster.clusterCaCertificate', c.clusterCaCertificate, {
+          pattern: /-----BEGIN CERTIFICATE-----/,
+          accepted: 'the cluster CA in PEM',
+        });
         const e = w.object('cluster.exec', c.exec, ['apiVersion', 'command', 'args']);
         if (e) {
-          w.string('cluster.exec.apiVersion', e.apiVersion, { pattern: /^client\.authentication\.k8s\.io\/v1(beta1)?$/, accepted: 'client.authentication.k8s.io/v1 or v1beta1' });
+          w.string('cluster.exec.apiVersion', e.apiVersion, {
+            pattern: /^client\.authentication\.k8s\.io\/v1(beta1)?$/,
+            accepted: 'client.authentication.k8s.io/v1 or v1beta1',
+          });
           w.string('cluster.exec.command', e.command);
-          if (!Array.isArray(e.args) || e.args.some((a) => typeof a !== 'string')) problems.add('cluster.exec.args', e.args, 'is not a list of strings');
+          if (!Array.isArray(e.args) || e.args.some((a) => typeof a !== 'string'))
+            problems.add('cluster.exec.args', e.args, 'is not a list of strings');
         }
       }
     }
@@ -380,14 +477,19 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
           w.string('postgres.caCertSecret.key', ca.key, { optional: true });
         }
       }
-      w.string('postgres.instanceMemory', p.instanceMemory, { optional: true, pattern: QUANTITY, accepted: 'a memory quantity such as "16Gi"' });
+      w.string('postgres.instanceMemory', p.instanceMemory, {
+        optional: true,
+        pattern: QUANTITY,
+        accepted: 'a memory quantity such as "16Gi"',
+      });
       w.int('postgres.cpus', p.cpus, 1, 256, true);
     }
     capacity(w, 'postgres.capacity', p.capacity);
   }
 
   const rotation = (path: string, v: unknown) => w.stringMap(path, v, LOGINS);
-  if (!isObj(env.credentials)) problems.add('credentials', env.credentials, 'is missing: expected { kind: "generated" } or { kind: "existing", secretPrefix }');
+  if (!isObj(env.credentials))
+    problems.add('credentials', env.credentials, 'is missing: expected { kind: "generated" } or { kind: "existing", secretPrefix }');
   else if (w.oneOf('credentials.kind', env.credentials.kind, ['generated', 'existing'])) {
     const c = env.credentials;
     if (c.kind === 'generated') {
@@ -395,16 +497,23 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
       w.int('credentials.length', c.length, 16, 128, true);
     } else {
       w.object('credentials', c, ['kind', 'secretPrefix', 'rotation']);
-      w.string('credentials.secretPrefix', c.secretPrefix, { pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, accepted: 'a Secret name prefix' });
+      w.string('credentials.secretPrefix', c.secretPrefix, {
+        pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+        accepted: 'a Secret name prefix',
+      });
     }
     rotation('credentials.rotation', c.rotation);
   }
 
-  if (!isObj(env.keyMaterial)) problems.add('keyMaterial', env.keyMaterial, 'is missing: expected { kind: "generated" } or { kind: "existing", secretName }');
+  if (!isObj(env.keyMaterial))
+    problems.add('keyMaterial', env.keyMaterial, 'is missing: expected { kind: "generated" } or { kind: "existing", secretName }');
   else if (w.oneOf('keyMaterial.kind', env.keyMaterial.kind, ['generated', 'existing'])) {
     if (env.keyMaterial.kind === 'existing') {
       w.object('keyMaterial', env.keyMaterial, ['kind', 'secretName']);
-      w.string('keyMaterial.secretName', env.keyMaterial.secretName, { pattern: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, accepted: 'a Secret name' });
+      w.string('keyMaterial.secretName', env.keyMaterial.secretName, {
+        pattern: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+        accepted: 'a Secret name',
+      });
     } else w.object('keyMaterial', env.keyMaterial, ['kind']);
   }
 

@@ -11,7 +11,7 @@ export function parseDuration(value: string | number, source: string, opts: { al
   const accepted = `a duration such as 30, 30s, 500ms, 5m or 1h (a bare number is seconds)${opts.allowZero ? '; 0 disables' : ', more than 0'}`;
   if (!m) throw new ConfigError(`${source}=${JSON.stringify(text)} is not valid: expected ${accepted}`);
   const n = Number(m[1]);
-  const ms = n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']);
+  const ms = n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   if (!Number.isFinite(ms) || ms > 7 * 24 * 3_600_000 || (ms === 0 && !opts.allowZero) || (ms > 0 && ms < 1)) {
     throw new ConfigError(`${source}=${JSON.stringify(text)} is out of range: expected ${accepted}, at most 7 days`);
   }

@@ -47,7 +47,10 @@ export function defaultPasswordFile(env: NodeJS.ProcessEnv): { path: string; cho
   if (env.CARACAL_SECRETS_DIR) return { path: path.join(env.CARACAL_SECRETS_DIR, 'postgresPassword'), chosenBy: 'CARACAL_SECRETS_DIR' };
   if (env.CARACAL_HOME) return { path: path.join(env.CARACAL_HOME, 'secrets', 'postgresPassword'), chosenBy: 'CARACAL_HOME' };
   const home = env.HOME || os.homedir();
-  return { path: path.join(home, '.local/share/caracal/secrets/postgresPassword'), chosenBy: 'HOME (neither CARACAL_SECRETS_DIR nor CARACAL_HOME is set)' };
+  return {
+    path: path.join(home, '.local/share/caracal/secrets/postgresPassword'),
+    chosenBy: 'HOME (neither CARACAL_SECRETS_DIR nor CARACAL_HOME is set)',
+  };
 }
 
 // Not application_name: it is always caracal-migrate (the lock holder message and applied_by rely on it), so refuse it rather than ignore it.
@@ -66,7 +69,9 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
     try {
       u = new URL(urlText);
     } catch {
-      throw new ConfigError(`${urlSource} is not a valid URL: expected postgres://user[:password]@host[:port]/database[?sslmode=...] (value not shown: it may hold a password)`);
+      throw new ConfigError(
+        `${urlSource} is not a valid URL: expected postgres://user[:password]@host[:port]/database[?sslmode=...] (value not shown: it may hold a password)`,
+      );
     }
     if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
       throw new ConfigError(`${urlSource} has scheme ${JSON.stringify(u.protocol)}: expected postgres:// or postgresql://`);
@@ -76,8 +81,10 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
       try {
         return decodeURIComponent(text);
       } catch {
-        throw new ConfigError(`${urlSource} ${part}${secret ? '' : ` ${JSON.stringify(text)}`} is not valid percent-encoding` +
-          `${secret ? ' (value not shown: it is a password)' : ''}: a % must be followed by two hex digits (write %25 for a literal %)`);
+        throw new ConfigError(
+          `${urlSource} ${part}${secret ? '' : ` ${JSON.stringify(text)}`} is not valid percent-encoding` +
+            `${secret ? ' (value not shown: it is a password)' : ''}: a % must be followed by two hex digits (write %25 for a literal %)`,
+        );
       }
     };
     fromUrl.host = u.hostname ? decode('host', u.hostname.replace(/^\[|\]$/g, '')) : undefined;
@@ -88,7 +95,9 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
     fromUrl.database = db || undefined;
     for (const [k, v] of u.searchParams) {
       if (!URL_PARAMS.has(k)) {
-        throw new ConfigError(`${urlSource} has query parameter ${JSON.stringify(k)}: accepted are ${[...URL_PARAMS].join(', ')} (application_name is always ${APPLICATION_NAME})`);
+        throw new ConfigError(
+          `${urlSource} has query parameter ${JSON.stringify(k)}: accepted are ${[...URL_PARAMS].join(', ')} (application_name is always ${APPLICATION_NAME})`,
+        );
       }
       fromUrl[k] = v;
     }
@@ -103,7 +112,9 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
   const host = pick('host', 'PGHOST');
   const hostValue = host.value ?? 'localhost';
   if (/[\s,]/.test(hostValue) || hostValue.length > 253) {
-    throw new ConfigError(`${host.source}=${JSON.stringify(hostValue)} is not valid: expected one host name, IP address or socket directory (no spaces or commas)`);
+    throw new ConfigError(
+      `${host.source}=${JSON.stringify(hostValue)} is not valid: expected one host name, IP address or socket directory (no spaces or commas)`,
+    );
   }
   const port = pick('port', 'PGPORT');
   const portValue = port.value === undefined ? 5432 : parseInteger(port.value, port.source, 1, 65535);
@@ -119,9 +130,10 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
   if (!SSL_MODES.includes(sslModeValue)) {
     throw new ConfigError(`${sslmode.source}=${JSON.stringify(sslmode.value)} is not valid: expected one of ${SSL_MODES.join(', ')}`);
   }
-  const timeout = flags.connectTimeout !== undefined
-    ? { value: flags.connectTimeout, source: '--connect-timeout' }
-    : pick('connect_timeout', 'PGCONNECT_TIMEOUT');
+  const timeout =
+    flags.connectTimeout !== undefined
+      ? { value: flags.connectTimeout, source: '--connect-timeout' }
+      : pick('connect_timeout', 'PGCONNECT_TIMEOUT');
   const connectTimeoutMs = timeout.value === undefined ? 10_000 : parseDuration(timeout.value, timeout.source);
 
   // Password: URL, then PGPASSWORD, then the password file (explicit PGPASSWORD_FILE or Caracal's default path).
@@ -142,21 +154,40 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
       text = readFileSync(file.path, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`;
-      throw new ConfigError(`password file ${file.path} (${chosen}) ${what}`,
-        'the database secret: mount the Secret\'s password at that path, or set PGPASSWORD_FILE (or CARACAL_SECRETS_DIR) to where it is');
+      const what =
+        code === 'ENOENT'
+          ? 'does not exist'
+          : code === 'EACCES'
+            ? 'is not readable'
+            : code === 'EISDIR'
+              ? 'is a directory'
+              : `cannot be read (${code})`;
+      throw new ConfigError(
+        `password file ${file.path} (${chosen}) ${what}`,
+        "the database secret: mount the Secret's password at that path, or set PGPASSWORD_FILE (or CARACAL_SECRETS_DIR) to where it is",
+      );
     }
     password = text.replace(/\r?\n$/, '');
     if (password === '') {
-      throw new ConfigError(`password file ${file.path} (${chosen}) is empty`, 'the database secret: the Secret\'s password key has no value');
+      throw new ConfigError(
+        `password file ${file.path} (${chosen}) is empty`,
+        "the database secret: the Secret's password key has no value",
+      );
     }
     passwordSource = `${explicit ? 'PGPASSWORD_FILE' : chosen}=${file.path}`;
   }
 
   const tls = tlsOptions(sslModeValue, hostValue, env, fromUrl, urlSource, sslmode.source);
   const settings: ConnectionSettings = {
-    host: hostValue, port: portValue, user: userValue, database: databaseValue, sslMode: sslModeValue,
-    passwordSource, connectTimeoutMs, applicationName: APPLICATION_NAME, tls,
+    host: hostValue,
+    port: portValue,
+    user: userValue,
+    database: databaseValue,
+    sslMode: sslModeValue,
+    passwordSource,
+    connectTimeoutMs,
+    applicationName: APPLICATION_NAME,
+    tls,
   };
   Object.defineProperty(settings, 'password', { value: password, enumerable: false });
   return settings;
@@ -164,13 +195,21 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
 
 function checkName(value: string, source: string) {
   if (value.length > 63 || /[\u0000\n\r]/.test(value)) {
-    throw new ConfigError(`${source}=${JSON.stringify(value.slice(0, 80))} is not valid: expected a Postgres name of at most 63 bytes without control characters`);
+    throw new ConfigError(
+      `${source}=${JSON.stringify(value.slice(0, 80))} is not valid: expected a Postgres name of at most 63 bytes without control characters`,
+    );
   }
 }
 
 /** libpq's sslmode semantics, made explicit for node's TLS (node-postgres alone treats most modes as verify-full). */
-function tlsOptions(mode: SslMode, host: string, env: NodeJS.ProcessEnv, fromUrl: Record<string, string | undefined>,
-  urlSource: string | undefined, modeSource: string): ConnectionOptions | undefined {
+function tlsOptions(
+  mode: SslMode,
+  host: string,
+  env: NodeJS.ProcessEnv,
+  fromUrl: Record<string, string | undefined>,
+  urlSource: string | undefined,
+  modeSource: string,
+): ConnectionOptions | undefined {
   if (mode === 'disable') return undefined;
   const home = env.HOME || os.homedir();
   const pick = (urlKey: string, envKey: string, fallback: string) => {
@@ -186,8 +225,10 @@ function tlsOptions(mode: SslMode, host: string, env: NodeJS.ProcessEnv, fromUrl
     try {
       return readFileSync(f.path);
     } catch (e) {
-      throw new ConfigError(`${f.source}=${f.path}: ${what} cannot be read (${(e as NodeJS.ErrnoException).code})`,
-        'SSL mode: the certificate files mounted for the Job');
+      throw new ConfigError(
+        `${f.source}=${f.path}: ${what} cannot be read (${(e as NodeJS.ErrnoException).code})`,
+        'SSL mode: the certificate files mounted for the Job',
+      );
     }
   };
 
@@ -195,7 +236,10 @@ function tlsOptions(mode: SslMode, host: string, env: NodeJS.ProcessEnv, fromUrl
   if (cert.explicit || existsSync(cert.path)) {
     opts.cert = read(cert, 'the client certificate');
     if (!key.explicit && !existsSync(key.path)) {
-      throw new ConfigError(`certificate present but not private key file ${key.path} (${key.source}); set PGSSLKEY`, 'SSL mode: the client key file');
+      throw new ConfigError(
+        `certificate present but not private key file ${key.path} (${key.source}); set PGSSLKEY`,
+        'SSL mode: the client key file',
+      );
     }
     // Read first: a missing or unreadable key then fails with a clear error, not a bare stat ENOENT.
     opts.key = read(key, 'the client key');
@@ -203,8 +247,11 @@ function tlsOptions(mode: SslMode, host: string, env: NodeJS.ProcessEnv, fromUrl
     // libpq refuses a key readable by others: 0600 if owned by the current user, 0640 if owned by root.
     const limit = st.uid === 0 && process.getuid?.() !== 0 ? 0o640 : 0o600;
     if ((st.mode & 0o777 & ~limit) !== 0) {
-      throw new ConfigError(`${key.source}=${key.path}: private key file has group or world access (mode ${(st.mode & 0o777).toString(8)}); ` +
-        'it must be u=rw (0600) or less if owned by the current user, or u=rw,g=r (0640) or less if owned by root', 'SSL mode: the client key file permissions');
+      throw new ConfigError(
+        `${key.source}=${key.path}: private key file has group or world access (mode ${(st.mode & 0o777).toString(8)}); ` +
+          'it must be u=rw (0600) or less if owned by the current user, or u=rw,g=r (0640) or less if owned by root',
+        'SSL mode: the client key file permissions',
+      );
     }
   } else if (key.explicit) {
     opts.key = read(key, 'the client key');
@@ -212,17 +259,21 @@ function tlsOptions(mode: SslMode, host: string, env: NodeJS.ProcessEnv, fromUrl
 
   const systemRoots = rootCert.path === 'system';
   if (systemRoots && mode !== 'verify-full') {
-    throw new ConfigError(`${rootCert.source}=system needs sslmode verify-full: ${modeSource}=${mode} is weaker (libpq refuses the same)`,
-      'SSL mode');
+    throw new ConfigError(
+      `${rootCert.source}=system needs sslmode verify-full: ${modeSource}=${mode} is weaker (libpq refuses the same)`,
+      'SSL mode',
+    );
   }
   const haveRoot = systemRoots || rootCert.explicit || existsSync(rootCert.path);
   // libpq: with a root certificate present, "require" verifies the chain like verify-ca.
   const verifyChain = mode === 'verify-ca' || mode === 'verify-full' || (mode === 'require' && haveRoot);
   if (verifyChain) {
     if (!haveRoot) {
-      throw new ConfigError(`${modeSource}=${mode} needs a root certificate, and ${rootCert.path} (${rootCert.source}) does not exist: ` +
-        'set PGSSLROOTCERT to the CA that signed the server certificate, use PGSSLROOTCERT=system for the system roots, or weaken the SSL mode',
-      'SSL mode: the CA certificate mounted for the Job');
+      throw new ConfigError(
+        `${modeSource}=${mode} needs a root certificate, and ${rootCert.path} (${rootCert.source}) does not exist: ` +
+          'set PGSSLROOTCERT to the CA that signed the server certificate, use PGSSLROOTCERT=system for the system roots, or weaken the SSL mode',
+        'SSL mode: the CA certificate mounted for the Job',
+      );
     }
     if (!systemRoots) opts.ca = read(rootCert, 'the root certificate');
     opts.rejectUnauthorized = true;
@@ -270,7 +321,8 @@ export async function connect(s: ConnectionSettings, opts: ConnectOptions = {}):
       const err = classifyConnectError(e, s);
       const remaining = deadline - Date.now();
       if (!isRetryable(e) || remaining <= 0) {
-        if (opts.waitForDbMs && attempt > 1) err.message += ` (still failing after waiting ${Math.round(opts.waitForDbMs / 1000)} s for the database)`;
+        if (opts.waitForDbMs && attempt > 1)
+          err.message += ` (still failing after waiting ${Math.round(opts.waitForDbMs / 1000)} s for the database)`;
         throw err;
       }
       opts.onWait?.(`database not reachable yet (${err.message.split('\n')[0]}); retrying until the --wait-for-db deadline`);
@@ -316,7 +368,16 @@ function isNoEncryptionRejection(e: unknown): boolean {
   return err.code === '28000' && /no encryption/i.test(err.message ?? '');
 }
 
-const RETRYABLE_NET = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const RETRYABLE_NET = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
 
 function isRetryable(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
@@ -332,63 +393,123 @@ export function classifyConnectError(e: unknown, s: ConnectionSettings): Connect
   const at = describeConnection(s);
   const code = err.code;
   if (code === '28P01') {
-    return new ConnectionError(`password authentication failed for user ${JSON.stringify(s.user)} at ${at} (SQLSTATE 28P01)`, 'secret',
-      `the database secret: the password from ${s.passwordSource} does not match the role ${JSON.stringify(s.user)}`, code);
+    return new ConnectionError(
+      `password authentication failed for user ${JSON.stringify(s.user)} at ${at} (SQLSTATE 28P01)`,
+      'secret',
+      `the database secret: the password from ${s.passwordSource} does not match the role ${JSON.stringify(s.user)}`,
+      code,
+    );
   }
   if (code === '3D000') {
-    return new ConnectionError(`database ${JSON.stringify(s.database)} does not exist at ${s.host}:${s.port} (SQLSTATE 3D000)`, 'database',
-      'the database: PGDATABASE (create it, or fix the name)', code);
+    return new ConnectionError(
+      `database ${JSON.stringify(s.database)} does not exist at ${s.host}:${s.port} (SQLSTATE 3D000)`,
+      'database',
+      'the database: PGDATABASE (create it, or fix the name)',
+      code,
+    );
   }
   if (code === '28000' && /no encryption|no pg_hba.conf entry/i.test(msg)) {
-    return new ConnectionError(`the server refused ${at}: ${msg} (SQLSTATE 28000)`, 'sslmode',
-      'SSL mode and user: the server\'s pg_hba.conf has no entry for this user/database with this encryption; check PGSSLMODE (the server may require SSL) and the user', code);
+    return new ConnectionError(
+      `the server refused ${at}: ${msg} (SQLSTATE 28000)`,
+      'sslmode',
+      "SSL mode and user: the server's pg_hba.conf has no entry for this user/database with this encryption; check PGSSLMODE (the server may require SSL) and the user",
+      code,
+    );
   }
   if (code === '28000' && /certificate/i.test(msg)) {
-    return new ConnectionError(`the server refused ${at}: ${msg} (SQLSTATE 28000)`, 'sslmode',
-      'SSL mode: this user authenticates with a client certificate: set PGSSLCERT and PGSSLKEY to its certificate and key', code);
+    return new ConnectionError(
+      `the server refused ${at}: ${msg} (SQLSTATE 28000)`,
+      'sslmode',
+      'SSL mode: this user authenticates with a client certificate: set PGSSLCERT and PGSSLKEY to its certificate and key',
+      code,
+    );
   }
   if (code === '28000' && /role .* does not exist/i.test(msg)) {
-    return new ConnectionError(`role ${JSON.stringify(s.user)} does not exist at ${s.host}:${s.port} (SQLSTATE 28000)`, 'user',
-      'the user: PGUSER (the login role for this environment is created by the migration Job of the owner)', code);
+    return new ConnectionError(
+      `role ${JSON.stringify(s.user)} does not exist at ${s.host}:${s.port} (SQLSTATE 28000)`,
+      'user',
+      'the user: PGUSER (the login role for this environment is created by the migration Job of the owner)',
+      code,
+    );
   }
   if (code === '28000' || code === '42501') {
-    return new ConnectionError(`the server refused ${at}: ${msg} (SQLSTATE ${code})`, 'user', 'the user and its CONNECT privilege on the database', code);
+    return new ConnectionError(
+      `the server refused ${at}: ${msg} (SQLSTATE ${code})`,
+      'user',
+      'the user and its CONNECT privilege on the database',
+      code,
+    );
   }
   if (code === 'ECONNREFUSED') {
-    return new ConnectionError(`nothing accepts connections at ${s.host}:${s.port} (connection refused)`, 'port',
-      'host and port: PGHOST/PGPORT point at the Postgres Service, and Postgres is running there', code);
+    return new ConnectionError(
+      `nothing accepts connections at ${s.host}:${s.port} (connection refused)`,
+      'port',
+      'host and port: PGHOST/PGPORT point at the Postgres Service, and Postgres is running there',
+      code,
+    );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new ConnectionError(`host name ${JSON.stringify(s.host)} does not resolve (${code})`, 'host',
-      'the host: PGHOST (the Service name, in the Job\'s namespace or fully qualified)', code);
+    return new ConnectionError(
+      `host name ${JSON.stringify(s.host)} does not resolve (${code})`,
+      'host',
+      "the host: PGHOST (the Service name, in the Job's namespace or fully qualified)",
+      code,
+    );
   }
   if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || /timeout expired/i.test(msg)) {
-    return new ConnectionError(`no answer from ${s.host}:${s.port} within ${Math.round(s.connectTimeoutMs / 1000)} s (${code ?? 'timeout'})`, 'host',
-      'host and port, and the NetworkPolicy that must admit the migration Job to Postgres', code);
+    return new ConnectionError(
+      `no answer from ${s.host}:${s.port} within ${Math.round(s.connectTimeoutMs / 1000)} s (${code ?? 'timeout'})`,
+      'host',
+      'host and port, and the NetworkPolicy that must admit the migration Job to Postgres',
+      code,
+    );
   }
   if (/does not support SSL/i.test(msg)) {
-    return new ConnectionError(`${s.host}:${s.port} does not support SSL, and PGSSLMODE=${s.sslMode} requires it`, 'sslmode',
-      'SSL mode: PGSSLMODE (prefer or disable for a server without TLS), or enable ssl on the server', code);
+    return new ConnectionError(
+      `${s.host}:${s.port} does not support SSL, and PGSSLMODE=${s.sslMode} requires it`,
+      'sslmode',
+      'SSL mode: PGSSLMODE (prefer or disable for a server without TLS), or enable ssl on the server',
+      code,
+    );
   }
   if (isTlsError(err)) {
-    return new ConnectionError(`TLS with ${s.host}:${s.port} failed under PGSSLMODE=${s.sslMode}: ${msg}`, 'sslmode',
-      'SSL mode: PGSSLMODE, PGSSLROOTCERT (the CA that signed the server certificate) and, for verify-full, that PGHOST is a name in the certificate', code);
+    return new ConnectionError(
+      `TLS with ${s.host}:${s.port} failed under PGSSLMODE=${s.sslMode}: ${msg}`,
+      'sslmode',
+      'SSL mode: PGSSLMODE, PGSSLROOTCERT (the CA that signed the server certificate) and, for verify-full, that PGHOST is a name in the certificate',
+      code,
+    );
   }
   if (code === '57P03') {
-    return new ConnectionError(`the database at ${s.host}:${s.port} is starting up or shutting down (SQLSTATE 57P03)`, 'connection',
-      'host and port: wait for Postgres to be ready (--wait-for-db)', code);
+    return new ConnectionError(
+      `the database at ${s.host}:${s.port} is starting up or shutting down (SQLSTATE 57P03)`,
+      'connection',
+      'host and port: wait for Postgres to be ready (--wait-for-db)',
+      code,
+    );
   }
   if (code === '53300') {
-    return new ConnectionError(`too many connections at ${s.host}:${s.port} (SQLSTATE 53300)`, 'connection',
-      'the server\'s max_connections and the services\' pool sizes', code);
+    return new ConnectionError(
+      `too many connections at ${s.host}:${s.port} (SQLSTATE 53300)`,
+      'connection',
+      "the server's max_connections and the services' pool sizes",
+      code,
+    );
   }
-  return new ConnectionError(`cannot connect to ${at}: ${msg}${code ? ` (${code})` : ''}`, 'connection',
-    'database secret, host, port, user, database, SSL mode, and advisory-lock connectivity', code);
+  return new ConnectionError(
+    `cannot connect to ${at}: ${msg}${code ? ` (${code})` : ''}`,
+    'connection',
+    'database secret, host, port, user, database, SSL mode, and advisory-lock connectivity',
+    code,
+  );
 }
 
 function isTlsError(err: { code?: string; message?: string }): boolean {
   const code = err.code ?? '';
-  return /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|ALTNAME|DEPTH_ZERO/i.test(code) || /certificate|SSL routines|self[- ]signed|Hostname\/IP does not match/i.test(err.message ?? '');
+  return (
+    /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|ALTNAME|DEPTH_ZERO/i.test(code) ||
+    /certificate|SSL routines|self[- ]signed|Hostname\/IP does not match/i.test(err.message ?? '')
+  );
 }
 
 export function sleep(ms: number): Promise<void> {

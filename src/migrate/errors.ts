@@ -47,8 +47,11 @@ export class PreconditionError extends MigrateError {
 export class UnsafeFilenameError extends MigrateError {
   readonly file: string;
   constructor(file: string, reason: string) {
-    super(`unsafe migration file ${JSON.stringify(file)}: ${reason}`, ExitCode.CONFIG,
-      'the migrations directory: files are NNNN_name.up.sql (4+ digits, lower-case name), forward-only');
+    super(
+      `unsafe migration file ${JSON.stringify(file)}: ${reason}`,
+      ExitCode.CONFIG,
+      'the migrations directory: files are NNNN_name.up.sql (4+ digits, lower-case name), forward-only',
+    );
     this.file = file;
   }
 }
@@ -73,9 +76,12 @@ export class LockTimeoutError extends MigrateError {
     const who = holder
       ? `held by pid ${holder.pid} (application_name ${JSON.stringify(holder.applicationName)})`
       : 'held by another session';
-    super(`could not take the migration advisory lock within ${formatMs(waitedMs)}: ${who}`, ExitCode.LOCK_TIMEOUT,
+    super(
+      `could not take the migration advisory lock within ${formatMs(waitedMs)}: ${who}`,
+      ExitCode.LOCK_TIMEOUT,
       'advisory-lock connectivity: is another caracal-migrate still running (or stuck) against this database? ' +
-        'raise --lock-wait, or end the holder with pg_terminate_backend(pid) once you are sure it is dead');
+        'raise --lock-wait, or end the holder with pg_terminate_backend(pid) once you are sure it is dead',
+    );
     this.holderPid = holder?.pid;
     this.holderApplicationName = holder?.applicationName;
   }
@@ -93,24 +99,33 @@ export class MigrationHistoryError extends MigrateError {
 /** An applied file whose content changed since it was applied. */
 export class ChecksumDriftError extends MigrationHistoryError {
   constructor(problems: readonly string[]) {
-    super('checksum drift: applied migration files were edited', problems,
-      'restore the applied files as they were and add a new migration instead; if the change is deliberate and reviewed, run `caracal-migrate repair --version N`');
+    super(
+      'checksum drift: applied migration files were edited',
+      problems,
+      'restore the applied files as they were and add a new migration instead; if the change is deliberate and reviewed, run `caracal-migrate repair --version N`',
+    );
   }
 }
 
 /** An applied version in the middle of the history whose file is gone. */
 export class MigrationGapError extends MigrationHistoryError {
   constructor(problems: readonly string[]) {
-    super('gap: applied migrations are missing from the directory', problems,
-      'the migrations directory (or ConfigMap) is incomplete: deploy every file up to the newest one');
+    super(
+      'gap: applied migrations are missing from the directory',
+      problems,
+      'the migrations directory (or ConfigMap) is incomplete: deploy every file up to the newest one',
+    );
   }
 }
 
 /** A new file whose version sorts before the newest applied one. */
 export class OutOfOrderError extends MigrationHistoryError {
   constructor(problems: readonly string[]) {
-    super('out of order: new migration files sort before the newest applied version', problems,
-      'renumber the new file after the newest applied version');
+    super(
+      'out of order: new migration files sort before the newest applied version',
+      problems,
+      'renumber the new file after the newest applied version',
+    );
   }
 }
 
@@ -120,7 +135,15 @@ export class MigrationFailedError extends MigrateError {
   readonly line?: number;
   readonly column?: number;
   readonly sqlState?: string;
-  constructor(args: { file: string; line?: number; column?: number; sqlState?: string; detail: string; firstCheck?: string; transactional: boolean }) {
+  constructor(args: {
+    file: string;
+    line?: number;
+    column?: number;
+    sqlState?: string;
+    detail: string;
+    firstCheck?: string;
+    transactional: boolean;
+  }) {
     const where = `${args.file}${args.line !== undefined ? `:${args.line}${args.column !== undefined ? `:${args.column}` : ''}` : ''}`;
     const state = args.sqlState ? ` (SQLSTATE ${args.sqlState})` : '';
     const undo = args.transactional

@@ -29,9 +29,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 export const MIGRATION_FILENAME = /^([0-9]{4,18})_([a-z0-9]+(?:_[a-z0-9]+)*)\.up\.sql$/;
 
 export type FilenameVerdict =
-  | { kind: 'migration'; version: bigint; name: string }
-  | { kind: 'ignored'; reason: string }
-  | { kind: 'refused'; reason: string };
+  { kind: 'migration'; version: bigint; name: string } | { kind: 'ignored'; reason: string } | { kind: 'refused'; reason: string };
 
 /** Classify one directory entry name (no file system access). */
 export function classifyFilename(filename: string): FilenameVerdict {
@@ -41,7 +39,8 @@ export function classifyFilename(filename: string): FilenameVerdict {
   if (/\.down\.sql$/i.test(filename)) {
     return {
       kind: 'refused',
-      reason: 'down migrations are not supported: production tooling is forward-only; undo a change with a new, later expand-only migration and remove this file',
+      reason:
+        'down migrations are not supported: production tooling is forward-only; undo a change with a new, later expand-only migration and remove this file',
     };
   }
   if (/\s/.test(filename)) return { kind: 'refused', reason: 'contains whitespace' };
@@ -50,7 +49,10 @@ export function classifyFilename(filename: string): FilenameVerdict {
   if (/[A-Z]/.test(filename)) return { kind: 'refused', reason: 'contains upper case (names are lower-case)' };
   const m = MIGRATION_FILENAME.exec(filename);
   if (!m) {
-    return { kind: 'refused', reason: 'does not match NNNN_name.up.sql (4 to 18 digits, "_", lower-case letters, digits and single underscores, ".up.sql")' };
+    return {
+      kind: 'refused',
+      reason: 'does not match NNNN_name.up.sql (4 to 18 digits, "_", lower-case letters, digits and single underscores, ".up.sql")',
+    };
   }
   return { kind: 'migration', version: BigInt(m[1]), name: m[2] };
 }
@@ -74,8 +76,10 @@ export function discoverMigrations(dir: string): MigrationFile[] {
     realDir = realpathSync.native(dir);
     if (!statSync(realDir).isDirectory()) throw new Error('not a directory');
   } catch (e) {
-    throw new ConfigError(`--dir ${JSON.stringify(dir)}: not a readable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      'the migrations directory: pass --dir, or run from the project root where migrations/ is');
+    throw new ConfigError(
+      `--dir ${JSON.stringify(dir)}: not a readable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      'the migrations directory: pass --dir, or run from the project root where migrations/ is',
+    );
   }
   const problems: Array<{ file: string; reason: string }> = [];
   const files: MigrationFile[] = [];
@@ -83,7 +87,10 @@ export function discoverMigrations(dir: string): MigrationFile[] {
     const entry = dirent.name;
     const verdict = classifyFilename(entry);
     if (verdict.kind === 'ignored') continue;
-    if (verdict.kind === 'refused') { problems.push({ file: entry, reason: verdict.reason }); continue; }
+    if (verdict.kind === 'refused') {
+      problems.push({ file: entry, reason: verdict.reason });
+      continue;
+    }
     const full = path.join(dir, entry);
     let target = full;
     if (dirent.isSymbolicLink()) {
@@ -99,7 +106,10 @@ export function discoverMigrations(dir: string): MigrationFile[] {
         problems.push({ file: entry, reason: `is a symlink leading outside the directory (to ${target})` });
         continue;
       }
-      if (!statSync(target).isFile()) { problems.push({ file: entry, reason: 'is not a regular file' }); continue; }
+      if (!statSync(target).isFile()) {
+        problems.push({ file: entry, reason: 'is not a regular file' });
+        continue;
+      }
     } else if (!dirent.isFile()) {
       problems.push({ file: entry, reason: 'is not a regular file' });
       continue;
@@ -119,8 +129,14 @@ export function discoverMigrations(dir: string): MigrationFile[] {
       continue;
     }
     files.push({
-      version: verdict.version, name: verdict.name, filename: entry, path: target, sql,
-      checksum: checksumOf(sql), noTransaction: hasNoTransactionMarker(sql), statements,
+      version: verdict.version,
+      name: verdict.name,
+      filename: entry,
+      path: target,
+      sql,
+      checksum: checksumOf(sql),
+      noTransaction: hasNoTransactionMarker(sql),
+      statements,
     });
   }
   files.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
@@ -133,7 +149,10 @@ export function discoverMigrations(dir: string): MigrationFile[] {
     const first = problems[0];
     const err = new UnsafeFilenameError(first.file, first.reason);
     if (problems.length > 1) {
-      err.message += `\n${problems.slice(1).map((p) => `  also ${JSON.stringify(p.file)}: ${p.reason}`).join('\n')}`;
+      err.message += `\n${problems
+        .slice(1)
+        .map((p) => `  also ${JSON.stringify(p.file)}: ${p.reason}`)
+        .join('\n')}`;
     }
     throw err;
   }

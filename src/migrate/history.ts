@@ -53,7 +53,10 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
 
 /** Who applies: the role, the program and the host (the pod name in Kubernetes). */
 export function appliedByExpression(): string {
-  const host = os.hostname().replace(/[^A-Za-z0-9._-]/g, '').slice(0, 100);
+  const host = os
+    .hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '')
+    .slice(0, 100);
   return `current_user || ' (' || current_setting('application_name') || ' on ${host})'`;
 }
 
@@ -61,7 +64,8 @@ export function appliedByExpression(): string {
 export async function historyColumns(client: Client): Promise<Map<string, string> | undefined> {
   const r = await client.query<{ attname: string; type: string }>(
     `SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
-     WHERE a.attrelid = to_regclass('${HISTORY_TABLE}') AND a.attnum > 0 AND NOT a.attisdropped`);
+     WHERE a.attrelid = to_regclass('${HISTORY_TABLE}') AND a.attnum > 0 AND NOT a.attisdropped`,
+  );
   if (r.rows.length === 0) return undefined;
   return new Map(r.rows.map((row) => [row.attname, row.type]));
 }
@@ -80,13 +84,19 @@ export async function ensureHistoryTable(client: Client): Promise<'created' | 'u
   const missing = COLUMNS.filter(([n]) => !cols.has(n));
   const versionType = cols.get('version');
   if (!versionType) {
-    throw new PreconditionError(`${HISTORY_TABLE} exists but has no "version" column: it was not written by a Caracal runner`,
-      'the database: is this the Caracal database? rename the foreign table, or point PGDATABASE at the right database');
+    throw new PreconditionError(
+      `${HISTORY_TABLE} exists but has no "version" column: it was not written by a Caracal runner`,
+      'the database: is this the Caracal database? rename the foreign table, or point PGDATABASE at the right database',
+    );
   }
   const textVersion = versionType !== 'bigint';
-  const hasUniqueVersion = (await client.query(
-    `SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-     WHERE i.indrelid = to_regclass('${HISTORY_TABLE}') AND i.indisunique AND i.indnatts = 1 AND a.attname = 'version'`)).rowCount! > 0;
+  const hasUniqueVersion =
+    (
+      await client.query(
+        `SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+     WHERE i.indrelid = to_regclass('${HISTORY_TABLE}') AND i.indisunique AND i.indnatts = 1 AND a.attname = 'version'`,
+      )
+    ).rowCount! > 0;
   if (missing.length === 0 && !textVersion && hasUniqueVersion) return 'current';
 
   await client.query('BEGIN');
@@ -96,14 +106,19 @@ export async function ensureHistoryTable(client: Client): Promise<'created' | 'u
     }
     if (textVersion) {
       const bad = await client.query<{ version: string }>(
-        `SELECT version::text AS version FROM ${HISTORY_TABLE} WHERE version::text !~ '^[0-9]{1,18}' LIMIT 5`);
+        `SELECT version::text AS version FROM ${HISTORY_TABLE} WHERE version::text !~ '^[0-9]{1,18}' LIMIT 5`,
+      );
       if (bad.rows.length > 0) {
-        throw new PreconditionError(`cannot adopt ${HISTORY_TABLE}: versions ${bad.rows.map((r) => JSON.stringify(r.version)).join(', ')} do not start with a number`,
-          'the database: fix those rows by hand (version must start with the migration number), then rerun');
+        throw new PreconditionError(
+          `cannot adopt ${HISTORY_TABLE}: versions ${bad.rows.map((r) => JSON.stringify(r.version)).join(', ')} do not start with a number`,
+          'the database: fix those rows by hand (version must start with the migration number), then rerun',
+        );
       }
       await client.query(`UPDATE ${HISTORY_TABLE}
         SET name = coalesce(name, nullif(regexp_replace(regexp_replace(version::text, '^[0-9]+_?', ''), '\\.up\\.sql$|\\.sql$', ''), ''))`);
-      await client.query(`ALTER TABLE ${HISTORY_TABLE} ALTER COLUMN version TYPE bigint USING (substring(version::text FROM '^[0-9]+'))::bigint`);
+      await client.query(
+        `ALTER TABLE ${HISTORY_TABLE} ALTER COLUMN version TYPE bigint USING (substring(version::text FROM '^[0-9]+'))::bigint`,
+      );
     }
     if (!hasUniqueVersion) {
       await client.query(`ALTER TABLE ${HISTORY_TABLE} ADD PRIMARY KEY (version)`);
@@ -130,12 +145,19 @@ export async function readHistory(client: Client): Promise<AppliedMigration[]> {
     `SELECT substring(version::text FROM '^[0-9]+') AS version, ${col('name', '::text')} AS name, ${col('checksum', '::text')} AS checksum,
        ${col('applied_at', '::timestamptz')} AS applied_at, ${col('execution_ms', '::int')} AS execution_ms,
        ${col('applied_by', '::text')} AS applied_by, ${col('repaired_at', '::timestamptz')} AS repaired_at, ${col('repaired_by', '::text')} AS repaired_by
-     FROM ${HISTORY_TABLE}`);
+     FROM ${HISTORY_TABLE}`,
+  );
   return r.rows
     .filter((row) => row.version !== null)
     .map((row) => ({
-      version: BigInt(row.version), name: row.name, checksum: row.checksum, appliedAt: row.applied_at,
-      executionMs: row.execution_ms, appliedBy: row.applied_by, repairedAt: row.repaired_at, repairedBy: row.repaired_by,
+      version: BigInt(row.version),
+      name: row.name,
+      checksum: row.checksum,
+      appliedAt: row.applied_at,
+      executionMs: row.execution_ms,
+      appliedBy: row.applied_by,
+      repairedAt: row.repaired_at,
+      repairedBy: row.repaired_by,
     }))
     .sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
 }
@@ -151,7 +173,8 @@ export async function lockHolder(client: Client): Promise<LockHolder | undefined
     `SELECT l.pid, coalesce(a.application_name, '') AS app FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${LOCK_CLASSID}::oid AND l.objid = ${LOCK_OBJID}::oid AND l.objsubid = 1
        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid()
-     LIMIT 1`);
+     LIMIT 1`,
+  );
   return r.rows[0] ? { pid: r.rows[0].pid, applicationName: r.rows[0].app } : undefined;
 }
 

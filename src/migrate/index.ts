@@ -2,7 +2,13 @@
 export * from './errors';
 export { parseDuration, parseInteger } from './config';
 export {
-  APPLICATION_NAME, SSL_MODES, resolveConnection, connect, describeConnection, defaultPasswordFile, classifyConnectError,
+  APPLICATION_NAME,
+  SSL_MODES,
+  resolveConnection,
+  connect,
+  describeConnection,
+  defaultPasswordFile,
+  classifyConnectError,
 } from './connection';
 export type { SslMode, ConnectionFlags, ConnectionSettings, ConnectOptions } from './connection';
 export { MIGRATION_FILENAME, classifyFilename, discoverMigrations, normalizeSql, checksumOf } from './files';
@@ -12,10 +18,23 @@ export type { AppliedMigration, LockHolder } from './history';
 export { planMigrations, assertPlanIsSafe } from './plan';
 export type { MigrationPlan } from './plan';
 export {
-  migrateUp, migrationStatus, repairMigrations, openSession, aheadMessage, isConcurrentStatement, concurrentIndexName,
+  migrateUp,
+  migrationStatus,
+  repairMigrations,
+  openSession,
+  aheadMessage,
+  isConcurrentStatement,
+  concurrentIndexName,
 } from './runner';
 export type {
-  RunnerOptions, MigrateEvent, MigrateEventType, MigrateResult, AppliedResult, StatusResult, RepairOptions, RepairResult,
+  RunnerOptions,
+  MigrateEvent,
+  MigrateEventType,
+  MigrateResult,
+  AppliedResult,
+  StatusResult,
+  RepairOptions,
+  RepairResult,
 } from './runner';
 export { splitStatements, hasNoTransactionMarker, transactionControlStatements, lineAndColumn } from './sql-scanner';
 export type { SqlStatement } from './sql-scanner';

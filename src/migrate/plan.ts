@@ -50,15 +50,24 @@ export function planMigrations(files: readonly MigrationFile[], rows: readonly A
 /** Throw the history error that stops a run (drift first, then gap, then order); the database is not touched. */
 export function assertPlanIsSafe(plan: MigrationPlan): void {
   if (plan.drifted.length > 0) {
-    throw new ChecksumDriftError(plan.drifted.map(({ file, row }) =>
-      `${file.filename}: applied with checksum ${row.checksum!.slice(0, 12)}…, the file now has ${file.checksum.slice(0, 12)}…`));
+    throw new ChecksumDriftError(
+      plan.drifted.map(
+        ({ file, row }) =>
+          `${file.filename}: applied with checksum ${row.checksum!.slice(0, 12)}…, the file now has ${file.checksum.slice(0, 12)}…`,
+      ),
+    );
   }
   if (plan.missing.length > 0) {
-    throw new MigrationGapError(plan.missing.map((row) =>
-      `version ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is not in the directory`));
+    throw new MigrationGapError(
+      plan.missing.map(
+        (row) => `version ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is not in the directory`,
+      ),
+    );
   }
   if (plan.outOfOrder.length > 0) {
-    const newest = [...plan.applied, ...plan.adoptable].map((a) => a.row.version).concat(plan.ahead.map((r) => r.version))
+    const newest = [...plan.applied, ...plan.adoptable]
+      .map((a) => a.row.version)
+      .concat(plan.ahead.map((r) => r.version))
       .reduce((m, v) => (v > m ? v : m), -1n);
     throw new OutOfOrderError(plan.outOfOrder.map((f) => `${f.filename} is new but sorts before the newest applied version ${newest}`));
   }

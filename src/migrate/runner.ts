@@ -6,15 +6,34 @@ import { connect, ConnectionSettings, describeConnection, sleep } from './connec
 import { ConfigError, ConnectionError, MigrateError, MigrationFailedError, PreconditionError } from './errors';
 import { discoverMigrations, MigrationFile } from './files';
 import {
-  acquireLock, AppliedMigration, appliedByExpression, ensureHistoryTable, historyColumns, HISTORY_TABLE, isCurrentLayout,
-  LockHolder, readHistory, releaseLock,
+  acquireLock,
+  AppliedMigration,
+  appliedByExpression,
+  ensureHistoryTable,
+  historyColumns,
+  HISTORY_TABLE,
+  isCurrentLayout,
+  LockHolder,
+  readHistory,
+  releaseLock,
 } from './history';
 import { assertPlanIsSafe, MigrationPlan, planMigrations } from './plan';
 import { lineAndColumn, SqlStatement, transactionControlStatements } from './sql-scanner';
 
 export type MigrateEventType =
-  | 'wait-db' | 'connected' | 'lock-wait' | 'lock-acquired' | 'history-table' | 'adopted' | 'applying' | 'applied'
-  | 'retry' | 'invalid-index' | 'nothing-to-do' | 'ahead' | 'repaired';
+  | 'wait-db'
+  | 'connected'
+  | 'lock-wait'
+  | 'lock-acquired'
+  | 'history-table'
+  | 'adopted'
+  | 'applying'
+  | 'applied'
+  | 'retry'
+  | 'invalid-index'
+  | 'nothing-to-do'
+  | 'ahead'
+  | 'repaired';
 
 export interface MigrateEvent {
   readonly type: MigrateEventType;
@@ -95,7 +114,8 @@ export async function openSession(o: RunnerOptions): Promise<Session> {
   try {
     const token = randomBytes(8).toString('hex');
     const first = await client.query<{ pid: number; v: string }>(
-      `SELECT pg_backend_pid() AS pid, current_setting('server_version_num') AS v, set_config('caracal_migrate.session_probe', '${token}', false)`);
+      `SELECT pg_backend_pid() AS pid, current_setting('server_version_num') AS v, set_config('caracal_migrate.session_probe', '${token}', false)`,
+    );
     // The second statement checks the session survived (same backend, same setting) and sets the session's
     // timeouts in the same round trip; client_connection_check_interval exists from Postgres 14 on.
     const checkInterval = opts.connectionCheckIntervalMs > 0 ? String(opts.connectionCheckIntervalMs) : '0';
@@ -104,12 +124,14 @@ export async function openSession(o: RunnerOptions): Promise<Session> {
          set_config('statement_timeout', '${opts.statementTimeoutMs}', false),
          set_config('idle_in_transaction_session_timeout', '0', false),
          (SELECT set_config('client_connection_check_interval', '${checkInterval}', false)
-           WHERE current_setting('server_version_num')::int >= 140000)`);
+           WHERE current_setting('server_version_num')::int >= 140000)`,
+    );
     const pid = first.rows[0].pid;
     if (second.rows[0].pid !== pid || second.rows[0].probe !== token) {
       throw new PreconditionError(
         `${describeConnection(opts.connection)} is behind a transaction-mode pooler: the backend changed between two statements (pid ${pid} then ${second.rows[0].pid}), so session advisory locks and settings do not hold`,
-        'host and port: point the migration Job at the database directly (or a session-mode pool), not at a transaction-mode PgBouncer');
+        'host and port: point the migration Job at the database directly (or a session-mode pool), not at a transaction-mode PgBouncer',
+      );
     }
     const serverVersion = Number(first.rows[0].v);
     opts.onEvent?.({ type: 'connected', message: `connected to ${describeConnection(opts.connection)} as pid ${pid}` });
@@ -124,16 +146,22 @@ export async function openSession(o: RunnerOptions): Promise<Session> {
 function wrapLost(e: unknown, s: ConnectionSettings): unknown {
   if (e instanceof MigrateError) return e;
   if (isConnectionLoss(e)) {
-    return new ConnectionError(`lost the connection to ${describeConnection(s)}: ${(e as Error).message}`, 'connection',
-      'advisory-lock connectivity: the server restarted or the network dropped; rerun (the runner is safe to rerun)', (e as { code?: string }).code);
+    return new ConnectionError(
+      `lost the connection to ${describeConnection(s)}: ${(e as Error).message}`,
+      'connection',
+      'advisory-lock connectivity: the server restarted or the network dropped; rerun (the runner is safe to rerun)',
+      (e as { code?: string }).code,
+    );
   }
   return e;
 }
 
 function isConnectionLoss(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
-  return ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', '08006', '08003', '08000'].includes(err.code ?? '') ||
-    /Connection terminated|connection is closed|Client has encountered a connection error|not queryable/i.test(err.message ?? '');
+  return (
+    ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', '08006', '08003', '08000'].includes(err.code ?? '') ||
+    /Connection terminated|connection is closed|Client has encountered a connection error|not queryable/i.test(err.message ?? '')
+  );
 }
 
 async function withLockedSession<T>(o: RunnerOptions, fn: (s: Session, opts: Resolved) => Promise<T>): Promise<T> {
@@ -142,10 +170,12 @@ async function withLockedSession<T>(o: RunnerOptions, fn: (s: Session, opts: Res
   const { client } = session;
   let locked = false;
   try {
-    await acquireLock(client, opts.lockWaitMs, (holder?: LockHolder) => opts.onEvent?.({
-      type: 'lock-wait',
-      message: `waiting for the migration advisory lock held by ${holder ? `pid ${holder.pid} (application_name ${JSON.stringify(holder.applicationName)})` : 'another session'}, up to ${Math.round(opts.lockWaitMs / 1000)} s (--lock-wait)`,
-    }));
+    await acquireLock(client, opts.lockWaitMs, (holder?: LockHolder) =>
+      opts.onEvent?.({
+        type: 'lock-wait',
+        message: `waiting for the migration advisory lock held by ${holder ? `pid ${holder.pid} (application_name ${JSON.stringify(holder.applicationName)})` : 'another session'}, up to ${Math.round(opts.lockWaitMs / 1000)} s (--lock-wait)`,
+      }),
+    );
     locked = true;
     opts.onEvent?.({ type: 'lock-acquired', message: 'holding the migration advisory lock' });
     return await fn(session, opts);
@@ -162,21 +192,28 @@ async function checkCreatePrivileges(client: Client, needTable: boolean, needSch
   const r = await client.query<{ usr: string; schema: string | null; in_public: boolean; in_current: boolean | null }>(
     `SELECT current_user AS usr, current_schema() AS schema,
        has_schema_privilege(current_user, 'public', 'CREATE') AS in_public,
-       CASE WHEN current_schema() IS NULL THEN NULL ELSE has_schema_privilege(current_user, current_schema(), 'CREATE') END AS in_current`);
+       CASE WHEN current_schema() IS NULL THEN NULL ELSE has_schema_privilege(current_user, current_schema(), 'CREATE') END AS in_current`,
+  );
   const { usr, schema, in_public: inPublic, in_current: inCurrent } = r.rows[0];
   const pg15 = 'since PostgreSQL 15 only the database owner (or a role granted CREATE) may create in schema public';
   if (needTable && !inPublic) {
-    throw new PreconditionError(`user ${JSON.stringify(usr)} cannot CREATE in schema public, where ${HISTORY_TABLE} must be created (${pg15})`,
-      `the user: run the Job as the database owner role, or GRANT CREATE ON SCHEMA public TO "${usr}"`);
+    throw new PreconditionError(
+      `user ${JSON.stringify(usr)} cannot CREATE in schema public, where ${HISTORY_TABLE} must be created (${pg15})`,
+      `the user: run the Job as the database owner role, or GRANT CREATE ON SCHEMA public TO "${usr}"`,
+    );
   }
   if (needSchema) {
     if (schema === null) {
-      throw new PreconditionError(`user ${JSON.stringify(usr)} has no existing schema in its search_path to create in`,
-        'the user: its search_path (ALTER ROLE ... SET search_path) names schemas that do not exist');
+      throw new PreconditionError(
+        `user ${JSON.stringify(usr)} has no existing schema in its search_path to create in`,
+        'the user: its search_path (ALTER ROLE ... SET search_path) names schemas that do not exist',
+      );
     }
     if (!inCurrent) {
-      throw new PreconditionError(`user ${JSON.stringify(usr)} cannot CREATE in schema ${JSON.stringify(schema)}, the target of the pending migrations${schema === 'public' ? ` (${pg15})` : ''}`,
-        `the user: run the Job as the database owner role, or GRANT CREATE ON SCHEMA "${schema}" TO "${usr}"`);
+      throw new PreconditionError(
+        `user ${JSON.stringify(usr)} cannot CREATE in schema ${JSON.stringify(schema)}, the target of the pending migrations${schema === 'public' ? ` (${pg15})` : ''}`,
+        `the user: run the Job as the database owner role, or GRANT CREATE ON SCHEMA "${schema}" TO "${usr}"`,
+      );
     }
   }
 }
@@ -190,8 +227,10 @@ function assertRunnable(files: readonly MigrationFile[]): void {
     if (f.noTransaction) continue;
     const tx = transactionControlStatements(f.statements);
     if (tx.length > 0) {
-      throw new ConfigError(`migration ${f.filename}:${tx[0].line} has its own ${tx[0].keywords[0].toUpperCase()}: the runner already runs each file in one transaction`,
-        'the migration file: remove its BEGIN/COMMIT, or put the line `-- caracal:no-transaction` in it to run its statements one by one, including its own transaction control');
+      throw new ConfigError(
+        `migration ${f.filename}:${tx[0].line} has its own ${tx[0].keywords[0].toUpperCase()}: the runner already runs each file in one transaction`,
+        'the migration file: remove its BEGIN/COMMIT, or put the line `-- caracal:no-transaction` in it to run its statements one by one, including its own transaction control',
+      );
     }
   }
 }
@@ -217,10 +256,12 @@ export async function migrateUp(o: RunnerOptions): Promise<MigrateResult> {
         return { applied: [], alreadyApplied: plan.applied.length, ahead: plan.ahead, adopted: [], historyTable: 'current' };
       }
     }
-    await acquireLock(client, opts.lockWaitMs, (holder?: LockHolder) => opts.onEvent?.({
-      type: 'lock-wait',
-      message: `waiting for the migration advisory lock held by ${holder ? `pid ${holder.pid} (application_name ${JSON.stringify(holder.applicationName)})` : 'another session'}, up to ${Math.round(opts.lockWaitMs / 1000)} s (--lock-wait)`,
-    }));
+    await acquireLock(client, opts.lockWaitMs, (holder?: LockHolder) =>
+      opts.onEvent?.({
+        type: 'lock-wait',
+        message: `waiting for the migration advisory lock held by ${holder ? `pid ${holder.pid} (application_name ${JSON.stringify(holder.applicationName)})` : 'another session'}, up to ${Math.round(opts.lockWaitMs / 1000)} s (--lock-wait)`,
+      }),
+    );
     locked = true;
     opts.onEvent?.({ type: 'lock-acquired', message: 'holding the migration advisory lock' });
     return await migrateLocked(client, files, opts);
@@ -272,11 +313,16 @@ async function adopt(client: Client, plan: MigrationPlan, opts: Resolved): Promi
   for (const { file } of plan.adoptable) {
     await client.query(
       `UPDATE ${HISTORY_TABLE} SET checksum = $2, name = coalesce(name, $3), adopted_at = now(), applied_by = coalesce(applied_by, 'older runner (adopted by ' || ${appliedByExpression()} || ')')
-       WHERE version = $1 AND checksum IS NULL`, [file.version.toString(), file.checksum, file.name]);
+       WHERE version = $1 AND checksum IS NULL`,
+      [file.version.toString(), file.checksum, file.name],
+    );
     done.push(file.version);
   }
   if (done.length > 0) {
-    opts.onEvent?.({ type: 'adopted', message: `adopted ${done.length} migrations applied by the older runner: recorded their current checksums` });
+    opts.onEvent?.({
+      type: 'adopted',
+      message: `adopted ${done.length} migrations applied by the older runner: recorded their current checksums`,
+    });
   }
   return done;
 }
@@ -284,7 +330,11 @@ async function adopt(client: Client, plan: MigrationPlan, opts: Resolved): Promi
 const RETRYABLE_LOCK_STATES = new Set(['55P03', '40P01']); // lock_not_available (lock_timeout), deadlock_detected
 
 async function applyFile(client: Client, file: MigrationFile, opts: Resolved): Promise<AppliedResult> {
-  opts.onEvent?.({ type: 'applying', message: `applying ${file.filename}${file.noTransaction ? ' (no transaction)' : ''}`, file: file.filename });
+  opts.onEvent?.({
+    type: 'applying',
+    message: `applying ${file.filename}${file.noTransaction ? ' (no transaction)' : ''}`,
+    file: file.filename,
+  });
   const started = Date.now();
   if (file.noTransaction) {
     await applyWithoutTransaction(client, file, opts);
@@ -318,7 +368,8 @@ async function applyFile(client: Client, file: MigrationFile, opts: Resolved): P
       if (!lost && code && RETRYABLE_LOCK_STATES.has(code) && attempt < opts.lockRetries) {
         const wait = Math.min(opts.lockRetryBackoffMs * 2 ** attempt, 30_000);
         opts.onEvent?.({
-          type: 'retry', file: file.filename,
+          type: 'retry',
+          file: file.filename,
           message: `${file.filename}${current ? `:${current.line}` : ''} ${code === '55P03' ? 'hit lock_timeout' : 'hit a deadlock'} (SQLSTATE ${code}): another session holds a conflicting lock; rolled back, retry ${attempt + 1}/${opts.lockRetries} in ${(wait / 1000).toFixed(1)} s`,
         });
         await sleep(wait);
@@ -333,9 +384,11 @@ async function applyWithoutTransaction(client: Client, file: MigrationFile, opts
   for (const stmt of file.statements) {
     const concurrent = isConcurrentStatement(stmt);
     // A concurrent build waits for old snapshots but blocks no traffic: no lock_timeout, its own statement_timeout.
-    await client.query(concurrent
-      ? `SET statement_timeout = ${opts.concurrentStatementTimeoutMs}; SET lock_timeout = 0`
-      : `SET statement_timeout = ${opts.statementTimeoutMs}; SET lock_timeout = ${opts.lockTimeoutMs}`);
+    await client.query(
+      concurrent
+        ? `SET statement_timeout = ${opts.concurrentStatementTimeoutMs}; SET lock_timeout = 0`
+        : `SET statement_timeout = ${opts.statementTimeoutMs}; SET lock_timeout = ${opts.lockTimeoutMs}`,
+    );
     for (let attempt = 0; ; attempt++) {
       await dropInvalidIndex(client, file, stmt, opts);
       try {
@@ -348,8 +401,11 @@ async function applyWithoutTransaction(client: Client, file: MigrationFile, opts
         const code = (e as { code?: string }).code;
         if (!lost && code && RETRYABLE_LOCK_STATES.has(code) && attempt < opts.lockRetries && !insideOwnTransaction(file, stmt)) {
           const wait = Math.min(opts.lockRetryBackoffMs * 2 ** attempt, 30_000);
-          opts.onEvent?.({ type: 'retry', file: file.filename,
-            message: `${file.filename}:${stmt.line} hit ${code === '55P03' ? 'lock_timeout' : 'a deadlock'} (SQLSTATE ${code}); retry ${attempt + 1}/${opts.lockRetries} in ${(wait / 1000).toFixed(1)} s` });
+          opts.onEvent?.({
+            type: 'retry',
+            file: file.filename,
+            message: `${file.filename}:${stmt.line} hit ${code === '55P03' ? 'lock_timeout' : 'a deadlock'} (SQLSTATE ${code}); retry ${attempt + 1}/${opts.lockRetries} in ${(wait / 1000).toFixed(1)} s`,
+          });
           await sleep(wait);
           continue;
         }
@@ -377,7 +433,10 @@ export function isConcurrentStatement(stmt: SqlStatement): boolean {
 }
 
 const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
-const CIC = new RegExp(String.raw`^create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?(${IDENT}(?:\s*\.\s*${IDENT})?)\s+on\b`, 'i');
+const CIC = new RegExp(
+  String.raw`^create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?(${IDENT}(?:\s*\.\s*${IDENT})?)\s+on\b`,
+  'i',
+);
 
 /** The index a CREATE INDEX CONCURRENTLY statement names, if it names one. */
 export function concurrentIndexName(stmt: SqlStatement): string | undefined {
@@ -394,10 +453,15 @@ async function dropInvalidIndex(client: Client, file: MigrationFile, stmt: SqlSt
   const r = await client.query<{ valid: boolean; qualified: string }>(
     `SELECT i.indisvalid AS valid, format('%I.%I', n.nspname, c.relname) AS qualified
      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE i.indexrelid = to_regclass($1)`, [name]);
+     WHERE i.indexrelid = to_regclass($1)`,
+    [name],
+  );
   if (r.rows.length === 0 || r.rows[0].valid) return;
-  opts.onEvent?.({ type: 'invalid-index', file: file.filename,
-    message: `${file.filename}:${stmt.line}: index ${r.rows[0].qualified} is INVALID (a concurrent build failed earlier): dropping it to build it again` });
+  opts.onEvent?.({
+    type: 'invalid-index',
+    file: file.filename,
+    message: `${file.filename}:${stmt.line}: index ${r.rows[0].qualified} is INVALID (a concurrent build failed earlier): dropping it to build it again`,
+  });
   await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${r.rows[0].qualified}`);
 }
 
@@ -410,21 +474,35 @@ function recordSql(file: MigrationFile, executionMs?: number): string {
 }
 
 const FIRST_CHECKS: Record<string, string> = {
-  '42501': 'the user\'s privileges: the migration Job runs as the database owner role',
-  '25001': 'this statement cannot run inside a transaction: put the line `-- caracal:no-transaction` in the file (and make its statements idempotent)',
-  '55P03': 'advisory-lock connectivity and live traffic: a long transaction holds a lock on this table; raise --lock-timeout/--lock-retries or rerun when it ends',
+  '42501': "the user's privileges: the migration Job runs as the database owner role",
+  '25001':
+    'this statement cannot run inside a transaction: put the line `-- caracal:no-transaction` in the file (and make its statements idempotent)',
+  '55P03':
+    'advisory-lock connectivity and live traffic: a long transaction holds a lock on this table; raise --lock-timeout/--lock-retries or rerun when it ends',
   '40P01': 'live traffic: a deadlock with another session; rerun',
-  '57014': 'the statement ran past statement_timeout: raise --statement-timeout (or --concurrent-statement-timeout for CONCURRENTLY statements)',
+  '57014':
+    'the statement ran past statement_timeout: raise --statement-timeout (or --concurrent-statement-timeout for CONCURRENTLY statements)',
 };
 
-function failure(e: unknown, file: MigrationFile, stmt: SqlStatement | undefined, transactional: boolean, opts: Resolved, offset = 0): MigrateError {
+function failure(
+  e: unknown,
+  file: MigrationFile,
+  stmt: SqlStatement | undefined,
+  transactional: boolean,
+  opts: Resolved,
+  offset = 0,
+): MigrateError {
   if (e instanceof MigrateError) return e;
   const err = e as { code?: string; message?: string; position?: string; detail?: string; hint?: string; where?: string };
   if (isConnectionLoss(e)) {
     return new MigrationFailedError({
-      file: file.filename, line: stmt?.line, sqlState: err.code?.match(/^[0-9A-Z]{5}$/) ? err.code : undefined, transactional,
+      file: file.filename,
+      line: stmt?.line,
+      sqlState: err.code?.match(/^[0-9A-Z]{5}$/) ? err.code : undefined,
+      transactional,
       detail: `the connection to ${describeConnection(opts.connection)} was lost while applying it (${err.message})`,
-      firstCheck: 'advisory-lock connectivity: the server restarted, failed over, or the network dropped; rerun once it is reachable (reruns are safe)',
+      firstCheck:
+        'advisory-lock connectivity: the server restarted, failed over, or the network dropped; rerun once it is reachable (reruns are safe)',
     });
   }
   let line = stmt?.line;
@@ -435,9 +513,15 @@ function failure(e: unknown, file: MigrationFile, stmt: SqlStatement | undefined
     line = stmt.line + lc.line - 1;
     column = lc.line === 1 ? columnOf(file.sql, stmt.start) + lc.column - 1 : lc.column;
   }
-  const extra = [err.detail && `DETAIL: ${err.detail}`, err.hint && `HINT: ${err.hint}`, err.where && `CONTEXT: ${err.where}`].filter(Boolean).join('\n');
+  const extra = [err.detail && `DETAIL: ${err.detail}`, err.hint && `HINT: ${err.hint}`, err.where && `CONTEXT: ${err.where}`]
+    .filter(Boolean)
+    .join('\n');
   return new MigrationFailedError({
-    file: file.filename, line, column, sqlState: err.code, transactional,
+    file: file.filename,
+    line,
+    column,
+    sqlState: err.code,
+    transactional,
     detail: `${err.message}${extra ? `\n${extra}` : ''}`,
     firstCheck: (err.code && FIRST_CHECKS[err.code]) ?? 'the SQL at that line',
   });
@@ -500,12 +584,21 @@ export async function repairMigrations(o: RepairOptions): Promise<RepairResult> 
       for (const v of o.versions) {
         const row = rows.get(v)!;
         const file = byVersion.get(v)!;
-        if (row.checksum === file.checksum) { result.unchanged.push(v); continue; }
+        if (row.checksum === file.checksum) {
+          result.unchanged.push(v);
+          continue;
+        }
         await client.query(
           `UPDATE ${HISTORY_TABLE} SET previous_checksum = checksum, checksum = $2, repaired_at = now(), repaired_by = ${appliedByExpression()}, repair_reason = $3
-           WHERE version = $1`, [v.toString(), file.checksum, o.reason ?? null]);
+           WHERE version = $1`,
+          [v.toString(), file.checksum, o.reason ?? null],
+        );
         result.repaired.push({ version: v, filename: file.filename, previousChecksum: row.checksum, checksum: file.checksum });
-        opts.onEvent?.({ type: 'repaired', file: file.filename, message: `repaired ${file.filename}: recorded checksum ${file.checksum.slice(0, 12)}… (was ${row.checksum?.slice(0, 12) ?? 'none'}…)` });
+        opts.onEvent?.({
+          type: 'repaired',
+          file: file.filename,
+          message: `repaired ${file.filename}: recorded checksum ${file.checksum.slice(0, 12)}… (was ${row.checksum?.slice(0, 12) ?? 'none'}…)`,
+        });
       }
       await client.query('COMMIT');
     } catch (e) {

@@ -70,9 +70,13 @@ export function splitStatements(sql: string): SqlStatement[] {
       let depth = 1;
       i += 2;
       while (i < n && depth > 0) {
-        if (sql[i] === '/' && sql[i + 1] === '*') { depth++; i += 2; }
-        else if (sql[i] === '*' && sql[i + 1] === '/') { depth--; i += 2; }
-        else i++;
+        if (sql[i] === '/' && sql[i + 1] === '*') {
+          depth++;
+          i += 2;
+        } else if (sql[i] === '*' && sql[i + 1] === '/') {
+          depth--;
+          i += 2;
+        } else i++;
       }
       continue;
     }
@@ -122,8 +126,16 @@ export function splitStatements(sql: string): SqlStatement[] {
       while (i < n && digit.test(sql[i])) i++;
       continue;
     }
-    if (c === '(') { parenDepth++; i++; continue; }
-    if (c === ')') { if (parenDepth > 0) parenDepth--; i++; continue; }
+    if (c === '(') {
+      parenDepth++;
+      i++;
+      continue;
+    }
+    if (c === ')') {
+      if (parenDepth > 0) parenDepth--;
+      i++;
+      continue;
+    }
     if (identStart.test(c)) {
       let j = i + 1;
       while (j < n && identCont.test(sql[j])) j++;
@@ -155,13 +167,18 @@ export function splitStatements(sql: string): SqlStatement[] {
       identifiers[identifierCount] = word[0];
     }
     identifierCount++;
-    const inRoutine = identifiers[0] === 'c' &&
-      (identifiers[1] === 'f' || identifiers[1] === 'p' ||
+    const inRoutine =
+      identifiers[0] === 'c' &&
+      (identifiers[1] === 'f' ||
+        identifiers[1] === 'p' ||
         (identifiers[1] === 'o' && identifiers[2] === 'r' && (identifiers[3] === 'f' || identifiers[3] === 'p')));
     if (inRoutine && parenDepth === 0) {
       if (word === 'begin') beginDepth++;
-      else if (word === 'case') { if (beginDepth >= 1) beginDepth++; }
-      else if (word === 'end') { if (beginDepth > 0) beginDepth--; }
+      else if (word === 'case') {
+        if (beginDepth >= 1) beginDepth++;
+      } else if (word === 'end') {
+        if (beginDepth > 0) beginDepth--;
+      }
     }
   }
 }
@@ -171,9 +188,15 @@ function skipQuoted(sql: string, i: number, quote: string, backslash: boolean): 
   const n = sql.length;
   while (i < n) {
     const c = sql[i];
-    if (backslash && c === '\\') { i += 2; continue; }
+    if (backslash && c === '\\') {
+      i += 2;
+      continue;
+    }
     if (c === quote) {
-      if (sql[i + 1] === quote) { i += 2; continue; }
+      if (sql[i + 1] === quote) {
+        i += 2;
+        continue;
+      }
       return i + 1;
     }
     i++;

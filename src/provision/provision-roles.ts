@@ -42,7 +42,11 @@ export class ProvisionError extends MigrateError {
   readonly loginRole: string;
   readonly sqlState?: string;
   constructor(loginRole: string, step: string, detail: string, sqlState: string | undefined, firstCheck: string) {
-    super(`provisioning login ${loginRole} failed at ${step}${sqlState ? ` (SQLSTATE ${sqlState})` : ''}: ${detail}`, ExitCode.MIGRATION_FAILED, firstCheck);
+    super(
+      `provisioning login ${loginRole} failed at ${step}${sqlState ? ` (SQLSTATE ${sqlState})` : ''}: ${detail}`,
+      ExitCode.MIGRATION_FAILED,
+      firstCheck,
+    );
     this.loginRole = loginRole;
     this.sqlState = sqlState;
   }
@@ -68,24 +72,50 @@ export function checkLoginSpecs(logins: readonly LoginSpec[]): Map<string, strin
   const passwords = new Map<string, string>();
   const seen = new Set<string>();
   for (const spec of logins) {
-    if (!ROLE_NAME.test(spec.loginRole)) throw new ConfigError(`provisioning: login role ${JSON.stringify(spec.loginRole)} is not a lower-case SQL identifier (at most 63 characters)`, 'the provisioning config the chart mounts (provision.json)');
-    if (!ROLE_NAME.test(spec.groupRole)) throw new ConfigError(`provisioning: group role ${JSON.stringify(spec.groupRole)} of ${spec.loginRole} is not a lower-case SQL identifier`, 'the provisioning config the chart mounts (provision.json)');
-    if (seen.has(spec.loginRole)) throw new ConfigError(`provisioning: login role ${spec.loginRole} is listed twice`, 'the provisioning config the chart mounts (provision.json)');
+    if (!ROLE_NAME.test(spec.loginRole))
+      throw new ConfigError(
+        `provisioning: login role ${JSON.stringify(spec.loginRole)} is not a lower-case SQL identifier (at most 63 characters)`,
+        'the provisioning config the chart mounts (provision.json)',
+      );
+    if (!ROLE_NAME.test(spec.groupRole))
+      throw new ConfigError(
+        `provisioning: group role ${JSON.stringify(spec.groupRole)} of ${spec.loginRole} is not a lower-case SQL identifier`,
+        'the provisioning config the chart mounts (provision.json)',
+      );
+    if (seen.has(spec.loginRole))
+      throw new ConfigError(
+        `provisioning: login role ${spec.loginRole} is listed twice`,
+        'the provisioning config the chart mounts (provision.json)',
+      );
     seen.add(spec.loginRole);
     for (const [name, value] of Object.entries(spec.settings ?? {})) {
-      if (!SETTING_NAME.test(name)) throw new ConfigError(`provisioning: setting ${JSON.stringify(name)} of ${spec.loginRole} is not a setting name`, 'the pool settings (ServicePools roleSettings)');
-      if (typeof value !== 'string' || /[\u0000\n\r]/.test(value)) throw new ConfigError(`provisioning: setting ${name} of ${spec.loginRole} must be a one-line string`, 'the pool settings (ServicePools roleSettings)');
+      if (!SETTING_NAME.test(name))
+        throw new ConfigError(
+          `provisioning: setting ${JSON.stringify(name)} of ${spec.loginRole} is not a setting name`,
+          'the pool settings (ServicePools roleSettings)',
+        );
+      if (typeof value !== 'string' || /[\u0000\n\r]/.test(value))
+        throw new ConfigError(
+          `provisioning: setting ${name} of ${spec.loginRole} must be a one-line string`,
+          'the pool settings (ServicePools roleSettings)',
+        );
     }
     let text: string;
     try {
       text = readFileSync(spec.passwordFile, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new ConfigError(`provisioning: password file ${spec.passwordFile} of ${spec.loginRole} cannot be read (${code})`,
-        `the database secret of ${spec.loginRole}: the Job mounts each login's Secret; check that the Secret exists and has the password key`);
+      throw new ConfigError(
+        `provisioning: password file ${spec.passwordFile} of ${spec.loginRole} cannot be read (${code})`,
+        `the database secret of ${spec.loginRole}: the Job mounts each login's Secret; check that the Secret exists and has the password key`,
+      );
     }
     const password = text.replace(/\r?\n$/, '');
-    if (password === '') throw new ConfigError(`provisioning: password file ${spec.passwordFile} of ${spec.loginRole} is empty`, `the database secret of ${spec.loginRole}: its password key has no value`);
+    if (password === '')
+      throw new ConfigError(
+        `provisioning: password file ${spec.passwordFile} of ${spec.loginRole} is empty`,
+        `the database secret of ${spec.loginRole}: its password key has no value`,
+      );
     passwords.set(spec.loginRole, password);
   }
   return passwords;
@@ -107,7 +137,9 @@ export async function provisionRoles(client: Client, logins: readonly LoginSpec[
   await client.query('BEGIN');
   try {
     await takeLock(client, options.lockWaitMs ?? 30_000);
-    const { rows: [{ db }] } = await client.query<{ db: string }>('SELECT current_database() AS db');
+    const {
+      rows: [{ db }],
+    } = await client.query<{ db: string }>('SELECT current_database() AS db');
     const existing = await readLogins(client, logins);
     for (const spec of logins) {
       const done = actions.get(spec.loginRole)!;
@@ -121,8 +153,13 @@ export async function provisionRoles(client: Client, logins: readonly LoginSpec[
       };
       const groupExists = await client.query('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [spec.groupRole]);
       if (groupExists.rowCount === 0) {
-        throw new ProvisionError(spec.loginRole, `grant ${spec.groupRole}`, `group role ${spec.groupRole} does not exist`, '42704',
-          'the baseline migration creates the group roles: did `up` apply 0001_baseline to this database?');
+        throw new ProvisionError(
+          spec.loginRole,
+          `grant ${spec.groupRole}`,
+          `group role ${spec.groupRole} does not exist`,
+          '42704',
+          'the baseline migration creates the group roles: did `up` apply 0001_baseline to this database?',
+        );
       }
       const cur = existing.get(spec.loginRole);
       if (!cur) {
@@ -131,8 +168,13 @@ export async function provisionRoles(client: Client, logins: readonly LoginSpec[
         passwordSet.add(spec.loginRole);
       } else {
         if (cur.superuser || cur.bypassRls) {
-          throw new ProvisionError(spec.loginRole, 'check attributes', `${spec.loginRole} exists with ${cur.superuser ? 'SUPERUSER' : 'BYPASSRLS'}; a service login must not bypass row-level security`, undefined,
-            `remove it as a superuser: ALTER ROLE ${spec.loginRole} NOSUPERUSER NOBYPASSRLS`);
+          throw new ProvisionError(
+            spec.loginRole,
+            'check attributes',
+            `${spec.loginRole} exists with ${cur.superuser ? 'SUPERUSER' : 'BYPASSRLS'}; a service login must not bypass row-level security`,
+            undefined,
+            `remove it as a superuser: ALTER ROLE ${spec.loginRole} NOSUPERUSER NOBYPASSRLS`,
+          );
         }
         if (!cur.canLogin || !cur.inherit) await run('login inherit', `ALTER ROLE ${id(spec.loginRole)} WITH LOGIN INHERIT`);
       }
@@ -142,7 +184,10 @@ export async function provisionRoles(client: Client, logins: readonly LoginSpec[
       const have = cur?.settings ?? new Map<string, string>();
       for (const name of Object.keys(want).sort()) {
         if (have.get(name) !== want[name]) {
-          await run(`set ${name}`, `ALTER ROLE ${id(spec.loginRole)} IN DATABASE ${id(db)} SET ${name} = ${client.escapeLiteral(want[name])}`);
+          await run(
+            `set ${name}`,
+            `ALTER ROLE ${id(spec.loginRole)} IN DATABASE ${id(db)} SET ${name} = ${client.escapeLiteral(want[name])}`,
+          );
         }
       }
       for (const name of [...have.keys()].sort()) {
@@ -157,8 +202,11 @@ export async function provisionRoles(client: Client, logins: readonly LoginSpec[
 
   // Passwords: a login that authenticates with its Secret's password keeps its verifier.
   const toCheck = logins.filter((l) => !passwordSet.has(l.loginRole));
-  const stale = await Promise.all(toCheck.map(async (l) =>
-    options.canAuthenticate ? !(await options.canAuthenticate(l.loginRole, passwords.get(l.loginRole)!).catch(() => false)) : true));
+  const stale = await Promise.all(
+    toCheck.map(async (l) =>
+      options.canAuthenticate ? !(await options.canAuthenticate(l.loginRole, passwords.get(l.loginRole)!).catch(() => false)) : true,
+    ),
+  );
   for (const [i, spec] of toCheck.entries()) {
     if (!stale[i]) continue;
     const verifier = scramSha256Verifier(passwords.get(spec.loginRole)!, { iterations });
@@ -180,11 +228,16 @@ export function describeResults(results: readonly LoginResult[]): string[] {
 async function takeLock(client: Client, waitMs: number): Promise<void> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const { rows: [{ ok }] } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [LOCK_KEY_TEXT]);
+    const {
+      rows: [{ ok }],
+    } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [LOCK_KEY_TEXT]);
     if (ok) return;
     if (Date.now() >= deadline) {
-      throw new MigrateError(`provisioning: another provisioning run held the advisory lock for ${Math.round(waitMs / 1000)} s`, ExitCode.LOCK_TIMEOUT,
-        'advisory-lock connectivity: is another migration Job of this environment still running?');
+      throw new MigrateError(
+        `provisioning: another provisioning run held the advisory lock for ${Math.round(waitMs / 1000)} s`,
+        ExitCode.LOCK_TIMEOUT,
+        'advisory-lock connectivity: is another migration Job of this environment still running?',
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -192,8 +245,14 @@ async function takeLock(client: Client, waitMs: number): Promise<void> {
 
 async function readLogins(client: Client, logins: readonly LoginSpec[]): Promise<Map<string, ExistingLogin>> {
   const { rows } = await client.query<{
-    rolname: string; rolcanlogin: boolean; rolinherit: boolean; rolsuper: boolean; rolbypassrls: boolean;
-    member: boolean; can_connect: boolean; setconfig: string[] | null;
+    rolname: string;
+    rolcanlogin: boolean;
+    rolinherit: boolean;
+    rolsuper: boolean;
+    rolbypassrls: boolean;
+    member: boolean;
+    can_connect: boolean;
+    setconfig: string[] | null;
   }>(
     `SELECT r.rolname, r.rolcanlogin, r.rolinherit, r.rolsuper, r.rolbypassrls,
             EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
@@ -213,8 +272,13 @@ async function readLogins(client: Client, logins: readonly LoginSpec[]): Promise
       settings.set(entry.slice(0, eq), entry.slice(eq + 1));
     }
     out.set(r.rolname, {
-      canLogin: r.rolcanlogin, inherit: r.rolinherit, superuser: r.rolsuper, bypassRls: r.rolbypassrls,
-      memberOfGroup: r.member, canConnect: r.can_connect, settings,
+      canLogin: r.rolcanlogin,
+      inherit: r.rolinherit,
+      superuser: r.rolsuper,
+      bypassRls: r.rolbypassrls,
+      memberOfGroup: r.member,
+      canConnect: r.can_connect,
+      settings,
     });
   }
   return out;
@@ -225,9 +289,17 @@ function toProvisionError(spec: LoginSpec, step: string, e: unknown): MigrateErr
   // The statement is never quoted: a password step's statement carries the verifier.
   const detail = String(err.message ?? e).replace(/SCRAM-SHA-256\$[^'\s]+/g, '<verifier>');
   if (err.code === '42501') {
-    return new PreconditionError(`provisioning login ${spec.loginRole} failed at ${step} (SQLSTATE 42501): ${detail}`,
+    return new PreconditionError(
+      `provisioning login ${spec.loginRole} failed at ${step} (SQLSTATE 42501): ${detail}`,
       `the migrator login (PGUSER) needs CREATEROLE, and on Postgres 16+ ADMIN OPTION on ${spec.groupRole} and on ${spec.loginRole} ` +
-      `(the login that created them has it; otherwise a superuser runs GRANT ${spec.groupRole} TO <migrator> WITH ADMIN OPTION)`);
+        `(the login that created them has it; otherwise a superuser runs GRANT ${spec.groupRole} TO <migrator> WITH ADMIN OPTION)`,
+    );
   }
-  return new ProvisionError(spec.loginRole, step, detail, err.code, 'database secret, host, port, user, database, SSL mode, and advisory-lock connectivity');
+  return new ProvisionError(
+    spec.loginRole,
+    step,
+    detail,
+    err.code,
+    'database secret, host, port, user, database, SSL mode, and advisory-lock connectivity',
+  );
 }

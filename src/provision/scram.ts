@@ -33,7 +33,12 @@ export function scramSha256Verifier(password: string, options: { iterations?: nu
 export function parseScramVerifier(text: string): ScramVerifier | undefined {
   const m = /^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)$/.exec(text);
   if (!m) return undefined;
-  return { iterations: Number(m[1]), salt: Buffer.from(m[2], 'base64'), storedKey: Buffer.from(m[3], 'base64'), serverKey: Buffer.from(m[4], 'base64') };
+  return {
+    iterations: Number(m[1]),
+    salt: Buffer.from(m[2], 'base64'),
+    storedKey: Buffer.from(m[3], 'base64'),
+    serverKey: Buffer.from(m[4], 'base64'),
+  };
 }
 
 /** True when `password` matches the stored verifier (what the server checks during SCRAM authentication). */
@@ -53,7 +58,8 @@ function hmac(key: Buffer, text: string): Buffer {
 // server does, so the verifier matches what the server computes for the same password.
 const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/gu;
 const NON_ASCII_SPACE = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/gu;
-const PROHIBITED = /[\u0000-\u001F\u007F-\u009F\u0340\u0341\u200E\u200F\u202A-\u202E\u206A-\u206F\u2028\u2029\u2FF0-\u2FFB\uD800-\uDFFF\uE000-\uF8FF\uFFF9-\uFFFD\u{F0000}-\u{FFFFD}\u{100000}-\u{10FFFD}\u{E0001}\u{E0020}-\u{E007F}]/u;
+const PROHIBITED =
+  /[\u0000-\u001F\u007F-\u009F\u0340\u0341\u200E\u200F\u202A-\u202E\u206A-\u206F\u2028\u2029\u2FF0-\u2FFB\uD800-\uDFFF\uE000-\uF8FF\uFFF9-\uFFFD\u{F0000}-\u{FFFFD}\u{100000}-\u{10FFFD}\u{E0001}\u{E0020}-\u{E007F}]/u;
 // Right-to-left letters (RFC 3454 D.1, by block: Hebrew, Arabic, Syriac, Thaana, NKo, and their presentation forms);
 // JavaScript has no Bidi_Class property escape.
 const RAND_AL_CAT = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFC]/u;

@@ -46,7 +46,14 @@ export class CaracalStoresStack extends TerraformStack {
     const b = env.backend;
     if (b.kind === 'local') new LocalBackend(this, { path: b.path });
     else if (b.kind === 's3') {
-      new S3Backend(this, { bucket: b.bucket, key: b.key, region: b.region, encrypt: true, kmsKeyId: b.kmsKeyId, dynamodbTable: b.dynamodbTable });
+      new S3Backend(this, {
+        bucket: b.bucket,
+        key: b.key,
+        region: b.region,
+        encrypt: true,
+        kmsKeyId: b.kmsKeyId,
+        dynamodbTable: b.dynamodbTable,
+      });
     } else new RemoteBackend(this, { hostname: b.hostname, organization: b.organization, workspaces: { name: b.workspace } });
 
     const p = env.postgres;
@@ -63,7 +70,8 @@ export class CaracalStoresStack extends TerraformStack {
         env.credentials.kind === 'generated'
           ? DatabaseCredentials.generated({ length: env.credentials.length, rotation: env.credentials.rotation })
           : DatabaseCredentials.fromExistingSecret(env.credentials.secretPrefix, { rotation: env.credentials.rotation }),
-      keyMaterial: env.keyMaterial.kind === 'generated' ? KeyMaterial.generated() : KeyMaterial.fromExistingSecret(env.keyMaterial.secretName),
+      keyMaterial:
+        env.keyMaterial.kind === 'generated' ? KeyMaterial.generated() : KeyMaterial.fromExistingSecret(env.keyMaterial.secretName),
       postgres:
         p.mode === 'in-cluster'
           ? StoresPostgres.inCluster({
@@ -139,12 +147,18 @@ export class CaracalStoresStack extends TerraformStack {
       value: this.pools.roleSettings(),
     });
     new TerraformOutput(this, 'service_helm_values', {
-      description: "Values fragment per service for the services' Helm release: env from the database and Redis ConfigMaps, own Secrets as files, resources, admitted pod labels",
+      description:
+        "Values fragment per service for the services' Helm release: env from the database and Redis ConfigMaps, own Secrets as files, resources, admitted pod labels",
       value: this.stores.helmValues(),
     });
     new TerraformOutput(this, 'migration_job', {
       description: "The migration Job's helm_release (services' releases depend on it) and what reruns it",
-      value: { release: this.migrationJob.release.name, namespace: env.namespace, content_hash: this.migrationJob.contentHash, release_size_bytes: this.migrationJob.releaseSizeBytes },
+      value: {
+        release: this.migrationJob.release.name,
+        namespace: env.namespace,
+        content_hash: this.migrationJob.contentHash,
+        release_size_bytes: this.migrationJob.releaseSizeBytes,
+      },
     });
     new TerraformOutput(this, 'redis_endpoint', {
       description: 'Where Caracal services reach Redis (REDIS_HOST, REDIS_PORT)',

@@ -25,7 +25,9 @@ export function checkLine(c: CheckResult): string {
 export async function run(flags: Flags, out: Output): Promise<number> {
   const staticOnly = flags.static === true;
   // --static needs no database, so no connection settings (and no password) either.
-  const options = staticOnly ? { dir: path.resolve(str(flags, 'dir') ?? 'migrations'), ...runnerTimings(flags) } as Partial<RunnerOptions> & { dir: string } : runnerOptions(flags, out);
+  const options = staticOnly
+    ? ({ dir: path.resolve(str(flags, 'dir') ?? 'migrations'), ...runnerTimings(flags) } as Partial<RunnerOptions> & { dir: string })
+    : runnerOptions(flags, out);
   const matrix = str(flags, 'access-matrix');
   if (matrix !== undefined) checkAccessMatrixFlag(matrix);
   const concurrency = str(flags, 'concurrency');
@@ -57,12 +59,17 @@ export async function run(flags: Flags, out: Output): Promise<number> {
     concurrency: concurrency === undefined ? undefined : parseInteger(concurrency, '--concurrency', 1, 64),
     accessMatrixFile: matrix,
     runner: {
-      lockWaitMs: options.lockWaitMs, lockTimeoutMs: options.lockTimeoutMs, statementTimeoutMs: options.statementTimeoutMs,
-      lockRetries: options.lockRetries, lockRetryBackoffMs: options.lockRetryBackoffMs,
+      lockWaitMs: options.lockWaitMs,
+      lockTimeoutMs: options.lockTimeoutMs,
+      statementTimeoutMs: options.statementTimeoutMs,
+      lockRetries: options.lockRetries,
+      lockRetryBackoffMs: options.lockRetryBackoffMs,
     },
     onCheck: flags.json ? undefined : (c) => out.stdout(checkLine(c)),
     onProgress: (m) => out.progress(m),
-    onScratchDatabases: (names) => { scratch = names; },
+    onScratchDatabases: (names) => {
+      scratch = names;
+    },
   });
   const report = await running.finally(async () => {
     if (cancelled) await cancelled;
@@ -75,7 +82,9 @@ export async function run(flags: Flags, out: Output): Promise<number> {
     out.stdout(JSON.stringify({ ok: report.ok, directory: options.dir, checks: report.checks }, null, 2));
   } else {
     const failed = report.checks.filter((c) => !c.ok).length;
-    out.stdout(failed ? `validate: ${failed} of ${report.checks.length} checks failed` : `validate: all ${report.checks.length} checks passed`);
+    out.stdout(
+      failed ? `validate: ${failed} of ${report.checks.length} checks failed` : `validate: all ${report.checks.length} checks passed`,
+    );
   }
   return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED;
 }

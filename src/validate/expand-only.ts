@@ -54,9 +54,22 @@ export function hasNoTransactionMarker(sql: string): boolean {
  * existing rows get the migration's timestamp.
  */
 const VOLATILE_FUNCTIONS = new Set([
-  'random', 'random_normal', 'gen_random_uuid', 'gen_random_bytes', 'uuid_generate_v1', 'uuid_generate_v1mc',
-  'uuid_generate_v4', 'uuidv4', 'uuidv7', 'clock_timestamp', 'timeofday', 'nextval', 'setval', 'txid_current',
-  'pg_current_xact_id', 'statement_timestamp_volatile',
+  'random',
+  'random_normal',
+  'gen_random_uuid',
+  'gen_random_bytes',
+  'uuid_generate_v1',
+  'uuid_generate_v1mc',
+  'uuid_generate_v4',
+  'uuidv4',
+  'uuidv7',
+  'clock_timestamp',
+  'timeofday',
+  'nextval',
+  'setval',
+  'txid_current',
+  'pg_current_xact_id',
+  'statement_timestamp_volatile',
 ]);
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 
@@ -80,7 +93,10 @@ function lastName(list: Node[] | undefined): string {
 }
 
 function dottedName(list: Node[] | undefined): string {
-  return (list ?? []).map((n) => n.String?.sval).filter(Boolean).join('.');
+  return (list ?? [])
+    .map((n) => n.String?.sval)
+    .filter(Boolean)
+    .join('.');
 }
 
 /** Every FuncCall name (lower case, last part) inside an expression tree. */
@@ -218,8 +234,14 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
         break;
       }
       case 'RenameStmt': {
-        if (s.renameType === 'OBJECT_INDEX' || s.renameType === 'OBJECT_TRIGGER' || s.renameType === 'OBJECT_POLICY' ||
-          s.renameType === 'OBJECT_ROLE' || s.renameType === 'OBJECT_RULE') break;
+        if (
+          s.renameType === 'OBJECT_INDEX' ||
+          s.renameType === 'OBJECT_TRIGGER' ||
+          s.renameType === 'OBJECT_POLICY' ||
+          s.renameType === 'OBJECT_ROLE' ||
+          s.renameType === 'OBJECT_RULE'
+        )
+          break;
         if (isNew(s.relation)) break;
         const target = s.relation ? relName(s.relation) : describeObject(s.object);
         const sub = s.subname ? `.${s.subname}` : '';
@@ -233,7 +255,8 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
       case 'DropStmt': {
         const type = String(s.removeType).replace(/^OBJECT_/, '');
         const names: string[] = (s.objects ?? []).map((o: Node) => describeObject(o));
-        if (type === 'INDEX' && s.concurrent && !noTransaction) add('concurrently-in-transaction', `DROP INDEX CONCURRENTLY ${names.join(', ')}`);
+        if (type === 'INDEX' && s.concurrent && !noTransaction)
+          add('concurrently-in-transaction', `DROP INDEX CONCURRENTLY ${names.join(', ')}`);
         if (type === 'TABLE') {
           const existing = names.filter((n) => !created.has(qualify(n)));
           if (existing.length) add('drop-table', `DROP TABLE ${existing.join(', ')}`);
@@ -262,10 +285,14 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
       case 'GrantStmt': {
         if (s.is_grant) break;
         const objects: string[] = (s.objects ?? []).map((o: Node) => (o.RangeVar ? relName(o.RangeVar) : describeObject(o)));
-        const fresh = objects.every((o) => created.has(qualify(o)) || laterCreations.some((c) => c.index < index && c.name === lastPart(o)));
+        const fresh = objects.every(
+          (o) => created.has(qualify(o)) || laterCreations.some((c) => c.index < index && c.name === lastPart(o)),
+        );
         if (fresh && objects.length) break; // revoking on an object this file created
         const privs = (s.privileges ?? []).map((p: Node) => String(p.AccessPriv?.priv_name ?? '').toUpperCase()).join(', ') || 'ALL';
-        const grantees = (s.grantees ?? []).map((g: Node) => g.RoleSpec?.rolename ?? (g.RoleSpec?.roletype === 'ROLESPEC_PUBLIC' ? 'PUBLIC' : '?')).join(', ');
+        const grantees = (s.grantees ?? [])
+          .map((g: Node) => g.RoleSpec?.rolename ?? (g.RoleSpec?.roletype === 'ROLESPEC_PUBLIC' ? 'PUBLIC' : '?'))
+          .join(', ');
         add('revoke', `REVOKE ${privs} ON ${String(s.objtype).replace(/^OBJECT_/, '')} ${objects.join(', ')} FROM ${grantees}`);
         break;
       }
@@ -292,9 +319,12 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
         add('table-rewrite', `CLUSTER ${s.relation ? relName(s.relation) : ''}`.trim());
         break;
       case 'ReindexStmt': {
-        const concurrently = (s.params ?? []).some((o: Node) => o.DefElem?.defname === 'concurrently' && o.DefElem?.arg?.Boolean?.boolval !== false);
+        const concurrently = (s.params ?? []).some(
+          (o: Node) => o.DefElem?.defname === 'concurrently' && o.DefElem?.arg?.Boolean?.boolval !== false,
+        );
         if (concurrently && !noTransaction) add('concurrently-in-transaction', 'REINDEX CONCURRENTLY');
-        if (!concurrently && !isNew(s.relation)) add('reindex-not-concurrent', `REINDEX ${s.relation ? relName(s.relation) : (s.name ?? '')}`.trim());
+        if (!concurrently && !isNew(s.relation))
+          add('reindex-not-concurrent', `REINDEX ${s.relation ? relName(s.relation) : (s.name ?? '')}`.trim());
         break;
       }
       default:
@@ -322,8 +352,13 @@ const CREATES_OWNED_OBJECT: Record<string, (s: Node) => string | undefined> = {
 };
 
 function checkAlterTableCmd(
-  cmd: Node, table: string, fresh: boolean, objtype: string, state: SetState,
-  add: (rule: RuleId, what: string, line?: number) => void, noTransaction: boolean,
+  cmd: Node,
+  table: string,
+  fresh: boolean,
+  objtype: string,
+  state: SetState,
+  add: (rule: RuleId, what: string, line?: number) => void,
+  noTransaction: boolean,
 ): void {
   const col = cmd.name as string | undefined;
   const prefix = `ALTER ${objtype === 'OBJECT_INDEX' ? 'INDEX' : 'TABLE'} ${table}`;
@@ -337,7 +372,13 @@ function checkAlterTableCmd(
       }
       if (fresh) return;
       if ((c.contype === 'CONSTR_CHECK' || c.contype === 'CONSTR_FOREIGN') && !c.skip_validation) {
-        add('constraint-not-valid', `${prefix} ADD ${c.contype === 'CONSTR_CHECK' ? 'CHECK' : 'FOREIGN KEY'} constraint ${c.conname ?? ''} without NOT VALID`.replace(/  +/g, ' '));
+        add(
+          'constraint-not-valid',
+          `${prefix} ADD ${c.contype === 'CONSTR_CHECK' ? 'CHECK' : 'FOREIGN KEY'} constraint ${c.conname ?? ''} without NOT VALID`.replace(
+            /  +/g,
+            ' ',
+          ),
+        );
       }
       if ((c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_UNIQUE' || c.contype === 'CONSTR_EXCLUSION') && !c.indexname) {
         const what = { CONSTR_PRIMARY: 'PRIMARY KEY', CONSTR_UNIQUE: 'UNIQUE', CONSTR_EXCLUSION: 'EXCLUDE' }[c.contype as string];
@@ -345,7 +386,8 @@ function checkAlterTableCmd(
       }
       if (c.contype === 'CONSTR_NOTNULL') {
         const column = lastName(c.keys);
-        if (!state.validatedNotNull.has(`${table}.${column}`)) add('set-not-null', `${prefix} ADD CONSTRAINT ${c.conname ?? ''} NOT NULL ${column}`);
+        if (!state.validatedNotNull.has(`${table}.${column}`))
+          add('set-not-null', `${prefix} ADD CONSTRAINT ${c.conname ?? ''} NOT NULL ${column}`);
       }
       return;
     }
@@ -423,16 +465,21 @@ function checkAddColumn(def: Node, prefix: string, add: (rule: RuleId, what: str
   const generated = cons.find((c) => c.contype === 'CONSTR_GENERATED');
   if (SERIAL_TYPES.has(typeName)) add('volatile-default', `${what} ${typeName} (nextval() for every existing row)`);
   if (identity) add('volatile-default', `${what} GENERATED AS IDENTITY (nextval() for every existing row)`);
-  if (generated && generated.generated_kind === 's') add('volatile-default', `${what} GENERATED ALWAYS AS (...) STORED (computed for every existing row)`);
+  if (generated && generated.generated_kind === 's')
+    add('volatile-default', `${what} GENERATED ALWAYS AS (...) STORED (computed for every existing row)`);
   if (dflt) {
     const volatile = functionNames(dflt.raw_expr).filter((f) => VOLATILE_FUNCTIONS.has(f));
     if (volatile.length) add('volatile-default', `${what} DEFAULT ${volatile[0]}()`);
   }
   const notNull = cons.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY');
-  if (notNull && !dflt && !identity && !generated && !SERIAL_TYPES.has(typeName)) add('add-column-not-null', `${what} NOT NULL without a DEFAULT`);
+  if (notNull && !dflt && !identity && !generated && !SERIAL_TYPES.has(typeName))
+    add('add-column-not-null', `${what} NOT NULL without a DEFAULT`);
   for (const c of cons) {
     if (c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_UNIQUE') {
-      add('add-unique-without-index', `${what} ${c.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE'} (builds its index under ACCESS EXCLUSIVE)`);
+      add(
+        'add-unique-without-index',
+        `${what} ${c.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE'} (builds its index under ACCESS EXCLUSIVE)`,
+      );
     }
   }
 }

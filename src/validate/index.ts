@@ -83,7 +83,9 @@ export async function schemaFingerprint(client: Client): Promise<string> {
     UNION ALL
     SELECT format('fn %s %s acl=%s', p.oid::regprocedure, md5(p.prosrc), p.proacl::text) FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
     ORDER BY 1`);
-  return createHash('sha256').update(r.rows.map((x) => x.line).join('\n')).digest('hex');
+  return createHash('sha256')
+    .update(r.rows.map((x) => x.line).join('\n'))
+    .digest('hex');
 }
 
 function ok(id: string, summary: string, details: string[] = []): CheckResult {
@@ -96,13 +98,16 @@ function fail(id: string, summary: string, details: string[], firstCheck: string
 
 function errorText(e: unknown): string {
   const err = e as Error & { firstCheck?: string };
-  return (err instanceof MigrateError ? err.message : `${err.message ?? String(e)}`).replace(/\n+/g, "; ");
+  return (err instanceof MigrateError ? err.message : `${err.message ?? String(e)}`).replace(/\n+/g, '; ');
 }
 
 /** Run every validation step; never throws for a failed check (only for a server it cannot use). */
 export async function validateMigrations(o: ValidateOptions): Promise<ValidateReport> {
   const checks: CheckResult[] = [];
-  const push = (c: CheckResult) => { checks.push(c); o.onCheck?.(c); };
+  const push = (c: CheckResult) => {
+    checks.push(c);
+    o.onCheck?.(c);
+  };
   const done = () => ({ ok: checks.every((c) => c.ok), checks });
 
   // 1. The filename grammar (the runner's own discovery: the Job would refuse the same files).
@@ -116,12 +121,24 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
   }
 
   // 2. Expand-only discipline.
-  const expand = await checkExpandOnly(files.map((f) => ({ filename: f.filename, version: f.version, sql: f.sql, noTransaction: f.noTransaction })));
+  const expand = await checkExpandOnly(
+    files.map((f) => ({ filename: f.filename, version: f.version, sql: f.sql, noTransaction: f.noTransaction })),
+  );
   const allowed = expand.allowedInContract.map((f) => `allowed (contract phase): ${f.file}:${f.line}: ${f.rule}: ${f.what}`);
-  push(expand.violations.length
-    ? fail('expand-only', `${expand.violations.length} statement(s) break expand-only discipline (the previous application version still serves traffic)`,
-      [...expand.violations.map(formatFinding), ...allowed], 'make the change expand-only (see "instead"), or move it to a later file tagged `-- caracal:phase contract`')
-    : ok('expand-only', `${expand.filesChecked} file(s) are expand-only (baseline exempt${allowed.length ? `, ${allowed.length} contract-phase statement(s) allowed` : ''})`, allowed));
+  push(
+    expand.violations.length
+      ? fail(
+          'expand-only',
+          `${expand.violations.length} statement(s) break expand-only discipline (the previous application version still serves traffic)`,
+          [...expand.violations.map(formatFinding), ...allowed],
+          'make the change expand-only (see "instead"), or move it to a later file tagged `-- caracal:phase contract`',
+        )
+      : ok(
+          'expand-only',
+          `${expand.filesChecked} file(s) are expand-only (baseline exempt${allowed.length ? `, ${allowed.length} contract-phase statement(s) allowed` : ''})`,
+          allowed,
+        ),
+  );
   if (o.staticOnly) return done();
   if (!o.server) throw new Error('validateMigrations: a server is needed unless staticOnly');
   const server = o.server;
@@ -131,14 +148,21 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
   const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
   const scratch = [`caracal_validate_${suffix}_a`, `caracal_validate_${suffix}_b`];
   o.onScratchDatabases?.(scratch);
-  const runner = (database: string): RunnerOptions => ({ lockWaitMs: 120_000, ...o.runner, dir: o.dir, connection: withDatabase(server, database) });
+  const runner = (database: string): RunnerOptions => ({
+    lockWaitMs: 120_000,
+    ...o.runner,
+    dir: o.dir,
+    connection: withDatabase(server, database),
+  });
   try {
     for (const db of scratch) {
       try {
         await admin.query(`CREATE DATABASE "${db}"`);
       } catch (e) {
-        throw new PreconditionError(`cannot create the scratch database ${db} on ${server.host}:${server.port} as ${server.user}: ${(e as Error).message}`,
-          'validate needs a server where its user may CREATE DATABASE (a local or CI Postgres, never production); --static checks the files without one');
+        throw new PreconditionError(
+          `cannot create the scratch database ${db} on ${server.host}:${server.port} as ${server.user}: ${(e as Error).message}`,
+          'validate needs a server where its user may CREATE DATABASE (a local or CI Postgres, never production); --static checks the files without one',
+        );
       }
     }
     o.onProgress?.(`scratch databases ${scratch.join(', ')} created on ${server.host}:${server.port}`);
@@ -148,7 +172,14 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
       first = await migrateUp(runner(scratch[0]));
       push(ok('apply', `${first.applied.length} migration(s) applied to an empty database`));
     } catch (e) {
-      push(fail('apply', `applying to an empty database failed: ${errorText(e)}`, [], (e as MigrateError).firstCheck ?? FIRST_CHECK.migrations));
+      push(
+        fail(
+          'apply',
+          `applying to an empty database failed: ${errorText(e)}`,
+          [],
+          (e as MigrateError).firstCheck ?? FIRST_CHECK.migrations,
+        ),
+      );
       return done();
     }
 
@@ -162,8 +193,11 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
           ...(second.applied.length ? [`the second run applied ${second.applied.map((x) => x.filename).join(', ')}`] : []),
           ...(before !== after ? ['the schema changed between the first and the second run'] : []),
         ];
-        push(problems.length ? fail('idempotent', 'applying again was not a no-op', problems, FIRST_CHECK.migrations)
-          : ok('idempotent', 'applying again is a no-op (nothing applied, schema unchanged)'));
+        push(
+          problems.length
+            ? fail('idempotent', 'applying again was not a no-op', problems, FIRST_CHECK.migrations)
+            : ok('idempotent', 'applying again is a no-op (nothing applied, schema unchanged)'),
+        );
       } catch (e) {
         push(fail('idempotent', `applying again failed: ${errorText(e)}`, [], FIRST_CHECK.migrations));
       }
@@ -179,10 +213,17 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
         const appliedTotal = results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.applied.length : 0), 0);
         const problems = [...failures.map((f) => `a migrator failed: ${f}`)];
         if (rows.length !== files.length) problems.push(`${rows.length} version(s) recorded, expected ${files.length}`);
-        if (appliedTotal !== files.length) problems.push(`${appliedTotal} file application(s) across ${n} migrators, expected ${files.length} (each file exactly once)`);
+        if (appliedTotal !== files.length)
+          problems.push(`${appliedTotal} file application(s) across ${n} migrators, expected ${files.length} (each file exactly once)`);
         if ((await schemaFingerprint(b)) !== before) problems.push('the schema differs from the one a single migrator produced');
-        push(problems.length ? fail('concurrent-migrators', `${n} concurrent migrators did not converge`, problems, FIRST_CHECK.migrations)
-          : ok('concurrent-migrators', `${n} concurrent migrators: all exited cleanly, each file applied once, same schema as a single run`));
+        push(
+          problems.length
+            ? fail('concurrent-migrators', `${n} concurrent migrators did not converge`, problems, FIRST_CHECK.migrations)
+            : ok(
+                'concurrent-migrators',
+                `${n} concurrent migrators: all exited cleanly, each file applied once, same schema as a single run`,
+              ),
+        );
       } finally {
         await b.end().catch(() => undefined);
       }

@@ -28,8 +28,10 @@ function parser(): Promise<LibPgQuery> {
         lib = require('libpg-query') as LibPgQuery;
       } catch (e) {
         loaded = undefined;
-        throw new ConfigError(`validate needs the SQL parser package libpg-query, which is not installed here (${(e as Error).message.split('\n')[0]})`,
-          'run `caracal-migrate validate` from a checkout after `npm ci` (the migration Job\'s bundle does not carry the parser)');
+        throw new ConfigError(
+          `validate needs the SQL parser package libpg-query, which is not installed here (${(e as Error).message.split('\n')[0]})`,
+          "run `caracal-migrate validate` from a checkout after `npm ci` (the migration Job's bundle does not carry the parser)",
+        );
       }
       await lib.loadModule();
       return lib;
@@ -82,9 +84,13 @@ export function firstTokenByte(bytes: Buffer, offset: number): number {
       let depth = 1;
       i += 2;
       while (i < n && depth > 0) {
-        if (bytes[i] === 0x2f && bytes[i + 1] === 0x2a) { depth++; i += 2; }
-        else if (bytes[i] === 0x2a && bytes[i + 1] === 0x2f) { depth--; i += 2; }
-        else i++;
+        if (bytes[i] === 0x2f && bytes[i + 1] === 0x2a) {
+          depth++;
+          i += 2;
+        } else if (bytes[i] === 0x2a && bytes[i + 1] === 0x2f) {
+          depth--;
+          i += 2;
+        } else i++;
       }
     } else {
       break;

@@ -22,8 +22,9 @@ export const RULES = {
     always: true,
   },
   'owner-role': {
-    why: 'an object created as the migrator login is owned by that login, not caracal_owner: default privileges (backup SELECT) do not apply, access-matrix grants made as the owner fail, and the owner\'s maintenance cannot alter it',
-    instead: 'put `SET LOCAL ROLE caracal_owner;` before the first CREATE and `RESET ROLE;` as the last statement (the runner records the file as its login), as the baseline does',
+    why: "an object created as the migrator login is owned by that login, not caracal_owner: default privileges (backup SELECT) do not apply, access-matrix grants made as the owner fail, and the owner's maintenance cannot alter it",
+    instead:
+      'put `SET LOCAL ROLE caracal_owner;` before the first CREATE and `RESET ROLE;` as the last statement (the runner records the file as its login), as the baseline does',
     always: true,
   },
   'drop-table': {
@@ -32,7 +33,8 @@ export const RULES = {
   },
   'drop-column': {
     why: 'the previous application version still selects or inserts this column; its queries fail with "column does not exist"',
-    instead: 'stop reading and writing the column in release N (make it nullable or give it a default if needed), drop it in a later file tagged `-- caracal:phase contract`',
+    instead:
+      'stop reading and writing the column in release N (make it nullable or give it a default if needed), drop it in a later file tagged `-- caracal:phase contract`',
   },
   'drop-constraint': {
     why: 'the previous application version may rely on it (ON CONFLICT targets, referential integrity it does not check itself)',
@@ -44,43 +46,52 @@ export const RULES = {
   },
   'drop-object': {
     why: 'the previous application version (or an integrity control it depends on) may still use the object',
-    instead: 'leave it in place in the expand phase; drop it in a later file tagged `-- caracal:phase contract` (dropping and re-creating a trigger, policy, view or function in the same file is accepted)',
+    instead:
+      'leave it in place in the expand phase; drop it in a later file tagged `-- caracal:phase contract` (dropping and re-creating a trigger, policy, view or function in the same file is accepted)',
   },
   rename: {
     why: 'the previous application version still uses the old name; every query naming it fails at once',
-    instead: 'add the new object (column, table or view) beside the old one, write both, backfill, move readers, and drop the old name in a contract-phase file',
+    instead:
+      'add the new object (column, table or view) beside the old one, write both, backfill, move readers, and drop the old name in a contract-phase file',
   },
   'alter-column-type': {
-    why: 'changing a column type rewrites the table (and its indexes) under ACCESS EXCLUSIVE and may break the running version\'s casts and bindings',
-    instead: 'add a new column of the new type, dual-write and backfill in batches, switch readers, drop the old column in a contract-phase file',
+    why: "changing a column type rewrites the table (and its indexes) under ACCESS EXCLUSIVE and may break the running version's casts and bindings",
+    instead:
+      'add a new column of the new type, dual-write and backfill in batches, switch readers, drop the old column in a contract-phase file',
   },
   'set-not-null': {
-    why: 'SET NOT NULL scans the whole table under ACCESS EXCLUSIVE unless a validated CHECK (col IS NOT NULL) exists, and fails the running version\'s inserts that leave the column out',
-    instead: 'ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT (weaker lock), then SET NOT NULL, once every running version writes the column',
+    why: "SET NOT NULL scans the whole table under ACCESS EXCLUSIVE unless a validated CHECK (col IS NOT NULL) exists, and fails the running version's inserts that leave the column out",
+    instead:
+      'ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT (weaker lock), then SET NOT NULL, once every running version writes the column',
   },
   'volatile-default': {
     why: 'a volatile default (random(), gen_random_uuid(), clock_timestamp(), nextval() via serial/identity) or a STORED generated column rewrites the whole table under ACCESS EXCLUSIVE; STABLE defaults such as now() do not and are accepted',
-    instead: 'add the column nullable without a default (or with a constant/now() default), SET DEFAULT for new rows afterwards, and backfill existing rows in batches',
+    instead:
+      'add the column nullable without a default (or with a constant/now() default), SET DEFAULT for new rows afterwards, and backfill existing rows in batches',
   },
   'add-column-not-null': {
-    why: 'a NOT NULL column without a default fails on any non-empty table, and the running version\'s inserts do not set it',
+    why: "a NOT NULL column without a default fails on any non-empty table, and the running version's inserts do not set it",
     instead: 'add it with a constant DEFAULT, or nullable, backfill, then the CHECK NOT VALID / VALIDATE / SET NOT NULL sequence',
   },
   'index-not-concurrent': {
     why: 'CREATE INDEX without CONCURRENTLY holds a SHARE lock for the whole build: every INSERT/UPDATE/DELETE of the running version waits',
-    instead: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS in a `-- caracal:no-transaction` file; for a partitioned table: CREATE INDEX ... ON ONLY parent, CREATE INDEX CONCURRENTLY on each partition, ALTER INDEX parent_idx ATTACH PARTITION partition_idx',
+    instead:
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS in a `-- caracal:no-transaction` file; for a partitioned table: CREATE INDEX ... ON ONLY parent, CREATE INDEX CONCURRENTLY on each partition, ALTER INDEX parent_idx ATTACH PARTITION partition_idx',
   },
   'concurrent-index-on-partitioned': {
     why: 'Postgres cannot build an index CONCURRENTLY on a partitioned table: the statement fails',
-    instead: 'CREATE INDEX ... ON ONLY parent (instant, invalid until attached), CREATE INDEX CONCURRENTLY on each partition, ALTER INDEX parent_idx ATTACH PARTITION partition_idx',
+    instead:
+      'CREATE INDEX ... ON ONLY parent (instant, invalid until attached), CREATE INDEX CONCURRENTLY on each partition, ALTER INDEX parent_idx ATTACH PARTITION partition_idx',
   },
   'constraint-not-valid': {
-    why: 'adding a CHECK or FOREIGN KEY validates every row while holding a lock that blocks the running version\'s writes',
-    instead: 'ADD CONSTRAINT ... NOT VALID (new rows are checked at once), then ALTER TABLE ... VALIDATE CONSTRAINT (SHARE UPDATE EXCLUSIVE, writes continue)',
+    why: "adding a CHECK or FOREIGN KEY validates every row while holding a lock that blocks the running version's writes",
+    instead:
+      'ADD CONSTRAINT ... NOT VALID (new rows are checked at once), then ALTER TABLE ... VALIDATE CONSTRAINT (SHARE UPDATE EXCLUSIVE, writes continue)',
   },
   'add-unique-without-index': {
     why: 'ADD PRIMARY KEY / UNIQUE builds its index under ACCESS EXCLUSIVE: the running version is blocked for the whole build',
-    instead: 'CREATE UNIQUE INDEX CONCURRENTLY in a `-- caracal:no-transaction` file, then ADD CONSTRAINT ... PRIMARY KEY / UNIQUE USING INDEX',
+    instead:
+      'CREATE UNIQUE INDEX CONCURRENTLY in a `-- caracal:no-transaction` file, then ADD CONSTRAINT ... PRIMARY KEY / UNIQUE USING INDEX',
   },
   'set-logged': {
     why: 'SET LOGGED / UNLOGGED rewrites the whole table under ACCESS EXCLUSIVE',
@@ -103,7 +114,7 @@ export const RULES = {
     instead: 'delete only what the change needs, with a WHERE clause, in bounded batches, or in a contract-phase file',
   },
   'update-without-where': {
-    why: 'an unbounded UPDATE row-locks the whole table for the migration\'s transaction: the running version\'s writes to any row wait',
+    why: "an unbounded UPDATE row-locks the whole table for the migration's transaction: the running version's writes to any row wait",
     instead: 'backfill with a WHERE clause in bounded batches (for example by primary-key ranges), or from the application',
   },
   'detach-partition': {
@@ -115,12 +126,13 @@ export const RULES = {
     instead: 'keep the grant until no running version uses it, revoke it in a contract-phase file, and update docs/access-matrix.md',
   },
   'drop-default': {
-    why: 'the running version\'s inserts that leave the column out rely on the default; without it they store NULL or fail NOT NULL',
+    why: "the running version's inserts that leave the column out rely on the default; without it they store NULL or fail NOT NULL",
     instead: 'keep the default until no running version omits the column, drop it in a contract-phase file',
   },
   'weaken-control': {
     why: 'disabling a trigger, row-level security or granting BYPASSRLS switches off an integrity control (append-only audit, immutable policy versions, fail-closed zones) for every version',
-    instead: 'integrity controls are never switched off by a migration; change them only with a reviewed contract-phase file, and run `caracal-migrate verify` afterwards',
+    instead:
+      'integrity controls are never switched off by a migration; change them only with a reviewed contract-phase file, and run `caracal-migrate verify` afterwards',
   },
 } as const satisfies Record<string, Rule>;
 

@@ -32,8 +32,17 @@ export function parseAccessMatrix(markdown: string, source = 'docs/access-matrix
   const begin = lines.findIndex((l) => l.includes('<!-- access-matrix:begin -->'));
   const end = lines.findIndex((l) => l.includes('<!-- access-matrix:end -->'));
   if (begin < 0 || end < begin) throw new Error(`${source}: markers <!-- access-matrix:begin --> / <!-- access-matrix:end --> not found`);
-  const split = (l: string) => l.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
-  const table = lines.slice(begin + 1, end).map((text, i) => ({ text, line: begin + 2 + i })).filter((l) => l.text.trim().startsWith('|'));
+  const split = (l: string) =>
+    l
+      .trim()
+      .replace(/^\|/, '')
+      .replace(/\|$/, '')
+      .split('|')
+      .map((c) => c.trim());
+  const table = lines
+    .slice(begin + 1, end)
+    .map((text, i) => ({ text, line: begin + 2 + i }))
+    .filter((l) => l.text.trim().startsWith('|'));
   const header = table.length ? split(table[0].text) : [];
   const expected = ['table', 'rls', ...MATRIX_ROLES];
   if (expected.some((h, i) => header[i] !== h)) throw new Error(`${source}: the header must start with | ${expected.join(' | ')} |`);
@@ -62,14 +71,18 @@ export function checkAccessMatrixFlag(file: string): void {
     readAccessMatrix(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(`--access-matrix ${JSON.stringify(file)} is not a usable access matrix: ${code ? `it cannot be read (${code})` : (e as Error).message}; ` +
-      'expected a markdown file like docs/access-matrix.md (its table between <!-- access-matrix:begin --> and <!-- access-matrix:end -->)');
+    throw new ConfigError(
+      `--access-matrix ${JSON.stringify(file)} is not a usable access matrix: ${code ? `it cannot be read (${code})` : (e as Error).message}; ` +
+        'expected a markdown file like docs/access-matrix.md (its table between <!-- access-matrix:begin --> and <!-- access-matrix:end -->)',
+    );
   }
 }
 
 /** The TypeScript module text of access-matrix.data.ts for these rows. */
 export function renderDataModule(rows: readonly MatrixRow[]): string {
-  const body = rows.map((r) => `  { table: '${r.table}', rls: '${r.rls}', cells: { ${MATRIX_ROLES.map((k) => `${k}: '${r.cells[k]}'`).join(', ')} } },`).join('\n');
+  const body = rows
+    .map((r) => `  { table: '${r.table}', rls: '${r.rls}', cells: { ${MATRIX_ROLES.map((k) => `${k}: '${r.cells[k]}'`).join(', ')} } },`)
+    .join('\n');
   return `// Generated from docs/access-matrix.md by \`npx tsx src/verify/access-matrix.ts --write\`: do not edit.
 // Built into the CLI so \`verify\` needs no docs at run time; test/unit/verify/access-matrix.test.ts keeps it equal.
 import type { MatrixRow } from './access-matrix';

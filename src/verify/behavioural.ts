@@ -34,8 +34,10 @@ function literal(value: string): string {
  */
 async function probe(client: Client, role: string, sql: string, zone: string | null = null): Promise<Outcome> {
   try {
-    await client.query(`SAVEPOINT caracal_probe; SET LOCAL ROLE ${ident(role)}; ` +
-      `SELECT set_config('caracal.zone_id', ${literal(zone ?? '')}, true); ${sql}`);
+    await client.query(
+      `SAVEPOINT caracal_probe; SET LOCAL ROLE ${ident(role)}; ` +
+        `SELECT set_config('caracal.zone_id', ${literal(zone ?? '')}, true); ${sql}`,
+    );
     return { ok: true };
   } catch (e) {
     const err = e as Error & { code?: string };
@@ -48,7 +50,8 @@ async function probe(client: Client, role: string, sql: string, zone: string | n
 const isPermissionDenied = (o: Outcome) => !o.ok && o.code === '42501' && /permission denied/.test(o.message ?? '');
 const isRlsViolation = (o: Outcome) => !o.ok && o.code === '42501' && /row-level security/.test(o.message ?? '');
 /** The reject_mutation trigger raises insufficient_privilege with "... is append-only|immutable ...". */
-const isTriggerRejection = (o: Outcome) => !o.ok && !isPermissionDenied(o) && !isRlsViolation(o) && !['57014', '55P03', '25006'].includes(o.code ?? '');
+const isTriggerRejection = (o: Outcome) =>
+  !o.ok && !isPermissionDenied(o) && !isRlsViolation(o) && !['57014', '55P03', '25006'].includes(o.code ?? '');
 
 function describe(o: Outcome): string {
   return o.ok ? 'succeeded' : `failed with ${o.code}: ${o.message}`;
@@ -63,7 +66,8 @@ async function columnsOf(client: Client, table: string): Promise<Columns> {
   const r = await client.query<{ attname: string; roles: Record<string, string[]> }>(
     `SELECT a.attname FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
         AND a.attidentity = '' AND a.attgenerated = '' ORDER BY a.attnum`,
-    [`public.${table}`]);
+    [`public.${table}`],
+  );
   const names = r.rows.map((x) => x.attname);
   const priv = await client.query<{ attname: string; role: string; ins: boolean; upd: boolean }>(
     `SELECT a.attname, r.rolname AS role, has_column_privilege(r.oid, a.attrelid, a.attnum, 'INSERT') AS ins,
@@ -71,22 +75,26 @@ async function columnsOf(client: Client, table: string): Promise<Columns> {
        FROM pg_attribute a CROSS JOIN pg_roles r
       WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = '' AND a.attgenerated = ''
         AND r.rolname LIKE 'caracal\\_%'`,
-    [`public.${table}`]);
+    [`public.${table}`],
+  );
   // Identity and generated columns are skipped: writing NULL to them fails before the privilege check.
   return {
     first: names[0],
-    byPrivilege: (role, p) =>
-      priv.rows.find((x) => x.role === role && (p === 'INSERT' ? x.ins : x.upd))?.attname ?? names[0],
+    byPrivilege: (role, p) => priv.rows.find((x) => x.role === role && (p === 'INSERT' ? x.ins : x.upd))?.attname ?? names[0],
   };
 }
 
 function statementFor(p: Privilege, table: string, column: string): string {
   const t = `public.${ident(table)}`;
   switch (p) {
-    case 'S': return `SELECT 1 FROM ${t} WHERE false`;
-    case 'I': return `INSERT INTO ${t} (${ident(column)}) SELECT NULL WHERE false`;
-    case 'U': return `UPDATE ${t} SET ${ident(column)} = NULL WHERE false`;
-    case 'D': return `DELETE FROM ${t} WHERE false`;
+    case 'S':
+      return `SELECT 1 FROM ${t} WHERE false`;
+    case 'I':
+      return `INSERT INTO ${t} (${ident(column)}) SELECT NULL WHERE false`;
+    case 'U':
+      return `UPDATE ${t} SET ${ident(column)} = NULL WHERE false`;
+    case 'D':
+      return `DELETE FROM ${t} WHERE false`;
   }
 }
 
@@ -96,7 +104,10 @@ export async function probePrivileges(client: Client, matrix: readonly MatrixRow
   let probes = 0;
   for (const row of matrix) {
     const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS e`, [`public.${row.table}`]);
-    if (!exists.rows[0].e) { problems.push(`public.${row.table} does not exist`); continue; }
+    if (!exists.rows[0].e) {
+      problems.push(`public.${row.table} does not exist`);
+      continue;
+    }
     const cols = await columnsOf(client, row.table);
     for (const role of MATRIX_ROLES) {
       const pg = roleName(role);
@@ -107,20 +118,35 @@ export async function probePrivileges(client: Client, matrix: readonly MatrixRow
         const expected = row.cells[role].includes(p);
         // An UPDATE/DELETE on an append-only or immutable table is stopped by its statement trigger even
         // when no row matches: for those, "allowed" means "not denied by privileges".
-        if (expected && !(o.ok || isTriggerRejection(o))) problems.push(`public.${row.table} ${PRIVILEGE_NAMES[p]} as ${pg}: expected allowed, ${describe(o)}`);
-        if (!expected && !isPermissionDenied(o)) problems.push(`public.${row.table} ${PRIVILEGE_NAMES[p]} as ${pg}: expected permission denied, ${describe(o)}`);
+        if (expected && !(o.ok || isTriggerRejection(o)))
+          problems.push(`public.${row.table} ${PRIVILEGE_NAMES[p]} as ${pg}: expected allowed, ${describe(o)}`);
+        if (!expected && !isPermissionDenied(o))
+          problems.push(`public.${row.table} ${PRIVILEGE_NAMES[p]} as ${pg}: expected permission denied, ${describe(o)}`);
       }
     }
   }
   return problems.length
-    ? { id: 'behaviour-privileges', ok: false, summary: `${problems.length} of ${probes} privilege probes disagree with docs/access-matrix.md`, details: problems, firstCheck: FIRST_CHECK.grants }
-    : { id: 'behaviour-privileges', ok: true, summary: `${probes} privilege probes as each role match docs/access-matrix.md`, details: [], firstCheck: FIRST_CHECK.grants };
+    ? {
+        id: 'behaviour-privileges',
+        ok: false,
+        summary: `${problems.length} of ${probes} privilege probes disagree with docs/access-matrix.md`,
+        details: problems,
+        firstCheck: FIRST_CHECK.grants,
+      }
+    : {
+        id: 'behaviour-privileges',
+        ok: true,
+        summary: `${probes} privilege probes as each role match docs/access-matrix.md`,
+        details: [],
+        firstCheck: FIRST_CHECK.grants,
+      };
 }
 
 async function partitionsOf(client: Client, table: string): Promise<string[]> {
   const r = await client.query<{ relname: string }>(
     `SELECT c.relname FROM pg_partition_tree(to_regclass($1)) t JOIN pg_class c ON c.oid = t.relid WHERE t.level > 0 ORDER BY 1`,
-    [`public.${table}`]);
+    [`public.${table}`],
+  );
   return r.rows.map((x) => x.relname);
 }
 
@@ -130,7 +156,10 @@ async function probeRejections(client: Client, id: string, tables: readonly stri
   let probes = 0;
   for (const table of tables) {
     const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS e`, [`public.${table}`]);
-    if (!exists.rows[0].e) { problems.push(`public.${table} does not exist`); continue; }
+    if (!exists.rows[0].e) {
+      problems.push(`public.${table} does not exist`);
+      continue;
+    }
     for (const rel of [table, ...(await partitionsOf(client, table))]) {
       const cols = await columnsOf(client, rel);
       const t = `public.${ident(rel)}`;
@@ -142,13 +171,28 @@ async function probeRejections(client: Client, id: string, tables: readonly stri
       ] as const) {
         const o = await probe(client, OWNER_ROLE, sql);
         probes++;
-        if (!isTriggerRejection(o)) problems.push(`public.${rel}: ${op} as ${OWNER_ROLE} ${o.ok ? 'was NOT rejected' : `failed for another reason (${o.code}: ${o.message})`}`);
+        if (!isTriggerRejection(o))
+          problems.push(
+            `public.${rel}: ${op} as ${OWNER_ROLE} ${o.ok ? 'was NOT rejected' : `failed for another reason (${o.code}: ${o.message})`}`,
+          );
       }
     }
   }
   return problems.length
-    ? { id, ok: false, summary: `${problems.length} ${what} probe(s) not rejected by a trigger`, details: problems, firstCheck: FIRST_CHECK.integrity }
-    : { id, ok: true, summary: `${probes} UPDATE/DELETE/TRUNCATE probes as ${OWNER_ROLE} rejected by the ${what} triggers on ${tables.join(', ')} and their partitions`, details: [], firstCheck: FIRST_CHECK.integrity };
+    ? {
+        id,
+        ok: false,
+        summary: `${problems.length} ${what} probe(s) not rejected by a trigger`,
+        details: problems,
+        firstCheck: FIRST_CHECK.integrity,
+      }
+    : {
+        id,
+        ok: true,
+        summary: `${probes} UPDATE/DELETE/TRUNCATE probes as ${OWNER_ROLE} rejected by the ${what} triggers on ${tables.join(', ')} and their partitions`,
+        details: [],
+        firstCheck: FIRST_CHECK.integrity,
+      };
 }
 
 export function probeAppendOnly(client: Client): Promise<CheckResult> {
@@ -172,12 +216,18 @@ export async function probeRls(client: Client, matrix: readonly MatrixRow[]): Pr
   const zoneB = '00000000-0000-4000-8000-00000000000b';
   for (const row of matrix.filter((r) => r.rls === 'zone')) {
     const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS e`, [`public.${row.table}`]);
-    if (!exists.rows[0].e) { problems.push(`public.${row.table} does not exist`); continue; }
+    if (!exists.rows[0].e) {
+      problems.push(`public.${row.table} does not exist`);
+      continue;
+    }
     const t = `public.${ident(row.table)}`;
     for (const role of MATRIX_ROLES.filter((r) => r !== 'backup' && row.cells[r].includes('S'))) {
       const o = await probe(client, roleName(role), `SELECT 1 / (CASE WHEN EXISTS (SELECT 1 FROM ${t}) THEN 0 ELSE 1 END)`);
       probes++;
-      if (!o.ok) problems.push(`public.${row.table}: as ${roleName(role)} without zone context, ${o.code === '22012' ? 'rows are visible' : describe(o)}`);
+      if (!o.ok)
+        problems.push(
+          `public.${row.table}: as ${roleName(role)} without zone context, ${o.code === '22012' ? 'rows are visible' : describe(o)}`,
+        );
     }
     const writer = MATRIX_ROLES.find((r) => r !== 'backup' && row.cells[r].includes('I'));
     const role = writer ? roleName(writer) : OWNER_ROLE;
@@ -186,32 +236,60 @@ export async function probeRls(client: Client, matrix: readonly MatrixRow[]): Pr
     const cross = await probe(client, role, insert(zoneB), zoneA);
     const own = await probe(client, role, insert(zoneA), zoneA);
     probes += 3;
-    if (!isRlsViolation(none)) problems.push(`public.${row.table}: INSERT as ${role} without zone context was not refused by row-level security (${describe(none)})`);
-    if (!isRlsViolation(cross)) problems.push(`public.${row.table}: INSERT as ${role} into another zone was not refused by row-level security (${describe(cross)})`);
-    if (isRlsViolation(own) || isPermissionDenied(own)) problems.push(`public.${row.table}: INSERT as ${role} into its own zone was refused (${describe(own)})`);
+    if (!isRlsViolation(none))
+      problems.push(
+        `public.${row.table}: INSERT as ${role} without zone context was not refused by row-level security (${describe(none)})`,
+      );
+    if (!isRlsViolation(cross))
+      problems.push(`public.${row.table}: INSERT as ${role} into another zone was not refused by row-level security (${describe(cross)})`);
+    if (isRlsViolation(own) || isPermissionDenied(own))
+      problems.push(`public.${row.table}: INSERT as ${role} into its own zone was refused (${describe(own)})`);
     for (const part of await partitionsOf(client, row.table)) {
       for (const r of MATRIX_ROLES.filter((x) => x !== 'backup')) {
         const o = await probe(client, roleName(r), `SELECT 1 FROM public.${ident(part)} WHERE false`, zoneA);
         probes++;
-        if (!isPermissionDenied(o)) problems.push(`public.${part} (partition of ${row.table}): SELECT as ${roleName(r)} was not denied (${describe(o)})`);
+        if (!isPermissionDenied(o))
+          problems.push(`public.${part} (partition of ${row.table}): SELECT as ${roleName(r)} was not denied (${describe(o)})`);
       }
     }
   }
   return problems.length
-    ? { id: 'behaviour-rls', ok: false, summary: `${problems.length} row-level security probe(s) failed open`, details: problems, firstCheck: FIRST_CHECK.rls }
-    : { id: 'behaviour-rls', ok: true, summary: `${probes} probes: no context sees nothing and writes nothing, cross-zone writes refused, partitions denied`, details: [], firstCheck: FIRST_CHECK.rls };
+    ? {
+        id: 'behaviour-rls',
+        ok: false,
+        summary: `${problems.length} row-level security probe(s) failed open`,
+        details: problems,
+        firstCheck: FIRST_CHECK.rls,
+      }
+    : {
+        id: 'behaviour-rls',
+        ok: true,
+        summary: `${probes} probes: no context sees nothing and writes nothing, cross-zone writes refused, partitions denied`,
+        details: [],
+        firstCheck: FIRST_CHECK.rls,
+      };
 }
 
 /** Every behavioural check in one transaction that is always rolled back. */
 export async function runBehaviouralChecks(client: Client, o: BehaviouralOptions): Promise<CheckResult[]> {
   const recovery = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
   if (recovery.rows[0].r) {
-    return [{ id: 'behavioural', ok: false, summary: 'not run: the server is a read replica (the probes need a primary; nothing is ever committed)', details: [], firstCheck: 'connect --behavioural to the primary' }];
+    return [
+      {
+        id: 'behavioural',
+        ok: false,
+        summary: 'not run: the server is a read replica (the probes need a primary; nothing is ever committed)',
+        details: [],
+        firstCheck: 'connect --behavioural to the primary',
+      },
+    ];
   }
   await client.query('BEGIN');
   try {
-    await client.query(`SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`,
-      [`${o.lockTimeoutMs ?? 500}ms`, `${o.statementTimeoutMs ?? 5000}ms`]);
+    await client.query(`SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`, [
+      `${o.lockTimeoutMs ?? 500}ms`,
+      `${o.statementTimeoutMs ?? 5000}ms`,
+    ]);
     const out: CheckResult[] = [];
     for (const run of [
       () => probePrivileges(client, o.matrix),

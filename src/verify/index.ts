@@ -36,14 +36,23 @@ export async function verifyWithClient(client: Client, o: VerifyOptions = {}): P
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   let checks: CheckResult[];
   try {
-    await client.query(`SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)`,
-      [`${o.statementTimeoutMs ?? 30_000}ms`, `${o.lockTimeoutMs ?? 500}ms`]);
-    checks = await runCatalogChecks(client, { matrix, dir: o.dir, partitionDaysAhead: o.partitionDaysAhead, retentionDays: o.retentionDays });
+    await client.query(`SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)`, [
+      `${o.statementTimeoutMs ?? 30_000}ms`,
+      `${o.lockTimeoutMs ?? 500}ms`,
+    ]);
+    checks = await runCatalogChecks(client, {
+      matrix,
+      dir: o.dir,
+      partitionDaysAhead: o.partitionDaysAhead,
+      retentionDays: o.retentionDays,
+    });
   } finally {
     await client.query('ROLLBACK');
   }
   if (o.behavioural) {
-    checks.push(...await runBehaviouralChecks(client, { matrix, lockTimeoutMs: o.lockTimeoutMs, statementTimeoutMs: o.statementTimeoutMs }));
+    checks.push(
+      ...(await runBehaviouralChecks(client, { matrix, lockTimeoutMs: o.lockTimeoutMs, statementTimeoutMs: o.statementTimeoutMs })),
+    );
   }
   return { ok: checks.every((c) => c.ok), checks };
 }
@@ -62,7 +71,14 @@ export function formatChecks(checks: readonly CheckResult[], opts: { notes?: boo
   const lines: string[] = [];
   for (const c of checks) {
     lines.push(`${c.ok ? 'ok  ' : 'FAIL'} ${c.id}: ${c.summary}`);
-    if (!c.ok || opts.notes) for (const d of c.details) lines.push(`       - ${d.split('\n').map((l) => l.trim()).join('\n         ')}`);
+    if (!c.ok || opts.notes)
+      for (const d of c.details)
+        lines.push(
+          `       - ${d
+            .split('\n')
+            .map((l) => l.trim())
+            .join('\n         ')}`,
+        );
     if (!c.ok) lines.push(`       first check: ${c.firstCheck}`);
   }
   const failed = checks.filter((c) => !c.ok).length;

@@ -10,9 +10,7 @@ describe('test harness', () => {
       // WHEN a table is created in one
       await withClient(a.url, (c) => c.query('CREATE TABLE public.only_in_a (id int)'));
       // THEN the other does not see it, and the server is a real Postgres
-      const rows = await withClient(b.url, (c) =>
-        c.query("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'only_in_a'"),
-      );
+      const rows = await withClient(b.url, (c) => c.query("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'only_in_a'"));
       expect(rows.rows[0].n).toBe(0);
       const version = await withClient(a.url, (c) => c.query('SHOW server_version_num'));
       expect(Number(version.rows[0].server_version_num)).toBeGreaterThanOrEqual(150000);
@@ -22,7 +20,7 @@ describe('test harness', () => {
     }
   });
 
-  it('starts a Postgres 15 server of the file\'s own that survives a restart', async () => {
+  it("starts a Postgres 15 server of the file's own that survives a restart", async () => {
     const own = await startOwnCluster({ major: 15 });
     try {
       const before = await withClient(own.url, (c) => c.query('SHOW server_version_num'));

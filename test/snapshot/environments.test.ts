@@ -27,7 +27,8 @@ const SUPPLIED_SECRETS = {
 function withoutChartDigests(json: Json): Json {
   const copy = JSON.parse(JSON.stringify(json)) as Json;
   for (const release of Object.values((copy.resource?.helm_release ?? {}) as Record<string, Json>)) {
-    if (typeof release.chart === 'string' && release.chart.startsWith('assets/')) release.chart = release.chart.replace(/\/[0-9A-F]+$/, '/<chart digest>');
+    if (typeof release.chart === 'string' && release.chart.startsWith('assets/'))
+      release.chart = release.chart.replace(/\/[0-9A-F]+$/, '/<chart digest>');
     for (const v of release.set ?? []) if (v.name === 'contentHash') v.value = '<content hash>';
   }
   const job = copy.output?.migration_job?.value;
@@ -71,7 +72,8 @@ describe('synthesized output', () => {
 
   it('contains none of the secret values present in the environment at synth time', () => {
     for (const [file, content] of first.files) {
-      for (const [name, value] of Object.entries(SUPPLIED_SECRETS)) expect({ file, name, found: content.includes(value) }).toEqual({ file, name, found: false });
+      for (const [name, value] of Object.entries(SUPPLIED_SECRETS))
+        expect({ file, name, found: content.includes(value) }).toEqual({ file, name, found: false });
     }
   });
 
@@ -99,7 +101,11 @@ describe('synthesized output', () => {
       expect(podSpecs.length).toBeGreaterThanOrEqual(2);
       for (const spec of podSpecs) {
         for (const c of spec.container) {
-          for (const e of c.env ?? []) expect({ name: e.name, literalSecret: /PASSWORD$|_KEY$|TOKEN$/.test(e.name) && e.value !== undefined }).toEqual({ name: e.name, literalSecret: false });
+          for (const e of c.env ?? [])
+            expect({ name: e.name, literalSecret: /PASSWORD$|_KEY$|TOKEN$/.test(e.name) && e.value !== undefined }).toEqual({
+              name: e.name,
+              literalSecret: false,
+            });
           for (const m of c.volume_mount ?? []) expect(m.sub_path).toBeUndefined();
         }
       }

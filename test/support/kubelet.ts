@@ -3,7 +3,19 @@
 // symlink, each key a symlink into `..data`), and runs the container's command with its env, as its
 // uid/gid, at its mount paths (a private mount namespace), with a read-only root filesystem.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  existsSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -34,7 +46,8 @@ export function renderChart(chartDir: string, values: Readonly<Record<string, st
   const job = objects.find((o) => o.kind === 'Job');
   if (!job) throw new Error(`${chartDir}: no Job in templates/`);
   return {
-    objects, job,
+    objects,
+    job,
     configMap(name) {
       const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
       if (!cm) throw new Error(`ConfigMap ${name} is not in the chart (the pod would stay in ContainerCreating)`);
@@ -63,7 +76,13 @@ export interface PodRun {
 }
 
 /** The kubelet's atomic-writer layout: `..YYYY_MM_DD_HH_MM_SS.NNNNNNNNN/` holds the files, `..data` points at it, keys point into `..data`. */
-export function layoutVolume(dir: string, files: ReadonlyMap<string, Buffer>, mode: number, gid: number | undefined, stamp = new Date()): void {
+export function layoutVolume(
+  dir: string,
+  files: ReadonlyMap<string, Buffer>,
+  mode: number,
+  gid: number | undefined,
+  stamp = new Date(),
+): void {
   mkdirSync(dir, { recursive: true });
   const p2 = (n: number) => String(n).padStart(2, '0');
   const ts = `..${stamp.getUTCFullYear()}_${p2(stamp.getUTCMonth() + 1)}_${p2(stamp.getUTCDate())}_${p2(stamp.getUTCHours())}_${p2(stamp.getUTCMinutes())}_${p2(stamp.getUTCSeconds())}.${String(stamp.getUTCMilliseconds() * 1_000_000 + 123456).padStart(9, '0')}`;
@@ -130,7 +149,10 @@ export async function runJobPod(chart: RenderedChart, opts: RunPodOptions): Prom
       if (e.value !== undefined) env[e.name] = String(e.value);
       else if (e.valueFrom?.secretKeyRef) {
         const s = opts.secrets[e.valueFrom.secretKeyRef.name]?.[e.valueFrom.secretKeyRef.key];
-        if (s === undefined) throw new Error(`CreateContainerConfigError: secret key ${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key} not found`);
+        if (s === undefined)
+          throw new Error(
+            `CreateContainerConfigError: secret key ${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key} not found`,
+          );
         env[e.name] = s;
       } else throw new Error(`env ${e.name}: the harness resolves value and secretKeyRef only`);
     }
@@ -141,7 +163,10 @@ export async function runJobPod(chart: RenderedChart, opts: RunPodOptions): Prom
 
     // Mount points that do not exist on this machine get a tmpfs at their deepest existing ancestor
     // (only inside the pod's mount namespace; nothing is created on the machine).
-    const targets: string[] = [...(container.volumeMounts ?? []).map((m: Obj) => m.mountPath as string), ...Object.keys(opts.imageFiles ?? {})];
+    const targets: string[] = [
+      ...(container.volumeMounts ?? []).map((m: Obj) => m.mountPath as string),
+      ...Object.keys(opts.imageFiles ?? {}),
+    ];
     const tmpfsRoots = new Set<string>();
     for (const t of targets) {
       if (existsSync(t)) continue;
@@ -159,29 +184,49 @@ export async function runJobPod(chart: RenderedChart, opts: RunPodOptions): Prom
       if (m.subPath) throw new Error(`volumeMount ${m.name}: subPath (the project mounts Secrets whole so rotation reaches pods)`);
       const v = volumes.get(m.name);
       if (!v) throw new Error(`volumeMount ${m.name}: no such volume`);
-      if (v.kind === 'emptyDir') { emptyDirs.push(m.mountPath); continue; }
+      if (v.kind === 'emptyDir') {
+        emptyDirs.push(m.mountPath);
+        continue;
+      }
       lines.push(`mkdir -p ${q(m.mountPath)}`, `mount --bind ${q(v.hostDir)} ${q(m.mountPath)}`);
       if (m.readOnly) lines.push(`mount -o remount,bind,ro ${q(m.mountPath)}`);
     }
     for (const [target, file] of Object.entries(opts.imageFiles ?? {})) {
-      lines.push(`mkdir -p ${q(path.dirname(target))}`, `touch ${q(target)}`, `mount --bind ${q(path.resolve(file))} ${q(target)}`, `mount -o remount,bind,ro ${q(target)}`);
+      lines.push(
+        `mkdir -p ${q(path.dirname(target))}`,
+        `touch ${q(target)}`,
+        `mount --bind ${q(path.resolve(file))} ${q(target)}`,
+        `mount -o remount,bind,ro ${q(target)}`,
+      );
     }
     lines.push(`mount --bind ${q(hosts)} /etc/hosts`);
     for (const d of emptyDirs) lines.push(`mkdir -p ${q(d)}`, `mount -t tmpfs -o mode=1777 tmpfs ${q(d)}`);
     if (sc.readOnlyRootFilesystem) lines.push('mount -o remount,bind,ro /');
     const groups = [gid, ...(fsGroup === undefined ? [] : [fsGroup])].join(',');
     const argv = [...(opts.wrapper ?? []), ...(container.command ?? []), ...(container.args ?? [])].map(q).join(' ');
-    const envArgs = Object.entries(env).map(([k, v]) => q(`${k}=${v}`)).join(' ');
+    const envArgs = Object.entries(env)
+      .map(([k, v]) => q(`${k}=${v}`))
+      .join(' ');
     lines.push(`cd ${q(container.workingDir ?? '/')}`);
-    lines.push(`exec setpriv --reuid=${uid} --regid=${gid} --groups=${groups} --inh-caps=-all --bounding-set=-all --no-new-privs env -i ${envArgs} ${argv}`);
+    lines.push(
+      `exec setpriv --reuid=${uid} --regid=${gid} --groups=${groups} --inh-caps=-all --bounding-set=-all --no-new-privs env -i ${envArgs} ${argv}`,
+    );
 
     return await new Promise<PodRun>((resolve, reject) => {
-      const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', lines.join('\n')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', lines.join('\n')], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       let log = '';
-      child.stdout.on('data', (d) => { stdout += String(d); log += String(d); });
-      child.stderr.on('data', (d) => { stderr += String(d); log += String(d); });
+      child.stdout.on('data', (d) => {
+        stdout += String(d);
+        log += String(d);
+      });
+      child.stderr.on('data', (d) => {
+        stderr += String(d);
+        log += String(d);
+      });
       child.on('error', reject);
       child.on('close', (code) => resolve({ exitCode: code ?? 128, stdout, stderr, log }));
     });

@@ -10,7 +10,10 @@ const cluster = await startCluster(opts);
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 say({ ready: true, url: cluster.url, port: cluster.port, dataDir: cluster.dataDir, major: cluster.major });
 let buf = '';
-const quit = async () => { await cluster.destroy(); process.exit(0); };
+const quit = async () => {
+  await cluster.destroy();
+  process.exit(0);
+};
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', async (chunk) => {
   buf += chunk;
@@ -20,9 +23,13 @@ process.stdin.on('data', async (chunk) => {
     buf = buf.slice(nl + 1);
     try {
       if (cmd === 'exit') return quit();
-      if (cmd === 'stop' || cmd === 'start' || cmd === 'restart') { await cluster[cmd](); say({ done: cmd }); }
-      else say({ error: `unknown command ${cmd}` });
-    } catch (e) { say({ error: String(e?.message ?? e) }); }
+      if (cmd === 'stop' || cmd === 'start' || cmd === 'restart') {
+        await cluster[cmd]();
+        say({ done: cmd });
+      } else say({ error: `unknown command ${cmd}` });
+    } catch (e) {
+      say({ error: String(e?.message ?? e) });
+    }
   }
 });
 process.stdin.on('end', quit);

@@ -32,12 +32,18 @@ export function freePort() {
 async function hydrateSymlinks(platformDir) {
   const list = path.join(platformDir, 'native', 'pg-symlinks.json');
   let links = [];
-  try { links = JSON.parse(await readFile(list, 'utf8')); } catch { return; }
+  try {
+    links = JSON.parse(await readFile(list, 'utf8'));
+  } catch {
+    return;
+  }
   for (const { source, target } of links) {
     const dir = path.dirname(path.join(platformDir, source));
     try {
       await symlink(path.relative(dir, path.join(platformDir, source)), path.join(platformDir, target));
-    } catch { /* already there */ }
+    } catch {
+      /* already there */
+    }
   }
 }
 
@@ -60,8 +66,13 @@ export async function startCluster(options = {}) {
   for (const dir of candidates) {
     try {
       const pkg = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8'));
-      if (pkg.version.startsWith(`${major}.`)) { await hydrateSymlinks(dir); break; }
-    } catch { /* not this one */ }
+      if (pkg.version.startsWith(`${major}.`)) {
+        await hydrateSymlinks(dir);
+        break;
+      }
+    } catch {
+      /* not this one */
+    }
   }
   const { default: EmbeddedPostgres } = await import(path.join(pkgDir, 'dist', 'index.js'));
 
@@ -79,25 +90,60 @@ export async function startCluster(options = {}) {
     persistent: true, // stop() must keep the data for restarts; destroy() removes it
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off',
-      '-c', 'synchronous_commit=off', '-c', 'max_connections=300', ...(options.postgresFlags ?? [])],
-    onLog: (m) => { logs.push(String(m)); options.onLog?.(String(m)); },
-    onError: (m) => { logs.push(String(m)); },
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'max_connections=300',
+      ...(options.postgresFlags ?? []),
+    ],
+    onLog: (m) => {
+      logs.push(String(m));
+      options.onLog?.(String(m));
+    },
+    onError: (m) => {
+      logs.push(String(m));
+    },
   });
   await pg.initialise();
   if (options.beforeStart) await options.beforeStart({ dataDir });
   await pg.start();
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   return {
-    url, port, dataDir, major, password, logs,
+    url,
+    port,
+    dataDir,
+    major,
+    password,
+    logs,
     pg,
-    async stop() { await pg.stop(); },
-    async start() { await pg.start(); },
-    async restart() { await pg.stop(); await pg.start(); },
+    async stop() {
+      await pg.stop();
+    },
+    async start() {
+      await pg.start();
+    },
+    async restart() {
+      await pg.stop();
+      await pg.start();
+    },
     async destroy() {
       await pg.stop().catch(() => undefined);
       await rm(base, { recursive: true, force: true });
     },
-    async exists() { try { await stat(dataDir); return true; } catch { return false; } },
+    async exists() {
+      try {
+        await stat(dataDir);
+        return true;
+      } catch {
+        return false;
+      }
+    },
   };
 }

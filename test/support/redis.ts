@@ -234,7 +234,13 @@ export async function startCaracalRedis(options: { maxmemoryBytes?: number; extr
     hashes[user] = createHash('sha256').update(passwords[user]).digest('hex');
   }
   const server = await startRedisServer(({ dataDir, aclfile }) => ({
-    conf: renderRedisConf({ maxmemoryBytes: options.maxmemoryBytes ?? 64 * 1024 * 1024, aclfile, dir: dataDir, bind: '127.0.0.1', extra: options.extra }),
+    conf: renderRedisConf({
+      maxmemoryBytes: options.maxmemoryBytes ?? 64 * 1024 * 1024,
+      aclfile,
+      dir: dataDir,
+      bind: '127.0.0.1',
+      extra: options.extra,
+    }),
     acl: renderAclFile(hashes),
   }));
   const open: RedisConnection[] = [];

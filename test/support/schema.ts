@@ -64,8 +64,17 @@ export function parseAccessMatrix(markdown: string): AccessMatrix {
   if (begin < 0 || end < begin) {
     throw new AccessMatrixFormatError('access matrix: markers <!-- access-matrix:begin/end --> not found');
   }
-  const splitRow = (l: string) => l.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
-  const tableLines = lines.slice(begin + 1, end).map((text, i) => ({ text, line: begin + 2 + i })).filter((l) => l.text.trim().startsWith('|'));
+  const splitRow = (l: string) =>
+    l
+      .trim()
+      .replace(/^\|/, '')
+      .replace(/\|$/, '')
+      .split('|')
+      .map((c) => c.trim());
+  const tableLines = lines
+    .slice(begin + 1, end)
+    .map((text, i) => ({ text, line: begin + 2 + i }))
+    .filter((l) => l.text.trim().startsWith('|'));
   if (tableLines.length < 2) throw new AccessMatrixFormatError('access matrix: no table between the markers');
   const header = splitRow(tableLines[0].text);
   const expected = ['table', 'rls', ...MATRIX_ROLES, 'why'];
@@ -82,13 +91,16 @@ export function parseAccessMatrix(markdown: string): AccessMatrix {
     }
     const [table, rls] = cols;
     if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new AccessMatrixFormatError(`access matrix line ${line}: bad table name "${table}"`);
-    if (rls !== 'zone' && rls !== 'none') throw new AccessMatrixFormatError(`access matrix line ${line}: rls must be zone or none, got "${rls}"`);
+    if (rls !== 'zone' && rls !== 'none')
+      throw new AccessMatrixFormatError(`access matrix line ${line}: rls must be zone or none, got "${rls}"`);
     if (rows.some((r) => r.table === table)) throw new AccessMatrixFormatError(`access matrix line ${line}: table ${table} listed twice`);
     const cells = {} as Record<MatrixRole, string>;
     MATRIX_ROLES.forEach((role, i) => {
       const cell = cols[2 + i];
       if (cell !== '-' && !/^S?I?U?D?$/.test(cell)) {
-        throw new AccessMatrixFormatError(`access matrix line ${line}: ${table}/${role} cell "${cell}" must be "-" or letters of SIUD in that order`);
+        throw new AccessMatrixFormatError(
+          `access matrix line ${line}: ${table}/${role} cell "${cell}" must be "-" or letters of SIUD in that order`,
+        );
       }
       cells[role] = cell === '-' ? '' : cell;
     });
@@ -249,33 +261,101 @@ export async function seedZone(client: Client, slug = `zone-${randomBytes(4).toS
   const agentServiceId = randomUUID();
   const auditEventId = randomUUID();
   const q = (sql: string, params: unknown[]) => client.query(sql, params);
-  await q(`INSERT INTO public.zones (id, slug, display_name, signing_key_ref) VALUES ($1, $2, $2, 'kms:alias/caracal-signing')`, [zoneId, slug]);
-  await q(`INSERT INTO public.providers (id, zone_id, name, kind, client_secret_ref) VALUES ($1, $2, 'idp', 'oidc', 'vault:kv/caracal/idp')`, [providerId, zoneId]);
+  await q(`INSERT INTO public.zones (id, slug, display_name, signing_key_ref) VALUES ($1, $2, $2, 'kms:alias/caracal-signing')`, [
+    zoneId,
+    slug,
+  ]);
+  await q(
+    `INSERT INTO public.providers (id, zone_id, name, kind, client_secret_ref) VALUES ($1, $2, 'idp', 'oidc', 'vault:kv/caracal/idp')`,
+    [providerId, zoneId],
+  );
   await q(`INSERT INTO public.applications (id, zone_id, name) VALUES ($1, $2, 'app')`, [applicationId, zoneId]);
-  await q(`INSERT INTO public.resources (id, zone_id, provider_id, name, uri) VALUES ($1, $2, $3, 'res', 'https://api.example/res')`, [resourceId, zoneId, providerId]);
-  await q(`INSERT INTO public.application_dependencies (zone_id, application_id, resource_id, scopes) VALUES ($1, $2, $3, '{read}')`, [zoneId, applicationId, resourceId]);
-  await q(`INSERT INTO public.sessions (id, zone_id, subject, application_id, token_hash, expires_at) VALUES ($1, $2, 'user-1', $3, $4, now() + interval '1 hour')`, [sessionId, zoneId, applicationId, hash32()]);
-  await q(`INSERT INTO public.delegated_grants (zone_id, subject, application_id, resource_id, session_id, scopes) VALUES ($1, 'user-1', $2, $3, $4, '{read}')`, [zoneId, applicationId, resourceId, sessionId]);
-  await q(`INSERT INTO public.provider_grants (zone_id, provider_id, subject, access_token_ciphertext, encryption_key_id) VALUES ($1, $2, 'user-1', $3, 'kms-key-1')`, [zoneId, providerId, randomBytes(64)]);
-  await q(`INSERT INTO public.step_up_challenges (zone_id, session_id, method, challenge_hash, expires_at) VALUES ($1, $2, 'totp', $3, now() + interval '5 minutes')`, [zoneId, sessionId, hash32()]);
+  await q(`INSERT INTO public.resources (id, zone_id, provider_id, name, uri) VALUES ($1, $2, $3, 'res', 'https://api.example/res')`, [
+    resourceId,
+    zoneId,
+    providerId,
+  ]);
+  await q(`INSERT INTO public.application_dependencies (zone_id, application_id, resource_id, scopes) VALUES ($1, $2, $3, '{read}')`, [
+    zoneId,
+    applicationId,
+    resourceId,
+  ]);
+  await q(
+    `INSERT INTO public.sessions (id, zone_id, subject, application_id, token_hash, expires_at) VALUES ($1, $2, 'user-1', $3, $4, now() + interval '1 hour')`,
+    [sessionId, zoneId, applicationId, hash32()],
+  );
+  await q(
+    `INSERT INTO public.delegated_grants (zone_id, subject, application_id, resource_id, session_id, scopes) VALUES ($1, 'user-1', $2, $3, $4, '{read}')`,
+    [zoneId, applicationId, resourceId, sessionId],
+  );
+  await q(
+    `INSERT INTO public.provider_grants (zone_id, provider_id, subject, access_token_ciphertext, encryption_key_id) VALUES ($1, $2, 'user-1', $3, 'kms-key-1')`,
+    [zoneId, providerId, randomBytes(64)],
+  );
+  await q(
+    `INSERT INTO public.step_up_challenges (zone_id, session_id, method, challenge_hash, expires_at) VALUES ($1, $2, 'totp', $3, now() + interval '5 minutes')`,
+    [zoneId, sessionId, hash32()],
+  );
   await q(`INSERT INTO public.policies (id, zone_id, name) VALUES ($1, $2, 'pol')`, [policyId, zoneId]);
-  await q(`INSERT INTO public.policy_versions (zone_id, policy_id, version, document, document_sha256, created_by) VALUES ($1, $2, 1, '{"allow": true}', $3, 'admin')`, [zoneId, policyId, hash32()]);
+  await q(
+    `INSERT INTO public.policy_versions (zone_id, policy_id, version, document, document_sha256, created_by) VALUES ($1, $2, 1, '{"allow": true}', $3, 'admin')`,
+    [zoneId, policyId, hash32()],
+  );
   await q(`INSERT INTO public.policy_sets (id, zone_id, name) VALUES ($1, $2, 'set')`, [policySetId, zoneId]);
-  await q(`INSERT INTO public.policy_set_versions (zone_id, policy_set_id, version, members, document_sha256, created_by) VALUES ($1, $2, 1, $3, $4, 'admin')`, [zoneId, policySetId, JSON.stringify([{ policy_id: policyId, version: 1 }]), hash32()]);
-  await q(`INSERT INTO public.policy_set_bindings (zone_id, policy_set_id, policy_set_version, application_id) VALUES ($1, $2, 1, $3)`, [zoneId, policySetId, applicationId]);
-  await q(`INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, $2, now(), 'sts', 'token.issued')`, [zoneId, auditEventId]);
+  await q(
+    `INSERT INTO public.policy_set_versions (zone_id, policy_set_id, version, members, document_sha256, created_by) VALUES ($1, $2, 1, $3, $4, 'admin')`,
+    [zoneId, policySetId, JSON.stringify([{ policy_id: policyId, version: 1 }]), hash32()],
+  );
+  await q(`INSERT INTO public.policy_set_bindings (zone_id, policy_set_id, policy_set_version, application_id) VALUES ($1, $2, 1, $3)`, [
+    zoneId,
+    policySetId,
+    applicationId,
+  ]);
+  await q(
+    `INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, $2, now(), 'sts', 'token.issued')`,
+    [zoneId, auditEventId],
+  );
   for (const id of [agentA, agentB]) {
-    await q(`INSERT INTO public.agent_sessions (id, zone_id, application_id, agent_name, principal_subject, expires_at) VALUES ($1, $2, $3, 'agent', 'user-1', now() + interval '1 hour')`, [id, zoneId, applicationId]);
+    await q(
+      `INSERT INTO public.agent_sessions (id, zone_id, application_id, agent_name, principal_subject, expires_at) VALUES ($1, $2, $3, 'agent', 'user-1', now() + interval '1 hour')`,
+      [id, zoneId, applicationId],
+    );
   }
-  await q(`INSERT INTO public.agent_topology (zone_id, parent_agent_session_id, child_agent_session_id) VALUES ($1, $2, $3)`, [zoneId, agentA, agentB]);
-  await q(`INSERT INTO public.agent_services (id, zone_id, agent_session_id, name, protocol, endpoint_uri) VALUES ($1, $2, $3, 'tools', 'mcp', 'http://agent-b/mcp')`, [agentServiceId, zoneId, agentB]);
-  await q(`INSERT INTO public.agent_invocations (zone_id, caller_agent_session_id, agent_service_id) VALUES ($1, $2, $3)`, [zoneId, agentA, agentServiceId]);
+  await q(`INSERT INTO public.agent_topology (zone_id, parent_agent_session_id, child_agent_session_id) VALUES ($1, $2, $3)`, [
+    zoneId,
+    agentA,
+    agentB,
+  ]);
+  await q(
+    `INSERT INTO public.agent_services (id, zone_id, agent_session_id, name, protocol, endpoint_uri) VALUES ($1, $2, $3, 'tools', 'mcp', 'http://agent-b/mcp')`,
+    [agentServiceId, zoneId, agentB],
+  );
+  await q(`INSERT INTO public.agent_invocations (zone_id, caller_agent_session_id, agent_service_id) VALUES ($1, $2, $3)`, [
+    zoneId,
+    agentA,
+    agentServiceId,
+  ]);
   await q(`INSERT INTO public.delegation_graph_epochs (zone_id, epoch, reason) VALUES ($1, 1, 'seed')`, [zoneId]);
-  await q(`INSERT INTO public.delegation_edges (zone_id, delegate_agent_session_id, principal_subject, scopes, epoch, expires_at) VALUES ($1, $2, 'user-1', '{read}', 1, now() + interval '1 hour')`, [zoneId, agentA]);
+  await q(
+    `INSERT INTO public.delegation_edges (zone_id, delegate_agent_session_id, principal_subject, scopes, epoch, expires_at) VALUES ($1, $2, 'user-1', '{read}', 1, now() + interval '1 hour')`,
+    [zoneId, agentA],
+  );
   await q(`INSERT INTO public.gateway_binding_revision (zone_id, revision) VALUES ($1, 1)`, [zoneId]);
-  await q(`INSERT INTO public.gateway_resource_bindings (zone_id, resource_id, route, upstream_uri, revision) VALUES ($1, $2, '/res', 'https://upstream.example', 1)`, [zoneId, resourceId]);
-  await q(`INSERT INTO public.resource_rate_limits (zone_id, resource_id, requests, window_seconds) VALUES ($1, $2, 100, 60)`, [zoneId, resourceId]);
-  await q(`INSERT INTO public.event_outbox (zone_id, topic, aggregate_type, aggregate_id, payload) VALUES ($1, 'application.created', 'application', $2, '{}')`, [zoneId, applicationId]);
-  await q(`INSERT INTO public.caracal_outbox (zone_id, stream, message_key, payload) VALUES ($1, 'revocation', $2, '{}')`, [zoneId, sessionId]);
+  await q(
+    `INSERT INTO public.gateway_resource_bindings (zone_id, resource_id, route, upstream_uri, revision) VALUES ($1, $2, '/res', 'https://upstream.example', 1)`,
+    [zoneId, resourceId],
+  );
+  await q(`INSERT INTO public.resource_rate_limits (zone_id, resource_id, requests, window_seconds) VALUES ($1, $2, 100, 60)`, [
+    zoneId,
+    resourceId,
+  ]);
+  await q(
+    `INSERT INTO public.event_outbox (zone_id, topic, aggregate_type, aggregate_id, payload) VALUES ($1, 'application.created', 'application', $2, '{}')`,
+    [zoneId, applicationId],
+  );
+  await q(`INSERT INTO public.caracal_outbox (zone_id, stream, message_key, payload) VALUES ($1, 'revocation', $2, '{}')`, [
+    zoneId,
+    sessionId,
+  ]);
   return { zoneId, applicationId, resourceId, sessionId, policyId, agentSessionIds: [agentA, agentB], auditEventId };
 }

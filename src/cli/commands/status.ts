@@ -21,11 +21,18 @@ interface Row {
 
 export function statusRows(s: StatusResult): Row[] {
   const rows: Row[] = [];
-  const add = (state: State, file?: StatusResult['files'][number], row?: StatusResult['rows'][number]) => rows.push({
-    version: String(file?.version ?? row!.version), name: file?.name ?? row?.name ?? null, filename: file?.filename ?? null, state,
-    checksum: row?.checksum ?? null, fileChecksum: file?.checksum ?? null,
-    appliedAt: row?.appliedAt ? new Date(row.appliedAt).toISOString() : null, executionMs: row?.executionMs ?? null, appliedBy: row?.appliedBy ?? null,
-  });
+  const add = (state: State, file?: StatusResult['files'][number], row?: StatusResult['rows'][number]) =>
+    rows.push({
+      version: String(file?.version ?? row!.version),
+      name: file?.name ?? row?.name ?? null,
+      filename: file?.filename ?? null,
+      state,
+      checksum: row?.checksum ?? null,
+      fileChecksum: file?.checksum ?? null,
+      appliedAt: row?.appliedAt ? new Date(row.appliedAt).toISOString() : null,
+      executionMs: row?.executionMs ?? null,
+      appliedBy: row?.appliedBy ?? null,
+    });
   const p = s.plan;
   p.applied.forEach((a) => add('applied', a.file, a.row));
   p.adoptable.forEach((a) => add('adoptable', a.file, a.row));
@@ -43,23 +50,39 @@ export async function run(flags: Record<string, string | string[] | true>, out: 
   const rows = statusRows(status);
   const count = (st: State) => rows.filter((r) => r.state === st).length;
   const summary = {
-    applied: count('applied') + count('adoptable'), pending: count('pending'), drifted: count('drifted'),
-    missing: count('missing'), ahead: count('ahead'), outOfOrder: count('out-of-order'),
+    applied: count('applied') + count('adoptable'),
+    pending: count('pending'),
+    drifted: count('drifted'),
+    missing: count('missing'),
+    ahead: count('ahead'),
+    outOfOrder: count('out-of-order'),
   };
   const problems = summary.drifted + summary.missing + summary.outOfOrder > 0;
   if (flags.json) {
-    out.stdout(JSON.stringify({
-      directory: options.dir, database: describeConnection(options.connection), historyTable: status.historyTableExists,
-      ok: !problems, summary, migrations: rows,
-    }, null, 2));
+    out.stdout(
+      JSON.stringify(
+        {
+          directory: options.dir,
+          database: describeConnection(options.connection),
+          historyTable: status.historyTableExists,
+          ok: !problems,
+          summary,
+          migrations: rows,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     const width = Math.max(4, ...rows.map((r) => r.version.length));
     for (const r of rows) {
       const when = r.appliedAt ? `  ${r.appliedAt}${r.executionMs !== null ? ` (${r.executionMs} ms)` : ''}` : '';
       out.stdout(`${r.state.padEnd(12)} ${r.version.padStart(width, '0')}  ${r.filename ?? r.name ?? ''}${when}`);
     }
-    out.stdout(`${summary.applied} applied, ${summary.pending} pending, ${summary.drifted} drifted, ${summary.missing} missing, ` +
-      `${summary.ahead} ahead, ${summary.outOfOrder} out of order${summary.ahead > 0 ? ' (ahead: database newer than the files, normal during an application rollback)' : ''}`);
+    out.stdout(
+      `${summary.applied} applied, ${summary.pending} pending, ${summary.drifted} drifted, ${summary.missing} missing, ` +
+        `${summary.ahead} ahead, ${summary.outOfOrder} out of order${summary.ahead > 0 ? ' (ahead: database newer than the files, normal during an application rollback)' : ''}`,
+    );
   }
   return problems ? ExitCode.CHECK_FAILED : ExitCode.OK;
 }

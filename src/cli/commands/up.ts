@@ -7,15 +7,21 @@ import type { Output } from '../output';
 export async function run(flags: Record<string, string | string[] | true>, out: Output): Promise<number> {
   const options = runnerOptions(flags, out);
   // Loaded only when asked: the Job runs `up --provision FILE` to create its environment's login roles.
-  const provision = typeof flags.provision === 'string' ? require('../../provision/command') as typeof import('../../provision/command') : undefined;
+  const provision =
+    typeof flags.provision === 'string' ? (require('../../provision/command') as typeof import('../../provision/command')) : undefined;
   // A bad provisioning config or a missing login Secret must fail before the schema changes, not after.
   if (provision) provision.checkProvisionConfig(flags.provision as string, out);
   const result = await migrateUp(options);
   for (const a of result.applied) out.stdout(`applied ${a.filename} (${a.executionMs} ms)`);
-  const ahead = result.ahead.length > 0 ? `; database ahead by ${result.ahead.length} (${result.ahead.map((r) => r.version).join(', ')}): application rollback, fine` : '';
-  out.stdout(result.applied.length > 0
-    ? `done: ${result.applied.length} applied, ${result.alreadyApplied} already applied${ahead}`
-    : `nothing to do: ${result.alreadyApplied} already applied${ahead}`);
+  const ahead =
+    result.ahead.length > 0
+      ? `; database ahead by ${result.ahead.length} (${result.ahead.map((r) => r.version).join(', ')}): application rollback, fine`
+      : '';
+  out.stdout(
+    result.applied.length > 0
+      ? `done: ${result.applied.length} applied, ${result.alreadyApplied} already applied${ahead}`
+      : `nothing to do: ${result.alreadyApplied} already applied${ahead}`,
+  );
   if (provision) await provision.provisionStep(flags.provision as string, options.connection, out);
   return ExitCode.OK;
 }

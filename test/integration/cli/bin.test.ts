@@ -12,7 +12,9 @@ describe('bin/caracal-migrate.js', () => {
     try {
       const dir = migrationsDir(BASIC);
       // WHEN the bin runs `up`
-      const r = await runCli(['up', '--dir', dir], envFor(db, { CARACAL_MIGRATE_FROM_SOURCE: '1' }), { entry: [path.join(ROOT, 'bin', 'caracal-migrate.js')] });
+      const r = await runCli(['up', '--dir', dir], envFor(db, { CARACAL_MIGRATE_FROM_SOURCE: '1' }), {
+        entry: [path.join(ROOT, 'bin', 'caracal-migrate.js')],
+      });
       // THEN it applies every file
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/applied 0003_zone_label\.up\.sql/) });
       const n = await withClient(db.url, (c) => c.query('SELECT count(*)::int AS n FROM public.schema_migrations'));

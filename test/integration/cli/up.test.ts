@@ -6,16 +6,27 @@ import { freshDatabase, FreshDatabase, withClient } from '../../support/postgres
 import { BASIC, envFor, migrationsDir, runCli, tempDir } from '../../fixtures/migrate/cli';
 
 let db: FreshDatabase;
-beforeEach(async () => { db = await freshDatabase(); });
-afterEach(async () => { await db.drop(); });
-
-const history = (url: string) => withClient(url, async (c) => {
-  const exists = await c.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL AS e");
-  if (!exists.rows[0].e) return [];
-  return (await c.query('SELECT version::text AS version, name, checksum, applied_at, execution_ms, applied_by FROM public.schema_migrations ORDER BY version')).rows;
+beforeEach(async () => {
+  db = await freshDatabase();
 });
-const tables = (url: string) => withClient(url, async (c) =>
-  (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename));
+afterEach(async () => {
+  await db.drop();
+});
+
+const history = (url: string) =>
+  withClient(url, async (c) => {
+    const exists = await c.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL AS e");
+    if (!exists.rows[0].e) return [];
+    return (
+      await c.query(
+        'SELECT version::text AS version, name, checksum, applied_at, execution_ms, applied_by FROM public.schema_migrations ORDER BY version',
+      )
+    ).rows;
+  });
+const tables = (url: string) =>
+  withClient(url, async (c) =>
+    (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename),
+  );
 
 describe('caracal-migrate up', () => {
   it('applies every file on an empty database and records version, name, checksum, time and who', async () => {
@@ -28,7 +39,11 @@ describe('caracal-migrate up', () => {
     expect(r.stdout).toMatch(/done: 3 applied/);
     expect(await tables(db.url)).toEqual(['providers', 'schema_migrations', 'zones']);
     const rows = await history(db.url);
-    expect(rows.map((x) => [x.version, x.name])).toEqual([['1', 'baseline'], ['2', 'providers'], ['3', 'zone_label']]);
+    expect(rows.map((x) => [x.version, x.name])).toEqual([
+      ['1', 'baseline'],
+      ['2', 'providers'],
+      ['3', 'zone_label'],
+    ]);
     for (const row of rows) {
       expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
       expect(row.applied_by).toMatch(/caracal-migrate/);
@@ -42,7 +57,10 @@ describe('caracal-migrate up', () => {
     // WHEN the runner runs with it
     const r = await runCli(['up', '--dir', dir, '--provision', '/nonexistent/provision.json'], envFor(db));
     // THEN it exits 2 naming the file, and the database is unchanged
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/provisioning config \/nonexistent\/provision\.json cannot be read \(ENOENT\)/) });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(/provisioning config \/nonexistent\/provision\.json cannot be read \(ENOENT\)/),
+    });
     expect(await history(db.url)).toEqual([]);
     expect(await tables(db.url)).toEqual([]);
   });
@@ -65,7 +83,8 @@ describe('caracal-migrate up', () => {
     // GIVEN a second file whose fourth line is wrong after a statement that succeeds
     const dir = migrationsDir({
       '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'],
-      '0002_half.up.sql': 'CREATE TABLE public.half_done (id int);\nINSERT INTO public.half_done VALUES (1);\n\nSELECT * FROM public.no_such_table;\n',
+      '0002_half.up.sql':
+        'CREATE TABLE public.half_done (id int);\nINSERT INTO public.half_done VALUES (1);\n\nSELECT * FROM public.no_such_table;\n',
     });
     // WHEN the runner applies it
     const r = await runCli(['up', '--dir', dir], envFor(db));
@@ -78,9 +97,21 @@ describe('caracal-migrate up', () => {
   });
 
   test.each([
-    ['a syntax error in the first statement', 'SELEC 1;\nCREATE TABLE public.x (id int);\n', /0002_bad\.up\.sql:1:1 failed \(SQLSTATE 42601\)/],
-    ['a runtime error in a middle statement', 'CREATE TABLE public.x (id int);\nSELECT 1 / 0;\nCREATE TABLE public.y (id int);\n', /0002_bad\.up\.sql:2 failed \(SQLSTATE 22012\): division by zero/],
-    ['an error in the only statement, after comments', '-- header\n\n  SELECT * FROM public.nope;', /0002_bad\.up\.sql:3:17 failed \(SQLSTATE 42P01\)/],
+    [
+      'a syntax error in the first statement',
+      'SELEC 1;\nCREATE TABLE public.x (id int);\n',
+      /0002_bad\.up\.sql:1:1 failed \(SQLSTATE 42601\)/,
+    ],
+    [
+      'a runtime error in a middle statement',
+      'CREATE TABLE public.x (id int);\nSELECT 1 / 0;\nCREATE TABLE public.y (id int);\n',
+      /0002_bad\.up\.sql:2 failed \(SQLSTATE 22012\): division by zero/,
+    ],
+    [
+      'an error in the only statement, after comments',
+      '-- header\n\n  SELECT * FROM public.nope;',
+      /0002_bad\.up\.sql:3:17 failed \(SQLSTATE 42P01\)/,
+    ],
   ])('names file, line and SQLSTATE for %s, and applies nothing of it', async (_t, sql, message) => {
     const dir = migrationsDir({ '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'], '0002_bad.up.sql': sql });
     const r = await runCli(['up', '--dir', dir], envFor(db));
@@ -143,30 +174,92 @@ describe('caracal-migrate up', () => {
 describe('caracal-migrate up refuses, leaving the database unchanged', () => {
   type Case = [string, (dir: string) => void, number, RegExp];
   const cases: Case[] = [
-    ['an edited applied file (checksum drift)', (dir) => writeFileSync(path.join(dir, '0002_providers.up.sql'), `${BASIC['0002_providers.up.sql']}-- edited\n`), 4,
-      /checksum drift[\s\S]*0002_providers\.up\.sql[\s\S]*repair --version/],
-    ['a whitespace-only edit of an applied file (every byte counts)', (dir) => writeFileSync(path.join(dir, '0003_zone_label.up.sql'), `${BASIC['0003_zone_label.up.sql']} `), 4,
-      /checksum drift[\s\S]*0003_zone_label/],
-    ['an applied file removed from the middle (a gap)', (dir) => rmSync(path.join(dir, '0002_providers.up.sql')), 4,
-      /gap[\s\S]*version 2 \(providers\) is applied but its file is not in the directory/],
-    ['a name outside the grammar', (dir) => writeFileSync(path.join(dir, '0004_1-late.up.sql'), 'SELECT 1;'), 2,
-      /0004_1-late\.up\.sql.*does not match NNNN_name\.up\.sql/],
-    ['a path traversal in the name', (dir) => writeFileSync(path.join(dir, '0004_x..up.sql'), 'SELECT 1;'), 2, /0004_x\.\.up\.sql.*contains "\.\."/],
-    ['a down migration', (dir) => writeFileSync(path.join(dir, '0004_undo.down.sql'), 'DROP TABLE public.zones;'), 2,
-      /0004_undo\.down\.sql[\s\S]*forward-only/],
-    ['a duplicate version (0004 and 00004)', (dir) => { writeFileSync(path.join(dir, '0004_a.up.sql'), 'SELECT 1;'); writeFileSync(path.join(dir, '00004_b.up.sql'), 'SELECT 2;'); }, 2,
-      /same version 4/],
-    ['a symlink leading out of the directory', (dir) => { const outside = tempDir(); writeFileSync(path.join(outside, 'x.sql'), 'DROP TABLE public.zones;'); symlinkSync(path.join(outside, 'x.sql'), path.join(dir, '0004_outside.up.sql')); }, 2,
-      /0004_outside\.up\.sql[\s\S]*symlink leading outside/],
+    [
+      'an edited applied file (checksum drift)',
+      (dir) => writeFileSync(path.join(dir, '0002_providers.up.sql'), `${BASIC['0002_providers.up.sql']}-- edited\n`),
+      4,
+      /checksum drift[\s\S]*0002_providers\.up\.sql[\s\S]*repair --version/,
+    ],
+    [
+      'a whitespace-only edit of an applied file (every byte counts)',
+      (dir) => writeFileSync(path.join(dir, '0003_zone_label.up.sql'), `${BASIC['0003_zone_label.up.sql']} `),
+      4,
+      /checksum drift[\s\S]*0003_zone_label/,
+    ],
+    [
+      'an applied file removed from the middle (a gap)',
+      (dir) => rmSync(path.join(dir, '0002_providers.up.sql')),
+      4,
+      /gap[\s\S]*version 2 \(providers\) is applied but its file is not in the directory/,
+    ],
+    [
+      'a name outside the grammar',
+      (dir) => writeFileSync(path.join(dir, '0004_1-late.up.sql'), 'SELECT 1;'),
+      2,
+      /0004_1-late\.up\.sql.*does not match NNNN_name\.up\.sql/,
+    ],
+    [
+      'a path traversal in the name',
+      (dir) => writeFileSync(path.join(dir, '0004_x..up.sql'), 'SELECT 1;'),
+      2,
+      /0004_x\.\.up\.sql.*contains "\.\."/,
+    ],
+    [
+      'a down migration',
+      (dir) => writeFileSync(path.join(dir, '0004_undo.down.sql'), 'DROP TABLE public.zones;'),
+      2,
+      /0004_undo\.down\.sql[\s\S]*forward-only/,
+    ],
+    [
+      'a duplicate version (0004 and 00004)',
+      (dir) => {
+        writeFileSync(path.join(dir, '0004_a.up.sql'), 'SELECT 1;');
+        writeFileSync(path.join(dir, '00004_b.up.sql'), 'SELECT 2;');
+      },
+      2,
+      /same version 4/,
+    ],
+    [
+      'a symlink leading out of the directory',
+      (dir) => {
+        const outside = tempDir();
+        writeFileSync(path.join(outside, 'x.sql'), 'DROP TABLE public.zones;');
+        symlinkSync(path.join(outside, 'x.sql'), path.join(dir, '0004_outside.up.sql'));
+      },
+      2,
+      /0004_outside\.up\.sql[\s\S]*symlink leading outside/,
+    ],
     ['an empty file', (dir) => writeFileSync(path.join(dir, '0004_empty.up.sql'), ''), 2, /0004_empty\.up\.sql.*is empty/],
-    ['a comment-only file', (dir) => writeFileSync(path.join(dir, '0004_comment.up.sql'), '-- nothing\n/* here */\n'), 2, /0004_comment\.up\.sql.*only comments/],
-    ['a file that is not UTF-8', (dir) => writeFileSync(path.join(dir, '0004_latin1.up.sql'), Buffer.from([0x53, 0x45, 0x4c, 0x45, 0x43, 0x54, 0x20, 0x27, 0xe9, 0x27, 0x3b])), 2,
-      /0004_latin1\.up\.sql.*not valid UTF-8/],
+    [
+      'a comment-only file',
+      (dir) => writeFileSync(path.join(dir, '0004_comment.up.sql'), '-- nothing\n/* here */\n'),
+      2,
+      /0004_comment\.up\.sql.*only comments/,
+    ],
+    [
+      'a file that is not UTF-8',
+      (dir) =>
+        writeFileSync(
+          path.join(dir, '0004_latin1.up.sql'),
+          Buffer.from([0x53, 0x45, 0x4c, 0x45, 0x43, 0x54, 0x20, 0x27, 0xe9, 0x27, 0x3b]),
+        ),
+      2,
+      /0004_latin1\.up\.sql.*not valid UTF-8/,
+    ],
     ['an upper-case name', (dir) => writeFileSync(path.join(dir, '0004_Zones.up.sql'), 'SELECT 1;'), 2, /0004_Zones\.up\.sql.*upper case/],
-    ['a name with a shell metacharacter', (dir) => writeFileSync(path.join(dir, '0004_a;rm.up.sql'), 'SELECT 1;'), 2, /shell metacharacter/],
+    [
+      'a name with a shell metacharacter',
+      (dir) => writeFileSync(path.join(dir, '0004_a;rm.up.sql'), 'SELECT 1;'),
+      2,
+      /shell metacharacter/,
+    ],
     ['a name with a space', (dir) => writeFileSync(path.join(dir, '0004_a b.up.sql'), 'SELECT 1;'), 2, /whitespace/],
-    ['a file with its own BEGIN/COMMIT and no marker', (dir) => writeFileSync(path.join(dir, '0004_own_tx.up.sql'), 'BEGIN;\nCREATE TABLE public.t4 (id int);\nCOMMIT;\n'), 2,
-      /0004_own_tx\.up\.sql:1 has its own BEGIN[\s\S]*caracal:no-transaction/],
+    [
+      'a file with its own BEGIN/COMMIT and no marker',
+      (dir) => writeFileSync(path.join(dir, '0004_own_tx.up.sql'), 'BEGIN;\nCREATE TABLE public.t4 (id int);\nCOMMIT;\n'),
+      2,
+      /0004_own_tx\.up\.sql:1 has its own BEGIN[\s\S]*caracal:no-transaction/,
+    ],
   ];
 
   test.each(cases)('%s', async (_title, change, code, message) => {
@@ -188,7 +281,10 @@ describe('caracal-migrate up refuses, leaving the database unchanged', () => {
 describe('caracal-migrate up refuses a new file numbered before the newest applied version', () => {
   it('exits 4 naming the file and leaves the database unchanged', async () => {
     // GIVEN 0001 and 0003 applied
-    const dir = migrationsDir({ '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'], '0003_zone_label.up.sql': BASIC['0003_zone_label.up.sql'] });
+    const dir = migrationsDir({
+      '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'],
+      '0003_zone_label.up.sql': BASIC['0003_zone_label.up.sql'],
+    });
     const env = envFor(db);
     expect((await runCli(['up', '--dir', dir], env)).code).toBe(0);
     const before = await history(db.url);
@@ -221,7 +317,10 @@ describe('caracal-migrate status', () => {
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout);
     expect(parsed.summary).toEqual({ applied: 1, pending: 1, drifted: 0, missing: 0, ahead: 0, outOfOrder: 0 });
-    expect(parsed.migrations.map((m: { version: string; state: string }) => [m.version, m.state])).toEqual([['1', 'applied'], ['2', 'pending']]);
+    expect(parsed.migrations.map((m: { version: string; state: string }) => [m.version, m.state])).toEqual([
+      ['1', 'applied'],
+      ['2', 'pending'],
+    ]);
   });
 
   it('reports drifted, missing and ahead versions and exits 4', async () => {
@@ -237,6 +336,11 @@ describe('caracal-migrate status', () => {
     // THEN each state is reported
     expect(r.code).toBe(4);
     const states = JSON.parse(r.stdout).migrations.map((m: { version: string; state: string }) => [m.version, m.state]);
-    expect(states).toEqual([['1', 'drifted'], ['2', 'missing'], ['3', 'applied'], ['4', 'ahead']]);
+    expect(states).toEqual([
+      ['1', 'drifted'],
+      ['2', 'missing'],
+      ['3', 'applied'],
+      ['4', 'ahead'],
+    ]);
   });
 });

@@ -10,7 +10,15 @@ import { FreshDatabase, serverUrl, withClient } from '../../support/postgres';
 import { baselineDatabase } from '../../support/schema';
 import { Json, only, synthScope } from '../../support/synth';
 
-const OWNER_SECRET = { login: 'owner' as const, username: 'placeholder', groupRole: 'caracal_owner', secretName: 'caracal-db-owner', usernameKey: 'username', passwordKey: 'password', version: 'test' };
+const OWNER_SECRET = {
+  login: 'owner' as const,
+  username: 'placeholder',
+  groupRole: 'caracal_owner',
+  secretName: 'caracal-db-owner',
+  usernameKey: 'username',
+  passwordKey: 'password',
+  version: 'test',
+};
 
 let db: FreshDatabase;
 let login: string;
@@ -19,10 +27,15 @@ let tmp: string;
 let container: Json;
 
 beforeAll(async () => {
-  const { json } = synthScope((s) => new AuditPartitionMaintenance(s, 'audit-maintenance', {
-    environment: 'dev', namespace: 'caracal-dev', owner: OWNER_SECRET,
-    endpoint: { host: 'postgres.caracal-dev.svc.cluster.local', port: 5432, database: 'caracal', sslMode: 'disable' },
-  }));
+  const { json } = synthScope(
+    (s) =>
+      new AuditPartitionMaintenance(s, 'audit-maintenance', {
+        environment: 'dev',
+        namespace: 'caracal-dev',
+        owner: OWNER_SECRET,
+        endpoint: { host: 'postgres.caracal-dev.svc.cluster.local', port: 5432, database: 'caracal', sslMode: 'disable' },
+      }),
+  );
   container = only(json, 'kubernetes_cron_job_v1').spec.job_template.spec.template.spec.container[0];
   db = await baselineDatabase();
   login = `caracal_t${randomBytes(4).toString('hex')}_owner`;
@@ -61,9 +74,13 @@ const utcDay = (offset: number) => {
 };
 
 async function partitions(): Promise<string[]> {
-  return withClient(db.url, async (c) => (await c.query(
-    `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.audit_events'::regclass AND c.relname <> 'audit_events_default' ORDER BY 1`,
-  )).rows.map((r) => r.relname));
+  return withClient(db.url, async (c) =>
+    (
+      await c.query(
+        `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.audit_events'::regclass AND c.relname <> 'audit_events_default' ORDER BY 1`,
+      )
+    ).rows.map((r) => r.relname),
+  );
 }
 
 describe('Audit partition maintenance CronJob command', () => {

@@ -32,7 +32,8 @@ const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 async function applyRoleSettings(url: string, settings: RoleSettings[]): Promise<void> {
   await withClient(url, async (c) => {
     for (const r of settings) {
-      for (const [name, value] of Object.entries(r.settings)) await c.query(`ALTER ROLE ${quoteIdent(r.role)} SET ${name} = ${quoteLiteral(value)}`);
+      for (const [name, value] of Object.entries(r.settings))
+        await c.query(`ALTER ROLE ${quoteIdent(r.role)} SET ${name} = ${quoteLiteral(value)}`);
     }
   });
 }
@@ -51,7 +52,11 @@ describe('service pool settings on a real Postgres', () => {
     const environment = `it${randomBytes(3).toString('hex')}`;
     let pools!: ServicePools;
     const { json } = synthScope((s) => {
-      const secrets = new DatabaseSecrets(s, 'secrets', { environment, namespace: 'caracal-it', credentials: DatabaseCredentials.fromExistingSecret('caracal-it-db') });
+      const secrets = new DatabaseSecrets(s, 'secrets', {
+        environment,
+        namespace: 'caracal-it',
+        credentials: DatabaseCredentials.fromExistingSecret('caracal-it-db'),
+      });
       pools = new ServicePools(s, 'pools', {
         environment,
         namespace: 'caracal-it',
@@ -59,7 +64,9 @@ describe('service pool settings on a real Postgres', () => {
         maxConnections: 300,
         secrets,
         secretMountPath: mount, // where the kubelet would mount the login Secret
-        services: { api: { poolMax: 3, statementTimeout: '300ms', idleInTransactionTimeout: '400ms', connectionTimeout: '5s', idleTimeout: '10s' } },
+        services: {
+          api: { poolMax: 3, statementTimeout: '300ms', idleInTransactionTimeout: '400ms', connectionTimeout: '5s', idleTimeout: '10s' },
+        },
       });
     });
     configMap = byName(json, 'kubernetes_config_map_v1', pools.configMapName('api')).data;
@@ -68,7 +75,10 @@ describe('service pool settings on a real Postgres', () => {
     const password = randomBytes(18).toString('base64url');
     writeFileSync(configMap.PGPASSWORD_FILE, password, { mode: 0o440 });
     await withClient(db.url, (c) => c.query(`CREATE ROLE ${quoteIdent(role)} LOGIN PASSWORD ${quoteLiteral(password)}`));
-    await applyRoleSettings(db.url, pools.roleSettings().filter((r) => r.role === role));
+    await applyRoleSettings(
+      db.url,
+      pools.roleSettings().filter((r) => r.role === role),
+    );
     // WHEN a pg.Pool is built from the ConfigMap alone
     pool = new Pool(poolFromConfigMap(configMap));
     pool.on('error', () => undefined);
@@ -81,13 +91,19 @@ describe('service pool settings on a real Postgres', () => {
     rmSync(mount, { recursive: true, force: true });
   });
 
-  it('connects as the service login with the role\'s settings in effect', async () => {
-    const r = await pool.query('SELECT current_user AS u, current_setting($1) AS st, current_setting($2) AS iit', ['statement_timeout', 'idle_in_transaction_session_timeout']);
+  it("connects as the service login with the role's settings in effect", async () => {
+    const r = await pool.query('SELECT current_user AS u, current_setting($1) AS st, current_setting($2) AS iit', [
+      'statement_timeout',
+      'idle_in_transaction_session_timeout',
+    ]);
     expect(r.rows[0]).toEqual({ u: role, st: '300ms', iit: '400ms' });
   });
 
   it('has the server cancel a statement that runs past statement_timeout', async () => {
-    const error = await pool.query('SELECT pg_sleep(5)').then(() => undefined, (e: DatabaseError) => e);
+    const error = await pool.query('SELECT pg_sleep(5)').then(
+      () => undefined,
+      (e: DatabaseError) => e,
+    );
     expect(error).toBeInstanceOf(DatabaseError);
     expect(error!.code).toBe('57014');
     expect(error!.message).toMatch(/statement timeout/);

@@ -26,7 +26,7 @@ async function showAll(cluster: OwnCluster, names: string[]): Promise<Record<str
 }
 
 describe('rendered server arguments on a real Postgres', () => {
-  it('starts with the dev environment\'s in-cluster arguments and SHOW returns each setting', async () => {
+  it("starts with the dev environment's in-cluster arguments and SHOW returns each setting", async () => {
     // GIVEN the arguments the dev stack gives its StatefulSet
     const dev = loadEnvironments().find((e) => e.name === 'dev')!;
     const stack = new CaracalStoresStack(Testing.app(), 'dev', dev);
@@ -49,8 +49,15 @@ describe('rendered server arguments on a real Postgres', () => {
   it('accepts a PGTune-derived set with parallel workers and a Compose carry-over', async () => {
     // GIVEN two more capacity sources rendered to arguments (modest sizes, so the test machine can start them)
     const problems = new Problems('test');
-    const tuned = PostgresCapacity.fromResources({ memory: '2Gi', cpus: 4, workload: 'mixed', storage: 'hdd' }).resolve({ requiredConnections: 60 }, problems);
-    const compose = PostgresCapacity.fromComposeEnv({ POSTGRES_WORK_MEM: '6MB', POSTGRES_LOG_MIN_DURATION_MS: '250', POSTGRES_EFFECTIVE_CACHE_SIZE: '1GB' }).resolve({}, problems);
+    const tuned = PostgresCapacity.fromResources({ memory: '2Gi', cpus: 4, workload: 'mixed', storage: 'hdd' }).resolve(
+      { requiredConnections: 60 },
+      problems,
+    );
+    const compose = PostgresCapacity.fromComposeEnv({
+      POSTGRES_WORK_MEM: '6MB',
+      POSTGRES_LOG_MIN_DURATION_MS: '250',
+      POSTGRES_EFFECTIVE_CACHE_SIZE: '1GB',
+    }).resolve({}, problems);
     problems.throwIfAny();
     for (const resolved of [tuned, compose]) {
       // WHEN a server starts with them THEN SHOW reports them

@@ -36,7 +36,9 @@ const podLogs: string[] = [];
 beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'caracal-e2e-bundle-'));
   bundle = path.join(dir, 'caracal-migrate.cjs');
-  const built = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'build.mjs'), '--outfile', bundle, '--quiet'], { encoding: 'utf8' });
+  const built = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'build.mjs'), '--outfile', bundle, '--quiet'], {
+    encoding: 'utf8',
+  });
   if (built.status !== 0) throw new Error(`npm run build failed: ${built.stderr}`);
   chmodSync(dir, 0o755);
   cluster = await startOwnCluster({ postgresFlags: ['-c', 'log_statement=all', '-c', 'log_connections=on'], logsToStderr: true });
@@ -77,18 +79,27 @@ async function bootstrap(name: string): Promise<Env> {
     await c.query(`CREATE DATABASE ${database} OWNER ${owner}`);
     // Group roles are cluster-wide: the first environment's migrator created them (and holds ADMIN on them);
     // for every later environment on the server the DBA grants them to its migrator (docs/migration-job.md).
-    const groups = await c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [['caracal_owner', ...SERVICE_ROLES.map((s) => `caracal_${s}`)]]);
+    const groups = await c.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [
+      ['caracal_owner', ...SERVICE_ROLES.map((s) => `caracal_${s}`)],
+    ]);
     if (groups.rowCount) await c.query(`GRANT ${groups.rows.map((r) => r.rolname).join(', ')} TO ${owner} WITH ADMIN OPTION`);
   });
   secrets['caracal-db-ca'] = { 'ca.crt': caPem };
   return {
-    name, database, secrets, url: urlForDatabase(cluster.url, database),
+    name,
+    database,
+    secrets,
+    url: urlForDatabase(cluster.url, database),
     loginRole: (login) => `caracal_${name}_${login}`,
     password: (login) => secrets[`caracal-db-${login}`].password,
   };
 }
 
-interface Synth { chartDir: string; contentHash: string; outdir: string }
+interface Synth {
+  chartDir: string;
+  contentHash: string;
+  outdir: string;
+}
 
 /** `cdktf synth` of a stack with the environment's MigrationJob; returns the chart directory the helm_release points at. */
 function synth(env: Env, extra: { migrationsDir?: string; image?: MigrationRunnerImage } = {}): Synth {
@@ -96,12 +107,36 @@ function synth(env: Env, extra: { migrationsDir?: string; image?: MigrationRunne
   // Providers belong to the platform stack (src/stacks); this one only needs the chart and the release JSON.
   const app = new App({ outdir, skipValidation: true });
   const stack = new TerraformStack(app, env.name);
-  const secrets = new DatabaseSecrets(stack, 'secrets', { environment: env.name, namespace: 'caracal', credentials: DatabaseCredentials.generated(), keyMaterial: KeyMaterial.generated() });
-  const database = PostgresInstance.external(stack, 'postgres', { host: HOST, port: cluster.port, database: env.database, sslMode: 'verify-full', caCertSecret: { secretName: 'caracal-db-ca' } });
-  const pools = new ServicePools(stack, 'pools', { environment: env.name, namespace: 'caracal', endpoint: database.endpoint, maxConnections: 300, secrets, services: { api: { statementTimeout: '15s' } } });
+  const secrets = new DatabaseSecrets(stack, 'secrets', {
+    environment: env.name,
+    namespace: 'caracal',
+    credentials: DatabaseCredentials.generated(),
+    keyMaterial: KeyMaterial.generated(),
+  });
+  const database = PostgresInstance.external(stack, 'postgres', {
+    host: HOST,
+    port: cluster.port,
+    database: env.database,
+    sslMode: 'verify-full',
+    caCertSecret: { secretName: 'caracal-db-ca' },
+  });
+  const pools = new ServicePools(stack, 'pools', {
+    environment: env.name,
+    namespace: 'caracal',
+    endpoint: database.endpoint,
+    maxConnections: 300,
+    secrets,
+    services: { api: { statementTimeout: '15s' } },
+  });
   const job = new MigrationJob(stack, 'migrate', {
-    environment: env.name, namespace: 'caracal', database, secrets, pools, migrationsDir: extra.migrationsDir ?? path.join(REPO, 'migrations'),
-    image: extra.image, runnerBundlePath: extra.image ? undefined : bundle,
+    environment: env.name,
+    namespace: 'caracal',
+    database,
+    secrets,
+    pools,
+    migrationsDir: extra.migrationsDir ?? path.join(REPO, 'migrations'),
+    image: extra.image,
+    runnerBundlePath: extra.image ? undefined : bundle,
   });
   app.synth();
   const stackDir = path.join(outdir, 'stacks', env.name);
@@ -163,7 +198,10 @@ describe('the migration Job, run as the kubelet would run it', () => {
   test('GIVEN an installed environment THEN each login has its pool settings in this database', async () => {
     const env = await bootstrap('settings');
     expect((await runJob(env, synth(env))).exitCode).toBe(0);
-    const api = await asLogin(env, 'api', async (c) => [(await c.query('SHOW statement_timeout')).rows[0].statement_timeout, (await c.query('SHOW idle_in_transaction_session_timeout')).rows[0].idle_in_transaction_session_timeout]);
+    const api = await asLogin(env, 'api', async (c) => [
+      (await c.query('SHOW statement_timeout')).rows[0].statement_timeout,
+      (await c.query('SHOW idle_in_transaction_session_timeout')).rows[0].idle_in_transaction_session_timeout,
+    ]);
     const sts = await asLogin(env, 'sts', async (c) => (await c.query('SHOW statement_timeout')).rows[0].statement_timeout);
     expect([api, sts]).toEqual([['15s', '1min'], '30s']);
   });
@@ -172,10 +210,18 @@ describe('the migration Job, run as the kubelet would run it', () => {
     const env = await bootstrap('upgrade');
     const s = synth(env);
     expect((await runJob(env, s)).exitCode).toBe(0);
-    const state = () => withClient(env.url, async (c) => (await c.query(
-      `SELECT (SELECT json_agg(rolname || rolpassword ORDER BY rolname) FROM pg_authid WHERE rolname LIKE 'caracal_upgrade_%') AS roles,
+    const state = () =>
+      withClient(
+        env.url,
+        async (c) =>
+          (
+            await c.query(
+              `SELECT (SELECT json_agg(rolname || rolpassword ORDER BY rolname) FROM pg_authid WHERE rolname LIKE 'caracal_upgrade_%') AS roles,
               (SELECT json_agg(version ORDER BY version) FROM public.schema_migrations) AS versions,
-              (SELECT json_agg(setconfig ORDER BY setrole) FROM pg_db_role_setting) AS settings`)).rows[0]);
+              (SELECT json_agg(setconfig ORDER BY setrole) FROM pg_db_role_setting) AS settings`,
+            )
+          ).rows[0],
+      );
     const before = await state();
     const again = await runJob(env, s);
     expect(again.exitCode).toBe(0);
@@ -187,17 +233,28 @@ describe('the migration Job, run as the kubelet would run it', () => {
   test('GIVEN an installed environment WHEN a release adds a migration THEN the next run applies it', async () => {
     const env = await bootstrap('added');
     expect((await runJob(env, synth(env))).exitCode).toBe(0);
-    const next = synth(env, { migrationsDir: migrationsWith({ '0002_zone_display_order.up.sql': '-- expand: a nullable column\nALTER TABLE public.zones ADD COLUMN display_order integer;\n' }) });
+    const next = synth(env, {
+      migrationsDir: migrationsWith({
+        '0002_zone_display_order.up.sql': '-- expand: a nullable column\nALTER TABLE public.zones ADD COLUMN display_order integer;\n',
+      }),
+    });
     const run = await runJob(env, next);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toMatch(/applied 0002_zone_display_order\.up\.sql/);
-    const versions = await withClient(env.url, async (c) => (await c.query('SELECT version FROM public.schema_migrations ORDER BY version')).rows.map((r) => Number(r.version)));
+    const versions = await withClient(env.url, async (c) =>
+      (await c.query('SELECT version FROM public.schema_migrations ORDER BY version')).rows.map((r) => Number(r.version)),
+    );
     expect(versions).toEqual([1, 2]);
   });
 
   test('GIVEN a broken migration WHEN the Job runs THEN it exits non-zero naming the file, the line and the first thing to check', async () => {
     const env = await bootstrap('broken');
-    const run = await runJob(env, synth(env, { migrationsDir: migrationsWith({ '0002_broken.up.sql': '-- adds a column\nALTER TABLE public.zones\n  ADD COLUMN oops integr;\n' }) }));
+    const run = await runJob(
+      env,
+      synth(env, {
+        migrationsDir: migrationsWith({ '0002_broken.up.sql': '-- adds a column\nALTER TABLE public.zones\n  ADD COLUMN oops integr;\n' }),
+      }),
+    );
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/0002_broken\.up\.sql:3/);
     expect(run.stderr).toMatch(/first check: /);
@@ -207,7 +264,10 @@ describe('the migration Job, run as the kubelet would run it', () => {
     const env = await bootstrap('badsecret');
     const wrong = newPassword();
     everyPassword.push(wrong);
-    const run = await runJob({ ...env, secrets: { ...env.secrets, 'caracal-db-owner': { username: env.loginRole('owner'), password: wrong } } }, synth(env));
+    const run = await runJob(
+      { ...env, secrets: { ...env.secrets, 'caracal-db-owner': { username: env.loginRole('owner'), password: wrong } } },
+      synth(env),
+    );
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/password authentication failed[\s\S]*first check: the database secret/);
   });
@@ -222,7 +282,9 @@ describe('the migration Job, run as the kubelet would run it', () => {
     expect(chart.configMap('caracal-custom-migrate-runner').binaryData['caracal-migrate.cjs']).toBeUndefined();
     const run = await runJob(env, s, { '/usr/local/bin/caracal-migrate': cli });
     expect(run.exitCode).toBe(0);
-    await expect(asLogin(env, 'gateway', async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).resolves.toBe('caracal_custom_gateway');
+    await expect(asLogin(env, 'gateway', async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).resolves.toBe(
+      'caracal_custom_gateway',
+    );
   });
 
   test('GIVEN an install, an upgrade and a rotated password THEN no password is in any Job log line, the server log or the synthesized files', async () => {
@@ -241,12 +303,16 @@ describe('the migration Job, run as the kubelet would run it', () => {
     expect(logs).toMatch(/ALTER ROLE "caracal_nolog_api" WITH PASSWORD 'SCRAM-SHA-256\$/);
     expect(everyPassword.filter((p) => logs.includes(p))).toEqual([]);
     // Nor in anything synthesized: the Terraform JSON and the chart the asset carries.
-    const synthesized = filesUnder(s.outdir).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const synthesized = filesUnder(s.outdir)
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     expect(synthesized).toContain('caracal-nolog-migrate');
     expect(everyPassword.filter((p) => synthesized.includes(p))).toEqual([]);
   });
 });
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)],
+  );
 }

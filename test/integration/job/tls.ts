@@ -15,12 +15,45 @@ export async function enableTls(cluster: { url: string; dataDir: string }, hostN
   const dir = mkdtempSync(path.join(tmpdir(), 'caracal-e2e-tls-'));
   const f = (n: string) => path.join(dir, n);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=caracal-e2e-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=caracal-e2e-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', `/CN=${hostName}`);
   const ext = f('ext.cnf');
   require('node:fs').writeFileSync(ext, `subjectAltName=DNS:${hostName}\nextendedKeyUsage=serverAuth\n`);
-  ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', ext);
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    ext,
+  );
   const owner = statSync(cluster.dataDir);
   for (const name of ['server.crt', 'server.key']) {
     const target = path.join(cluster.dataDir, name);
@@ -29,7 +62,7 @@ export async function enableTls(cluster: { url: string; dataDir: string }, hostN
     chmodSync(target, 0o600);
   }
   await withClient(cluster.url, async (c) => {
-    await c.query("ALTER SYSTEM SET ssl = on");
+    await c.query('ALTER SYSTEM SET ssl = on');
     await c.query('SELECT pg_reload_conf()');
   });
   return { caPem: readFileSync(f('ca.crt'), 'utf8') };

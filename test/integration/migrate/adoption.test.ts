@@ -5,21 +5,44 @@ import { freshDatabase, FreshDatabase, withClient } from '../../support/postgres
 import { BASIC, envFor, migrationsDir, runCli } from '../../fixtures/migrate/cli';
 
 let db: FreshDatabase;
-beforeEach(async () => { db = await freshDatabase(); });
-afterEach(async () => { await db.drop(); });
+beforeEach(async () => {
+  db = await freshDatabase();
+});
+afterEach(async () => {
+  await db.drop();
+});
 
-const rows = () => withClient(db.url, async (c) => (await c.query(
-  `SELECT version::text AS version, name, checksum IS NOT NULL AS has_checksum, adopted_at IS NOT NULL AS adopted,
+const rows = () =>
+  withClient(
+    db.url,
+    async (c) =>
+      (
+        await c.query(
+          `SELECT version::text AS version, name, checksum IS NOT NULL AS has_checksum, adopted_at IS NOT NULL AS adopted,
           pg_typeof(version)::text AS type
-   FROM public.schema_migrations ORDER BY version`)).rows);
+   FROM public.schema_migrations ORDER BY version`,
+        )
+      ).rows,
+  );
 
-describe('adopting the older runner\'s schema_migrations', () => {
+describe("adopting the older runner's schema_migrations", () => {
   type Layout = [string, string, string[]];
   const layouts: Layout[] = [
-    ['text versions holding file names', 'CREATE TABLE public.schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-      ["'0001_baseline.up.sql'", "'0002_providers.up.sql'"]],
-    ['text versions holding bare numbers, no primary key', 'CREATE TABLE public.schema_migrations (version varchar(32) NOT NULL)', ["'0001'", "'0002'"]],
-    ['bigint versions without checksums', 'CREATE TABLE public.schema_migrations (version bigint PRIMARY KEY, applied_at timestamptz DEFAULT now())', ['1', '2']],
+    [
+      'text versions holding file names',
+      'CREATE TABLE public.schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      ["'0001_baseline.up.sql'", "'0002_providers.up.sql'"],
+    ],
+    [
+      'text versions holding bare numbers, no primary key',
+      'CREATE TABLE public.schema_migrations (version varchar(32) NOT NULL)',
+      ["'0001'", "'0002'"],
+    ],
+    [
+      'bigint versions without checksums',
+      'CREATE TABLE public.schema_migrations (version bigint PRIMARY KEY, applied_at timestamptz DEFAULT now())',
+      ['1', '2'],
+    ],
   ];
 
   test.each(layouts)('upgrades %s in place, safely twice, and applies what is new', async (_t, ddl, versions) => {
@@ -37,7 +60,10 @@ describe('adopting the older runner\'s schema_migrations', () => {
     const afterFirst = await rows();
     const second = await runCli(['up', '--dir', dir], env);
     // THEN the table is upgraded, the old rows get their checksums, 0003 is applied, and the second run changes nothing
-    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/schema_migrations upgraded[\s\S]*adopted 2 migrations/) });
+    expect({ code: first.code, stderr: first.stderr }).toEqual({
+      code: 0,
+      stderr: expect.stringMatching(/schema_migrations upgraded[\s\S]*adopted 2 migrations/),
+    });
     expect(first.stdout).toMatch(/done: 1 applied, 2 already applied/);
     expect(afterFirst).toEqual([
       { version: '1', name: 'baseline', has_checksum: true, adopted: true, type: 'bigint' },
@@ -53,7 +79,9 @@ describe('adopting the older runner\'s schema_migrations', () => {
     // GIVEN an adopted database
     await withClient(db.url, async (c) => {
       await c.query(BASIC['0001_baseline.up.sql']);
-      await c.query("CREATE TABLE public.schema_migrations (version text PRIMARY KEY); INSERT INTO public.schema_migrations VALUES ('0001')");
+      await c.query(
+        "CREATE TABLE public.schema_migrations (version text PRIMARY KEY); INSERT INTO public.schema_migrations VALUES ('0001')",
+      );
     });
     const dir = migrationsDir({ '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'] });
     const env = envFor(db);
@@ -67,12 +95,17 @@ describe('adopting the older runner\'s schema_migrations', () => {
   });
 
   it('refuses an old table whose versions are not numbers, leaving it as it was', async () => {
-    await withClient(db.url, (c) => c.query("CREATE TABLE public.schema_migrations (version text); INSERT INTO public.schema_migrations VALUES ('baseline')"));
+    await withClient(db.url, (c) =>
+      c.query("CREATE TABLE public.schema_migrations (version text); INSERT INTO public.schema_migrations VALUES ('baseline')"),
+    );
     const r = await runCli(['up', '--dir', migrationsDir(BASIC)], envFor(db));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot adopt public\.schema_migrations: versions "baseline" do not start with a number/);
-    const cols = await withClient(db.url, async (c) => (await c.query(
-      "SELECT column_name FROM information_schema.columns WHERE table_name = 'schema_migrations' ORDER BY 1")).rows.map((x) => x.column_name));
+    const cols = await withClient(db.url, async (c) =>
+      (await c.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'schema_migrations' ORDER BY 1")).rows.map(
+        (x) => x.column_name,
+      ),
+    );
     expect(cols).toEqual(['version']);
   });
 });
@@ -83,7 +116,10 @@ describe('caracal-migrate repair', () => {
     const dir = migrationsDir(BASIC);
     const env = envFor(db);
     expect((await runCli(['up', '--dir', dir], env)).code).toBe(0);
-    const before = await withClient(db.url, async (c) => (await c.query('SELECT checksum FROM public.schema_migrations WHERE version = 2')).rows[0].checksum);
+    const before = await withClient(
+      db.url,
+      async (c) => (await c.query('SELECT checksum FROM public.schema_migrations WHERE version = 2')).rows[0].checksum,
+    );
     writeFileSync(path.join(dir, '0002_providers.up.sql'), `-- reviewed: comment added after the fact\n${BASIC['0002_providers.up.sql']}`);
     expect((await runCli(['up', '--dir', dir], env)).code).toBe(4);
     // WHEN an operator repairs version 2
@@ -91,11 +127,21 @@ describe('caracal-migrate repair', () => {
     // THEN it is recorded, and up has nothing to do
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/repaired 0002_providers\.up\.sql: checksum [0-9a-f]{64} recorded/);
-    const row = await withClient(db.url, async (c) => (await c.query(
-      'SELECT checksum, previous_checksum, repaired_at IS NOT NULL AS repaired, repaired_by, repair_reason FROM public.schema_migrations WHERE version = 2')).rows[0]);
+    const row = await withClient(
+      db.url,
+      async (c) =>
+        (
+          await c.query(
+            'SELECT checksum, previous_checksum, repaired_at IS NOT NULL AS repaired, repaired_by, repair_reason FROM public.schema_migrations WHERE version = 2',
+          )
+        ).rows[0],
+    );
     expect(row).toEqual({
-      checksum: expect.stringMatching(/^[0-9a-f]{64}$/), previous_checksum: before, repaired: true,
-      repaired_by: expect.stringMatching(/^postgres \(caracal-migrate on /), repair_reason: 'comment only, reviewed in PR 42',
+      checksum: expect.stringMatching(/^[0-9a-f]{64}$/),
+      previous_checksum: before,
+      repaired: true,
+      repaired_by: expect.stringMatching(/^postgres \(caracal-migrate on /),
+      repair_reason: 'comment only, reviewed in PR 42',
     });
     expect(row.checksum).not.toBe(before);
     const up = await runCli(['up', '--dir', dir], env);

@@ -9,8 +9,12 @@ import { BASIC, envFor, migrationsDir, runCli, startCli } from '../../fixtures/m
 import { ADVISORY_LOCK_KEY } from '../../../src/migrate';
 
 let db: FreshDatabase;
-beforeEach(async () => { db = await freshDatabase(); });
-afterEach(async () => { await db.drop(); });
+beforeEach(async () => {
+  db = await freshDatabase();
+});
+afterEach(async () => {
+  await db.drop();
+});
 
 async function session(url: string, applicationName = 'caracal-test-session'): Promise<Client> {
   const c = new Client({ connectionString: url, application_name: applicationName });
@@ -28,14 +32,23 @@ async function until<T>(probe: () => Promise<T | undefined | false>, what: strin
   throw new Error(`gave up waiting for ${what}`);
 }
 
-const versions = (url: string) => withClient(url, async (c) =>
-  (await c.query('SELECT version::int AS v, count(*) OVER (PARTITION BY version)::int AS n FROM public.schema_migrations ORDER BY version')).rows);
+const versions = (url: string) =>
+  withClient(
+    url,
+    async (c) =>
+      (
+        await c.query(
+          'SELECT version::int AS v, count(*) OVER (PARTITION BY version)::int AS n FROM public.schema_migrations ORDER BY version',
+        )
+      ).rows,
+  );
 
 describe('concurrent runners', () => {
   it('16 runners started at once on an empty database all exit 0 and record every version once', async () => {
     // GIVEN an empty database and six migrations
     const files: Record<string, string> = { ...BASIC };
-    for (let v = 4; v <= 6; v++) files[`000${v}_step_${v}.up.sql`] = `CREATE TABLE public.step_${v} (id int);\nINSERT INTO public.step_${v} VALUES (${v});\n`;
+    for (let v = 4; v <= 6; v++)
+      files[`000${v}_step_${v}.up.sql`] = `CREATE TABLE public.step_${v} (id int);\nINSERT INTO public.step_${v} VALUES (${v});\n`;
     const dir = migrationsDir(files);
     const env = envFor(db);
     // WHEN 16 runners start at the same time
@@ -70,8 +83,10 @@ describe('concurrent runners', () => {
     // GIVEN a table with rows, a no-transaction file building an index concurrently, and an open snapshot that
     // makes the build wait (as live traffic would)
     const dir = migrationsDir({
-      '0001_baseline.up.sql': 'CREATE TABLE public.events (id bigint, zone int);\nINSERT INTO public.events SELECT g, g % 7 FROM generate_series(1, 1000) g;\n',
-      '0002_events_zone_idx.up.sql': '-- caracal:no-transaction\n-- builds without blocking writes\nCREATE INDEX CONCURRENTLY IF NOT EXISTS events_zone_idx ON public.events (zone);\n',
+      '0001_baseline.up.sql':
+        'CREATE TABLE public.events (id bigint, zone int);\nINSERT INTO public.events SELECT g, g % 7 FROM generate_series(1, 1000) g;\n',
+      '0002_events_zone_idx.up.sql':
+        '-- caracal:no-transaction\n-- builds without blocking writes\nCREATE INDEX CONCURRENTLY IF NOT EXISTS events_zone_idx ON public.events (zone);\n',
     });
     const env = envFor(db);
     const reader = await session(db.url);
@@ -80,9 +95,19 @@ describe('concurrent runners', () => {
     try {
       // WHEN runner A starts the concurrent build, and runner B starts while A holds the lock
       const a = startCli(['up', '--dir', dir], env);
-      await until(() => withClient(db.url, async (c) => (await c.query(
-        "SELECT 1 FROM pg_stat_activity WHERE application_name = 'caracal-migrate' AND query ILIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'")).rowCount! > 0),
-        'the concurrent build to wait for the open snapshot');
+      await until(
+        () =>
+          withClient(
+            db.url,
+            async (c) =>
+              (
+                await c.query(
+                  "SELECT 1 FROM pg_stat_activity WHERE application_name = 'caracal-migrate' AND query ILIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
+                )
+              ).rowCount! > 0,
+          ),
+        'the concurrent build to wait for the open snapshot',
+      );
       const b = startCli(['up', '--dir', dir, '--lock-wait', '120s'], env);
       await b.waitForStderr(/waiting for the migration advisory lock held by pid [0-9]+ \(application_name "caracal-migrate"\)/);
       await reader.query('COMMIT');
@@ -91,7 +116,9 @@ describe('concurrent runners', () => {
       expect([ra.code, rb.code]).toEqual([0, 0]);
       expect(ra.stdout).toMatch(/applied 0002_events_zone_idx\.up\.sql/);
       expect(rb.stdout).toMatch(/nothing to do: 2 already applied/);
-      const idx = await withClient(db.url, (c) => c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.events_zone_idx'::regclass"));
+      const idx = await withClient(db.url, (c) =>
+        c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.events_zone_idx'::regclass"),
+      );
       expect(idx.rows[0].indisvalid).toBe(true);
     } finally {
       await reader.end();
@@ -124,7 +151,9 @@ describe('lock_timeout on migration statements', () => {
       // THEN it retries and succeeds
       const r = await run.result;
       expect(r.code).toBe(0);
-      const col = await withClient(db.url, (c) => c.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'zones' AND column_name = 'label'"));
+      const col = await withClient(db.url, (c) =>
+        c.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'zones' AND column_name = 'label'"),
+      );
       expect(col.rowCount).toBe(1);
     } finally {
       await app.end();
@@ -139,7 +168,9 @@ describe('lock_timeout on migration statements', () => {
       const r = await runCli(['up', '--dir', dir, '--lock-timeout', '100ms', '--lock-retries', '1', '--lock-retry-backoff', '50ms'], env);
       // THEN it fails naming the file and SQLSTATE, and the lock is what to check
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/0002_zone_label\.up\.sql:1 failed \(SQLSTATE 55P03\)[\s\S]*first check: advisory-lock connectivity and live traffic/);
+      expect(r.stderr).toMatch(
+        /0002_zone_label\.up\.sql:1 failed \(SQLSTATE 55P03\)[\s\S]*first check: advisory-lock connectivity and live traffic/,
+      );
       expect((await versions(db.url)).map((x) => x.v)).toEqual([1]);
     } finally {
       await app.end();
@@ -151,14 +182,17 @@ describe('no-transaction files', () => {
   it('repairs a failed concurrent index build on rerun: the INVALID index is dropped and built again', async () => {
     // GIVEN duplicate rows, so a unique concurrent build fails and leaves an INVALID index
     const dir = migrationsDir({
-      '0001_baseline.up.sql': 'CREATE TABLE public.tokens (id int, hash text);\nINSERT INTO public.tokens VALUES (1, \'a\'), (2, \'a\');\n',
-      '0002_tokens_hash.up.sql': '-- caracal:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS tokens_hash_key ON public.tokens (hash);\n',
+      '0001_baseline.up.sql': "CREATE TABLE public.tokens (id int, hash text);\nINSERT INTO public.tokens VALUES (1, 'a'), (2, 'a');\n",
+      '0002_tokens_hash.up.sql':
+        '-- caracal:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS tokens_hash_key ON public.tokens (hash);\n',
     });
     const env = envFor(db);
     const first = await runCli(['up', '--dir', dir], env);
     expect(first.code).toBe(1);
     expect(first.stderr).toMatch(/0002_tokens_hash\.up\.sql:2 failed \(SQLSTATE 23505\)/);
-    const invalid = await withClient(db.url, (c) => c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.tokens_hash_key'::regclass"));
+    const invalid = await withClient(db.url, (c) =>
+      c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.tokens_hash_key'::regclass"),
+    );
     expect(invalid.rows[0].indisvalid).toBe(false);
     // WHEN the data is fixed and the runner reruns
     await withClient(db.url, (c) => c.query('DELETE FROM public.tokens WHERE id = 2'));
@@ -166,7 +200,9 @@ describe('no-transaction files', () => {
     // THEN it drops the INVALID index, builds it again, and records the file
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/index public\.tokens_hash_key is INVALID .* dropping it to build it again/);
-    const valid = await withClient(db.url, (c) => c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.tokens_hash_key'::regclass"));
+    const valid = await withClient(db.url, (c) =>
+      c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.tokens_hash_key'::regclass"),
+    );
     expect(valid.rows[0].indisvalid).toBe(true);
     expect((await versions(db.url)).map((x) => x.v)).toEqual([1, 2]);
   });
@@ -187,8 +223,13 @@ describe('no-transaction files', () => {
     // WHEN applied
     const r = await runCli(['up', '--dir', dir], envFor(db));
     // THEN everything exists and the file is recorded
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/applying 0001_own_tx\.up\.sql \(no transaction\)/) });
-    const n = await withClient(db.url, (c) => c.query("SELECT public.grant_count() AS n, to_regclass('public.grants_id') IS NOT NULL AS idx"));
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 0,
+      stderr: expect.stringMatching(/applying 0001_own_tx\.up\.sql \(no transaction\)/),
+    });
+    const n = await withClient(db.url, (c) =>
+      c.query("SELECT public.grant_count() AS n, to_regclass('public.grants_id') IS NOT NULL AS idx"),
+    );
     expect(n.rows[0]).toEqual({ n: '0', idx: true });
   });
 });
@@ -207,7 +248,11 @@ describe('preconditions', () => {
       const r = await runCli(['up', '--dir', migrationsDir(BASIC)], envFor({ ...db, user: role, password }));
       // THEN it exits 2 saying what is missing and how to fix it
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(new RegExp(`user "${role}" cannot CREATE in schema public[\\s\\S]*PostgreSQL 15[\\s\\S]*first check: the user: run the Job as the database owner role, or GRANT CREATE ON SCHEMA public`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `user "${role}" cannot CREATE in schema public[\\s\\S]*PostgreSQL 15[\\s\\S]*first check: the user: run the Job as the database owner role, or GRANT CREATE ON SCHEMA public`,
+        ),
+      );
       expect(r.stdout + r.stderr).not.toContain(password);
       const exists = await withClient(db.url, (c) => c.query("SELECT to_regclass('public.schema_migrations') AS t"));
       expect(exists.rows[0].t).toBeNull();

@@ -2,8 +2,15 @@
 // against a real Postgres. Nothing here prints or exits.
 import { Client } from 'pg';
 import {
-  ADVISORY_LOCK_KEY, ChecksumDriftError, LockTimeoutError, MigrateEvent, migrateUp, MigrationFailedError, migrationStatus,
-  resolveConnection, RunnerOptions,
+  ADVISORY_LOCK_KEY,
+  ChecksumDriftError,
+  LockTimeoutError,
+  MigrateEvent,
+  migrateUp,
+  MigrationFailedError,
+  migrationStatus,
+  resolveConnection,
+  RunnerOptions,
 } from '../../../src/migrate';
 import { freshDatabase, FreshDatabase } from '../../support/postgres';
 import { BASIC, envFor, migrationsDir } from '../../fixtures/migrate/cli';
@@ -11,11 +18,17 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 let db: FreshDatabase;
-beforeEach(async () => { db = await freshDatabase(); });
-afterEach(async () => { await db.drop(); });
+beforeEach(async () => {
+  db = await freshDatabase();
+});
+afterEach(async () => {
+  await db.drop();
+});
 
 const options = (dir: string, extra: Partial<RunnerOptions> = {}): RunnerOptions => ({
-  dir, connection: resolveConnection(envFor(db)), ...extra,
+  dir,
+  connection: resolveConnection(envFor(db)),
+  ...extra,
 });
 
 describe('migrateUp / migrationStatus as a library', () => {
@@ -24,15 +37,24 @@ describe('migrateUp / migrationStatus as a library', () => {
     const dir = migrationsDir(BASIC);
     const result = await migrateUp(options(dir, { onEvent: (e) => events.push(e) }));
     expect(result.applied.map((a) => [a.version, a.filename])).toEqual([
-      [1n, '0001_baseline.up.sql'], [2n, '0002_providers.up.sql'], [3n, '0003_zone_label.up.sql']]);
+      [1n, '0001_baseline.up.sql'],
+      [2n, '0002_providers.up.sql'],
+      [3n, '0003_zone_label.up.sql'],
+    ]);
     expect(result.historyTable).toBe('created');
-    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['connected', 'lock-acquired', 'history-table', 'applying', 'applied']));
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['connected', 'lock-acquired', 'history-table', 'applying', 'applied']),
+    );
     const status = await migrationStatus(options(dir));
-    expect({ applied: status.plan.applied.length, pending: status.plan.pending.length, table: status.historyTableExists }).toEqual({ applied: 3, pending: 0, table: true });
+    expect({ applied: status.plan.applied.length, pending: status.plan.pending.length, table: status.historyTableExists }).toEqual({
+      applied: 3,
+      pending: 0,
+      table: true,
+    });
   });
 
   it('throws MigrationFailedError carrying file, line, column, SQLSTATE and exit code 1', async () => {
-    const dir = migrationsDir({ '0001_bad.up.sql': 'CREATE TABLE public.a (id int);\nINSERT INTO public.a VALUES (\'x\');\n' });
+    const dir = migrationsDir({ '0001_bad.up.sql': "CREATE TABLE public.a (id int);\nINSERT INTO public.a VALUES ('x');\n" });
     const error = await migrateUp(options(dir)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationFailedError);
     expect(error).toMatchObject({ file: '0001_bad.up.sql', line: 2, column: 30, sqlState: '22P02', exitCode: 1 });
@@ -46,7 +68,7 @@ describe('migrateUp / migrationStatus as a library', () => {
     await expect(migrateUp(options(dir))).rejects.toBeInstanceOf(ChecksumDriftError);
   });
 
-  it('throws LockTimeoutError (exit code 3) with the holder\'s pid', async () => {
+  it("throws LockTimeoutError (exit code 3) with the holder's pid", async () => {
     const holder = new Client({ connectionString: db.url, application_name: 'core-test-holder' });
     await holder.connect();
     try {

@@ -17,14 +17,21 @@ beforeAll(async () => {
   chmodSync(hba, 0o644);
   own = await startOwnCluster({ postgresFlags: ['-c', `hba_file=${hba}`] });
 });
-afterAll(async () => { await own.destroy(); });
-beforeEach(async () => { db = await freshDatabase(own.url); });
-afterEach(async () => { await db.drop().catch(() => undefined); });
+afterAll(async () => {
+  await own.destroy();
+});
+beforeEach(async () => {
+  db = await freshDatabase(own.url);
+});
+afterEach(async () => {
+  await db.drop().catch(() => undefined);
+});
 
 // A migration that sleeps only while the database setting caracal.test_sleep is set (reruns are then fast).
 const SLOW = {
   '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'],
-  '0002_slow.up.sql': "CREATE TABLE public.partial (id int);\nINSERT INTO public.partial VALUES (1);\nSELECT pg_sleep(current_setting('caracal.test_sleep', true)::float8);\n",
+  '0002_slow.up.sql':
+    "CREATE TABLE public.partial (id int);\nINSERT INTO public.partial VALUES (1);\nSELECT pg_sleep(current_setting('caracal.test_sleep', true)::float8);\n",
 };
 
 async function until<T>(probe: () => Promise<T | undefined | false>, what: string, limitMs = 30_000): Promise<T> {
@@ -37,10 +44,19 @@ async function until<T>(probe: () => Promise<T | undefined | false>, what: strin
   throw new Error(`gave up waiting for ${what}`);
 }
 
-const lockHeld = () => withClient(db.url, async (c) => (await c.query(
-  "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 1667330657 AND objid = 1667329073 AND objsubid = 1")).rowCount! > 0);
-const appliedVersions = () => withClient(db.url, async (c) => (await c.query('SELECT version::int AS v FROM public.schema_migrations ORDER BY 1')).rows.map((r) => r.v));
-const partialExists = () => withClient(db.url, async (c) => (await c.query("SELECT to_regclass('public.partial') IS NOT NULL AS e")).rows[0].e);
+const lockHeld = () =>
+  withClient(
+    db.url,
+    async (c) =>
+      (await c.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 1667330657 AND objid = 1667329073 AND objsubid = 1"))
+        .rowCount! > 0,
+  );
+const appliedVersions = () =>
+  withClient(db.url, async (c) =>
+    (await c.query('SELECT version::int AS v FROM public.schema_migrations ORDER BY 1')).rows.map((r) => r.v),
+  );
+const partialExists = () =>
+  withClient(db.url, async (c) => (await c.query("SELECT to_regclass('public.partial') IS NOT NULL AS e")).rows[0].e);
 
 describe('a runner killed with SIGKILL in the middle of a slow migration', () => {
   it('leaves nothing of the file, frees the lock within the connection-check bound, and the next run completes', async () => {
@@ -50,7 +66,14 @@ describe('a runner killed with SIGKILL in the middle of a slow migration', () =>
     const env = envFor(db);
     const run = startCli(['up', '--dir', dir, '--connection-check-interval', '500ms'], env);
     await run.waitForStderr(/applying 0002_slow\.up\.sql/);
-    await until(() => withClient(db.url, async (c) => (await c.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount! > 0), 'the slow statement');
+    await until(
+      () =>
+        withClient(
+          db.url,
+          async (c) => (await c.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount! > 0,
+        ),
+      'the slow statement',
+    );
     // WHEN the runner is killed
     run.child.kill('SIGKILL');
     expect((await run.result).signal).toBe('SIGKILL');
@@ -72,7 +95,14 @@ describe('a runner stopped with SIGTERM (a deleted Job)', () => {
     await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" SET caracal.test_sleep = '60'`));
     const run = startCli(['up', '--dir', migrationsDir(SLOW), '--connection-check-interval', '500ms'], envFor(db));
     await run.waitForStderr(/applying 0002_slow\.up\.sql/);
-    await until(() => withClient(db.url, async (c) => (await c.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount! > 0), 'the slow statement');
+    await until(
+      () =>
+        withClient(
+          db.url,
+          async (c) => (await c.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount! > 0,
+        ),
+      'the slow statement',
+    );
     // WHEN it gets SIGTERM
     run.child.kill('SIGTERM');
     const r = await run.result;
@@ -92,13 +122,22 @@ describe('the server restarted during a run', () => {
     const env = envFor(db);
     const run = startCli(['up', '--dir', dir], env);
     await run.waitForStderr(/applying 0002_slow\.up\.sql/);
-    await until(() => withClient(db.url, async (c) => (await c.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount! > 0), 'the slow statement');
+    await until(
+      () =>
+        withClient(
+          db.url,
+          async (c) => (await c.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount! > 0,
+        ),
+      'the slow statement',
+    );
     // WHEN the server restarts
     await own.restart();
     const r = await run.result;
     // THEN the runner exits 1 saying the connection was lost while applying that file, which was rolled back
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/migration 0002_slow\.up\.sql:3 failed[\s\S]*connection to .* was lost while applying it[\s\S]*rolled back[\s\S]*first check: advisory-lock connectivity: the server restarted/);
+    expect(r.stderr).toMatch(
+      /migration 0002_slow\.up\.sql:3 failed[\s\S]*connection to .* was lost while applying it[\s\S]*rolled back[\s\S]*first check: advisory-lock connectivity: the server restarted/,
+    );
     expect(await partialExists()).toBe(false);
     // AND the rerun completes
     await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" RESET caracal.test_sleep`));
@@ -118,7 +157,9 @@ describe('--wait-for-db', () => {
     try {
       // WHEN the runner starts with a deadline and the server comes up after it has retried
       const run = startCli(['up', '--dir', dir, '--wait-for-db=60s'], env);
-      await run.waitForStderr(/database not reachable yet \(nothing accepts connections at .*\); retrying until the --wait-for-db deadline/);
+      await run.waitForStderr(
+        /database not reachable yet \(nothing accepts connections at .*\); retrying until the --wait-for-db deadline/,
+      );
       await own.start();
       started = true;
       // THEN it applies everything and exits 0
@@ -151,7 +192,9 @@ describe('a transaction-mode pooler in front of the database', () => {
       const r = await runCli(['up', '--dir', migrationsDir(BASIC)], envFor({ ...db, port: pooler.port }));
       // THEN it exits 2 naming the problem, and nothing was created
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/behind a transaction-mode pooler: the backend changed between two statements[\s\S]*first check: host and port: point the migration Job at the database directly/);
+      expect(r.stderr).toMatch(
+        /behind a transaction-mode pooler: the backend changed between two statements[\s\S]*first check: host and port: point the migration Job at the database directly/,
+      );
       const exists = await withClient(db.url, (c) => c.query("SELECT to_regclass('public.schema_migrations') AS t"));
       expect(exists.rows[0].t).toBeNull();
     } finally {

@@ -19,13 +19,44 @@ function openssl(...args: string[]) {
 function makeCertificates() {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   for (const ca of ['ca', 'other-ca']) {
-    openssl('req', '-x509', ...ec, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2', '-subj', `/CN=Caracal test ${ca}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    openssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.crt`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=Caracal test ${ca}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
   }
   const leaf = (name: string, cn: string, ext: string) => {
     openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
     writeFileSync(f(`${name}.ext`), ext);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    );
   };
   // The server certificate names localhost only: verify-full to 127.0.0.1 must fail, verify-ca must pass.
   leaf('server', 'localhost', 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
@@ -37,13 +68,16 @@ function makeCertificates() {
   }
   chmodSync(f('server.key'), 0o600);
   chmodSync(f('client.key'), 0o600);
-  writeFileSync(f('pg_hba.conf'), [
-    'local all all trust',
-    'host all postgres 127.0.0.1/32 scram-sha-256',
-    'hostssl all certuser 127.0.0.1/32 cert',
-    'hostssl all tlsuser 127.0.0.1/32 scram-sha-256',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    f('pg_hba.conf'),
+    [
+      'local all all trust',
+      'host all postgres 127.0.0.1/32 scram-sha-256',
+      'hostssl all certuser 127.0.0.1/32 cert',
+      'hostssl all tlsuser 127.0.0.1/32 scram-sha-256',
+      '',
+    ].join('\n'),
+  );
   chmodSync(f('pg_hba.conf'), 0o644);
 }
 
@@ -52,8 +86,18 @@ let db: FreshDatabase;
 beforeAll(async () => {
   makeCertificates();
   own = await startOwnCluster({
-    postgresFlags: ['-c', 'ssl=on', '-c', `ssl_cert_file=${f('server.crt')}`, '-c', `ssl_key_file=${f('server.key')}`,
-      '-c', `ssl_ca_file=${f('ca.crt')}`, '-c', `hba_file=${f('pg_hba.conf')}`],
+    postgresFlags: [
+      '-c',
+      'ssl=on',
+      '-c',
+      `ssl_cert_file=${f('server.crt')}`,
+      '-c',
+      `ssl_key_file=${f('server.key')}`,
+      '-c',
+      `ssl_ca_file=${f('ca.crt')}`,
+      '-c',
+      `hba_file=${f('pg_hba.conf')}`,
+    ],
   });
   db = await freshDatabase(own.url);
   await withClient(own.url, async (c) => {
@@ -70,27 +114,67 @@ type Verdict = 'connects' | RegExp;
 type Case = [string, { user: 'tlsuser' | 'certuser'; host: 'localhost' | '127.0.0.1'; env: NodeJS.ProcessEnv }, Verdict];
 
 const cases: Case[] = [
-  ['disable is refused by a server that requires TLS', { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'disable' } },
-    /no encryption[\s\S]*first check: SSL mode and user/],
+  [
+    'disable is refused by a server that requires TLS',
+    { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'disable' } },
+    /no encryption[\s\S]*first check: SSL mode and user/,
+  ],
   ['allow falls back to TLS when plain is refused', { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'allow' } }, 'connects'],
   ['prefer uses TLS without verifying', { user: 'tlsuser', host: '127.0.0.1', env: { PGSSLMODE: 'prefer' } }, 'connects'],
-  ['require encrypts without verifying when there is no root certificate', { user: 'tlsuser', host: '127.0.0.1', env: { PGSSLMODE: 'require' } }, 'connects'],
-  ['require verifies the chain when a root certificate is given (libpq)', { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'require', PGSSLROOTCERT: f('other-ca.crt') } },
-    /TLS with localhost:[0-9]+ failed under PGSSLMODE=require[\s\S]*first check: SSL mode/],
-  ['verify-ca accepts the right CA without checking the host name', { user: 'tlsuser', host: '127.0.0.1', env: { PGSSLMODE: 'verify-ca', PGSSLROOTCERT: f('ca.crt') } }, 'connects'],
-  ['verify-ca refuses a server certificate from another CA', { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'verify-ca', PGSSLROOTCERT: f('other-ca.crt') } },
-    /TLS with localhost:[0-9]+ failed under PGSSLMODE=verify-ca[\s\S]*first check: SSL mode/],
-  ['verify-ca without any root certificate is an error', { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'verify-ca' } },
-    /PGSSLMODE=verify-ca needs a root certificate, and .*root\.crt \(PGSSLROOTCERT default\) does not exist/],
-  ['verify-full accepts the right CA and a host name in the certificate', { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: f('ca.crt') } }, 'connects'],
-  ['verify-full refuses a host that is not in the certificate', { user: 'tlsuser', host: '127.0.0.1', env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: f('ca.crt') } },
-    /TLS with 127\.0\.0\.1:[0-9]+ failed under PGSSLMODE=verify-full[\s\S]*first check: SSL mode/],
-  ['verify-full with the system roots refuses the test CA', { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: 'system' } },
-    /failed under PGSSLMODE=verify-full[\s\S]*first check: SSL mode/],
-  ['a client certificate (PGSSLCERT/PGSSLKEY) authenticates a cert user', { user: 'certuser', host: 'localhost',
-    env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: f('ca.crt'), PGSSLCERT: f('client.crt'), PGSSLKEY: f('client.key') } }, 'connects'],
-  ['a cert user without a client certificate is refused', { user: 'certuser', host: 'localhost', env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: f('ca.crt') } },
-    /certificate[\s\S]*first check: SSL mode/],
+  [
+    'require encrypts without verifying when there is no root certificate',
+    { user: 'tlsuser', host: '127.0.0.1', env: { PGSSLMODE: 'require' } },
+    'connects',
+  ],
+  [
+    'require verifies the chain when a root certificate is given (libpq)',
+    { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'require', PGSSLROOTCERT: f('other-ca.crt') } },
+    /TLS with localhost:[0-9]+ failed under PGSSLMODE=require[\s\S]*first check: SSL mode/,
+  ],
+  [
+    'verify-ca accepts the right CA without checking the host name',
+    { user: 'tlsuser', host: '127.0.0.1', env: { PGSSLMODE: 'verify-ca', PGSSLROOTCERT: f('ca.crt') } },
+    'connects',
+  ],
+  [
+    'verify-ca refuses a server certificate from another CA',
+    { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'verify-ca', PGSSLROOTCERT: f('other-ca.crt') } },
+    /TLS with localhost:[0-9]+ failed under PGSSLMODE=verify-ca[\s\S]*first check: SSL mode/,
+  ],
+  [
+    'verify-ca without any root certificate is an error',
+    { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'verify-ca' } },
+    /PGSSLMODE=verify-ca needs a root certificate, and .*root\.crt \(PGSSLROOTCERT default\) does not exist/,
+  ],
+  [
+    'verify-full accepts the right CA and a host name in the certificate',
+    { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: f('ca.crt') } },
+    'connects',
+  ],
+  [
+    'verify-full refuses a host that is not in the certificate',
+    { user: 'tlsuser', host: '127.0.0.1', env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: f('ca.crt') } },
+    /TLS with 127\.0\.0\.1:[0-9]+ failed under PGSSLMODE=verify-full[\s\S]*first check: SSL mode/,
+  ],
+  [
+    'verify-full with the system roots refuses the test CA',
+    { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: 'system' } },
+    /failed under PGSSLMODE=verify-full[\s\S]*first check: SSL mode/,
+  ],
+  [
+    'a client certificate (PGSSLCERT/PGSSLKEY) authenticates a cert user',
+    {
+      user: 'certuser',
+      host: 'localhost',
+      env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: f('ca.crt'), PGSSLCERT: f('client.crt'), PGSSLKEY: f('client.key') },
+    },
+    'connects',
+  ],
+  [
+    'a cert user without a client certificate is refused',
+    { user: 'certuser', host: 'localhost', env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: f('ca.crt') } },
+    /certificate[\s\S]*first check: SSL mode/,
+  ],
 ];
 
 describe('PGSSLMODE against a TLS server', () => {
@@ -102,7 +186,12 @@ describe('PGSSLMODE against a TLS server', () => {
     // WHEN caracal-migrate connects (status over no files), and psql (libpq) with the same settings
     const r = await runCli(['status', '--dir', emptyDir], env);
     const psql = spawnSync('psql', ['-w', '-X', '-At', '-c', 'SELECT 1'], {
-      env: { ...env, PGPASSWORD: user === 'tlsuser' ? TLS_PASSWORD : 'unused-password', PGPASSWORD_FILE: undefined, PGCONNECT_TIMEOUT: '5' },
+      env: {
+        ...env,
+        PGPASSWORD: user === 'tlsuser' ? TLS_PASSWORD : 'unused-password',
+        PGPASSWORD_FILE: undefined,
+        PGCONNECT_TIMEOUT: '5',
+      },
     });
     // THEN both accept or both refuse, and the runner's message names the SSL mode
     if (verdict === 'connects') {

@@ -39,7 +39,9 @@ async function asLogin<T>(loginRole: string, fn: (c: Client) => Promise<T>): Pro
 const rolePasswords = () =>
   withClient(db.url, async (c) => {
     const { rows } = await c.query<{ rolname: string; rolpassword: string }>(
-      'SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY($1) ORDER BY rolname', [logins.specs.map((s) => s.loginRole)]);
+      'SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY($1) ORDER BY rolname',
+      [logins.specs.map((s) => s.loginRole)],
+    );
     return rows;
   });
 
@@ -58,9 +60,14 @@ describe('provisionRoles', () => {
       for (const spec of logins.specs) {
         const { rows } = await c.query<{ rolname: string }>(
           `SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles l ON l.oid = m.member
-            WHERE l.rolname = $1 ORDER BY 1`, [spec.loginRole]);
+            WHERE l.rolname = $1 ORDER BY 1`,
+          [spec.loginRole],
+        );
         expect(rows.map((r) => r.rolname)).toEqual([spec.groupRole]);
-        const attrs = await c.query('SELECT rolcanlogin, rolinherit, rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = $1', [spec.loginRole]);
+        const attrs = await c.query(
+          'SELECT rolcanlogin, rolinherit, rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = $1',
+          [spec.loginRole],
+        );
         expect(attrs.rows[0]).toEqual({ rolcanlogin: true, rolinherit: true, rolsuper: false, rolbypassrls: false, rolcreaterole: false });
       }
     });
@@ -91,7 +98,9 @@ describe('provisionRoles', () => {
     const old = logins.passwords.get(api)!;
     logins.rotate(api);
     const results = await provision();
-    expect(results.map((r) => [r.loginRole, r.actions])).toEqual(logins.specs.map((s) => [s.loginRole, s.loginRole === api ? ['password'] : []]));
+    expect(results.map((r) => [r.loginRole, r.actions])).toEqual(
+      logins.specs.map((s) => [s.loginRole, s.loginRole === api ? ['password'] : []]),
+    );
     await expect(asLogin(api, async () => 'ok')).resolves.toBe('ok');
     await expect(connectAs(db.url, api, old)).rejects.toMatchObject({ code: '28P01' });
   });
@@ -113,7 +122,14 @@ describe('provisionRoles', () => {
     const api = logins.specs[0];
     await withClient(db.url, (c) => c.query(`CREATE ROLE "${api.loginRole}" NOLOGIN NOINHERIT`));
     const results = await provision();
-    expect(results[0].actions).toEqual(['login inherit', 'grant caracal_api', 'grant connect', 'set idle_in_transaction_session_timeout', 'set statement_timeout', 'password']);
+    expect(results[0].actions).toEqual([
+      'login inherit',
+      'grant caracal_api',
+      'grant connect',
+      'set idle_in_transaction_session_timeout',
+      'set statement_timeout',
+      'password',
+    ]);
     await expect(asLogin(api.loginRole, async () => 'ok')).resolves.toBe('ok');
   });
 
@@ -126,22 +142,30 @@ describe('provisionRoles', () => {
 
   test('GIVEN a missing password file WHEN provisioning THEN it fails naming the file and no login is created', async () => {
     const broken = logins.specs.map((s, i) => (i === 2 ? { ...s, passwordFile: `${logins.dir}/missing` } : s));
-    await expect(provision(broken)).rejects.toThrow(new RegExp(`password file ${logins.dir}/missing of ${logins.specs[2].loginRole} cannot be read`));
-    const { rowCount } = await withClient(db.url, (c) => c.query('SELECT 1 FROM pg_roles WHERE rolname = ANY($1)', [logins.specs.map((s) => s.loginRole)]));
+    await expect(provision(broken)).rejects.toThrow(
+      new RegExp(`password file ${logins.dir}/missing of ${logins.specs[2].loginRole} cannot be read`),
+    );
+    const { rowCount } = await withClient(db.url, (c) =>
+      c.query('SELECT 1 FROM pg_roles WHERE rolname = ANY($1)', [logins.specs.map((s) => s.loginRole)]),
+    );
     expect(rowCount).toBe(0);
   });
 
   test('GIVEN a group role that does not exist WHEN provisioning THEN it fails naming the role and rolls back every login', async () => {
     const broken = logins.specs.map((s, i) => (i === 4 ? { ...s, groupRole: 'caracal_nosuchgroup' } : s));
     await expect(provision(broken)).rejects.toThrow(/group role caracal_nosuchgroup does not exist/);
-    const { rowCount } = await withClient(db.url, (c) => c.query('SELECT 1 FROM pg_roles WHERE rolname = ANY($1)', [logins.specs.map((s) => s.loginRole)]));
+    const { rowCount } = await withClient(db.url, (c) =>
+      c.query('SELECT 1 FROM pg_roles WHERE rolname = ANY($1)', [logins.specs.map((s) => s.loginRole)]),
+    );
     expect(rowCount).toBe(0);
   });
 
   test('GIVEN a CREATEROLE migrator without ADMIN on the group roles WHEN provisioning THEN the error says what to grant', async () => {
     const migrator = `${logins.specs[0].loginRole}_mig`;
     const password = newPassword();
-    await withClient(db.url, (c) => c.query(`CREATE ROLE "${migrator}" LOGIN CREATEROLE PASSWORD '${password}'; GRANT CONNECT ON DATABASE "${db.name}" TO "${migrator}"`));
+    await withClient(db.url, (c) =>
+      c.query(`CREATE ROLE "${migrator}" LOGIN CREATEROLE PASSWORD '${password}'; GRANT CONNECT ON DATABASE "${db.name}" TO "${migrator}"`),
+    );
     try {
       const c = await connectAs(db.url, migrator, password);
       const major = Number((await c.query('SHOW server_version_num')).rows[0].server_version_num) / 10000;
@@ -165,12 +189,16 @@ describe('provisionRoles', () => {
     const migrator = `${logins.specs[0].loginRole}_mig`;
     const password = newPassword();
     const groups = logins.specs.map((s) => `"${s.groupRole}"`).join(', ');
-    await withClient(db.url, (c) => c.query(`CREATE ROLE "${migrator}" LOGIN CREATEROLE PASSWORD '${password}';
-      GRANT ${groups} TO "${migrator}" WITH ADMIN OPTION; GRANT CONNECT ON DATABASE "${db.name}" TO "${migrator}" WITH GRANT OPTION`));
+    await withClient(db.url, (c) =>
+      c.query(`CREATE ROLE "${migrator}" LOGIN CREATEROLE PASSWORD '${password}';
+      GRANT ${groups} TO "${migrator}" WITH ADMIN OPTION; GRANT CONNECT ON DATABASE "${db.name}" TO "${migrator}" WITH GRANT OPTION`),
+    );
     try {
       const c = await connectAs(db.url, migrator, password);
       await provisionRoles(c, logins.specs, { canAuthenticate: authenticatorFor(db.url) }).finally(() => c.end());
-      await expect(asLogin(logins.specs[4].loginRole, async (l) => (await l.query('SELECT current_user AS u')).rows[0].u)).resolves.toBe(logins.specs[4].loginRole);
+      await expect(asLogin(logins.specs[4].loginRole, async (l) => (await l.query('SELECT current_user AS u')).rows[0].u)).resolves.toBe(
+        logins.specs[4].loginRole,
+      );
     } finally {
       await withClient(db.url, (c) => c.query(`DROP OWNED BY "${migrator}"`));
       await withClient(serverUrl(), async (c) => {
@@ -188,7 +216,11 @@ describe('provisionRoles refuses bad specs before touching the database', () => 
     ['login role with a quote', () => ({ ...good(), loginRole: 'x"; DROP ROLE y; --' }), /login role/],
     ['group role with a space', () => ({ ...good(), groupRole: 'caracal api' }), /group role "caracal api"/],
     ['setting name with SQL', () => ({ ...good(), settings: { 'statement_timeout = 0; --': '1' } }), /setting "statement_timeout = 0; --"/],
-    ['setting value with a newline', () => ({ ...good(), settings: { statement_timeout: '1s\n' } }), /setting statement_timeout .* one-line/],
+    [
+      'setting value with a newline',
+      () => ({ ...good(), settings: { statement_timeout: '1s\n' } }),
+      /setting statement_timeout .* one-line/,
+    ],
     ['empty password file', () => ({ ...good(), passwordFile: '/dev/null' }), /password file \/dev\/null .* is empty/],
   ])('%s', async (_name, spec, message) => {
     await expect(provision([spec()])).rejects.toThrow(message);

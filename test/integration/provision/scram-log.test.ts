@@ -55,7 +55,9 @@ describe('provisioning on a server that logs every statement and authenticates w
   });
 
   test('GIVEN SCRAM authentication WHEN provisioning twice and rotating one password THEN logins authenticate and the log holds no password', async () => {
-    const rules = await withClient(cluster.url, (c) => c.query<{ auth_method: string }>("SELECT DISTINCT auth_method FROM pg_hba_file_rules WHERE type = 'host'"));
+    const rules = await withClient(cluster.url, (c) =>
+      c.query<{ auth_method: string }>("SELECT DISTINCT auth_method FROM pg_hba_file_rules WHERE type = 'host'"),
+    );
     expect(rules.rows.map((r) => r.auth_method)).toEqual(['scram-sha-256']);
 
     const db = await freshDatabase(cluster.url, 'caracal_scramlog');

@@ -35,7 +35,10 @@ export function testLogins(settings: Record<string, Record<string, string>> = {}
     return { loginRole, groupRole: `caracal_${service}`, passwordFile, settings: settings[service] ?? {} };
   });
   return {
-    env, dir, specs, passwords,
+    env,
+    dir,
+    specs,
+    passwords,
     rotate(loginRole) {
       const spec = specs.find((s) => s.loginRole === loginRole)!;
       const password = newPassword();

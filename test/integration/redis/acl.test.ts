@@ -28,7 +28,9 @@ const CONSUMERS: Record<Stream, Service[]> = {
 const RATE_LIMITED: Service[] = ['api', 'sts', 'gateway'];
 
 const pairs = <T>(table: Record<Stream, Service[]>, pick: (members: Service[], s: Service) => boolean) =>
-  (Object.keys(table) as Stream[]).flatMap((stream) => SERVICES.filter((s) => pick(table[stream], s)).map((s) => [s, stream] as [Service, Stream])) as T;
+  (Object.keys(table) as Stream[]).flatMap((stream) =>
+    SERVICES.filter((s) => pick(table[stream], s)).map((s) => [s, stream] as [Service, Stream]),
+  ) as T;
 
 /** DEBUG is refused by `enable-debug-command no` before the ACL is consulted; everything else by the ACL. */
 const refusal = (args: Array<string | number>) => (args[0] === 'DEBUG' ? /^ERR DEBUG command not allowed/ : /^NOPERM/);
@@ -179,19 +181,22 @@ describe('Redis ACL: trimming and rate limits', () => {
     },
   );
 
-  test.each(RATE_LIMITED)('GIVEN %s WHEN it counts a fixed window (MULTI INCR PEXPIRE NX EXEC) in its key space THEN the counter and expiry are set', async (service) => {
-    const c = await redis.as(service);
-    const key = `caracal:ratelimit:${service}:tenant-1:60s`;
+  test.each(RATE_LIMITED)(
+    'GIVEN %s WHEN it counts a fixed window (MULTI INCR PEXPIRE NX EXEC) in its key space THEN the counter and expiry are set',
+    async (service) => {
+      const c = await redis.as(service);
+      const key = `caracal:ratelimit:${service}:tenant-1:60s`;
 
-    await c.command('MULTI');
-    await c.command('INCR', key);
-    await c.command('PEXPIRE', key, 60_000, 'NX');
-    const result = await c.command('EXEC');
-    const ttl = (await c.command('PTTL', key)) as number;
+      await c.command('MULTI');
+      await c.command('INCR', key);
+      await c.command('PEXPIRE', key, 60_000, 'NX');
+      const result = await c.command('EXEC');
+      const ttl = (await c.command('PTTL', key)) as number;
 
-    expect(result).toEqual([1, 1]);
-    expect(ttl).toBeGreaterThan(0);
-  });
+      expect(result).toEqual([1, 1]);
+      expect(ttl).toBeGreaterThan(0);
+    },
+  );
 
   test.each([
     ['api', 'caracal:ratelimit:gateway:x'],
@@ -199,7 +204,7 @@ describe('Redis ACL: trimming and rate limits', () => {
     ['sts', 'caracal:ratelimit:api:x'],
     ['coordinator', 'caracal:ratelimit:coordinator:x'],
     ['audit', 'caracal:ratelimit:audit:x'],
-  ])('GIVEN %s WHEN it INCRs %s (another service\'s or no rate-limit space) THEN NOPERM', async (service, key) => {
+  ])("GIVEN %s WHEN it INCRs %s (another service's or no rate-limit space) THEN NOPERM", async (service, key) => {
     const c = await redis.as(service);
 
     await expect(c.command('INCR', key)).rejects.toThrow(/^NOPERM/);

@@ -58,7 +58,10 @@ describe('Redis durability (AOF, appendfsync everysec)', () => {
     await redis.server.restart();
 
     expect(await groupState()).toEqual({
-      pending: [[ids[1], 'pod-a'], [ids[2], 'pod-a']],
+      pending: [
+        [ids[1], 'pod-a'],
+        [ids[2], 'pod-a'],
+      ],
       lastDelivered: ids[2],
       undeliveredAfter: [undelivered],
     });
@@ -71,7 +74,10 @@ describe('Redis durability (AOF, appendfsync everysec)', () => {
     await redis.server.start();
 
     expect(await groupState()).toEqual({
-      pending: [[ids[1], 'pod-a'], [ids[2], 'pod-a']],
+      pending: [
+        [ids[1], 'pod-a'],
+        [ids[2], 'pod-a'],
+      ],
       lastDelivered: ids[2],
       undeliveredAfter: [undelivered],
     });

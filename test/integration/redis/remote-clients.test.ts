@@ -9,7 +9,9 @@ import { Json, resources, synthScope } from '../../support/synth';
 
 /** The first non-loopback IPv4 address of this machine (a pod IP stands in for it). */
 function externalAddress(): string {
-  const found = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+  const found = Object.values(os.networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal);
   if (!found) throw new Error('this test needs a non-loopback IPv4 interface (the address other pods would use)');
   return found.address;
 }
@@ -19,8 +21,11 @@ const password = randomBytes(24).toString('base64url');
 
 beforeAll(async () => {
   const { json } = synthScope((s) => new RedisStreams(s, 'redis', { environment: 'dev', namespace: 'caracal-dev' }));
-  const conf: string = Object.values(resources(json, 'kubernetes_config_map_v1')).find((c: Json) => c.metadata.name === 'caracal-redis-config')!.data['redis.conf'];
-  const acl: string = Object.values(resources(json, 'kubernetes_secret_v1')).find((c: Json) => c.metadata.name === 'caracal-redis-acl')!.data['users.acl'];
+  const conf: string = Object.values(resources(json, 'kubernetes_config_map_v1')).find(
+    (c: Json) => c.metadata.name === 'caracal-redis-config',
+  )!.data['redis.conf'];
+  const acl: string = Object.values(resources(json, 'kubernetes_secret_v1')).find((c: Json) => c.metadata.name === 'caracal-redis-acl')!
+    .data['users.acl'];
   const hash = createHash('sha256').update(password).digest('hex');
   server = await startRedisServer(({ dataDir, aclfile }) => ({
     // The listen address and protected mode exactly as synthesized; only the container paths differ.

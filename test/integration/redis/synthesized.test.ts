@@ -14,9 +14,14 @@ let server: RedisServer;
 const passwords: Record<string, string> = {};
 
 beforeAll(async () => {
-  ({ json } = synthScope((s) => new RedisStreams(s, 'redis', { environment: 'dev', namespace: 'caracal-dev', resources: { limits: { memory: '256Mi' } } })));
-  const conf: string = Object.values(resources(json, 'kubernetes_config_map_v1')).find((c: Json) => c.metadata.name === 'caracal-redis-config')!.data['redis.conf'];
-  const acl: string = Object.values(resources(json, 'kubernetes_secret_v1')).find((c: Json) => c.metadata.name === 'caracal-redis-acl')!.data['users.acl'];
+  ({ json } = synthScope(
+    (s) => new RedisStreams(s, 'redis', { environment: 'dev', namespace: 'caracal-dev', resources: { limits: { memory: '256Mi' } } }),
+  ));
+  const conf: string = Object.values(resources(json, 'kubernetes_config_map_v1')).find(
+    (c: Json) => c.metadata.name === 'caracal-redis-config',
+  )!.data['redis.conf'];
+  const acl: string = Object.values(resources(json, 'kubernetes_secret_v1')).find((c: Json) => c.metadata.name === 'caracal-redis-acl')!
+    .data['users.acl'];
   server = await startRedisServer(({ dataDir, aclfile }) => ({
     // Only the container paths and the listen address differ from the ConfigMap.
     conf: `${conf.replace(/^dir \/data$/m, `dir ${dataDir}`).replace(/^aclfile .*$/m, `aclfile ${aclfile}`)}\nbind 127.0.0.1\n`,
@@ -33,7 +38,11 @@ afterAll(async () => {
 
 const probes = () => {
   const c = only(json, 'kubernetes_stateful_set_v1').spec.template.spec.container[0];
-  return { startup: c.startup_probe.exec.command, liveness: c.liveness_probe.exec.command, readiness: c.readiness_probe.exec.command } as Record<string, string[]>;
+  return {
+    startup: c.startup_probe.exec.command,
+    liveness: c.liveness_probe.exec.command,
+    readiness: c.readiness_probe.exec.command,
+  } as Record<string, string[]>;
 };
 
 /** Runs a probe command with the container's env, the password file laid out in a temp dir. */
@@ -64,15 +73,18 @@ describe('RedisStreams output on a real redis-server', () => {
     expect(memory).toMatch(/^maxmemory_policy:noeviction\r?$/m);
   });
 
-  test.each(['startup', 'liveness', 'readiness'])('GIVEN the healthcheck password file WHEN the exact %s probe command runs THEN it succeeds', (probe) => {
-    expect(runProbe(probes()[probe], passwords.healthcheck)).toBe(0);
-  });
+  test.each(['startup', 'liveness', 'readiness'])(
+    'GIVEN the healthcheck password file WHEN the exact %s probe command runs THEN it succeeds',
+    (probe) => {
+      expect(runProbe(probes()[probe], passwords.healthcheck)).toBe(0);
+    },
+  );
 
   test.each(['startup', 'liveness', 'readiness'])('GIVEN a wrong password in the file WHEN the %s probe runs THEN it fails', (probe) => {
     expect(runProbe(probes()[probe], 'wrong-password')).not.toBe(0);
   });
 
-  test('GIVEN another user\'s password (not the healthcheck user) WHEN the readiness probe runs THEN it fails', () => {
+  test("GIVEN another user's password (not the healthcheck user) WHEN the readiness probe runs THEN it fails", () => {
     expect(runProbe(probes().readiness, passwords.api)).not.toBe(0);
   });
 

@@ -7,7 +7,9 @@ const doc = (rows: string) => `# title\n\n<!-- access-matrix:begin -->\n${header
 
 describe('parseAccessMatrix', () => {
   it('reads cells as SIUD letters, "-" as none, and the zone-scoped tables', () => {
-    const m = parseAccessMatrix(doc('| zones | none | SIU | S | - | S | S | S | root |\n| providers | zone | SIUD | - | - | S | - | S | product |'));
+    const m = parseAccessMatrix(
+      doc('| zones | none | SIU | S | - | S | S | S | root |\n| providers | zone | SIUD | - | - | S | - | S | product |'),
+    );
     expect(m.rows.map((r) => r.table)).toEqual(['zones', 'providers']);
     expect(m.row('zones').cells).toEqual({ api: 'SIU', coordinator: 'S', audit: '', sts: 'S', gateway: 'S', backup: 'S' });
     expect(m.zoneScopedTables).toEqual(['providers']);
@@ -20,7 +22,11 @@ describe('parseAccessMatrix', () => {
     ['an unknown letter', doc('| zones | none | SX | - | - | - | - | S | x |'), /line 6: zones\/api cell "SX"/],
     ['a bad rls value', doc('| zones | maybe | S | - | - | - | - | S | x |'), /line 6: rls must be zone or none/],
     ['a missing column', doc('| zones | none | S | - | - | - | S | x |'), /line 6: 8 columns, expected 9/],
-    ['a duplicated table', doc('| zones | none | S | - | - | - | - | S | x |\n| zones | none | S | - | - | - | - | S | x |'), /line 7: table zones listed twice/],
+    [
+      'a duplicated table',
+      doc('| zones | none | S | - | - | - | - | S | x |\n| zones | none | S | - | - | - | - | S | x |'),
+      /line 7: table zones listed twice/,
+    ],
     ['a wrong header', doc('').replace('| backup |', '| owner |'), /header must be/],
   ])('rejects %s', (_name, markdown, error) => {
     expect(() => parseAccessMatrix(markdown as string)).toThrow(error as RegExp);

@@ -2,25 +2,41 @@
 // doing it as the role; the roles' attributes; nothing for PUBLIC; everything owned by caracal_owner.
 import { Client } from 'pg';
 import { FreshDatabase } from '../../support/postgres';
-import {
-  MATRIX_ROLES,
-  SERVICE_ROLES,
-  asRole,
-  baselineDatabase,
-  grantedCell,
-  readAccessMatrix,
-  roleName,
-} from '../../support/schema';
+import { MATRIX_ROLES, SERVICE_ROLES, asRole, baselineDatabase, grantedCell, readAccessMatrix, roleName } from '../../support/schema';
 import { cellByBehaviour } from './probes';
 
 /** Every table the seeds name ("Store State" ownership table and issue 5). */
 const SEED_TABLES = [
-  'zones', 'providers', 'applications', 'resources', 'application_dependencies',
-  'sessions', 'delegated_grants', 'provider_grants', 'step_up_challenges',
-  'policies', 'policy_versions', 'policy_sets', 'policy_set_versions', 'policy_set_bindings',
-  'audit_events', 'audit_export_watermark', 'audit_ingest_alerts', 'admin_audit_events',
-  'agent_sessions', 'agent_topology', 'agent_services', 'agent_invocations', 'delegation_edges', 'delegation_graph_epochs',
-  'event_outbox', 'caracal_outbox', 'admin_tokens', 'gateway_resource_bindings', 'gateway_binding_revision', 'resource_rate_limits',
+  'zones',
+  'providers',
+  'applications',
+  'resources',
+  'application_dependencies',
+  'sessions',
+  'delegated_grants',
+  'provider_grants',
+  'step_up_challenges',
+  'policies',
+  'policy_versions',
+  'policy_sets',
+  'policy_set_versions',
+  'policy_set_bindings',
+  'audit_events',
+  'audit_export_watermark',
+  'audit_ingest_alerts',
+  'admin_audit_events',
+  'agent_sessions',
+  'agent_topology',
+  'agent_services',
+  'agent_invocations',
+  'delegation_edges',
+  'delegation_graph_epochs',
+  'event_outbox',
+  'caracal_outbox',
+  'admin_tokens',
+  'gateway_resource_bindings',
+  'gateway_binding_revision',
+  'resource_rate_limits',
 ];
 
 const matrix = readAccessMatrix();
@@ -39,7 +55,7 @@ afterAll(async () => {
 });
 
 describe('docs/access-matrix.md', () => {
-  it('has one row per seed table, and the seed tables are exactly the schema\'s tables', async () => {
+  it("has one row per seed table, and the seed tables are exactly the schema's tables", async () => {
     // GIVEN the baseline applied WHEN listing the top-level tables of public (partitions aside)
     const { rows } = await client.query<{ relname: string }>(
       `SELECT relname FROM pg_class
@@ -127,7 +143,9 @@ describe('roles', () => {
   });
 
   it('lets backups read every sequence (pg_dump restores identity positions)', async () => {
-    const { rows: sequences } = await client.query(`SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'S'`);
+    const { rows: sequences } = await client.query(
+      `SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'S'`,
+    );
     expect(sequences[0].n).toBe(4);
     const { rows } = await client.query(
       `SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace
@@ -162,15 +180,20 @@ describe('roles', () => {
   it('lets the audit role ingest a batch with its zone context and read it back', async () => {
     // GIVEN a zone WHEN caracal_audit inserts a multi-row batch in that zone's context
     const zone = '00000000-0000-4000-8000-00000000000a';
-    const n = await asRole(client, roleName('audit'), async (c) => {
-      await c.query(
-        `INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type)
+    const n = await asRole(
+      client,
+      roleName('audit'),
+      async (c) => {
+        await c.query(
+          `INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type)
          SELECT $1, gen_random_uuid(), now() - interval '1 hour', 'gateway', 'request' FROM generate_series(1, 50)`,
-        [zone],
-      );
-      const { rows } = await c.query(`SELECT count(*)::int AS n FROM public.audit_events`);
-      return rows[0].n as number;
-    }, { zoneId: zone });
+          [zone],
+        );
+        const { rows } = await c.query(`SELECT count(*)::int AS n FROM public.audit_events`);
+        return rows[0].n as number;
+      },
+      { zoneId: zone },
+    );
     // THEN it sees its 50 events
     expect(n).toBe(50);
   });

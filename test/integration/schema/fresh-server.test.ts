@@ -25,11 +25,17 @@ beforeAll(async () => {
   u.password = password;
   warnings = [];
   await withClient(u.toString(), async (c) => {
-    c.on('notice', (n) => { if (n.severity === 'WARNING') warnings.push(`${n.message} | ${n.hint}`); });
+    c.on('notice', (n) => {
+      if (n.severity === 'WARNING') warnings.push(`${n.message} | ${n.hint}`);
+    });
     await c.query('BEGIN');
     await c.query(readBaseline());
     await c.query('COMMIT');
-    migratorRoles = (await c.query(`SELECT rolname FROM pg_roles WHERE pg_has_role($1, oid, 'MEMBER') AND rolname LIKE 'caracal\\_%' ORDER BY 1`, [migrator])).rows;
+    migratorRoles = (
+      await c.query(`SELECT rolname FROM pg_roles WHERE pg_has_role($1, oid, 'MEMBER') AND rolname LIKE 'caracal\\_%' ORDER BY 1`, [
+        migrator,
+      ])
+    ).rows;
   });
 }, 120_000);
 
@@ -40,14 +46,19 @@ afterAll(async () => {
 describe(`a CREATEROLE migrator on a fresh Postgres ${major} server`, () => {
   it('creates the group roles and makes itself a member of caracal_owner', async () => {
     expect(migratorRoles.map((r) => r.rolname)).toContain('caracal_owner');
-    const { rows } = await asSuperuser((c) => c.query(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'caracal\\_%' AND NOT rolcanlogin`));
+    const { rows } = await asSuperuser((c) =>
+      c.query(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'caracal\\_%' AND NOT rolcanlogin`),
+    );
     expect(rows[0].n).toBe(7);
   });
 
   it('leaves every object owned by caracal_owner', async () => {
-    const { rows } = await asSuperuser((c) => c.query(
-      `SELECT DISTINCT relowner::regrole::text AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'S', 'i', 'I')
-       UNION SELECT DISTINCT proowner::regrole::text FROM pg_proc WHERE pronamespace = 'public'::regnamespace`));
+    const { rows } = await asSuperuser((c) =>
+      c.query(
+        `SELECT DISTINCT relowner::regrole::text AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'S', 'i', 'I')
+       UNION SELECT DISTINCT proowner::regrole::text FROM pg_proc WHERE pronamespace = 'public'::regnamespace`,
+      ),
+    );
     expect(rows).toEqual([{ owner: 'caracal_owner' }]);
   });
 
@@ -60,16 +71,20 @@ describe(`a CREATEROLE migrator on a fresh Postgres ${major} server`, () => {
   });
 
   it('gives a backup without BYPASSRLS a loud failure, not a filtered dump, until the fix is applied', async () => {
-    const dumpLike = () => asSuperuser(async (c) => {
-      await c.query('BEGIN');
-      try {
-        await c.query('SET LOCAL ROLE caracal_backup');
-        await c.query('SET LOCAL row_security = off');
-        return await c.query('SELECT count(*) FROM public.audit_events').then(() => 'read', (e) => e.message);
-      } finally {
-        await c.query('ROLLBACK');
-      }
-    });
+    const dumpLike = () =>
+      asSuperuser(async (c) => {
+        await c.query('BEGIN');
+        try {
+          await c.query('SET LOCAL ROLE caracal_backup');
+          await c.query('SET LOCAL row_security = off');
+          return await c.query('SELECT count(*) FROM public.audit_events').then(
+            () => 'read',
+            (e) => e.message,
+          );
+        } finally {
+          await c.query('ROLLBACK');
+        }
+      });
     expect(await dumpLike()).toMatch(/query would be affected by row-level security policy/);
     await asSuperuser((c) => c.query('ALTER ROLE caracal_backup BYPASSRLS'));
     expect(await dumpLike()).toBe('read');

@@ -14,7 +14,9 @@ beforeAll(async () => {
   client = new Client({ connectionString: db.url });
   await client.connect();
   zone = await seedZone(client);
-  const { rows } = await client.query(`SELECT tableoid::regclass::text AS part FROM public.audit_events WHERE event_id = $1`, [zone.auditEventId]);
+  const { rows } = await client.query(`SELECT tableoid::regclass::text AS part FROM public.audit_events WHERE event_id = $1`, [
+    zone.auditEventId,
+  ]);
   todayPartition = rows[0].part;
 });
 
@@ -66,7 +68,9 @@ describe('append-only and immutable tables', () => {
     SERVICE_ROLES.flatMap((role) => (Object.keys(MUTATIONS) as Mutation[]).map((m) => [t, m, role, col] as const)),
   );
   test.each(serviceCases)('%s: %s is a permission error for caracal_%s', async (table, mutation, role, col) => {
-    const failure = await asRole(client, roleName(role), (c) => attempt(c, MUTATIONS[mutation](resolve(table), col)), { zoneId: zone.zoneId });
+    const failure = await asRole(client, roleName(role), (c) => attempt(c, MUTATIONS[mutation](resolve(table), col)), {
+      zoneId: zone.zoneId,
+    });
     expect(failure?.message).toMatch(/^permission denied/);
   });
 
@@ -84,7 +88,9 @@ describe('append-only and immutable tables', () => {
        WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal
          AND (t.tgname LIKE '%append_only%' OR t.tgname LIKE '%immutable%')`,
     );
-    const { rows: parts } = await client.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.audit_events'::regclass`);
+    const { rows: parts } = await client.query(
+      `SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.audit_events'::regclass`,
+    );
     // parent: statement + row; each partition: statement + cloned row; 4 other tables: statement
     expect(rows).toHaveLength(2 + 2 * parts[0].n + 4);
     expect(rows.filter((r) => r.tgenabled !== 'A')).toEqual([]);
@@ -93,33 +99,57 @@ describe('append-only and immutable tables', () => {
 
 describe('writes that the controls allow', () => {
   it('lets the API insert a new policy version while the old one stays unchanged', async () => {
-    const failure = await asRole(client, roleName('api'), (c) =>
-      attempt(c, `INSERT INTO public.policy_versions (zone_id, policy_id, version, document, document_sha256, created_by)
-                  VALUES ($1, $2, 2, '{"allow": false}', decode(repeat('ab', 32), 'hex'), 'admin')`, [zone.zoneId, zone.policyId]),
-    { zoneId: zone.zoneId });
+    const failure = await asRole(
+      client,
+      roleName('api'),
+      (c) =>
+        attempt(
+          c,
+          `INSERT INTO public.policy_versions (zone_id, policy_id, version, document, document_sha256, created_by)
+                  VALUES ($1, $2, 2, '{"allow": false}', decode(repeat('ab', 32), 'hex'), 'admin')`,
+          [zone.zoneId, zone.policyId],
+        ),
+      { zoneId: zone.zoneId },
+    );
     expect(failure).toBeNull();
   });
 
   it('keeps ingested_at to the server clock: the audit role may not set it', async () => {
-    const failure = await asRole(client, roleName('audit'), (c) =>
-      attempt(c, `INSERT INTO public.audit_events (zone_id, event_id, ingested_at, occurred_at, source, event_type)
-                  VALUES ($1, gen_random_uuid(), now() - interval '30 days', now(), 'sts', 'x')`, [zone.zoneId]),
-    { zoneId: zone.zoneId });
+    const failure = await asRole(
+      client,
+      roleName('audit'),
+      (c) =>
+        attempt(
+          c,
+          `INSERT INTO public.audit_events (zone_id, event_id, ingested_at, occurred_at, source, event_type)
+                  VALUES ($1, gen_random_uuid(), now() - interval '30 days', now(), 'sts', 'x')`,
+          [zone.zoneId],
+        ),
+      { zoneId: zone.zoneId },
+    );
     expect(failure?.message).toMatch(/permission denied/);
   });
 
   it('refuses COPY into audit_events: ingest is INSERT-based on an RLS table', async () => {
-    const failure = await asRole(client, roleName('audit'), (c) =>
-      attempt(c, `COPY public.audit_events (zone_id, event_id, occurred_at, source, event_type) FROM STDIN`),
-    { zoneId: zone.zoneId });
+    const failure = await asRole(
+      client,
+      roleName('audit'),
+      (c) => attempt(c, `COPY public.audit_events (zone_id, event_id, occurred_at, source, event_type) FROM STDIN`),
+      { zoneId: zone.zoneId },
+    );
     expect(failure?.message).toBe('COPY FROM not supported with row-level security');
   });
 
   it('lets the gateway read session revocations but not token hashes', async () => {
-    const [snapshot, hashes] = await asRole(client, roleName('gateway'), async (c) => [
-      await attempt(c, `SELECT id, revoked_at, expires_at FROM public.sessions WHERE revoked_at IS NOT NULL`),
-      await attempt(c, `SELECT token_hash FROM public.sessions`),
-    ], { zoneId: zone.zoneId });
+    const [snapshot, hashes] = await asRole(
+      client,
+      roleName('gateway'),
+      async (c) => [
+        await attempt(c, `SELECT id, revoked_at, expires_at FROM public.sessions WHERE revoked_at IS NOT NULL`),
+        await attempt(c, `SELECT token_hash FROM public.sessions`),
+      ],
+      { zoneId: zone.zoneId },
+    );
     expect(snapshot).toBeNull();
     expect(hashes?.message).toMatch(/^permission denied for table sessions/);
   });
@@ -127,7 +157,10 @@ describe('writes that the controls allow', () => {
   it('lets the API record an admin action but not choose its id or time', async () => {
     const [ok, forged] = await asRole(client, roleName('api'), async (c) => [
       await attempt(c, `INSERT INTO public.admin_audit_events (actor, action, zone_id) VALUES ('admin', 'zone.update', $1)`, [zone.zoneId]),
-      await attempt(c, `INSERT INTO public.admin_audit_events (actor, action, recorded_at) VALUES ('admin', 'x', now() - interval '1 day')`),
+      await attempt(
+        c,
+        `INSERT INTO public.admin_audit_events (actor, action, recorded_at) VALUES ('admin', 'x', now() - interval '1 day')`,
+      ),
     ]);
     expect(ok).toBeNull();
     expect(forged?.message).toMatch(/permission denied/);
@@ -135,7 +168,10 @@ describe('writes that the controls allow', () => {
 
   it('lets the dispatcher update delivery state but never an outbox payload', async () => {
     const [deliver, rewrite] = await asRole(client, roleName('api'), async (c) => [
-      await attempt(c, `UPDATE public.event_outbox SET status = 'dispatched', dispatched_at = now(), stream_entry_id = '1-0', attempts = attempts + 1 WHERE status = 'pending'`),
+      await attempt(
+        c,
+        `UPDATE public.event_outbox SET status = 'dispatched', dispatched_at = now(), stream_entry_id = '1-0', attempts = attempts + 1 WHERE status = 'pending'`,
+      ),
       await attempt(c, `UPDATE public.event_outbox SET payload = '{"forged": true}'`),
     ]);
     expect(deliver).toBeNull();
@@ -145,22 +181,52 @@ describe('writes that the controls allow', () => {
 
 describe('hash-only secrets and referenced keys', () => {
   const rejected: Array<[string, string, unknown[]]> = [
-    ['an admin token stored as its bytes', `INSERT INTO public.admin_tokens (name, token_prefix, token_hash, hmac_key_id, scopes, created_by, expires_at)
-      VALUES ('t', 'crcl', convert_to('crcl_live_0123456789abcdef', 'UTF8'), 'hmac-1', '{admin}', 'me', now() + interval '1 day')`, []],
-    ['an HMAC admin token without its key reference', `INSERT INTO public.admin_tokens (name, token_prefix, token_hash, scopes, created_by, expires_at)
-      VALUES ('t', 'crcl', decode(repeat('ab', 32), 'hex'), '{admin}', 'me', now() + interval '1 day')`, []],
-    ['a session token stored instead of its hash', `INSERT INTO public.sessions (zone_id, subject, token_hash, expires_at)
-      VALUES ($1, 'u', convert_to('session-token', 'UTF8'), now() + interval '1 hour')`, ['zone']],
-    ['a PEM private key as a zone signing key reference', `UPDATE public.zones SET signing_key_ref = 'file:-----BEGIN PRIVATE KEY-----MIIE' WHERE id = $1`, ['zone']],
-    ['a step-up challenge living longer than 15 minutes', `INSERT INTO public.step_up_challenges (zone_id, session_id, method, challenge_hash, expires_at)
-      VALUES ($1, $2, 'totp', decode(repeat('ab', 32), 'hex'), now() + interval '1 hour')`, ['zone', 'session']],
-    ['a session that expires before it starts', `INSERT INTO public.sessions (zone_id, subject, token_hash, expires_at)
-      VALUES ($1, 'u', decode(repeat('cd', 32), 'hex'), now() - interval '1 hour')`, ['zone']],
-    ['a row pointing into another zone', `INSERT INTO public.application_dependencies (zone_id, application_id, resource_id)
-      VALUES (gen_random_uuid(), $1, $2)`, ['application', 'resource']],
+    [
+      'an admin token stored as its bytes',
+      `INSERT INTO public.admin_tokens (name, token_prefix, token_hash, hmac_key_id, scopes, created_by, expires_at)
+      VALUES ('t', 'crcl', convert_to('crcl_live_0123456789abcdef', 'UTF8'), 'hmac-1', '{admin}', 'me', now() + interval '1 day')`,
+      [],
+    ],
+    [
+      'an HMAC admin token without its key reference',
+      `INSERT INTO public.admin_tokens (name, token_prefix, token_hash, scopes, created_by, expires_at)
+      VALUES ('t', 'crcl', decode(repeat('ab', 32), 'hex'), '{admin}', 'me', now() + interval '1 day')`,
+      [],
+    ],
+    [
+      'a session token stored instead of its hash',
+      `INSERT INTO public.sessions (zone_id, subject, token_hash, expires_at)
+      VALUES ($1, 'u', convert_to('session-token', 'UTF8'), now() + interval '1 hour')`,
+      ['zone'],
+    ],
+    [
+      'a PEM private key as a zone signing key reference',
+      `UPDATE public.zones SET signing_key_ref = 'file:-----BEGIN PRIVATE KEY-----MIIE' WHERE id = $1`,
+      ['zone'],
+    ],
+    [
+      'a step-up challenge living longer than 15 minutes',
+      `INSERT INTO public.step_up_challenges (zone_id, session_id, method, challenge_hash, expires_at)
+      VALUES ($1, $2, 'totp', decode(repeat('ab', 32), 'hex'), now() + interval '1 hour')`,
+      ['zone', 'session'],
+    ],
+    [
+      'a session that expires before it starts',
+      `INSERT INTO public.sessions (zone_id, subject, token_hash, expires_at)
+      VALUES ($1, 'u', decode(repeat('cd', 32), 'hex'), now() - interval '1 hour')`,
+      ['zone'],
+    ],
+    [
+      'a row pointing into another zone',
+      `INSERT INTO public.application_dependencies (zone_id, application_id, resource_id)
+      VALUES (gen_random_uuid(), $1, $2)`,
+      ['application', 'resource'],
+    ],
   ];
   test.each(rejected)('rejects %s', async (_name, sql, params) => {
-    const values = params.map((p) => ({ zone: zone.zoneId, session: zone.sessionId, application: zone.applicationId, resource: zone.resourceId })[p as string]);
+    const values = params.map(
+      (p) => ({ zone: zone.zoneId, session: zone.sessionId, application: zone.applicationId, resource: zone.resourceId })[p as string],
+    );
     await client.query('BEGIN');
     try {
       const failure = await attempt(client, sql, values);
@@ -173,14 +239,38 @@ describe('hash-only secrets and referenced keys', () => {
 
 describe('the indexes the services poll', () => {
   const polls: Array<[string, string, string]> = [
-    ['the event_outbox dispatcher', `SELECT id FROM public.event_outbox WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT 100 FOR UPDATE SKIP LOCKED`, 'event_outbox_pending_idx'],
-    ['the caracal_outbox dispatcher', `SELECT id FROM public.caracal_outbox WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT 100 FOR UPDATE SKIP LOCKED`, 'caracal_outbox_pending_idx'],
-    ['the "event_outbox dead rows" check', `SELECT count(*) FROM public.event_outbox WHERE status = 'dead' AND dead_at > now() - interval '1 day'`, 'event_outbox_dead_idx'],
-    ['the Redis rebuild from dispatched rows', `SELECT id FROM public.caracal_outbox WHERE status = 'dispatched' AND stream = 'revocation' AND dispatched_at > now() - interval '1 day'`, 'caracal_outbox_dispatched_idx'],
+    [
+      'the event_outbox dispatcher',
+      `SELECT id FROM public.event_outbox WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT 100 FOR UPDATE SKIP LOCKED`,
+      'event_outbox_pending_idx',
+    ],
+    [
+      'the caracal_outbox dispatcher',
+      `SELECT id FROM public.caracal_outbox WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT 100 FOR UPDATE SKIP LOCKED`,
+      'caracal_outbox_pending_idx',
+    ],
+    [
+      'the "event_outbox dead rows" check',
+      `SELECT count(*) FROM public.event_outbox WHERE status = 'dead' AND dead_at > now() - interval '1 day'`,
+      'event_outbox_dead_idx',
+    ],
+    [
+      'the Redis rebuild from dispatched rows',
+      `SELECT id FROM public.caracal_outbox WHERE status = 'dispatched' AND stream = 'revocation' AND dispatched_at > now() - interval '1 day'`,
+      'caracal_outbox_dispatched_idx',
+    ],
     ['the expired session purge', `SELECT id FROM public.sessions WHERE expires_at < now()`, 'sessions_expires_idx'],
     ['the expired challenge purge', `SELECT id FROM public.step_up_challenges WHERE expires_at < now()`, 'step_up_challenges_expires_idx'],
-    ['the expired agent session sweep', `SELECT id FROM public.agent_sessions WHERE status = 'active' AND expires_at < now()`, 'agent_sessions_active_expires_idx'],
-    ['open ingest alerts', `SELECT id FROM public.audit_ingest_alerts WHERE resolved_at IS NULL ORDER BY last_seen_at DESC`, 'audit_ingest_alerts_open_idx'],
+    [
+      'the expired agent session sweep',
+      `SELECT id FROM public.agent_sessions WHERE status = 'active' AND expires_at < now()`,
+      'agent_sessions_active_expires_idx',
+    ],
+    [
+      'open ingest alerts',
+      `SELECT id FROM public.audit_ingest_alerts WHERE resolved_at IS NULL ORDER BY last_seen_at DESC`,
+      'audit_ingest_alerts_open_idx',
+    ],
   ];
   test.each(polls)('%s uses its index', async (_who, sql, index) => {
     // GIVEN sequential scans discouraged (tiny tables would otherwise always be scanned)

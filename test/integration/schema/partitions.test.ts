@@ -39,7 +39,10 @@ async function health(c: Client, daysAhead = 7): Promise<Record<string, { ok: bo
   return Object.fromEntries(rows.map((r) => [r.check_name, { ok: r.ok, detail: r.detail }]));
 }
 
-const failing = (h: Record<string, { ok: boolean }>) => Object.keys(h).filter((k) => !h[k].ok).sort();
+const failing = (h: Record<string, { ok: boolean }>) =>
+  Object.keys(h)
+    .filter((k) => !h[k].ok)
+    .sort();
 
 let shared: FreshDatabase;
 let client: Client;
@@ -69,7 +72,14 @@ describe('the rolling window', () => {
 
   it('reports every health check ok on a fresh baseline', async () => {
     const h = await health(client, 14);
-    expect(Object.keys(h).sort()).toEqual(['append_only_triggers', 'default_partition_empty', 'future_partitions', 'no_gaps', 'no_partition_privileges', 'rls_forced']);
+    expect(Object.keys(h).sort()).toEqual([
+      'append_only_triggers',
+      'default_partition_empty',
+      'future_partitions',
+      'no_gaps',
+      'no_partition_privileges',
+      'rls_forced',
+    ]);
     expect(failing(h)).toEqual([]);
   });
 
@@ -163,7 +173,10 @@ describe('concurrent maintainers', () => {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE public.audit_events IN ACCESS EXCLUSIVE MODE');
       // WHEN the maintenance function needs the parent THEN it fails with lock_not_available
-      const failure = await client.query('SELECT public.audit_partitions_ensure(0, 30)').then(() => null, (e) => e);
+      const failure = await client.query('SELECT public.audit_partitions_ensure(0, 30)').then(
+        () => null,
+        (e) => e,
+      );
       expect(failure?.code).toBe('55P03');
     } finally {
       await holder.query('ROLLBACK');
@@ -173,16 +186,24 @@ describe('concurrent maintainers', () => {
 });
 
 describe('no audit event is lost when its partition is missing', () => {
-  it('lands in the default partition, is reported, and is moved into the day\'s partition by the next run', async () => {
+  it("lands in the default partition, is reported, and is moved into the day's partition by the next run", async () => {
     await withFreshBaseline(async (c) => {
       const today = `audit_events_p${await utcDay(c, 0)}`;
       const zone = '00000000-0000-4000-8000-0000000000aa';
       // GIVEN today's partition is missing (as if the maintenance job had not run)
       await c.query(`DROP TABLE public.${today}`);
       // WHEN the audit role ingests an event
-      await asRole(c, roleName('audit'), (r) => r.query(
-        `INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type)
-         VALUES ($1, gen_random_uuid(), now(), 'sts', 'token.issued')`, [zone]), { zoneId: zone, commit: true });
+      await asRole(
+        c,
+        roleName('audit'),
+        (r) =>
+          r.query(
+            `INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type)
+         VALUES ($1, gen_random_uuid(), now(), 'sts', 'token.issued')`,
+            [zone],
+          ),
+        { zoneId: zone, commit: true },
+      );
       // THEN it is stored, in the default partition, and health says so
       const where = await c.query(`SELECT tableoid::regclass::text AS part FROM public.audit_events`);
       expect(where.rows).toEqual([{ part: 'audit_events_default' }]);
@@ -191,8 +212,11 @@ describe('no audit event is lost when its partition is missing', () => {
       expect(before.future_partitions.detail).toContain(`${today.slice(14, 18)}-${today.slice(18, 20)}-${today.slice(20, 22)}`);
       // AND the trade-off: a plain CREATE ... PARTITION OF for that day is blocked by the row
       await c.query('BEGIN');
-      const blocked = await attempt(c, `CREATE TABLE public.${today} PARTITION OF public.audit_events
-        FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '1 day')`);
+      const blocked = await attempt(
+        c,
+        `CREATE TABLE public.${today} PARTITION OF public.audit_events
+        FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '1 day')`,
+      );
       await c.query('ROLLBACK');
       expect(blocked?.message).toMatch(/updated partition constraint for default partition .* would be violated/);
 
@@ -203,7 +227,9 @@ describe('no audit event is lost when its partition is missing', () => {
       const after = await c.query(`SELECT tableoid::regclass::text AS part FROM public.audit_events`);
       expect(after.rows).toEqual([{ part: today }]);
       expect(failing(await health(c))).toEqual([]);
-      const seen = await asRole(c, roleName('audit'), (r) => r.query(`SELECT count(*)::int AS n FROM public.audit_events`), { zoneId: zone });
+      const seen = await asRole(c, roleName('audit'), (r) => r.query(`SELECT count(*)::int AS n FROM public.audit_events`), {
+        zoneId: zone,
+      });
       expect(seen.rows[0].n).toBe(1);
     });
   });

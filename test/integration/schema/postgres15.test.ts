@@ -48,11 +48,12 @@ describe('baseline on Postgres 15', () => {
   });
 
   it('created the seven group roles once, with BYPASSRLS on caracal_backup only', async () => {
-    const { rows } = await client.query(
-      `SELECT rolname, rolbypassrls FROM pg_roles WHERE rolname LIKE 'caracal\\_%' ORDER BY rolname`,
-    );
+    const { rows } = await client.query(`SELECT rolname, rolbypassrls FROM pg_roles WHERE rolname LIKE 'caracal\\_%' ORDER BY rolname`);
     expect(rows).toEqual(
-      ['api', 'audit', 'backup', 'coordinator', 'gateway', 'owner', 'sts'].map((r) => ({ rolname: `caracal_${r}`, rolbypassrls: r === 'backup' })),
+      ['api', 'audit', 'backup', 'coordinator', 'gateway', 'owner', 'sts'].map((r) => ({
+        rolname: `caracal_${r}`,
+        rolbypassrls: r === 'backup',
+      })),
     );
   });
 
@@ -94,10 +95,12 @@ describe('baseline on Postgres 15', () => {
 
   it('rejects UPDATE and DELETE on a day partition too', async () => {
     const { rows } = await client.query(`SELECT tableoid::regclass::text AS p FROM public.audit_events LIMIT 1`);
-    const failures = await asRole(client, OWNER_ROLE, async (c) => [
-      await attempt(c, `UPDATE public.${rows[0].p} SET actor = 'x'`),
-      await attempt(c, `DELETE FROM public.${rows[0].p}`),
-    ], { zoneId: zoneA.zoneId });
+    const failures = await asRole(
+      client,
+      OWNER_ROLE,
+      async (c) => [await attempt(c, `UPDATE public.${rows[0].p} SET actor = 'x'`), await attempt(c, `DELETE FROM public.${rows[0].p}`)],
+      { zoneId: zoneA.zoneId },
+    );
     expect(failures.map((f) => f?.message)).toEqual([
       expect.stringMatching(/is append-only: UPDATE/),
       expect.stringMatching(/is append-only: DELETE/),
@@ -105,8 +108,13 @@ describe('baseline on Postgres 15', () => {
   });
 
   test.each(matrix.zoneScopedTables.map((t) => [t]))('%s: fail-closed RLS (none without context, own zone with it)', async (table) => {
-    const zonesSeen = (zoneId: string | null) => asRole(client, OWNER_ROLE, async (c) =>
-      (await c.query(`SELECT DISTINCT zone_id::text AS z FROM public.${table}`)).rows.map((r) => r.z), { zoneId });
+    const zonesSeen = (zoneId: string | null) =>
+      asRole(
+        client,
+        OWNER_ROLE,
+        async (c) => (await c.query(`SELECT DISTINCT zone_id::text AS z FROM public.${table}`)).rows.map((r) => r.z),
+        { zoneId },
+      );
     expect(await zonesSeen(null)).toEqual([]);
     expect(await zonesSeen(zoneA.zoneId)).toEqual([zoneA.zoneId]);
     expect(await zonesSeen(zoneB.zoneId)).toEqual([zoneB.zoneId]);
@@ -121,9 +129,16 @@ describe('baseline on Postgres 15', () => {
   it('loses no event whose partition is missing, and moves it when the partition is created', async () => {
     const { rows: today } = await client.query(`SELECT 'audit_events_p' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD') AS p`);
     await client.query(`DROP TABLE public.${today[0].p}`);
-    await asRole(client, roleName('audit'), (c) => c.query(
-      `INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, gen_random_uuid(), now(), 'api', 'x')`,
-      [zoneA.zoneId]), { zoneId: zoneA.zoneId, commit: true });
+    await asRole(
+      client,
+      roleName('audit'),
+      (c) =>
+        c.query(
+          `INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, gen_random_uuid(), now(), 'api', 'x')`,
+          [zoneA.zoneId],
+        ),
+      { zoneId: zoneA.zoneId, commit: true },
+    );
     const inDefault = await client.query(`SELECT count(*)::int AS n FROM public.audit_events_default`);
     expect(inDefault.rows[0].n).toBe(1);
     expect((await client.query('SELECT public.audit_partitions_ensure() AS n')).rows[0].n).toBe(1);

@@ -47,15 +47,20 @@ function statementFor(privilege: Privilege, table: string, columns: Column[]): s
 export async function cellByBehaviour(client: Client, role: string, table: string): Promise<string> {
   const columns = await columnsFor(client, role, table);
   const held: Privilege[] = [];
-  await asRole(client, role, async (c) => {
-    for (const p of PRIVILEGES) {
-      const failure = await attempt(c, statementFor(p, table, columns));
-      if (failure === null) {
-        held.push(p);
-      } else if (!/^permission denied/.test(failure.message)) {
-        throw new Error(`${role} ${p} on ${table}: unexpected ${failure.code} ${failure.message}`);
+  await asRole(
+    client,
+    role,
+    async (c) => {
+      for (const p of PRIVILEGES) {
+        const failure = await attempt(c, statementFor(p, table, columns));
+        if (failure === null) {
+          held.push(p);
+        } else if (!/^permission denied/.test(failure.message)) {
+          throw new Error(`${role} ${p} on ${table}: unexpected ${failure.code} ${failure.message}`);
+        }
       }
-    }
-  }, { zoneId: '00000000-0000-4000-8000-000000000000' });
+    },
+    { zoneId: '00000000-0000-4000-8000-000000000000' },
+  );
   return held.join('');
 }

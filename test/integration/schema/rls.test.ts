@@ -18,7 +18,9 @@ beforeAll(async () => {
   await client.connect();
   a = await seedZone(client, 'zone-a');
   b = await seedZone(client, 'zone-b');
-  const { rows } = await client.query(`SELECT tableoid::regclass::text AS part FROM public.audit_events WHERE event_id = $1`, [a.auditEventId]);
+  const { rows } = await client.query(`SELECT tableoid::regclass::text AS part FROM public.audit_events WHERE event_id = $1`, [
+    a.auditEventId,
+  ]);
   todayPartition = rows[0].part;
 });
 
@@ -29,10 +31,15 @@ afterAll(async () => {
 
 /** Zone ids of the rows `role` sees in `table` with the given zone context. */
 async function visibleZones(role: string, table: string, zoneId: string | null): Promise<string[]> {
-  return asRole(client, role, async (c) => {
-    const { rows } = await c.query(`SELECT DISTINCT zone_id::text FROM ${table} ORDER BY 1`);
-    return rows.map((r) => r.zone_id);
-  }, { zoneId });
+  return asRole(
+    client,
+    role,
+    async (c) => {
+      const { rows } = await c.query(`SELECT DISTINCT zone_id::text FROM ${table} ORDER BY 1`);
+      return rows.map((r) => r.zone_id);
+    },
+    { zoneId },
+  );
 }
 
 /** A matrix role that may SELECT the table (the owner when no service role may). */
@@ -66,7 +73,9 @@ describe('zone row-level security', () => {
   });
 
   test.each(zoneTables)('%s: the owner cannot move a zone A row into zone B', async (table) => {
-    const failure = await asRole(client, OWNER_ROLE, (c) => attempt(c, `UPDATE public.${table} SET zone_id = $1`, [b.zoneId]), { zoneId: a.zoneId });
+    const failure = await asRole(client, OWNER_ROLE, (c) => attempt(c, `UPDATE public.${table} SET zone_id = $1`, [b.zoneId]), {
+      zoneId: a.zoneId,
+    });
     // audit_events and the immutable tables refuse any UPDATE by trigger; the rest by the policy
     expect(failure?.message).toMatch(/new row violates row-level security policy|is (append-only|immutable)/);
   });
@@ -101,22 +110,31 @@ describe('zone row-level security', () => {
   });
 
   it('refuses a service role that turns row security off instead of showing it every zone', async () => {
-    const failure = await asRole(client, roleName('sts'), async (c) => {
-      await c.query('SET LOCAL row_security = off');
-      return attempt(c, 'SELECT count(*) FROM public.policies');
-    }, { zoneId: a.zoneId });
+    const failure = await asRole(
+      client,
+      roleName('sts'),
+      async (c) => {
+        await c.query('SET LOCAL row_security = off');
+        return attempt(c, 'SELECT count(*) FROM public.policies');
+      },
+      { zoneId: a.zoneId },
+    );
     expect(failure?.message).toMatch(/query would be affected by row-level security policy for table "policies"/);
   });
 
   it('rejects a malformed zone context instead of guessing', async () => {
-    const failure = await asRole(client, roleName('sts'), (c) => attempt(c, 'SELECT count(*) FROM public.policies'), { zoneId: 'not-a-uuid' });
+    const failure = await asRole(client, roleName('sts'), (c) => attempt(c, 'SELECT count(*) FROM public.policies'), {
+      zoneId: 'not-a-uuid',
+    });
     expect(failure?.code).toBe('22P02');
   });
 });
 
 describe('writes under zone context', () => {
-  const event = (zone: string): [string, unknown[]] =>
-    [`INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, gen_random_uuid(), now(), 'gateway', 'request')`, [zone]];
+  const event = (zone: string): [string, unknown[]] => [
+    `INSERT INTO public.audit_events (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, gen_random_uuid(), now(), 'gateway', 'request')`,
+    [zone],
+  ];
 
   it('rejects an audit event written without zone context', async () => {
     const failure = await asRole(client, roleName('audit'), (c) => attempt(c, ...event(a.zoneId)));
@@ -135,34 +153,51 @@ describe('writes under zone context', () => {
 
   it('rejects an application the API creates in another zone, and accepts one in its own', async () => {
     const insert = `INSERT INTO public.applications (zone_id, name) VALUES ($1, 'new-app')`;
-    const [other, own] = await asRole(client, roleName('api'), async (c) => [
-      await attempt(c, insert, [b.zoneId]),
-      await attempt(c, insert, [a.zoneId]),
-    ], { zoneId: a.zoneId });
+    const [other, own] = await asRole(
+      client,
+      roleName('api'),
+      async (c) => [await attempt(c, insert, [b.zoneId]), await attempt(c, insert, [a.zoneId])],
+      { zoneId: a.zoneId },
+    );
     expect(other?.message).toMatch(/new row violates row-level security policy/);
     expect(own).toBeNull();
   });
 
   it('updates and deletes nothing of another zone', async () => {
-    const counts = await asRole(client, roleName('api'), async (c) => {
-      const u = await c.query(`UPDATE public.resource_rate_limits SET requests = 1 WHERE zone_id = $1`, [b.zoneId]);
-      const d = await c.query(`DELETE FROM public.gateway_resource_bindings WHERE zone_id = $1`, [b.zoneId]);
-      return [u.rowCount, d.rowCount];
-    }, { zoneId: a.zoneId });
+    const counts = await asRole(
+      client,
+      roleName('api'),
+      async (c) => {
+        const u = await c.query(`UPDATE public.resource_rate_limits SET requests = 1 WHERE zone_id = $1`, [b.zoneId]);
+        const d = await c.query(`DELETE FROM public.gateway_resource_bindings WHERE zone_id = $1`, [b.zoneId]);
+        return [u.rowCount, d.rowCount];
+      },
+      { zoneId: a.zoneId },
+    );
     expect(counts).toEqual([0, 0]);
   });
 });
 
 describe('audit partitions are no way around RLS', () => {
   it('denies the audit role any direct access to a partition', async () => {
-    const failure = await asRole(client, roleName('audit'), (c) => attempt(c, `SELECT count(*) FROM public.${todayPartition}`), { zoneId: a.zoneId });
+    const failure = await asRole(client, roleName('audit'), (c) => attempt(c, `SELECT count(*) FROM public.${todayPartition}`), {
+      zoneId: a.zoneId,
+    });
     expect(failure?.message).toMatch(/^permission denied for table audit_events_p\d{8}/);
   });
 
   it('denies direct inserts into a partition', async () => {
-    const failure = await asRole(client, roleName('audit'), (c) =>
-      attempt(c, `INSERT INTO public.${todayPartition} (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, gen_random_uuid(), now(), 'sts', 'x')`, [a.zoneId]),
-    { zoneId: a.zoneId });
+    const failure = await asRole(
+      client,
+      roleName('audit'),
+      (c) =>
+        attempt(
+          c,
+          `INSERT INTO public.${todayPartition} (zone_id, event_id, occurred_at, source, event_type) VALUES ($1, gen_random_uuid(), now(), 'sts', 'x')`,
+          [a.zoneId],
+        ),
+      { zoneId: a.zoneId },
+    );
     expect(failure?.message).toMatch(/^permission denied/);
   });
 

@@ -35,21 +35,29 @@ describe('two databases on one server', () => {
   });
 
   it('applies to both, reusing the group roles the first one created', async () => {
-    const roles = await withClient(b.url, (c) => c.query(
-      `SELECT count(*)::int AS n FROM pg_roles WHERE rolname IN ('caracal_owner', 'caracal_api', 'caracal_coordinator',
-         'caracal_audit', 'caracal_sts', 'caracal_gateway', 'caracal_backup') AND NOT rolcanlogin`));
+    const roles = await withClient(b.url, (c) =>
+      c.query(
+        `SELECT count(*)::int AS n FROM pg_roles WHERE rolname IN ('caracal_owner', 'caracal_api', 'caracal_coordinator',
+         'caracal_audit', 'caracal_sts', 'caracal_gateway', 'caracal_backup') AND NOT rolcanlogin`,
+      ),
+    );
     expect(roles.rows[0].n).toBe(7);
     for (const db of [a, b]) {
-      const tables = await withClient(db.url, (c) => c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'audit_events'`));
+      const tables = await withClient(db.url, (c) =>
+        c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'audit_events'`),
+      );
       expect(tables.rows[0].n).toBe(1);
     }
   });
 
   it('revokes CONNECT from PUBLIC on each database', async () => {
     for (const db of [a, b]) {
-      const { rows } = await withClient(db.url, (c) => c.query(
-        `SELECT count(*)::int AS n FROM pg_database d, aclexplode(d.datacl) x
-         WHERE d.datname = current_database() AND x.grantee = 0 AND x.privilege_type = 'CONNECT'`));
+      const { rows } = await withClient(db.url, (c) =>
+        c.query(
+          `SELECT count(*)::int AS n FROM pg_database d, aclexplode(d.datacl) x
+         WHERE d.datname = current_database() AND x.grantee = 0 AND x.privilege_type = 'CONNECT'`,
+        ),
+      );
       expect(rows[0].n).toBe(0);
     }
   });
@@ -63,7 +71,10 @@ describe('two databases on one server', () => {
     const rights = await withClient(loginUrl(a.name, login, password), async (c) => {
       await c.query(`SELECT set_config('caracal.zone_id', gen_random_uuid()::text, false)`);
       const read = await c.query('SELECT count(*)::int AS n FROM public.applications');
-      const audit = await c.query('SELECT count(*) FROM public.audit_events').then(() => 'allowed', (e) => e.message);
+      const audit = await c.query('SELECT count(*) FROM public.audit_events').then(
+        () => 'allowed',
+        (e) => e.message,
+      );
       return { applications: read.rows[0].n, audit };
     });
     expect(rights).toEqual({ applications: 0, audit: 'permission denied for table audit_events' });
@@ -87,7 +98,9 @@ describe('the migrator login', () => {
       await c.query(`CREATE DATABASE "${dbName}" OWNER ${migrator}`);
       // The group roles exist already (other databases on this server), so the migrator must be
       // made a member of caracal_owner by whoever administers it (see the baseline's header).
-      await c.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'caracal_owner') THEN CREATE ROLE caracal_owner NOLOGIN; END IF; END $$`);
+      await c.query(
+        `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'caracal_owner') THEN CREATE ROLE caracal_owner NOLOGIN; END IF; END $$`,
+      );
     });
   });
 
@@ -99,11 +112,15 @@ describe('the migrator login', () => {
   });
 
   it('fails clearly, changing nothing, when it cannot become caracal_owner', async () => {
-    const failure = await applyBaseline(loginUrl(dbName, migrator, password)).then(() => null, (e) => e);
+    const failure = await applyBaseline(loginUrl(dbName, migrator, password)).then(
+      () => null,
+      (e) => e,
+    );
     expect(failure?.message).toBe(`migrator login ${migrator} cannot SET ROLE caracal_owner and may not grant it to itself`);
     expect(failure?.hint).toBe(`As a superuser (or a role with ADMIN on caracal_owner): GRANT caracal_owner TO ${migrator};`);
     const tables = await withClient(urlForDatabase(serverUrl(), dbName), (c) =>
-      c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`));
+      c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`),
+    );
     expect(tables.rows[0].n).toBe(0);
   });
 
@@ -114,7 +131,9 @@ describe('the migrator login', () => {
     // transaction of the file and the version record
     const warnings: string[] = [];
     const endedAs = await withClient(loginUrl(dbName, migrator, password), async (c) => {
-      c.on('notice', (n) => { if (n.severity === 'WARNING') warnings.push(String(n.message)); });
+      c.on('notice', (n) => {
+        if (n.severity === 'WARNING') warnings.push(String(n.message));
+      });
       await c.query('CREATE TABLE public.schema_migrations (version text PRIMARY KEY)');
       await c.query('BEGIN');
       await c.query(readBaseline());
@@ -128,12 +147,16 @@ describe('the migrator login', () => {
     expect(endedAs).toBe(migrator);
     expect(warnings).toEqual([]);
     const backupReads = await withClient(urlForDatabase(serverUrl(), dbName), (c) =>
-      c.query(`SELECT has_table_privilege('caracal_backup', 'public.schema_migrations', 'SELECT') AS ok`));
+      c.query(`SELECT has_table_privilege('caracal_backup', 'public.schema_migrations', 'SELECT') AS ok`),
+    );
     expect(backupReads.rows[0].ok).toBe(true);
     await withClient(urlForDatabase(serverUrl(), dbName), (c) => c.query('DROP TABLE public.schema_migrations'));
-    const { rows } = await withClient(urlForDatabase(serverUrl(), dbName), (c) => c.query(
-      `SELECT relowner::regrole::text AS owner, count(*)::int AS n FROM pg_class
-       WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'S', 'i', 'I') GROUP BY 1`));
+    const { rows } = await withClient(urlForDatabase(serverUrl(), dbName), (c) =>
+      c.query(
+        `SELECT relowner::regrole::text AS owner, count(*)::int AS n FROM pg_class
+       WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'S', 'i', 'I') GROUP BY 1`,
+      ),
+    );
     expect(rows).toEqual([{ owner: 'caracal_owner', n: expect.any(Number) }]);
     expect(rows[0].n).toBeGreaterThan(100);
   });

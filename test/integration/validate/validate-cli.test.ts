@@ -22,7 +22,9 @@ function serverArg(): string {
 async function validate(fixture: string | undefined, extra: string[] = []) {
   const set = migrationSet(fixture);
   try {
-    return await runCli(['validate', '--dir', set.dir, '--database-url', serverArg(), '--concurrency', '3', ...extra], cliEnv(), { entry: [BIN] });
+    return await runCli(['validate', '--dir', set.dir, '--database-url', serverArg(), '--concurrency', '3', ...extra], cliEnv(), {
+      entry: [BIN],
+    });
   } finally {
     set.remove();
   }
@@ -32,9 +34,29 @@ describe('caracal-migrate validate (CLI)', () => {
   test('GIVEN the migrations as they are WHEN validated THEN every check prints ok and it exits 0', async () => {
     const r = await validate(undefined);
     expect(r.stdout).toMatch(/^validate: all 21 checks passed$/m);
-    for (const id of ['filenames', 'expand-only', 'apply', 'idempotent', 'concurrent-migrators', 'expected-tables', 'privileges',
-      'append-only-triggers', 'immutability-triggers', 'rls-zone', 'no-bypassrls', 'partition-privileges', 'audit-partition-window',
-      'audit-retention', 'indexes', 'ownership', 'migrations', 'behaviour-privileges', 'behaviour-append-only', 'behaviour-immutability', 'behaviour-rls']) {
+    for (const id of [
+      'filenames',
+      'expand-only',
+      'apply',
+      'idempotent',
+      'concurrent-migrators',
+      'expected-tables',
+      'privileges',
+      'append-only-triggers',
+      'immutability-triggers',
+      'rls-zone',
+      'no-bypassrls',
+      'partition-privileges',
+      'audit-partition-window',
+      'audit-retention',
+      'indexes',
+      'ownership',
+      'migrations',
+      'behaviour-privileges',
+      'behaviour-append-only',
+      'behaviour-immutability',
+      'behaviour-rls',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^ok   ${id}: `, 'm'));
     }
     expect(r.code).toBe(0);
@@ -42,7 +64,9 @@ describe('caracal-migrate validate (CLI)', () => {
 
   test('GIVEN a realistic expand set (new column and table, no-transaction concurrent index, NOT VALID + VALIDATE, a tagged contract file) WHEN validated THEN it passes', async () => {
     const r = await validate('good-expand-set');
-    expect(r.stdout).toMatch(/^ok   expand-only: 5 file\(s\) are expand-only \(baseline exempt, 1 contract-phase statement\(s\) allowed\)$/m);
+    expect(r.stdout).toMatch(
+      /^ok   expand-only: 5 file\(s\) are expand-only \(baseline exempt, 1 contract-phase statement\(s\) allowed\)$/m,
+    );
     expect(r.stdout).toMatch(/^ok   apply: 5 migration\(s\) applied to an empty database$/m);
     expect(r.stdout).toMatch(/^validate: all 21 checks passed$/m);
     expect(r.code).toBe(0);
@@ -62,17 +86,22 @@ describe('caracal-migrate validate (CLI)', () => {
     ['table-not-owned', ['expand-only', 'privileges', 'ownership']],
     ['grant-on-partition', ['partition-privileges']],
     ['open-policy', ['rls-zone', 'behaviour-rls']],
-  ])('GIVEN the broken set %s WHEN validated THEN it exits 4, prints FAIL for %j and drops its scratch databases', async (fixture, failing) => {
-    const r = await validate(fixture);
-    for (const id of failing) expect(r.stdout).toMatch(new RegExp(`^FAIL ${id}: `, 'm'));
-    expect(r.stdout).toMatch(/^validate: \d+ of \d+ checks failed$/m);
-    expect(r.code).toBe(4);
-    // and the scratch databases it created are gone, failure or not
-    const names = /scratch databases (caracal_validate_\w+), (caracal_validate_\w+) created/.exec(r.stderr);
-    const left = await withClient(serverUrl(), (c) => c.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[names?.[1], names?.[2]]]));
-    expect(names).not.toBeNull();
-    expect(left.rows).toEqual([]);
-  });
+  ])(
+    'GIVEN the broken set %s WHEN validated THEN it exits 4, prints FAIL for %j and drops its scratch databases',
+    async (fixture, failing) => {
+      const r = await validate(fixture);
+      for (const id of failing) expect(r.stdout).toMatch(new RegExp(`^FAIL ${id}: `, 'm'));
+      expect(r.stdout).toMatch(/^validate: \d+ of \d+ checks failed$/m);
+      expect(r.code).toBe(4);
+      // and the scratch databases it created are gone, failure or not
+      const names = /scratch databases (caracal_validate_\w+), (caracal_validate_\w+) created/.exec(r.stderr);
+      const left = await withClient(serverUrl(), (c) =>
+        c.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[names?.[1], names?.[2]]]),
+      );
+      expect(names).not.toBeNull();
+      expect(left.rows).toEqual([]);
+    },
+  );
 
   test('GIVEN an untagged DROP COLUMN WHEN validated statically THEN the finding names file:line, rule, why and instead', async () => {
     const r = await validate('drop-column', ['--static']);
@@ -102,7 +131,9 @@ describe('caracal-migrate validate (CLI)', () => {
       cli.child.kill('SIGTERM');
       const r = await cli.result;
       const names = /scratch databases (caracal_validate_\w+), (caracal_validate_\w+) created/.exec(r.stderr)!;
-      const left = await withClient(serverUrl(), (c) => c.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[names[1], names[2]]]));
+      const left = await withClient(serverUrl(), (c) =>
+        c.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[names[1], names[2]]]),
+      );
       expect(r.stderr).toMatch(/SIGTERM: dropping scratch databases/);
       expect(left.rows).toEqual([]);
       expect(r.code).toBe(143);
@@ -136,7 +167,11 @@ describe('caracal-migrate verify (CLI)', () => {
     const set = migrationSet();
     try {
       await applySet(set.dir, db.url);
-      const r = await runCli(['verify', '--json', '--dir', set.dir], envFor(db, { PGSSLMODE: 'disable', CARACAL_MIGRATE_FROM_SOURCE: '1' }), { entry: [BIN] });
+      const r = await runCli(
+        ['verify', '--json', '--dir', set.dir],
+        envFor(db, { PGSSLMODE: 'disable', CARACAL_MIGRATE_FROM_SOURCE: '1' }),
+        { entry: [BIN] },
+      );
       const report = JSON.parse(r.stdout);
       expect(report.checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
       expect(report.ok).toBe(true);
@@ -147,12 +182,14 @@ describe('caracal-migrate verify (CLI)', () => {
     }
   });
 
-  test('GIVEN RLS not forced on sessions WHEN verify runs THEN it exits 4 with the check and the seed\'s first check', async () => {
+  test("GIVEN RLS not forced on sessions WHEN verify runs THEN it exits 4 with the check and the seed's first check", async () => {
     const db = await freshDatabase();
     const set = migrationSet('rls-not-forced');
     try {
       await applySet(set.dir, db.url);
-      const r = await runCli(['verify', '--dir', set.dir], envFor(db, { PGSSLMODE: 'disable', CARACAL_MIGRATE_FROM_SOURCE: '1' }), { entry: [BIN] });
+      const r = await runCli(['verify', '--dir', set.dir], envFor(db, { PGSSLMODE: 'disable', CARACAL_MIGRATE_FROM_SOURCE: '1' }), {
+        entry: [BIN],
+      });
       expect(r.stdout).toMatch(/^FAIL rls-zone: 1 row-level security problem/m);
       expect(r.stdout).toContain('public.sessions: row-level security is not forced');
       expect(r.stdout).toContain('first check: RLS errors: Confirm service role and zone context handling before widening permissions');

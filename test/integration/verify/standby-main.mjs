@@ -44,7 +44,10 @@ for (let i = 0; ; i++) {
     break;
   } catch {
     await c.end().catch(() => undefined);
-    if (i > 600) { process.stderr.write('standby did not become ready\n'); process.exit(1); }
+    if (i > 600) {
+      process.stderr.write('standby did not become ready\n');
+      process.exit(1);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -58,13 +61,21 @@ const quit = async () => {
     const pid = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
     process.kill(pid, 'SIGINT'); // fast shutdown
     for (let i = 0; i < 300; i++) {
-      try { process.kill(pid, 0); } catch { break; }
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
-  } catch { /* already gone */ }
+  } catch {
+    /* already gone */
+  }
   await rm(path.dirname(dataDir), { recursive: true, force: true });
   process.exit(0);
 };
 process.stdin.setEncoding('utf8');
-process.stdin.on('data', (d) => { if (String(d).includes('exit')) void quit(); });
+process.stdin.on('data', (d) => {
+  if (String(d).includes('exit')) void quit();
+});
 process.stdin.on('end', () => void quit());

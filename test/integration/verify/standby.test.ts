@@ -17,8 +17,9 @@ beforeAll(async () => {
   await withClient(primary.url, (c) => c.query('CREATE DATABASE caracal'));
   await applySet(set.dir, urlForDatabase(primary.url, 'caracal'));
   await primary.stop(); // a clean shutdown: the copy is consistent at once
-  const child = spawn(process.execPath, [path.join(__dirname, 'standby-main.mjs'), JSON.stringify({ sourceDataDir: primary.dataDir })],
-    { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(__dirname, 'standby-main.mjs'), JSON.stringify({ sourceDataDir: primary.dataDir })], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += String(d)));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
@@ -31,7 +32,10 @@ beforeAll(async () => {
     });
     void exited.then(() => reject(new Error(`standby exited: ${stderr.slice(-2000)}`)));
   });
-  stopStandby = async () => { child.stdin.write('exit\n'); await exited; };
+  stopStandby = async () => {
+    child.stdin.write('exit\n');
+    await exited;
+  };
 }, 120_000);
 
 afterAll(async () => {

@@ -26,9 +26,22 @@ describe('caracal-migrate verify (library)', () => {
     const report = await verifySet(undefined, { behavioural: true });
     expect(formatChecks(report.checks)).toMatch(/all 16 checks passed$/);
     expect(report.checks.map((c) => c.id)).toEqual([
-      'expected-tables', 'privileges', 'append-only-triggers', 'immutability-triggers', 'rls-zone', 'no-bypassrls',
-      'partition-privileges', 'audit-partition-window', 'audit-retention', 'indexes', 'ownership', 'migrations',
-      'behaviour-privileges', 'behaviour-append-only', 'behaviour-immutability', 'behaviour-rls',
+      'expected-tables',
+      'privileges',
+      'append-only-triggers',
+      'immutability-triggers',
+      'rls-zone',
+      'no-bypassrls',
+      'partition-privileges',
+      'audit-partition-window',
+      'audit-retention',
+      'indexes',
+      'ownership',
+      'migrations',
+      'behaviour-privileges',
+      'behaviour-append-only',
+      'behaviour-immutability',
+      'behaviour-rls',
     ]);
     expect(report.ok).toBe(true);
   });
@@ -95,7 +108,10 @@ describe('caracal-migrate verify (library)', () => {
     const db = await freshDatabase();
     const set = migrationSet();
     try {
-      writeFileSync(path.join(set.dir, '0002_later.up.sql'), 'SET LOCAL ROLE caracal_owner;\nALTER TABLE public.zones ADD COLUMN note text;\nRESET ROLE;\n');
+      writeFileSync(
+        path.join(set.dir, '0002_later.up.sql'),
+        'SET LOCAL ROLE caracal_owner;\nALTER TABLE public.zones ADD COLUMN note text;\nRESET ROLE;\n',
+      );
       await applySet(set.dir, db.url);
       rmSync(path.join(set.dir, '0002_later.up.sql'));
       const report = await verifyDatabase(settingsFor(db.url), { dir: set.dir });
@@ -117,12 +133,16 @@ describe('caracal-migrate verify (library)', () => {
       await withClient(db.url, async (c) => {
         await c.query('CREATE TABLE public.duplicates (id int)');
         await c.query('INSERT INTO public.duplicates VALUES (1), (1)');
-        await expect(c.query('CREATE UNIQUE INDEX CONCURRENTLY duplicates_id ON public.duplicates (id)')).rejects.toThrow(/could not create unique index/);
+        await expect(c.query('CREATE UNIQUE INDEX CONCURRENTLY duplicates_id ON public.duplicates (id)')).rejects.toThrow(
+          /could not create unique index/,
+        );
       });
       const report = await verifyDatabase(settingsFor(db.url), { dir: set.dir });
       const check = report.checks.find((c) => c.id === 'indexes');
       expect(check?.ok).toBe(false);
-      expect(check?.details).toContainEqual(expect.stringMatching(/^public\.duplicates_id on duplicates is INVALID \(a failed CREATE INDEX CONCURRENTLY\)/));
+      expect(check?.details).toContainEqual(
+        expect.stringMatching(/^public\.duplicates_id on duplicates is INVALID \(a failed CREATE INDEX CONCURRENTLY\)/),
+      );
     } finally {
       set.remove();
       await db.drop();
@@ -134,7 +154,9 @@ describe('caracal-migrate verify (library)', () => {
     const set = migrationSet();
     try {
       await applySet(set.dir, db.url);
-      const report = await withClient(db.url, (c) => c.query('SET default_transaction_read_only = on').then(() => verifyWithClient(c, { dir: set.dir })));
+      const report = await withClient(db.url, (c) =>
+        c.query('SET default_transaction_read_only = on').then(() => verifyWithClient(c, { dir: set.dir })),
+      );
       expect(failed(report)).toEqual([]);
     } finally {
       set.remove();
@@ -147,12 +169,15 @@ describe('caracal-migrate verify (library)', () => {
     const set = migrationSet();
     try {
       await applySet(set.dir, db.url);
-      const rows = await withClient(db.url, (c) => c.query<{ table: string; index: string }>(
-        `SELECT tc.relname AS table, ic.relname AS index FROM pg_index x
+      const rows = await withClient(db.url, (c) =>
+        c.query<{ table: string; index: string }>(
+          `SELECT tc.relname AS table, ic.relname AS index FROM pg_index x
            JOIN pg_class ic ON ic.oid = x.indexrelid JOIN pg_class tc ON tc.oid = x.indrelid
           WHERE tc.relnamespace = 'public'::regnamespace AND NOT tc.relispartition
             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
-          ORDER BY 1, 2`));
+          ORDER BY 1, 2`,
+        ),
+      );
       const actual: Record<string, string[]> = {};
       for (const r of rows.rows) (actual[r.table] ??= []).push(r.index);
       const expected = Object.fromEntries(Object.entries(REQUIRED_INDEXES).map(([t, ix]) => [t, [...ix].sort()]));
@@ -191,7 +216,9 @@ describe('caracal-migrate verify (library)', () => {
     const set = migrationSet('expired-partition');
     try {
       await applySet(set.dir, db.url);
-      await withClient(db.url, (c) => c.query(`INSERT INTO public.audit_export_watermark (sink, exported_through) VALUES ('siem', '2020-01-03 00:00:00+00')`));
+      await withClient(db.url, (c) =>
+        c.query(`INSERT INTO public.audit_export_watermark (sink, exported_through) VALUES ('siem', '2020-01-03 00:00:00+00')`),
+      );
       const report = await verifyDatabase(settingsFor(db.url), { dir: set.dir });
       const check = report.checks.find((c) => c.id === 'audit-retention');
       expect(check?.ok).toBe(false);

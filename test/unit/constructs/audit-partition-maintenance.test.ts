@@ -4,7 +4,15 @@ import { AuditPartitionMaintenance, AuditPartitionMaintenanceProps } from '../..
 import { checkTerraformJson, formatViolations } from '../../support/pod-security';
 import { Json, only, scope, synthScope } from '../../support/synth';
 
-const OWNER = { login: 'owner' as const, username: 'caracal_dev_owner', groupRole: 'caracal_owner', secretName: 'caracal-db-owner', usernameKey: 'username', passwordKey: 'password', version: 'generated:32:0' };
+const OWNER = {
+  login: 'owner' as const,
+  username: 'caracal_dev_owner',
+  groupRole: 'caracal_owner',
+  secretName: 'caracal-db-owner',
+  usernameKey: 'username',
+  passwordKey: 'password',
+  version: 'generated:32:0',
+};
 const ENDPOINT = { host: 'postgres.caracal-dev.svc.cluster.local', port: 5432, database: 'caracal', sslMode: 'disable' as const };
 const base: AuditPartitionMaintenanceProps = { environment: 'dev', namespace: 'caracal-dev', owner: OWNER, endpoint: ENDPOINT };
 
@@ -16,7 +24,12 @@ describe('AuditPartitionMaintenance', () => {
   test('GIVEN defaults WHEN synthesized THEN the CronJob runs hourly in UTC, never concurrently, with starting and active deadlines and no restarts', () => {
     const spec = only(synth().json, 'kubernetes_cron_job_v1').spec;
 
-    expect(spec).toMatchObject({ schedule: '17 * * * *', timezone: 'Etc/UTC', concurrency_policy: 'Forbid', starting_deadline_seconds: 1800 });
+    expect(spec).toMatchObject({
+      schedule: '17 * * * *',
+      timezone: 'Etc/UTC',
+      concurrency_policy: 'Forbid',
+      starting_deadline_seconds: 1800,
+    });
     expect(spec.job_template.spec).toMatchObject({ active_deadline_seconds: 900, backoff_limit: 1 });
     expect(spec.job_template.spec.template.spec.restart_policy).toBe('Never');
   });
@@ -28,9 +41,11 @@ describe('AuditPartitionMaintenance', () => {
     expect(c.image).toMatch(/^docker\.io\/library\/postgres:\d+\.\d+-bookworm$/);
     expect(c.command[2]).toContain('exec psql');
     expect(env).toMatchObject({
-      PGUSER: 'caracal_dev_owner', PGPASSWORD_FILE: '/var/run/secrets/caracal/owner/password',
+      PGUSER: 'caracal_dev_owner',
+      PGPASSWORD_FILE: '/var/run/secrets/caracal/owner/password',
       PGOPTIONS: '-c lock_timeout=5000 -c statement_timeout=600000 -c caracal.health_days_ahead=7',
-      AUDIT_DAYS_AHEAD: '14', AUDIT_RETENTION_DAYS: '400',
+      AUDIT_DAYS_AHEAD: '14',
+      AUDIT_RETENTION_DAYS: '400',
     });
     expect(env.PGPASSWORD).toBeUndefined();
     expect(c.volume_mount.every((m: Json) => m.sub_path === undefined)).toBe(true);
@@ -49,7 +64,10 @@ describe('AuditPartitionMaintenance', () => {
 
     expect(np.policy_types).toEqual(['Ingress', 'Egress']);
     expect(np.ingress).toBeUndefined();
-    expect(np.egress[0]).toEqual({ to: [{ pod_selector: { match_labels: { 'app.kubernetes.io/name': 'postgres' } } }], ports: [{ port: '5432', protocol: 'TCP' }] });
+    expect(np.egress[0]).toEqual({
+      to: [{ pod_selector: { match_labels: { 'app.kubernetes.io/name': 'postgres' } } }],
+      ports: [{ port: '5432', protocol: 'TCP' }],
+    });
     expect(np.egress[1].ports.map((p: Json) => p.port)).toEqual(['53', '53']);
   });
 
@@ -76,7 +94,11 @@ describe('AuditPartitionMaintenance', () => {
     ['retentionDays <= daysBack', { retentionDays: 5, daysBack: 7 }, /retentionDays: 5 is not beyond daysBack \(7\)/],
     ['lockTimeout', { lockTimeout: 'forever' }, /lockTimeout: "forever" is not a duration/],
     ['lockTimeout 0', { lockTimeout: '0' }, /lockTimeout: "0" is out of range/],
-    ['statementTimeout beyond deadline', { statementTimeout: '2h', activeDeadlineSeconds: 600 }, /statementTimeout: "2h" exceeds activeDeadlineSeconds \(600s\)/],
+    [
+      'statementTimeout beyond deadline',
+      { statementTimeout: '2h', activeDeadlineSeconds: 600 },
+      /statementTimeout: "2h" exceeds activeDeadlineSeconds \(600s\)/,
+    ],
     ['activeDeadlineSeconds', { activeDeadlineSeconds: 5 }, /activeDeadlineSeconds: 5 is out of range/],
     ['startingDeadlineSeconds', { startingDeadlineSeconds: 0 }, /startingDeadlineSeconds: 0 is out of range/],
     ['backoffLimit', { backoffLimit: 99 }, /backoffLimit: 99 is out of range/],

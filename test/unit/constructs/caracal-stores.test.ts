@@ -21,7 +21,9 @@ class PlatformStack extends TerraformStack {
     new KubernetesProvider(this, 'kubernetes', { configPath: '~/.kube/config', configContext: 'platform' });
     new HelmProvider(this, 'helm', { kubernetes: { configPath: '~/.kube/config', configContext: 'platform' } });
     new RandomProvider(this, 'random', {});
-    const ns = new NamespaceV1(this, 'namespace', { metadata: { name: 'caracal-prod', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
+    const ns = new NamespaceV1(this, 'namespace', {
+      metadata: { name: 'caracal-prod', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+    });
     new ConfigMapV1(this, 'platform-flags', { metadata: { name: 'platform-flags', namespace: ns.metadata.name }, data: { tracing: 'on' } });
 
     this.stores = new CaracalStores(this, 'stores', {
@@ -58,20 +60,32 @@ function freshSynth(storesProps: Partial<CaracalStoresProps> = {}): { json: Json
   return { json: JSON.parse(text), text, stack };
 }
 
-const external = StoresPostgres.external({ host: 'caracal.abc123.eu-west-1.rds.amazonaws.com', sslMode: 'verify-full', instanceMemory: '16Gi' });
+const external = StoresPostgres.external({
+  host: 'caracal.abc123.eu-west-1.rds.amazonaws.com',
+  sslMode: 'verify-full',
+  instanceMemory: '16Gi',
+});
 
 describe('CaracalStores in a platform stack', () => {
-  test('GIVEN the stores beside other resources WHEN synthesized THEN the platform\'s own resources, Postgres, Redis, the maintenance CronJob and the release are all there', () => {
+  test("GIVEN the stores beside other resources WHEN synthesized THEN the platform's own resources, Postgres, Redis, the maintenance CronJob and the release are all there", () => {
     const { json } = synth();
 
     expect(Object.keys(resources(json, 'kubernetes_namespace_v1'))).toHaveLength(1);
     expect(Object.values(resources(json, 'kubernetes_config_map_v1')).map((c: Json) => c.metadata.name)).toContain('platform-flags');
-    expect(Object.values(resources(json, 'kubernetes_stateful_set_v1')).map((s: Json) => s.metadata.name).sort()).toEqual(['postgres', 'redis']);
+    expect(
+      Object.values(resources(json, 'kubernetes_stateful_set_v1'))
+        .map((s: Json) => s.metadata.name)
+        .sort(),
+    ).toEqual(['postgres', 'redis']);
     expect(Object.keys(resources(json, 'kubernetes_cron_job_v1'))).toHaveLength(1);
-    expect(Object.values(resources(json, 'helm_release')).map((r: Json) => r.name).sort()).toEqual(['caracal', 'caracal-prod-migrate']);
+    expect(
+      Object.values(resources(json, 'helm_release'))
+        .map((r: Json) => r.name)
+        .sort(),
+    ).toEqual(['caracal', 'caracal-prod-migrate']);
   });
 
-  test('GIVEN the values fragment WHEN passed to the services\' helm_release THEN each service gets env from its database and Redis ConfigMaps, its own Secrets as files, and the admitted pod labels', () => {
+  test("GIVEN the values fragment WHEN passed to the services' helm_release THEN each service gets env from its database and Redis ConfigMaps, its own Secrets as files, and the admitted pod labels", () => {
     const { json, stack } = synth();
     const release = resources(json, 'helm_release')['caracal-services'];
     const values = JSON.parse(release.values[0]).services;
@@ -79,8 +93,15 @@ describe('CaracalStores in a platform stack', () => {
     expect(Object.keys(values)).toEqual(['api', 'coordinator', 'audit', 'sts', 'gateway']);
     expect(values.sts.envFrom).toEqual([{ configMapRef: { name: 'caracal-sts-db' } }, { configMapRef: { name: 'caracal-sts-redis' } }]);
     expect(values.sts.volumes.map((v: Json) => v.secret.secretName)).toEqual(['caracal-db-sts', 'caracal-redis-sts']);
-    expect(values.sts.volumeMounts.map((m: Json) => m.mountPath)).toEqual(['/var/run/secrets/caracal/db', '/var/run/secrets/caracal/redis']);
-    expect(values.sts.podLabels).toEqual({ 'app.kubernetes.io/instance': 'caracal-prod', 'app.kubernetes.io/component': 'sts', 'app.kubernetes.io/part-of': 'caracal' });
+    expect(values.sts.volumeMounts.map((m: Json) => m.mountPath)).toEqual([
+      '/var/run/secrets/caracal/db',
+      '/var/run/secrets/caracal/redis',
+    ]);
+    expect(values.sts.podLabels).toEqual({
+      'app.kubernetes.io/instance': 'caracal-prod',
+      'app.kubernetes.io/component': 'sts',
+      'app.kubernetes.io/part-of': 'caracal',
+    });
     expect(values.sts.automountServiceAccountToken).toBe(false);
     expect(stack.stores.configMapNames.redis.sts).toBe('caracal-sts-redis');
   });
@@ -96,7 +117,11 @@ describe('CaracalStores in a platform stack', () => {
   test('GIVEN the whole platform stack WHEN every pod is checked against Pod Security "restricted" THEN all three pods pass with the hardening', () => {
     const report = checkTerraformJson(synth().text);
 
-    expect(report.pods.map((p) => p.address.split('.')[0]).sort()).toEqual(['kubernetes_cron_job_v1', 'kubernetes_stateful_set_v1', 'kubernetes_stateful_set_v1']);
+    expect(report.pods.map((p) => p.address.split('.')[0]).sort()).toEqual([
+      'kubernetes_cron_job_v1',
+      'kubernetes_stateful_set_v1',
+      'kubernetes_stateful_set_v1',
+    ]);
     expect(formatViolations(report.violations)).toBe('');
     expect(report.hardening).toEqual([]);
   });
@@ -107,9 +132,15 @@ describe('CaracalStores in a platform stack', () => {
     const postgres = policies.find((p) => p.metadata.name === 'postgres-allow-caracal')!;
     const cron = policies.find((p) => p.metadata.name === 'caracal-audit-partition-maintenance')!;
 
-    expect(postgres.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component'])).toEqual(
-      ['api', 'coordinator', 'audit', 'sts', 'gateway', 'migration', 'audit-partition-maintenance'],
-    );
+    expect(postgres.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component'])).toEqual([
+      'api',
+      'coordinator',
+      'audit',
+      'sts',
+      'gateway',
+      'migration',
+      'audit-partition-maintenance',
+    ]);
     expect(cron.spec.egress[0].to[0].pod_selector.match_labels['app.kubernetes.io/name']).toBe('postgres');
   });
 
@@ -119,7 +150,12 @@ describe('CaracalStores in a platform stack', () => {
     const env = Object.fromEntries(cron.spec.job_template.spec.template.spec.container[0].env.map((e: Json) => [e.name, e.value]));
 
     expect(Object.values(resources(json, 'kubernetes_stateful_set_v1')).map((s: Json) => s.metadata.name)).toEqual(['redis']);
-    expect(env).toMatchObject({ PGHOST: 'caracal.abc123.eu-west-1.rds.amazonaws.com', PGSSLMODE: 'verify-full', PGSSLROOTCERT: 'system', PGUSER: 'caracal_prod_owner' });
+    expect(env).toMatchObject({
+      PGHOST: 'caracal.abc123.eu-west-1.rds.amazonaws.com',
+      PGSSLMODE: 'verify-full',
+      PGSSLROOTCERT: 'system',
+      PGUSER: 'caracal_prod_owner',
+    });
     expect(stack.stores.postgresEndpoint.host).toBe('caracal.abc123.eu-west-1.rds.amazonaws.com');
   });
 
@@ -159,13 +195,26 @@ describe('CaracalStores in a platform stack', () => {
   test.each<[string, Partial<CaracalStoresProps>, RegExp]>([
     ['postgres missing', { postgres: undefined as any }, /stores: 1 problem\n {2}- postgres: undefined is not a Postgres choice/],
     ['pools unknown service', { pools: { billing: { poolMax: 5 } } as any }, /pools\.billing: "billing" is not a Caracal service/],
-    ['redis maxmemory', { redis: { maxmemory: '3Gi', resources: { limits: { memory: '2Gi' } } } }, /stores\/redis: 1 problem\n {2}- maxmemory: "3Gi" exceeds 75%/],
-    ['auditMaintenance schedule', { auditMaintenance: { schedule: 'hourly' } }, /stores\/audit-partition-maintenance: 1 problem\n {2}- schedule: "hourly"/],
+    [
+      'redis maxmemory',
+      { redis: { maxmemory: '3Gi', resources: { limits: { memory: '2Gi' } } } },
+      /stores\/redis: 1 problem\n {2}- maxmemory: "3Gi" exceeds 75%/,
+    ],
+    [
+      'auditMaintenance schedule',
+      { auditMaintenance: { schedule: 'hourly' } },
+      /stores\/audit-partition-maintenance: 1 problem\n {2}- schedule: "hourly"/,
+    ],
     ['environment', { environment: 'Prod' }, /environment: "Prod" is not a valid environment name/],
   ])('GIVEN a bad %s WHEN composed THEN a ValidationError names the construct and prop', (_name, props, expected) => {
-    expect(() => new CaracalStores(scope(), 'stores', {
-      environment: 'prod', namespace: 'caracal-prod', postgres: StoresPostgres.inCluster(), ...props,
-    })).toThrow(expected);
+    expect(
+      () =>
+        new CaracalStores(scope(), 'stores', {
+          environment: 'prod',
+          namespace: 'caracal-prod',
+          postgres: StoresPostgres.inCluster(),
+          ...props,
+        }),
+    ).toThrow(expected);
   });
 });
-

@@ -32,7 +32,10 @@ describe('DatabaseSecrets', () => {
     expect(bytes.caracal_encryption_key).toMatchObject({ length: 32, lifecycle: { prevent_destroy: true } });
     const km = resources(json, 'kubernetes_secret_v1').caracal_key_material;
     expect(km.lifecycle.prevent_destroy).toBe(true);
-    expect(km.data).toEqual({ 'hmac-key': '${random_bytes.caracal_hmac_key.base64}', 'encryption-key': '${random_bytes.caracal_encryption_key.base64}' });
+    expect(km.data).toEqual({
+      'hmac-key': '${random_bytes.caracal_hmac_key.base64}',
+      'encryption-key': '${random_bytes.caracal_encryption_key.base64}',
+    });
     expect(secrets.keyMaterialSecretName).toBe('caracal-keys');
   });
 
@@ -48,7 +51,7 @@ describe('DatabaseSecrets', () => {
     expect([secrets.keyMaterialSecretName, secrets.hmacKeyKey, secrets.encryptionKeyKey]).toEqual(['vault-keys', 'hmac', 'encryption-key']);
   });
 
-  it('changes a login\'s secret version, and its password keeper, when its rotation token changes', () => {
+  it("changes a login's secret version, and its password keeper, when its rotation token changes", () => {
     const before = build();
     const after = build({ credentials: DatabaseCredentials.generated({ rotation: { api: '2027-01' } }) });
     expect(after.secrets.secretVersion('api')).not.toBe(before.secrets.secretVersion('api'));
@@ -79,7 +82,10 @@ describe('DatabaseSecrets', () => {
   it('reports credential and key material problems together', () => {
     const attempt = () =>
       new DatabaseSecrets(scope(), 'secrets', {
-        environment: 'prod', namespace: 'caracal', credentials: DatabaseCredentials.generated({ length: 8 }), keyMaterial: KeyMaterial.generated({ hmacBytes: 8 }),
+        environment: 'prod',
+        namespace: 'caracal',
+        credentials: DatabaseCredentials.generated({ length: 8 }),
+        keyMaterial: KeyMaterial.generated({ hmacBytes: 8 }),
       });
     expect(attempt).toThrow(/2 problems\n  - credentials\.length: 8 [^\n]*\n  - keyMaterial\.hmacBytes: 8 /);
   });
@@ -98,6 +104,8 @@ describe('DatabaseSecrets', () => {
     ['keyMaterial.encryptionBytes', { keyMaterial: KeyMaterial.generated({ encryptionBytes: 20 }) }],
     ['keyMaterial.secretName', { keyMaterial: KeyMaterial.fromExistingSecret('') }],
   ])('rejects bad %s', (field, props) => {
-    expect(() => new DatabaseSecrets(scope(), 'secrets', { environment: 'prod', namespace: 'caracal', ...props })).toThrow(new RegExp(`- ${field}: `));
+    expect(() => new DatabaseSecrets(scope(), 'secrets', { environment: 'prod', namespace: 'caracal', ...props })).toThrow(
+      new RegExp(`- ${field}: `),
+    );
   });
 });

@@ -20,15 +20,19 @@ const releaseAddress = (json: Json, name: string) => {
 describe('MigrationJob in CaracalStores', () => {
   const { json, stores } = synth();
 
-  test('GIVEN the stores THEN the migration release runs with the stores\' owner login and the pools\' settings', () => {
+  test("GIVEN the stores THEN the migration release runs with the stores' owner login and the pools' settings", () => {
     const env = stores.migrationJob.chart.manifests.find((m) => m.kind === 'Job') as Json;
     const vars = Object.fromEntries(env.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value]));
     expect([vars.PGUSER, vars.PGHOST]).toEqual(['caracal_prod_owner', stores.postgresEndpoint.host]);
-    expect(resources(json, 'helm_release')[releaseAddress(json, 'caracal-prod-migrate').split('.')[1]].set[0].value).toBe(stores.migrationJob.contentHash);
+    expect(resources(json, 'helm_release')[releaseAddress(json, 'caracal-prod-migrate').split('.')[1]].set[0].value).toBe(
+      stores.migrationJob.contentHash,
+    );
   });
 
   test('GIVEN the stores THEN the Postgres NetworkPolicy admits the migration Job pods', () => {
-    const pg = Object.values(resources(json, 'kubernetes_network_policy_v1')).find((p) => (p as Json).metadata.name === 'postgres-allow-caracal') as Json;
+    const pg = Object.values(resources(json, 'kubernetes_network_policy_v1')).find(
+      (p) => (p as Json).metadata.name === 'postgres-allow-caracal',
+    ) as Json;
     expect(pg.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels)).toContainEqual(stores.migrationJob.podLabels);
   });
 
@@ -40,10 +44,19 @@ describe('MigrationJob in CaracalStores', () => {
   });
 
   test('GIVEN an external database THEN the Job egress goes to the database port on the given CIDRs and the CA is mounted', () => {
-    const ext = synth(StoresPostgres.external({ host: 'db.example.com', sslMode: 'verify-full', caCertSecret: { secretName: 'db-ca' }, instanceMemory: '8Gi' }));
+    const ext = synth(
+      StoresPostgres.external({
+        host: 'db.example.com',
+        sslMode: 'verify-full',
+        caCertSecret: { secretName: 'db-ca' },
+        instanceMemory: '8Gi',
+      }),
+    );
     const job = ext.stores.migrationJob.chart.manifests.find((m) => m.kind === 'Job') as Json;
     expect(job.spec.template.spec.volumes.map((v: Json) => v.secret?.secretName).filter(Boolean)).toContain('db-ca');
-    const np = Object.values(resources(ext.json, 'kubernetes_network_policy_v1')).find((p) => (p as Json).metadata.name === 'caracal-prod-migrate-egress') as Json;
+    const np = Object.values(resources(ext.json, 'kubernetes_network_policy_v1')).find(
+      (p) => (p as Json).metadata.name === 'caracal-prod-migrate-egress',
+    ) as Json;
     expect(np.spec.egress[0].ports).toEqual([{ port: '5432', protocol: 'TCP' }]);
   });
 });

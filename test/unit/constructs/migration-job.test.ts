@@ -31,24 +31,43 @@ function fixtureMigrations(extra: Record<string, string | Buffer> = {}): string 
 const BUNDLE = fixtureBundle();
 const MIGRATIONS = fixtureMigrations();
 
-interface Built { json: Json; text: string; job: MigrationJob }
+interface Built {
+  json: Json;
+  text: string;
+  job: MigrationJob;
+}
 
 type Extra = Partial<MigrationJobProps> & { external?: boolean; rotation?: string; statementTimeout?: string };
 
 function addJob(s: Construct, extra: Extra = {}): MigrationJob {
   const { external, rotation, statementTimeout, ...props } = extra;
   const secrets = new DatabaseSecrets(s, 'secrets', {
-    environment: 'dev', namespace: 'caracal-dev',
-    credentials: DatabaseCredentials.generated({ rotation: rotation ? { api: rotation } : {} }), keyMaterial: KeyMaterial.generated(),
+    environment: 'dev',
+    namespace: 'caracal-dev',
+    credentials: DatabaseCredentials.generated({ rotation: rotation ? { api: rotation } : {} }),
+    keyMaterial: KeyMaterial.generated(),
   });
   const database = external
     ? PostgresInstance.external(s, 'postgres', { host: 'db.example.com', sslMode: 'verify-full', caCertSecret: { secretName: 'db-ca' } })
     : new PostgresInstance(s, 'postgres', { environment: 'dev', namespace: 'caracal-dev', owner: secrets.login('owner') });
   const pools = new ServicePools(s, 'pools', {
-    environment: 'dev', namespace: 'caracal-dev', endpoint: database.endpoint, maxConnections: 300, secrets,
+    environment: 'dev',
+    namespace: 'caracal-dev',
+    endpoint: database.endpoint,
+    maxConnections: 300,
+    secrets,
     services: statementTimeout ? { api: { statementTimeout } } : {},
   });
-  return new MigrationJob(s, 'migrate', { environment: 'dev', namespace: 'caracal-dev', database, secrets, pools, runnerBundlePath: BUNDLE, migrationsDir: MIGRATIONS, ...props });
+  return new MigrationJob(s, 'migrate', {
+    environment: 'dev',
+    namespace: 'caracal-dev',
+    database,
+    secrets,
+    pools,
+    runnerBundlePath: BUNDLE,
+    migrationsDir: MIGRATIONS,
+    ...props,
+  });
 }
 
 function build(extra: Extra = {}): Built {
@@ -68,7 +87,13 @@ describe('MigrationJob chart', () => {
   const b = build();
 
   test('GIVEN the defaults THEN the chart has Chart.yaml, values.yaml and three templates', () => {
-    expect([...b.job.chart.files.keys()]).toEqual(['Chart.yaml', 'templates/configmap-migrations.yaml', 'templates/configmap-runner.yaml', 'templates/job.yaml', 'values.yaml']);
+    expect([...b.job.chart.files.keys()]).toEqual([
+      'Chart.yaml',
+      'templates/configmap-migrations.yaml',
+      'templates/configmap-runner.yaml',
+      'templates/job.yaml',
+      'values.yaml',
+    ]);
   });
 
   test.each([
@@ -100,8 +125,12 @@ describe('MigrationJob chart', () => {
 
   test('GIVEN the Job THEN it has a bounded run: backoffLimit, activeDeadlineSeconds, restartPolicy Never, no ttlSecondsAfterFinished', () => {
     const spec = manifest(b, 'Job').spec;
-    expect({ backoffLimit: spec.backoffLimit, activeDeadlineSeconds: spec.activeDeadlineSeconds, restartPolicy: spec.template.spec.restartPolicy, ttl: spec.ttlSecondsAfterFinished })
-      .toEqual({ backoffLimit: 1, activeDeadlineSeconds: 600, restartPolicy: 'Never', ttl: undefined });
+    expect({
+      backoffLimit: spec.backoffLimit,
+      activeDeadlineSeconds: spec.activeDeadlineSeconds,
+      restartPolicy: spec.template.spec.restartPolicy,
+      ttl: spec.ttlSecondsAfterFinished,
+    }).toEqual({ backoffLimit: 1, activeDeadlineSeconds: 600, restartPolicy: 'Never', ttl: undefined });
   });
 
   test('GIVEN the Job pod WHEN checked by the Pod Security helper THEN it meets "restricted" and the project hardening', () => {
@@ -123,14 +152,23 @@ describe('MigrationJob chart', () => {
 
   test('GIVEN the Job pod THEN service-mesh sidecars are not injected and no API token is mounted', () => {
     const t = manifest(b, 'Job').spec.template;
-    expect([t.metadata.annotations['sidecar.istio.io/inject'], t.metadata.annotations['linkerd.io/inject'], t.spec.automountServiceAccountToken]).toEqual(['false', 'disabled', false]);
+    expect([
+      t.metadata.annotations['sidecar.istio.io/inject'],
+      t.metadata.annotations['linkerd.io/inject'],
+      t.spec.automountServiceAccountToken,
+    ]).toEqual(['false', 'disabled', false]);
   });
 
   test('GIVEN the Job container THEN it has the env contract with PGPASSWORD_FILE on the owner Secret volume, mounted whole', () => {
     const c = container(b);
     expect(Object.fromEntries(c.env.map((e: Json) => [e.name, e.value]))).toEqual({
-      PGHOST: 'postgres.caracal-dev.svc.cluster.local', PGPORT: '5432', PGDATABASE: 'caracal', PGUSER: 'caracal_dev_owner',
-      PGPASSWORD_FILE: '/var/run/secrets/caracal/owner/password', PGSSLMODE: 'disable', HOME: '/tmp',
+      PGHOST: 'postgres.caracal-dev.svc.cluster.local',
+      PGPORT: '5432',
+      PGDATABASE: 'caracal',
+      PGUSER: 'caracal_dev_owner',
+      PGPASSWORD_FILE: '/var/run/secrets/caracal/owner/password',
+      PGSSLMODE: 'disable',
+      HOME: '/tmp',
     });
     const mount = c.volumeMounts.find((m: Json) => m.mountPath === '/var/run/secrets/caracal/owner');
     const volume = podSpec(b).volumes.find((v: Json) => v.name === mount.name);
@@ -139,23 +177,48 @@ describe('MigrationJob chart', () => {
   });
 
   test('GIVEN the Job container THEN each service login Secret is mounted for provisioning', () => {
-    const secretNames = podSpec(b).volumes.filter((v: Json) => v.secret).map((v: Json) => v.secret.secretName);
-    expect(secretNames).toEqual(['caracal-db-owner', 'caracal-db-api', 'caracal-db-coordinator', 'caracal-db-audit', 'caracal-db-sts', 'caracal-db-gateway']);
+    const secretNames = podSpec(b)
+      .volumes.filter((v: Json) => v.secret)
+      .map((v: Json) => v.secret.secretName);
+    expect(secretNames).toEqual([
+      'caracal-db-owner',
+      'caracal-db-api',
+      'caracal-db-coordinator',
+      'caracal-db-audit',
+      'caracal-db-sts',
+      'caracal-db-gateway',
+    ]);
   });
 
   test('GIVEN the defaults THEN the container runs the public Node image with the bundled runner: up, then provision', () => {
     const c = container(b);
-    expect([c.image, c.command]).toEqual([DEFAULT_NODE_IMAGE, ['node', '/opt/caracal/runner/caracal-migrate.cjs', 'up', '--wait-for-db=120s', '--dir', '/opt/caracal/migrations', '--provision', '/opt/caracal/runner/provision.json']]);
+    expect([c.image, c.command]).toEqual([
+      DEFAULT_NODE_IMAGE,
+      [
+        'node',
+        '/opt/caracal/runner/caracal-migrate.cjs',
+        'up',
+        '--wait-for-db=120s',
+        '--dir',
+        '/opt/caracal/migrations',
+        '--provision',
+        '/opt/caracal/runner/provision.json',
+      ],
+    ]);
   });
 
   test('GIVEN the Job container THEN it has requests and a memory limit, and a read-only root filesystem', () => {
     const c = container(b);
-    expect([c.resources, c.securityContext.readOnlyRootFilesystem]).toEqual([{ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } }, true]);
+    expect([c.resources, c.securityContext.readOnlyRootFilesystem]).toEqual([
+      { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+      true,
+    ]);
   });
 
   test('GIVEN migration files THEN they are in the ConfigMap as base64 binaryData, byte-exact', () => {
     const data = manifest(b, 'ConfigMap', '-migrations').binaryData as Record<string, string>;
-    for (const f of readdirSync(MIGRATIONS)) expect(Buffer.from(data[f], 'base64').equals(readFileSync(path.join(MIGRATIONS, f)))).toBe(true);
+    for (const f of readdirSync(MIGRATIONS))
+      expect(Buffer.from(data[f], 'base64').equals(readFileSync(path.join(MIGRATIONS, f)))).toBe(true);
     const runner = manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>;
     expect(Buffer.from(runner['caracal-migrate.cjs'], 'base64').equals(readFileSync(BUNDLE))).toBe(true);
   });
@@ -170,10 +233,14 @@ describe('MigrationJob chart', () => {
     const runner = manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>;
     const config = JSON.parse(Buffer.from(runner['provision.json'], 'base64').toString('utf8'));
     expect(config.logins[0]).toEqual({
-      loginRole: 'caracal_dev_api', groupRole: 'caracal_api', passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_api/password',
+      loginRole: 'caracal_dev_api',
+      groupRole: 'caracal_api',
+      passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_api/password',
       settings: { idle_in_transaction_session_timeout: '60000', statement_timeout: '30000' },
     });
-    expect(config.logins.map((l: Json) => l.loginRole)).toEqual(['api', 'coordinator', 'audit', 'sts', 'gateway'].map((s) => `caracal_dev_${s}`));
+    expect(config.logins.map((l: Json) => l.loginRole)).toEqual(
+      ['api', 'coordinator', 'audit', 'sts', 'gateway'].map((s) => `caracal_dev_${s}`),
+    );
   });
 
   test('GIVEN the same input twice THEN the chart files and the Terraform JSON are byte-identical', () => {
@@ -195,8 +262,23 @@ describe('MigrationJob release', () => {
 
   test('GIVEN the defaults THEN the helm_release is atomic, waits for the Job, keeps bounded history and carries the content hash', () => {
     const r = release();
-    expect({ name: r.name, namespace: r.namespace, atomic: r.atomic, wait: r.wait, wait_for_jobs: r.wait_for_jobs, max_history: r.max_history, set: r.set })
-      .toEqual({ name: 'caracal-dev-migrate', namespace: 'caracal-dev', atomic: true, wait: true, wait_for_jobs: true, max_history: 5, set: [{ name: 'contentHash', type: 'string', value: b.job.contentHash }] });
+    expect({
+      name: r.name,
+      namespace: r.namespace,
+      atomic: r.atomic,
+      wait: r.wait,
+      wait_for_jobs: r.wait_for_jobs,
+      max_history: r.max_history,
+      set: r.set,
+    }).toEqual({
+      name: 'caracal-dev-migrate',
+      namespace: 'caracal-dev',
+      atomic: true,
+      wait: true,
+      wait_for_jobs: true,
+      max_history: 5,
+      set: [{ name: 'contentHash', type: 'string', value: b.job.contentHash }],
+    });
     expect(r.chart).toMatch(/assets\//);
   });
 
@@ -212,13 +294,40 @@ describe('MigrationJob release', () => {
   });
 
   test('GIVEN an in-cluster database THEN the Job may reach only its pods on 5432 and DNS, and nothing may reach the Job', () => {
-    const np = Object.values(b.json.resource.kubernetes_network_policy_v1 as Record<string, Json>).find((p) => p.metadata.name === 'caracal-dev-migrate-egress')!;
+    const np = Object.values(b.json.resource.kubernetes_network_policy_v1 as Record<string, Json>).find(
+      (p) => p.metadata.name === 'caracal-dev-migrate-egress',
+    )!;
     expect(np.spec.pod_selector.match_labels).toEqual(b.job.podLabels);
     expect(np.spec.policy_types).toEqual(['Ingress', 'Egress']);
     expect(np.spec.ingress).toBeUndefined();
     expect(np.spec.egress).toEqual([
-      { to: [{ pod_selector: { match_labels: { 'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'caracal-dev', 'app.kubernetes.io/component': 'database', 'app.kubernetes.io/part-of': 'caracal' } } }], ports: [{ port: '5432', protocol: 'TCP' }] },
-      { to: [{ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'kube-system' } }, pod_selector: { match_labels: { 'k8s-app': 'kube-dns' } } }], ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }] },
+      {
+        to: [
+          {
+            pod_selector: {
+              match_labels: {
+                'app.kubernetes.io/name': 'postgres',
+                'app.kubernetes.io/instance': 'caracal-dev',
+                'app.kubernetes.io/component': 'database',
+                'app.kubernetes.io/part-of': 'caracal',
+              },
+            },
+          },
+        ],
+        ports: [{ port: '5432', protocol: 'TCP' }],
+      },
+      {
+        to: [
+          {
+            namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            pod_selector: { match_labels: { 'k8s-app': 'kube-dns' } },
+          },
+        ],
+        ports: [
+          { port: '53', protocol: 'UDP' },
+          { port: '53', protocol: 'TCP' },
+        ],
+      },
     ]);
     const api = fromTerraformShape({ metadata: np.metadata, spec: np.spec }) as Json;
     api.spec.egress.forEach((e: Json) => e.ports.forEach((p: Json) => (p.port = Number(p.port))));
@@ -226,7 +335,9 @@ describe('MigrationJob release', () => {
   });
 
   test('GIVEN the in-cluster Postgres NetworkPolicy THEN it admits the Job pod labels', () => {
-    const pg = Object.values(b.json.resource.kubernetes_network_policy_v1 as Record<string, Json>).find((p) => p.metadata.name !== 'caracal-dev-migrate-egress')!;
+    const pg = Object.values(b.json.resource.kubernetes_network_policy_v1 as Record<string, Json>).find(
+      (p) => p.metadata.name !== 'caracal-dev-migrate-egress',
+    )!;
     const admitted = pg.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels);
     expect(admitted).toContainEqual(b.job.podLabels);
   });
@@ -245,9 +356,11 @@ describe('MigrationJob release', () => {
     expect(b.job.releaseSizeBytes).toBeLessThan(1024 * 1024 * 0.9);
   });
 
-  test('GIVEN migrations that would overflow Helm\'s release Secret WHEN synthesizing THEN it fails naming migrationsDir and the limit', () => {
+  test("GIVEN migrations that would overflow Helm's release Secret WHEN synthesizing THEN it fails naming migrationsDir and the limit", () => {
     const big = fixtureMigrations({ '0002_big.up.sql': `-- ${randomBytes(700 * 1024).toString('base64')}\nSELECT 1;\n` });
-    expect(() => build({ migrationsDir: big })).toThrow(/- migrationsDir: the Helm release record would be \d+ bytes .* 1 MiB Secret limit/);
+    expect(() => build({ migrationsDir: big })).toThrow(
+      /- migrationsDir: the Helm release record would be \d+ bytes .* 1 MiB Secret limit/,
+    );
   });
 });
 
@@ -256,13 +369,33 @@ describe('MigrationJob custom image', () => {
     const b = build({ image: MigrationRunnerImage.custom('registry.example.com/caracal/tools:1.4.2'), runnerBundlePath: undefined });
     const runner = manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>;
     expect(Object.keys(runner)).toEqual(['provision.json']);
-    expect([container(b).image, container(b).command]).toEqual(['registry.example.com/caracal/tools:1.4.2',
-      ['caracal-migrate', 'up', '--wait-for-db=120s', '--dir', '/opt/caracal/migrations', '--provision', '/opt/caracal/runner/provision.json']]);
+    expect([container(b).image, container(b).command]).toEqual([
+      'registry.example.com/caracal/tools:1.4.2',
+      [
+        'caracal-migrate',
+        'up',
+        '--wait-for-db=120s',
+        '--dir',
+        '/opt/caracal/migrations',
+        '--provision',
+        '/opt/caracal/runner/provision.json',
+      ],
+    ]);
   });
 
   test('GIVEN a custom command and user THEN the container runs exactly that, as that user', () => {
-    const command = ['/usr/local/bin/caracal-migrate', 'up', '--dir', '/opt/caracal/migrations', '--provision', '/opt/caracal/runner/provision.json'];
-    const b = build({ image: MigrationRunnerImage.custom('registry.example.com/caracal/tools@sha256:' + 'a'.repeat(64), { command, runAsUser: 10001 }), runnerBundlePath: undefined });
+    const command = [
+      '/usr/local/bin/caracal-migrate',
+      'up',
+      '--dir',
+      '/opt/caracal/migrations',
+      '--provision',
+      '/opt/caracal/runner/provision.json',
+    ];
+    const b = build({
+      image: MigrationRunnerImage.custom('registry.example.com/caracal/tools@sha256:' + 'a'.repeat(64), { command, runAsUser: 10001 }),
+      runnerBundlePath: undefined,
+    });
     expect([container(b).command, container(b).securityContext.runAsUser]).toEqual([command, 10001]);
   });
 });
@@ -276,10 +409,23 @@ describe('MigrationJob content hash', () => {
 
   test.each<[string, () => Extra]>([
     ['the runner bundle', () => ({ runnerBundlePath: fixtureBundle('// another build\n') })],
-    ['a migration file byte', () => ({ migrationsDir: fixtureMigrations({ '0001_baseline.up.sql': `${readFileSync(path.join(REPO, 'migrations', '0001_baseline.up.sql'), 'utf8')} ` }) })],
+    [
+      'a migration file byte',
+      () => ({
+        migrationsDir: fixtureMigrations({
+          '0001_baseline.up.sql': `${readFileSync(path.join(REPO, 'migrations', '0001_baseline.up.sql'), 'utf8')} `,
+        }),
+      }),
+    ],
     ['an added migration', () => ({ migrationsDir: fixtureMigrations({ '0002_more.up.sql': 'SELECT 1;\n' }) })],
     ['the image', () => ({ image: MigrationRunnerImage.publicNode('docker.io/library/node:22.11.0-alpine') })],
-    ['the command', () => ({ image: MigrationRunnerImage.custom('registry.example.com/t:1', { command: ['caracal-migrate', 'up'] }), runnerBundlePath: undefined })],
+    [
+      'the command',
+      () => ({
+        image: MigrationRunnerImage.custom('registry.example.com/t:1', { command: ['caracal-migrate', 'up'] }),
+        runnerBundlePath: undefined,
+      }),
+    ],
     ['the wait for the database', () => ({ waitForDbSeconds: 60 })],
     ['the Job spec (backoffLimit)', () => ({ backoffLimit: 2 })],
     ['the Job spec (resources)', () => ({ resources: { requests: { cpu: '200m', memory: '128Mi' }, limits: { memory: '256Mi' } } })],
@@ -336,7 +482,9 @@ describe('MigrationJob validation', () => {
   });
 
   test('GIVEN several bad props THEN every problem is reported at once', () => {
-    expect(make({ waitForDbSeconds: 0, maxHistory: 0, image: MigrationRunnerImage.publicNode('node') })).toThrow(/3 problems[\s\S]*- image: [\s\S]*- waitForDbSeconds: [\s\S]*- maxHistory: /);
+    expect(make({ waitForDbSeconds: 0, maxHistory: 0, image: MigrationRunnerImage.publicNode('node') })).toThrow(
+      /3 problems[\s\S]*- image: [\s\S]*- waitForDbSeconds: [\s\S]*- maxHistory: /,
+    );
   });
 
   test('GIVEN the runner bundle was not built THEN the message says to run npm run build', () => {

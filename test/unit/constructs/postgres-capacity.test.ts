@@ -18,37 +18,62 @@ describe('PostgresCapacity', () => {
     const r = resolve(c);
     // THEN units are normalized and the arguments are -c name=value pairs
     expect(r.settings).toEqual({
-      max_connections: '150', superuser_reserved_connections: '3', shared_buffers: '512MB', work_mem: '4MB', huge_pages: 'off',
+      max_connections: '150',
+      superuser_reserved_connections: '3',
+      shared_buffers: '512MB',
+      work_mem: '4MB',
+      huge_pages: 'off',
       log_min_duration_statement: '2000',
     });
     expect(r.serverArgs.slice(0, 4)).toEqual(['-c', 'max_connections=150', '-c', 'superuser_reserved_connections=3']);
   });
 
-  it('carries over the seed\'s Compose variables unchanged', () => {
+  it("carries over the seed's Compose variables unchanged", () => {
     // GIVEN the five Compose variables (and an unrelated one)
     const c = PostgresCapacity.fromComposeEnv({
-      POSTGRES_MAX_CONNECTIONS: '200', POSTGRES_SHARED_BUFFERS: '2GB', POSTGRES_EFFECTIVE_CACHE_SIZE: '6GB',
-      POSTGRES_WORK_MEM: '8MB', POSTGRES_LOG_MIN_DURATION_MS: '500', POSTGRES_DB: 'caracal',
+      POSTGRES_MAX_CONNECTIONS: '200',
+      POSTGRES_SHARED_BUFFERS: '2GB',
+      POSTGRES_EFFECTIVE_CACHE_SIZE: '6GB',
+      POSTGRES_WORK_MEM: '8MB',
+      POSTGRES_LOG_MIN_DURATION_MS: '500',
+      POSTGRES_DB: 'caracal',
     });
     // WHEN resolved
     const r = resolve(c);
     // THEN each maps to its setting
     expect(r.settings).toMatchObject({
-      max_connections: '200', shared_buffers: '2GB', effective_cache_size: '6GB', work_mem: '8MB', log_min_duration_statement: '500',
+      max_connections: '200',
+      shared_buffers: '2GB',
+      effective_cache_size: '6GB',
+      work_mem: '8MB',
+      log_min_duration_statement: '500',
     });
   });
 
-  it('derives PGTune\'s values for a 4GB, 2-CPU web server with SSD', () => {
+  it("derives PGTune's values for a 4GB, 2-CPU web server with SSD", () => {
     // GIVEN PGTune's own example inputs (web, 4 GB, 2 CPUs, ssd, 200 connections)
     const c = PostgresCapacity.fromResources({ memory: '4GB', cpus: 2, storage: 'ssd', workload: 'web', maxConnections: 200 });
     // WHEN resolved
     const r = resolve(c);
     // THEN the settings are PGTune's
     expect(r.settings).toMatchObject({
-      max_connections: '200', shared_buffers: '1GB', effective_cache_size: '3GB', maintenance_work_mem: '256MB',
-      checkpoint_completion_target: '0.9', wal_buffers: '16MB', default_statistics_target: '100', random_page_cost: '1.1',
-      effective_io_concurrency: '200', work_mem: '5242kB', min_wal_size: '1GB', max_wal_size: '4GB', max_worker_processes: '2',
-      max_parallel_workers_per_gather: '1', max_parallel_workers: '2', max_parallel_maintenance_workers: '1', huge_pages: 'off',
+      max_connections: '200',
+      shared_buffers: '1GB',
+      effective_cache_size: '3GB',
+      maintenance_work_mem: '256MB',
+      checkpoint_completion_target: '0.9',
+      wal_buffers: '16MB',
+      default_statistics_target: '100',
+      random_page_cost: '1.1',
+      effective_io_concurrency: '200',
+      work_mem: '5242kB',
+      min_wal_size: '1GB',
+      max_wal_size: '4GB',
+      max_worker_processes: '2',
+      max_parallel_workers_per_gather: '1',
+      max_parallel_workers: '2',
+      max_parallel_maintenance_workers: '1',
+      huge_pages: 'off',
     });
   });
 
@@ -73,7 +98,9 @@ describe('PostgresCapacity', () => {
   });
 
   it('treats 512Mi, 512MB, 524288kB and a byte count as the same size', () => {
-    const values = ['512Mi', '512MB', '524288kB', 536870912].map((v) => resolve(PostgresCapacity.of({ sharedBuffers: v })).settings.shared_buffers);
+    const values = ['512Mi', '512MB', '524288kB', 536870912].map(
+      (v) => resolve(PostgresCapacity.of({ sharedBuffers: v })).settings.shared_buffers,
+    );
     expect(new Set(values)).toEqual(new Set(['512MB']));
   });
 
@@ -81,13 +108,17 @@ describe('PostgresCapacity', () => {
     // GIVEN 500 connections with 64MB work_mem in a 2Gi container
     const build = () =>
       new PostgresInstance(scope(), 'postgres', {
-        environment: 'dev', namespace: 'caracal-dev', owner: ownerRef(),
+        environment: 'dev',
+        namespace: 'caracal-dev',
+        owner: ownerRef(),
         resources: { limits: { memory: '2Gi' } },
         capacity: PostgresCapacity.of({ maxConnections: 500, sharedBuffers: '512MB', workMem: '64MB' }),
       });
     // THEN one ValidationError shows the budget sum against the limit
     expect(build).toThrow(ValidationError);
-    expect(build).toThrow(/memory budget .* \(shared_buffers 512MB .* 500 connections x \(work_mem 64MB \+ 2MB\)\) exceeds the memory limit \(2Gi\)/);
+    expect(build).toThrow(
+      /memory budget .* \(shared_buffers 512MB .* 500 connections x \(work_mem 64MB \+ 2MB\)\) exceeds the memory limit \(2Gi\)/,
+    );
   });
 
   it('collects every problem at once', () => {
@@ -100,7 +131,11 @@ describe('PostgresCapacity', () => {
     ['capacity.maxConnections', PostgresCapacity.of({ maxConnections: 0 }), {}],
     ['capacity.maxConnections', PostgresCapacity.of({ maxConnections: 12.5 }), {}],
     ['capacity.sharedBuffers', PostgresCapacity.of({ sharedBuffers: '12 parsecs' }), {}],
-    ['capacity.sharedBuffers', PostgresCapacity.of({ sharedBuffers: '12GB' }), { memoryLimitBytes: 16 * 1024 ** 3, memoryLimitLabel: '16Gi' }],
+    [
+      'capacity.sharedBuffers',
+      PostgresCapacity.of({ sharedBuffers: '12GB' }),
+      { memoryLimitBytes: 16 * 1024 ** 3, memoryLimitLabel: '16Gi' },
+    ],
     ['capacity.workMem', PostgresCapacity.of({ workMem: '3GB' }), {}],
     ['capacity.maintenanceWorkMem', PostgresCapacity.of({ maintenanceWorkMem: '512kB' }), {}],
     ['capacity.effectiveCacheSize', PostgresCapacity.of({ effectiveCacheSize: '-1GB' }), {}],
@@ -127,7 +162,12 @@ describe('PostgresCapacity', () => {
 
 function ownerRef() {
   return {
-    login: 'owner' as const, username: 'caracal_dev_owner', groupRole: 'caracal_owner', secretName: 'caracal-db-owner',
-    usernameKey: 'username', passwordKey: 'password', version: 'generated:32:0',
+    login: 'owner' as const,
+    username: 'caracal_dev_owner',
+    groupRole: 'caracal_owner',
+    secretName: 'caracal-db-owner',
+    usernameKey: 'username',
+    passwordKey: 'password',
+    version: 'generated:32:0',
   };
 }

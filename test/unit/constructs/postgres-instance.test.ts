@@ -7,7 +7,12 @@ function inCluster(extra: Partial<PostgresInstanceProps> = {}): { json: Json; in
   let instance!: PostgresInstance;
   const { json } = synthScope((s) => {
     const secrets = testSecrets(s);
-    instance = new PostgresInstance(s, 'postgres', { environment: 'dev', namespace: 'caracal-dev', owner: secrets.login('owner'), ...extra });
+    instance = new PostgresInstance(s, 'postgres', {
+      environment: 'dev',
+      namespace: 'caracal-dev',
+      owner: secrets.login('owner'),
+      ...extra,
+    });
   });
   return { json, instance };
 }
@@ -27,10 +32,18 @@ describe('PostgresInstance (in-cluster)', () => {
     const { json } = inCluster();
     const p = pod(json);
     const c = container(json);
-    expect(p.security_context).toMatchObject({ run_as_non_root: true, run_as_user: '999', fs_group: '999', seccomp_profile: { type: 'RuntimeDefault' } });
+    expect(p.security_context).toMatchObject({
+      run_as_non_root: true,
+      run_as_user: '999',
+      fs_group: '999',
+      seccomp_profile: { type: 'RuntimeDefault' },
+    });
     expect(c.security_context).toMatchObject({
-      run_as_non_root: true, allow_privilege_escalation: false, read_only_root_filesystem: true,
-      capabilities: { drop: ['ALL'] }, seccomp_profile: { type: 'RuntimeDefault' },
+      run_as_non_root: true,
+      allow_privilege_escalation: false,
+      read_only_root_filesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccomp_profile: { type: 'RuntimeDefault' },
     });
     expect(p.automount_service_account_token).toBe(false);
     const volumeTypes = p.volume.map((v: Json) => Object.keys(v).filter((k) => k !== 'name')[0]);
@@ -40,7 +53,9 @@ describe('PostgresInstance (in-cluster)', () => {
   it('gives Postgres writable emptyDirs, a memory-backed /dev/shm and no subPath mounts', () => {
     const { json } = inCluster({ sharedMemorySize: '128Mi' });
     const mounts = container(json).volume_mount;
-    expect(mounts.map((m: Json) => m.mount_path)).toEqual(expect.arrayContaining(['/var/run/postgresql', '/tmp', '/dev/shm', '/var/lib/postgresql']));
+    expect(mounts.map((m: Json) => m.mount_path)).toEqual(
+      expect.arrayContaining(['/var/run/postgresql', '/tmp', '/dev/shm', '/var/lib/postgresql']),
+    );
     expect(mounts.every((m: Json) => m.sub_path === undefined)).toBe(true);
     expect(pod(json).volume.find((v: Json) => v.name === 'shm').empty_dir).toEqual({ medium: 'Memory', size_limit: '128Mi' });
   });
@@ -86,13 +101,17 @@ describe('PostgresInstance (in-cluster)', () => {
     expect(np.spec.egress).toBeUndefined();
     const components = np.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']);
     expect(components).toEqual(['api', 'coordinator', 'audit', 'sts', 'gateway', 'migration']);
-    expect(np.spec.ingress[0].from.every((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/instance'] === 'caracal-dev')).toBe(true);
+    expect(np.spec.ingress[0].from.every((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/instance'] === 'caracal-dev')).toBe(
+      true,
+    );
     expect(np.spec.ingress[0].ports).toEqual([{ port: '5432', protocol: 'TCP' }]);
   });
 
   it('admits exactly the selectors given as props', () => {
     const { json } = inCluster({ allowedClients: [{ app: 'my-api' }] });
-    expect(only(json, 'kubernetes_network_policy_v1').spec.ingress[0].from).toEqual([{ pod_selector: { match_labels: { app: 'my-api' } } }]);
+    expect(only(json, 'kubernetes_network_policy_v1').spec.ingress[0].from).toEqual([
+      { pod_selector: { match_labels: { app: 'my-api' } } },
+    ]);
   });
 
   it('has a disruption budget that can never block a node drain', () => {
@@ -109,7 +128,12 @@ describe('PostgresInstance (in-cluster)', () => {
 
   it('exposes its endpoint and labels', () => {
     const { instance } = inCluster();
-    expect(instance.endpoint).toEqual({ host: 'postgres.caracal-dev.svc.cluster.local', port: 5432, database: 'caracal', sslMode: 'disable' });
+    expect(instance.endpoint).toEqual({
+      host: 'postgres.caracal-dev.svc.cluster.local',
+      port: 5432,
+      database: 'caracal',
+      sslMode: 'disable',
+    });
     expect(instance.podLabels['app.kubernetes.io/part-of']).toBe('caracal');
   });
 
@@ -125,12 +149,21 @@ describe('PostgresInstance.external', () => {
     let instance!: PostgresInstance;
     const { json } = synthScope((s) => {
       instance = PostgresInstance.external(s, 'postgres', {
-        host: 'db.example.com', caCertSecret: { secretName: 'db-ca' }, instanceMemory: '8Gi',
-        capacity: PostgresCapacity.fromResources({ memory: '8Gi', cpus: 2 }), requiredConnections: 120,
+        host: 'db.example.com',
+        caCertSecret: { secretName: 'db-ca' },
+        instanceMemory: '8Gi',
+        capacity: PostgresCapacity.fromResources({ memory: '8Gi', cpus: 2 }),
+        requiredConnections: 120,
       });
     });
     expect(json.resource).toBeUndefined();
-    expect(instance.endpoint).toEqual({ host: 'db.example.com', port: 5432, database: 'caracal', sslMode: 'verify-full', caCertSecret: { secretName: 'db-ca', key: 'ca.crt' } });
+    expect(instance.endpoint).toEqual({
+      host: 'db.example.com',
+      port: 5432,
+      database: 'caracal',
+      sslMode: 'verify-full',
+      caCertSecret: { secretName: 'db-ca', key: 'ca.crt' },
+    });
     expect(instance.parameters.shared_buffers).toBe('2GB');
     expect(instance.maxConnections).toBeGreaterThanOrEqual(120);
     expect(instance.serverArgs).toEqual([]);
@@ -158,7 +191,8 @@ describe('PostgresInstance bad props', () => {
     ['requiredConnections', { requiredConnections: -3 }],
     ['logicalIdPrefix', { logicalIdPrefix: '9-stores' }],
   ])('rejects bad %s', (field, extra) => {
-    const build = () => new PostgresInstance(scope(), 'postgres', { environment: 'dev', namespace: 'caracal-dev', owner: owner(), ...extra });
+    const build = () =>
+      new PostgresInstance(scope(), 'postgres', { environment: 'dev', namespace: 'caracal-dev', owner: owner(), ...extra });
     expect(build).toThrow(new RegExp(`- ${field}: `));
   });
 

@@ -1,6 +1,11 @@
 // redis.conf and ACL rendering as pure functions (their effect on a real server: test/integration/redis).
 import {
-  aclRules, defaultMaxmemory, renderAclFile, renderRedisConf, REDIS_USERS, STREAM_ACCESS,
+  aclRules,
+  defaultMaxmemory,
+  renderAclFile,
+  renderRedisConf,
+  REDIS_USERS,
+  STREAM_ACCESS,
 } from '../../../constructs/internal/redis-config';
 
 const HASH = 'a'.repeat(64);
@@ -14,7 +19,16 @@ describe('Redis config rendering', () => {
   test('GIVEN options WHEN redis.conf is rendered THEN AOF everysec, noeviction, the aclfile, dir and maxmemory are set', () => {
     const conf = renderRedisConf({ maxmemoryBytes: 268435456, aclfile: '/etc/redis/acl/users.acl', dir: '/data' });
 
-    for (const line of ['appendonly yes', 'appendfsync everysec', 'maxmemory 268435456', 'maxmemory-policy noeviction', 'aclfile /etc/redis/acl/users.acl', 'dir /data', 'protected-mode yes', 'bind * -::*']) {
+    for (const line of [
+      'appendonly yes',
+      'appendfsync everysec',
+      'maxmemory 268435456',
+      'maxmemory-policy noeviction',
+      'aclfile /etc/redis/acl/users.acl',
+      'dir /data',
+      'protected-mode yes',
+      'bind * -::*',
+    ]) {
       expect(conf.split('\n')).toContain(line);
     }
   });

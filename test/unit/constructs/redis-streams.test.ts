@@ -14,8 +14,10 @@ function redis(extra: Partial<RedisStreamsProps> = {}): { json: Json; text: stri
 
 const pod = (json: Json) => only(json, 'kubernetes_stateful_set_v1').spec.template.spec;
 const container = (json: Json) => pod(json).container[0];
-const secretByName = (json: Json, name: string) => Object.values(resources(json, 'kubernetes_secret_v1')).find((s: Json) => s.metadata.name === name) as Json;
-const configMap = (json: Json, name: string) => Object.values(resources(json, 'kubernetes_config_map_v1')).find((c: Json) => c.metadata.name === name) as Json;
+const secretByName = (json: Json, name: string) =>
+  Object.values(resources(json, 'kubernetes_secret_v1')).find((s: Json) => s.metadata.name === name) as Json;
+const configMap = (json: Json, name: string) =>
+  Object.values(resources(json, 'kubernetes_config_map_v1')).find((c: Json) => c.metadata.name === name) as Json;
 
 describe('RedisStreams', () => {
   test('GIVEN defaults WHEN synthesized THEN the pinned official Redis 7.2 image runs redis-server with the mounted config', () => {
@@ -40,9 +42,16 @@ describe('RedisStreams', () => {
     const conf: string = configMap(json, 'caracal-redis-config').data['redis.conf'];
 
     expect(construct.maxmemoryBytes).toBe(512 * 1024 ** 2);
-    expect(conf.split('\n')).toEqual(expect.arrayContaining([
-      'maxmemory 536870912', 'maxmemory-policy noeviction', 'appendonly yes', 'appendfsync everysec', 'aclfile /etc/redis/acl/users.acl', 'dir /data',
-    ]));
+    expect(conf.split('\n')).toEqual(
+      expect.arrayContaining([
+        'maxmemory 536870912',
+        'maxmemory-policy noeviction',
+        'appendonly yes',
+        'appendfsync everysec',
+        'aclfile /etc/redis/acl/users.acl',
+        'dir /data',
+      ]),
+    );
   });
 
   test('GIVEN generated passwords WHEN synthesized THEN the ACL file holds sha256() of each random_password result, computed by Terraform, and no literal hash', () => {
@@ -70,7 +79,9 @@ describe('RedisStreams', () => {
 
   test('GIVEN secret values in the environment at synth time WHEN synthesized THEN none of them appears in the output', () => {
     const supplied: Record<string, string> = {
-      REDIS_PASSWORD: 'redis-pass-4c1e9a7b2d', REDISCLI_AUTH: 'cli-auth-8f2b6d1a3e', VALKEYCLI_AUTH: 'valkey-auth-2a9c4e7f1b',
+      REDIS_PASSWORD: 'redis-pass-4c1e9a7b2d',
+      REDISCLI_AUTH: 'cli-auth-8f2b6d1a3e',
+      VALKEYCLI_AUTH: 'valkey-auth-2a9c4e7f1b',
       TF_VAR_redis_password: 'tfvar-redis-6e3b8d2c9a',
     };
     const saved = Object.fromEntries(Object.keys(supplied).map((k) => [k, process.env[k]]));
@@ -103,7 +114,12 @@ describe('RedisStreams', () => {
     const c = container(json);
 
     expect(c.volume_mount.every((m: Json) => m.sub_path === undefined)).toBe(true);
-    expect(pod(json).volume.filter((v: Json) => v.secret).map((v: Json) => v.secret.secret_name).sort()).toEqual(['caracal-redis-acl', 'caracal-redis-healthcheck']);
+    expect(
+      pod(json)
+        .volume.filter((v: Json) => v.secret)
+        .map((v: Json) => v.secret.secret_name)
+        .sort(),
+    ).toEqual(['caracal-redis-acl', 'caracal-redis-healthcheck']);
     expect(c.env).toEqual([
       { name: 'REDIS_PORT', value: '6379' },
       { name: 'REDIS_PROBE_PASSWORD_FILE', value: '/var/run/secrets/caracal/redis-healthcheck/password' },
@@ -137,7 +153,13 @@ describe('RedisStreams', () => {
     expect(np.policy_types).toEqual(['Ingress', 'Egress']);
     expect(np.egress).toBeUndefined();
     expect(np.ingress[0].ports).toEqual([{ port: '6379', protocol: 'TCP' }]);
-    expect(np.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component'])).toEqual(['api', 'coordinator', 'audit', 'sts', 'gateway']);
+    expect(np.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component'])).toEqual([
+      'api',
+      'coordinator',
+      'audit',
+      'sts',
+      'gateway',
+    ]);
   });
 
   test('GIVEN the data volume WHEN synthesized THEN it is a separate PVC with a fixed logical id and prevent_destroy', () => {
@@ -145,7 +167,9 @@ describe('RedisStreams', () => {
     const pvc = resources(json, 'kubernetes_persistent_volume_claim_v1').caracal_redis_data;
 
     expect(pvc.lifecycle.prevent_destroy).toBe(true);
-    expect(pod(json).volume.find((v: Json) => v.name === 'data').persistent_volume_claim.claim_name).toBe('${kubernetes_persistent_volume_claim_v1.caracal_redis_data.metadata[0].name}');
+    expect(pod(json).volume.find((v: Json) => v.name === 'data').persistent_volume_claim.claim_name).toBe(
+      '${kubernetes_persistent_volume_claim_v1.caracal_redis_data.metadata[0].name}',
+    );
   });
 
   test('GIVEN a service WHEN its connection ConfigMap and Helm values are read THEN it gets its own user, password file, streams and rate-limit prefix', () => {
@@ -164,11 +188,15 @@ describe('RedisStreams', () => {
       REDIS_STREAM_AUDIT: 'caracal:stream:audit',
       REDIS_RATE_LIMIT_PREFIX: 'caracal:ratelimit:gateway:',
     });
-    expect(construct.helmValues('gateway').volumes).toEqual([{ name: 'caracal-redis-credentials', secret: { secretName: 'caracal-redis-gateway', defaultMode: 0o440 } }]);
+    expect(construct.helmValues('gateway').volumes).toEqual([
+      { name: 'caracal-redis-credentials', secret: { secretName: 'caracal-redis-gateway', defaultMode: 0o440 } },
+    ]);
   });
 
   test('GIVEN existing Secrets WHEN synthesized THEN nothing is generated and the pod mounts the given ACL Secret', () => {
-    const { json } = redis({ passwords: RedisPasswords.fromExistingSecrets('vault-redis', { aclSecretName: 'vault-redis-acl', aclKey: 'acl' }) });
+    const { json } = redis({
+      passwords: RedisPasswords.fromExistingSecrets('vault-redis', { aclSecretName: 'vault-redis-acl', aclKey: 'acl' }),
+    });
 
     expect(resources(json, 'random_password')).toEqual({});
     expect(resources(json, 'kubernetes_secret_v1')).toEqual({});
@@ -199,10 +227,26 @@ describe('RedisStreams', () => {
     ['cliBinary', { cliBinary: '$(id)' }, /cliBinary: .* is not an executable name/],
     ['runAsUser root', { runAsUser: 0 }, /runAsUser: 0 is not a non-root uid/],
     ['memory limit missing', { resources: { requests: { memory: '256Mi' } } }, /resources\.limits\.memory: undefined is required/],
-    ['memory limit tiny', { resources: { limits: { memory: '64Mi' } } }, /resources\.limits\.memory: "64Mi" is not a memory limit of at least 128Mi/],
-    ['memory request above limit', { resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } }, /resources\.requests\.memory: "2Gi" exceeds the memory limit/],
-    ['cpu', { resources: { requests: { cpu: 'lots' }, limits: { memory: '1Gi' } } }, /resources\.requests\.cpu: "lots" is not a CPU quantity/],
-    ['maxmemory above 75%', { maxmemory: '900Mi', resources: { limits: { memory: '1Gi' } } }, /maxmemory: "900Mi" exceeds 75% of the memory limit \(1Gi\).*at most 768Mi/],
+    [
+      'memory limit tiny',
+      { resources: { limits: { memory: '64Mi' } } },
+      /resources\.limits\.memory: "64Mi" is not a memory limit of at least 128Mi/,
+    ],
+    [
+      'memory request above limit',
+      { resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } },
+      /resources\.requests\.memory: "2Gi" exceeds the memory limit/,
+    ],
+    [
+      'cpu',
+      { resources: { requests: { cpu: 'lots' }, limits: { memory: '1Gi' } } },
+      /resources\.requests\.cpu: "lots" is not a CPU quantity/,
+    ],
+    [
+      'maxmemory above 75%',
+      { maxmemory: '900Mi', resources: { limits: { memory: '1Gi' } } },
+      /maxmemory: "900Mi" exceeds 75% of the memory limit \(1Gi\).*at most 768Mi/,
+    ],
     ['maxmemory unparsable', { maxmemory: 'half' }, /maxmemory: "half" is not a size of at least 16Mi/],
     ['save', { save: 'hourly' }, /save: "hourly" is not a save schedule/],
     ['storageSize', { storageSize: '100Mi' }, /storageSize: "100Mi" is not a volume size of at least 1Gi/],
@@ -211,20 +255,56 @@ describe('RedisStreams', () => {
     ['namePrefix', { namePrefix: 'Caracal' }, /namePrefix: "Caracal" is not a valid name prefix/],
     ['allowedClients empty', { allowedClients: [] }, /allowedClients: \[\] is empty/],
     ['allowedClients empty selector', { allowedClients: [{}] }, /allowedClients\[0\]: \{\} is an empty selector/],
-    ['allowedClients bad value', { allowedClients: [{ app: 'x'.repeat(64) }] }, /allowedClients\[0\]\.app: .* is not a valid label selector entry/],
+    [
+      'allowedClients bad value',
+      { allowedClients: [{ app: 'x'.repeat(64) }] },
+      /allowedClients\[0\]\.app: .* is not a valid label selector entry/,
+    ],
     ['passwords.length', { passwords: RedisPasswords.generated({ length: 8 }) }, /passwords\.length: 8 is out of range/],
-    ['passwords.rotation user', { passwords: RedisPasswords.generated({ rotation: { root: '1' } as any }) }, /passwords\.rotation\.root: "root" is not a Redis user/],
-    ['passwords.rotation token', { passwords: RedisPasswords.generated({ rotation: { api: 'a b' } }) }, /passwords\.rotation\.api: "a b" is not a rotation token/],
-    ['passwords.prefix', { passwords: RedisPasswords.fromExistingSecrets('Vault') }, /passwords\.prefix: "Vault" is not a Secret name prefix/],
-    ['passwords.secretNames', { passwords: RedisPasswords.fromExistingSecrets('v', { secretNames: { api: 'API' } }) }, /passwords\.secretNames\.api: "API" is not a Secret name/],
-    ['passwords.passwordKey', { passwords: RedisPasswords.fromExistingSecrets('v', { passwordKey: 'pass word' }) }, /passwords\.passwordKey: "pass word" is not a Secret key/],
-    ['passwords.aclSecretName', { passwords: RedisPasswords.fromExistingSecrets('v', { aclSecretName: '-acl' }) }, /passwords\.aclSecretName: "-acl" is not a Secret name/],
+    [
+      'passwords.rotation user',
+      { passwords: RedisPasswords.generated({ rotation: { root: '1' } as any }) },
+      /passwords\.rotation\.root: "root" is not a Redis user/,
+    ],
+    [
+      'passwords.rotation token',
+      { passwords: RedisPasswords.generated({ rotation: { api: 'a b' } }) },
+      /passwords\.rotation\.api: "a b" is not a rotation token/,
+    ],
+    [
+      'passwords.prefix',
+      { passwords: RedisPasswords.fromExistingSecrets('Vault') },
+      /passwords\.prefix: "Vault" is not a Secret name prefix/,
+    ],
+    [
+      'passwords.secretNames',
+      { passwords: RedisPasswords.fromExistingSecrets('v', { secretNames: { api: 'API' } }) },
+      /passwords\.secretNames\.api: "API" is not a Secret name/,
+    ],
+    [
+      'passwords.passwordKey',
+      { passwords: RedisPasswords.fromExistingSecrets('v', { passwordKey: 'pass word' }) },
+      /passwords\.passwordKey: "pass word" is not a Secret key/,
+    ],
+    [
+      'passwords.aclSecretName',
+      { passwords: RedisPasswords.fromExistingSecrets('v', { aclSecretName: '-acl' }) },
+      /passwords\.aclSecretName: "-acl" is not a Secret name/,
+    ],
   ])('GIVEN a bad %s WHEN constructed THEN a ValidationError names the prop', (_name, props, expected) => {
     expect(() => new RedisStreams(scope(), 'redis', { environment: 'dev', namespace: 'caracal-dev', ...props })).toThrow(expected);
   });
 
   test('GIVEN several bad props WHEN constructed THEN every problem is reported at once, under the construct path', () => {
-    expect(() => new RedisStreams(scope(), 'redis', { environment: 'dev', namespace: 'caracal-dev', image: 'redis', storageSize: '1Mi', runAsUser: 0 }))
-      .toThrow(/^test\/redis: 3 problems\n {2}- image: [^\n]+\n {2}- runAsUser: [^\n]+\n {2}- storageSize: /);
+    expect(
+      () =>
+        new RedisStreams(scope(), 'redis', {
+          environment: 'dev',
+          namespace: 'caracal-dev',
+          image: 'redis',
+          storageSize: '1Mi',
+          runAsUser: 0,
+        }),
+    ).toThrow(/^test\/redis: 3 problems\n {2}- image: [^\n]+\n {2}- runAsUser: [^\n]+\n {2}- storageSize: /);
   });
 });

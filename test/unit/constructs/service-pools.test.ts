@@ -2,37 +2,69 @@
 import { PostgresEndpoint, PostgresInstance, ServicePools, ServicePoolsProps, SERVICES, serviceSelector } from '../../../constructs';
 import { byName, Json, only, resources, scope, synthScope, testSecrets } from '../../support/synth';
 
-const endpoint: PostgresEndpoint = { host: 'db.example.com', port: 5432, database: 'caracal', sslMode: 'verify-full', caCertSecret: { secretName: 'db-ca', key: 'ca.crt' } };
+const endpoint: PostgresEndpoint = {
+  host: 'db.example.com',
+  port: 5432,
+  database: 'caracal',
+  sslMode: 'verify-full',
+  caCertSecret: { secretName: 'db-ca', key: 'ca.crt' },
+};
 
 function build(extra: Partial<ServicePoolsProps> = {}): { json: Json; pools: ServicePools } {
   let pools!: ServicePools;
   const { json } = synthScope((s) => {
-    pools = new ServicePools(s, 'pools', { environment: 'staging', namespace: 'caracal-staging', endpoint, maxConnections: 300, secrets: testSecrets(s, 'staging', 'caracal-staging'), ...extra });
+    pools = new ServicePools(s, 'pools', {
+      environment: 'staging',
+      namespace: 'caracal-staging',
+      endpoint,
+      maxConnections: 300,
+      secrets: testSecrets(s, 'staging', 'caracal-staging'),
+      ...extra,
+    });
   });
   return { json, pools };
 }
 
 describe('ServicePools', () => {
   it('writes one ConfigMap per service with DB_POOL_MAX, the timeouts and the PG* contract', () => {
-    const { json, pools } = build({ services: { api: { poolMax: 12, statementTimeout: '15s', idleInTransactionTimeout: '20s', connectionTimeout: '3s', idleTimeout: '1min' } } });
+    const { json, pools } = build({
+      services: {
+        api: { poolMax: 12, statementTimeout: '15s', idleInTransactionTimeout: '20s', connectionTimeout: '3s', idleTimeout: '1min' },
+      },
+    });
     expect(Object.keys(resources(json, 'kubernetes_config_map_v1'))).toHaveLength(5);
     expect(byName(json, 'kubernetes_config_map_v1', pools.configMapName('api')).data).toEqual({
-      DB_POOL_MAX: '12', DB_STATEMENT_TIMEOUT_MS: '15000', DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '20000', DB_CONNECTION_TIMEOUT_MS: '3000',
-      DB_IDLE_TIMEOUT_MS: '60000', PGHOST: 'db.example.com', PGPORT: '5432', PGDATABASE: 'caracal', PGUSER: 'caracal_staging_api',
-      PGSSLMODE: 'verify-full', PGPASSWORD_FILE: '/var/run/secrets/caracal/db/password', PGSSLROOTCERT: '/var/run/secrets/caracal/db-ca/ca.crt',
-      PGAPPNAME: 'caracal-api', PGCONNECT_TIMEOUT: '3',
+      DB_POOL_MAX: '12',
+      DB_STATEMENT_TIMEOUT_MS: '15000',
+      DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '20000',
+      DB_CONNECTION_TIMEOUT_MS: '3000',
+      DB_IDLE_TIMEOUT_MS: '60000',
+      PGHOST: 'db.example.com',
+      PGPORT: '5432',
+      PGDATABASE: 'caracal',
+      PGUSER: 'caracal_staging_api',
+      PGSSLMODE: 'verify-full',
+      PGPASSWORD_FILE: '/var/run/secrets/caracal/db/password',
+      PGSSLROOTCERT: '/var/run/secrets/caracal/db-ca/ca.crt',
+      PGAPPNAME: 'caracal-api',
+      PGCONNECT_TIMEOUT: '3',
     });
   });
 
   it('exposes the server-side timeouts as settings per login role', () => {
     const { pools } = build({ services: { sts: { statementTimeout: '5s', idleInTransactionTimeout: '10s' } } });
     const sts = pools.roleSettings().find((r) => r.role === 'caracal_staging_sts');
-    expect(sts).toEqual({ role: 'caracal_staging_sts', settings: { statement_timeout: '5000', idle_in_transaction_session_timeout: '10000' } });
+    expect(sts).toEqual({
+      role: 'caracal_staging_sts',
+      settings: { statement_timeout: '5000', idle_in_transaction_session_timeout: '10000' },
+    });
     expect(pools.roleSettings().map((r) => r.role)).toEqual(SERVICES.map((s) => `caracal_staging_${s}`));
   });
 
   it('gives each service a Helm values fragment: its own ConfigMap and Secret, mounted whole, and its resources', () => {
-    const { pools } = build({ services: { gateway: { replicas: 2, maxReplicas: 5, maxSurge: 2, resources: { limits: { memory: '1Gi' } } } } });
+    const { pools } = build({
+      services: { gateway: { replicas: 2, maxReplicas: 5, maxSurge: 2, resources: { limits: { memory: '1Gi' } } } },
+    });
     const v = pools.helmValues().gateway;
     expect(v.envFrom).toEqual([{ configMapRef: { name: 'caracal-gateway-db' } }]);
     expect(v.volumes[0]).toEqual({ name: 'caracal-db-credentials', secret: { secretName: 'caracal-db-gateway', defaultMode: 0o440 } });
@@ -48,8 +80,19 @@ describe('ServicePools', () => {
     let pools!: ServicePools;
     const { json } = synthScope((s) => {
       const secrets = testSecrets(s, 'dev', 'caracal-dev');
-      const postgres = new PostgresInstance(s, 'postgres', { environment: 'dev', namespace: 'caracal-dev', owner: secrets.login('owner'), requiredConnections: ServicePools.requiredConnections() });
-      pools = new ServicePools(s, 'pools', { environment: 'dev', namespace: 'caracal-dev', endpoint: postgres.endpoint, maxConnections: postgres.maxConnections, secrets });
+      const postgres = new PostgresInstance(s, 'postgres', {
+        environment: 'dev',
+        namespace: 'caracal-dev',
+        owner: secrets.login('owner'),
+        requiredConnections: ServicePools.requiredConnections(),
+      });
+      pools = new ServicePools(s, 'pools', {
+        environment: 'dev',
+        namespace: 'caracal-dev',
+        endpoint: postgres.endpoint,
+        maxConnections: postgres.maxConnections,
+        secrets,
+      });
     });
     const admitted = only(json, 'kubernetes_network_policy_v1').spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels);
     for (const s of SERVICES) expect(admitted).toContainEqual(pools.helmValues()[s].podLabels);
@@ -60,7 +103,9 @@ describe('ServicePools', () => {
     const values = pools.helmValues();
     expect(values.sts.volumes).toContainEqual({ name: 'caracal-key-material', secret: { secretName: 'caracal-keys', defaultMode: 0o440 } });
     expect(values.api.volumes.map((v) => v.name)).not.toContain('caracal-key-material');
-    expect(byName(json, 'kubernetes_config_map_v1', 'caracal-sts-db').data.CARACAL_HMAC_KEY_FILE).toBe('/var/run/secrets/caracal/keys/hmac-key');
+    expect(byName(json, 'kubernetes_config_map_v1', 'caracal-sts-db').data.CARACAL_HMAC_KEY_FILE).toBe(
+      '/var/run/secrets/caracal/keys/hmac-key',
+    );
     expect(byName(json, 'kubernetes_config_map_v1', 'caracal-api-db').data.CARACAL_HMAC_KEY_FILE).toBeUndefined();
   });
 
@@ -95,7 +140,10 @@ describe('ServicePools', () => {
     ['services.coordinator.connectionTimeout', { services: { coordinator: { connectionTimeout: '10min' } } }],
     ['services.api.idleTimeout', { services: { api: { idleTimeout: '10ms' } } }],
     ['services.api.resources.limits.memory', { services: { api: { resources: { limits: { memory: 'lots' } } } } }],
-    ['services.api.resources.requests.memory', { services: { api: { resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } } } }],
+    [
+      'services.api.resources.requests.memory',
+      { services: { api: { resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } } } },
+    ],
     ['services.billing', { services: { billing: {} } as never }],
     ['otherConnections.migrationJob', { otherConnections: { migrationJob: -1 } }],
     ['secretMountPath', { secretMountPath: 'relative/path' }],
@@ -105,8 +153,16 @@ describe('ServicePools', () => {
     ['keyMaterialMountPath', { keyMaterialMountPath: '/var/run/secrets/caracal/db' }],
   ])('rejects bad %s', (field, extra) => {
     const s = scope();
-    expect(() => new ServicePools(s, 'pools', { environment: 'staging', namespace: 'caracal-staging', endpoint, maxConnections: 300, secrets: testSecrets(s), ...extra })).toThrow(
-      new RegExp(`- ${field}: `),
-    );
+    expect(
+      () =>
+        new ServicePools(s, 'pools', {
+          environment: 'staging',
+          namespace: 'caracal-staging',
+          endpoint,
+          maxConnections: 300,
+          secrets: testSecrets(s),
+          ...extra,
+        }),
+    ).toThrow(new RegExp(`- ${field}: `));
   });
 });

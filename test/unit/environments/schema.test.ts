@@ -29,12 +29,27 @@ describe('environment schema', () => {
     ['cluster.context', (d) => (d.cluster.context = '')],
     ['cluster.configPath', (d) => delete d.cluster.configPath],
     ['cluster.kind', (d) => (d.cluster = { kind: 'in-cluster' })],
-    ['cluster.host', (d) => (d.cluster = { kind: 'host', host: 'http://localhost:8080', clusterCaCertificate: '-----BEGIN CERTIFICATE-----x', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'aws', args: [] } })],
-    ['cluster.exec', (d) => (d.cluster = { kind: 'host', host: 'https://k8s.example.com', clusterCaCertificate: '-----BEGIN CERTIFICATE-----x' })],
+    [
+      'cluster.host',
+      (d) =>
+        (d.cluster = {
+          kind: 'host',
+          host: 'http://localhost:8080',
+          clusterCaCertificate: '-----BEGIN CERTIFICATE-----x',
+          exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'aws', args: [] },
+        }),
+    ],
+    [
+      'cluster.exec',
+      (d) => (d.cluster = { kind: 'host', host: 'https://k8s.example.com', clusterCaCertificate: '-----BEGIN CERTIFICATE-----x' }),
+    ],
     ['name', (d) => (d.name = 'Dev Env')],
     ['namespace', (d) => (d.namespace = 'Caracal')],
     ['backend.path', (d) => (d.backend.path = 'state.json')],
-    ['backend.encrypt', (d) => (d.backend = { kind: 's3', bucket: 'caracal-state', key: 'dev.tfstate', region: 'eu-west-1', encrypt: false })],
+    [
+      'backend.encrypt',
+      (d) => (d.backend = { kind: 's3', bucket: 'caracal-state', key: 'dev.tfstate', region: 'eu-west-1', encrypt: false }),
+    ],
     ['backend.region', (d) => (d.backend = { kind: 's3', bucket: 'caracal-state', key: 'dev.tfstate', region: 'mars', encrypt: true })],
     ['backend.workspace', (d) => (d.backend = { kind: 'remote', organization: 'caracal' })],
     ['postgres.mode', (d) => (d.postgres.mode = 'serverless')],
@@ -43,9 +58,34 @@ describe('environment schema', () => {
     ['postgres.resources.limits.memory', (d) => delete d.postgres.resources.limits.memory],
     ['postgres.capacity.kind', (d) => (d.postgres.capacity = { kind: 'magic' })],
     ['postgres.capacity.workload', (d) => (d.postgres.capacity.workload = 'batch')],
-    ['postgres.capacity.env.POSTGRES_SHARED_BUFFER', (d) => (d.postgres.capacity = { kind: 'compose', env: { POSTGRES_SHARED_BUFFER: '1GB' } })],
-    ['postgres.sslMode', (d) => (d.postgres = { mode: 'external', host: 'db.example.com', port: 5432, database: 'caracal', sslMode: 'disable', capacity: { kind: 'explicit', settings: {} } })],
-    ['postgres.port', (d) => (d.postgres = { mode: 'external', host: 'db.example.com', port: '5432', database: 'caracal', sslMode: 'require', capacity: { kind: 'explicit', settings: {} } })],
+    [
+      'postgres.capacity.env.POSTGRES_SHARED_BUFFER',
+      (d) => (d.postgres.capacity = { kind: 'compose', env: { POSTGRES_SHARED_BUFFER: '1GB' } }),
+    ],
+    [
+      'postgres.sslMode',
+      (d) =>
+        (d.postgres = {
+          mode: 'external',
+          host: 'db.example.com',
+          port: 5432,
+          database: 'caracal',
+          sslMode: 'disable',
+          capacity: { kind: 'explicit', settings: {} },
+        }),
+    ],
+    [
+      'postgres.port',
+      (d) =>
+        (d.postgres = {
+          mode: 'external',
+          host: 'db.example.com',
+          port: '5432',
+          database: 'caracal',
+          sslMode: 'require',
+          capacity: { kind: 'explicit', settings: {} },
+        }),
+    ],
     ['credentials.kind', (d) => (d.credentials = { kind: 'plaintext' })],
     ['credentials.length', (d) => (d.credentials.length = 8)],
     ['keyMaterial', (d) => delete d.keyMaterial],
@@ -122,7 +162,9 @@ describe('environment schema', () => {
 
   it('validates all files together and prefixes each problem with its file', () => {
     const entries = [...ENVIRONMENT_FILES, { file: 'src/environments/qa.ts', data: { ...prod, name: 'prod', cluster: undefined } }];
-    expect(() => validateEnvironments(entries)).toThrow(/src\/environments\/qa\.ts: cluster: undefined is missing[\s\S]*src\/environments\/qa\.ts\.name: "prod" is used by another environment/);
+    expect(() => validateEnvironments(entries)).toThrow(
+      /src\/environments\/qa\.ts: cluster: undefined is missing[\s\S]*src\/environments\/qa\.ts\.name: "prod" is used by another environment/,
+    );
   });
 
   it('never echoes the value of an unknown field (a token pasted in the wrong place)', () => {

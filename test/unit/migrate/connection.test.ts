@@ -17,7 +17,12 @@ describe('resolveConnection', () => {
     const home = secretsHome();
     const s = resolveConnection({ HOME: home });
     expect({ host: s.host, port: s.port, user: s.user, database: s.database, sslMode: s.sslMode, app: s.applicationName }).toEqual({
-      host: 'localhost', port: 5432, user: 'caracal', database: 'caracal', sslMode: 'prefer', app: 'caracal-migrate',
+      host: 'localhost',
+      port: 5432,
+      user: 'caracal',
+      database: 'caracal',
+      sslMode: 'prefer',
+      app: 'caracal-migrate',
     });
     expect(s.password).toBe('s3cret-pw');
     expect(s.passwordSource).toContain(path.join(home, '.local/share/caracal/secrets/postgresPassword'));
@@ -30,8 +35,22 @@ describe('resolveConnection', () => {
   });
 
   it('lets DATABASE_URL parts win over PG* variables, and PGPASSWORD over the password file', () => {
-    const s = resolveConnection({ HOME: secretsHome(), PGHOST: 'envhost', PGUSER: 'envuser', PGPASSWORD: 'env-pw', DATABASE_URL: 'postgres://urluser@urlhost:6543/urldb?sslmode=disable' });
-    expect([s.host, s.port, s.user, s.database, s.sslMode, s.password, s.passwordSource]).toEqual(['urlhost', 6543, 'urluser', 'urldb', 'disable', 'env-pw', 'PGPASSWORD']);
+    const s = resolveConnection({
+      HOME: secretsHome(),
+      PGHOST: 'envhost',
+      PGUSER: 'envuser',
+      PGPASSWORD: 'env-pw',
+      DATABASE_URL: 'postgres://urluser@urlhost:6543/urldb?sslmode=disable',
+    });
+    expect([s.host, s.port, s.user, s.database, s.sslMode, s.password, s.passwordSource]).toEqual([
+      'urlhost',
+      6543,
+      'urluser',
+      'urldb',
+      'disable',
+      'env-pw',
+      'PGPASSWORD',
+    ]);
   });
 
   test.each([
@@ -43,8 +62,14 @@ describe('resolveConnection', () => {
     [{ PGPASSWORD_FILE: '/nonexistent/pw' }, /password file \/nonexistent\/pw \(PGPASSWORD_FILE\) does not exist/],
     [{ PGSSLMODE: 'verify-ca' }, /PGSSLMODE=verify-ca needs a root certificate, and .*root\.crt \(PGSSLROOTCERT default\) does not exist/],
     [{ PGSSLMODE: 'require', PGSSLROOTCERT: 'system' }, /PGSSLROOTCERT=system needs sslmode verify-full: PGSSLMODE=require is weaker/],
-    [{ PGSSLMODE: 'verify-full', PGSSLROOTCERT: '/nonexistent/ca.crt' }, /PGSSLROOTCERT=\/nonexistent\/ca\.crt: the root certificate cannot be read/],
-    [{ PGSSLMODE: 'require', PGSSLCERT: '/nonexistent/client.crt' }, /PGSSLCERT=\/nonexistent\/client\.crt: the client certificate cannot be read/],
+    [
+      { PGSSLMODE: 'verify-full', PGSSLROOTCERT: '/nonexistent/ca.crt' },
+      /PGSSLROOTCERT=\/nonexistent\/ca\.crt: the root certificate cannot be read/,
+    ],
+    [
+      { PGSSLMODE: 'require', PGSSLCERT: '/nonexistent/client.crt' },
+      /PGSSLCERT=\/nonexistent\/client\.crt: the client certificate cannot be read/,
+    ],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => resolveConnection({ HOME: secretsHome(), ...env })).toThrow(ConfigError);
     expect(() => resolveConnection({ HOME: secretsHome(), ...env })).toThrow(message);
@@ -55,8 +80,14 @@ describe('resolveConnection', () => {
     writeFileSync(path.join(dir, 'c.crt'), 'cert');
     writeFileSync(path.join(dir, 'c.key'), 'key');
     chmodSync(path.join(dir, 'c.key'), 0o644);
-    expect(() => resolveConnection({ HOME: secretsHome(), PGSSLMODE: 'require', PGSSLCERT: path.join(dir, 'c.crt'), PGSSLKEY: path.join(dir, 'c.key') }))
-      .toThrow(/PGSSLKEY=.*c\.key: private key file has group or world access \(mode 644\)/);
+    expect(() =>
+      resolveConnection({
+        HOME: secretsHome(),
+        PGSSLMODE: 'require',
+        PGSSLCERT: path.join(dir, 'c.crt'),
+        PGSSLKEY: path.join(dir, 'c.key'),
+      }),
+    ).toThrow(/PGSSLKEY=.*c\.key: private key file has group or world access \(mode 644\)/);
   });
 
   test.each<[string, { root?: boolean }, object | undefined]>([
@@ -70,11 +101,21 @@ describe('resolveConnection', () => {
   ])('sslmode %s %j maps to TLS options like libpq', (mode, opts, expected) => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'ca.crt'), 'ca');
-    const s = resolveConnection({ HOME: secretsHome(), PGSSLMODE: mode, ...(opts.root ? { PGSSLROOTCERT: path.join(dir, 'ca.crt') } : {}) });
+    const s = resolveConnection({
+      HOME: secretsHome(),
+      PGSSLMODE: mode,
+      ...(opts.root ? { PGSSLROOTCERT: path.join(dir, 'ca.crt') } : {}),
+    });
     const tls = s.tls && {
       rejectUnauthorized: s.tls.rejectUnauthorized,
       ...(s.tls.ca ? { ca: true } : {}),
-      ...(s.tls.rejectUnauthorized ? { identity: s.tls.checkServerIdentity?.('localhost', { subject: { CN: 'elsewhere' }, subjectaltname: 'DNS:elsewhere' } as never) ? 'checked against PGHOST' : 'skipped' } : {}),
+      ...(s.tls.rejectUnauthorized
+        ? {
+            identity: s.tls.checkServerIdentity?.('localhost', { subject: { CN: 'elsewhere' }, subjectaltname: 'DNS:elsewhere' } as never)
+              ? 'checked against PGHOST'
+              : 'skipped',
+          }
+        : {}),
     };
     expect(tls).toEqual(expected);
   });

@@ -15,14 +15,12 @@ describe('classifyFilename', () => {
     expect(classifyFilename(name)).toEqual({ kind: 'migration', version, name: label });
   });
 
-  test.each([
-    ['..data'],
-    ['..2026_11_23_18_00_00.123456789'],
-    ['.gitkeep'],
-    ['.0001_hidden.up.sql'],
-  ])('ignores the dot entry %s', (name) => {
-    expect(classifyFilename(name).kind).toBe('ignored');
-  });
+  test.each([['..data'], ['..2026_11_23_18_00_00.123456789'], ['.gitkeep'], ['.0001_hidden.up.sql']])(
+    'ignores the dot entry %s',
+    (name) => {
+      expect(classifyFilename(name).kind).toBe('ignored');
+    },
+  );
 
   test.each([
     ['001_short.up.sql', /does not match NNNN_name\.up\.sql/],
@@ -86,7 +84,11 @@ describe('discoverMigrations', () => {
     // WHEN discovered
     const found = discoverMigrations(dir);
     // THEN versions are in numeric order and the marker is seen
-    expect(found.map((f) => [f.version, f.noTransaction])).toEqual([[2n, false], [3n, true], [10n, false]]);
+    expect(found.map((f) => [f.version, f.noTransaction])).toEqual([
+      [2n, false],
+      [3n, true],
+      [10n, false],
+    ]);
   });
 
   it('lists every refused entry in one error', () => {

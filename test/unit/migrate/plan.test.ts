@@ -1,14 +1,36 @@
 // planMigrations/assertPlanIsSafe: applied, pending, drift, gap, order and ahead, without a database.
-import { assertPlanIsSafe, AppliedMigration, ChecksumDriftError, MigrationFile, MigrationGapError, OutOfOrderError, planMigrations } from '../../../src/migrate';
+import {
+  assertPlanIsSafe,
+  AppliedMigration,
+  ChecksumDriftError,
+  MigrationFile,
+  MigrationGapError,
+  OutOfOrderError,
+  planMigrations,
+} from '../../../src/migrate';
 
 const file = (v: number, checksum = `c${v}`): MigrationFile => ({
-  version: BigInt(v), name: `m${v}`, filename: `${String(v).padStart(4, '0')}_m${v}.up.sql`, path: `/x/${v}`, sql: 'SELECT 1',
-  checksum, noTransaction: false, statements: [],
+  version: BigInt(v),
+  name: `m${v}`,
+  filename: `${String(v).padStart(4, '0')}_m${v}.up.sql`,
+  path: `/x/${v}`,
+  sql: 'SELECT 1',
+  checksum,
+  noTransaction: false,
+  statements: [],
 });
 const row = (v: number, checksum: string | null = `c${v}`): AppliedMigration => ({
-  version: BigInt(v), name: `m${v}`, checksum, appliedAt: null, executionMs: null, appliedBy: null, repairedAt: null, repairedBy: null,
+  version: BigInt(v),
+  name: `m${v}`,
+  checksum,
+  appliedAt: null,
+  executionMs: null,
+  appliedBy: null,
+  repairedAt: null,
+  repairedBy: null,
 });
-const versions = (xs: ReadonlyArray<{ version: bigint } | { file: MigrationFile }>) => xs.map((x) => Number('file' in x ? x.file.version : x.version));
+const versions = (xs: ReadonlyArray<{ version: bigint } | { file: MigrationFile }>) =>
+  xs.map((x) => Number('file' in x ? x.file.version : x.version));
 
 describe('planMigrations', () => {
   test.each([
@@ -19,10 +41,17 @@ describe('planMigrations', () => {
     ['a gap', [1, 3], [1, 2, 3], { applied: [1, 3], missing: [2] }],
     ['an out-of-order file', [1, 2, 3], [1, 3], { applied: [1, 3], outOfOrder: [2] }],
   ])('%s', (_t, files, rows, expected) => {
-    const plan = planMigrations(files.map((v) => file(v)), rows.map((v) => row(v)));
+    const plan = planMigrations(
+      files.map((v) => file(v)),
+      rows.map((v) => row(v)),
+    );
     const got = {
-      applied: versions(plan.applied), pending: versions(plan.pending), ahead: versions(plan.ahead),
-      missing: versions(plan.missing), outOfOrder: versions(plan.outOfOrder), drifted: versions(plan.drifted),
+      applied: versions(plan.applied),
+      pending: versions(plan.pending),
+      ahead: versions(plan.ahead),
+      missing: versions(plan.missing),
+      outOfOrder: versions(plan.outOfOrder),
+      drifted: versions(plan.drifted),
     };
     expect(got).toEqual({ applied: [], pending: [], ahead: [], missing: [], outOfOrder: [], drifted: [], ...expected });
   });
@@ -42,7 +71,11 @@ describe('assertPlanIsSafe', () => {
   ])('throws on %s with exit code 4', (_t, files, rows, type) => {
     const plan = planMigrations(files, rows);
     expect(() => assertPlanIsSafe(plan)).toThrow(type);
-    try { assertPlanIsSafe(plan); } catch (e) { expect((e as { exitCode: number }).exitCode).toBe(4); }
+    try {
+      assertPlanIsSafe(plan);
+    } catch (e) {
+      expect((e as { exitCode: number }).exitCode).toBe(4);
+    }
   });
 
   it('accepts a database that is ahead', () => {

@@ -17,20 +17,32 @@ const CORPUS: Array<[string, string]> = [
   ['line comments', '-- first; not a statement\nSELECT 1; -- trailing; comment\nSELECT 2 -- ;\n;'],
   ['nested block comments', 'SELECT 1 /* outer /* inner; */ still; */ ; /* ; */ SELECT 2'],
   ['double-quoted identifiers', 'CREATE TABLE "we;ird""name" (id int); SELECT * FROM "we;ird""name"'],
-  ['unicode escapes', "SELECT U&'d\\0061t;a'; SELECT U&\"d;\" FROM t"],
+  ['unicode escapes', 'SELECT U&\'d\\0061t;a\'; SELECT U&"d;" FROM t'],
   ['bit and hex strings', "SELECT B'1010', X'1F;'; SELECT 2"],
   ['parenthesized expressions', 'SELECT (1); SELECT ((2)), f((3))'],
   ['BEGIN ATOMIC function bodies', 'CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT g()'],
-  ['CREATE OR REPLACE PROCEDURE with CASE in BEGIN ATOMIC', 'CREATE OR REPLACE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t SELECT CASE WHEN true THEN 1 END; END;\nCALL p()'],
+  [
+    'CREATE OR REPLACE PROCEDURE with CASE in BEGIN ATOMIC',
+    'CREATE OR REPLACE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t SELECT CASE WHEN true THEN 1 END; END;\nCALL p()',
+  ],
   ['transaction control', 'BEGIN; CREATE TABLE t (id int); COMMIT; START TRANSACTION; ROLLBACK'],
   ['empty statements', ';;SELECT 1;; ;SELECT 2;'],
   ['numbers and operators', 'SELECT 1.5e-3, .5, 1_000, 0x1F, 2::int, 3 <> 4, 5 !=6; SELECT -1--2\n;SELECT 1/2'],
   ['strings across lines and continuation', "SELECT 'a'\n'b'; SELECT 'multi\nline;'"],
   ['non-ASCII text', "INSERT INTO t VALUES ('zoné; ünïcode 🦁'); SELECT 'ok'"],
-  ['a trigger function with quotes inside the body', "CREATE FUNCTION trg() RETURNS trigger AS $f$ BEGIN IF NEW.a = 'x;y' THEN RETURN NULL; END IF; RETURN NEW; END $f$ LANGUAGE plpgsql;\nCREATE TABLE t (a text)"],
+  [
+    'a trigger function with quotes inside the body',
+    "CREATE FUNCTION trg() RETURNS trigger AS $f$ BEGIN IF NEW.a = 'x;y' THEN RETURN NULL; END IF; RETURN NEW; END $f$ LANGUAGE plpgsql;\nCREATE TABLE t (a text)",
+  ],
   ['a comment between statements at the end', 'SELECT 1;\n/* done */\n-- really\n'],
-  ['COPY-free DDL with defaults', "CREATE TABLE t (a text DEFAULT ';', b text DEFAULT $$;$$, c int CHECK (c > 0)); COMMENT ON TABLE t IS 'x;y'"],
-  ['a CREATE INDEX CONCURRENTLY file', '-- caracal:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON public.t (a);\nCREATE UNIQUE INDEX CONCURRENTLY "T b" ON t (b)'],
+  [
+    'COPY-free DDL with defaults',
+    "CREATE TABLE t (a text DEFAULT ';', b text DEFAULT $$;$$, c int CHECK (c > 0)); COMMENT ON TABLE t IS 'x;y'",
+  ],
+  [
+    'a CREATE INDEX CONCURRENTLY file',
+    '-- caracal:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON public.t (a);\nCREATE UNIQUE INDEX CONCURRENTLY "T b" ON t (b)',
+  ],
 ];
 
 function byteOffset(text: string, charOffset: number): number {
@@ -52,7 +64,12 @@ describe('splitStatements agrees with the Postgres parser', () => {
     // The parser's last statement runs to the end of the text (trailing comments included); compare trimmed ends.
     const trimEnd = (x: { start: number; end: number }) => ({
       start: x.start,
-      end: x.start + Buffer.from(sql, 'utf8').subarray(x.start, x.end).toString('utf8').replace(/(\s|--[^\n]*|\/\*[\s\S]*?\*\/)*$/, '').length,
+      end:
+        x.start +
+        Buffer.from(sql, 'utf8')
+          .subarray(x.start, x.end)
+          .toString('utf8')
+          .replace(/(\s|--[^\n]*|\/\*[\s\S]*?\*\/)*$/, '').length,
     });
     expect(ours.map(trimEnd)).toEqual(theirs.map(trimEnd));
   });
@@ -76,7 +93,7 @@ describe('markers and transaction control', () => {
   test.each([
     ['BEGIN; SELECT 1; COMMIT;', ['begin', 'commit']],
     ['START TRANSACTION; SELECT 1; END;', ['start', 'end']],
-    ["DO $$ BEGIN PERFORM 1; END $$;", []],
+    ['DO $$ BEGIN PERFORM 1; END $$;', []],
     ['CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;', []],
     ['SAVEPOINT a; RELEASE a; ROLLBACK;', ['savepoint', 'release', 'rollback']],
   ])('transactionControlStatements(%j)', (sql, expected) => {

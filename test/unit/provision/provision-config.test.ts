@@ -12,7 +12,12 @@ const file = (name: string, text: string) => {
   writeFileSync(f, text);
   return f;
 };
-const login = { loginRole: 'caracal_dev_api', groupRole: 'caracal_api', passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_api/password', settings: { statement_timeout: '30000' } };
+const login = {
+  loginRole: 'caracal_dev_api',
+  groupRole: 'caracal_api',
+  passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_api/password',
+  settings: { statement_timeout: '30000' },
+};
 
 describe('readProvisionConfig', () => {
   test('GIVEN the config the chart writes WHEN read THEN the logins come back as written', () => {
@@ -24,8 +29,16 @@ describe('readProvisionConfig', () => {
     ['not JSON', '{ version: 1', /is not valid JSON/],
     ['another version', JSON.stringify({ version: 2, logins: [] }), /not version 1 with a "logins" list/],
     ['no logins list', JSON.stringify({ version: 1 }), /not version 1 with a "logins" list/],
-    ['a login without loginRole', JSON.stringify({ version: 1, logins: [{ ...login, loginRole: undefined }] }), /logins\[0\]\.loginRole must be a string/],
-    ['a login without passwordFile', JSON.stringify({ version: 1, logins: [{ ...login, passwordFile: 7 }] }), /logins\[0\]\.passwordFile must be a string/],
+    [
+      'a login without loginRole',
+      JSON.stringify({ version: 1, logins: [{ ...login, loginRole: undefined }] }),
+      /logins\[0\]\.loginRole must be a string/,
+    ],
+    [
+      'a login without passwordFile',
+      JSON.stringify({ version: 1, logins: [{ ...login, passwordFile: 7 }] }),
+      /logins\[0\]\.passwordFile must be a string/,
+    ],
   ])('GIVEN %s WHEN read THEN a ConfigError names the problem', (name, text, message) => {
     const f = file(`${name.replace(/\W+/g, '-')}.json`, text);
     expect(() => readProvisionConfig(f)).toThrow(message);
@@ -33,7 +46,9 @@ describe('readProvisionConfig', () => {
   });
 
   test('GIVEN no file WHEN read THEN the error names the path and the ConfigMap to check', () => {
-    expect(() => readProvisionConfig(path.join(dir, 'missing.json'))).toThrow(/provisioning config .*missing\.json cannot be read \(ENOENT\)/);
+    expect(() => readProvisionConfig(path.join(dir, 'missing.json'))).toThrow(
+      /provisioning config .*missing\.json cannot be read \(ENOENT\)/,
+    );
   });
 });
 

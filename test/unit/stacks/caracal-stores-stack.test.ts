@@ -9,10 +9,13 @@ import { PreCompositeStack } from './pre-composite-stack';
 
 const envs = Object.fromEntries(loadEnvironments().map((e) => [e.name, e]));
 const synthEnv = (env: EnvironmentSpec): Json => synthStack((app) => new CaracalStoresStack(app, env.name, env)).json;
-const statefulSetNames = (json: Json): string[] => Object.values(resources(json, 'kubernetes_stateful_set_v1')).map((s) => s.metadata.name).sort();
+const statefulSetNames = (json: Json): string[] =>
+  Object.values(resources(json, 'kubernetes_stateful_set_v1'))
+    .map((s) => s.metadata.name)
+    .sort();
 
 describe('CaracalStoresStack', () => {
-  it('binds kubernetes and helm providers to the environment\'s named kubeconfig context', () => {
+  it("binds kubernetes and helm providers to the environment's named kubeconfig context", () => {
     const json = synthEnv(envs.staging);
     expect(json.provider.kubernetes).toEqual([{ config_path: '~/.kube/config', config_context: 'caracal-staging' }]);
     expect(json.provider.helm).toEqual([{ kubernetes: { config_path: '~/.kube/config', config_context: 'caracal-staging' } }]);
@@ -20,16 +23,38 @@ describe('CaracalStoresStack', () => {
   });
 
   it('binds the providers to an API host with an exec credential plugin', () => {
-    const exec = { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token', '--cluster-name', 'caracal'] };
-    const json = synthEnv({ ...dev, cluster: { kind: 'host', host: 'https://k8s.example.com', clusterCaCertificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----', exec } });
-    expect(json.provider.kubernetes[0]).toMatchObject({ host: 'https://k8s.example.com', exec: [{ api_version: exec.apiVersion, command: 'aws', args: exec.args }] });
+    const exec = {
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      command: 'aws',
+      args: ['eks', 'get-token', '--cluster-name', 'caracal'],
+    };
+    const json = synthEnv({
+      ...dev,
+      cluster: {
+        kind: 'host',
+        host: 'https://k8s.example.com',
+        clusterCaCertificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+        exec,
+      },
+    });
+    expect(json.provider.kubernetes[0]).toMatchObject({
+      host: 'https://k8s.example.com',
+      exec: [{ api_version: exec.apiVersion, command: 'aws', args: exec.args }],
+    });
     expect(json.provider.helm[0].kubernetes).toMatchObject({ host: 'https://k8s.example.com', exec: { command: 'aws' } });
   });
 
   it('keeps dev state local and staging/prod state remote and encrypted', () => {
     expect(synthEnv(envs.dev).terraform.backend).toEqual({ local: { path: 'terraform.dev.tfstate' } });
-    expect(synthEnv(envs.staging).terraform.backend.remote).toMatchObject({ organization: 'caracal', workspaces: { name: 'caracal-stores-staging' } });
-    expect(synthEnv(envs.prod).terraform.backend.s3).toMatchObject({ bucket: 'caracal-terraform-state', encrypt: true, kms_key_id: 'alias/caracal-terraform-state' });
+    expect(synthEnv(envs.staging).terraform.backend.remote).toMatchObject({
+      organization: 'caracal',
+      workspaces: { name: 'caracal-stores-staging' },
+    });
+    expect(synthEnv(envs.prod).terraform.backend.s3).toMatchObject({
+      bucket: 'caracal-terraform-state',
+      encrypt: true,
+      kms_key_id: 'alias/caracal-terraform-state',
+    });
   });
 
   it('runs Postgres in the cluster for dev and deploys none for the managed environments', () => {
@@ -49,33 +74,54 @@ describe('CaracalStoresStack', () => {
     expect(byName(json, 'kubernetes_persistent_volume_claim_v1', 'redis-data').spec.resources.requests.storage).toBe(env.redis.storageSize);
     expect(byName(json, 'kubernetes_config_map_v1', 'caracal-redis-config').data['redis.conf']).toMatch(/^maxmemory-policy noeviction$/m);
     const ingress = byName(json, 'kubernetes_network_policy_v1', 'redis-allow-caracal').spec.ingress[0].from;
-    expect(ingress.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual(['api', 'audit', 'coordinator', 'gateway', 'sts']);
+    expect(ingress.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual([
+      'api',
+      'audit',
+      'coordinator',
+      'gateway',
+      'sts',
+    ]);
     expect(json.output.redis_endpoint.value).toEqual({ host: `redis.${env.namespace}.svc.cluster.local`, port: 6379 });
   });
 
-  test.each(['dev', 'staging', 'prod'])('gives %s the audit partition maintenance CronJob with its schedule, window and retention', (name) => {
-    // GIVEN the environment's data WHEN its stack is synthesized
-    const env = envs[name];
-    const json = synthEnv(env);
-    // THEN the CronJob runs on the environment's schedule, after the migration release, as the owner login
-    const cron = only(json, 'kubernetes_cron_job_v1');
-    expect(cron.spec.schedule).toBe(env.auditMaintenance.schedule);
-    expect(cron.spec.concurrency_policy).toBe('Forbid');
-    const container = cron.spec.job_template.spec.template.spec.container[0];
-    const envVars = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
-    expect(envVars).toMatchObject({
-      AUDIT_RETENTION_DAYS: String(env.auditMaintenance.retentionDays),
-      AUDIT_DAYS_AHEAD: String(env.auditMaintenance.daysAhead ?? 14),
-      PGUSER: `caracal_${env.name}_owner`,
-      PGHOST: json.output.postgres_endpoint.value.host,
-    });
-    expect(cron.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^helm_release\./)]));
-    expect(json.output.audit_partition_maintenance.value).toEqual({ cron_job: 'caracal-audit-partition-maintenance', namespace: env.namespace, schedule: env.auditMaintenance.schedule });
-  });
+  test.each(['dev', 'staging', 'prod'])(
+    'gives %s the audit partition maintenance CronJob with its schedule, window and retention',
+    (name) => {
+      // GIVEN the environment's data WHEN its stack is synthesized
+      const env = envs[name];
+      const json = synthEnv(env);
+      // THEN the CronJob runs on the environment's schedule, after the migration release, as the owner login
+      const cron = only(json, 'kubernetes_cron_job_v1');
+      expect(cron.spec.schedule).toBe(env.auditMaintenance.schedule);
+      expect(cron.spec.concurrency_policy).toBe('Forbid');
+      const container = cron.spec.job_template.spec.template.spec.container[0];
+      const envVars = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
+      expect(envVars).toMatchObject({
+        AUDIT_RETENTION_DAYS: String(env.auditMaintenance.retentionDays),
+        AUDIT_DAYS_AHEAD: String(env.auditMaintenance.daysAhead ?? 14),
+        PGUSER: `caracal_${env.name}_owner`,
+        PGHOST: json.output.postgres_endpoint.value.host,
+      });
+      expect(cron.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^helm_release\./)]));
+      expect(json.output.audit_partition_maintenance.value).toEqual({
+        cron_job: 'caracal-audit-partition-maintenance',
+        namespace: env.namespace,
+        schedule: env.auditMaintenance.schedule,
+      });
+    },
+  );
 
   it('admits the maintenance CronJob, the migration Job and the services to the in-cluster Postgres', () => {
     const from = byName(synthEnv(envs.dev), 'kubernetes_network_policy_v1', 'postgres-allow-caracal').spec.ingress[0].from;
-    expect(from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual(['api', 'audit', 'audit-partition-maintenance', 'coordinator', 'gateway', 'migration', 'sts']);
+    expect(from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual([
+      'api',
+      'audit',
+      'audit-partition-maintenance',
+      'coordinator',
+      'gateway',
+      'migration',
+      'sts',
+    ]);
   });
 
   it('keeps the Terraform address of every resource a stack without the composite had (nothing is replaced)', () => {
@@ -84,14 +130,23 @@ describe('CaracalStoresStack', () => {
     // WHEN dev is built through the composite
     const after = synthEnv(envs.dev);
     // THEN every address of before is still there (Redis and the CronJob are only added)
-    const addresses = (json: Json) => Object.entries<Json>(json.resource).flatMap(([type, rs]) => Object.keys(rs).map((id) => `${type}.${id}`)).sort();
+    const addresses = (json: Json) =>
+      Object.entries<Json>(json.resource)
+        .flatMap(([type, rs]) => Object.keys(rs).map((id) => `${type}.${id}`))
+        .sort();
     expect(addresses(before).length).toBeGreaterThan(20);
     expect(addresses(before).filter((a) => !addresses(after).includes(a))).toEqual([]);
     // AND the state that must never be replaced is at its fixed, path-independent addresses
-    expect(Object.keys(resources(after, 'kubernetes_persistent_volume_claim_v1')).sort()).toEqual(['caracal_postgres_data', 'caracal_redis_data']);
+    expect(Object.keys(resources(after, 'kubernetes_persistent_volume_claim_v1')).sort()).toEqual([
+      'caracal_postgres_data',
+      'caracal_redis_data',
+    ]);
     expect(Object.keys(resources(after, 'random_bytes')).sort()).toEqual(['caracal_encryption_key', 'caracal_hmac_key']);
     expect(Object.keys(resources(after, 'random_password')).sort()).toEqual(
-      [...['api', 'audit', 'coordinator', 'gateway', 'owner', 'sts'].map((l) => `caracal_password_${l}`), ...['api', 'audit', 'coordinator', 'gateway', 'healthcheck', 'ops', 'sts'].map((u) => `caracal_redis_password_${u}`)].sort(),
+      [
+        ...['api', 'audit', 'coordinator', 'gateway', 'owner', 'sts'].map((l) => `caracal_password_${l}`),
+        ...['api', 'audit', 'coordinator', 'gateway', 'healthcheck', 'ops', 'sts'].map((u) => `caracal_redis_password_${u}`),
+      ].sort(),
     );
   });
 
@@ -104,15 +159,33 @@ describe('CaracalStoresStack', () => {
     expect(budget.required).toBeLessThanOrEqual(budget.max_connections);
   });
 
-  it('outputs what the services\' release needs: endpoint, Secret and ConfigMap names, role settings, Helm values', () => {
+  it("outputs what the services' release needs: endpoint, Secret and ConfigMap names, role settings, Helm values", () => {
     const out = synthEnv(envs.staging).output;
-    expect(out.postgres_endpoint.value).toEqual({ host: 'caracal-staging.db.internal.example.com', port: 5432, database: 'caracal', sslmode: 'verify-full' });
+    expect(out.postgres_endpoint.value).toEqual({
+      host: 'caracal-staging.db.internal.example.com',
+      port: 5432,
+      database: 'caracal',
+      sslmode: 'verify-full',
+    });
     expect(out.login_secrets.value.api).toBe('caracal-db-api');
     expect(out.service_config_maps.value.audit).toBe('caracal-audit-db');
-    expect(out.role_settings.value).toContainEqual({ role: 'caracal_staging_sts', settings: { statement_timeout: '5000', idle_in_transaction_session_timeout: '60000' } });
-    expect(out.service_helm_values.value.api.envFrom).toEqual([{ configMapRef: { name: 'caracal-api-db' } }, { configMapRef: { name: 'caracal-api-redis' } }]);
-    expect(out.service_helm_values.value.api.volumes.map((v: Json) => v.secret.secretName)).toEqual(['caracal-db-api', 'caracal-db-ca', 'caracal-redis-api']);
-    expect(out.redis_secrets.value).toMatchObject({ users: { api: 'caracal-redis-api', healthcheck: 'caracal-redis-healthcheck' }, acl: 'caracal-redis-acl' });
+    expect(out.role_settings.value).toContainEqual({
+      role: 'caracal_staging_sts',
+      settings: { statement_timeout: '5000', idle_in_transaction_session_timeout: '60000' },
+    });
+    expect(out.service_helm_values.value.api.envFrom).toEqual([
+      { configMapRef: { name: 'caracal-api-db' } },
+      { configMapRef: { name: 'caracal-api-redis' } },
+    ]);
+    expect(out.service_helm_values.value.api.volumes.map((v: Json) => v.secret.secretName)).toEqual([
+      'caracal-db-api',
+      'caracal-db-ca',
+      'caracal-redis-api',
+    ]);
+    expect(out.redis_secrets.value).toMatchObject({
+      users: { api: 'caracal-redis-api', healthcheck: 'caracal-redis-healthcheck' },
+      acl: 'caracal-redis-acl',
+    });
     expect(out.redis_config_maps.value).toMatchObject({ services: { gateway: 'caracal-gateway-redis' }, config: 'caracal-redis-config' });
   });
 
@@ -131,16 +204,26 @@ describe('CaracalStoresStack', () => {
 
   it('reports the construct problems of every environment in one error', () => {
     // GIVEN dev whose Postgres memory cannot hold its settings, and prod whose pools exceed max_connections
-    const badDev: EnvironmentSpec = { ...dev, postgres: { ...(dev.postgres as any), capacity: { kind: 'explicit', settings: { sharedBuffers: '900MB' } } } };
-    const badProd: EnvironmentSpec = { ...prod, postgres: { ...(prod.postgres as any), capacity: { kind: 'resources', maxConnections: 100 } } };
+    const badDev: EnvironmentSpec = {
+      ...dev,
+      postgres: { ...(dev.postgres as any), capacity: { kind: 'explicit', settings: { sharedBuffers: '900MB' } } },
+    };
+    const badProd: EnvironmentSpec = {
+      ...prod,
+      postgres: { ...(prod.postgres as any), capacity: { kind: 'resources', maxConnections: 100 } },
+    };
     // WHEN the app is built THEN one error names both construct paths
-    expect(() => buildApp({ environments: [badDev, badProd] })).toThrow(/^2 environments: 3 problems\n  - dev\/Default\/postgres: capacity\.sharedBuffers: [\s\S]*\n  - prod\/Default\/pools: services: connection budget .* > max_connections 100/);
+    expect(() => buildApp({ environments: [badDev, badProd] })).toThrow(
+      /^2 environments: 3 problems\n  - dev\/Default\/postgres: capacity\.sharedBuffers: [\s\S]*\n  - prod\/Default\/pools: services: connection budget .* > max_connections 100/,
+    );
   });
 
   it('reports a Redis setting the construct refuses, naming the construct path, the field and the limit', () => {
     // GIVEN dev whose Redis maxmemory leaves no room for an AOF rewrite under its 256Mi limit
     const bad: EnvironmentSpec = { ...dev, redis: { ...dev.redis, maxmemory: '250Mi' } };
     // WHEN the app is built THEN the error names the field, the bad value and the limit
-    expect(() => buildApp({ environments: [bad] })).toThrow(/^dev\/Default\/redis: 1 problem\n  - maxmemory: "250Mi" exceeds 75% of the memory limit \(256Mi\)/);
+    expect(() => buildApp({ environments: [bad] })).toThrow(
+      /^dev\/Default\/redis: 1 problem\n  - maxmemory: "250Mi" exceeds 75% of the memory limit \(256Mi\)/,
+    );
   });
 });

@@ -11,7 +11,11 @@ const root = path.resolve(__dirname, '..', '..', '..');
 function synthCommand(env: Record<string, string> = {}): Map<string, string> {
   const outdir = tempOutdir();
   try {
-    const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], { cwd: root, env: { ...process.env, ...env, CDKTF_OUTDIR: outdir }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
+      cwd: root,
+      env: { ...process.env, ...env, CDKTF_OUTDIR: outdir },
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`synth exited ${r.status}: ${r.stderr}`);
     return readTree(outdir);
   } finally {
@@ -30,7 +34,11 @@ describe('npm run synth', () => {
     const fast = synthCommand();
     const debug = synthCommand({ CARACAL_SYNTH_DEBUG: '1' });
     // THEN all three outputs are identical and hold the three stacks
-    expect([...fast.keys()].filter((f) => f.endsWith('cdk.tf.json'))).toEqual(['stacks/dev/cdk.tf.json', 'stacks/prod/cdk.tf.json', 'stacks/staging/cdk.tf.json']);
+    expect([...fast.keys()].filter((f) => f.endsWith('cdk.tf.json'))).toEqual([
+      'stacks/dev/cdk.tf.json',
+      'stacks/prod/cdk.tf.json',
+      'stacks/staging/cdk.tf.json',
+    ]);
     expect(Object.fromEntries(fast)).toEqual(Object.fromEntries(expected));
     expect(Object.fromEntries(debug)).toEqual(Object.fromEntries(expected));
   });

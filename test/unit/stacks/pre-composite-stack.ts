@@ -14,7 +14,8 @@ export class PreCompositeStack extends TerraformStack {
   constructor(scope: Construct, id: string, env: EnvironmentSpec) {
     super(scope, id);
     const p = env.postgres;
-    if (p.mode !== 'in-cluster' || p.capacity.kind !== 'resources' || env.credentials.kind !== 'generated') throw new Error('PreCompositeStack: expected dev-like data');
+    if (p.mode !== 'in-cluster' || p.capacity.kind !== 'resources' || env.credentials.kind !== 'generated')
+      throw new Error('PreCompositeStack: expected dev-like data');
     const secrets = new DatabaseSecrets(this, 'secrets', {
       environment: env.name,
       namespace: env.namespace,
@@ -30,7 +31,12 @@ export class PreCompositeStack extends TerraformStack {
       storageSize: p.storageSize,
       resources: p.resources,
       requiredConnections: ServicePools.requiredConnections(env.pools, env.otherConnections),
-      capacity: PostgresCapacity.fromResources({ memory: p.resources.limits!.memory!, cpus: 1, storage: p.capacity.storage, workload: p.capacity.workload }),
+      capacity: PostgresCapacity.fromResources({
+        memory: p.resources.limits!.memory!,
+        cpus: 1,
+        storage: p.capacity.storage,
+        workload: p.capacity.workload,
+      }),
     });
     const pools = new ServicePools(this, 'pools', {
       environment: env.name,

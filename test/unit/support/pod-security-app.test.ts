@@ -26,7 +26,9 @@ describe('Pod Security over the synthesized app', () => {
 
     expect(stacks.length).toBeGreaterThanOrEqual(3);
     expect(reports.reduce((n, r) => n + r.report.pods.length, 0)).toBeGreaterThan(0);
-    expect(reports.map((r) => `${r.file}\n${formatViolations(r.report.violations)}`).join('\n')).toBe(stacks.map((f) => `${f}\n`).join('\n'));
+    expect(reports.map((r) => `${r.file}\n${formatViolations(r.report.violations)}`).join('\n')).toBe(
+      stacks.map((f) => `${f}\n`).join('\n'),
+    );
     expect(reports.flatMap((r) => r.report.hardening.map((h) => `${r.file} ${h.address} ${h.field}`))).toEqual([]);
   });
 

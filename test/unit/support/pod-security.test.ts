@@ -69,39 +69,154 @@ describe('Pod Security "restricted" check helper', () => {
 
   test.each<[string, Mutation, string, string]>([
     // Baseline controls.
-    ['pod hostProcess', (p) => (p.securityContext.windowsOptions = { hostProcess: true }), 'HostProcess', 'spec.securityContext.windowsOptions.hostProcess'],
-    ['container hostProcess', (p) => (app(p).securityContext.windowsOptions = { hostProcess: true }), 'HostProcess', 'spec.containers[app].securityContext.windowsOptions.hostProcess'],
+    [
+      'pod hostProcess',
+      (p) => (p.securityContext.windowsOptions = { hostProcess: true }),
+      'HostProcess',
+      'spec.securityContext.windowsOptions.hostProcess',
+    ],
+    [
+      'container hostProcess',
+      (p) => (app(p).securityContext.windowsOptions = { hostProcess: true }),
+      'HostProcess',
+      'spec.containers[app].securityContext.windowsOptions.hostProcess',
+    ],
     ['hostNetwork', (p) => (p.hostNetwork = true), 'Host Namespaces', 'spec.hostNetwork'],
     ['hostPID', (p) => (p.hostPID = true), 'Host Namespaces', 'spec.hostPID'],
     ['hostIPC', (p) => (p.hostIPC = true), 'Host Namespaces', 'spec.hostIPC'],
-    ['privileged container', (p) => (app(p).securityContext.privileged = true), 'Privileged Containers', 'spec.containers[app].securityContext.privileged'],
-    ['privileged init container', (p) => (init(p).securityContext.privileged = true), 'Privileged Containers', 'spec.initContainers[init].securityContext.privileged'],
-    ['SYS_ADMIN added', (p) => (app(p).securityContext.capabilities.add = ['SYS_ADMIN']), 'Capabilities', 'spec.containers[app].securityContext.capabilities.add'],
-    ['hostPath volume', (p) => p.volumes.push({ name: 'host', hostPath: { path: '/' } }), 'HostPath Volumes', 'spec.volumes[host].hostPath'],
+    [
+      'privileged container',
+      (p) => (app(p).securityContext.privileged = true),
+      'Privileged Containers',
+      'spec.containers[app].securityContext.privileged',
+    ],
+    [
+      'privileged init container',
+      (p) => (init(p).securityContext.privileged = true),
+      'Privileged Containers',
+      'spec.initContainers[init].securityContext.privileged',
+    ],
+    [
+      'SYS_ADMIN added',
+      (p) => (app(p).securityContext.capabilities.add = ['SYS_ADMIN']),
+      'Capabilities',
+      'spec.containers[app].securityContext.capabilities.add',
+    ],
+    [
+      'hostPath volume',
+      (p) => p.volumes.push({ name: 'host', hostPath: { path: '/' } }),
+      'HostPath Volumes',
+      'spec.volumes[host].hostPath',
+    ],
     ['hostPort', (p) => (app(p).ports[0].hostPort = 6379), 'Host Ports', 'spec.containers[app].ports[0].hostPort'],
-    ['probe host', (p) => (app(p).livenessProbe.tcpSocket.host = '10.0.0.1'), 'Host Probes / Lifecycle Hooks', 'spec.containers[app].livenessProbe.tcpSocket.host'],
-    ['preStop host', (p) => (app(p).lifecycle = { preStop: { httpGet: { host: 'node', port: 80 } } }), 'Host Probes / Lifecycle Hooks', 'spec.containers[app].lifecycle.preStop.httpGet.host'],
-    ['AppArmor unconfined field', (p) => (p.securityContext.appArmorProfile = { type: 'Unconfined' }), 'AppArmor', 'spec.securityContext.appArmorProfile.type'],
-    ['AppArmor unconfined annotation', (_p, m) => (m.annotations['container.apparmor.security.beta.kubernetes.io/app'] = 'unconfined'), 'AppArmor', "metadata.annotations['container.apparmor.security.beta.kubernetes.io/app']"],
+    [
+      'probe host',
+      (p) => (app(p).livenessProbe.tcpSocket.host = '10.0.0.1'),
+      'Host Probes / Lifecycle Hooks',
+      'spec.containers[app].livenessProbe.tcpSocket.host',
+    ],
+    [
+      'preStop host',
+      (p) => (app(p).lifecycle = { preStop: { httpGet: { host: 'node', port: 80 } } }),
+      'Host Probes / Lifecycle Hooks',
+      'spec.containers[app].lifecycle.preStop.httpGet.host',
+    ],
+    [
+      'AppArmor unconfined field',
+      (p) => (p.securityContext.appArmorProfile = { type: 'Unconfined' }),
+      'AppArmor',
+      'spec.securityContext.appArmorProfile.type',
+    ],
+    [
+      'AppArmor unconfined annotation',
+      (_p, m) => (m.annotations['container.apparmor.security.beta.kubernetes.io/app'] = 'unconfined'),
+      'AppArmor',
+      "metadata.annotations['container.apparmor.security.beta.kubernetes.io/app']",
+    ],
     ['SELinux type', (p) => (p.securityContext.seLinuxOptions = { type: 'spc_t' }), 'SELinux', 'spec.securityContext.seLinuxOptions.type'],
-    ['SELinux user', (p) => (app(p).securityContext.seLinuxOptions = { user: 'system_u' }), 'SELinux', 'spec.containers[app].securityContext.seLinuxOptions.user'],
-    ['SELinux role', (p) => (init(p).securityContext.seLinuxOptions = { role: 'sysadm_r' }), 'SELinux', 'spec.initContainers[init].securityContext.seLinuxOptions.role'],
-    ['procMount Unmasked', (p) => (app(p).securityContext.procMount = 'Unmasked'), '/proc Mount Type', 'spec.containers[app].securityContext.procMount'],
-    ['seccomp Unconfined', (p) => (app(p).securityContext.seccompProfile = { type: 'Unconfined' }), 'Seccomp', 'spec.containers[app].securityContext.seccompProfile.type'],
-    ['unsafe sysctl', (p) => p.securityContext.sysctls.push({ name: 'kernel.msgmax', value: '1' }), 'Sysctls', 'spec.securityContext.sysctls[1].name'],
+    [
+      'SELinux user',
+      (p) => (app(p).securityContext.seLinuxOptions = { user: 'system_u' }),
+      'SELinux',
+      'spec.containers[app].securityContext.seLinuxOptions.user',
+    ],
+    [
+      'SELinux role',
+      (p) => (init(p).securityContext.seLinuxOptions = { role: 'sysadm_r' }),
+      'SELinux',
+      'spec.initContainers[init].securityContext.seLinuxOptions.role',
+    ],
+    [
+      'procMount Unmasked',
+      (p) => (app(p).securityContext.procMount = 'Unmasked'),
+      '/proc Mount Type',
+      'spec.containers[app].securityContext.procMount',
+    ],
+    [
+      'seccomp Unconfined',
+      (p) => (app(p).securityContext.seccompProfile = { type: 'Unconfined' }),
+      'Seccomp',
+      'spec.containers[app].securityContext.seccompProfile.type',
+    ],
+    [
+      'unsafe sysctl',
+      (p) => p.securityContext.sysctls.push({ name: 'kernel.msgmax', value: '1' }),
+      'Sysctls',
+      'spec.securityContext.sysctls[1].name',
+    ],
     // Restricted controls.
     ['nfs volume', (p) => p.volumes.push({ name: 'nfs', nfs: { server: 'x', path: '/' } }), 'Volume Types', 'spec.volumes[nfs].nfs'],
     ['gitRepo volume', (p) => p.volumes.push({ name: 'git', gitRepo: { repository: 'x' } }), 'Volume Types', 'spec.volumes[git].gitRepo'],
-    ['allowPrivilegeEscalation unset', (p) => delete app(p).securityContext.allowPrivilegeEscalation, 'Privilege Escalation', 'spec.containers[app].securityContext.allowPrivilegeEscalation'],
-    ['allowPrivilegeEscalation true on init', (p) => (init(p).securityContext.allowPrivilegeEscalation = true), 'Privilege Escalation', 'spec.initContainers[init].securityContext.allowPrivilegeEscalation'],
+    [
+      'allowPrivilegeEscalation unset',
+      (p) => delete app(p).securityContext.allowPrivilegeEscalation,
+      'Privilege Escalation',
+      'spec.containers[app].securityContext.allowPrivilegeEscalation',
+    ],
+    [
+      'allowPrivilegeEscalation true on init',
+      (p) => (init(p).securityContext.allowPrivilegeEscalation = true),
+      'Privilege Escalation',
+      'spec.initContainers[init].securityContext.allowPrivilegeEscalation',
+    ],
     ['pod runAsNonRoot false', (p) => (p.securityContext.runAsNonRoot = false), 'Running as Non-root', 'spec.securityContext.runAsNonRoot'],
-    ['pod runAsNonRoot unset', (p) => delete p.securityContext.runAsNonRoot, 'Running as Non-root', 'spec.containers[app].securityContext.runAsNonRoot'],
-    ['container runAsNonRoot false', (p) => (app(p).securityContext.runAsNonRoot = false), 'Running as Non-root', 'spec.containers[app].securityContext.runAsNonRoot'],
+    [
+      'pod runAsNonRoot unset',
+      (p) => delete p.securityContext.runAsNonRoot,
+      'Running as Non-root',
+      'spec.containers[app].securityContext.runAsNonRoot',
+    ],
+    [
+      'container runAsNonRoot false',
+      (p) => (app(p).securityContext.runAsNonRoot = false),
+      'Running as Non-root',
+      'spec.containers[app].securityContext.runAsNonRoot',
+    ],
     ['pod runAsUser 0', (p) => (p.securityContext.runAsUser = 0), 'Running as Non-root user', 'spec.securityContext.runAsUser'],
-    ['container runAsUser 0', (p) => (init(p).securityContext.runAsUser = 0), 'Running as Non-root user', 'spec.initContainers[init].securityContext.runAsUser'],
-    ['pod seccomp unset', (p) => delete p.securityContext.seccompProfile, 'Seccomp', 'spec.containers[app].securityContext.seccompProfile.type'],
-    ['capabilities not dropped', (p) => (app(p).securityContext.capabilities = {}), 'Capabilities', 'spec.containers[app].securityContext.capabilities.drop'],
-    ['CHOWN added (baseline ok, restricted not)', (p) => (app(p).securityContext.capabilities.add = ['CHOWN']), 'Capabilities', 'spec.containers[app].securityContext.capabilities.add'],
+    [
+      'container runAsUser 0',
+      (p) => (init(p).securityContext.runAsUser = 0),
+      'Running as Non-root user',
+      'spec.initContainers[init].securityContext.runAsUser',
+    ],
+    [
+      'pod seccomp unset',
+      (p) => delete p.securityContext.seccompProfile,
+      'Seccomp',
+      'spec.containers[app].securityContext.seccompProfile.type',
+    ],
+    [
+      'capabilities not dropped',
+      (p) => (app(p).securityContext.capabilities = {}),
+      'Capabilities',
+      'spec.containers[app].securityContext.capabilities.drop',
+    ],
+    [
+      'CHOWN added (baseline ok, restricted not)',
+      (p) => (app(p).securityContext.capabilities.add = ['CHOWN']),
+      'Capabilities',
+      'spec.containers[app].securityContext.capabilities.add',
+    ],
   ])('GIVEN %s WHEN checked THEN the control and field are reported', (_name, mutate, control, field) => {
     const d = goodDeployment();
     mutate(d.spec.template.spec, d.spec.template.metadata);
@@ -112,20 +227,29 @@ describe('Pod Security "restricted" check helper', () => {
   });
 
   test.each<[string, Mutation]>([
-    ['runAsNonRoot set only on containers', (p) => {
-      delete p.securityContext.runAsNonRoot;
-      app(p).securityContext.runAsNonRoot = true;
-      init(p).securityContext.runAsNonRoot = true;
-    }],
-    ['seccomp set only on containers', (p) => {
-      delete p.securityContext.seccompProfile;
-      app(p).securityContext.seccompProfile = { type: 'RuntimeDefault' };
-      init(p).securityContext.seccompProfile = { type: 'Localhost', localhostProfile: 'p.json' };
-    }],
+    [
+      'runAsNonRoot set only on containers',
+      (p) => {
+        delete p.securityContext.runAsNonRoot;
+        app(p).securityContext.runAsNonRoot = true;
+        init(p).securityContext.runAsNonRoot = true;
+      },
+    ],
+    [
+      'seccomp set only on containers',
+      (p) => {
+        delete p.securityContext.seccompProfile;
+        app(p).securityContext.seccompProfile = { type: 'RuntimeDefault' };
+        init(p).securityContext.seccompProfile = { type: 'Localhost', localhostProfile: 'p.json' };
+      },
+    ],
     ['NET_BIND_SERVICE added', (p) => (app(p).securityContext.capabilities.add = ['NET_BIND_SERVICE'])],
     ['hostPort 0', (p) => (app(p).ports[0].hostPort = 0)],
     ['SELinux level only', (p) => (p.securityContext.seLinuxOptions = { level: 's0:c1,c2', type: 'container_t' })],
-    ['csi and ephemeral volumes', (p) => p.volumes.push({ name: 'c', csi: { driver: 'x' } }, { name: 'e', ephemeral: { volumeClaimTemplate: {} } })],
+    [
+      'csi and ephemeral volumes',
+      (p) => p.volumes.push({ name: 'c', csi: { driver: 'x' } }, { name: 'e', ephemeral: { volumeClaimTemplate: {} } }),
+    ],
   ])('GIVEN %s WHEN checked THEN it is allowed', (_name, mutate) => {
     const d = goodDeployment();
     mutate(d.spec.template.spec, d.spec.template.metadata);
@@ -148,7 +272,12 @@ describe('Pod Security "restricted" check helper', () => {
   });
 
   test('GIVEN a bare Pod manifest with hostNetwork WHEN checked THEN the pod is found and the violation reported', () => {
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { ...goodDeployment().spec.template.spec, hostNetwork: true } };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: { ...goodDeployment().spec.template.spec, hostNetwork: true },
+    };
 
     const report = checkManifests([pod], 'chart');
 
@@ -168,13 +297,18 @@ describe('Pod Security "restricted" check helper', () => {
             spec: {
               automountServiceAccountToken: false,
               securityContext: { runAsNonRoot: true, runAsUser: '999', seccompProfile: { type: 'RuntimeDefault' } },
-              container: [{
-                name: 'redis',
-                image: 'redis',
-                port: [{ containerPort: 6379, hostPort: 6379 }],
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-              }],
-              volume: [{ name: 'host', hostPath: { path: '/var' } }, { name: 'dapi', downwardApi: { items: [] } }],
+              container: [
+                {
+                  name: 'redis',
+                  image: 'redis',
+                  port: [{ containerPort: 6379, hostPort: 6379 }],
+                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                },
+              ],
+              volume: [
+                { name: 'host', hostPath: { path: '/var' } },
+                { name: 'dapi', downwardApi: { items: [] } },
+              ],
             },
           },
         },
@@ -191,7 +325,13 @@ describe('Pod Security "restricted" check helper', () => {
                 spec: {
                   hostPid: true,
                   securityContext: { runAsNonRoot: true, runAsUser: '0', seccompProfile: { type: 'RuntimeDefault' } },
-                  container: [{ name: 'psql', image: 'postgres', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+                  container: [
+                    {
+                      name: 'psql',
+                      image: 'postgres',
+                      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+                    },
+                  ],
                 },
               },
             },
@@ -235,10 +375,24 @@ describe('Pod Security "restricted" check helper', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'caracal-chart-'));
     mkdirSync(path.join(dir, 'templates'));
     writeFileSync(path.join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: hook\nversion: 0.1.0\n');
-    writeFileSync(path.join(dir, 'templates', 'job.yaml'), [
-      'apiVersion: batch/v1', 'kind: Job', 'metadata:', '  name: migrate', '  annotations:', '    caracal.dev/hash: {{ .Values.contentHash | quote }}',
-      'spec:', '  template:', '    spec:', '      hostNetwork: true', '      containers:', '        - name: run', '          image: "{{ .Values.image }}"',
-    ].join('\n'));
+    writeFileSync(
+      path.join(dir, 'templates', 'job.yaml'),
+      [
+        'apiVersion: batch/v1',
+        'kind: Job',
+        'metadata:',
+        '  name: migrate',
+        '  annotations:',
+        '    caracal.dev/hash: {{ .Values.contentHash | quote }}',
+        'spec:',
+        '  template:',
+        '    spec:',
+        '      hostNetwork: true',
+        '      containers:',
+        '        - name: run',
+        '          image: "{{ .Values.image }}"',
+      ].join('\n'),
+    );
 
     try {
       const report = checkChartDirectory(dir);

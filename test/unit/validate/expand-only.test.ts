@@ -43,7 +43,10 @@ describe('expand-only checker', () => {
     ["ALTER TYPE public.session_status RENAME VALUE 'open' TO 'active';", 'rename'],
     ['ALTER TABLE public.sessions ALTER COLUMN note TYPE varchar(20);', 'alter-column-type'],
     ['ALTER TABLE public.sessions ALTER COLUMN note SET NOT NULL;', 'set-not-null'],
-    ['ALTER TABLE public.sessions ADD CONSTRAINT note_nn CHECK (note IS NOT NULL) NOT VALID;\nALTER TABLE public.sessions ALTER COLUMN note SET NOT NULL;', 'set-not-null'],
+    [
+      'ALTER TABLE public.sessions ADD CONSTRAINT note_nn CHECK (note IS NOT NULL) NOT VALID;\nALTER TABLE public.sessions ALTER COLUMN note SET NOT NULL;',
+      'set-not-null',
+    ],
     ['ALTER TABLE public.sessions ADD COLUMN token uuid DEFAULT gen_random_uuid();', 'volatile-default'],
     ['ALTER TABLE public.sessions ADD COLUMN r double precision DEFAULT random();', 'volatile-default'],
     ['ALTER TABLE public.sessions ADD COLUMN seen timestamptz DEFAULT clock_timestamp();', 'volatile-default'],
@@ -56,9 +59,15 @@ describe('expand-only checker', () => {
     ['CREATE UNIQUE INDEX IF NOT EXISTS sessions_note_key ON sessions (note);', 'index-not-concurrent'],
     ['CREATE INDEX audit_events_zone_idx ON public.audit_events (zone_id);', 'index-not-concurrent'],
     ['CREATE INDEX sessions_note_idx ON ONLY public.sessions (note);', 'index-not-concurrent'],
-    ['-- caracal:no-transaction\nCREATE INDEX CONCURRENTLY audit_events_zone_idx ON public.audit_events (zone_id);', 'concurrent-index-on-partitioned'],
+    [
+      '-- caracal:no-transaction\nCREATE INDEX CONCURRENTLY audit_events_zone_idx ON public.audit_events (zone_id);',
+      'concurrent-index-on-partitioned',
+    ],
     ['CREATE INDEX CONCURRENTLY sessions_note_idx ON public.sessions (note);', 'concurrently-in-transaction'],
-    ['ALTER TABLE public.sessions ADD CONSTRAINT sessions_zone_fk FOREIGN KEY (zone_id) REFERENCES public.zones (id);', 'constraint-not-valid'],
+    [
+      'ALTER TABLE public.sessions ADD CONSTRAINT sessions_zone_fk FOREIGN KEY (zone_id) REFERENCES public.zones (id);',
+      'constraint-not-valid',
+    ],
     ["ALTER TABLE public.sessions ADD CONSTRAINT sessions_status_ck CHECK (status IN ('open', 'closed'));", 'constraint-not-valid'],
     ['ALTER TABLE public.sessions ADD CONSTRAINT sessions_note_key UNIQUE (note);', 'add-unique-without-index'],
     ['ALTER TABLE public.zones ADD COLUMN slug text UNIQUE;', 'add-unique-without-index'],
@@ -88,46 +97,88 @@ describe('expand-only checker', () => {
   test.each([
     ['a nullable column without default', 'ALTER TABLE public.sessions ADD COLUMN extra text;'],
     ['a column with a constant default and NOT NULL', "ALTER TABLE public.sessions ADD COLUMN kind text NOT NULL DEFAULT 'user';"],
-    ['a column with the STABLE now() default (no rewrite)', 'ALTER TABLE public.sessions ADD COLUMN seen_at timestamptz NOT NULL DEFAULT now();'],
+    [
+      'a column with the STABLE now() default (no rewrite)',
+      'ALTER TABLE public.sessions ADD COLUMN seen_at timestamptz NOT NULL DEFAULT now();',
+    ],
     ['a column with CURRENT_TIMESTAMP', 'ALTER TABLE public.sessions ADD COLUMN seen_at timestamptz DEFAULT CURRENT_TIMESTAMP;'],
-    ['a new table, indexed and constrained in the same file', asOwner(
-      'CREATE TABLE public.widgets (id uuid PRIMARY KEY, zone_id uuid NOT NULL, name text);\n' +
-      'CREATE INDEX widgets_zone_idx ON public.widgets (zone_id);\n' +
-      'ALTER TABLE public.widgets ADD CONSTRAINT widgets_zone_fk FOREIGN KEY (zone_id) REFERENCES public.zones (id);\n' +
-      'ALTER TABLE public.widgets ALTER COLUMN name SET NOT NULL;\nREVOKE ALL ON public.widgets FROM PUBLIC;')],
-    ['a concurrent index in a no-transaction file', '-- caracal:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS sessions_note_idx ON public.sessions (note);'],
-    ['the ON ONLY + per-partition concurrent + ATTACH pattern',
+    [
+      'a new table, indexed and constrained in the same file',
+      asOwner(
+        'CREATE TABLE public.widgets (id uuid PRIMARY KEY, zone_id uuid NOT NULL, name text);\n' +
+          'CREATE INDEX widgets_zone_idx ON public.widgets (zone_id);\n' +
+          'ALTER TABLE public.widgets ADD CONSTRAINT widgets_zone_fk FOREIGN KEY (zone_id) REFERENCES public.zones (id);\n' +
+          'ALTER TABLE public.widgets ALTER COLUMN name SET NOT NULL;\nREVOKE ALL ON public.widgets FROM PUBLIC;',
+      ),
+    ],
+    [
+      'a concurrent index in a no-transaction file',
+      '-- caracal:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS sessions_note_idx ON public.sessions (note);',
+    ],
+    [
+      'the ON ONLY + per-partition concurrent + ATTACH pattern',
       'CREATE INDEX IF NOT EXISTS audit_events_zone_idx ON ONLY public.audit_events (zone_id);\n' +
-      'ALTER INDEX public.audit_events_zone_idx ATTACH PARTITION public.audit_events_p20260101_zone_idx;'],
-    ['a concurrent index on a partition in a no-transaction file', '-- caracal:no-transaction\nCREATE INDEX CONCURRENTLY audit_events_p20260101_zone_idx ON public.audit_events_p20260101 (zone_id);'],
-    ['a CHECK and FK added NOT VALID, then validated',
+        'ALTER INDEX public.audit_events_zone_idx ATTACH PARTITION public.audit_events_p20260101_zone_idx;',
+    ],
+    [
+      'a concurrent index on a partition in a no-transaction file',
+      '-- caracal:no-transaction\nCREATE INDEX CONCURRENTLY audit_events_p20260101_zone_idx ON public.audit_events_p20260101 (zone_id);',
+    ],
+    [
+      'a CHECK and FK added NOT VALID, then validated',
       'ALTER TABLE public.sessions ADD CONSTRAINT sessions_zone_fk FOREIGN KEY (zone_id) REFERENCES public.zones (id) NOT VALID;\n' +
-      'ALTER TABLE public.sessions VALIDATE CONSTRAINT sessions_zone_fk;'],
-    ['SET NOT NULL after a validated CHECK (col IS NOT NULL)',
+        'ALTER TABLE public.sessions VALIDATE CONSTRAINT sessions_zone_fk;',
+    ],
+    [
+      'SET NOT NULL after a validated CHECK (col IS NOT NULL)',
       'ALTER TABLE public.sessions ADD CONSTRAINT note_nn CHECK (note IS NOT NULL) NOT VALID;\n' +
-      'ALTER TABLE public.sessions VALIDATE CONSTRAINT note_nn;\nALTER TABLE public.sessions ALTER COLUMN note SET NOT NULL;'],
+        'ALTER TABLE public.sessions VALIDATE CONSTRAINT note_nn;\nALTER TABLE public.sessions ALTER COLUMN note SET NOT NULL;',
+    ],
     ['a primary key added USING INDEX', 'ALTER TABLE public.zones ADD CONSTRAINT zones_name_key UNIQUE USING INDEX zones_name_idx;'],
-    ['DROP INDEX CONCURRENTLY in a no-transaction file', '-- caracal:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS public.sessions_old_idx;'],
-    ['a trigger dropped and re-created in the same file',
+    [
+      'DROP INDEX CONCURRENTLY in a no-transaction file',
+      '-- caracal:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS public.sessions_old_idx;',
+    ],
+    [
+      'a trigger dropped and re-created in the same file',
       'DROP TRIGGER IF EXISTS sessions_touch ON public.sessions;\n' +
-      'CREATE TRIGGER sessions_touch BEFORE UPDATE ON public.sessions FOR EACH ROW EXECUTE FUNCTION public.touch();'],
+        'CREATE TRIGGER sessions_touch BEFORE UPDATE ON public.sessions FOR EACH ROW EXECUTE FUNCTION public.touch();',
+    ],
     ['a bounded backfill', "UPDATE public.sessions SET status = 'open' WHERE status IS NULL AND id < '8'::uuid;"],
     ['grants and new policies', 'GRANT SELECT ON public.sessions TO caracal_sts;\nCREATE POLICY p ON public.sessions USING (true);'],
-    ['CREATE OR REPLACE FUNCTION', asOwner("CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$ SELECT 1; DROP TABLE x $$;")],
+    [
+      'CREATE OR REPLACE FUNCTION',
+      asOwner('CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$ SELECT 1; DROP TABLE x $$;'),
+    ],
     ['ENABLE ALWAYS on a trigger', 'ALTER TABLE public.audit_events ENABLE ALWAYS TRIGGER audit_events_append_only;'],
-    ['a function created, then revoked from PUBLIC and granted', asOwner(
-      "CREATE FUNCTION public.zone_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM public.zones $$;\n" +
-      'REVOKE ALL ON FUNCTION public.zone_count() FROM PUBLIC;\nGRANT EXECUTE ON FUNCTION public.zone_count() TO caracal_api;')],
-    ['a new partition, indexed in the same file', asOwner(
-      "CREATE TABLE public.audit_events_p20990101 PARTITION OF public.audit_events FOR VALUES FROM ('2099-01-01') TO ('2099-01-02');\n" +
-      'CREATE INDEX audit_events_p20990101_zone_idx ON public.audit_events_p20990101 (zone_id);')],
-    ['comments, views and new enum values', asOwner("COMMENT ON TABLE public.sessions IS 'x';\nCREATE VIEW public.v AS SELECT id FROM public.sessions;\nALTER TYPE public.session_status ADD VALUE IF NOT EXISTS 'held';")],
+    [
+      'a function created, then revoked from PUBLIC and granted',
+      asOwner(
+        'CREATE FUNCTION public.zone_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM public.zones $$;\n' +
+          'REVOKE ALL ON FUNCTION public.zone_count() FROM PUBLIC;\nGRANT EXECUTE ON FUNCTION public.zone_count() TO caracal_api;',
+      ),
+    ],
+    [
+      'a new partition, indexed in the same file',
+      asOwner(
+        "CREATE TABLE public.audit_events_p20990101 PARTITION OF public.audit_events FOR VALUES FROM ('2099-01-01') TO ('2099-01-02');\n" +
+          'CREATE INDEX audit_events_p20990101_zone_idx ON public.audit_events_p20990101 (zone_id);',
+      ),
+    ],
+    [
+      'comments, views and new enum values',
+      asOwner(
+        "COMMENT ON TABLE public.sessions IS 'x';\nCREATE VIEW public.v AS SELECT id FROM public.sessions;\nALTER TYPE public.session_status ADD VALUE IF NOT EXISTS 'held';",
+      ),
+    ],
   ])('GIVEN %s WHEN checked THEN there is no violation', async (_name, sql) => {
     expect(await rulesOf(sql)).toEqual([]);
   });
 
   test('GIVEN the baseline dropping and creating freely WHEN checked THEN the baseline is exempt', async () => {
-    const report = await checkExpandOnly([{ filename: '0001_baseline.up.sql', version: 1n, sql: BASELINE + 'CREATE INDEX x ON public.sessions (note);' }]);
+    const report = await checkExpandOnly([
+      { filename: '0001_baseline.up.sql', version: 1n, sql: BASELINE + 'CREATE INDEX x ON public.sessions (note);' },
+    ]);
     expect(report.violations).toEqual([]);
   });
 
@@ -143,7 +194,8 @@ describe('expand-only checker', () => {
   });
 
   test('GIVEN multi-byte UTF-8 before a violation WHEN checked THEN the line number counts lines, not bytes', async () => {
-    const sql = '-- Zonen für Sitzungen: ünïcödé ✓ 🚀\n/* ähm\n ß */\nALTER TABLE public.sessions ADD COLUMN note2 text; -- ✓\n\n' +
+    const sql =
+      '-- Zonen für Sitzungen: ünïcödé ✓ 🚀\n/* ähm\n ß */\nALTER TABLE public.sessions ADD COLUMN note2 text; -- ✓\n\n' +
       "COMMENT ON TABLE public.sessions IS 'Sitzungen — ✓';\nALTER TABLE public.sessions\n  DROP COLUMN note;\n";
     const report = await checkExpandOnly(set(sql));
     expect(report.violations.map((v) => [v.rule, v.line])).toEqual([['drop-column', 7]]);

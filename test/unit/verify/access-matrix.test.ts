@@ -16,10 +16,15 @@ describe('access matrix', () => {
     expect(renderDataModule(readAccessMatrix(DOC))).toBe(readFileSync(path.join(root, 'src', 'verify', 'access-matrix.data.ts'), 'utf8'));
   });
 
-  const header = '<!-- access-matrix:begin -->\n| table | rls | api | coordinator | audit | sts | gateway | backup | why |\n|---|---|---|---|---|---|---|---|---|\n';
+  const header =
+    '<!-- access-matrix:begin -->\n| table | rls | api | coordinator | audit | sts | gateway | backup | why |\n|---|---|---|---|---|---|---|---|---|\n';
   test.each([
     ['no markers', '| table | rls |', /markers/],
-    ['a wrong header', '<!-- access-matrix:begin -->\n| table | rls | api |\n|---|\n| zones | none | S |\n<!-- access-matrix:end -->', /header/],
+    [
+      'a wrong header',
+      '<!-- access-matrix:begin -->\n| table | rls | api |\n|---|\n| zones | none | S |\n<!-- access-matrix:end -->',
+      /header/,
+    ],
     ['a bad rls value', `${header}| zones | maybe | S | - | - | - | - | S | x |\n<!-- access-matrix:end -->`, /rls must be zone or none/],
     ['letters out of order', `${header}| zones | none | IS | - | - | - | - | S | x |\n<!-- access-matrix:end -->`, /zones\/api cell "IS"/],
   ])('GIVEN a matrix with %s WHEN parsed THEN it is refused', (_name, text, message) => {

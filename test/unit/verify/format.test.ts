@@ -18,7 +18,13 @@ describe('verify formatting and predicates', () => {
   test('GIVEN a passing and a failing check WHEN formatted THEN one verdict line each, details and first check under the failure, then the tally', () => {
     const text = formatChecks([
       { id: 'rls-zone', ok: true, summary: 'fine', details: ['a note'], firstCheck: 'x' },
-      { id: 'indexes', ok: false, summary: '1 index problem(s)', details: ['public.i is INVALID\nsecond line'], firstCheck: 'Audit queries slow' },
+      {
+        id: 'indexes',
+        ok: false,
+        summary: '1 index problem(s)',
+        details: ['public.i is INVALID\nsecond line'],
+        firstCheck: 'Audit queries slow',
+      },
     ]);
     expect(text.split('\n')).toEqual([
       'ok   rls-zone: fine',
