@@ -44,7 +44,7 @@ export function classifyFilename(filename: string): FilenameVerdict {
     };
   }
   if (/\s/.test(filename)) return { kind: 'refused', reason: 'contains whitespace' };
-  if (/[$`!&|;<>(){}\[\]*?~#'"\\%^=,:@+]/.test(filename)) return { kind: 'refused', reason: 'contains a shell metacharacter' };
+  if (/[$`!&|;<>(){}[\]*?~#'"\\%^=,:@+]/.test(filename)) return { kind: 'refused', reason: 'contains a shell metacharacter' };
   if (/[^\x20-\x7e]/.test(filename)) return { kind: 'refused', reason: 'contains a non-ASCII or control character' };
   if (/[A-Z]/.test(filename)) return { kind: 'refused', reason: 'contains upper case (names are lower-case)' };
   const m = MIGRATION_FILENAME.exec(filename);

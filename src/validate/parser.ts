@@ -24,7 +24,6 @@ function parser(): Promise<LibPgQuery> {
     loaded = (async () => {
       let lib: LibPgQuery;
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         lib = require('libpg-query') as LibPgQuery;
       } catch (e) {
         loaded = undefined;

@@ -31,7 +31,7 @@ export function freePort() {
  */
 async function hydrateSymlinks(platformDir) {
   const list = path.join(platformDir, 'native', 'pg-symlinks.json');
-  let links = [];
+  let links;
   try {
     links = JSON.parse(await readFile(list, 'utf8'));
   } catch {

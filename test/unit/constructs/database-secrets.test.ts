@@ -87,7 +87,7 @@ describe('DatabaseSecrets', () => {
         credentials: DatabaseCredentials.generated({ length: 8 }),
         keyMaterial: KeyMaterial.generated({ hmacBytes: 8 }),
       });
-    expect(attempt).toThrow(/2 problems\n  - credentials\.length: 8 [^\n]*\n  - keyMaterial\.hmacBytes: 8 /);
+    expect(attempt).toThrow(/2 problems\n {2}- credentials\.length: 8 [^\n]*\n {2}- keyMaterial\.hmacBytes: 8 /);
   });
 
   test.each<[string, Partial<DatabaseSecretsProps>]>([

@@ -120,7 +120,7 @@ describe('ServicePools', () => {
   it('reports an over budget together with unrelated problems', () => {
     const big = { replicas: 6, maxSurge: 1, poolMax: 40 };
     const attempt = () => build({ namespace: 'Bad_Namespace', maxConnections: 300, services: { api: big, coordinator: big } });
-    expect(attempt).toThrow(/2 problems\n  - namespace: [\s\S]*\n  - services: connection budget/);
+    expect(attempt).toThrow(/2 problems\n {2}- namespace: [\s\S]*\n {2}- services: connection budget/);
   });
 
   it('computes the same budget statically, so max_connections can be derived from it', () => {

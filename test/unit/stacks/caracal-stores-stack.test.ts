@@ -214,7 +214,7 @@ describe('CaracalStoresStack', () => {
     };
     // WHEN the app is built THEN one error names both construct paths
     expect(() => buildApp({ environments: [badDev, badProd] })).toThrow(
-      /^2 environments: 3 problems\n  - dev\/Default\/postgres: capacity\.sharedBuffers: [\s\S]*\n  - prod\/Default\/pools: services: connection budget .* > max_connections 100/,
+      /^2 environments: 3 problems\n {2}- dev\/Default\/postgres: capacity\.sharedBuffers: [\s\S]*\n {2}- prod\/Default\/pools: services: connection budget .* > max_connections 100/,
     );
   });
 
@@ -223,7 +223,7 @@ describe('CaracalStoresStack', () => {
     const bad: EnvironmentSpec = { ...dev, redis: { ...dev.redis, maxmemory: '250Mi' } };
     // WHEN the app is built THEN the error names the field, the bad value and the limit
     expect(() => buildApp({ environments: [bad] })).toThrow(
-      /^dev\/Default\/redis: 1 problem\n  - maxmemory: "250Mi" exceeds 75% of the memory limit \(256Mi\)/,
+      /^dev\/Default\/redis: 1 problem\n {2}- maxmemory: "250Mi" exceeds 75% of the memory limit \(256Mi\)/,
     );
   });
 });
