@@ -7,11 +7,7 @@ export const ACCESS_MATRIX: readonly MatrixRow[] = [
   { table: 'providers', rls: 'zone', cells: { api: 'SIUD', coordinator: '', audit: '', sts: 'S', gateway: '', backup: 'S' } },
   { table: 'applications', rls: 'zone', cells: { api: 'SIUD', coordinator: 'S', audit: '', sts: 'S', gateway: '', backup: 'S' } },
   { table: 'resources', rls: 'zone', cells: { api: 'SIUD', coordinator: 'S', audit: '', sts: 'S', gateway: 'S', backup: 'S' } },
-  {
-    table: 'application_dependencies',
-    rls: 'zone',
-    cells: { api: 'SIUD', coordinator: '', audit: '', sts: 'S', gateway: '', backup: 'S' },
-  },
+  { table: 'application_dependencies', rls: 'zone', cells: { api: 'SIUD', coordinator: '', audit: '', sts: 'S', gateway: '', backup: 'S' } },
   { table: 'sessions', rls: 'zone', cells: { api: 'SIUD', coordinator: '', audit: '', sts: 'S', gateway: 'S', backup: 'S' } },
   { table: 'delegated_grants', rls: 'zone', cells: { api: 'SIU', coordinator: '', audit: '', sts: 'S', gateway: 'S', backup: 'S' } },
   { table: 'provider_grants', rls: 'zone', cells: { api: 'SIUD', coordinator: '', audit: '', sts: 'S', gateway: '', backup: 'S' } },
@@ -34,11 +30,7 @@ export const ACCESS_MATRIX: readonly MatrixRow[] = [
   { table: 'event_outbox', rls: 'none', cells: { api: 'SIU', coordinator: '', audit: '', sts: '', gateway: '', backup: 'S' } },
   { table: 'caracal_outbox', rls: 'none', cells: { api: 'SIU', coordinator: 'I', audit: '', sts: '', gateway: '', backup: 'S' } },
   { table: 'admin_tokens', rls: 'none', cells: { api: 'SIU', coordinator: '', audit: '', sts: '', gateway: '', backup: 'S' } },
-  {
-    table: 'gateway_resource_bindings',
-    rls: 'zone',
-    cells: { api: 'SIUD', coordinator: '', audit: '', sts: '', gateway: 'S', backup: 'S' },
-  },
+  { table: 'gateway_resource_bindings', rls: 'zone', cells: { api: 'SIUD', coordinator: '', audit: '', sts: '', gateway: 'S', backup: 'S' } },
   { table: 'gateway_binding_revision', rls: 'zone', cells: { api: 'SIU', coordinator: '', audit: '', sts: '', gateway: 'S', backup: 'S' } },
   { table: 'resource_rate_limits', rls: 'zone', cells: { api: 'SIUD', coordinator: '', audit: '', sts: '', gateway: 'S', backup: 'S' } },
 ];
