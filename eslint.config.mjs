@@ -32,6 +32,11 @@ const nodeGlobals = Object.fromEntries(
   ].map((name) => [name, 'readonly']),
 );
 
+/** A module path into src/cli (relative, like '../cli/flags' or '../../src/cli'). */
+const CLI_PATH = /(^|\/)cli(\/|$)/;
+const CLI_BOUNDARY =
+  'a core never imports src/cli: the CLI calls the core (src/cli/commands/), the core returns results or throws typed errors';
+
 export default tseslint.config(
   { ignores: ['**/node_modules/', 'dist/', '**/cdktf.out/', 'coverage/', 'bench/.cache/', 'bench/out/', '.gen/'] },
   js.configs.recommended,
@@ -45,6 +50,20 @@ export default tseslint.config(
       // and the deep provider paths are loaded only by the code that needs them.
       '@typescript-eslint/no-require-imports': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    // The CLI depends on the cores, never the reverse: everything outside src/cli (the cores src/migrate,
+    // src/validate, src/verify, src/provision and any future one, the app, the constructs) must not import
+    // src/cli, by import or by a lazy require(). test/unit/lint/import-boundary.test.ts proves the rule fires.
+    files: ['src/**/*.ts', 'constructs/**/*.ts', 'common/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: CLI_PATH.source, message: CLI_BOUNDARY }] }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: `CallExpression[callee.name='require'] > Literal.arguments[value=/${CLI_PATH.source}/]`, message: CLI_BOUNDARY },
+      ],
     },
   },
   {

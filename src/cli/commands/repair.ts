@@ -2,10 +2,10 @@
 import { repairMigrations } from '../../migrate/runner';
 import { ExitCode } from '../../migrate/errors';
 import { UsageError } from '../args';
-import { runnerOptions } from '../options';
+import { Flags, runnerOptions, str } from '../flags';
 import type { Output } from '../output';
 
-export async function run(flags: Record<string, string | string[] | true>, out: Output): Promise<number> {
+export async function run(flags: Flags, out: Output): Promise<number> {
   const raw = (flags.version as string[] | undefined) ?? [];
   if (raw.length === 0) throw new UsageError('repair needs --version N (repeatable): the applied versions whose edit was reviewed');
   const versions = raw.map((v) => {
@@ -13,7 +13,7 @@ export async function run(flags: Record<string, string | string[] | true>, out: 
       throw new UsageError(`--version=${JSON.stringify(v)} is not valid: expected a migration version number such as 0003`);
     return BigInt(v);
   });
-  const reason = typeof flags.reason === 'string' ? flags.reason : undefined;
+  const reason = str(flags, 'reason');
   if (reason !== undefined && (reason.trim() === '' || reason.length > 1000 || /[\u0000-\u001f\u007f]/.test(reason))) {
     throw new UsageError(
       `--reason=${JSON.stringify(reason.length > 80 ? `${reason.slice(0, 77)}...` : reason)} is not valid: expected one line of text ` +

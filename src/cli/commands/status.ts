@@ -2,7 +2,7 @@
 import { migrationStatus, StatusResult } from '../../migrate/runner';
 import { ExitCode } from '../../migrate/errors';
 import { describeConnection } from '../../migrate/connection';
-import { runnerOptions } from '../options';
+import { Flags, runnerOptions } from '../flags';
 import type { Output } from '../output';
 
 type State = 'applied' | 'pending' | 'drifted' | 'missing' | 'ahead' | 'out-of-order' | 'adoptable';
@@ -44,7 +44,7 @@ export function statusRows(s: StatusResult): Row[] {
   return rows.sort((a, b) => (BigInt(a.version) < BigInt(b.version) ? -1 : BigInt(a.version) > BigInt(b.version) ? 1 : 0));
 }
 
-export async function run(flags: Record<string, string | string[] | true>, out: Output): Promise<number> {
+export async function run(flags: Flags, out: Output): Promise<number> {
   const options = runnerOptions(flags, out);
   const status = await migrationStatus(options);
   const rows = statusRows(status);

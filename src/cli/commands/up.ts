@@ -1,14 +1,13 @@
 // `caracal-migrate up`: apply every pending migration.
 import { migrateUp } from '../../migrate/runner';
 import { ExitCode } from '../../migrate/errors';
-import { runnerOptions } from '../options';
+import { Flags, runnerOptions } from '../flags';
 import type { Output } from '../output';
 
-export async function run(flags: Record<string, string | string[] | true>, out: Output): Promise<number> {
+export async function run(flags: Flags, out: Output): Promise<number> {
   const options = runnerOptions(flags, out);
   // Loaded only when asked: the Job runs `up --provision FILE` to create its environment's login roles.
-  const provision =
-    typeof flags.provision === 'string' ? (require('../../provision/command') as typeof import('../../provision/command')) : undefined;
+  const provision = typeof flags.provision === 'string' ? (require('./provision') as typeof import('./provision')) : undefined;
   // A bad provisioning config or a missing login Secret must fail before the schema changes, not after.
   if (provision) provision.checkProvisionConfig(flags.provision as string, out);
   const result = await migrateUp(options);

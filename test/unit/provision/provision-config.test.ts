@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readProvisionConfig } from '../../../src/provision/command';
+import { readProvisionConfig } from '../../../src/provision/provision-config';
 import { checkLoginSpecs } from '../../../src/provision/provision-roles';
 import { ConfigError } from '../../../src/migrate/errors';
 

@@ -1,22 +1,13 @@
-// `caracal-migrate validate`: the CLI side of src/validate (loaded lazily by src/cli/main.ts, so the parser it
-// needs never weighs on `up`). One line per check, like the seed's validateMigrations.sh; exit 4 on any failure.
-import path from 'node:path';
-import { parseInteger } from '../migrate/config';
-import { ExitCode } from '../migrate/errors';
-import { runnerOptions, runnerTimings } from '../cli/options';
-import type { Output } from '../cli/output';
-import type { RunnerOptions } from '../migrate/runner';
-import { checkAccessMatrixFlag } from '../verify/access-matrix';
-import { formatChecks } from '../verify';
-import type { CheckResult } from '../verify/checks';
-import { dropScratchDatabases, validateMigrations } from './index';
-
-type Flags = Record<string, string | string[] | true>;
-
-const str = (flags: Flags, name: string): string | undefined => {
-  const v = flags[name];
-  return v === undefined || v === true ? undefined : Array.isArray(v) ? v[v.length - 1] : v;
-};
+// `caracal-migrate validate`: the CLI side of src/validate (loaded lazily by ./index.ts, so the parser it needs
+// never weighs on `up`). One line per check, like the seed's validateMigrations.sh; exit 4 on any failure.
+import { ExitCode } from '../../migrate/errors';
+import type { RunnerOptions } from '../../migrate/runner';
+import { dropScratchDatabases, validateMigrations } from '../../validate';
+import { formatChecks } from '../../verify';
+import { checkAccessMatrixFlag } from '../../verify/access-matrix';
+import type { CheckResult } from '../../verify/checks';
+import { Flags, integerFlag, migrationsDir, runnerOptions, runnerTimings, str } from '../flags';
+import type { Output } from '../output';
 
 export function checkLine(c: CheckResult): string {
   return formatChecks([c]).split('\n').slice(0, -1).join('\n');
@@ -26,11 +17,11 @@ export async function run(flags: Flags, out: Output): Promise<number> {
   const staticOnly = flags.static === true;
   // --static needs no database, so no connection settings (and no password) either.
   const options = staticOnly
-    ? ({ dir: path.resolve(str(flags, 'dir') ?? 'migrations'), ...runnerTimings(flags) } as Partial<RunnerOptions> & { dir: string })
+    ? ({ dir: migrationsDir(flags), ...runnerTimings(flags) } as Partial<RunnerOptions> & { dir: string })
     : runnerOptions(flags, out);
   const matrix = str(flags, 'access-matrix');
   if (matrix !== undefined) checkAccessMatrixFlag(matrix);
-  const concurrency = str(flags, 'concurrency');
+  const concurrency = integerFlag(flags, 'concurrency', 1, 64);
   // A cancelled CI job (SIGTERM) or Ctrl-C (SIGINT) must not leave scratch databases behind: drop them
   // (WITH (FORCE) ends the migrators' sessions), then exit 128 + signal number.
   // Dropping them ends the run's sessions, so the run itself then fails fast: its verdict must not win the
@@ -56,7 +47,7 @@ export async function run(flags: Flags, out: Output): Promise<number> {
     dir: options.dir,
     server: options.connection,
     staticOnly,
-    concurrency: concurrency === undefined ? undefined : parseInteger(concurrency, '--concurrency', 1, 64),
+    concurrency,
     accessMatrixFile: matrix,
     runner: {
       lockWaitMs: options.lockWaitMs,

@@ -1,0 +1,67 @@
+// The commands of caracal-migrate. Each is an adapter in this folder: it reads its flags through ../flags.ts,
+// calls a core (src/migrate, src/validate, src/verify, src/provision, ...), prints through ../output.ts and
+// returns an exit code. Cores never import src/cli (eslint.config.mjs enforces it).
+//
+// To add a command `foo`:
+//   1. write src/cli/commands/foo.ts exporting `run(flags: Flags, out: Output): Promise<number>`;
+//   2. add any new flag to FLAGS in src/cli/flags.ts (one help line; parse its value there or with its helpers);
+//   3. add `foo` below: a one-line summary, every flag it reads (others are refused), and a lazy `load`,
+//      so its dependencies never weigh on `up`, which the migration Job runs.
+import type { Flags } from '../flags';
+import { RUNNER_FLAGS } from '../flags';
+import type { Output } from '../output';
+
+export interface CommandModule {
+  run(flags: Flags, out: Output): Promise<number>;
+}
+
+export interface CommandSpec {
+  readonly summary: string;
+  /** The flags the command reads: any other is refused rather than silently ignored (and so never validated). */
+  readonly flags: readonly string[];
+  readonly load: () => CommandModule;
+}
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  up: {
+    summary: 'apply every pending migration (the migration Job runs this)',
+    flags: [...RUNNER_FLAGS, 'provision'],
+    load: () => require('./up'),
+  },
+  status: {
+    summary: 'show applied, pending, drifted, missing and ahead versions (exit 4 on drift, gap or order problems)',
+    flags: [...RUNNER_FLAGS, 'json'],
+    load: () => require('./status'),
+  },
+  repair: {
+    summary: 'accept a reviewed edit of applied files: record the new checksum, who and when (--version N)',
+    flags: [...RUNNER_FLAGS, 'version', 'reason'],
+    load: () => require('./repair'),
+  },
+  validate: {
+    summary: 'check the migration files (grammar, expand-only) and apply them to scratch databases (exit 4 on a failed check)',
+    flags: [...RUNNER_FLAGS, 'static', 'access-matrix', 'concurrency', 'json'],
+    load: () => require('./validate'),
+  },
+  verify: {
+    summary: 'read-only checks of a live database against the seed (exit 4 on a failed check)',
+    flags: [
+      'dir',
+      'database-url',
+      'connect-timeout',
+      'lock-timeout',
+      'statement-timeout',
+      'access-matrix',
+      'behavioural',
+      'partition-days-ahead',
+      'retention-days',
+      'json',
+    ],
+    load: () => require('./verify'),
+  },
+  provision: {
+    summary: 'create/update the per-environment login roles from --config FILE (the schema must be migrated)',
+    flags: ['config', 'database-url', 'connect-timeout'],
+    load: () => require('./provision'),
+  },
+};

@@ -1,0 +1,39 @@
+// `caracal-migrate verify`: the CLI side of src/verify (loaded lazily by ./index.ts). Read-only catalog checks on
+// a live database (safe on a read replica); --behavioural adds rolled-back probes as the roles.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describeConnection } from '../../migrate/connection';
+import { ExitCode } from '../../migrate/errors';
+import { formatChecks, verifyDatabase } from '../../verify';
+import { checkAccessMatrixFlag } from '../../verify/access-matrix';
+import { connectionFrom, durationFlag, Flags, integerFlag, str } from '../flags';
+import type { Output } from '../output';
+
+export async function run(flags: Flags, out: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const connection = connectionFrom(flags, out, env);
+  // The migration history check needs the files: --dir, or ./migrations when it exists; skipped otherwise.
+  const explicitDir = str(flags, 'dir');
+  const dir = explicitDir !== undefined ? path.resolve(explicitDir) : existsSync('migrations') ? path.resolve('migrations') : undefined;
+  const matrix = str(flags, 'access-matrix');
+  if (matrix !== undefined) checkAccessMatrixFlag(matrix);
+  const partitionDaysAhead = integerFlag(flags, 'partition-days-ahead', 0, 366);
+  const retentionDays = integerFlag(flags, 'retention-days', 1, 100_000);
+  const lockTimeoutMs = durationFlag(flags, 'lock-timeout');
+  const statementTimeoutMs = durationFlag(flags, 'statement-timeout');
+  out.progress(`verifying ${describeConnection(connection)}${flags.behavioural ? ' (with behavioural probes, rolled back)' : ''}`);
+  const report = await verifyDatabase(connection, {
+    dir,
+    accessMatrixFile: matrix,
+    behavioural: flags.behavioural === true,
+    partitionDaysAhead,
+    retentionDays,
+    lockTimeoutMs,
+    statementTimeoutMs,
+  });
+  if (flags.json) {
+    out.stdout(JSON.stringify({ ok: report.ok, database: describeConnection(connection), checks: report.checks }, null, 2));
+  } else {
+    out.stdout(formatChecks(report.checks));
+  }
+  return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED;
+}

@@ -1,0 +1,117 @@
+// The one flags module of caracal-migrate: every flag's definition, typed access to flag values (each parsed and
+// validated once, here), the connection (resolved from flags and the environment, its password registered for
+// redaction) and the runner options. Every command adapter in src/cli/commands/ reads its flags through it.
+import path from 'node:path';
+import { parseDuration, parseInteger } from '../migrate/config';
+import { ConnectionSettings, resolveConnection } from '../migrate/connection';
+import type { RunnerOptions } from '../migrate/runner';
+import type { FlagSpec } from './args';
+import type { Output } from './output';
+
+/** Parsed flags: a value, the values of a repeatable flag, or `true` for a flag without a value. */
+export type Flags = Record<string, string | string[] | true>;
+
+/** The flags runnerOptions reads (and so validates). */
+export const RUNNER_FLAGS = [
+  'dir',
+  'database-url',
+  'wait-for-db',
+  'connect-timeout',
+  'lock-wait',
+  'lock-timeout',
+  'lock-retries',
+  'lock-retry-backoff',
+  'statement-timeout',
+  'concurrent-statement-timeout',
+  'connection-check-interval',
+] as const;
+
+/** Flags every command takes. */
+export const GLOBAL_FLAGS = ['quiet', 'help'] as const;
+
+export const FLAGS: Record<string, FlagSpec> = {
+  dir: { value: true, help: 'migrations directory (default: migrations/); may be a ConfigMap mount' },
+  'database-url': {
+    value: true,
+    help: 'postgres://user[:password]@host:port/database[?sslmode=...]; wins over DATABASE_URL and PG* variables',
+  },
+  'wait-for-db': { optionalValue: '60s', help: 'retry connecting until this deadline (bare flag: 60s)' },
+  'connect-timeout': { value: true, help: 'timeout of one connection attempt (default: PGCONNECT_TIMEOUT, else 10s)' },
+  'lock-wait': { value: true, help: 'deadline for taking the migration advisory lock (default 5m); exit 3 past it' },
+  'lock-timeout': { value: true, help: 'lock_timeout of migration statements (default 5s)' },
+  'lock-retries': { value: true, help: 'retries of a file that hit lock_timeout or a deadlock (default 5)' },
+  'lock-retry-backoff': { value: true, help: 'first wait between those retries, doubled each time (default 1s)' },
+  'statement-timeout': { value: true, help: 'session statement_timeout (default 15m; 0 disables)' },
+  'concurrent-statement-timeout': {
+    value: true,
+    help: 'statement_timeout of CONCURRENTLY statements in no-transaction files (default 0: none)',
+  },
+  'connection-check-interval': { value: true, help: 'client_connection_check_interval on Postgres 14+ (default 2s; 0 disables)' },
+  provision: { value: true, help: 'up: after migrating, provision the login roles from this provision.json (what the Job runs)' },
+  config: { value: true, help: 'provision: the provision.json the hook chart mounts' },
+  'access-matrix': { value: true, help: 'validate/verify: the access matrix file (default: the one built in from docs/access-matrix.md)' },
+  static: { help: 'validate: static checks only (no scratch databases)' },
+  concurrency: { value: true, help: 'validate: concurrent migrators to race on a scratch database' },
+  behavioural: { help: 'verify: also run rolled-back behavioural probes as each role' },
+  'partition-days-ahead': { value: true, help: 'verify: audit partitions that must exist ahead of today' },
+  'retention-days': { value: true, help: 'verify: audit retention in days (default 400); older partitions are reported' },
+  json: { help: 'status/validate/verify: print JSON for machines' },
+  version: { value: true, repeat: true, help: 'repair: a version to accept (repeatable)' },
+  reason: { value: true, help: 'repair: why the edit is accepted (recorded)' },
+  quiet: { help: 'print no progress lines, only results and errors' },
+  help: { help: 'show this help' },
+};
+
+/** A flag's value (the last one of a repeated flag); undefined when absent or given without a value. */
+export function str(flags: Flags, name: string): string | undefined {
+  const v = flags[name];
+  return v === undefined || v === true ? undefined : Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+/** A duration flag in milliseconds (see parseDuration); undefined when absent. */
+export function durationFlag(flags: Flags, name: string, opts: { allowZero?: boolean } = {}): number | undefined {
+  const v = str(flags, name);
+  return v === undefined ? undefined : parseDuration(v, `--${name}`, opts);
+}
+
+/** A whole-number flag within [min, max]; undefined when absent. */
+export function integerFlag(flags: Flags, name: string, min: number, max: number): number | undefined {
+  const v = str(flags, name);
+  return v === undefined ? undefined : parseInteger(v, `--${name}`, min, max);
+}
+
+/** The migrations directory, absolute: --dir, else ./migrations. */
+export function migrationsDir(flags: Flags): string {
+  return path.resolve(str(flags, 'dir') ?? 'migrations');
+}
+
+/** The connection from --database-url/--connect-timeout and the environment; its password is never printed. */
+export function connectionFrom(flags: Flags, out: Output, env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
+  const connection = resolveConnection(env, { databaseUrl: str(flags, 'database-url'), connectTimeout: str(flags, 'connect-timeout') });
+  out.redact(connection.password);
+  return connection;
+}
+
+export function runnerOptions(flags: Flags, out: Output, env: NodeJS.ProcessEnv = process.env): RunnerOptions {
+  const connection = connectionFrom(flags, out, env);
+  return {
+    dir: migrationsDir(flags),
+    connection,
+    ...runnerTimings(flags),
+    onEvent: (e) => out.progress(e.message),
+  };
+}
+
+/** The timing flags alone (no connection): `validate --static` checks them too rather than ignoring them. */
+export function runnerTimings(flags: Flags): Omit<RunnerOptions, 'dir' | 'connection' | 'onEvent'> {
+  return {
+    waitForDbMs: durationFlag(flags, 'wait-for-db'),
+    lockWaitMs: durationFlag(flags, 'lock-wait', { allowZero: true }),
+    lockTimeoutMs: durationFlag(flags, 'lock-timeout'),
+    lockRetries: integerFlag(flags, 'lock-retries', 0, 100),
+    lockRetryBackoffMs: durationFlag(flags, 'lock-retry-backoff', { allowZero: true }),
+    statementTimeoutMs: durationFlag(flags, 'statement-timeout', { allowZero: true }),
+    concurrentStatementTimeoutMs: durationFlag(flags, 'concurrent-statement-timeout', { allowZero: true }),
+    connectionCheckIntervalMs: durationFlag(flags, 'connection-check-interval', { allowZero: true }),
+  };
+}

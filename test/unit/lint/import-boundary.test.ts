@@ -1,0 +1,50 @@
+// eslint.config.mjs's import boundary: code outside src/cli (the cores, the app, the constructs) never imports the
+// CLI, while the CLI's adapters import the cores. Runs the real ESLint on probe sources, as `npm run lint` does.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+const PROBES: Array<[string, string]> = [
+  ['src/migrate/probe.ts', "import { FLAGS } from '../cli/flags';\nexport const f = FLAGS;\n"],
+  ['src/validate/probe.ts', "import type { Output } from '../cli/output';\nexport type O = Output;\n"],
+  ['src/verify/probe.ts', "export const m = require('../cli/main');\n"],
+  ['src/provision/probe.ts', "export { COMMANDS } from '../cli/commands';\n"],
+  ['src/newcore/probe.ts', "import { runCli } from '../cli/main';\nexport const r = runCli;\n"],
+  ['constructs/probe.ts', "import { usage } from '../src/cli/main';\nexport const u = usage;\n"],
+  ['src/cli/commands/probe.ts', "import { migrateUp } from '../../migrate/runner';\nexport const m = migrateUp;\n"],
+];
+
+/** ESLint's messages for each probe, linted as that file of the repository (one ESLint process for all). */
+function lintProbes(): Record<string, string[]> {
+  const script = `
+    const { ESLint } = require('eslint');
+    const probes = JSON.parse(process.argv[1]);
+    (async () => {
+      const eslint = new ESLint({ cwd: process.cwd() });
+      const out = {};
+      for (const [file, source] of probes) {
+        const [r] = await eslint.lintText(source, { filePath: require('node:path').resolve(file) });
+        out[file] = r.messages.map((m) => m.message);
+      }
+      process.stdout.write(JSON.stringify(out));
+    })();`;
+  const r = spawnSync(process.execPath, ['-e', script, JSON.stringify(PROBES)], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0 || !r.stdout) throw new Error(`eslint did not run: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+describe('import boundary', () => {
+  let messages: Record<string, string[]>;
+  beforeAll(() => {
+    messages = lintProbes();
+  });
+
+  test.each(PROBES.slice(0, -1).map(([file]) => file))('GIVEN %s importing src/cli WHEN linted THEN the boundary rule fails it', (file) => {
+    expect(messages[file]).toEqual([expect.stringMatching(/a core never imports src\/cli/)]);
+  });
+
+  test('GIVEN a command adapter importing a core WHEN linted THEN it passes', () => {
+    expect(messages['src/cli/commands/probe.ts']).toEqual([]);
+  });
+});
