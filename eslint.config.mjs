@@ -71,4 +71,23 @@ export default tseslint.config(
     files: ['test/**', 'bench/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  {
+    // One test naming style (HELPERS.md): test('GIVEN <state> WHEN <action> THEN <outcome>'), never it().
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.name='it'], CallExpression[callee.object.name='it'], CallExpression[callee.callee.object.name='it']",
+          message: "Name tests test('GIVEN … WHEN … THEN …'), not it().",
+        },
+        {
+          selector:
+            "CallExpression:matches([callee.name='test'], [callee.callee.object.name='test']) > :first-child:matches(Literal:not([value=/^GIVEN /]), TemplateLiteral:not(:has(TemplateElement:first-child[value.raw=/^GIVEN /])))",
+          message: "A test title reads 'GIVEN <state> WHEN <action> THEN <outcome>'.",
+        },
+      ],
+    },
+  },
 );

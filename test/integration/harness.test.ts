@@ -2,7 +2,7 @@
 import { freshDatabase, startOwnCluster, withClient } from '../support/postgres';
 
 describe('test harness', () => {
-  it('gives each test a fresh, empty database on a real Postgres server', async () => {
+  test('GIVEN the harness WHEN a test asks for a database THEN it gets a fresh, empty one on a real Postgres server', async () => {
     // GIVEN two fresh databases
     const a = await freshDatabase();
     const b = await freshDatabase();
@@ -20,7 +20,7 @@ describe('test harness', () => {
     }
   });
 
-  it("starts a Postgres 15 server of the file's own that survives a restart", async () => {
+  test('GIVEN a test file WHEN it starts a Postgres 15 server of its own and restarts it THEN the server survives the restart', async () => {
     const own = await startOwnCluster({ major: 15 });
     try {
       const before = await withClient(own.url, (c) => c.query('SHOW server_version_num'));

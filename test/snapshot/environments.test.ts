@@ -59,25 +59,28 @@ describe('synthesized output', () => {
     rmSync(second.dir, { recursive: true, force: true });
   });
 
-  test.each(['dev', 'staging', 'prod'])('matches the %s snapshot', (env) => {
-    const text = first.files.get(`stacks/${env}/cdk.tf.json`);
-    expect(text).toBeDefined();
-    expect(withoutChartDigests(JSON.parse(text!))).toMatchSnapshot();
-  });
+  test.each(['dev', 'staging', 'prod'])(
+    'GIVEN the %s environment WHEN the app is synthesized THEN its stack matches the snapshot',
+    (env) => {
+      const text = first.files.get(`stacks/${env}/cdk.tf.json`);
+      expect(text).toBeDefined();
+      expect(withoutChartDigests(JSON.parse(text!))).toMatchSnapshot();
+    },
+  );
 
-  it('is byte-identical across two synths', () => {
+  test('GIVEN the same input WHEN the app is synthesized twice THEN every file is byte-identical', () => {
     expect([...second.files.keys()]).toEqual([...first.files.keys()]);
     for (const [file, content] of first.files) expect({ file, same: second.files.get(file) === content }).toEqual({ file, same: true });
   });
 
-  it('contains none of the secret values present in the environment at synth time', () => {
+  test('GIVEN secret values in the environment at synth time WHEN the app is synthesized THEN no output file contains any of them', () => {
     for (const [file, content] of first.files) {
       for (const [name, value] of Object.entries(SUPPLIED_SECRETS))
         expect({ file, name, found: content.includes(value) }).toEqual({ file, name, found: false });
     }
   });
 
-  it('holds passwords and keys only as Terraform references, never as literals', () => {
+  test('GIVEN every environment WHEN the app is synthesized THEN passwords and keys are Terraform references only, never literals', () => {
     for (const env of ['dev', 'staging', 'prod']) {
       const json: Json = JSON.parse(first.files.get(`stacks/${env}/cdk.tf.json`)!);
       for (const secret of Object.values<Json>(json.resource?.kubernetes_secret_v1 ?? {})) {

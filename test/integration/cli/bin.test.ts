@@ -6,7 +6,7 @@ import { freshDatabase, withClient } from '../../support/postgres';
 import { BASIC, envFor, migrationsDir, ROOT, runCli, tempDir } from '../../fixtures/migrate/cli';
 
 describe('bin/caracal-migrate.js', () => {
-  it('runs the TypeScript sources when asked to (no build needed) and applies migrations', async () => {
+  test('GIVEN the bin asked to run the TypeScript sources (no build needed) WHEN it runs up THEN it applies migrations', async () => {
     // GIVEN a fresh database and the bin forced onto the sources
     const db = await freshDatabase();
     try {
@@ -26,7 +26,7 @@ describe('bin/caracal-migrate.js', () => {
 });
 
 describe('scripts/build.mjs', () => {
-  it('bundles the CLI into one CommonJS file without the SQL parser, which runs on its own', () => {
+  test('GIVEN the CLI WHEN scripts/build.mjs bundles it THEN it is one CommonJS file without the SQL parser, which runs on its own', () => {
     // GIVEN a build into a temp file
     const out = path.join(tempDir(), 'caracal-migrate.cjs');
     execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--outfile', out, '--quiet'], { cwd: ROOT });

@@ -75,18 +75,21 @@ describe('caracal-migrate connection failures', () => {
     ],
   ];
 
-  test.each(cases)('%s', async (_title, makeEnv, message) => {
-    // GIVEN migrations and an environment with one thing wrong
-    const dir = migrationsDir(BASIC);
-    const env = await makeEnv();
-    // WHEN the runner starts
-    const r = await runCli(['up', '--dir', dir], env);
-    // THEN it exits 2 with the message, and no password appears anywhere in its output
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(message) });
-    for (const secret of [db.password, WRONG_PASSWORD]) {
-      expect(r.stdout + r.stderr).not.toContain(secret);
-    }
-  });
+  test.each(cases)(
+    'GIVEN one connection setting wrong WHEN the runner starts THEN it exits 2 and the message says: %s',
+    async (_title, makeEnv, message) => {
+      // GIVEN migrations and an environment with one thing wrong
+      const dir = migrationsDir(BASIC);
+      const env = await makeEnv();
+      // WHEN the runner starts
+      const r = await runCli(['up', '--dir', dir], env);
+      // THEN it exits 2 with the message, and no password appears anywhere in its output
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(message) });
+      for (const secret of [db.password, WRONG_PASSWORD]) {
+        expect(r.stdout + r.stderr).not.toContain(secret);
+      }
+    },
+  );
 });
 
 describe('caracal-migrate rejects bad settings, naming the variable or flag and what is accepted', () => {
@@ -212,20 +215,23 @@ describe('caracal-migrate rejects bad settings, naming the variable or flag and 
     ],
   ];
 
-  test.each(cases)('%s', async (_title, args, extraEnv, message) => {
-    // GIVEN a setting that is wrong (and a working database otherwise)
-    const env = { ...envFor(db), ...extraEnv };
-    const dir = migrationsDir(BASIC);
-    const withDir = args.includes('--dir') || args.length === 0 || args[0] === 'down' ? args : [...args, '--dir', dir];
-    // WHEN the runner starts
-    const r = await runCli(withDir, env);
-    // THEN it exits 2 naming the setting, and prints no password
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(message) });
-    expect(r.stdout + r.stderr).not.toContain(URL_PASSWORD);
-    expect(r.stdout + r.stderr).not.toContain(db.password);
-  });
+  test.each(cases)(
+    'GIVEN %s WHEN the runner starts THEN it exits 2 naming the setting and what is accepted',
+    async (_title, args, extraEnv, message) => {
+      // GIVEN a setting that is wrong (and a working database otherwise)
+      const env = { ...envFor(db), ...extraEnv };
+      const dir = migrationsDir(BASIC);
+      const withDir = args.includes('--dir') || args.length === 0 || args[0] === 'down' ? args : [...args, '--dir', dir];
+      // WHEN the runner starts
+      const r = await runCli(withDir, env);
+      // THEN it exits 2 naming the setting, and prints no password
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(message) });
+      expect(r.stdout + r.stderr).not.toContain(URL_PASSWORD);
+      expect(r.stdout + r.stderr).not.toContain(db.password);
+    },
+  );
 
-  it('prints usage with --help and exits 0', async () => {
+  test('GIVEN --help WHEN the runner starts THEN it prints usage and exits 0', async () => {
     const r = await runCli(['--help'], envFor(db));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/usage: caracal-migrate <command>[\s\S]*exit codes: 0 done/);

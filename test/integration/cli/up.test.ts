@@ -29,7 +29,7 @@ const tables = (url: string) =>
   );
 
 describe('caracal-migrate up', () => {
-  it('applies every file on an empty database and records version, name, checksum, time and who', async () => {
+  test('GIVEN an empty database WHEN up runs THEN every file is applied and version, name, checksum, time and who are recorded', async () => {
     // GIVEN three migrations and an empty database
     const dir = migrationsDir(BASIC);
     // WHEN the runner runs
@@ -51,7 +51,7 @@ describe('caracal-migrate up', () => {
     }
   });
 
-  it('refuses a bad --provision file before migrating anything', async () => {
+  test('GIVEN a bad --provision file WHEN up runs THEN it is refused before anything is migrated', async () => {
     // GIVEN migrations, an empty database and a provisioning config that does not exist
     const dir = migrationsDir(BASIC);
     // WHEN the runner runs with it
@@ -65,7 +65,7 @@ describe('caracal-migrate up', () => {
     expect(await tables(db.url)).toEqual([]);
   });
 
-  it('is a no-op on a second run', async () => {
+  test('GIVEN every migration applied WHEN up runs a second time THEN it is a no-op', async () => {
     // GIVEN a database with every migration applied
     const dir = migrationsDir(BASIC);
     const env = envFor(db);
@@ -79,7 +79,7 @@ describe('caracal-migrate up', () => {
     expect(await history(db.url)).toEqual(before);
   });
 
-  it('rolls back a file that fails half-way and exits 1 naming the file, line and SQLSTATE', async () => {
+  test('GIVEN a file that fails half-way WHEN up runs THEN the file is rolled back and it exits 1 naming the file, line and SQLSTATE', async () => {
     // GIVEN a second file whose fourth line is wrong after a statement that succeeds
     const dir = migrationsDir({
       '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'],
@@ -112,21 +112,21 @@ describe('caracal-migrate up', () => {
       '-- header\n\n  SELECT * FROM public.nope;',
       /0002_bad\.up\.sql:3:17 failed \(SQLSTATE 42P01\)/,
     ],
-  ])('names file, line and SQLSTATE for %s, and applies nothing of it', async (_t, sql, message) => {
+  ])('GIVEN %s WHEN up runs THEN it names file, line and SQLSTATE, and applies nothing of it', async (_t, sql, message) => {
     const dir = migrationsDir({ '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'], '0002_bad.up.sql': sql });
     const r = await runCli(['up', '--dir', dir], envFor(db));
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(message) });
     expect(await tables(db.url)).toEqual(['schema_migrations', 'zones']);
   });
 
-  it('applies a last statement that ends in a line comment without a newline', async () => {
+  test('GIVEN a last statement that ends in a line comment without a newline WHEN up runs THEN it is applied', async () => {
     const dir = migrationsDir({ '0001_baseline.up.sql': 'CREATE TABLE public.zones (id int) -- no semicolon, no newline' });
     const r = await runCli(['up', '--dir', dir], envFor(db));
     expect(r.code).toBe(0);
     expect((await history(db.url)).map((x) => x.name)).toEqual(['baseline']);
   });
 
-  it('exits 0 and says so when the database is ahead of the files (an application rollback)', async () => {
+  test('GIVEN a database ahead of the files (an application rollback) WHEN up runs THEN it exits 0 and says so', async () => {
     // GIVEN every file applied by a newer release, then the newest file gone (older release's directory)
     const dir = migrationsDir(BASIC);
     const env = envFor(db);
@@ -140,7 +140,7 @@ describe('caracal-migrate up', () => {
     expect((await history(db.url)).length).toBe(3);
   });
 
-  it('applies a directory laid out like a mounted ConfigMap (..data symlinks)', async () => {
+  test('GIVEN a directory laid out like a mounted ConfigMap (..data symlinks) WHEN up runs THEN it is applied', async () => {
     // GIVEN the layout kubelet makes: ..<timestamp>/ with the files, ..data -> it, and one symlink per key
     const dir = tempDir('caracal-configmap-');
     const stamp = '..2026_11_23_18_00_00.123456789';
@@ -157,7 +157,7 @@ describe('caracal-migrate up', () => {
     expect((await history(db.url)).map((x) => x.name)).toEqual(['baseline', 'providers', 'zone_label']);
   });
 
-  it('does not count CRLF line endings or a BOM as drift', async () => {
+  test('GIVEN applied files checked out again with CRLF line endings and a BOM WHEN up runs THEN it is not drift', async () => {
     // GIVEN applied files, then the same files checked out with CRLF and a BOM
     const dir = migrationsDir(BASIC);
     const env = envFor(db);
@@ -262,7 +262,7 @@ describe('caracal-migrate up refuses, leaving the database unchanged', () => {
     ],
   ];
 
-  test.each(cases)('%s', async (_title, change, code, message) => {
+  test.each(cases)('GIVEN %s WHEN up runs THEN it refuses, leaving the database unchanged', async (_title, change, code, message) => {
     // GIVEN every basic file applied, then the directory changed
     const dir = migrationsDir(BASIC);
     const env = envFor(db);
@@ -279,7 +279,7 @@ describe('caracal-migrate up refuses, leaving the database unchanged', () => {
 });
 
 describe('caracal-migrate up refuses a new file numbered before the newest applied version', () => {
-  it('exits 4 naming the file and leaves the database unchanged', async () => {
+  test('GIVEN a new file numbered before the newest applied version WHEN up runs THEN it exits 4 naming the file and leaves the database unchanged', async () => {
     // GIVEN 0001 and 0003 applied
     const dir = migrationsDir({
       '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'],
@@ -300,7 +300,7 @@ describe('caracal-migrate up refuses a new file numbered before the newest appli
 });
 
 describe('caracal-migrate status', () => {
-  it('lists applied, pending and ahead versions, and --json gives the same for machines', async () => {
+  test('GIVEN applied and pending versions WHEN status runs THEN it lists applied, pending and ahead versions, and --json gives the same for machines', async () => {
     // GIVEN 0001 applied and 0002 new
     const dir = migrationsDir({ '0001_baseline.up.sql': BASIC['0001_baseline.up.sql'] });
     const env = envFor(db);
@@ -323,7 +323,7 @@ describe('caracal-migrate status', () => {
     ]);
   });
 
-  it('reports drifted, missing and ahead versions and exits 4', async () => {
+  test('GIVEN drifted, missing and ahead versions WHEN status runs THEN it reports each and exits 4', async () => {
     // GIVEN 0001..0004 applied, then 0001 edited, 0002 removed (a gap) and 0004 removed (ahead)
     const dir = migrationsDir({ ...BASIC, '0004_more.up.sql': 'CREATE TABLE public.more (id int);\n' });
     const env = envFor(db);

@@ -91,7 +91,7 @@ describe('service pool settings on a real Postgres', () => {
     rmSync(mount, { recursive: true, force: true });
   });
 
-  it("connects as the service login with the role's settings in effect", async () => {
+  test("GIVEN a service login with the pool's role settings WHEN it connects THEN its role's settings are in effect", async () => {
     const r = await pool.query('SELECT current_user AS u, current_setting($1) AS st, current_setting($2) AS iit', [
       'statement_timeout',
       'idle_in_transaction_session_timeout',
@@ -99,7 +99,7 @@ describe('service pool settings on a real Postgres', () => {
     expect(r.rows[0]).toEqual({ u: role, st: '300ms', iit: '400ms' });
   });
 
-  it('has the server cancel a statement that runs past statement_timeout', async () => {
+  test('GIVEN the service role settings WHEN a statement runs past statement_timeout THEN the server cancels it', async () => {
     const error = await pool.query('SELECT pg_sleep(5)').then(
       () => undefined,
       (e: DatabaseError) => e,
@@ -109,7 +109,7 @@ describe('service pool settings on a real Postgres', () => {
     expect(error!.message).toMatch(/statement timeout/);
   });
 
-  it('has the server end a session left idle inside a transaction', async () => {
+  test('GIVEN the service role settings WHEN a session is left idle inside a transaction THEN the server ends it', async () => {
     const client = await pool.connect();
     const lost = new Promise<Error>((resolve) => client.on('error', resolve));
     try {

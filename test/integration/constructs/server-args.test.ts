@@ -26,7 +26,7 @@ async function showAll(cluster: OwnCluster, names: string[]): Promise<Record<str
 }
 
 describe('rendered server arguments on a real Postgres', () => {
-  it("starts with the dev environment's in-cluster arguments and SHOW returns each setting", async () => {
+  test("GIVEN the dev environment's in-cluster arguments WHEN a real server starts with them THEN SHOW returns each setting", async () => {
     // GIVEN the arguments the dev stack gives its StatefulSet
     const dev = loadEnvironments().find((e) => e.name === 'dev')!;
     const stack = new CaracalStoresStack(Testing.app(), 'dev', dev);
@@ -46,7 +46,7 @@ describe('rendered server arguments on a real Postgres', () => {
     }
   });
 
-  it('accepts a PGTune-derived set with parallel workers and a Compose carry-over', async () => {
+  test('GIVEN a PGTune-derived set with parallel workers and a Compose carry-over WHEN a server starts with them THEN it accepts them', async () => {
     // GIVEN two more capacity sources rendered to arguments (modest sizes, so the test machine can start them)
     const problems = new Problems('test');
     const tuned = PostgresCapacity.fromResources({ memory: '2Gi', cpus: 4, workload: 'mixed', storage: 'hdd' }).resolve(

@@ -45,37 +45,40 @@ describe("adopting the older runner's schema_migrations", () => {
     ],
   ];
 
-  test.each(layouts)('upgrades %s in place, safely twice, and applies what is new', async (_t, ddl, versions) => {
-    // GIVEN 0001 and 0002 applied by the older runner, recorded in its layout
-    await withClient(db.url, async (c) => {
-      await c.query(BASIC['0001_baseline.up.sql']);
-      await c.query(BASIC['0002_providers.up.sql']);
-      await c.query(ddl);
-      for (const v of versions) await c.query(`INSERT INTO public.schema_migrations (version) VALUES (${v})`);
-    });
-    const dir = migrationsDir(BASIC);
-    const env = envFor(db);
-    // WHEN caracal-migrate runs, then runs again
-    const first = await runCli(['up', '--dir', dir], env);
-    const afterFirst = await rows();
-    const second = await runCli(['up', '--dir', dir], env);
-    // THEN the table is upgraded, the old rows get their checksums, 0003 is applied, and the second run changes nothing
-    expect({ code: first.code, stderr: first.stderr }).toEqual({
-      code: 0,
-      stderr: expect.stringMatching(/schema_migrations upgraded[\s\S]*adopted 2 migrations/),
-    });
-    expect(first.stdout).toMatch(/done: 1 applied, 2 already applied/);
-    expect(afterFirst).toEqual([
-      { version: '1', name: 'baseline', has_checksum: true, adopted: true, type: 'bigint' },
-      { version: '2', name: 'providers', has_checksum: true, adopted: true, type: 'bigint' },
-      { version: '3', name: 'zone_label', has_checksum: true, adopted: false, type: 'bigint' },
-    ]);
-    expect(second.code).toBe(0);
-    expect(second.stdout).toMatch(/nothing to do: 3 already applied/);
-    expect(await rows()).toEqual(afterFirst);
-  });
+  test.each(layouts)(
+    "GIVEN the older runner's layout (%s) WHEN caracal-migrate runs twice THEN the table is upgraded in place, safely, and what is new is applied",
+    async (_t, ddl, versions) => {
+      // GIVEN 0001 and 0002 applied by the older runner, recorded in its layout
+      await withClient(db.url, async (c) => {
+        await c.query(BASIC['0001_baseline.up.sql']);
+        await c.query(BASIC['0002_providers.up.sql']);
+        await c.query(ddl);
+        for (const v of versions) await c.query(`INSERT INTO public.schema_migrations (version) VALUES (${v})`);
+      });
+      const dir = migrationsDir(BASIC);
+      const env = envFor(db);
+      // WHEN caracal-migrate runs, then runs again
+      const first = await runCli(['up', '--dir', dir], env);
+      const afterFirst = await rows();
+      const second = await runCli(['up', '--dir', dir], env);
+      // THEN the table is upgraded, the old rows get their checksums, 0003 is applied, and the second run changes nothing
+      expect({ code: first.code, stderr: first.stderr }).toEqual({
+        code: 0,
+        stderr: expect.stringMatching(/schema_migrations upgraded[\s\S]*adopted 2 migrations/),
+      });
+      expect(first.stdout).toMatch(/done: 1 applied, 2 already applied/);
+      expect(afterFirst).toEqual([
+        { version: '1', name: 'baseline', has_checksum: true, adopted: true, type: 'bigint' },
+        { version: '2', name: 'providers', has_checksum: true, adopted: true, type: 'bigint' },
+        { version: '3', name: 'zone_label', has_checksum: true, adopted: false, type: 'bigint' },
+      ]);
+      expect(second.code).toBe(0);
+      expect(second.stdout).toMatch(/nothing to do: 3 already applied/);
+      expect(await rows()).toEqual(afterFirst);
+    },
+  );
 
-  it('detects drift in an adopted file once its checksum is recorded', async () => {
+  test('GIVEN an adopted database WHEN the adopted file is edited THEN it is drift once its checksum is recorded', async () => {
     // GIVEN an adopted database
     await withClient(db.url, async (c) => {
       await c.query(BASIC['0001_baseline.up.sql']);
@@ -94,7 +97,7 @@ describe("adopting the older runner's schema_migrations", () => {
     expect(r.stderr).toMatch(/checksum drift[\s\S]*0001_baseline\.up\.sql/);
   });
 
-  it('refuses an old table whose versions are not numbers, leaving it as it was', async () => {
+  test('GIVEN an old table whose versions are not numbers WHEN caracal-migrate runs THEN it refuses, leaving the table as it was', async () => {
     await withClient(db.url, (c) =>
       c.query("CREATE TABLE public.schema_migrations (version text); INSERT INTO public.schema_migrations VALUES ('baseline')"),
     );
@@ -111,7 +114,7 @@ describe("adopting the older runner's schema_migrations", () => {
 });
 
 describe('caracal-migrate repair', () => {
-  it('accepts a reviewed edit: records the new checksum, the previous one, who, when and why; up then passes', async () => {
+  test('GIVEN a reviewed edit of an applied file WHEN repair runs THEN it records the new checksum, the previous one, who, when and why, and up then passes', async () => {
     // GIVEN an applied file edited afterwards (drift stops `up`)
     const dir = migrationsDir(BASIC);
     const env = envFor(db);
@@ -149,7 +152,7 @@ describe('caracal-migrate repair', () => {
     expect(up.stdout).toMatch(/nothing to do/);
   });
 
-  it('refuses a version that is not applied', async () => {
+  test('GIVEN a version that is not applied WHEN repair runs for it THEN it is refused', async () => {
     const dir = migrationsDir(BASIC);
     const env = envFor(db);
     expect((await runCli(['up', '--dir', dir], env)).code).toBe(0);

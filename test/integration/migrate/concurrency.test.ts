@@ -44,7 +44,7 @@ const versions = (url: string) =>
   );
 
 describe('concurrent runners', () => {
-  it('16 runners started at once on an empty database all exit 0 and record every version once', async () => {
+  test('GIVEN an empty database WHEN 16 runners start at once THEN all exit 0 and every version is recorded once', async () => {
     // GIVEN an empty database and six migrations
     const files: Record<string, string> = { ...BASIC };
     for (let v = 4; v <= 6; v++)
@@ -60,7 +60,7 @@ describe('concurrent runners', () => {
     expect(applyLines).toHaveLength(6);
   });
 
-  it('exits 3 when the lock deadline passes, naming the pid and application_name of the holder', async () => {
+  test('GIVEN another session holding the lock WHEN the lock deadline passes THEN the runner exits 3 naming the pid and application_name of the holder', async () => {
     // GIVEN another session holding the migration advisory lock
     const holder = await session(db.url, 'deploy-script-holder');
     try {
@@ -79,7 +79,7 @@ describe('concurrent runners', () => {
     }
   });
 
-  it('runs a no-transaction CREATE INDEX CONCURRENTLY while another runner waits on the lock without deadlocking it', async () => {
+  test('GIVEN a no-transaction CREATE INDEX CONCURRENTLY WHEN another runner waits on the lock meanwhile THEN the build completes without deadlocking it', async () => {
     // GIVEN a table with rows, a no-transaction file building an index concurrently, and an open snapshot that
     // makes the build wait (as live traffic would)
     const dir = migrationsDir({
@@ -140,7 +140,7 @@ describe('lock_timeout on migration statements', () => {
     return { dir, env, app };
   }
 
-  it('times out a file blocked by another session, retries it, and succeeds once that session ends', async () => {
+  test('GIVEN a file blocked by another session WHEN lock_timeout fires THEN the runner retries it and succeeds once that session ends', async () => {
     // GIVEN an applied table, and a session holding a lock on it (an open transaction of the old application)
     const { dir, env, app } = await pendingDdlBlockedByAnOpenTransaction();
     try {
@@ -160,7 +160,7 @@ describe('lock_timeout on migration statements', () => {
     }
   });
 
-  it('exits 1 with SQLSTATE 55P03 when the retries run out, leaving the file unapplied', async () => {
+  test('GIVEN a lock that is never released WHEN the retries run out THEN the runner exits 1 with SQLSTATE 55P03, leaving the file unapplied', async () => {
     // GIVEN a lock that is never released during the run
     const { dir, env, app } = await pendingDdlBlockedByAnOpenTransaction();
     try {
@@ -179,7 +179,7 @@ describe('lock_timeout on migration statements', () => {
 });
 
 describe('no-transaction files', () => {
-  it('repairs a failed concurrent index build on rerun: the INVALID index is dropped and built again', async () => {
+  test('GIVEN a failed concurrent index build WHEN the runner reruns THEN the INVALID index is dropped and built again', async () => {
     // GIVEN duplicate rows, so a unique concurrent build fails and leaves an INVALID index
     const dir = migrationsDir({
       '0001_baseline.up.sql': "CREATE TABLE public.tokens (id int, hash text);\nINSERT INTO public.tokens VALUES (1, 'a'), (2, 'a');\n",
@@ -207,7 +207,7 @@ describe('no-transaction files', () => {
     expect((await versions(db.url)).map((x) => x.v)).toEqual([1, 2]);
   });
 
-  it('handles a marked file with its own BEGIN/COMMIT, statement by statement', async () => {
+  test('GIVEN a marked file with its own BEGIN/COMMIT WHEN applied THEN it runs statement by statement', async () => {
     // GIVEN a no-transaction file that groups two statements in its own transaction, then builds an index
     const dir = migrationsDir({
       '0001_own_tx.up.sql': [
@@ -235,7 +235,7 @@ describe('no-transaction files', () => {
 });
 
 describe('preconditions', () => {
-  it('refuses a user that cannot create in schema public, before anything runs', async () => {
+  test('GIVEN a user that cannot create in schema public WHEN the runner runs THEN it is refused before anything runs', async () => {
     // GIVEN a login role that does not own the database (Postgres 15+: no CREATE in public for it)
     const role = `caracal_nonowner_${randomBytes(4).toString('hex')}`;
     const password = `pw-${randomBytes(6).toString('hex')}`;

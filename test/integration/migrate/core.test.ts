@@ -32,7 +32,7 @@ const options = (dir: string, extra: Partial<RunnerOptions> = {}): RunnerOptions
 });
 
 describe('migrateUp / migrationStatus as a library', () => {
-  it('returns what it applied, reports progress through onEvent, and status sees it all applied', async () => {
+  test('GIVEN migrations WHEN migrateUp runs THEN it returns what it applied, reports progress through onEvent, and migrationStatus sees it all applied', async () => {
     const events: MigrateEvent[] = [];
     const dir = migrationsDir(BASIC);
     const result = await migrateUp(options(dir, { onEvent: (e) => events.push(e) }));
@@ -53,14 +53,14 @@ describe('migrateUp / migrationStatus as a library', () => {
     });
   });
 
-  it('throws MigrationFailedError carrying file, line, column, SQLSTATE and exit code 1', async () => {
+  test('GIVEN a failing migration WHEN migrateUp runs THEN it throws MigrationFailedError carrying file, line, column, SQLSTATE and exit code 1', async () => {
     const dir = migrationsDir({ '0001_bad.up.sql': "CREATE TABLE public.a (id int);\nINSERT INTO public.a VALUES ('x');\n" });
     const error = await migrateUp(options(dir)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationFailedError);
     expect(error).toMatchObject({ file: '0001_bad.up.sql', line: 2, column: 30, sqlState: '22P02', exitCode: 1 });
   });
 
-  it('throws ChecksumDriftError (exit code 4) for an edited applied file', async () => {
+  test('GIVEN an edited applied file WHEN migrateUp runs THEN it throws ChecksumDriftError (exit code 4)', async () => {
     const dir = migrationsDir(BASIC);
     await migrateUp(options(dir));
     writeFileSync(path.join(dir, '0001_baseline.up.sql'), 'SELECT 1;');
@@ -68,7 +68,7 @@ describe('migrateUp / migrationStatus as a library', () => {
     await expect(migrateUp(options(dir))).rejects.toBeInstanceOf(ChecksumDriftError);
   });
 
-  it("throws LockTimeoutError (exit code 3) with the holder's pid", async () => {
+  test("GIVEN another session holding the lock WHEN migrateUp waits past its deadline THEN it throws LockTimeoutError (exit code 3) with the holder's pid", async () => {
     const holder = new Client({ connectionString: db.url, application_name: 'core-test-holder' });
     await holder.connect();
     try {

@@ -59,7 +59,7 @@ const partialExists = () =>
   withClient(db.url, async (c) => (await c.query("SELECT to_regclass('public.partial') IS NOT NULL AS e")).rows[0].e);
 
 describe('a runner killed with SIGKILL in the middle of a slow migration', () => {
-  it('leaves nothing of the file, frees the lock within the connection-check bound, and the next run completes', async () => {
+  test('GIVEN a slow migration WHEN the runner is killed with SIGKILL THEN nothing of the file is left, the lock is freed within the connection-check bound, and the next run completes', async () => {
     // GIVEN a slow second migration, and a runner checking the client connection every 500 ms
     await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" SET caracal.test_sleep = '60'`));
     const dir = migrationsDir(SLOW);
@@ -90,7 +90,7 @@ describe('a runner killed with SIGKILL in the middle of a slow migration', () =>
 });
 
 describe('a runner stopped with SIGTERM (a deleted Job)', () => {
-  it('exits 143 saying the file is rolled back, and the lock is freed', async () => {
+  test('GIVEN a slow migration WHEN the runner gets SIGTERM THEN it exits 143 saying the file is rolled back, and the lock is freed', async () => {
     // GIVEN a runner in the middle of a slow migration
     await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" SET caracal.test_sleep = '60'`));
     const run = startCli(['up', '--dir', migrationsDir(SLOW), '--connection-check-interval', '500ms'], envFor(db));
@@ -115,7 +115,7 @@ describe('a runner stopped with SIGTERM (a deleted Job)', () => {
 });
 
 describe('the server restarted during a run', () => {
-  it('gives a clear error naming the file, and the rerun completes', async () => {
+  test('GIVEN a slow migration WHEN the server restarts THEN the error names the file, and the rerun completes', async () => {
     // GIVEN a runner in the middle of a slow migration
     await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" SET caracal.test_sleep = '60'`));
     const dir = migrationsDir(SLOW);
@@ -148,7 +148,7 @@ describe('the server restarted during a run', () => {
 });
 
 describe('--wait-for-db', () => {
-  it('keeps retrying while the server is down and applies once it is up', async () => {
+  test('GIVEN the server down WHEN the runner starts with --wait-for-db THEN it keeps retrying and applies once the server is up', async () => {
     // GIVEN the server stopped
     const dir = migrationsDir(BASIC);
     const env = envFor(db);
@@ -170,7 +170,7 @@ describe('--wait-for-db', () => {
     }
   });
 
-  it('without it, a stopped server fails at once pointing at host and port', async () => {
+  test('GIVEN the server stopped WHEN the runner starts without --wait-for-db THEN it fails at once pointing at host and port', async () => {
     const env = envFor(db);
     await own.stop();
     try {
@@ -184,7 +184,7 @@ describe('--wait-for-db', () => {
 });
 
 describe('a transaction-mode pooler in front of the database', () => {
-  it('is refused before anything runs, asking for a direct endpoint', async () => {
+  test('GIVEN a transaction-mode pooler in front of the database WHEN the runner connects THEN it is refused before anything runs, asking for a direct endpoint', async () => {
     // GIVEN an endpoint that hands each transaction to another server connection (like PgBouncer pool_mode=transaction)
     const pooler = await startTransactionPooler(db.port);
     try {
@@ -204,7 +204,7 @@ describe('a transaction-mode pooler in front of the database', () => {
 });
 
 describe('--statement-timeout', () => {
-  it('cancels a runaway migration statement: exit 1 naming the file and SQLSTATE 57014, nothing of it kept, and the rerun completes', async () => {
+  test('GIVEN a runaway migration statement WHEN --statement-timeout passes THEN it is cancelled: exit 1 naming the file and SQLSTATE 57014, nothing of it kept, and the rerun completes', async () => {
     // GIVEN a second migration that would sleep for a minute, and a 1 s session statement_timeout
     await withClient(db.url, (c) => c.query(`ALTER DATABASE "${db.name}" SET caracal.test_sleep = '60'`));
     const dir = migrationsDir(SLOW);

@@ -178,28 +178,31 @@ const cases: Case[] = [
 ];
 
 describe('PGSSLMODE against a TLS server', () => {
-  test.each(cases)('%s', async (_title, { user, host, env: extra }, verdict) => {
-    // GIVEN the runner's environment for this user, host and TLS settings
-    const env = envFor({ ...db, host, user, password: user === 'tlsuser' ? TLS_PASSWORD : 'unused-password' }, extra);
-    const emptyDir = tempDir('caracal-empty-migrations-');
-    mkdirSync(emptyDir, { recursive: true });
-    // WHEN caracal-migrate connects (status over no files), and psql (libpq) with the same settings
-    const r = await runCli(['status', '--dir', emptyDir], env);
-    const psql = spawnSync('psql', ['-w', '-X', '-At', '-c', 'SELECT 1'], {
-      env: {
-        ...env,
-        PGPASSWORD: user === 'tlsuser' ? TLS_PASSWORD : 'unused-password',
-        PGPASSWORD_FILE: undefined,
-        PGCONNECT_TIMEOUT: '5',
-      },
-    });
-    // THEN both accept or both refuse, and the runner's message names the SSL mode
-    if (verdict === 'connects') {
-      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
-    } else {
-      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(verdict) });
-    }
-    expect({ psqlConnects: psql.status === 0 }).toEqual({ psqlConnects: verdict === 'connects' });
-    expect(r.stdout + r.stderr).not.toContain(TLS_PASSWORD);
-  });
+  test.each(cases)(
+    'GIVEN a TLS server WHEN the runner and psql (libpq) connect with the same settings THEN both agree: %s',
+    async (_title, { user, host, env: extra }, verdict) => {
+      // GIVEN the runner's environment for this user, host and TLS settings
+      const env = envFor({ ...db, host, user, password: user === 'tlsuser' ? TLS_PASSWORD : 'unused-password' }, extra);
+      const emptyDir = tempDir('caracal-empty-migrations-');
+      mkdirSync(emptyDir, { recursive: true });
+      // WHEN caracal-migrate connects (status over no files), and psql (libpq) with the same settings
+      const r = await runCli(['status', '--dir', emptyDir], env);
+      const psql = spawnSync('psql', ['-w', '-X', '-At', '-c', 'SELECT 1'], {
+        env: {
+          ...env,
+          PGPASSWORD: user === 'tlsuser' ? TLS_PASSWORD : 'unused-password',
+          PGPASSWORD_FILE: undefined,
+          PGCONNECT_TIMEOUT: '5',
+        },
+      });
+      // THEN both accept or both refuse, and the runner's message names the SSL mode
+      if (verdict === 'connects') {
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+      } else {
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(verdict) });
+      }
+      expect({ psqlConnects: psql.status === 0 }).toEqual({ psqlConnects: verdict === 'connects' });
+      expect(r.stdout + r.stderr).not.toContain(TLS_PASSWORD);
+    },
+  );
 });

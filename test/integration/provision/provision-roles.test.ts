@@ -222,7 +222,7 @@ describe('provisionRoles refuses bad specs before touching the database', () => 
       /setting statement_timeout .* one-line/,
     ],
     ['empty password file', () => ({ ...good(), passwordFile: '/dev/null' }), /password file \/dev\/null .* is empty/],
-  ])('%s', async (_name, spec, message) => {
+  ])('GIVEN a bad spec (%s) WHEN provisioning THEN it is refused before touching the database', async (_name, spec, message) => {
     await expect(provision([spec()])).rejects.toThrow(message);
   });
 

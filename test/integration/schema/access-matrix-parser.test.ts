@@ -6,7 +6,7 @@ const header = '| table | rls | api | coordinator | audit | sts | gateway | back
 const doc = (rows: string) => `# title\n\n<!-- access-matrix:begin -->\n${header}\n${rows}\n<!-- access-matrix:end -->\n`;
 
 describe('parseAccessMatrix', () => {
-  it('reads cells as SIUD letters, "-" as none, and the zone-scoped tables', () => {
+  test('GIVEN a matrix document WHEN parsed THEN cells are SIUD letters, "-" is none, and the zone-scoped tables are listed', () => {
     const m = parseAccessMatrix(
       doc('| zones | none | SIU | S | - | S | S | S | root |\n| providers | zone | SIUD | - | - | S | - | S | product |'),
     );
@@ -28,7 +28,7 @@ describe('parseAccessMatrix', () => {
       /line 7: table zones listed twice/,
     ],
     ['a wrong header', doc('').replace('| backup |', '| owner |'), /header must be/],
-  ])('rejects %s', (_name, markdown, error) => {
+  ])('GIVEN %s WHEN parsed THEN it is rejected naming the problem', (_name, markdown, error) => {
     expect(() => parseAccessMatrix(markdown as string)).toThrow(error as RegExp);
   });
 });

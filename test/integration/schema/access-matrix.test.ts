@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 describe('docs/access-matrix.md', () => {
-  it("has one row per seed table, and the seed tables are exactly the schema's tables", async () => {
+  test("GIVEN the baseline applied WHEN listing tables THEN the matrix has one row per seed table, and the seed tables are exactly the schema's tables", async () => {
     // GIVEN the baseline applied WHEN listing the top-level tables of public (partitions aside)
     const { rows } = await client.query<{ relname: string }>(
       `SELECT relname FROM pg_class
@@ -67,7 +67,7 @@ describe('docs/access-matrix.md', () => {
     expect(sorted(matrix.rows.map((r) => r.table))).toEqual(sorted(SEED_TABLES));
   });
 
-  it('marks as zone exactly the tables with forced RLS and the zone policy', async () => {
+  test('GIVEN the baseline applied WHEN reading RLS THEN the matrix marks as zone exactly the tables with forced RLS and the zone policy', async () => {
     const { rows } = await client.query<{ relname: string }>(
       `SELECT c.relname FROM pg_class c
        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -79,7 +79,7 @@ describe('docs/access-matrix.md', () => {
     expect(rows.map((r) => r.relname).sort()).toEqual([...matrix.zoneScopedTables].sort());
   });
 
-  it('gives a reason for every row', () => {
+  test('GIVEN docs/access-matrix.md WHEN parsed THEN every row gives a reason', () => {
     for (const row of matrix.rows) expect(row.why.length).toBeGreaterThan(20);
   });
 });
@@ -87,20 +87,26 @@ describe('docs/access-matrix.md', () => {
 const cells = matrix.rows.flatMap((row) => MATRIX_ROLES.map((role) => [row.table, role, row.cells[role]] as const));
 
 describe('every cell of the matrix', () => {
-  test.each(cells)('%s: caracal_%s holds exactly "%s" in the catalog', async (table, role, expected) => {
-    // GIVEN the matrix cell WHEN asking the catalog THEN the role holds exactly those privileges
-    expect(await grantedCell(client, roleName(role), table)).toBe(expected);
-  });
+  test.each(cells)(
+    'GIVEN the cell %s / caracal_%s WHEN asking the catalog THEN the role holds exactly "%s"',
+    async (table, role, expected) => {
+      // GIVEN the matrix cell WHEN asking the catalog THEN the role holds exactly those privileges
+      expect(await grantedCell(client, roleName(role), table)).toBe(expected);
+    },
+  );
 
-  test.each(cells)('%s: caracal_%s can do exactly "%s" when it tries', async (table, role, expected) => {
-    // GIVEN the role, in a transaction that is rolled back WHEN it runs SELECT, INSERT, UPDATE and
-    // DELETE on the table THEN exactly the cell's statements pass the privilege check
-    expect(await cellByBehaviour(client, roleName(role), table)).toBe(expected);
-  });
+  test.each(cells)(
+    'GIVEN the cell %s / caracal_%s WHEN the role tries each privilege THEN it can do exactly "%s"',
+    async (table, role, expected) => {
+      // GIVEN the role, in a transaction that is rolled back WHEN it runs SELECT, INSERT, UPDATE and
+      // DELETE on the table THEN exactly the cell's statements pass the privilege check
+      expect(await cellByBehaviour(client, roleName(role), table)).toBe(expected);
+    },
+  );
 });
 
 describe('roles', () => {
-  it('creates every group role NOLOGIN, and only caracal_backup has BYPASSRLS', async () => {
+  test('GIVEN the baseline applied WHEN listing group roles THEN every one is NOLOGIN, and only caracal_backup has BYPASSRLS', async () => {
     const { rows } = await client.query<{ rolname: string; rolcanlogin: boolean; rolbypassrls: boolean; rolsuper: boolean }>(
       `SELECT rolname, rolcanlogin, rolbypassrls, rolsuper FROM pg_roles WHERE rolname LIKE 'caracal\\_%' AND NOT rolcanlogin ORDER BY rolname`,
     );
@@ -113,7 +119,7 @@ describe('roles', () => {
     }
   });
 
-  it('grants PUBLIC nothing on any table, and TRUNCATE, REFERENCES or TRIGGER to no group role', async () => {
+  test('GIVEN the baseline applied WHEN reading table grants THEN PUBLIC has nothing, and no group role has TRUNCATE, REFERENCES or TRIGGER', async () => {
     const { rows } = await client.query(
       `SELECT c.relname, coalesce(r.rolname, 'PUBLIC') AS grantee, a.privilege_type
        FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
@@ -123,7 +129,7 @@ describe('roles', () => {
     expect(rows).toEqual([]);
   });
 
-  it('makes caracal_owner the owner of every table, sequence, function and partition', async () => {
+  test('GIVEN the baseline applied WHEN listing owners THEN caracal_owner owns every table, sequence, function and partition', async () => {
     const { rows } = await client.query(
       `SELECT relname AS name, relowner::regrole::text AS owner FROM pg_class
          WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'S', 'v', 'm')
@@ -134,7 +140,7 @@ describe('roles', () => {
     expect(rows.filter((r) => r.owner !== 'caracal_owner')).toEqual([]);
   });
 
-  it('comments every table and partition', async () => {
+  test('GIVEN the baseline applied WHEN reading comments THEN every table and partition has one', async () => {
     const { rows } = await client.query(
       `SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')
          AND coalesce(obj_description(oid, 'pg_class'), '') = ''`,
@@ -142,7 +148,7 @@ describe('roles', () => {
     expect(rows).toEqual([]);
   });
 
-  it('lets backups read every sequence (pg_dump restores identity positions)', async () => {
+  test('GIVEN the baseline applied WHEN the backup role reads every sequence THEN it may (pg_dump restores identity positions)', async () => {
     const { rows: sequences } = await client.query(
       `SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'S'`,
     );
@@ -154,7 +160,7 @@ describe('roles', () => {
     expect(rows).toEqual([]);
   });
 
-  it('lets no service role touch an audit partition directly, and lets backups read them all', async () => {
+  test('GIVEN every audit partition WHEN roles touch it directly THEN no service role may, and backups read them all', async () => {
     const { rows } = await client.query<{ relname: string }>(
       `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
        WHERE i.inhparent = 'public.audit_events'::regclass ORDER BY 1`,
@@ -166,7 +172,7 @@ describe('roles', () => {
     }
   });
 
-  it('keeps the maintenance functions from PUBLIC and service roles, except health for the audit role', async () => {
+  test('GIVEN the maintenance functions WHEN reading EXECUTE grants THEN PUBLIC and service roles have none, except health for the audit role', async () => {
     const { rows } = await client.query<{ fn: string; role: string; can: boolean }>(
       `SELECT p.oid::regprocedure::text AS fn, r AS role, has_function_privilege(r, p.oid, 'EXECUTE') AS can
        FROM pg_proc p, unnest($1::text[]) AS r
@@ -177,7 +183,7 @@ describe('roles', () => {
     expect(allowed).toEqual(['audit_partition_health(integer) caracal_audit']);
   });
 
-  it('lets the audit role ingest a batch with its zone context and read it back', async () => {
+  test('GIVEN a zone WHEN the audit role ingests a batch with its zone context THEN it reads the batch back', async () => {
     // GIVEN a zone WHEN caracal_audit inserts a multi-row batch in that zone's context
     const zone = '00000000-0000-4000-8000-00000000000a';
     const n = await asRole(

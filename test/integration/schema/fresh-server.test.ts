@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 describe(`a CREATEROLE migrator on a fresh Postgres ${major} server`, () => {
-  it('creates the group roles and makes itself a member of caracal_owner', async () => {
+  test('GIVEN a fresh server WHEN the migrator applies the baseline THEN it creates the group roles and makes itself a member of caracal_owner', async () => {
     expect(migratorRoles.map((r) => r.rolname)).toContain('caracal_owner');
     const { rows } = await asSuperuser((c) =>
       c.query(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'caracal\\_%' AND NOT rolcanlogin`),
@@ -52,7 +52,7 @@ describe(`a CREATEROLE migrator on a fresh Postgres ${major} server`, () => {
     expect(rows[0].n).toBe(7);
   });
 
-  it('leaves every object owned by caracal_owner', async () => {
+  test('GIVEN the baseline applied WHEN listing object owners THEN every object is owned by caracal_owner', async () => {
     const { rows } = await asSuperuser((c) =>
       c.query(
         `SELECT DISTINCT relowner::regrole::text AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'S', 'i', 'I')
@@ -62,7 +62,7 @@ describe(`a CREATEROLE migrator on a fresh Postgres ${major} server`, () => {
     expect(rows).toEqual([{ owner: 'caracal_owner' }]);
   });
 
-  it('cannot give caracal_backup BYPASSRLS, says so, and says how to fix it', async () => {
+  test('GIVEN a migrator without superuser WHEN it applies the baseline THEN it cannot give caracal_backup BYPASSRLS, says so, and says how to fix it', async () => {
     expect(warnings).toEqual([
       `caracal_backup was created without BYPASSRLS: ${migrator} may not grant it | As a superuser: ALTER ROLE caracal_backup BYPASSRLS; until then pg_dump as the backup role fails on RLS tables.`,
     ]);
@@ -70,7 +70,7 @@ describe(`a CREATEROLE migrator on a fresh Postgres ${major} server`, () => {
     expect(before.rows[0].rolbypassrls).toBe(false);
   });
 
-  it('gives a backup without BYPASSRLS a loud failure, not a filtered dump, until the fix is applied', async () => {
+  test('GIVEN a backup role without BYPASSRLS WHEN a backup runs THEN it fails loudly instead of dumping filtered rows, until the fix is applied', async () => {
     const dumpLike = () =>
       asSuperuser(async (c) => {
         await c.query('BEGIN');
@@ -90,7 +90,7 @@ describe(`a CREATEROLE migrator on a fresh Postgres ${major} server`, () => {
     expect(await dumpLike()).toBe('read');
   });
 
-  it('keeps the audit partition window healthy', async () => {
+  test('GIVEN the baseline applied WHEN health runs THEN the audit partition window is healthy', async () => {
     const { rows } = await asSuperuser((c) => c.query(`SELECT check_name FROM public.audit_partition_health(14) WHERE NOT ok`));
     expect(rows).toEqual([]);
   });

@@ -46,42 +46,45 @@ const resolve = (t: string) => (t === '<today partition>' ? `public.${todayParti
 const cases = PROTECTED.flatMap(([t, col, rule]) => (Object.keys(MUTATIONS) as Mutation[]).map((m) => [t, m, col, rule] as const));
 
 describe('append-only and immutable tables', () => {
-  test.each(cases)('%s rejects %s by the owner role (trigger ENABLE ALWAYS)', async (table, mutation, col, rule) => {
+  test.each(cases)('GIVEN %s WHEN the owner role runs %s THEN the ENABLE ALWAYS trigger rejects it', async (table, mutation, col, rule) => {
     // GIVEN the non-superuser owner, in the zone whose rows exist
     const failure = await asRole(client, OWNER_ROLE, (c) => attempt(c, MUTATIONS[mutation](resolve(table), col)), { zoneId: zone.zoneId });
     // WHEN it runs the mutation THEN the trigger rejects it, naming the rule
     expect(failure?.message).toMatch(new RegExp(`is ${rule}: ${mutation} is not allowed`));
   });
 
-  test.each(cases)('%s rejects %s by a superuser even with session_replication_role = replica', async (table, mutation, col, rule) => {
-    await client.query('BEGIN');
-    try {
-      await client.query(`SET LOCAL session_replication_role = replica`);
-      const failure = await attempt(client, MUTATIONS[mutation](resolve(table), col));
-      expect(failure?.message).toMatch(new RegExp(`is ${rule}: ${mutation} is not allowed`));
-    } finally {
-      await client.query('ROLLBACK');
-    }
-  });
+  test.each(cases)(
+    'GIVEN %s and a superuser with session_replication_role = replica WHEN it runs %s THEN the trigger still rejects it',
+    async (table, mutation, col, rule) => {
+      await client.query('BEGIN');
+      try {
+        await client.query(`SET LOCAL session_replication_role = replica`);
+        const failure = await attempt(client, MUTATIONS[mutation](resolve(table), col));
+        expect(failure?.message).toMatch(new RegExp(`is ${rule}: ${mutation} is not allowed`));
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    },
+  );
 
   const serviceCases = PROTECTED.flatMap(([t, col]) =>
     SERVICE_ROLES.flatMap((role) => (Object.keys(MUTATIONS) as Mutation[]).map((m) => [t, m, role, col] as const)),
   );
-  test.each(serviceCases)('%s: %s is a permission error for caracal_%s', async (table, mutation, role, col) => {
+  test.each(serviceCases)('GIVEN %s WHEN %s runs as caracal_%s THEN it is a permission error', async (table, mutation, role, col) => {
     const failure = await asRole(client, roleName(role), (c) => attempt(c, MUTATIONS[mutation](resolve(table), col)), {
       zoneId: zone.zoneId,
     });
     expect(failure?.message).toMatch(/^permission denied/);
   });
 
-  it('leaves the protected rows in place', async () => {
+  test('GIVEN every rejected mutation attempt WHEN the protected rows are counted THEN they are all still in place', async () => {
     const { rows } = await client.query(
       `SELECT (SELECT count(*) FROM public.audit_events)::int AS audit, (SELECT count(*) FROM public.policy_versions)::int AS versions`,
     );
     expect(rows[0]).toEqual({ audit: 1, versions: 1 });
   });
 
-  it('sets every append-only and immutable trigger ENABLE ALWAYS, on every audit partition too', async () => {
+  test('GIVEN the baseline WHEN listing the append-only and immutable triggers THEN every one is ENABLE ALWAYS, on every audit partition too', async () => {
     const { rows } = await client.query(
       `SELECT c.relname, t.tgname, t.tgenabled
        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
@@ -98,7 +101,7 @@ describe('append-only and immutable tables', () => {
 });
 
 describe('writes that the controls allow', () => {
-  it('lets the API insert a new policy version while the old one stays unchanged', async () => {
+  test('GIVEN a policy version WHEN the API inserts a new version THEN it is accepted and the old one stays unchanged', async () => {
     const failure = await asRole(
       client,
       roleName('api'),
@@ -114,7 +117,7 @@ describe('writes that the controls allow', () => {
     expect(failure).toBeNull();
   });
 
-  it('keeps ingested_at to the server clock: the audit role may not set it', async () => {
+  test('GIVEN the audit role WHEN it sets ingested_at itself THEN it is refused: ingested_at is the server clock', async () => {
     const failure = await asRole(
       client,
       roleName('audit'),
@@ -130,7 +133,7 @@ describe('writes that the controls allow', () => {
     expect(failure?.message).toMatch(/permission denied/);
   });
 
-  it('refuses COPY into audit_events: ingest is INSERT-based on an RLS table', async () => {
+  test('GIVEN audit_events, an RLS table with INSERT-based ingest WHEN a role runs COPY into it THEN it is refused', async () => {
     const failure = await asRole(
       client,
       roleName('audit'),
@@ -140,7 +143,7 @@ describe('writes that the controls allow', () => {
     expect(failure?.message).toBe('COPY FROM not supported with row-level security');
   });
 
-  it('lets the gateway read session revocations but not token hashes', async () => {
+  test('GIVEN the gateway role WHEN it reads sessions THEN it may read revocations but not token hashes', async () => {
     const [snapshot, hashes] = await asRole(
       client,
       roleName('gateway'),
@@ -154,7 +157,7 @@ describe('writes that the controls allow', () => {
     expect(hashes?.message).toMatch(/^permission denied for table sessions/);
   });
 
-  it('lets the API record an admin action but not choose its id or time', async () => {
+  test('GIVEN the API role WHEN it records an admin action THEN it is accepted, but choosing its id or time is not', async () => {
     const [ok, forged] = await asRole(client, roleName('api'), async (c) => [
       await attempt(c, `INSERT INTO public.admin_audit_events (actor, action, zone_id) VALUES ('admin', 'zone.update', $1)`, [zone.zoneId]),
       await attempt(
@@ -166,7 +169,7 @@ describe('writes that the controls allow', () => {
     expect(forged?.message).toMatch(/permission denied/);
   });
 
-  it('lets the dispatcher update delivery state but never an outbox payload', async () => {
+  test('GIVEN an outbox row WHEN the dispatcher updates it THEN delivery state may change but the payload never', async () => {
     const [deliver, rewrite] = await asRole(client, roleName('api'), async (c) => [
       await attempt(
         c,
@@ -223,7 +226,7 @@ describe('hash-only secrets and referenced keys', () => {
       ['application', 'resource'],
     ],
   ];
-  test.each(rejected)('rejects %s', async (_name, sql, params) => {
+  test.each(rejected)('GIVEN %s WHEN it is written THEN a check or foreign key constraint rejects it', async (_name, sql, params) => {
     const values = params.map(
       (p) => ({ zone: zone.zoneId, session: zone.sessionId, application: zone.applicationId, resource: zone.resourceId })[p as string],
     );
@@ -272,7 +275,7 @@ describe('the indexes the services poll', () => {
       'audit_ingest_alerts_open_idx',
     ],
   ];
-  test.each(polls)('%s uses its index', async (_who, sql, index) => {
+  test.each(polls)('GIVEN sequential scans discouraged WHEN %s is planned THEN it uses its index', async (_who, sql, index) => {
     // GIVEN sequential scans discouraged (tiny tables would otherwise always be scanned)
     await client.query('BEGIN');
     try {

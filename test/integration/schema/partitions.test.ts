@@ -58,7 +58,7 @@ afterAll(async () => {
 });
 
 describe('the rolling window', () => {
-  it('exists from the baseline: one partition per UTC day from 7 days back to 14 ahead', async () => {
+  test('GIVEN the baseline WHEN listing audit partitions THEN there is one per UTC day from 7 days back to 14 ahead', async () => {
     const expected: string[] = [];
     for (let i = -7; i <= 14; i++) expected.push(`audit_events_p${await utcDay(client, i)}`);
     expect(await partitions(client)).toEqual(expected);
@@ -70,7 +70,7 @@ describe('the rolling window', () => {
     expect(rows[0].bad).toBe(0);
   });
 
-  it('reports every health check ok on a fresh baseline', async () => {
+  test('GIVEN a fresh baseline WHEN health runs THEN every check is ok', async () => {
     const h = await health(client, 14);
     expect(Object.keys(h).sort()).toEqual([
       'append_only_triggers',
@@ -83,12 +83,12 @@ describe('the rolling window', () => {
     expect(failing(h)).toEqual([]);
   });
 
-  it('is idempotent: a second run creates nothing', async () => {
+  test('GIVEN a maintained window WHEN maintenance runs a second time THEN it creates nothing', async () => {
     const { rows } = await client.query(`SELECT public.audit_partitions_ensure() AS n`);
     expect(rows[0].n).toBe(0);
   });
 
-  it('names and bounds partitions in UTC whatever the session time zone', async () => {
+  test('GIVEN a session time zone 14 hours ahead of UTC WHEN the window is extended THEN partitions are named and bounded in UTC', async () => {
     // GIVEN a session 14 hours ahead of UTC WHEN it extends the window
     await client.query(`SET TimeZone = 'Pacific/Kiritimati'`);
     try {
@@ -102,7 +102,7 @@ describe('the rolling window', () => {
     expect(failing(await health(client, 16))).toEqual([]);
   });
 
-  it('gives every new partition forced RLS, ALWAYS triggers and no service-role privileges', async () => {
+  test('GIVEN maintenance creates a new partition WHEN its controls are read THEN it has forced RLS, ALWAYS triggers and no service-role privileges', async () => {
     await client.query(`SELECT public.audit_partitions_ensure(0, 17)`);
     const part = `audit_events_p${await utcDay(client, 17)}`;
     const { rows } = await client.query(
@@ -119,7 +119,7 @@ describe('the rolling window', () => {
     });
   });
 
-  it('may be run only by the owner (the maintenance job), not by a service role', async () => {
+  test('GIVEN the maintenance function WHEN a service role runs it THEN it is refused: only the owner (the maintenance job) may', async () => {
     const failures = await asRole(client, roleName('audit'), async (c) => [
       await attempt(c, 'SELECT public.audit_partitions_ensure()'),
       await attempt(c, 'SELECT public.audit_partitions_apply_retention()'),
@@ -136,7 +136,7 @@ describe('the rolling window', () => {
 });
 
 describe('concurrent maintainers', () => {
-  it('serializes two runs at once: each missing partition is created exactly once', async () => {
+  test('GIVEN one run holding the advisory lock WHEN a second run starts at the same time THEN they serialize and each missing partition is created exactly once', async () => {
     await withFreshBaseline(async (_c, db) => {
       const first = await connect(db.url);
       const second = await connect(db.url);
@@ -166,7 +166,7 @@ describe('concurrent maintainers', () => {
     });
   });
 
-  it('gives up after its lock_timeout instead of queueing behind a long lock on the parent', async () => {
+  test('GIVEN another session holding a long lock on the parent WHEN maintenance runs THEN it gives up after its lock_timeout instead of queueing', async () => {
     // GIVEN another session holding ACCESS EXCLUSIVE on the parent
     const holder = await connect(shared.url);
     try {
@@ -186,7 +186,7 @@ describe('concurrent maintainers', () => {
 });
 
 describe('no audit event is lost when its partition is missing', () => {
-  it("lands in the default partition, is reported, and is moved into the day's partition by the next run", async () => {
+  test("GIVEN today's partition is missing WHEN an event is ingested THEN it lands in the default partition, is reported, and the next run moves it into the day's partition", async () => {
     await withFreshBaseline(async (c) => {
       const today = `audit_events_p${await utcDay(c, 0)}`;
       const zone = '00000000-0000-4000-8000-0000000000aa';
@@ -236,7 +236,7 @@ describe('no audit event is lost when its partition is missing', () => {
 });
 
 describe('health', () => {
-  it('names the partitions that lost their controls or the window', async () => {
+  test('GIVEN partitions that lost their controls or the window WHEN health runs THEN it names each of them', async () => {
     await withFreshBaseline(async (c) => {
       const p1 = `audit_events_p${await utcDay(c, 1)}`;
       const p2 = `audit_events_p${await utcDay(c, 2)}`;
@@ -264,7 +264,7 @@ describe('retention', () => {
     return seen;
   };
 
-  it('refuses to drop expired partitions that are not exported, and drops them once they are', async () => {
+  test('GIVEN expired partitions WHEN retention runs THEN it refuses to drop those not exported, and drops them once they are', async () => {
     await withFreshBaseline(async (c) => {
       const oldest = `audit_events_p${await utcDay(c, -7)}`;
       const next = `audit_events_p${await utcDay(c, -6)}`;
@@ -306,7 +306,7 @@ describe('retention', () => {
     });
   });
 
-  it('keeps partitions younger than the retention even when exported', async () => {
+  test('GIVEN exported partitions younger than the retention WHEN retention runs THEN they are kept', async () => {
     await client.query(`INSERT INTO public.audit_export_watermark (sink, exported_through) VALUES ('young-test', now())`);
     const before = await partitions(client);
     expect((await client.query(`SELECT public.audit_partitions_apply_retention(400) AS n`)).rows[0].n).toBe(0);

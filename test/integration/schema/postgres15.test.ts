@@ -42,12 +42,12 @@ afterAll(async () => {
 });
 
 describe('baseline on Postgres 15', () => {
-  it('runs on a 15.x server', async () => {
+  test('GIVEN the Postgres 15 harness WHEN asking its version THEN it is a 15.x server', async () => {
     const { rows } = await client.query(`SELECT current_setting('server_version_num')::int AS v`);
     expect(Math.floor(rows[0].v / 10000)).toBe(15);
   });
 
-  it('created the seven group roles once, with BYPASSRLS on caracal_backup only', async () => {
+  test('GIVEN the baseline applied on 15 WHEN listing group roles THEN the seven exist once, with BYPASSRLS on caracal_backup only', async () => {
     const { rows } = await client.query(`SELECT rolname, rolbypassrls FROM pg_roles WHERE rolname LIKE 'caracal\\_%' ORDER BY rolname`);
     expect(rows).toEqual(
       ['api', 'audit', 'backup', 'coordinator', 'gateway', 'owner', 'sts'].map((r) => ({
@@ -57,7 +57,7 @@ describe('baseline on Postgres 15', () => {
     );
   });
 
-  it('grants exactly the access matrix, in the catalog and by behaviour', async () => {
+  test('GIVEN the baseline applied on 15 WHEN every role is checked THEN it holds exactly the access matrix, in the catalog and by behaviour', async () => {
     const mismatches: string[] = [];
     for (const row of matrix.rows) {
       for (const role of MATRIX_ROLES) {
@@ -71,7 +71,7 @@ describe('baseline on Postgres 15', () => {
     expect(mismatches).toEqual([]);
   });
 
-  it('revoked CONNECT from PUBLIC on both databases', async () => {
+  test('GIVEN both databases migrated on 15 WHEN reading their ACLs THEN CONNECT is revoked from PUBLIC', async () => {
     const { rows } = await client.query(
       `SELECT d.datname FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) x
        WHERE d.datname IN ($1, $2) AND x.grantee = 0 AND x.privilege_type = 'CONNECT'`,
@@ -88,12 +88,12 @@ describe('baseline on Postgres 15', () => {
     ['public.policy_versions', 'UPDATE public.policy_versions SET created_by = created_by'],
     ['public.policy_set_versions', 'TRUNCATE public.policy_set_versions CASCADE'],
     ['public.admin_audit_events', 'DELETE FROM public.admin_audit_events'],
-  ])('%s: the owner role is stopped by the ENABLE ALWAYS trigger (%s)', async (_table, sql) => {
+  ])('GIVEN %s on 15 WHEN the owner role runs %s THEN the ENABLE ALWAYS trigger stops it', async (_table, sql) => {
     const failure = await asRole(client, OWNER_ROLE, (c) => attempt(c, sql), { zoneId: zoneA.zoneId });
     expect(failure?.message).toMatch(/is (append-only|immutable): (UPDATE|DELETE|TRUNCATE) is not allowed/);
   });
 
-  it('rejects UPDATE and DELETE on a day partition too', async () => {
+  test('GIVEN a day partition on 15 WHEN UPDATE or DELETE runs on it THEN both are rejected too', async () => {
     const { rows } = await client.query(`SELECT tableoid::regclass::text AS p FROM public.audit_events LIMIT 1`);
     const failures = await asRole(
       client,
@@ -107,26 +107,29 @@ describe('baseline on Postgres 15', () => {
     ]);
   });
 
-  test.each(matrix.zoneScopedTables.map((t) => [t]))('%s: fail-closed RLS (none without context, own zone with it)', async (table) => {
-    const zonesSeen = (zoneId: string | null) =>
-      asRole(
-        client,
-        OWNER_ROLE,
-        async (c) => (await c.query(`SELECT DISTINCT zone_id::text AS z FROM public.${table}`)).rows.map((r) => r.z),
-        { zoneId },
-      );
-    expect(await zonesSeen(null)).toEqual([]);
-    expect(await zonesSeen(zoneA.zoneId)).toEqual([zoneA.zoneId]);
-    expect(await zonesSeen(zoneB.zoneId)).toEqual([zoneB.zoneId]);
-  });
+  test.each(matrix.zoneScopedTables.map((t) => [t]))(
+    'GIVEN %s on 15 WHEN read without and with zone context THEN RLS fails closed: nothing without context, its own zone with it',
+    async (table) => {
+      const zonesSeen = (zoneId: string | null) =>
+        asRole(
+          client,
+          OWNER_ROLE,
+          async (c) => (await c.query(`SELECT DISTINCT zone_id::text AS z FROM public.${table}`)).rows.map((r) => r.z),
+          { zoneId },
+        );
+      expect(await zonesSeen(null)).toEqual([]);
+      expect(await zonesSeen(zoneA.zoneId)).toEqual([zoneA.zoneId]);
+      expect(await zonesSeen(zoneB.zoneId)).toEqual([zoneB.zoneId]);
+    },
+  );
 
-  it('keeps the partition window healthy and idempotent', async () => {
+  test('GIVEN the baseline applied on 15 WHEN maintenance and health run THEN the partition window is healthy and a rerun is idempotent', async () => {
     const { rows } = await client.query(`SELECT check_name FROM public.audit_partition_health(14) WHERE NOT ok`);
     expect(rows).toEqual([]);
     expect((await client.query('SELECT public.audit_partitions_ensure() AS n')).rows[0].n).toBe(0);
   });
 
-  it('loses no event whose partition is missing, and moves it when the partition is created', async () => {
+  test('GIVEN a missing partition on 15 WHEN an event is ingested and the partition is then created THEN no event is lost and it is moved there', async () => {
     const { rows: today } = await client.query(`SELECT 'audit_events_p' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD') AS p`);
     await client.query(`DROP TABLE public.${today[0].p}`);
     await asRole(

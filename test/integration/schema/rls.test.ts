@@ -50,29 +50,41 @@ function readerOf(table: string): string {
 }
 
 describe('zone row-level security', () => {
-  test.each(zoneTables)('%s: without zone context the owner sees no rows', async (table) => {
-    // GIVEN rows in zones A and B WHEN the owner (forced RLS) reads without context THEN nothing
-    expect(await visibleZones(OWNER_ROLE, `public.${table}`, null)).toEqual([]);
-  });
+  test.each(zoneTables)(
+    'GIVEN %s with rows in zones A and B WHEN the owner reads without zone context THEN it sees no rows',
+    async (table) => {
+      // GIVEN rows in zones A and B WHEN the owner (forced RLS) reads without context THEN nothing
+      expect(await visibleZones(OWNER_ROLE, `public.${table}`, null)).toEqual([]);
+    },
+  );
 
-  test.each(zoneTables)('%s: with zone A context a reader sees zone A rows only', async (table) => {
-    expect(await visibleZones(readerOf(table), `public.${table}`, a.zoneId)).toEqual([a.zoneId]);
-  });
+  test.each(zoneTables)(
+    'GIVEN %s with rows in zones A and B WHEN a reader reads with zone A context THEN it sees zone A rows only',
+    async (table) => {
+      expect(await visibleZones(readerOf(table), `public.${table}`, a.zoneId)).toEqual([a.zoneId]);
+    },
+  );
 
-  test.each(zoneTables)('%s: with zone B context a reader sees zone B rows only', async (table) => {
-    expect(await visibleZones(readerOf(table), `public.${table}`, b.zoneId)).toEqual([b.zoneId]);
-  });
+  test.each(zoneTables)(
+    'GIVEN %s with rows in zones A and B WHEN a reader reads with zone B context THEN it sees zone B rows only',
+    async (table) => {
+      expect(await visibleZones(readerOf(table), `public.${table}`, b.zoneId)).toEqual([b.zoneId]);
+    },
+  );
 
-  test.each(zoneTables)('%s: an empty zone context is no context', async (table) => {
-    expect(await visibleZones(readerOf(table), `public.${table}`, '')).toEqual([]);
-    const rows = await asRole(client, readerOf(table), async (c) => {
-      await c.query(`SELECT set_config('caracal.zone_id', '', true)`);
-      return (await c.query(`SELECT count(*)::int AS n FROM public.${table}`)).rows[0].n;
-    });
-    expect(rows).toBe(0);
-  });
+  test.each(zoneTables)(
+    'GIVEN %s with rows in zones A and B WHEN the zone context is empty THEN it counts as no context',
+    async (table) => {
+      expect(await visibleZones(readerOf(table), `public.${table}`, '')).toEqual([]);
+      const rows = await asRole(client, readerOf(table), async (c) => {
+        await c.query(`SELECT set_config('caracal.zone_id', '', true)`);
+        return (await c.query(`SELECT count(*)::int AS n FROM public.${table}`)).rows[0].n;
+      });
+      expect(rows).toBe(0);
+    },
+  );
 
-  test.each(zoneTables)('%s: the owner cannot move a zone A row into zone B', async (table) => {
+  test.each(zoneTables)('GIVEN %s with a zone A row WHEN the owner moves it into zone B THEN it is refused', async (table) => {
     const failure = await asRole(client, OWNER_ROLE, (c) => attempt(c, `UPDATE public.${table} SET zone_id = $1`, [b.zoneId]), {
       zoneId: a.zoneId,
     });
@@ -80,12 +92,12 @@ describe('zone row-level security', () => {
     expect(failure?.message).toMatch(/new row violates row-level security policy|is (append-only|immutable)/);
   });
 
-  it('backups see every zone without context (BYPASSRLS)', async () => {
+  test('GIVEN rows in every zone WHEN the backup role (BYPASSRLS) reads without context THEN it sees every zone', async () => {
     expect(await visibleZones(roleName('backup'), 'public.applications', null)).toEqual([a.zoneId, b.zoneId].sort());
     expect(await visibleZones(roleName('backup'), 'public.audit_events', null)).toEqual([a.zoneId, b.zoneId].sort());
   });
 
-  it('lets backups read every table, partition and sequence the way pg_dump does (row_security = off)', async () => {
+  test('GIVEN every relation pg_dump reads WHEN the backup role reads them with row_security = off THEN it reads every table, partition and sequence', async () => {
     // GIVEN every relation pg_dump would read, and what a superuser counts in each
     const { rows: relations } = await client.query<{ name: string; kind: string }>(
       `SELECT format('public.%I', relname) AS name, relkind::text AS kind FROM pg_class
@@ -109,7 +121,7 @@ describe('zone row-level security', () => {
     expect(Object.values(seen).reduce((x, y) => x + y, 0)).toBeGreaterThan(50);
   });
 
-  it('refuses a service role that turns row security off instead of showing it every zone', async () => {
+  test('GIVEN a service role WHEN it turns row security off THEN it is refused instead of shown every zone', async () => {
     const failure = await asRole(
       client,
       roleName('sts'),
@@ -122,7 +134,7 @@ describe('zone row-level security', () => {
     expect(failure?.message).toMatch(/query would be affected by row-level security policy for table "policies"/);
   });
 
-  it('rejects a malformed zone context instead of guessing', async () => {
+  test('GIVEN a malformed zone context WHEN a zone table is read THEN it is rejected instead of guessed', async () => {
     const failure = await asRole(client, roleName('sts'), (c) => attempt(c, 'SELECT count(*) FROM public.policies'), {
       zoneId: 'not-a-uuid',
     });
@@ -136,22 +148,22 @@ describe('writes under zone context', () => {
     [zone],
   ];
 
-  it('rejects an audit event written without zone context', async () => {
+  test('GIVEN no zone context WHEN an audit event is written THEN it is rejected', async () => {
     const failure = await asRole(client, roleName('audit'), (c) => attempt(c, ...event(a.zoneId)));
     expect(failure?.message).toMatch(/new row violates row-level security policy for table "audit_events"/);
   });
 
-  it('rejects an audit event for another zone', async () => {
+  test('GIVEN a zone context WHEN an audit event for another zone is written THEN it is rejected', async () => {
     const failure = await asRole(client, roleName('audit'), (c) => attempt(c, ...event(b.zoneId)), { zoneId: a.zoneId });
     expect(failure?.message).toMatch(/new row violates row-level security policy/);
   });
 
-  it('accepts an audit event for the context zone', async () => {
+  test('GIVEN a zone context WHEN an audit event for that zone is written THEN it is accepted', async () => {
     const failure = await asRole(client, roleName('audit'), (c) => attempt(c, ...event(a.zoneId)), { zoneId: a.zoneId });
     expect(failure).toBeNull();
   });
 
-  it('rejects an application the API creates in another zone, and accepts one in its own', async () => {
+  test('GIVEN the API in a zone context WHEN it creates an application THEN one in another zone is rejected and one in its own is accepted', async () => {
     const insert = `INSERT INTO public.applications (zone_id, name) VALUES ($1, 'new-app')`;
     const [other, own] = await asRole(
       client,
@@ -163,7 +175,7 @@ describe('writes under zone context', () => {
     expect(own).toBeNull();
   });
 
-  it('updates and deletes nothing of another zone', async () => {
+  test('GIVEN a zone context WHEN rows of another zone are updated or deleted THEN nothing changes', async () => {
     const counts = await asRole(
       client,
       roleName('api'),
@@ -179,14 +191,14 @@ describe('writes under zone context', () => {
 });
 
 describe('audit partitions are no way around RLS', () => {
-  it('denies the audit role any direct access to a partition', async () => {
+  test('GIVEN an audit partition WHEN the audit role accesses it directly THEN every access is denied', async () => {
     const failure = await asRole(client, roleName('audit'), (c) => attempt(c, `SELECT count(*) FROM public.${todayPartition}`), {
       zoneId: a.zoneId,
     });
     expect(failure?.message).toMatch(/^permission denied for table audit_events_p\d{8}/);
   });
 
-  it('denies direct inserts into a partition', async () => {
+  test('GIVEN an audit partition WHEN a role inserts into it directly THEN the insert is denied', async () => {
     const failure = await asRole(
       client,
       roleName('audit'),
@@ -201,13 +213,13 @@ describe('audit partitions are no way around RLS', () => {
     expect(failure?.message).toMatch(/^permission denied/);
   });
 
-  it('filters the owner reading a partition directly: nothing without context, its zone with it', async () => {
+  test('GIVEN an audit partition WHEN the owner reads it directly THEN it sees nothing without context and its zone with it', async () => {
     expect(await visibleZones(OWNER_ROLE, `public.${todayPartition}`, null)).toEqual([]);
     expect(await visibleZones(OWNER_ROLE, `public.${todayPartition}`, a.zoneId)).toEqual([a.zoneId]);
     expect(await visibleZones(OWNER_ROLE, 'public.audit_events_default', null)).toEqual([]);
   });
 
-  it('has forced RLS with the zone policy on every partition', async () => {
+  test('GIVEN every audit partition WHEN its RLS is read THEN it is forced, with the zone policy', async () => {
     const { rows } = await client.query(
       `SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
               (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'zone_isolation') AS qual

@@ -34,7 +34,7 @@ describe('two databases on one server', () => {
     await superuser((c) => c.query(`DROP ROLE IF EXISTS ${login}`));
   });
 
-  it('applies to both, reusing the group roles the first one created', async () => {
+  test('GIVEN two databases on one server WHEN the baseline is applied to both THEN both succeed, the second reusing the group roles the first created', async () => {
     const roles = await withClient(b.url, (c) =>
       c.query(
         `SELECT count(*)::int AS n FROM pg_roles WHERE rolname IN ('caracal_owner', 'caracal_api', 'caracal_coordinator',
@@ -50,7 +50,7 @@ describe('two databases on one server', () => {
     }
   });
 
-  it('revokes CONNECT from PUBLIC on each database', async () => {
+  test('GIVEN two databases with the baseline WHEN reading their ACLs THEN CONNECT is revoked from PUBLIC on each', async () => {
     for (const db of [a, b]) {
       const { rows } = await withClient(db.url, (c) =>
         c.query(
@@ -62,7 +62,7 @@ describe('two databases on one server', () => {
     }
   });
 
-  it('keeps a service login out until it is granted CONNECT, and then out of the other database', async () => {
+  test('GIVEN a service login WHEN it connects THEN it is kept out until granted CONNECT, and then still kept out of the other database', async () => {
     // GIVEN a login in caracal_api WHEN it connects without CONNECT THEN it is refused
     const refused = await withClient(loginUrl(a.name, login, password), async () => null).catch((e) => e);
     expect(refused?.message).toMatch(/permission denied for database/);
@@ -111,7 +111,7 @@ describe('the migrator login', () => {
     });
   });
 
-  it('fails clearly, changing nothing, when it cannot become caracal_owner', async () => {
+  test('GIVEN a migrator login that cannot become caracal_owner WHEN it applies the baseline THEN it fails clearly and changes nothing', async () => {
     const failure = await applyBaseline(loginUrl(dbName, migrator, password)).then(
       () => null,
       (e) => e,
@@ -124,7 +124,7 @@ describe('the migrator login', () => {
     expect(tables.rows[0].n).toBe(0);
   });
 
-  it('as a non-superuser member of caracal_owner, applies the baseline with everything owned by caracal_owner', async () => {
+  test('GIVEN a non-superuser migrator that is a member of caracal_owner WHEN it applies the baseline THEN everything is owned by caracal_owner', async () => {
     // GIVEN the migrator (owner of the database) is a member of caracal_owner
     await superuser((c) => c.query(`GRANT caracal_owner TO ${migrator}`));
     // WHEN it applies the baseline the way the runner does: its own table first, then one

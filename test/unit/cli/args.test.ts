@@ -15,7 +15,7 @@ describe('parseArgs', () => {
     [['status', '--json'], { command: 'status', flags: { json: true } }],
     [['repair', '--version', '3', '--version=4'], { command: 'repair', flags: { version: ['3', '4'] } }],
     [['-h'], { command: undefined, flags: { help: true } }],
-  ])('parses %j', (argv, expected) => {
+  ])('GIVEN %j WHEN parsed THEN the command and flags are as expected', (argv, expected) => {
     expect(parse(argv)).toEqual(expected);
   });
 
@@ -28,7 +28,7 @@ describe('parseArgs', () => {
     [['up', '--lock-wait'], /flag --lock-wait needs a value/],
     [['up', '--dir='], /flag --dir needs a value, got an empty one: migrations directory/],
     [['up', '--dir', ''], /flag --dir needs a value, got an empty one/],
-  ])('rejects %j', (argv, message) => {
+  ])('GIVEN %j WHEN parsed THEN it is rejected', (argv, message) => {
     expect(() => parse(argv)).toThrow(message);
   });
 });

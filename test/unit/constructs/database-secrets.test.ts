@@ -13,7 +13,7 @@ function build(props: Partial<DatabaseSecretsProps> = {}): { json: Json; secrets
 }
 
 describe('DatabaseSecrets', () => {
-  it('generates one password and one Secret (username, password) per login, named per environment', () => {
+  test('GIVEN generated credentials WHEN synthesized THEN each login gets one password and one Secret (username, password), named per environment', () => {
     const { json, secrets } = build();
     const passwords = resources(json, 'random_password');
     expect(Object.keys(passwords).sort()).toEqual(LOGINS.map((l) => `caracal_password_${l}`).sort());
@@ -25,7 +25,7 @@ describe('DatabaseSecrets', () => {
     expect(secrets.login('audit').groupRole).toBe('caracal_audit');
   });
 
-  it('generates HMAC and encryption keys with random_bytes, protected by prevent_destroy', () => {
+  test('GIVEN generated key material WHEN synthesized THEN HMAC and encryption keys are random_bytes, protected by prevent_destroy', () => {
     const { json, secrets } = build();
     const bytes = resources(json, 'random_bytes');
     expect(bytes.caracal_hmac_key).toMatchObject({ length: 32, lifecycle: { prevent_destroy: true } });
@@ -39,7 +39,7 @@ describe('DatabaseSecrets', () => {
     expect(secrets.keyMaterialSecretName).toBe('caracal-keys');
   });
 
-  it('generates nothing for existing Secrets and points at them', () => {
+  test('GIVEN existing Secrets WHEN synthesized THEN nothing is generated and the construct points at them', () => {
     const { json, secrets } = build({
       credentials: DatabaseCredentials.fromExistingSecret('vault-db', { secretNames: { owner: 'vault-db-migrator' }, passwordKey: 'pass' }),
       keyMaterial: KeyMaterial.fromExistingSecret('vault-keys', { hmacKey: 'hmac' }),
@@ -51,7 +51,7 @@ describe('DatabaseSecrets', () => {
     expect([secrets.keyMaterialSecretName, secrets.hmacKeyKey, secrets.encryptionKeyKey]).toEqual(['vault-keys', 'hmac', 'encryption-key']);
   });
 
-  it("changes a login's secret version, and its password keeper, when its rotation token changes", () => {
+  test("GIVEN a login's rotation token WHEN it changes THEN its secret version and its password keeper change", () => {
     const before = build();
     const after = build({ credentials: DatabaseCredentials.generated({ rotation: { api: '2027-01' } }) });
     expect(after.secrets.secretVersion('api')).not.toBe(before.secrets.secretVersion('api'));
@@ -59,7 +59,7 @@ describe('DatabaseSecrets', () => {
     expect(resources(after.json, 'random_password').caracal_password_api.keepers.rotation).toBe('2027-01');
   });
 
-  it('keeps key material and data volume addresses when the code is reorganized', () => {
+  test('GIVEN the stores moved under new parents WHEN synthesized THEN key material and data volume addresses are kept', () => {
     // GIVEN the stores built directly in the stack, and the same stores moved under two new parents
     const flat = synthScope((s) => {
       const secrets = new DatabaseSecrets(s, 'secrets', { environment: 'prod', namespace: 'caracal' });
@@ -79,7 +79,7 @@ describe('DatabaseSecrets', () => {
     expect(addresses(moved, 'kubernetes_persistent_volume_claim_v1')).toEqual(['caracal_postgres_data']);
   });
 
-  it('reports credential and key material problems together', () => {
+  test('GIVEN bad credentials and bad key material WHEN the construct is created THEN both problems are reported together', () => {
     const attempt = () =>
       new DatabaseSecrets(scope(), 'secrets', {
         environment: 'prod',
@@ -103,7 +103,7 @@ describe('DatabaseSecrets', () => {
     ['keyMaterial.hmacBytes', { keyMaterial: KeyMaterial.generated({ hmacBytes: 16 }) }],
     ['keyMaterial.encryptionBytes', { keyMaterial: KeyMaterial.generated({ encryptionBytes: 20 }) }],
     ['keyMaterial.secretName', { keyMaterial: KeyMaterial.fromExistingSecret('') }],
-  ])('rejects bad %s', (field, props) => {
+  ])('GIVEN a bad %s WHEN the construct is created THEN the error names it', (field, props) => {
     expect(() => new DatabaseSecrets(scope(), 'secrets', { environment: 'prod', namespace: 'caracal', ...props })).toThrow(
       new RegExp(`- ${field}: `),
     );

@@ -11,7 +11,7 @@ const resolve = (c: PostgresCapacity, ctx = {}) => {
 };
 
 describe('PostgresCapacity', () => {
-  it('renders explicit settings as normalized Postgres values and -c server arguments', () => {
+  test('GIVEN explicit settings in mixed units WHEN resolved THEN they become normalized Postgres values and -c server arguments', () => {
     // GIVEN settings in mixed units
     const c = PostgresCapacity.of({ maxConnections: 150, sharedBuffers: '512Mi', workMem: 4 * 1024 * 1024, logMinDurationStatement: '2s' });
     // WHEN resolved
@@ -28,7 +28,7 @@ describe('PostgresCapacity', () => {
     expect(r.serverArgs.slice(0, 4)).toEqual(['-c', 'max_connections=150', '-c', 'superuser_reserved_connections=3']);
   });
 
-  it("carries over the seed's Compose variables unchanged", () => {
+  test("GIVEN the seed's Compose variables WHEN resolved THEN they are carried over unchanged", () => {
     // GIVEN the five Compose variables (and an unrelated one)
     const c = PostgresCapacity.fromComposeEnv({
       POSTGRES_MAX_CONNECTIONS: '200',
@@ -50,7 +50,7 @@ describe('PostgresCapacity', () => {
     });
   });
 
-  it("derives PGTune's values for a 4GB, 2-CPU web server with SSD", () => {
+  test("GIVEN a 4GB, 2-CPU web server with SSD WHEN derived from resources THEN the values are PGTune's", () => {
     // GIVEN PGTune's own example inputs (web, 4 GB, 2 CPUs, ssd, 200 connections)
     const c = PostgresCapacity.fromResources({ memory: '4GB', cpus: 2, storage: 'ssd', workload: 'web', maxConnections: 200 });
     // WHEN resolved
@@ -77,12 +77,12 @@ describe('PostgresCapacity', () => {
     });
   });
 
-  it('keeps huge_pages off unless asked, since it can crash Postgres under Kubernetes', () => {
+  test('GIVEN no huge_pages setting WHEN resolved THEN huge_pages is off, since it can crash Postgres under Kubernetes', () => {
     const r = resolve(PostgresCapacity.fromResources({ memory: '64Gi', cpus: 16 }));
     expect(r.settings.huge_pages).toBe('off');
   });
 
-  it('derives max_connections from the connections the pools need plus headroom', () => {
+  test('GIVEN the connections the pools need WHEN max_connections is derived THEN it covers them plus headroom', () => {
     // GIVEN no max_connections and a requirement of 186 connections
     const r = resolve(PostgresCapacity.fromResources({ memory: '8Gi', cpus: 4 }), { requiredConnections: 186 });
     // THEN max_connections covers it with headroom, rounded to tens
@@ -91,20 +91,20 @@ describe('PostgresCapacity', () => {
     expect(r.maxConnections % 10).toBe(0);
   });
 
-  it('caps WAL sizes to a quarter of a small data volume', () => {
+  test('GIVEN a small data volume WHEN resolved THEN WAL sizes are capped to a quarter of it', () => {
     const r = resolve(PostgresCapacity.fromResources({ memory: '1Gi', cpus: 1, workload: 'oltp' }), { storageBytes: 10 * 1024 ** 3 });
     expect(r.settings.max_wal_size).toBe('2560MB');
     expect(r.settings.min_wal_size).toBe('640MB');
   });
 
-  it('treats 512Mi, 512MB, 524288kB and a byte count as the same size', () => {
+  test('GIVEN 512Mi, 512MB, 524288kB and a byte count WHEN resolved THEN they are the same size', () => {
     const values = ['512Mi', '512MB', '524288kB', 536870912].map(
       (v) => resolve(PostgresCapacity.of({ sharedBuffers: v })).settings.shared_buffers,
     );
     expect(new Set(values)).toEqual(new Set(['512MB']));
   });
 
-  it('fails synth when the memory budget cannot fit the container limit, with the arithmetic', () => {
+  test('GIVEN a memory budget that cannot fit the container limit WHEN resolved THEN synth fails with the arithmetic', () => {
     // GIVEN 500 connections with 64MB work_mem in a 2Gi container
     const build = () =>
       new PostgresInstance(scope(), 'postgres', {
@@ -121,7 +121,7 @@ describe('PostgresCapacity', () => {
     );
   });
 
-  it('collects every problem at once', () => {
+  test('GIVEN several bad settings WHEN resolved THEN every problem is collected at once', () => {
     const problems = new Problems('test');
     PostgresCapacity.of({ sharedBuffers: 'lots', workMem: '1kB', maxConnections: 5 }).resolve({}, problems);
     expect(problems.all.map((p) => p.field)).toEqual(['capacity.maxConnections', 'capacity.sharedBuffers', 'capacity.workMem']);
@@ -152,7 +152,7 @@ describe('PostgresCapacity', () => {
     ['capacity.cpus', PostgresCapacity.fromResources({ memory: '4Gi', cpus: 0 }), {}],
     ['capacity.workload', PostgresCapacity.fromResources({ memory: '4Gi', cpus: 2, workload: 'batch' as never }), {}],
     ['capacity.storage', PostgresCapacity.fromResources({ memory: '4Gi', cpus: 2, storage: 'tape' as never }), {}],
-  ])('rejects bad capacity input naming %s', (field, capacity, ctx) => {
+  ])('GIVEN bad capacity input for %s WHEN resolved THEN the error names it', (field, capacity, ctx) => {
     // GIVEN a bad value WHEN resolved THEN the error names the field
     const problems = new Problems('CaracalStores/dev/postgres');
     capacity.resolve(ctx, problems);

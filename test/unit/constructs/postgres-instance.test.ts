@@ -21,14 +21,14 @@ const pod = (json: Json) => only(json, 'kubernetes_stateful_set_v1').spec.templa
 const container = (json: Json) => pod(json).container[0];
 
 describe('PostgresInstance (in-cluster)', () => {
-  it('runs a pinned official image with the rendered server arguments', () => {
+  test('GIVEN an in-cluster instance WHEN synthesized THEN it runs a pinned official image with the rendered server arguments', () => {
     const { json, instance } = inCluster({ capacity: PostgresCapacity.of({ maxConnections: 80, sharedBuffers: '256MB' }) });
     expect(container(json).image).toMatch(/^docker\.io\/library\/postgres:18\.\d+-bookworm$/);
     expect(container(json).args).toEqual(['postgres', ...instance.serverArgs]);
     expect(container(json).args).toContain('max_connections=80');
   });
 
-  it('meets Pod Security "restricted" and the project hardening', () => {
+  test('GIVEN an in-cluster instance WHEN synthesized THEN its pod meets Pod Security "restricted" and the project hardening', () => {
     const { json } = inCluster();
     const p = pod(json);
     const c = container(json);
@@ -50,7 +50,7 @@ describe('PostgresInstance (in-cluster)', () => {
     expect(new Set(volumeTypes)).toEqual(new Set(['persistent_volume_claim', 'empty_dir', 'secret']));
   });
 
-  it('gives Postgres writable emptyDirs, a memory-backed /dev/shm and no subPath mounts', () => {
+  test('GIVEN an in-cluster instance WHEN synthesized THEN Postgres has writable emptyDirs, a memory-backed /dev/shm and no subPath mounts', () => {
     const { json } = inCluster({ sharedMemorySize: '128Mi' });
     const mounts = container(json).volume_mount;
     expect(mounts.map((m: Json) => m.mount_path)).toEqual(
@@ -60,7 +60,7 @@ describe('PostgresInstance (in-cluster)', () => {
     expect(pod(json).volume.find((v: Json) => v.name === 'shm').empty_dir).toEqual({ medium: 'Memory', size_limit: '128Mi' });
   });
 
-  it('reads the owner password from a mounted file, never an env literal', () => {
+  test('GIVEN an in-cluster instance WHEN synthesized THEN the owner password is read from a mounted file, never an env literal', () => {
     const { json } = inCluster();
     const env = Object.fromEntries(container(json).env.map((e: Json) => [e.name, e.value]));
     expect(env.POSTGRES_PASSWORD_FILE).toBe('/var/run/secrets/caracal/owner/password');
@@ -70,7 +70,7 @@ describe('PostgresInstance (in-cluster)', () => {
     expect(env.POSTGRES_HOST_AUTH_METHOD).toBe('scram-sha-256');
   });
 
-  it('probes never restart a database that is starting up or in crash recovery', () => {
+  test('GIVEN a database starting up or in crash recovery WHEN probed THEN the probes never restart it', () => {
     const { json } = inCluster();
     const c = container(json);
     // pg_isready exit 1 means "rejecting connections" (recovery): liveness and startup accept it.
@@ -79,13 +79,13 @@ describe('PostgresInstance (in-cluster)', () => {
     expect(c.startup_probe.failure_threshold * c.startup_probe.period_seconds).toBeGreaterThanOrEqual(600);
   });
 
-  it('leaves time for the shutdown checkpoint and stops fast instead of waiting for clients', () => {
+  test('GIVEN an in-cluster instance WHEN it is stopped THEN it has time for the shutdown checkpoint and stops fast instead of waiting for clients', () => {
     const { json } = inCluster({ terminationGracePeriodSeconds: 300 });
     expect(pod(json).termination_grace_period_seconds).toBe(300);
     expect(container(json).lifecycle.pre_stop[0].exec.command.join(' ')).toContain('pg_ctl stop -D "$PGDATA" -m fast -w -t 290');
   });
 
-  it('keeps the data volume in its own protected resource at a fixed address', () => {
+  test('GIVEN an in-cluster instance WHEN synthesized THEN the data volume is its own protected resource at a fixed address', () => {
     const { json } = inCluster({ storageSize: '50Gi', storageClassName: 'fast-ssd' });
     const pvc = resources(json, 'kubernetes_persistent_volume_claim_v1').caracal_postgres_data;
     expect(pvc.lifecycle.prevent_destroy).toBe(true);
@@ -94,7 +94,7 @@ describe('PostgresInstance (in-cluster)', () => {
     expect(pvc.lifecycle.ignore_changes).toEqual(['spec[0].resources[0].requests']);
   });
 
-  it('denies all traffic except the services and the migration Job of its environment', () => {
+  test('GIVEN an in-cluster instance WHEN synthesized THEN its NetworkPolicy denies all traffic except the services and the migration Job of its environment', () => {
     const { json } = inCluster();
     const np = only(json, 'kubernetes_network_policy_v1');
     expect(np.spec.policy_types).toEqual(['Ingress', 'Egress']);
@@ -107,26 +107,26 @@ describe('PostgresInstance (in-cluster)', () => {
     expect(np.spec.ingress[0].ports).toEqual([{ port: '5432', protocol: 'TCP' }]);
   });
 
-  it('admits exactly the selectors given as props', () => {
+  test('GIVEN allowed client selectors as props WHEN synthesized THEN the NetworkPolicy admits exactly them', () => {
     const { json } = inCluster({ allowedClients: [{ app: 'my-api' }] });
     expect(only(json, 'kubernetes_network_policy_v1').spec.ingress[0].from).toEqual([
       { pod_selector: { match_labels: { app: 'my-api' } } },
     ]);
   });
 
-  it('has a disruption budget that can never block a node drain', () => {
+  test('GIVEN an in-cluster instance WHEN synthesized THEN its disruption budget can never block a node drain', () => {
     const { json } = inCluster();
     const pdb = only(json, 'kubernetes_pod_disruption_budget_v1');
     expect(pdb.spec.max_unavailable).toBe('1');
     expect(pdb.spec.min_available).toBeUndefined();
   });
 
-  it('makes apply wait until Postgres is ready, so the migration Job can depend on it', () => {
+  test('GIVEN an in-cluster instance WHEN applied THEN apply waits until Postgres is ready, so the migration Job can depend on it', () => {
     const { json } = inCluster();
     expect(only(json, 'kubernetes_stateful_set_v1').wait_for_rollout).toBe(true);
   });
 
-  it('exposes its endpoint and labels', () => {
+  test('GIVEN an in-cluster instance WHEN its properties are read THEN it exposes its endpoint and labels', () => {
     const { instance } = inCluster();
     expect(instance.endpoint).toEqual({
       host: 'postgres.caracal-dev.svc.cluster.local',
@@ -137,7 +137,7 @@ describe('PostgresInstance (in-cluster)', () => {
     expect(instance.podLabels['app.kubernetes.io/part-of']).toBe('caracal');
   });
 
-  it('refuses a major change on an existing volume and says how to upgrade', () => {
+  test('GIVEN a major change on an existing volume WHEN the construct is created THEN it is refused, saying how to upgrade', () => {
     const build = () => inCluster({ major: 18, dataVolumeMajor: 17 });
     expect(build).toThrow(ValidationError);
     expect(build).toThrow(/major: 18 differs from the data volume's major \(17\).*pg_dumpall.*pg_upgrade/);
@@ -145,7 +145,7 @@ describe('PostgresInstance (in-cluster)', () => {
 });
 
 describe('PostgresInstance.external', () => {
-  it('deploys nothing and exposes the managed endpoint and its parameter map', () => {
+  test('GIVEN an external instance WHEN synthesized THEN nothing is deployed and it exposes the managed endpoint and its parameter map', () => {
     let instance!: PostgresInstance;
     const { json } = synthScope((s) => {
       instance = PostgresInstance.external(s, 'postgres', {
@@ -190,7 +190,7 @@ describe('PostgresInstance bad props', () => {
     ['allowedClients\\[0\\]', { allowedClients: [{}] }],
     ['requiredConnections', { requiredConnections: -3 }],
     ['logicalIdPrefix', { logicalIdPrefix: '9-stores' }],
-  ])('rejects bad %s', (field, extra) => {
+  ])('GIVEN a bad %s WHEN the in-cluster instance is created THEN the error names it', (field, extra) => {
     const build = () =>
       new PostgresInstance(scope(), 'postgres', { environment: 'dev', namespace: 'caracal-dev', owner: owner(), ...extra });
     expect(build).toThrow(new RegExp(`- ${field}: `));
@@ -204,11 +204,11 @@ describe('PostgresInstance bad props', () => {
     ['caCertSecret', { host: 'db.example.com', sslMode: 'verify-ca' }],
     ['caCertSecret.secretName', { host: 'db.example.com', caCertSecret: { secretName: 'DB CA' } }],
     ['instanceMemory', { host: 'db.example.com', instanceMemory: 'big' }],
-  ])('rejects bad external %s', (field, props) => {
+  ])('GIVEN a bad external %s WHEN the external instance is created THEN the error names it', (field, props) => {
     expect(() => PostgresInstance.external(scope(), 'postgres', props as never)).toThrow(new RegExp(`- ${field}: `));
   });
 
-  it('names the construct path in the error', () => {
+  test('GIVEN a bad prop WHEN the construct is created THEN the error names the construct path', () => {
     expect(() => PostgresInstance.external(scope(), 'postgres', { host: '' })).toThrow(/^test\/postgres: 1 problem/);
   });
 });

@@ -26,7 +26,7 @@ function build(extra: Partial<ServicePoolsProps> = {}): { json: Json; pools: Ser
 }
 
 describe('ServicePools', () => {
-  it('writes one ConfigMap per service with DB_POOL_MAX, the timeouts and the PG* contract', () => {
+  test('GIVEN the services WHEN synthesized THEN each gets one ConfigMap with DB_POOL_MAX, the timeouts and the PG* contract', () => {
     const { json, pools } = build({
       services: {
         api: { poolMax: 12, statementTimeout: '15s', idleInTransactionTimeout: '20s', connectionTimeout: '3s', idleTimeout: '1min' },
@@ -51,7 +51,7 @@ describe('ServicePools', () => {
     });
   });
 
-  it('exposes the server-side timeouts as settings per login role', () => {
+  test('GIVEN the pools WHEN their role settings are read THEN the server-side timeouts are settings per login role', () => {
     const { pools } = build({ services: { sts: { statementTimeout: '5s', idleInTransactionTimeout: '10s' } } });
     const sts = pools.roleSettings().find((r) => r.role === 'caracal_staging_sts');
     expect(sts).toEqual({
@@ -61,7 +61,7 @@ describe('ServicePools', () => {
     expect(pools.roleSettings().map((r) => r.role)).toEqual(SERVICES.map((s) => `caracal_staging_${s}`));
   });
 
-  it('gives each service a Helm values fragment: its own ConfigMap and Secret, mounted whole, and its resources', () => {
+  test('GIVEN the services WHEN their Helm values are read THEN each has its own ConfigMap and Secret, mounted whole, and its resources', () => {
     const { pools } = build({
       services: { gateway: { replicas: 2, maxReplicas: 5, maxSurge: 2, resources: { limits: { memory: '1Gi' } } } },
     });
@@ -76,7 +76,7 @@ describe('ServicePools', () => {
     expect(v.automountServiceAccountToken).toBe(false);
   });
 
-  it('labels service pods exactly as the Postgres NetworkPolicy admits them', () => {
+  test('GIVEN the services WHEN their pod labels are read THEN they are exactly what the Postgres NetworkPolicy admits', () => {
     let pools!: ServicePools;
     const { json } = synthScope((s) => {
       const secrets = testSecrets(s, 'dev', 'caracal-dev');
@@ -98,7 +98,7 @@ describe('ServicePools', () => {
     for (const s of SERVICES) expect(admitted).toContainEqual(pools.helmValues()[s].podLabels);
   });
 
-  it('mounts the key material only into the services that are given it', () => {
+  test('GIVEN key material for some services WHEN their values are read THEN it is mounted only into the services given it', () => {
     const { json, pools } = build({ keyMaterialServices: ['sts', 'gateway'] });
     const values = pools.helmValues();
     expect(values.sts.volumes).toContainEqual({ name: 'caracal-key-material', secret: { secretName: 'caracal-keys', defaultMode: 0o440 } });
@@ -109,7 +109,7 @@ describe('ServicePools', () => {
     expect(byName(json, 'kubernetes_config_map_v1', 'caracal-api-db').data.CARACAL_HMAC_KEY_FILE).toBeUndefined();
   });
 
-  it('fails synth when the connection budget exceeds max_connections, showing the arithmetic', () => {
+  test('GIVEN a connection budget over max_connections WHEN the construct is created THEN synth fails showing the arithmetic', () => {
     const big = { replicas: 6, maxSurge: 1, poolMax: 40 };
     const attempt = () => build({ maxConnections: 300, services: { api: big, coordinator: big } });
     expect(attempt).toThrow(
@@ -117,13 +117,13 @@ describe('ServicePools', () => {
     );
   });
 
-  it('reports an over budget together with unrelated problems', () => {
+  test('GIVEN an over budget and unrelated problems WHEN the construct is created THEN all are reported together', () => {
     const big = { replicas: 6, maxSurge: 1, poolMax: 40 };
     const attempt = () => build({ namespace: 'Bad_Namespace', maxConnections: 300, services: { api: big, coordinator: big } });
     expect(attempt).toThrow(/2 problems\n {2}- namespace: [\s\S]*\n {2}- services: connection budget/);
   });
 
-  it('computes the same budget statically, so max_connections can be derived from it', () => {
+  test('GIVEN the pool settings WHEN the budget is computed statically THEN it is the same, so max_connections can be derived from it', () => {
     const services = { api: { replicas: 3, maxReplicas: 8, poolMax: 15 } };
     const { pools } = build({ services, maxConnections: 1000 });
     expect(ServicePools.requiredConnections(services)).toBe(pools.requiredConnections);
@@ -151,7 +151,7 @@ describe('ServicePools', () => {
     ['maxConnections', { maxConnections: 0 }],
     ['keyMaterialServices', { keyMaterialServices: ['billing' as never] }],
     ['keyMaterialMountPath', { keyMaterialMountPath: '/var/run/secrets/caracal/db' }],
-  ])('rejects bad %s', (field, extra) => {
+  ])('GIVEN a bad %s WHEN the construct is created THEN the error names it', (field, extra) => {
     const s = scope();
     expect(
       () =>

@@ -11,11 +11,11 @@ function devWith(change: (d: any) => void): unknown {
 }
 
 describe('environment schema', () => {
-  it('accepts dev, staging and prod', () => {
+  test('GIVEN dev, staging and prod WHEN validated THEN all are accepted', () => {
     expect(loadEnvironments().map((e) => e.name)).toEqual(['dev', 'staging', 'prod']);
   });
 
-  it('keeps dev in-cluster and small, staging and prod managed and larger', () => {
+  test('GIVEN dev, staging and prod WHEN compared THEN dev is in-cluster and small, staging and prod managed and larger', () => {
     const [d, s, p] = loadEnvironments();
     expect(d.postgres.mode).toBe('in-cluster');
     expect([s.postgres.mode, p.postgres.mode]).toEqual(['external', 'external']);
@@ -117,12 +117,12 @@ describe('environment schema', () => {
     ['auditMaintenance.daysBack', (d) => (d.auditMaintenance.daysBack = 1.5)],
     ['auditMaintenance.healthDaysAhead', (d) => (d.auditMaintenance.healthDaysAhead = '7')],
     ['auditMaintenance.window', (d) => (d.auditMaintenance.window = 14)],
-  ])('rejects bad %s', (field, change) => {
+  ])('GIVEN dev with a bad %s WHEN validated THEN the error names that field', (field, change) => {
     // GIVEN dev with one bad field WHEN validated THEN the error names that field
     expect(() => validateEnvironment(devWith(change), 'src/environments/dev.ts')).toThrow(new RegExp(`- ${field.replace(/\./g, '\\.')}: `));
   });
 
-  it('reports every problem at once, with the file, field path, bad value and accepted values', () => {
+  test('GIVEN several problems WHEN validated THEN all are reported at once, with the file, field path, bad value and accepted values', () => {
     const bad = devWith((d) => {
       d.cluster.context = '';
       d.postgres.major = 9;
@@ -140,7 +140,7 @@ describe('environment schema', () => {
     expect(error!.message).toContain('- postgres.major: 9 is out of range: expected an integer from 14 to 18');
   });
 
-  it('reports Redis and maintenance problems with the others, each with the bad value and what is accepted', () => {
+  test('GIVEN Redis and maintenance problems WHEN validated THEN they are reported with the others, each with the bad value and what is accepted', () => {
     // GIVEN dev with a bad Redis volume size, an unpinned Redis image and a cron schedule that is not one
     const bad = devWith((d) => {
       d.redis.storageSize = '8GB';
@@ -160,14 +160,14 @@ describe('environment schema', () => {
     expect(error!.message).toContain('- auditMaintenance.schedule: "hourly" is not valid: expected a cron schedule of five fields');
   });
 
-  it('validates all files together and prefixes each problem with its file', () => {
+  test('GIVEN problems in several files WHEN all are validated together THEN each problem is prefixed with its file', () => {
     const entries = [...ENVIRONMENT_FILES, { file: 'src/environments/qa.ts', data: { ...prod, name: 'prod', cluster: undefined } }];
     expect(() => validateEnvironments(entries)).toThrow(
       /src\/environments\/qa\.ts: cluster: undefined is missing[\s\S]*src\/environments\/qa\.ts\.name: "prod" is used by another environment/,
     );
   });
 
-  it('never echoes the value of an unknown field (a token pasted in the wrong place)', () => {
+  test('GIVEN an unknown field (a token pasted in the wrong place) WHEN validated THEN its value is never echoed', () => {
     const bad = devWith((d) => (d.cluster.token = 'tok-3f9a1c7e-secret'));
     expect(() => validateEnvironment(bad, 'dev')).toThrow(/cluster\.token: "token" is not a known field/);
     expect(() => validateEnvironment(bad, 'dev')).not.toThrow(/tok-3f9a1c7e-secret/);

@@ -13,7 +13,7 @@ function secretsHome(password = 's3cret-pw') {
 }
 
 describe('resolveConnection', () => {
-  it('uses the seed defaults and reads the password from the default file, trimming one newline', () => {
+  test('GIVEN no settings WHEN resolved THEN the seed defaults apply and the password is read from the default file, trimming one newline', () => {
     const home = secretsHome();
     const s = resolveConnection({ HOME: home });
     expect({ host: s.host, port: s.port, user: s.user, database: s.database, sslMode: s.sslMode, app: s.applicationName }).toEqual({
@@ -28,13 +28,13 @@ describe('resolveConnection', () => {
     expect(s.passwordSource).toContain(path.join(home, '.local/share/caracal/secrets/postgresPassword'));
   });
 
-  it('never exposes the password through JSON or inspection', () => {
+  test('GIVEN a resolved connection WHEN it is turned into JSON or inspected THEN the password never shows', () => {
     const s = resolveConnection({ HOME: secretsHome('hidden-pw-9') });
     expect(JSON.stringify(s)).not.toContain('hidden-pw-9');
     expect(inspect(s, { depth: 5 })).not.toContain('hidden-pw-9');
   });
 
-  it('lets DATABASE_URL parts win over PG* variables, and PGPASSWORD over the password file', () => {
+  test('GIVEN DATABASE_URL, PG* variables, PGPASSWORD and a password file WHEN resolved THEN URL parts win over PG*, and PGPASSWORD over the file', () => {
     const s = resolveConnection({
       HOME: secretsHome(),
       PGHOST: 'envhost',
@@ -70,12 +70,12 @@ describe('resolveConnection', () => {
       { PGSSLMODE: 'require', PGSSLCERT: '/nonexistent/client.crt' },
       /PGSSLCERT=\/nonexistent\/client\.crt: the client certificate cannot be read/,
     ],
-  ])('rejects %j naming the variable', (env, message) => {
+  ])('GIVEN %j WHEN resolved THEN it is rejected naming the variable', (env, message) => {
     expect(() => resolveConnection({ HOME: secretsHome(), ...env })).toThrow(ConfigError);
     expect(() => resolveConnection({ HOME: secretsHome(), ...env })).toThrow(message);
   });
 
-  it('refuses a client key readable by group or others, like libpq', () => {
+  test('GIVEN a client key readable by group or others WHEN resolved THEN it is refused, like libpq', () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'c.crt'), 'cert');
     writeFileSync(path.join(dir, 'c.key'), 'key');
@@ -98,7 +98,7 @@ describe('resolveConnection', () => {
     ['require', { root: true }, { rejectUnauthorized: true, ca: true, identity: 'skipped' }],
     ['verify-ca', { root: true }, { rejectUnauthorized: true, ca: true, identity: 'skipped' }],
     ['verify-full', { root: true }, { rejectUnauthorized: true, ca: true, identity: 'checked against PGHOST' }],
-  ])('sslmode %s %j maps to TLS options like libpq', (mode, opts, expected) => {
+  ])('GIVEN sslmode %s %j WHEN resolved THEN the TLS options are like libpq', (mode, opts, expected) => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'ca.crt'), 'ca');
     const s = resolveConnection({

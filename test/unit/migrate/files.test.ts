@@ -11,12 +11,12 @@ describe('classifyFilename', () => {
     ['00002_b.up.sql', 2n, 'b'],
     ['20261123180000_timestamped.up.sql', 20261123180000n, 'timestamped'],
     ['0003_v2_table.up.sql', 3n, 'v2_table'],
-  ])('accepts %s as version %s named %s', (name, version, label) => {
+  ])('GIVEN %s WHEN classified THEN it is version %s named %s', (name, version, label) => {
     expect(classifyFilename(name)).toEqual({ kind: 'migration', version, name: label });
   });
 
   test.each([['..data'], ['..2026_11_23_18_00_00.123456789'], ['.gitkeep'], ['.0001_hidden.up.sql']])(
-    'ignores the dot entry %s',
+    'GIVEN the dot entry %s WHEN classified THEN it is ignored',
     (name) => {
       expect(classifyFilename(name).kind).toBe('ignored');
     },
@@ -49,7 +49,7 @@ describe('classifyFilename', () => {
     ['0001_zoné.up.sql', /non-ASCII/],
     ['notes.txt', /does not match/],
     ['0001234567890123456789_too_long.up.sql', /does not match/],
-  ])('refuses %s', (name, reason) => {
+  ])('GIVEN %s WHEN classified THEN it is refused', (name, reason) => {
     const verdict = classifyFilename(name);
     expect(verdict.kind).toBe('refused');
     expect(verdict.kind === 'refused' && verdict.reason).toMatch(reason);
@@ -57,7 +57,7 @@ describe('classifyFilename', () => {
 });
 
 describe('checksum', () => {
-  it('ignores CRLF versus LF and a leading BOM, and counts every other byte', () => {
+  test('GIVEN CRLF versus LF and a leading BOM WHEN checksummed THEN they are ignored and every other byte counts', () => {
     const lf = 'CREATE TABLE t (id int);\nSELECT 1;\n';
     expect(checksumOf(normalizeSql(`\uFEFF${lf.replace(/\n/g, '\r\n')}`))).toBe(checksumOf(normalizeSql(lf)));
     expect(checksumOf(normalizeSql(`${lf} `))).not.toBe(checksumOf(normalizeSql(lf)));
@@ -67,7 +67,7 @@ describe('checksum', () => {
 });
 
 describe('discoverMigrations', () => {
-  it('reads a ConfigMap mount, sorted by numeric version, with the no-transaction marker', () => {
+  test('GIVEN a ConfigMap mount WHEN discovered THEN files are sorted by numeric version, with the no-transaction marker', () => {
     // GIVEN kubelet's layout: files under ..<timestamp>, ..data -> it, one symlink per key
     const dir = tempDir();
     mkdirSync(path.join(dir, '..2026_01_01'));
@@ -91,13 +91,13 @@ describe('discoverMigrations', () => {
     ]);
   });
 
-  it('lists every refused entry in one error', () => {
+  test('GIVEN several refused entries WHEN discovered THEN one error lists every one', () => {
     const dir = migrationsDir({ '0001_ok.up.sql': 'SELECT 1;', '0002_Bad.up.sql': 'SELECT 1;', '0003_x.down.sql': 'SELECT 1;' });
     expect(() => discoverMigrations(dir)).toThrow(UnsafeFilenameError);
     expect(() => discoverMigrations(dir)).toThrow(/0002_Bad\.up\.sql[\s\S]*also "0003_x\.down\.sql"/);
   });
 
-  it('refuses a symlink whose target leaves the directory, even through ..data', () => {
+  test('GIVEN a symlink whose target leaves the directory, even through ..data WHEN discovered THEN it is refused', () => {
     const dir = tempDir();
     const outside = tempDir();
     writeFileSync(path.join(outside, '0001_x.up.sql'), 'SELECT 1;');
@@ -106,7 +106,7 @@ describe('discoverMigrations', () => {
     expect(() => discoverMigrations(dir)).toThrow(/0001_x\.up\.sql.*symlink leading outside the directory/);
   });
 
-  it('refuses a directory named like a migration', () => {
+  test('GIVEN a directory named like a migration WHEN discovered THEN it is refused', () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, '0001_dir.up.sql'));
     expect(() => discoverMigrations(dir)).toThrow(/0001_dir\.up\.sql.*not a regular file/);

@@ -40,7 +40,7 @@ describe('planMigrations', () => {
     ['a database ahead of the files', [1], [1, 2, 3], { applied: [1], ahead: [2, 3] }],
     ['a gap', [1, 3], [1, 2, 3], { applied: [1, 3], missing: [2] }],
     ['an out-of-order file', [1, 2, 3], [1, 3], { applied: [1, 3], outOfOrder: [2] }],
-  ])('%s', (_t, files, rows, expected) => {
+  ])('GIVEN %s WHEN planned THEN each version is in its category', (_t, files, rows, expected) => {
     const plan = planMigrations(
       files.map((v) => file(v)),
       rows.map((v) => row(v)),
@@ -56,7 +56,7 @@ describe('planMigrations', () => {
     expect(got).toEqual({ applied: [], pending: [], ahead: [], missing: [], outOfOrder: [], drifted: [], ...expected });
   });
 
-  it('sees an edited applied file as drift, and a row without checksum as adoptable', () => {
+  test('GIVEN an edited applied file and a row without checksum WHEN planned THEN the first is drift and the second adoptable', () => {
     const plan = planMigrations([file(1, 'new'), file(2)], [row(1, 'old'), row(2, null)]);
     expect(versions(plan.drifted)).toEqual([1]);
     expect(versions(plan.adoptable)).toEqual([2]);
@@ -68,7 +68,7 @@ describe('assertPlanIsSafe', () => {
     ['drift', [file(1, 'new')], [row(1, 'old')], ChecksumDriftError],
     ['a gap', [file(1), file(3)], [row(1), row(2), row(3)], MigrationGapError],
     ['an out-of-order file', [file(1), file(2), file(3)], [row(1), row(3)], OutOfOrderError],
-  ])('throws on %s with exit code 4', (_t, files, rows, type) => {
+  ])('GIVEN a plan with %s WHEN checked THEN it throws with exit code 4', (_t, files, rows, type) => {
     const plan = planMigrations(files, rows);
     expect(() => assertPlanIsSafe(plan)).toThrow(type);
     try {
@@ -78,7 +78,7 @@ describe('assertPlanIsSafe', () => {
     }
   });
 
-  it('accepts a database that is ahead', () => {
+  test('GIVEN a database that is ahead WHEN checked THEN it is accepted', () => {
     expect(() => assertPlanIsSafe(planMigrations([file(1)], [row(1), row(2)]))).not.toThrow();
   });
 });

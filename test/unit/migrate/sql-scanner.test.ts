@@ -50,7 +50,7 @@ function byteOffset(text: string, charOffset: number): number {
 }
 
 describe('splitStatements agrees with the Postgres parser', () => {
-  test.each(CORPUS)('%s', async (_title, sql) => {
+  test.each(CORPUS)('GIVEN %s WHEN split THEN the statements agree with the Postgres parser', async (_title, sql) => {
     // GIVEN valid SQL
     const real = await parse(sql);
     // WHEN split by the runner
@@ -74,7 +74,7 @@ describe('splitStatements agrees with the Postgres parser', () => {
     expect(ours.map(trimEnd)).toEqual(theirs.map(trimEnd));
   });
 
-  it('gives each statement its 1-based line', () => {
+  test('GIVEN several statements WHEN split THEN each has its 1-based line', () => {
     const s = splitStatements('-- header\n\nSELECT 1;\nSELECT\n  2;\n\n\nSELECT 3');
     expect(s.map((x) => x.line)).toEqual([3, 4, 8]);
   });
@@ -86,7 +86,7 @@ describe('markers and transaction control', () => {
     ['SELECT 1;\n  --  caracal:no-transaction  \n', true],
     ["SELECT '-- caracal:no-transaction';", false],
     ['-- caracal:no-transactions\nSELECT 1;', false],
-  ])('hasNoTransactionMarker(%j) is %s', (sql, expected) => {
+  ])('GIVEN %j WHEN checked for the no-transaction marker THEN the answer is %s', (sql, expected) => {
     expect(hasNoTransactionMarker(sql)).toBe(expected);
   });
 
@@ -96,7 +96,7 @@ describe('markers and transaction control', () => {
     ['DO $$ BEGIN PERFORM 1; END $$;', []],
     ['CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;', []],
     ['SAVEPOINT a; RELEASE a; ROLLBACK;', ['savepoint', 'release', 'rollback']],
-  ])('transactionControlStatements(%j)', (sql, expected) => {
+  ])('GIVEN %j WHEN split THEN the transaction control statements are found', (sql, expected) => {
     expect(transactionControlStatements(splitStatements(sql)).map((s) => s.keywords[0])).toEqual(expected);
   });
 });

@@ -15,14 +15,14 @@ const statefulSetNames = (json: Json): string[] =>
     .sort();
 
 describe('CaracalStoresStack', () => {
-  it("binds kubernetes and helm providers to the environment's named kubeconfig context", () => {
+  test('GIVEN an environment with a named kubeconfig context WHEN its stack is synthesized THEN the kubernetes and helm providers are bound to it', () => {
     const json = synthEnv(envs.staging);
     expect(json.provider.kubernetes).toEqual([{ config_path: '~/.kube/config', config_context: 'caracal-staging' }]);
     expect(json.provider.helm).toEqual([{ kubernetes: { config_path: '~/.kube/config', config_context: 'caracal-staging' } }]);
     expect(json.provider.random).toEqual([{}]);
   });
 
-  it('binds the providers to an API host with an exec credential plugin', () => {
+  test('GIVEN an environment with an API host and an exec credential plugin WHEN its stack is synthesized THEN the providers are bound to them', () => {
     const exec = {
       apiVersion: 'client.authentication.k8s.io/v1beta1',
       command: 'aws',
@@ -44,7 +44,7 @@ describe('CaracalStoresStack', () => {
     expect(json.provider.helm[0].kubernetes).toMatchObject({ host: 'https://k8s.example.com', exec: { command: 'aws' } });
   });
 
-  it('keeps dev state local and staging/prod state remote and encrypted', () => {
+  test('GIVEN dev, staging and prod WHEN their stacks are synthesized THEN dev state is local and staging/prod state is remote and encrypted', () => {
     expect(synthEnv(envs.dev).terraform.backend).toEqual({ local: { path: 'terraform.dev.tfstate' } });
     expect(synthEnv(envs.staging).terraform.backend.remote).toMatchObject({
       organization: 'caracal',
@@ -57,35 +57,40 @@ describe('CaracalStoresStack', () => {
     });
   });
 
-  it('runs Postgres in the cluster for dev and deploys none for the managed environments', () => {
+  test('GIVEN dev, staging and prod WHEN their stacks are synthesized THEN Postgres runs in the cluster for dev and none is deployed for the managed environments', () => {
     expect(byName(synthEnv(envs.dev), 'kubernetes_stateful_set_v1', 'postgres').metadata.namespace).toBe('caracal-dev');
     expect(statefulSetNames(synthEnv(envs.staging))).toEqual(['redis']);
     expect(statefulSetNames(synthEnv(envs.prod))).toEqual(['redis']);
   });
 
-  test.each(['dev', 'staging', 'prod'])('gives %s Redis for the streams, sized by its data, behind its NetworkPolicy', (name) => {
-    // GIVEN the environment's data WHEN its stack is synthesized
-    const env = envs[name];
-    const json = synthEnv(env);
-    // THEN Redis runs with the environment's memory limit and volume, and only the five services may connect
-    const redis = byName(json, 'kubernetes_stateful_set_v1', 'redis');
-    expect(redis.metadata.namespace).toBe(env.namespace);
-    expect(redis.spec.template.spec.container[0].resources.limits.memory).toBe(env.redis.resources.limits!.memory);
-    expect(byName(json, 'kubernetes_persistent_volume_claim_v1', 'redis-data').spec.resources.requests.storage).toBe(env.redis.storageSize);
-    expect(byName(json, 'kubernetes_config_map_v1', 'caracal-redis-config').data['redis.conf']).toMatch(/^maxmemory-policy noeviction$/m);
-    const ingress = byName(json, 'kubernetes_network_policy_v1', 'redis-allow-caracal').spec.ingress[0].from;
-    expect(ingress.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual([
-      'api',
-      'audit',
-      'coordinator',
-      'gateway',
-      'sts',
-    ]);
-    expect(json.output.redis_endpoint.value).toEqual({ host: `redis.${env.namespace}.svc.cluster.local`, port: 6379 });
-  });
+  test.each(['dev', 'staging', 'prod'])(
+    'GIVEN %s WHEN its stack is synthesized THEN it has Redis for the streams, sized by its data, behind its NetworkPolicy',
+    (name) => {
+      // GIVEN the environment's data WHEN its stack is synthesized
+      const env = envs[name];
+      const json = synthEnv(env);
+      // THEN Redis runs with the environment's memory limit and volume, and only the five services may connect
+      const redis = byName(json, 'kubernetes_stateful_set_v1', 'redis');
+      expect(redis.metadata.namespace).toBe(env.namespace);
+      expect(redis.spec.template.spec.container[0].resources.limits.memory).toBe(env.redis.resources.limits!.memory);
+      expect(byName(json, 'kubernetes_persistent_volume_claim_v1', 'redis-data').spec.resources.requests.storage).toBe(
+        env.redis.storageSize,
+      );
+      expect(byName(json, 'kubernetes_config_map_v1', 'caracal-redis-config').data['redis.conf']).toMatch(/^maxmemory-policy noeviction$/m);
+      const ingress = byName(json, 'kubernetes_network_policy_v1', 'redis-allow-caracal').spec.ingress[0].from;
+      expect(ingress.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual([
+        'api',
+        'audit',
+        'coordinator',
+        'gateway',
+        'sts',
+      ]);
+      expect(json.output.redis_endpoint.value).toEqual({ host: `redis.${env.namespace}.svc.cluster.local`, port: 6379 });
+    },
+  );
 
   test.each(['dev', 'staging', 'prod'])(
-    'gives %s the audit partition maintenance CronJob with its schedule, window and retention',
+    'GIVEN %s WHEN its stack is synthesized THEN it has the audit partition maintenance CronJob with its schedule, window and retention',
     (name) => {
       // GIVEN the environment's data WHEN its stack is synthesized
       const env = envs[name];
@@ -111,7 +116,7 @@ describe('CaracalStoresStack', () => {
     },
   );
 
-  it('admits the maintenance CronJob, the migration Job and the services to the in-cluster Postgres', () => {
+  test('GIVEN dev WHEN its stack is synthesized THEN the in-cluster Postgres admits the maintenance CronJob, the migration Job and the services', () => {
     const from = byName(synthEnv(envs.dev), 'kubernetes_network_policy_v1', 'postgres-allow-caracal').spec.ingress[0].from;
     expect(from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual([
       'api',
@@ -124,7 +129,7 @@ describe('CaracalStoresStack', () => {
     ]);
   });
 
-  it('keeps the Terraform address of every resource a stack without the composite had (nothing is replaced)', () => {
+  test('GIVEN a stack built without the composite WHEN built through it THEN every resource keeps its Terraform address (nothing is replaced)', () => {
     // GIVEN dev built the way the stack did before CaracalStores: the constructs directly under the stack
     const before = synthStack((app) => new PreCompositeStack(app, 'dev', envs.dev)).json;
     // WHEN dev is built through the composite
@@ -150,7 +155,7 @@ describe('CaracalStoresStack', () => {
     );
   });
 
-  it('outputs the managed parameter map, with max_connections derived from the pools', () => {
+  test('GIVEN a managed environment WHEN its stack is synthesized THEN it outputs the managed parameter map, with max_connections derived from the pools', () => {
     const json = synthEnv(envs.prod);
     const params = json.output.postgres_parameters.value;
     expect(params).toMatchObject({ shared_buffers: '8GB', effective_cache_size: '24GB', huge_pages: 'off' });
@@ -159,7 +164,7 @@ describe('CaracalStoresStack', () => {
     expect(budget.required).toBeLessThanOrEqual(budget.max_connections);
   });
 
-  it("outputs what the services' release needs: endpoint, Secret and ConfigMap names, role settings, Helm values", () => {
+  test("GIVEN an environment WHEN its stack is synthesized THEN it outputs what the services' release needs: endpoint, Secret and ConfigMap names, role settings, Helm values", () => {
     const out = synthEnv(envs.staging).output;
     expect(out.postgres_endpoint.value).toEqual({
       host: 'caracal-staging.db.internal.example.com',
@@ -189,7 +194,7 @@ describe('CaracalStoresStack', () => {
     expect(out.redis_config_maps.value).toMatchObject({ services: { gateway: 'caracal-gateway-redis' }, config: 'caracal-redis-config' });
   });
 
-  it('uses the existing Secrets prod names instead of generating any', () => {
+  test('GIVEN prod with existing Secrets WHEN its stack is synthesized THEN it uses their names instead of generating any', () => {
     const json = synthEnv(envs.prod);
     expect(resources(json, 'random_password')).toEqual({});
     expect(resources(json, 'random_bytes')).toEqual({});
@@ -202,7 +207,7 @@ describe('CaracalStoresStack', () => {
     expect(volumes.find((v: Json) => v.name === 'acl').secret.secret_name).toBe('caracal-prod-redis-acl');
   });
 
-  it('reports the construct problems of every environment in one error', () => {
+  test('GIVEN construct problems in several environments WHEN the app is built THEN one error reports them all', () => {
     // GIVEN dev whose Postgres memory cannot hold its settings, and prod whose pools exceed max_connections
     const badDev: EnvironmentSpec = {
       ...dev,
@@ -218,7 +223,7 @@ describe('CaracalStoresStack', () => {
     );
   });
 
-  it('reports a Redis setting the construct refuses, naming the construct path, the field and the limit', () => {
+  test('GIVEN a Redis setting the construct refuses WHEN the app is built THEN the error names the construct path, the field and the limit', () => {
     // GIVEN dev whose Redis maxmemory leaves no room for an AOF rewrite under its 256Mi limit
     const bad: EnvironmentSpec = { ...dev, redis: { ...dev.redis, maxmemory: '250Mi' } };
     // WHEN the app is built THEN the error names the field, the bad value and the limit

@@ -24,7 +24,7 @@ function synthCommand(env: Record<string, string> = {}): Map<string, string> {
 }
 
 describe('npm run synth', () => {
-  it('synthesizes every environment, byte for byte what the app builds in-process, fast-start or not', () => {
+  test('GIVEN an in-process synth WHEN npm run synth runs, fast-start or not THEN every environment is synthesized byte for byte the same', () => {
     // GIVEN an in-process synth
     const outdir = tempOutdir();
     buildApp({ outdir }).synth();
