@@ -37,6 +37,29 @@ const CLI_PATH = /(^|\/)cli(\/|$)/;
 const CLI_BOUNDARY =
   'a core never imports src/cli: the CLI calls the core (src/cli/commands/), the core returns results or throws typed errors';
 
+/** Layers under the app (DESIGN.md): common/ <- runner cores (src/migrate, validate, verify, provision) and constructs/. */
+const COMMON_BOUNDARY = 'common/ imports nothing but its own files: the runner bundle and the constructs both depend on it';
+/** A path into constructs/, or the constructs package itself: neither belongs in the runner bundle. */
+const CONSTRUCTS_PATH = /(^|\/)constructs(\/|$)/;
+const CONSTRUCTS_BOUNDARY = 'a runner core never imports the constructs (or cdktf): shared names and units live in common/';
+/** A path into src/ other than src/cli (which the CLI rule names). */
+const SRC_PATH = /(^|\/)src(\/(?!cli(\/|$))|$)/;
+const SRC_BOUNDARY = 'the constructs never import src/ (the app and the runner): shared names and units live in common/';
+
+/** Forbids importing (or lazily requiring) paths matching any of the given [regex, message] pairs. */
+function importBoundary(...forbidden) {
+  return {
+    'no-restricted-imports': ['error', { patterns: forbidden.map(([regex, message]) => ({ regex: regex.source, message })) }],
+    'no-restricted-syntax': [
+      'error',
+      ...forbidden.map(([regex, message]) => ({
+        selector: `CallExpression[callee.name='require'] > Literal.arguments[value=/${regex.source}/]`,
+        message,
+      })),
+    ],
+  };
+}
+
 export default tseslint.config(
   { ignores: ['**/node_modules/', 'dist/', '**/cdktf.out/', 'coverage/', 'bench/.cache/', 'bench/out/', '.gen/'] },
   js.configs.recommended,
@@ -65,6 +88,29 @@ export default tseslint.config(
         { selector: `CallExpression[callee.name='require'] > Literal.arguments[value=/${CLI_PATH.source}/]`, message: CLI_BOUNDARY },
       ],
     },
+  },
+  {
+    // common/ holds the names and units the runner and the constructs share, so it depends on nothing: no
+    // package, no Node module, no other folder of the project; only its own files (./x).
+    files: ['common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\./)', message: COMMON_BOUNDARY }] }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.name='require']", message: COMMON_BOUNDARY },
+        { selector: 'ImportExpression', message: COMMON_BOUNDARY },
+      ],
+    },
+  },
+  {
+    // The runner cores (bundled into the Job) use common/, never the constructs; the CLI rule above still holds.
+    files: ['src/migrate/**/*.ts', 'src/validate/**/*.ts', 'src/verify/**/*.ts', 'src/provision/**/*.ts'],
+    rules: importBoundary([CLI_PATH, CLI_BOUNDARY], [CONSTRUCTS_PATH, CONSTRUCTS_BOUNDARY]),
+  },
+  {
+    // The constructs (the library) use common/, never the app or the runner in src/; the CLI rule above still holds.
+    files: ['constructs/**/*.ts'],
+    rules: importBoundary([CLI_PATH, CLI_BOUNDARY], [SRC_PATH, SRC_BOUNDARY]),
   },
   {
     // Tests read synthesized JSON and driver results whose shapes are not worth typing line by line.

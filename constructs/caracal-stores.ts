@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { Problems } from './internal/validation';
 import { migrationJobSelector, serviceSelector } from './internal/labels';
-import { LOGINS, LoginName, SERVICES, ServiceName } from './internal/naming';
+import { LOGINS, LoginName, SERVICES, ServiceName } from '../common/names';
 import type { RedisUser } from './internal/redis-config';
 import { DatabaseCredentials, DatabaseSecrets, KeyMaterial } from './database-secrets';
 import {

@@ -7,6 +7,7 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import { Bytes } from '@cdktf/provider-random/lib/bytes';
 import { Problems } from './internal/validation';
 import { standardLabels } from './internal/labels';
+import { LOGINS, LoginName, groupRoleOf, loginRoleName } from '../common/names';
 import {
   CONFIG_KEY,
   CONFIG_KEY_ACCEPTED,
@@ -14,11 +15,7 @@ import {
   DNS_SUBDOMAIN_ACCEPTED,
   ENVIRONMENT_NAME_ACCEPTED,
   ENVIRONMENT_NAME_PATTERN,
-  LOGINS,
-  LoginName,
-  groupRoleOf,
   logicalIdFragment,
-  loginRoleName,
 } from './internal/naming';
 
 /** Where a login's username and password are in a Kubernetes Secret. */

@@ -42,8 +42,8 @@ export type {
   HelmSecretVolume,
   HelmVolumeMount,
 } from './service-pools';
-export { SERVICES, LOGINS, GROUP_ROLES, loginRoleName, groupRoleOf } from './internal/naming';
-export type { ServiceName, LoginName } from './internal/naming';
+export { SERVICES, LOGINS, GROUP_ROLES, loginRoleName, groupRoleOf } from '../common/names';
+export type { ServiceName, LoginName } from '../common/names';
 export { standardLabels, selectorLabels, serviceSelector, migrationJobSelector, PART_OF, MANAGED_BY } from './internal/labels';
 export type { StandardLabelsProps } from './internal/labels';
 export {

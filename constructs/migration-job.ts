@@ -24,13 +24,14 @@ import {
   ContainerResources,
 } from './internal/hook-chart';
 import { checkSelectorEntries, migrationJobSelector, standardLabels } from './internal/labels';
-import { DNS_LABEL, DNS_LABEL_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, SERVICES } from './internal/naming';
+import { classifyFilename } from '../common/migration-files';
+import { SERVICES } from '../common/names';
+import { DNS_LABEL, DNS_LABEL_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN } from './internal/naming';
 import { parseCpu, parseSize } from './internal/units';
 import { Problems } from './internal/validation';
 
 /** The public Node image the Job runs by default (official image, pinned; `node` is uid 1000 in it). */
 export const DEFAULT_NODE_IMAGE = 'docker.io/library/node:20.19.5-alpine';
-const MIGRATION_FILE = /^\d{4,}_[a-z0-9_]+\.up\.sql$/;
 
 /** What the Job's container runs: the public Node image with the chart's runner bundle, or your own image. */
 export class MigrationRunnerImage {
@@ -399,11 +400,12 @@ function readMigrations(problems: Problems, dir: string): { name: string; conten
     return [];
   }
   const files = names.filter((n) => statSync(path.join(dir, n)).isFile());
-  const bad = files.filter((n) => !MIGRATION_FILE.test(n));
+  // The runner's own grammar (common/migration-files.ts): a file it would refuse fails synth, not the Job.
+  const bad = files.filter((n) => classifyFilename(n).kind !== 'migration');
   if (bad.length > 0)
     problems.add('migrationsDir', dir, `holds files the runner would refuse: ${bad.join(', ')} (expected NNNN_name.up.sql)`);
   if (files.length === 0) problems.add('migrationsDir', dir, 'has no migration files: expected at least 0001_baseline.up.sql');
-  return files.filter((n) => MIGRATION_FILE.test(n)).map((name) => ({ name, content: readFileSync(path.join(dir, name)) }));
+  return files.filter((n) => !bad.includes(n)).map((name) => ({ name, content: readFileSync(path.join(dir, name)) }));
 }
 
 /** Charts unused for this long are removed from the shared temporary directory when another is written. */

@@ -11,6 +11,7 @@ import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disrup
 import { Problems } from './internal/validation';
 import { checkAllowedClients, migrationJobSelector, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
+import { SERVICES, SSL_MODES, SslMode } from '../common/names';
 import {
   DNS_LABEL,
   DNS_LABEL_ACCEPTED,
@@ -20,7 +21,6 @@ import {
   CONFIG_KEY_ACCEPTED,
   ENVIRONMENT_NAME_ACCEPTED,
   ENVIRONMENT_NAME_PATTERN,
-  SERVICES,
   SQL_IDENTIFIER,
   SQL_IDENTIFIER_ACCEPTED,
   logicalIdFragment,
@@ -29,9 +29,8 @@ import { SIZE_UNITS_ACCEPTED, parseCpu, parseSize } from './internal/units';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
 import { LoginSecretRef } from './database-secrets';
 
-/** libpq sslmode values. */
-export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-export const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+export { SSL_MODES };
+export type { SslMode };
 
 /** A Secret key holding a PEM CA certificate. */
 export interface CaCertSecretRef {

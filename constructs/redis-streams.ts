@@ -16,6 +16,7 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import { Problems } from './internal/validation';
 import { checkAllowedClients, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
+import { SERVICES, ServiceName } from '../common/names';
 import {
   CONFIG_KEY,
   CONFIG_KEY_ACCEPTED,
@@ -25,8 +26,6 @@ import {
   DNS_SUBDOMAIN_ACCEPTED,
   ENVIRONMENT_NAME_ACCEPTED,
   ENVIRONMENT_NAME_PATTERN,
-  SERVICES,
-  ServiceName,
   logicalIdFragment,
 } from './internal/naming';
 import {

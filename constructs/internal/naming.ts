@@ -1,38 +1,9 @@
-// Names shared by every construct: the services that use Postgres, the group and login roles, and
-// the Kubernetes and SQL identifier rules that names must follow.
-
-/** The five Caracal services that hold Postgres connections. */
-export const SERVICES = ['api', 'coordinator', 'audit', 'sts', 'gateway'] as const;
-export type ServiceName = (typeof SERVICES)[number];
-
-/** Every login the stores create: the five services plus the owner (migrator). */
-export const LOGINS = ['owner', ...SERVICES] as const;
-export type LoginName = (typeof LOGINS)[number];
-
-/** Group roles created by the baseline migration (`migrations/0001_baseline.up.sql`). */
-export const GROUP_ROLES = {
-  owner: 'caracal_owner',
-  api: 'caracal_api',
-  coordinator: 'caracal_coordinator',
-  audit: 'caracal_audit',
-  sts: 'caracal_sts',
-  gateway: 'caracal_gateway',
-  backup: 'caracal_backup',
-} as const;
+// The Kubernetes and SQL identifier rules that construct names must follow. The names the runner shares
+// (services, logins, group roles, sslmodes) are in common/names.ts.
 
 /** Environment names become part of SQL role names and Kubernetes names: lower-case, short, safe. */
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
 export const ENVIRONMENT_NAME_ACCEPTED = 'lower-case letters and digits, starting with a letter, at most 16 characters';
-
-/** The per-environment login role of a service or of the owner: `caracal_<env>_<login>`. */
-export function loginRoleName(environment: string, login: LoginName): string {
-  return `caracal_${environment}_${login}`;
-}
-
-/** The group role a login is a member of. */
-export function groupRoleOf(login: LoginName): string {
-  return GROUP_ROLES[login];
-}
 
 /** DNS-1123 label (Service, namespace names): at most 63 characters. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

@@ -1,7 +1,7 @@
 // Redis for Caracal's streams as pure data and text: which streams and keys exist, which service may do
 // what on them, and the redis.conf / ACL file that enforce it. Used by RedisStreams (inside Terraform,
 // where password hashes are tokens) and by the integration tests (against a real redis-server).
-import { SERVICES, ServiceName } from './naming';
+import { SERVICES, ServiceName } from '../../common/names';
 
 // ---- Streams and keys -------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 // Parses and renders the sizes and durations that Postgres and Kubernetes settings use, so that
-// `512MB`, `512Mi`, `524288kB` and `536870912` all mean the same number of bytes.
+// `512MB`, `512Mi`, `524288kB` and `536870912` all mean the same number of bytes. Durations use the one
+// grammar of common/durations.ts.
+import { parseDuration as parseCommonDuration } from '../../common/durations';
 
 const KIB = 1024;
 
@@ -64,17 +66,13 @@ export function formatK8sSize(bytes: number): string {
   return String(bytes);
 }
 
-const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
-
 export const DURATION_UNITS_ACCEPTED = 'a number of milliseconds or a duration in ms/s/min/h/d';
 
-/** Milliseconds in a duration (`30s`, `1500ms`, `5min`, or a number of ms); `undefined` when unparsable. */
+/** Whole milliseconds in a prop's duration (`30s`, `1500ms`, `5min`, or a number of ms); `undefined` when unparsable. */
 export function parseDuration(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const m = /^\s*(\d+)\s*(ms|s|min|h|d|)\s*$/.exec(value);
-  if (!m) return undefined;
-  return Number(m[1]) * DURATION_UNITS[m[2]];
+  const ms = parseCommonDuration(value, 'ms');
+  return ms !== undefined && Number.isInteger(ms) ? ms : undefined;
 }
 
 /** Kubernetes CPU quantity (`500m`, `2`, `1.5`) in millicores; `undefined` when unparsable. */

@@ -2,7 +2,7 @@
 // validated once, here), the connection (resolved from flags and the environment, its password registered for
 // redaction) and the runner options. Every command adapter in src/cli/commands/ reads its flags through it.
 import path from 'node:path';
-import { parseDuration, parseInteger } from '../migrate/config';
+import { parseDurationSetting, parseInteger } from '../migrate/config';
 import { ConnectionSettings, resolveConnection } from '../migrate/connection';
 import type { RunnerOptions } from '../migrate/runner';
 import type { FlagSpec } from './args';
@@ -68,10 +68,10 @@ export function str(flags: Flags, name: string): string | undefined {
   return v === undefined || v === true ? undefined : Array.isArray(v) ? v[v.length - 1] : v;
 }
 
-/** A duration flag in milliseconds (see parseDuration); undefined when absent. */
+/** A duration flag in milliseconds (see parseDurationSetting); undefined when absent. */
 export function durationFlag(flags: Flags, name: string, opts: { allowZero?: boolean } = {}): number | undefined {
   const v = str(flags, name);
-  return v === undefined ? undefined : parseDuration(v, `--${name}`, opts);
+  return v === undefined ? undefined : parseDurationSetting(v, `--${name}`, opts);
 }
 
 /** A whole-number flag within [min, max]; undefined when absent. */

@@ -1,15 +1,12 @@
 // The one schema every environment file is validated against: plain data in, a typed spec out, or one
 // ValidationError listing every problem (field path, bad value, accepted values).
 import { Problems, ValidationError } from '../../constructs/internal/validation';
+import { LOGINS, SERVICES, ServiceName, LoginName } from '../../common/names';
 import {
   DNS_SUBDOMAIN,
   DNS_SUBDOMAIN_ACCEPTED,
   ENVIRONMENT_NAME_ACCEPTED,
   ENVIRONMENT_NAME_PATTERN,
-  LOGINS,
-  SERVICES,
-  ServiceName,
-  LoginName,
 } from '../../constructs/internal/naming';
 import { REDIS_USERS, RedisUser } from '../../constructs/internal/redis-config';
 import type { PostgresSettings, PostgresWorkload, StorageType } from '../../constructs/postgres-capacity';

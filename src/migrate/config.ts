@@ -1,17 +1,17 @@
 // Parsing and validation of flag and environment values shared by the core and the CLI.
+import { parseDuration } from '../../common/durations';
 import { ConfigError } from './errors';
 
 /**
- * A duration: a bare number is seconds; units ms, s, m, h. `source` names the flag or variable in errors.
- * Returns milliseconds.
+ * A flag or variable holding a duration (common/durations.ts grammar): a bare number is seconds, like libpq's
+ * connect_timeout. `source` names the flag or variable in errors. Returns milliseconds.
  */
-export function parseDuration(value: string | number, source: string, opts: { allowZero?: boolean } = {}): number {
+export function parseDurationSetting(value: string | number, source: string, opts: { allowZero?: boolean } = {}): number {
   const text = String(value).trim();
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?$/.exec(text);
+  const parsed = parseDuration(text, 's');
   const accepted = `a duration such as 30, 30s, 500ms, 5m or 1h (a bare number is seconds)${opts.allowZero ? '; 0 disables' : ', more than 0'}`;
-  if (!m) throw new ConfigError(`${source}=${JSON.stringify(text)} is not valid: expected ${accepted}`);
-  const n = Number(m[1]);
-  const ms = n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  if (parsed === undefined) throw new ConfigError(`${source}=${JSON.stringify(text)} is not valid: expected ${accepted}`);
+  const ms = parsed;
   if (!Number.isFinite(ms) || ms > 7 * 24 * 3_600_000 || (ms === 0 && !opts.allowZero) || (ms > 0 && ms < 1)) {
     throw new ConfigError(`${source}=${JSON.stringify(text)} is out of range: expected ${accepted}, at most 7 days`);
   }

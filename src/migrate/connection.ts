@@ -6,12 +6,13 @@ import path from 'node:path';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, ClientConfig } from 'pg';
-import { parseDuration, parseInteger } from './config';
+import { SSL_MODES, SslMode } from '../../common/names';
+import { parseDurationSetting, parseInteger } from './config';
 import { ConfigError, ConnectionError } from './errors';
 
 export const APPLICATION_NAME = 'caracal-migrate';
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
-export type SslMode = (typeof SSL_MODES)[number];
+export { SSL_MODES };
+export type { SslMode };
 
 export interface ConnectionFlags {
   /** `--database-url`; wins over DATABASE_URL. */
@@ -134,7 +135,7 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
     flags.connectTimeout !== undefined
       ? { value: flags.connectTimeout, source: '--connect-timeout' }
       : pick('connect_timeout', 'PGCONNECT_TIMEOUT');
-  const connectTimeoutMs = timeout.value === undefined ? 10_000 : parseDuration(timeout.value, timeout.source);
+  const connectTimeoutMs = timeout.value === undefined ? 10_000 : parseDurationSetting(timeout.value, timeout.source);
 
   // Password: URL, then PGPASSWORD, then the password file (explicit PGPASSWORD_FILE or Caracal's default path).
   let password: string | undefined;

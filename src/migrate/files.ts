@@ -1,9 +1,11 @@
-// Discovers migration files: the filename grammar, ConfigMap-mount tolerance, content checks and checksums.
+// Discovers migration files: the filename grammar (common/migration-files.ts), ConfigMap-mount tolerance, content
+// checks and checksums.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { classifyFilename, hasNoTransactionMarker } from '../../common/migration-files';
 import { ConfigError, UnsafeFilenameError } from './errors';
-import { hasNoTransactionMarker, splitStatements, SqlStatement } from './sql-scanner';
+import { splitStatements, SqlStatement } from './sql-scanner';
 
 export interface MigrationFile {
   /** Numeric version (leading zeros do not count: 0002 and 00002 are the same version). */
@@ -24,38 +26,6 @@ export interface MigrationFile {
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The grammar: 4+ digit version, `_`, a lower-case name of letters, digits and underscores, `.up.sql`. */
-export const MIGRATION_FILENAME = /^([0-9]{4,18})_([a-z0-9]+(?:_[a-z0-9]+)*)\.up\.sql$/;
-
-export type FilenameVerdict =
-  { kind: 'migration'; version: bigint; name: string } | { kind: 'ignored'; reason: string } | { kind: 'refused'; reason: string };
-
-/** Classify one directory entry name (no file system access). */
-export function classifyFilename(filename: string): FilenameVerdict {
-  if (filename.startsWith('.')) return { kind: 'ignored', reason: 'dot entry (such as a ConfigMap ..data link)' };
-  if (filename.includes('/') || filename.includes('\\')) return { kind: 'refused', reason: 'contains a path separator' };
-  if (filename.includes('..')) return { kind: 'refused', reason: 'contains ".."' };
-  if (/\.down\.sql$/i.test(filename)) {
-    return {
-      kind: 'refused',
-      reason:
-        'down migrations are not supported: production tooling is forward-only; undo a change with a new, later expand-only migration and remove this file',
-    };
-  }
-  if (/\s/.test(filename)) return { kind: 'refused', reason: 'contains whitespace' };
-  if (/[$`!&|;<>(){}[\]*?~#'"\\%^=,:@+]/.test(filename)) return { kind: 'refused', reason: 'contains a shell metacharacter' };
-  if (/[^\x20-\x7e]/.test(filename)) return { kind: 'refused', reason: 'contains a non-ASCII or control character' };
-  if (/[A-Z]/.test(filename)) return { kind: 'refused', reason: 'contains upper case (names are lower-case)' };
-  const m = MIGRATION_FILENAME.exec(filename);
-  if (!m) {
-    return {
-      kind: 'refused',
-      reason: 'does not match NNNN_name.up.sql (4 to 18 digits, "_", lower-case letters, digits and single underscores, ".up.sql")',
-    };
-  }
-  return { kind: 'migration', version: BigInt(m[1]), name: m[2] };
-}
 
 /** SHA-256 of the content after normalizing CRLF/CR to LF and dropping a leading BOM. */
 export function normalizeSql(raw: string): string {

@@ -1,6 +1,6 @@
 // Public API of the migration runner core, shared by the CLI, the migration Job (same CLI, bundled) and tests.
 export * from './errors';
-export { parseDuration, parseInteger } from './config';
+export { parseDurationSetting, parseInteger } from './config';
 export {
   APPLICATION_NAME,
   SSL_MODES,
@@ -11,8 +11,10 @@ export {
   classifyConnectError,
 } from './connection';
 export type { SslMode, ConnectionFlags, ConnectionSettings, ConnectOptions } from './connection';
-export { MIGRATION_FILENAME, classifyFilename, discoverMigrations, normalizeSql, checksumOf } from './files';
-export type { MigrationFile, FilenameVerdict } from './files';
+export { MIGRATION_FILENAME, classifyFilename, hasNoTransactionMarker } from '../../common/migration-files';
+export type { FilenameVerdict } from '../../common/migration-files';
+export { discoverMigrations, normalizeSql, checksumOf } from './files';
+export type { MigrationFile } from './files';
 export { ADVISORY_LOCK_KEY, HISTORY_TABLE, acquireLock, releaseLock, lockHolder, ensureHistoryTable, readHistory } from './history';
 export type { AppliedMigration, LockHolder } from './history';
 export { planMigrations, assertPlanIsSafe } from './plan';
@@ -36,5 +38,5 @@ export type {
   RepairOptions,
   RepairResult,
 } from './runner';
-export { splitStatements, hasNoTransactionMarker, transactionControlStatements, lineAndColumn } from './sql-scanner';
+export { splitStatements, transactionControlStatements, lineAndColumn } from './sql-scanner';
 export type { SqlStatement } from './sql-scanner';

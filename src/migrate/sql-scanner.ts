@@ -219,11 +219,6 @@ export function lineAndColumn(text: string, position1: number): { line: number; 
   return { line, column: offset - lastNl };
 }
 
-/** True when the file asks to run without a transaction: a `-- caracal:no-transaction` line comment. */
-export function hasNoTransactionMarker(sql: string): boolean {
-  return /^[ \t]*--[ \t]*caracal:no-transaction[ \t]*$/m.test(sql);
-}
-
 const TX_CONTROL = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release', 'prepare']);
 
 /** Top-level statements that control transactions (BEGIN, COMMIT, ...), which a runner-managed file must not have. */

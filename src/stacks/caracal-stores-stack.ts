@@ -14,7 +14,7 @@ import type { MigrationJob } from '../../constructs/migration-job';
 import { RedisPasswords, RedisStreams } from '../../constructs/redis-streams';
 import type { AuditPartitionMaintenance } from '../../constructs/audit-partition-maintenance';
 import { CaracalStores, StoresPostgres } from '../../constructs/caracal-stores';
-import { LOGINS, SERVICES } from '../../constructs/internal/naming';
+import { LOGINS, SERVICES } from '../../common/names';
 import { parseCpu } from '../../constructs/internal/units';
 import type { CapacitySpec, EnvironmentSpec } from '../environments/schema';
 

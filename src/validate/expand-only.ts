@@ -1,5 +1,7 @@
 // Static expand-only checker: parses migration files with Postgres's own parser (libpg-query, loaded lazily)
 // and reports every statement that would break, block or rewrite under the previous application version.
+import { hasNoTransactionMarker } from '../../common/migration-files';
+import { OWNER_ROLE } from '../../common/names';
 import { parseSqlFile, ParsedStatement } from './parser';
 import { Rule, RULES, RuleId } from './rules';
 
@@ -41,10 +43,6 @@ export const BASELINE_VERSION = 1n;
 /** `-- caracal:phase contract` on a line of its own marks a contract-phase file. */
 export function hasContractMarker(sql: string): boolean {
   return /^[ \t]*--[ \t]*caracal:phase[ \t]+contract[ \t]*$/m.test(sql);
-}
-
-export function hasNoTransactionMarker(sql: string): boolean {
-  return /^[ \t]*--[ \t]*caracal:no-transaction[ \t]*$/m.test(sql);
 }
 
 /**
@@ -336,8 +334,6 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
   }
   return out;
 }
-
-const OWNER_ROLE = 'caracal_owner';
 
 /** Statements that create an object with an owner (indexes belong to their table's owner, so they are not here). */
 const CREATES_OWNED_OBJECT: Record<string, (s: Node) => string | undefined> = {

@@ -473,6 +473,7 @@ describe('MigrationJob validation', () => {
     ['dns.podLabels.k8s-app', { dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube dns' } } }],
     ['migrationsDir', { migrationsDir: '/nonexistent/migrations' }],
     ['migrationsDir', { migrationsDir: fixtureMigrations({ 'notes.txt': 'x' }) }],
+    ['migrationsDir', { migrationsDir: fixtureMigrations({ '0002_trailing_.up.sql': 'SELECT 1;\n' }) }],
     ['runnerBundlePath', { runnerBundlePath: '/nonexistent/caracal-migrate.cjs' }],
     ['runnerBundlePath', { image: MigrationRunnerImage.custom('registry.example.com/t:1'), runnerBundlePath: BUNDLE }],
     ['image.command', { image: MigrationRunnerImage.custom('registry.example.com/t:1', { command: [] }), runnerBundlePath: undefined }],

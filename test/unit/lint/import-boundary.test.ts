@@ -1,9 +1,6 @@
 // eslint.config.mjs's import boundary: code outside src/cli (the cores, the app, the constructs) never imports the
 // CLI, while the CLI's adapters import the cores. Runs the real ESLint on probe sources, as `npm run lint` does.
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+import { lintProbes } from '../../support/lint';
 
 const PROBES: Array<[string, string]> = [
   ['src/migrate/probe.ts', "import { FLAGS } from '../cli/flags';\nexport const f = FLAGS;\n"],
@@ -15,29 +12,10 @@ const PROBES: Array<[string, string]> = [
   ['src/cli/commands/probe.ts', "import { migrateUp } from '../../migrate/runner';\nexport const m = migrateUp;\n"],
 ];
 
-/** ESLint's messages for each probe, linted as that file of the repository (one ESLint process for all). */
-function lintProbes(): Record<string, string[]> {
-  const script = `
-    const { ESLint } = require('eslint');
-    const probes = JSON.parse(process.argv[1]);
-    (async () => {
-      const eslint = new ESLint({ cwd: process.cwd() });
-      const out = {};
-      for (const [file, source] of probes) {
-        const [r] = await eslint.lintText(source, { filePath: require('node:path').resolve(file) });
-        out[file] = r.messages.map((m) => m.message);
-      }
-      process.stdout.write(JSON.stringify(out));
-    })();`;
-  const r = spawnSync(process.execPath, ['-e', script, JSON.stringify(PROBES)], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0 || !r.stdout) throw new Error(`eslint did not run: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
 describe('import boundary', () => {
   let messages: Record<string, string[]>;
   beforeAll(() => {
-    messages = lintProbes();
+    messages = lintProbes(PROBES);
   });
 
   test.each(PROBES.slice(0, -1).map(([file]) => file))('GIVEN %s importing src/cli WHEN linted THEN the boundary rule fails it', (file) => {

@@ -1,0 +1,42 @@
+// The migration file contract the runner enforces and the migration Job's chart must respect: the
+// `NNNN_name.up.sql` filename grammar and the `-- caracal:no-transaction` marker. Imports nothing.
+
+/** The grammar: 4 to 18 digit version, `_`, a lower-case name of letters, digits and single underscores, `.up.sql`. */
+export const MIGRATION_FILENAME = /^([0-9]{4,18})_([a-z0-9]+(?:_[a-z0-9]+)*)\.up\.sql$/;
+
+export type FilenameVerdict =
+  { kind: 'migration'; version: bigint; name: string } | { kind: 'ignored'; reason: string } | { kind: 'refused'; reason: string };
+
+/** Classify one directory entry name (no file system access): a migration, an entry to skip, or one the runner refuses. */
+export function classifyFilename(filename: string): FilenameVerdict {
+  if (filename.startsWith('.')) return { kind: 'ignored', reason: 'dot entry (such as a ConfigMap ..data link)' };
+  if (filename.includes('/') || filename.includes('\\')) return { kind: 'refused', reason: 'contains a path separator' };
+  if (filename.includes('..')) return { kind: 'refused', reason: 'contains ".."' };
+  if (/\.down\.sql$/i.test(filename)) {
+    return {
+      kind: 'refused',
+      reason:
+        'down migrations are not supported: production tooling is forward-only; undo a change with a new, later expand-only migration and remove this file',
+    };
+  }
+  if (/\s/.test(filename)) return { kind: 'refused', reason: 'contains whitespace' };
+  if (/[$`!&|;<>(){}[\]*?~#'"\\%^=,:@+]/.test(filename)) return { kind: 'refused', reason: 'contains a shell metacharacter' };
+  if (/[^\x20-\x7e]/.test(filename)) return { kind: 'refused', reason: 'contains a non-ASCII or control character' };
+  if (/[A-Z]/.test(filename)) return { kind: 'refused', reason: 'contains upper case (names are lower-case)' };
+  const m = MIGRATION_FILENAME.exec(filename);
+  if (!m) {
+    return {
+      kind: 'refused',
+      reason: 'does not match NNNN_name.up.sql (4 to 18 digits, "_", lower-case letters, digits and single underscores, ".up.sql")',
+    };
+  }
+  return { kind: 'migration', version: BigInt(m[1]), name: m[2] };
+}
+
+/** The line that makes the runner apply a file's statements one by one, outside a transaction. */
+export const NO_TRANSACTION_MARKER = '-- caracal:no-transaction';
+
+/** True when the file asks to run without a transaction: a `-- caracal:no-transaction` line comment of its own. */
+export function hasNoTransactionMarker(sql: string): boolean {
+  return /^[ \t]*--[ \t]*caracal:no-transaction[ \t]*$/m.test(sql);
+}

@@ -1,0 +1,41 @@
+// Names the runner (src/migrate, src/validate, src/verify, src/provision) and the constructs share: the
+// services, their logins, the group roles the baseline creates, and libpq's sslmodes. Imports nothing.
+
+/** The five Caracal services that hold Postgres connections. */
+export const SERVICES = ['api', 'coordinator', 'audit', 'sts', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** Every login the stores create per environment: the owner (migrator) and the five services. */
+export const LOGINS = ['owner', ...SERVICES] as const;
+export type LoginName = (typeof LOGINS)[number];
+
+/** Group roles created by the baseline migration (`migrations/0001_baseline.up.sql`), shared by every environment. */
+export const GROUP_ROLES = {
+  owner: 'caracal_owner',
+  api: 'caracal_api',
+  coordinator: 'caracal_coordinator',
+  audit: 'caracal_audit',
+  sts: 'caracal_sts',
+  gateway: 'caracal_gateway',
+  backup: 'caracal_backup',
+} as const;
+export type GroupRoleKey = keyof typeof GROUP_ROLES;
+
+/** Owns every object; the migrator becomes it (SET ROLE) to migrate. */
+export const OWNER_ROLE = GROUP_ROLES.owner;
+/** The only role with BYPASSRLS: what `pg_dump --role` uses. */
+export const BACKUP_ROLE = GROUP_ROLES.backup;
+
+/** The group role a login (or the backup role) is a member of: `caracal_<key>`. */
+export function groupRoleOf(key: GroupRoleKey): string {
+  return GROUP_ROLES[key];
+}
+
+/** The per-environment login role of a service or of the owner: `caracal_<env>_<login>`. */
+export function loginRoleName(environment: string, login: LoginName): string {
+  return `caracal_${environment}_${login}`;
+}
+
+/** libpq's sslmode values, weakest first. */
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];

@@ -1,0 +1,53 @@
+// eslint.config.mjs's layer rules: common/ imports nothing, the runner cores never import the constructs, and the
+// constructs never import src/. Runs the real ESLint on probe sources, as `npm run lint` does.
+import { lintProbes } from '../../support/lint';
+
+const COMMON = /common\/ imports nothing but its own files/;
+const CONSTRUCTS = /a runner core never imports the constructs/;
+const SRC = /the constructs never import src\//;
+
+const REFUSED: Array<[string, string, RegExp]> = [
+  ['common/probe-node.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n", COMMON],
+  ['common/probe-src.ts', "import { ConfigError } from '../src/migrate/errors';\nexport const e = ConfigError;\n", COMMON],
+  ['common/probe-constructs.ts', "import type { Problems } from '../constructs/internal/validation';\nexport type P = Problems;\n", COMMON],
+  ['common/probe-require.ts', "export const n = require('./names');\n", COMMON],
+  ['common/probe-dynamic.ts', "export const n = () => import('./names');\n", COMMON],
+  [
+    'src/migrate/probe-constructs.ts',
+    "import { parseSize } from '../../constructs/internal/units';\nexport const p = parseSize;\n",
+    CONSTRUCTS,
+  ],
+  ['src/verify/probe-cdk.ts', "import { Construct } from 'constructs';\nexport const c = Construct;\n", CONSTRUCTS],
+  ['src/provision/probe-require.ts', "export const n = require('../../constructs/internal/naming');\n", CONSTRUCTS],
+  ['constructs/probe-src.ts', "import { discoverMigrations } from '../src/migrate/files';\nexport const d = discoverMigrations;\n", SRC],
+  [
+    'constructs/internal/probe-env.ts',
+    "import type { EnvironmentSpec } from '../../src/environments/schema';\nexport type E = EnvironmentSpec;\n",
+    SRC,
+  ],
+];
+
+const ALLOWED: Array<[string, string]> = [
+  ['common/probe-own.ts', "import { SERVICES } from './names';\nexport const s = SERVICES;\n"],
+  ['src/migrate/probe-common.ts', "import { parseDuration } from '../../common/durations';\nexport const p = parseDuration;\n"],
+  ['constructs/probe-common.ts', "import { SSL_MODES } from '../common/names';\nexport const m = SSL_MODES;\n"],
+  [
+    'src/stacks/probe-constructs.ts',
+    "import { PostgresCapacity } from '../../constructs/postgres-capacity';\nexport const c = PostgresCapacity;\n",
+  ],
+];
+
+describe('layer boundaries', () => {
+  let messages: Record<string, string[]>;
+  beforeAll(() => {
+    messages = lintProbes([...REFUSED.map(([f, s]) => [f, s] as const), ...ALLOWED]);
+  });
+
+  test.each(REFUSED)('GIVEN %s importing across its layer WHEN linted THEN the layer rule fails it', (file, _source, message) => {
+    expect(messages[file]).toEqual([expect.stringMatching(message)]);
+  });
+
+  test.each(ALLOWED.map(([file]) => file))('GIVEN %s importing a layer below it WHEN linted THEN it passes', (file) => {
+    expect(messages[file]).toEqual([]);
+  });
+});
