@@ -59,6 +59,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
     ],
     load: () => require('./verify'),
   },
+  restore: {
+    summary: 'restore a backup into a new database as its owner, then check every domain against its manifest (exit 4 on a difference)',
+    flags: ['backup', 'target-database', 'pg-bin', 'jobs', 'dir', 'database-url', 'connect-timeout', 'access-matrix', 'json'],
+    load: () => require('./restore'),
+  },
+  'restore-check': {
+    summary: 'restore a backup into a scratch database, check every domain against its manifest and verify, then drop it',
+    flags: ['backup', 'target-database', 'pg-bin', 'jobs', 'keep', 'dir', 'database-url', 'connect-timeout', 'access-matrix', 'json'],
+    load: () => require('./restore-check'),
+  },
   provision: {
     summary: 'create/update the per-environment login roles from --config FILE (the schema must be migrated)',
     flags: ['config', 'database-url', 'connect-timeout'],
