@@ -78,13 +78,13 @@ SQL
 t_dump="$(now)"
 pg_dumpall --globals-only --no-role-passwords --database="$PGDATABASE" --file="$work/${BACKUP_LAYOUT.globals}"
 
-redis='null'
+redis='null'; redis_failed=0
 if [ -n "\${BACKUP_REDIS_DIR:-}" ]; then
   if [ -s "$BACKUP_REDIS_DIR/dump.rdb" ] && [ "$(cat "$BACKUP_REDIS_DIR/status" 2>/dev/null)" = ok ]; then
     mkdir "$work/${BACKUP_LAYOUT.redis}" && mv "$BACKUP_REDIS_DIR/dump.rdb" "$work/${BACKUP_LAYOUT.redis}/dump.rdb"
     redis='{"copied":true,"file":"${BACKUP_LAYOUT.redis}/dump.rdb"}'
   else
-    redis='{"copied":false}'; log "the Redis copy of this run is missing or failed: see the redis container's log"
+    redis='{"copied":false}'; redis_failed=1; log "the Redis copy of this run is missing or failed: see the redis container's log"
   fi
 fi
 
@@ -118,4 +118,6 @@ for dir in $(cd "$BACKUP_ROOT" && ls -1d [0-9]*T*Z 2>/dev/null | LC_ALL=C sort -
   fi
   i=$((i + 1))
 done
+# The Postgres backup is kept, but a run without its Redis copy fails, so it is seen.
+[ "$redis_failed" -eq 0 ] || { log "failing the run: no Redis copy"; exit 3; }
 `;

@@ -11,7 +11,7 @@ import { runCli } from '../../../src/cli/main';
 import { Output } from '../../../src/cli/output';
 import { provisionLogins } from '../../../src/provision';
 import { OwnCluster, startOwnCluster, withClient } from '../../support/postgres';
-import { managedDatabase, ManagedDatabase, PG15_BIN, runBackupScript, ScriptRun, seedThroughServices } from './support';
+import { managedDatabase, ManagedDatabase, PG15_BIN, runBackupScript, ScriptRun, seedThroughServices } from '../../support/backup';
 
 let source: OwnCluster;
 let target15: OwnCluster;
@@ -224,6 +224,24 @@ describe('the backup CronJob script (Debian pg_dump 15 on a Postgres 15 server)'
     expect(kept).toEqual([day(5), day(2), readFileSync(path.join(root, 'LATEST'), 'utf8').trim()]);
     expect(run.stderr).toMatch(new RegExp(`retention: removed ${day(20)}`));
   });
+
+  test.each([
+    ['ok', 0, { copied: true, file: 'redis/dump.rdb' }],
+    ['failed', 3, { copied: false }],
+  ])(
+    'GIVEN the Redis step reported %s WHEN the backup runs THEN the manifest records it (exit %d), the Postgres backup kept either way',
+    async (status, code, redis) => {
+      const root = mkdtempSync(path.join(tmpdir(), 'caracal-with-redis-'));
+      const redisDir = mkdtempSync(path.join(tmpdir(), 'caracal-redis-step-'));
+      writeFileSync(path.join(redisDir, 'status'), `${status}\n`);
+      writeFileSync(path.join(redisDir, 'dump.rdb'), 'REDIS0010-a copied RDB');
+      const run = await runBackupScript(db, root, PG15_BIN, { BACKUP_REDIS_DIR: redisDir });
+      expect(run.code).toBe(code);
+      const m = readManifest(path.join(root, readFileSync(path.join(root, 'LATEST'), 'utf8').trim()));
+      expect(m.redis).toEqual(redis);
+      expect(m.files.some((f) => f.path === 'redis/dump.rdb')).toBe(status === 'ok');
+    },
+  );
 
   test.each([
     [{ BACKUP_JOBS: 'two' }, /BACKUP_JOBS, BACKUP_KEEP_COUNT and BACKUP_KEEP_DAYS must be whole numbers/],

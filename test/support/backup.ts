@@ -7,15 +7,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { BACKUP_SCRIPT } from '../../../src/backup';
-import { resolveConnection, ConnectionSettings } from '../../../src/migrate/connection';
-import { migrateUp } from '../../../src/migrate/runner';
-import { provisionLogins } from '../../../src/provision';
-import { withClient } from '../../support/postgres';
+import { BACKUP_SCRIPT } from '../../src/backup';
+import { resolveConnection, ConnectionSettings } from '../../src/migrate/connection';
+import { migrateUp } from '../../src/migrate/runner';
+import { provisionLogins } from '../../src/provision';
+import { withClient } from './postgres';
 
 /** Debian's Postgres 15 client: the major of the 15 test server. */
 export const PG15_BIN = '/usr/lib/postgresql/15/bin';
-const MIGRATIONS = path.resolve(__dirname, '..', '..', '..', 'migrations');
+const MIGRATIONS = path.resolve(__dirname, '..', '..', 'migrations');
 const LOGINS = ['api', 'coordinator', 'audit', 'sts', 'gateway', 'backup'] as const;
 export type Login = (typeof LOGINS)[number] | 'owner';
 
