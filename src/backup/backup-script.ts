@@ -76,6 +76,7 @@ COMMIT;
 SQL
 [ -f "$work/.dumped" ] || { log "pg_dump failed (its error is above); no backup was kept"; exit 1; }
 t_dump="$(now)"
+log "snapshot statistics and pg_dump: $((t_dump - t0)) ms"
 pg_dumpall --globals-only --no-role-passwords --database="$PGDATABASE" --file="$work/${BACKUP_LAYOUT.globals}"
 
 redis='null'; redis_failed=0
@@ -88,10 +89,11 @@ if [ -n "\${BACKUP_REDIS_DIR:-}" ]; then
   fi
 fi
 
-files="$(cd "$work" && find . -type f ! -name '.*' | sed 's|^\\./||' | LC_ALL=C sort | while read -r f; do
-  printf '{"path":"%s","bytes":%s,"sha256":"%s"}\\n' "$f" "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -d' ' -f1)"
-done | paste -sd, -)"
-bytes="$(cd "$work" && find . -type f ! -name '.*' -printf '%s\\n' | awk '{s+=$1} END {print s+0}')"
+# One sha256sum and one stat for every file (not one process per file: a dump has one file per table).
+files="$(cd "$work" && find . -type f ! -name '.*' | sed 's|^\\./||' | LC_ALL=C sort > .files && xargs -d '\\n' -a .files sha256sum > .sums \
+  && xargs -d '\\n' -a .files stat -c '%s' > .sizes && paste -d' ' .sums .sizes \
+  | awk '{ printf "%s{\\"path\\":\\"%s\\",\\"bytes\\":%s,\\"sha256\\":\\"%s\\"}", (NR > 1 ? "," : ""), $2, $3, $1 }')"
+bytes="$(awk '{s+=$1} END {print s+0}' "$work/.sizes")"
 pg_dump_version="$(pg_dump --version | tr -d '"\\\\')"
 {
   printf '{"format":"${MANIFEST_FORMAT}","name":"%s","startedAt":"%s","finishedAt":"%s",\\n' "$name" "$started" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -100,7 +102,7 @@ pg_dump_version="$(pg_dump --version | tr -d '"\\\\')"
   printf '"catalog":'; cat "$work/.catalog.json"; printf ',\\n"data":'; cat "$work/.data.json"
   printf ',\\n"files":[%s]}\\n' "$files"
 } > "$work/${BACKUP_LAYOUT.manifest}"
-rm -f "$work"/.catalog.json "$work"/.data.json "$work"/.dumped
+rm -f "$work"/.catalog.json "$work"/.data.json "$work"/.dumped "$work"/.files "$work"/.sums "$work"/.sizes
 mv "$work" "$final"
 trap - EXIT
 printf '%s\\n' "$name" > "$BACKUP_ROOT/.LATEST" && mv "$BACKUP_ROOT/.LATEST" "$BACKUP_ROOT/LATEST"

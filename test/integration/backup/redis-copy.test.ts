@@ -164,6 +164,12 @@ describe('the Redis copy of the backup', () => {
     }
   });
 
+  test('GIVEN the runbook WHEN its Redis restore step is read THEN it runs exactly the script this test restores with', () => {
+    const runbook = readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'operations.md'), 'utf8');
+    const step = /<<'SH'\n([\s\S]*?)\nSH\n/.exec(runbook);
+    expect(step?.[1]).toBe(REDIS_RESTORE_SCRIPT.trimEnd());
+  });
+
   test('GIVEN only dump.rdb in the data directory WHEN Redis starts with the AOF config THEN it starts empty, which is why the restore lays the copy out as the AOF base', async () => {
     const restored = await caracalRedis((dataDir) => cpSync(path.join(copyDir, 'redis', 'dump.rdb'), path.join(dataDir, 'dump.rdb')));
     try {
