@@ -1,5 +1,6 @@
 // The program of the backup CronJob: bash with the Postgres image's own psql, pg_dump and pg_dumpall (no other
 // tool is in that image). The same text runs in the tests and the bench, with the matching Debian client on PATH.
+import { BACKUP_ROLE } from '../../common/names';
 import { CATALOG_STATS_SQL, DATA_STATS_SQL, STATS_SESSION_SQL } from './snapshot-stats';
 
 /** The manifest's format tag; the restore check refuses any other. */
@@ -36,7 +37,7 @@ export const BACKUP_SCRIPT = `#!/usr/bin/env bash
 set -euo pipefail
 umask 077
 : "\${BACKUP_ROOT:?BACKUP_ROOT must name the backup directory}" "\${PGDATABASE:?}" "\${PGUSER:?}"
-jobs="\${BACKUP_JOBS:-2}"; compress="\${BACKUP_COMPRESS:-6}"; role="\${BACKUP_ROLE:-caracal_backup}"
+jobs="\${BACKUP_JOBS:-2}"; compress="\${BACKUP_COMPRESS:-6}"; role="\${BACKUP_ROLE:-${BACKUP_ROLE}}"
 keep_count="\${BACKUP_KEEP_COUNT:-7}"; keep_days="\${BACKUP_KEEP_DAYS:-14}"; lock_wait="\${BACKUP_LOCK_WAIT:-120s}"
 for v in "$jobs" "$keep_count" "$keep_days"; do
   case "$v" in ''|*[!0-9]*) echo "caracal-backup: BACKUP_JOBS, BACKUP_KEEP_COUNT and BACKUP_KEEP_DAYS must be whole numbers" >&2; exit 2;; esac

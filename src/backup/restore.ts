@@ -6,13 +6,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'pg';
+import { OWNER_ROLE } from '../../common/names';
 import { connect, ConnectionSettings } from '../migrate/connection';
 import { ConfigError, PreconditionError } from '../migrate/errors';
 import { BACKUP_LAYOUT } from './backup-script';
 import type { Manifest } from './manifest';
 
 /** The group role every Caracal object belongs to. */
-const OWNER_GROUP = 'caracal_owner';
+const OWNER_GROUP = OWNER_ROLE;
 /** Archive entries restored last, one by one: enabling RLS before every foreign key is validated breaks them. */
 const LAST_ENTRY_KINDS = ['ROW SECURITY', 'POLICY'] as const;
 
