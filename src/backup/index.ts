@@ -8,7 +8,7 @@ import { BACKUP_LAYOUT, BACKUP_NAME } from './backup-script';
 export { BACKUP_ENV, BACKUP_LAYOUT, BACKUP_NAME, BACKUP_SCRIPT, MANIFEST_FORMAT } from './backup-script';
 export { compareFiles, readManifest, sha256File } from './manifest';
 export type { CatalogStats, DataStats, Manifest, ManifestFile, TableStats } from './manifest';
-export { listArchive, restoreBackup, runPgTool } from './restore';
+export { ArchiveError, listArchive, restoreBackup, runPgTool } from './restore';
 export type { RestoreOptions, RestoreOutcome } from './restore';
 export { compareStats, readStats, restoreAndCheck, RESTORE_DOMAINS } from './restore-check';
 export type { RestoreCheckOptions, RestoreCheckReport } from './restore-check';

@@ -8,7 +8,7 @@ import { EXPECTED_TABLES } from '../verify/checks';
 import { CheckResult, verifyWithClient } from '../verify';
 import { BACKUP_LAYOUT } from './backup-script';
 import { CatalogStats, compareFiles, DataStats, Manifest, TableStats } from './manifest';
-import { listArchive, restoreBackup, RestoreOptions } from './restore';
+import { ArchiveError, listArchive, restoreBackup, RestoreOptions } from './restore';
 import { CATALOG_STATS_SQL, DATA_STATS_SQL, STATS_SESSION_SQL } from './snapshot-stats';
 
 /** The seed's restore list ("audit tables, admin audit tables, outboxes, agent/delegation state, gateway bindings, and key material references"). */
@@ -71,6 +71,13 @@ export async function restoreAndCheck(o: RestoreCheckOptions): Promise<RestoreCh
   const say = o.onEvent ?? (() => undefined);
   const checks: CheckResult[] = [];
   checks.push(await checkFiles(o.backupDir, o.manifest, o.pgBin));
+  try {
+    await listArchive(path.join(o.backupDir, BACKUP_LAYOUT.dump), o.pgBin);
+  } catch (e) {
+    if (!(e instanceof ArchiveError)) throw e;
+    checks.push(check('restore', [e.message], '', 'the archive cannot be read: nothing was restored', FIRST.restore));
+    return { ok: false, backup: o.manifest.name, database: o.targetDatabase, restoreMs: 0, checks, warnings: [] };
+  }
   try {
     return await restoreThenCompare(o, checks, say);
   } finally {

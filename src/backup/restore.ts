@@ -89,11 +89,14 @@ export function runPgTool(
   });
 }
 
+/** The archive cannot be read (a damaged or missing toc.dat): nothing can be restored from it. */
+export class ArchiveError extends ConfigError {}
+
 /** The archive's table of contents (`pg_restore --list`). */
 export async function listArchive(dumpDir: string, pgBin?: string): Promise<TocEntry[]> {
   const r = await runPgTool('pg_restore', ['--list', dumpDir], { pgBin });
   if (r.code !== 0)
-    throw new ConfigError(`pg_restore --list ${dumpDir} failed: ${r.stderr.trim()}`, 'the backup files (see the files line)');
+    throw new ArchiveError(`pg_restore --list ${dumpDir} failed: ${r.stderr.trim()}`, 'the backup files (see the files line)');
   return r.stdout
     .split('\n')
     .filter((l) => /^\d+;/.test(l))

@@ -399,6 +399,14 @@ describe('restore-check', () => {
       ['files', 'restore', 'audit-events'],
     ],
     [
+      'a truncated table of contents (toc.dat)',
+      async (dir: string) => {
+        const toc = path.join(dir, BACKUP_LAYOUT.dump, 'toc.dat');
+        truncateSync(toc, Math.floor(statSync(toc).size / 3));
+      },
+      ['files', 'restore'],
+    ],
+    [
       'a missing partition (dumped without it, checksums recorded again)',
       async (dir: string) => {
         const part = Object.keys(quiet.manifest.data.tables).filter(
