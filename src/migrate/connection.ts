@@ -332,10 +332,29 @@ export async function connect(s: ConnectionSettings, opts: ConnectOptions = {}):
   }
 }
 
+/** The server's transaction status as its last ReadyForQuery message said: idle, in a transaction, or in a failed one. */
+export type TransactionStatus = 'idle' | 'in-transaction' | 'failed';
+
+const TRANSACTION_STATUS: Record<string, TransactionStatus> = { I: 'idle', T: 'in-transaction', E: 'failed' };
+const transactionStatuses = new WeakMap<Client, TransactionStatus>();
+
+/**
+ * The transaction status the server reported with its last ReadyForQuery (the protocol's own answer, so it also
+ * sees a transaction a statement opened that no scanner recognised). Known for every client `connect` returns.
+ */
+export function transactionStatus(client: Client): TransactionStatus | undefined {
+  return transactionStatuses.get(client);
+}
+
 async function connectOnce(s: ConnectionSettings): Promise<Client> {
   const attempt = async (ssl: boolean) => {
     const client = new Client(pgConfig(s, ssl));
     client.on('error', () => undefined); // errors after connect surface through the query that hits them
+    // The query's promise settles in a later microtask than this listener, so the status is current when `await` returns.
+    client.connection.on('readyForQuery', (msg: { status?: string }) => {
+      const status = TRANSACTION_STATUS[msg.status ?? ''];
+      if (status) transactionStatuses.set(client, status);
+    });
     try {
       await client.connect();
       return client;

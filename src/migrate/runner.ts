@@ -2,7 +2,7 @@
 // It returns results or throws typed errors (src/migrate/errors.ts); it never prints and never exits.
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
-import { connect, ConnectionSettings, describeConnection, sleep } from './connection';
+import { connect, ConnectionSettings, describeConnection, sleep, transactionStatus } from './connection';
 import { ConfigError, ConnectionError, MigrateError, MigrationFailedError, PreconditionError } from './errors';
 import { discoverMigrations, MigrationFile } from './files';
 import {
@@ -18,7 +18,7 @@ import {
   releaseLock,
 } from './history';
 import { assertPlanIsSafe, MigrationPlan, planMigrations } from './plan';
-import { lineAndColumn, SqlStatement, transactionControlStatements } from './sql-scanner';
+import { lineAndColumn, SqlStatement, transactionControlCommand, transactionControlStatements } from './sql-scanner';
 
 export type MigrateEventType =
   | 'wait-db'
@@ -228,7 +228,7 @@ function assertRunnable(files: readonly MigrationFile[]): void {
     const tx = transactionControlStatements(f.statements);
     if (tx.length > 0) {
       throw new ConfigError(
-        `migration ${f.filename}:${tx[0].line} has its own ${tx[0].keywords[0].toUpperCase()}: the runner already runs each file in one transaction`,
+        `migration ${f.filename}:${tx[0].line} has its own ${transactionControlCommand(tx[0])}: the runner already runs each file in one transaction`,
         'the migration file: remove its BEGIN/COMMIT, or put the line `-- caracal:no-transaction` in it to run its statements one by one, including its own transaction control',
       );
     }
@@ -381,6 +381,8 @@ async function applyFile(client: Client, file: MigrationFile, opts: Resolved): P
 }
 
 async function applyWithoutTransaction(client: Client, file: MigrationFile, opts: Resolved): Promise<void> {
+  // The statement that opened the transaction the server says is open now (its own BEGIN), if one is.
+  let openedBy: SqlStatement | undefined;
   for (const stmt of file.statements) {
     const concurrent = isConcurrentStatement(stmt);
     // A concurrent build waits for old snapshots but blocks no traffic: no lock_timeout, its own statement_timeout.
@@ -389,6 +391,8 @@ async function applyWithoutTransaction(client: Client, file: MigrationFile, opts
         ? `SET statement_timeout = ${opts.concurrentStatementTimeoutMs}; SET lock_timeout = 0`
         : `SET statement_timeout = ${opts.statementTimeoutMs}; SET lock_timeout = ${opts.lockTimeoutMs}`,
     );
+    // Inside the file's own transaction a retry would rerun this statement alone, without the ones before it.
+    const insideOwnTransaction = transactionStatus(client) !== 'idle';
     for (let attempt = 0; ; attempt++) {
       await dropInvalidIndex(client, file, stmt, opts);
       try {
@@ -399,7 +403,7 @@ async function applyWithoutTransaction(client: Client, file: MigrationFile, opts
         // A statement that failed inside the file's own BEGIN leaves an aborted transaction: end it.
         if (!lost) await client.query('ROLLBACK').catch(() => undefined);
         const code = (e as { code?: string }).code;
-        if (!lost && code && RETRYABLE_LOCK_STATES.has(code) && attempt < opts.lockRetries && !insideOwnTransaction(file, stmt)) {
+        if (!lost && code && RETRYABLE_LOCK_STATES.has(code) && attempt < opts.lockRetries && !insideOwnTransaction) {
           const wait = Math.min(opts.lockRetryBackoffMs * 2 ** attempt, 30_000);
           opts.onEvent?.({
             type: 'retry',
@@ -412,19 +416,25 @@ async function applyWithoutTransaction(client: Client, file: MigrationFile, opts
         throw failure(e, file, stmt, false, opts);
       }
     }
+    openedBy = transactionStatus(client) === 'idle' ? undefined : (openedBy ?? stmt);
+  }
+  if (openedBy) {
+    // Committing for the file would guess its intent; recording it would claim what the server has not kept.
+    await client.query('ROLLBACK').catch(() => undefined);
+    const last = file.statements[file.statements.length - 1];
+    const opener = transactionControlStatements([openedBy]).length > 0 ? transactionControlCommand(openedBy) : 'the statement';
+    throw new MigrationFailedError({
+      file: file.filename,
+      line: openedBy.line,
+      transactional: false,
+      detail:
+        `the file leaves a transaction open: ${opener} at line ${openedBy.line} has no COMMIT before the end of the file, ` +
+        `so the runner rolled back lines ${openedBy.line} to ${last.line} and did not record the file`,
+      firstCheck:
+        'the migration file: end the transaction it opens with COMMIT (a no-transaction file runs statement by statement; the runner never commits for it)',
+    });
   }
   await client.query(`SET statement_timeout = ${opts.statementTimeoutMs}; SET lock_timeout = 0`);
-}
-
-function insideOwnTransaction(file: MigrationFile, stmt: SqlStatement): boolean {
-  let open = false;
-  for (const s of file.statements) {
-    if (s === stmt) return open;
-    const k = s.keywords[0];
-    if ((k === 'begin' && s.keywords[1] !== 'atomic') || (k === 'start' && s.keywords[1] === 'transaction')) open = true;
-    if (k === 'commit' || k === 'end' || k === 'rollback' || k === 'abort') open = false;
-  }
-  return open;
 }
 
 export function isConcurrentStatement(stmt: SqlStatement): boolean {

@@ -232,3 +232,14 @@ export function transactionControlStatements(statements: readonly SqlStatement[]
     return true;
   });
 }
+
+/** The command a transaction-control statement is, as SQL spells it: `START TRANSACTION`, `PREPARE TRANSACTION`, `ROLLBACK TO SAVEPOINT`. */
+export function transactionControlCommand(stmt: SqlStatement): string {
+  const [k0, k1, k2] = stmt.keywords;
+  if (k0 === 'start' || k0 === 'prepare') return `${k0} transaction`.toUpperCase();
+  if ((k0 === 'commit' || k0 === 'rollback') && k1 === 'prepared') return `${k0} prepared`.toUpperCase();
+  if (k0 === 'rollback' && k1 === 'to') return 'ROLLBACK TO SAVEPOINT';
+  if (k0 === 'rollback' && (k1 === 'work' || k1 === 'transaction') && k2 === 'to') return 'ROLLBACK TO SAVEPOINT';
+  if (k0 === 'release') return 'RELEASE SAVEPOINT';
+  return k0.toUpperCase();
+}
