@@ -62,6 +62,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   jobs: { value: true, help: 'restore: pg_restore parallel jobs for data, indexes and constraints (default 2)' },
   keep: { help: 'restore-check: keep the scratch database instead of dropping it' },
   version: { value: true, repeat: true, help: 'repair: a version to accept (repeatable)' },
+  rename: { help: 'repair: the changed file name of these versions is a rename of the same change (record the new name)' },
   reason: { value: true, help: 'repair: why the edit is accepted (recorded)' },
   quiet: { help: 'print no progress lines, only results and errors' },
   help: { help: 'show this help' },

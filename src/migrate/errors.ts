@@ -96,13 +96,15 @@ export class MigrationHistoryError extends MigrateError {
   }
 }
 
-/** An applied file whose content changed since it was applied. */
+/** An applied file whose content (or name) changed since it was applied. */
 export class ChecksumDriftError extends MigrationHistoryError {
-  constructor(problems: readonly string[]) {
+  constructor(problems: readonly string[], renamed = false) {
     super(
-      'checksum drift: applied migration files were edited',
+      renamed ? 'drift: applied migration files were renamed or replaced' : 'checksum drift: applied migration files were edited',
       problems,
-      'restore the applied files as they were and add a new migration instead; if the change is deliberate and reviewed, run `caracal-migrate repair --version N`',
+      renamed
+        ? 'restore the applied files under their recorded names and give a new change a new version; if a file was only renamed (the same change), run `caracal-migrate repair --version N --rename`'
+        : 'restore the applied files as they were and add a new migration instead; if the change is deliberate and reviewed, run `caracal-migrate repair --version N`',
     );
   }
 }

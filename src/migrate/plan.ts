@@ -10,7 +10,7 @@ export interface MigrationPlan {
   readonly adoptable: ReadonlyArray<{ file: MigrationFile; row: AppliedMigration }>;
   /** New files after the newest applied version, to apply in order. */
   readonly pending: readonly MigrationFile[];
-  /** Applied files whose content changed. */
+  /** Applied versions whose file changed: its content, or its name (a different file under the same version). */
   readonly drifted: ReadonlyArray<{ file: MigrationFile; row: AppliedMigration }>;
   /** Applied versions below the newest file whose file is gone (a gap). */
   readonly missing: readonly AppliedMigration[];
@@ -32,6 +32,8 @@ export function planMigrations(files: readonly MigrationFile[], rows: readonly A
     const row = byVersion.get(file.version);
     if (!row) {
       (file.version < newestApplied ? plan.outOfOrder : plan.pending).push(file);
+    } else if (isRenamed(file, row)) {
+      plan.drifted.push({ file, row });
     } else if (row.checksum === null) {
       plan.adoptable.push({ file, row });
     } else if (row.checksum !== file.checksum) {
@@ -47,14 +49,35 @@ export function planMigrations(files: readonly MigrationFile[], rows: readonly A
   return plan;
 }
 
+/** The applied version's recorded name differs from its file's (a null name, from the older runner, is unknown). */
+export function isRenamed(file: MigrationFile, row: AppliedMigration): boolean {
+  return row.name !== null && row.name !== file.name;
+}
+
+/** The file name the history records for this version, spelled with the file's own version digits. */
+export function appliedFilename(file: MigrationFile, row: AppliedMigration): string {
+  return row.name === null ? file.filename : `${file.filename.slice(0, file.filename.indexOf('_'))}_${row.name}.up.sql`;
+}
+
+/** One drifted version, naming both files when the name changed. */
+export function describeDrift(file: MigrationFile, row: AppliedMigration): string {
+  const checksums =
+    row.checksum === null
+      ? ''
+      : row.checksum === file.checksum
+        ? ' (same content)'
+        : ` with checksum ${row.checksum.slice(0, 12)}…, the file now has ${file.checksum.slice(0, 12)}…`;
+  return isRenamed(file, row)
+    ? `${file.filename}: version ${file.version} was applied as ${appliedFilename(file, row)}${checksums}`
+    : `${file.filename}: applied${checksums}`;
+}
+
 /** Throw the history error that stops a run (drift first, then gap, then order); the database is not touched. */
 export function assertPlanIsSafe(plan: MigrationPlan): void {
   if (plan.drifted.length > 0) {
     throw new ChecksumDriftError(
-      plan.drifted.map(
-        ({ file, row }) =>
-          `${file.filename}: applied with checksum ${row.checksum!.slice(0, 12)}…, the file now has ${file.checksum.slice(0, 12)}…`,
-      ),
+      plan.drifted.map(({ file, row }) => describeDrift(file, row)),
+      plan.drifted.some(({ file, row }) => isRenamed(file, row)),
     );
   }
   if (plan.missing.length > 0) {

@@ -17,7 +17,7 @@ import {
   readHistory,
   releaseLock,
 } from './history';
-import { assertPlanIsSafe, MigrationPlan, planMigrations } from './plan';
+import { appliedFilename, assertPlanIsSafe, isRenamed, MigrationPlan, planMigrations } from './plan';
 import { lineAndColumn, SqlStatement, transactionControlCommand, transactionControlStatements } from './sql-scanner';
 
 export type MigrateEventType =
@@ -569,14 +569,36 @@ export interface RepairOptions extends RunnerOptions {
   readonly versions: readonly bigint[];
   /** Why (recorded with who and when). */
   readonly reason?: string;
+  /** A changed file name of these versions is a rename of the same change: record the new name. Refused otherwise. */
+  readonly rename?: boolean;
+}
+
+/** One version as repair compared it: the file in the directory against the history row. */
+export interface RepairComparison {
+  readonly version: bigint;
+  readonly filename: string;
+  readonly fileChecksum: string;
+  /** The file name the history records (spelled with the file's version digits). */
+  readonly appliedAs: string;
+  readonly appliedChecksum: string | null;
 }
 
 export interface RepairResult {
-  readonly repaired: ReadonlyArray<{ version: bigint; filename: string; previousChecksum: string | null; checksum: string }>;
+  /** The migrations directory compared, absolute. */
+  readonly directory: string;
+  readonly compared: readonly RepairComparison[];
+  readonly repaired: ReadonlyArray<{
+    version: bigint;
+    filename: string;
+    previousChecksum: string | null;
+    checksum: string;
+    /** The recorded file name before a --rename, when it changed. */
+    renamedFrom?: string;
+  }>;
   readonly unchanged: readonly bigint[];
 }
 
-/** Accept deliberate, reviewed edits of applied files: record the new checksum, who, when and why. */
+/** Accept deliberate, reviewed edits of applied files: record the new checksum (and a reviewed rename), who, when and why. */
 export async function repairMigrations(o: RepairOptions): Promise<RepairResult> {
   const files = discoverMigrations(o.dir);
   if (o.versions.length === 0) throw new ConfigError('repair needs --version N (one or more): the versions whose edit was reviewed');
@@ -584,30 +606,58 @@ export async function repairMigrations(o: RepairOptions): Promise<RepairResult> 
     await ensureHistoryTable(client);
     const rows = new Map((await readHistory(client)).map((r) => [r.version, r]));
     const byVersion = new Map(files.map((f) => [f.version, f]));
+    const problems: string[] = [];
     for (const v of o.versions) {
-      if (!rows.has(v)) throw new ConfigError(`--version ${v}: not applied in this database, nothing to repair`);
-      if (!byVersion.has(v)) throw new ConfigError(`--version ${v}: no migration file with this version in ${o.dir}`);
+      const row = rows.get(v);
+      const file = byVersion.get(v);
+      if (!row) problems.push(`--version ${v}: not applied in this database, nothing to repair`);
+      else if (!file) problems.push(`--version ${v}: no migration file with this version in ${o.dir}`);
+      else if (isRenamed(file, row) && !o.rename)
+        problems.push(
+          `version ${v}: the file is ${file.filename} but ${appliedFilename(file, row)} was applied (directory ${o.dir}): ` +
+            'a different file under an applied version is a new change, not an edit; give it a new version, or if it is a rename of the same change, repair with --rename',
+        );
     }
+    if (problems.length > 0) {
+      throw new ConfigError(
+        problems.length === 1 ? problems[0] : `repair refused ${problems.length} versions:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+        `the migrations directory ${o.dir} and public.schema_migrations: repair only versions whose applied file was edited (or renamed, with --rename) after review`,
+      );
+    }
+    const compared: RepairComparison[] = o.versions.map((v) => {
+      const file = byVersion.get(v)!;
+      const row = rows.get(v)!;
+      return {
+        version: v,
+        filename: file.filename,
+        fileChecksum: file.checksum,
+        appliedAs: appliedFilename(file, row),
+        appliedChecksum: row.checksum,
+      };
+    });
     const result: { repaired: Array<RepairResult['repaired'][number]>; unchanged: bigint[] } = { repaired: [], unchanged: [] };
     await client.query('BEGIN');
     try {
       for (const v of o.versions) {
         const row = rows.get(v)!;
         const file = byVersion.get(v)!;
-        if (row.checksum === file.checksum) {
+        const renamedFrom = isRenamed(file, row) ? appliedFilename(file, row) : undefined;
+        if (row.checksum === file.checksum && !renamedFrom) {
           result.unchanged.push(v);
           continue;
         }
+        // The history keeps one reason per version: a rename is recorded in it, next to the operator's words.
+        const reason = renamedFrom ? [o.reason, `renamed from ${renamedFrom}`].filter(Boolean).join('; ') : (o.reason ?? null);
         await client.query(
-          `UPDATE ${HISTORY_TABLE} SET previous_checksum = checksum, checksum = $2, repaired_at = now(), repaired_by = ${appliedByExpression()}, repair_reason = $3
+          `UPDATE ${HISTORY_TABLE} SET previous_checksum = checksum, checksum = $2, name = $4, repaired_at = now(), repaired_by = ${appliedByExpression()}, repair_reason = $3
            WHERE version = $1`,
-          [v.toString(), file.checksum, o.reason ?? null],
+          [v.toString(), file.checksum, reason, file.name],
         );
-        result.repaired.push({ version: v, filename: file.filename, previousChecksum: row.checksum, checksum: file.checksum });
+        result.repaired.push({ version: v, filename: file.filename, previousChecksum: row.checksum, checksum: file.checksum, renamedFrom });
         opts.onEvent?.({
           type: 'repaired',
           file: file.filename,
-          message: `repaired ${file.filename}: recorded checksum ${file.checksum.slice(0, 12)}… (was ${row.checksum?.slice(0, 12) ?? 'none'}…)`,
+          message: `repaired ${file.filename}: recorded checksum ${file.checksum.slice(0, 12)}… (was ${row.checksum?.slice(0, 12) ?? 'none'}…)${renamedFrom ? ` and the name (was ${renamedFrom})` : ''}`,
         });
       }
       await client.query('COMMIT');
@@ -615,6 +665,6 @@ export async function repairMigrations(o: RepairOptions): Promise<RepairResult> 
       await client.query('ROLLBACK').catch(() => undefined);
       throw e;
     }
-    return result;
+    return { directory: o.dir, compared, ...result };
   });
 }

@@ -35,7 +35,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   repair: {
     summary: 'accept a reviewed edit of applied files: record the new checksum, who and when (--version N)',
-    flags: [...RUNNER_FLAGS, 'version', 'reason'],
+    flags: [...RUNNER_FLAGS, 'version', 'rename', 'reason'],
     load: () => require('./repair'),
   },
   validate: {

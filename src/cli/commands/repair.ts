@@ -1,6 +1,8 @@
-// `caracal-migrate repair --version N [--reason TEXT]`: accept a reviewed edit of an applied file.
+// `caracal-migrate repair --version N [--rename] [--reason TEXT]`: accept a reviewed edit (or rename) of an applied file.
 import { repairMigrations } from '../../migrate/runner';
+import { describeConnection } from '../../migrate/connection';
 import { ExitCode } from '../../migrate/errors';
+import { HISTORY_TABLE } from '../../migrate/history';
 import { UsageError } from '../args';
 import { Flags, runnerOptions, str } from '../flags';
 import type { Output } from '../output';
@@ -20,9 +22,23 @@ export async function run(flags: Flags, out: Output): Promise<number> {
         '(1 to 1000 characters, no control characters) saying why the edit is accepted',
     );
   }
-  const result = await repairMigrations({ ...runnerOptions(flags, out), versions, reason });
+  const options = runnerOptions(flags, out);
+  // The directory compared is always named: without --dir it is ./migrations, which may not be the one meant.
+  out.stdout(
+    `migrations directory: ${options.dir}${str(flags, 'dir') === undefined ? ' (the default, ./migrations; --dir chooses another)' : ''}`,
+  );
+  const result = await repairMigrations({ ...options, versions, reason, rename: flags.rename === true });
+  for (const c of result.compared) {
+    const name = c.appliedAs === c.filename ? `file ${c.filename}` : `file ${c.filename}, applied as ${c.appliedAs}`;
+    out.stdout(
+      `comparing ${result.directory} with ${HISTORY_TABLE} of ${describeConnection(options.connection)}: version ${c.version}: ${name}; ` +
+        `checksum ${c.fileChecksum.slice(0, 12)}… in the file, ${c.appliedChecksum?.slice(0, 12) ?? 'none'}${c.appliedChecksum ? '…' : ''} recorded`,
+    );
+  }
   for (const r of result.repaired)
-    out.stdout(`repaired ${r.filename}: checksum ${r.checksum} recorded (was ${r.previousChecksum ?? 'none'})`);
+    out.stdout(
+      `repaired ${r.filename}: checksum ${r.checksum} recorded (was ${r.previousChecksum ?? 'none'})${r.renamedFrom ? `; name recorded (was ${r.renamedFrom})` : ''}`,
+    );
   for (const v of result.unchanged) out.stdout(`version ${v}: checksum already matches the file, nothing to repair`);
   return ExitCode.OK;
 }

@@ -2,6 +2,7 @@
 import { migrationStatus, StatusResult } from '../../migrate/runner';
 import { ExitCode } from '../../migrate/errors';
 import { describeConnection } from '../../migrate/connection';
+import { appliedFilename, isRenamed } from '../../migrate/plan';
 import { Flags, runnerOptions } from '../flags';
 import type { Output } from '../output';
 
@@ -11,6 +12,10 @@ interface Row {
   version: string;
   name: string | null;
   filename: string | null;
+  /** The name the history records for this version (differs from `name` when the file was renamed or replaced). */
+  appliedName: string | null;
+  /** That name as a file name, when it differs from `filename`. */
+  appliedAs: string | null;
   state: State;
   checksum: string | null;
   fileChecksum: string | null;
@@ -26,6 +31,8 @@ export function statusRows(s: StatusResult): Row[] {
       version: String(file?.version ?? row!.version),
       name: file?.name ?? row?.name ?? null,
       filename: file?.filename ?? null,
+      appliedName: row?.name ?? null,
+      appliedAs: file && row && isRenamed(file, row) ? appliedFilename(file, row) : null,
       state,
       checksum: row?.checksum ?? null,
       fileChecksum: file?.checksum ?? null,
@@ -77,7 +84,8 @@ export async function run(flags: Flags, out: Output): Promise<number> {
     const width = Math.max(4, ...rows.map((r) => r.version.length));
     for (const r of rows) {
       const when = r.appliedAt ? `  ${r.appliedAt}${r.executionMs !== null ? ` (${r.executionMs} ms)` : ''}` : '';
-      out.stdout(`${r.state.padEnd(12)} ${r.version.padStart(width, '0')}  ${r.filename ?? r.name ?? ''}${when}`);
+      const renamed = r.appliedAs ? ` (applied as ${r.appliedAs})` : '';
+      out.stdout(`${r.state.padEnd(12)} ${r.version.padStart(width, '0')}  ${r.filename ?? r.name ?? ''}${renamed}${when}`);
     }
     out.stdout(
       `${summary.applied} applied, ${summary.pending} pending, ${summary.drifted} drifted, ${summary.missing} missing, ` +
