@@ -1,5 +1,8 @@
-// Where the CLI writes: results on stdout, progress and errors on stderr, with every known secret redacted.
+// Where the CLI writes: results on stdout, progress and errors on stderr. Secrets are masked only where they can
+// appear (src/migrate/redact.ts): connection strings everywhere, registered secrets in unexpected errors. Server
+// messages reach here already masked by the core, which knows what it sent.
 import { ExitCode, MigrateError } from '../migrate/errors';
+import { maskConnectionStrings, maskUnknownText } from '../migrate/redact';
 
 export class Output {
   quiet = false;
@@ -17,35 +20,37 @@ export class Output {
     );
   }
 
-  /** Never print this value (a password), whatever message carries it. */
+  /** A secret (a password) this run knows: masked in an unexpected error, whose text could come from anywhere. */
   redact(secret: string | undefined): void {
     if (secret && secret.length > 0) this.secrets.push(secret);
   }
 
-  private clean(s: string): string {
-    let r = s;
-    for (const secret of this.secrets) r = r.split(secret).join('***');
-    return r;
+  stdout(text: string): void {
+    this.out(maskConnectionStrings(text.endsWith('\n') ? text : `${text}\n`));
   }
 
-  stdout(text: string): void {
-    this.out(this.clean(text.endsWith('\n') ? text : `${text}\n`));
+  /** A value as JSON on stdout; strings are masked before serializing, so the JSON always parses. */
+  json(value: unknown): void {
+    this.out(`${JSON.stringify(value, (_key, v) => (typeof v === 'string' ? maskConnectionStrings(v) : v), 2)}\n`);
   }
 
   progress(text: string): void {
-    if (!this.quiet) this.err(this.clean(`caracal-migrate: ${text}\n`));
+    if (!this.quiet) this.err(maskConnectionStrings(`caracal-migrate: ${text}\n`));
+  }
+
+  /** A line the operator must see even with --quiet (server warnings and notices). */
+  notice(text: string): void {
+    this.err(maskConnectionStrings(`caracal-migrate: ${text}\n`));
   }
 
   fail(e: unknown): number {
     if (e instanceof MigrateError) {
-      this.err(this.clean(`caracal-migrate: error: ${e.message}\n${e.firstCheck ? `  first check: ${e.firstCheck}\n` : ''}`));
+      this.err(maskConnectionStrings(`caracal-migrate: error: ${e.message}\n${e.firstCheck ? `  first check: ${e.firstCheck}\n` : ''}`));
       return e.exitCode;
     }
-    const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    const msg = maskUnknownText(e instanceof Error ? (e.stack ?? e.message) : String(e), this.secrets);
     this.err(
-      this.clean(
-        `caracal-migrate: unexpected error: ${msg}\n  first check: database secret, host, port, user, database, SSL mode, and advisory-lock connectivity\n`,
-      ),
+      `caracal-migrate: unexpected error: ${msg}\n  first check: database secret, host, port, user, database, SSL mode, and advisory-lock connectivity\n`,
     );
     return ExitCode.MIGRATION_FAILED;
   }

@@ -9,6 +9,7 @@ import { Client, ClientConfig } from 'pg';
 import { SSL_MODES, SslMode } from '../../common/names';
 import { parseDurationSetting, parseInteger } from './config';
 import { ConfigError, ConnectionError } from './errors';
+import { maskConnectionStrings } from './redact';
 
 export const APPLICATION_NAME = 'caracal-migrate';
 export { SSL_MODES };
@@ -66,6 +67,7 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
   const urlText = flags.databaseUrl ?? (env.DATABASE_URL || undefined);
   const fromUrl: Record<string, string | undefined> = {};
   if (urlText !== undefined && urlSource) {
+    refuseAtAfterAuthority(urlText, urlSource);
     let u: URL;
     try {
       u = new URL(urlText);
@@ -192,6 +194,25 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
   };
   Object.defineProperty(settings, 'password', { value: password, enumerable: false });
   return settings;
+}
+
+/**
+ * An "@" after the authority means a password holding "/", "?" or "#" that was not percent-encoded: a URL parser
+ * then takes part of the password for the path, query or fragment, and any message about those would show it.
+ * Refused without echoing any part of the URL.
+ */
+function refuseAtAfterAuthority(urlText: string, urlSource: string): void {
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(urlText);
+  if (!scheme) return;
+  const rest = urlText.slice(scheme[0].length);
+  const authorityEnd = rest.search(/[/?#]/);
+  if (authorityEnd >= 0 && rest.indexOf('@', authorityEnd) >= 0) {
+    throw new ConfigError(
+      `${urlSource} has "@" after its host part: a user or password holding "/", "?", "#" or "@" must be percent-encoded ` +
+        '(%2F, %3F, %23, %40) (value not shown: it may hold a password)',
+      'the database secret: percent-encode the password in the URL, or give it through PGPASSWORD_FILE instead',
+    );
+  }
 }
 
 function checkName(value: string, source: string) {
@@ -409,7 +430,8 @@ function isRetryable(e: unknown): boolean {
 /** Map a pg/net/TLS error to a ConnectionError that names the connection part to check first. */
 export function classifyConnectError(e: unknown, s: ConnectionSettings): ConnectionError {
   const err = e as { code?: string; message?: string };
-  const msg = String(err.message ?? e);
+  // Nothing but the login reached the server, so its messages cannot echo the password; a connection string can.
+  const msg = maskConnectionStrings(String(err.message ?? e));
   const at = describeConnection(s);
   const code = err.code;
   if (code === '28P01') {

@@ -17,6 +17,7 @@ import {
   readHistory,
   releaseLock,
 } from './history';
+import { maskConnectionStrings, maskServerText } from './redact';
 import { appliedFilename, assertPlanIsSafe, isRenamed, MigrationPlan, planMigrations } from './plan';
 import { lineAndColumn, SqlStatement, transactionControlCommand, transactionControlStatements } from './sql-scanner';
 
@@ -147,7 +148,7 @@ function wrapLost(e: unknown, s: ConnectionSettings): unknown {
   if (e instanceof MigrateError) return e;
   if (isConnectionLoss(e)) {
     return new ConnectionError(
-      `lost the connection to ${describeConnection(s)}: ${(e as Error).message}`,
+      `lost the connection to ${describeConnection(s)}: ${maskConnectionStrings((e as Error).message)}`,
       'connection',
       'advisory-lock connectivity: the server restarted or the network dropped; rerun (the runner is safe to rerun)',
       (e as { code?: string }).code,
@@ -510,7 +511,7 @@ function failure(
       line: stmt?.line,
       sqlState: err.code?.match(/^[0-9A-Z]{5}$/) ? err.code : undefined,
       transactional,
-      detail: `the connection to ${describeConnection(opts.connection)} was lost while applying it (${err.message})`,
+      detail: `the connection to ${describeConnection(opts.connection)} was lost while applying it (${maskConnectionStrings(String(err.message))})`,
       firstCheck:
         'advisory-lock connectivity: the server restarted, failed over, or the network dropped; rerun once it is reachable (reruns are safe)',
     });
@@ -532,7 +533,7 @@ function failure(
     column,
     sqlState: err.code,
     transactional,
-    detail: `${err.message}${extra ? `\n${extra}` : ''}`,
+    detail: maskServerText(`${err.message}${extra ? `\n${extra}` : ''}`, stmt?.text ?? '', [opts.connection.password]),
     firstCheck: (err.code && FIRST_CHECKS[err.code]) ?? 'the SQL at that line',
   });
 }

@@ -66,20 +66,14 @@ export async function run(flags: Flags, out: Output): Promise<number> {
   };
   const problems = summary.drifted + summary.missing + summary.outOfOrder > 0;
   if (flags.json) {
-    out.stdout(
-      JSON.stringify(
-        {
-          directory: options.dir,
-          database: describeConnection(options.connection),
-          historyTable: status.historyTableExists,
-          ok: !problems,
-          summary,
-          migrations: rows,
-        },
-        null,
-        2,
-      ),
-    );
+    out.json({
+      directory: options.dir,
+      database: describeConnection(options.connection),
+      historyTable: status.historyTableExists,
+      ok: !problems,
+      summary,
+      migrations: rows,
+    });
   } else {
     const width = Math.max(4, ...rows.map((r) => r.version.length));
     for (const r of rows) {

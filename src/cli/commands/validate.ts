@@ -70,7 +70,7 @@ export async function run(flags: Flags, out: Output): Promise<number> {
     }
   });
   if (flags.json) {
-    out.stdout(JSON.stringify({ ok: report.ok, directory: options.dir, checks: report.checks }, null, 2));
+    out.json({ ok: report.ok, directory: options.dir, checks: report.checks });
   } else {
     const failed = report.checks.filter((c) => !c.ok).length;
     out.stdout(

@@ -31,7 +31,7 @@ export async function run(flags: Flags, out: Output, env: NodeJS.ProcessEnv = pr
     statementTimeoutMs,
   });
   if (flags.json) {
-    out.stdout(JSON.stringify({ ok: report.ok, database: describeConnection(connection), checks: report.checks }, null, 2));
+    out.json({ ok: report.ok, database: describeConnection(connection), checks: report.checks });
   } else {
     out.stdout(formatChecks(report.checks));
   }
