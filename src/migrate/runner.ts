@@ -19,6 +19,7 @@ import {
 } from './history';
 import { maskConnectionStrings, maskServerText } from './redact';
 import { appliedFilename, assertPlanIsSafe, isRenamed, MigrationPlan, planMigrations } from './plan';
+import { assertRunnable } from './runnable';
 import { lineAndColumn, SqlStatement, transactionControlCommand, transactionControlStatements } from './sql-scanner';
 
 export type MigrateEventType =
@@ -214,23 +215,6 @@ async function checkCreatePrivileges(client: Client, needTable: boolean, needSch
       throw new PreconditionError(
         `user ${JSON.stringify(usr)} cannot CREATE in schema ${JSON.stringify(schema)}, the target of the pending migrations${schema === 'public' ? ` (${pg15})` : ''}`,
         `the user: run the Job as the database owner role, or GRANT CREATE ON SCHEMA "${schema}" TO "${usr}"`,
-      );
-    }
-  }
-}
-
-/**
- * Refuse (exit 2) pending files that manage their own transaction without saying so: the runner wraps each
- * file in one transaction, so a COMMIT inside would commit half a file.
- */
-function assertRunnable(files: readonly MigrationFile[]): void {
-  for (const f of files) {
-    if (f.noTransaction) continue;
-    const tx = transactionControlStatements(f.statements);
-    if (tx.length > 0) {
-      throw new ConfigError(
-        `migration ${f.filename}:${tx[0].line} has its own ${transactionControlCommand(tx[0])}: the runner already runs each file in one transaction`,
-        'the migration file: remove its BEGIN/COMMIT, or put the line `-- caracal:no-transaction` in it to run its statements one by one, including its own transaction control',
       );
     }
   }

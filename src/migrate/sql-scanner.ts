@@ -25,9 +25,34 @@ const identCont = { test: (ch: string | undefined) => ch !== undefined && isIden
 const dolqCont = { test: (ch: string | undefined) => ch !== undefined && isDolqCont(ch.charCodeAt(0)) };
 const digit = { test: (ch: string | undefined) => ch !== undefined && isDigit(ch.charCodeAt(0)) };
 
+/** Something in a file that only psql can run: a meta-command, or a COPY whose rows psql would send. */
+export interface PsqlOnlySyntax {
+  readonly kind: 'meta-command' | 'copy-from-stdin';
+  /** Offset of the backslash, or of the COPY statement. */
+  readonly start: number;
+  /** 1-based line. */
+  readonly line: number;
+  /** The meta-command (`\set`), or `COPY ... FROM STDIN`. */
+  readonly text: string;
+}
+
 /** Split SQL into top-level statements exactly where psql would send them. Empty statements are dropped. */
 export function splitStatements(sql: string): SqlStatement[] {
+  return scanSql(sql).statements;
+}
+
+/**
+ * psql-only syntax outside strings, comments and dollar quotes: a backslash (psql reads the rest of the line as a
+ * meta-command; in SQL a backslash is never valid there), and `COPY ... FROM STDIN` (psql sends the rows that follow).
+ */
+export function psqlOnlySyntax(sql: string): PsqlOnlySyntax[] {
+  return scanSql(sql).psqlOnly;
+}
+
+function scanSql(sql: string): { statements: SqlStatement[]; psqlOnly: PsqlOnlySyntax[] } {
   const out: SqlStatement[] = [];
+  const psqlOnly: PsqlOnlySyntax[] = [];
+  let copyWords: string[] = []; // the words of a COPY statement, to find FROM STDIN
   const n = sql.length;
   let i = 0;
   let stmtStart = -1;
@@ -43,7 +68,11 @@ export function splitStatements(sql: string): SqlStatement[] {
   const finish = (end: number) => {
     if (stmtStart >= 0) {
       out.push({ start: stmtStart, end, line: lineAt(sql, stmtStart), text: sql.slice(stmtStart, end), keywords });
+      if (keywords[0] === 'copy' && copyWords.some((w, k) => w === 'from' && copyWords[k + 1] === 'stdin')) {
+        psqlOnly.push({ kind: 'copy-from-stdin', start: stmtStart, line: lineAt(sql, stmtStart), text: 'COPY ... FROM STDIN' });
+      }
     }
+    copyWords = [];
     stmtStart = -1;
     parenDepth = 0;
     beginDepth = 0;
@@ -141,6 +170,7 @@ export function splitStatements(sql: string): SqlStatement[] {
       while (j < n && identCont.test(sql[j])) j++;
       const word = sql.slice(i, j).toLowerCase();
       if (keywords.length < 6) keywords.push(word);
+      if (keywords[0] === 'copy') copyWords.push(word);
       trackBeginAtomic(word);
       i = j;
       continue;
@@ -155,10 +185,18 @@ export function splitStatements(sql: string): SqlStatement[] {
       i = j;
       continue;
     }
+    if (c === '\\') {
+      // psql takes the backslash and the rest of its line as a meta-command (\set, \connect, \. ending COPY data).
+      let j = i + 1;
+      while (j < n && identCont.test(sql[j])) j++;
+      psqlOnly.push({ kind: 'meta-command', start: i, line: lineAt(sql, i), text: sql.slice(i, Math.max(j, i + 2)) });
+      while (i < n && sql[i] !== '\n') i++;
+      continue;
+    }
     i++; // operators and other punctuation
   }
   finish(n);
-  return out;
+  return { statements: out, psqlOnly };
 
   function trackBeginAtomic(word: string) {
     // psqlscan.l: inside CREATE [OR REPLACE] {FUNCTION|PROCEDURE}, BEGIN ... END (and CASE inside it) nest.

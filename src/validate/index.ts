@@ -7,6 +7,7 @@ import { connect, ConnectionSettings } from '../migrate/connection';
 import { MigrateError, PreconditionError } from '../migrate/errors';
 import { discoverMigrations, MigrationFile } from '../migrate/files';
 import { readHistory } from '../migrate/history';
+import { runnabilityProblems } from '../migrate/runnable';
 import { migrateUp, RunnerOptions } from '../migrate/runner';
 import { FIRST_CHECK } from '../verify/checks';
 import type { CheckResult } from '../verify/checks';
@@ -111,14 +112,27 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
   const done = () => ({ ok: checks.every((c) => c.ok), checks });
 
   // 1. The filename grammar (the runner's own discovery: the Job would refuse the same files).
+  // Then what the runner would refuse in them (own transaction control, psql-only syntax), for every file.
   let files: MigrationFile[];
   try {
     files = discoverMigrations(o.dir);
-    push(ok('filenames', `${files.length} migration file(s) follow NNNN_name.up.sql, no unsafe entries`));
   } catch (e) {
     push(fail('filenames', errorText(e), [], (e as MigrateError).firstCheck ?? FIRST_CHECK_FILES));
     return done();
   }
+  const unrunnable = files.flatMap(runnabilityProblems);
+  if (unrunnable.length > 0) {
+    push(
+      fail(
+        'filenames',
+        `${new Set(unrunnable.map((p) => p.file)).size} migration file(s) hold what the runner cannot run`,
+        unrunnable.map((p) => `${p.message}; instead: ${p.instead}`),
+        FIRST_CHECK_FILES,
+      ),
+    );
+    return done();
+  }
+  push(ok('filenames', `${files.length} migration file(s) follow NNNN_name.up.sql, no unsafe entries`));
 
   // 2. Expand-only discipline.
   const expand = await checkExpandOnly(
