@@ -50,7 +50,7 @@ export class UnsafeFilenameError extends MigrateError {
     super(
       `unsafe migration file ${JSON.stringify(file)}: ${reason}`,
       ExitCode.CONFIG,
-      'the migrations directory: files are NNNN_name.up.sql (4+ digits, lower-case name), forward-only',
+      'the migrations directory: files are NNNN_name.up.sql (4 to 18 digits, lower-case name), forward-only',
     );
     this.file = file;
   }

@@ -237,7 +237,7 @@ export async function migrateUp(o: RunnerOptions): Promise<MigrateResult> {
       assertPlanIsSafe(plan);
       if (plan.pending.length === 0 && plan.adoptable.length === 0) {
         if (plan.ahead.length > 0) opts.onEvent?.({ type: 'ahead', message: aheadMessage(plan) });
-        opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${plan.applied.length} migrations applied` });
+        opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${migrations(plan.applied.length)} applied` });
         return { applied: [], alreadyApplied: plan.applied.length, ahead: plan.ahead, adopted: [], historyTable: 'current' };
       }
     }
@@ -283,9 +283,14 @@ async function migrateLocked(client: Client, files: MigrationFile[], opts: Resol
     opts.onEvent?.({ type: 'ahead', message: aheadMessage(plan) });
   }
   if (applied.length === 0) {
-    opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${plan.applied.length + adopted.length} migrations applied` });
+    opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${migrations(plan.applied.length + adopted.length)} applied` });
   }
   return { applied, alreadyApplied: plan.applied.length + plan.adoptable.length, ahead: plan.ahead, adopted, historyTable };
+}
+
+/** `1 migration`, `3 migrations`. */
+function migrations(n: number): string {
+  return `${n} migration${n === 1 ? '' : 's'}`;
 }
 
 export function aheadMessage(plan: MigrationPlan): string {
@@ -306,7 +311,7 @@ async function adopt(client: Client, plan: MigrationPlan, opts: Resolved): Promi
   if (done.length > 0) {
     opts.onEvent?.({
       type: 'adopted',
-      message: `adopted ${done.length} migrations applied by the older runner: recorded their current checksums`,
+      message: `adopted ${migrations(done.length)} applied by the older runner: recorded their current checksums`,
     });
   }
   return done;
