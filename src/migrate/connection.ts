@@ -35,6 +35,8 @@ export interface ConnectionSettings {
   readonly applicationName: string;
   /** TLS options for the modes that use TLS (undefined for disable). */
   readonly tls?: ConnectionOptions;
+  /** The root certificate the server's chain is verified against (`path (source)`), when it is. */
+  readonly rootCert?: string;
   /** The password (non-enumerable). */
   readonly password?: string;
 }
@@ -180,7 +182,7 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
     passwordSource = `${explicit ? 'PGPASSWORD_FILE' : chosen}=${file.path}`;
   }
 
-  const tls = tlsOptions(sslModeValue, hostValue, env, fromUrl, urlSource, sslmode.source);
+  const { tls, rootCert } = tlsOptions(sslModeValue, hostValue, env, fromUrl, urlSource, sslmode.source);
   const settings: ConnectionSettings = {
     host: hostValue,
     port: portValue,
@@ -191,6 +193,7 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
     connectTimeoutMs,
     applicationName: APPLICATION_NAME,
     tls,
+    ...(rootCert ? { rootCert } : {}),
   };
   Object.defineProperty(settings, 'password', { value: password, enumerable: false });
   return settings;
@@ -231,8 +234,8 @@ function tlsOptions(
   fromUrl: Record<string, string | undefined>,
   urlSource: string | undefined,
   modeSource: string,
-): ConnectionOptions | undefined {
-  if (mode === 'disable') return undefined;
+): { tls?: ConnectionOptions; rootCert?: string } {
+  if (mode === 'disable') return {};
   const home = env.HOME || os.homedir();
   const pick = (urlKey: string, envKey: string, fallback: string) => {
     if (fromUrl[urlKey]) return { path: fromUrl[urlKey]!, source: `${urlSource} ${urlKey}`, explicit: true };
@@ -287,8 +290,10 @@ function tlsOptions(
     );
   }
   const haveRoot = systemRoots || rootCert.explicit || existsSync(rootCert.path);
-  // libpq: with a root certificate present, "require" verifies the chain like verify-ca.
-  const verifyChain = mode === 'verify-ca' || mode === 'verify-full' || (mode === 'require' && haveRoot);
+  // libpq loads the root certificate whenever it exists and then verifies the chain in every mode that uses TLS:
+  // require behaves like verify-ca, and so do the TLS attempts of prefer and allow (a failed one under prefer is
+  // retried without TLS, see connectOnce). An explicit PGSSLROOTCERT that cannot be read is an error in every mode.
+  const verifyChain = mode === 'verify-ca' || mode === 'verify-full' || haveRoot;
   if (verifyChain) {
     if (!haveRoot) {
       throw new ConfigError(
@@ -309,7 +314,7 @@ function tlsOptions(
   } else {
     opts.rejectUnauthorized = false;
   }
-  return opts;
+  return { tls: opts, rootCert: verifyChain ? `${systemRoots ? 'the system roots' : rootCert.path} (${rootCert.source})` : undefined };
 }
 
 function pgConfig(s: ConnectionSettings, ssl: boolean): ClientConfig {
@@ -398,10 +403,28 @@ async function connectOnce(s: ConnectionSettings): Promise<Client> {
       return await attempt(true);
     } catch (e) {
       if (/does not support SSL/i.test(String((e as Error).message))) return attempt(false);
-      throw e;
+      // libpq retries without TLS after any failed TLS attempt under prefer (a failed verification included).
+      if (!isTlsError(e as { code?: string; message?: string })) throw e;
+      try {
+        return await attempt(false);
+      } catch (plain) {
+        throw new PlainRetryFailed(e, plain);
+      }
     }
   }
   return attempt(true);
+}
+
+/** prefer: the TLS attempt failed, then the retry without TLS failed too; the TLS failure is the one to report. */
+class PlainRetryFailed extends Error {
+  readonly code?: string;
+  constructor(
+    readonly tlsError: unknown,
+    readonly plainError: unknown,
+  ) {
+    super(String((tlsError as Error).message ?? tlsError));
+    this.code = (tlsError as { code?: string }).code;
+  }
 }
 
 function isNoEncryptionRejection(e: unknown): boolean {
@@ -515,10 +538,19 @@ export function classifyConnectError(e: unknown, s: ConnectionSettings): Connect
     );
   }
   if (isTlsError(err)) {
+    // libpq's words for a chain that does not verify, then node's reason.
+    const what = /CERT|SELF_SIGNED|UNABLE_TO|DEPTH_ZERO/.test(code ?? '') ? `certificate verify failed (${msg})` : msg;
+    const verified = s.rootCert ? ` against the root certificate ${s.rootCert}` : '';
+    const plain =
+      e instanceof PlainRetryFailed
+        ? `; the retry without TLS failed too: ${maskConnectionStrings(String((e.plainError as Error).message ?? e.plainError))}`
+        : '';
     return new ConnectionError(
-      `TLS with ${s.host}:${s.port} failed under PGSSLMODE=${s.sslMode}: ${msg}`,
+      `TLS with ${s.host}:${s.port} failed under PGSSLMODE=${s.sslMode}${verified}: ${what}${plain}`,
       'sslmode',
-      'SSL mode: PGSSLMODE, PGSSLROOTCERT (the CA that signed the server certificate) and, for verify-full, that PGHOST is a name in the certificate',
+      s.rootCert && /default/.test(s.rootCert) && s.sslMode !== 'verify-ca' && s.sslMode !== 'verify-full'
+        ? `SSL mode: ~/.postgresql/root.crt is read whenever it exists (as libpq does), and then the server's chain must verify even under ${s.sslMode}: put the CA that signed the server certificate there (or in PGSSLROOTCERT), or remove the file`
+        : 'SSL mode: PGSSLMODE, PGSSLROOTCERT (the CA that signed the server certificate) and, for verify-full, that PGHOST is a name in the certificate',
       code,
     );
   }

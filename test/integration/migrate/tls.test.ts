@@ -1,7 +1,7 @@
 // PGSSLMODE with libpq's semantics, against a Postgres of this file's own with TLS on and a CA made here by
 // openssl. Each case runs caracal-migrate and Debian's psql (libpq) with the same settings: same verdict.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { freshDatabase, FreshDatabase, OwnCluster, startOwnCluster, withClient } from '../../support/postgres';
@@ -111,7 +111,12 @@ afterAll(async () => {
 });
 
 type Verdict = 'connects' | RegExp;
-type Case = [string, { user: 'tlsuser' | 'certuser'; host: 'localhost' | '127.0.0.1'; env: NodeJS.ProcessEnv }, Verdict];
+/** `home`: a file of the CA directory copied to ~/.postgresql/root.crt, which libpq reads whenever it exists. */
+type Case = [
+  string,
+  { user: 'tlsuser' | 'certuser' | 'postgres'; host: 'localhost' | '127.0.0.1'; env: NodeJS.ProcessEnv; home?: string },
+  Verdict,
+];
 
 const cases: Case[] = [
   [
@@ -171,6 +176,31 @@ const cases: Case[] = [
     'connects',
   ],
   [
+    'prefer verifies the chain when ~/.postgresql/root.crt exists, and fails on another CA (libpq)',
+    { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'prefer' }, home: 'other-ca.crt' },
+    /TLS with localhost:[0-9]+ failed under PGSSLMODE=prefer against the root certificate .*\.postgresql\/root\.crt .*: certificate verify failed[\s\S]*first check: SSL mode/,
+  ],
+  [
+    'allow verifies the chain of its TLS retry when ~/.postgresql/root.crt exists (libpq)',
+    { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'allow' }, home: 'other-ca.crt' },
+    /TLS with localhost:[0-9]+ failed under PGSSLMODE=allow against the root certificate .*\.postgresql\/root\.crt .*: certificate verify failed[\s\S]*first check: SSL mode/,
+  ],
+  [
+    'require verifies the chain when ~/.postgresql/root.crt exists (libpq)',
+    { user: 'tlsuser', host: 'localhost', env: { PGSSLMODE: 'require' }, home: 'other-ca.crt' },
+    /TLS with localhost:[0-9]+ failed under PGSSLMODE=require against the root certificate .*\.postgresql\/root\.crt .*: certificate verify failed[\s\S]*first check: SSL mode/,
+  ],
+  [
+    'prefer with the right CA in ~/.postgresql/root.crt connects without checking the host name',
+    { user: 'tlsuser', host: '127.0.0.1', env: { PGSSLMODE: 'prefer' }, home: 'ca.crt' },
+    'connects',
+  ],
+  [
+    'prefer retries without TLS after a failed verification where the server admits plain connections (libpq)',
+    { user: 'postgres', host: 'localhost', env: { PGSSLMODE: 'prefer' }, home: 'other-ca.crt' },
+    'connects',
+  ],
+  [
     'a cert user without a client certificate is refused',
     { user: 'certuser', host: 'localhost', env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: f('ca.crt') } },
     /certificate[\s\S]*first check: SSL mode/,
@@ -178,11 +208,19 @@ const cases: Case[] = [
 ];
 
 describe('PGSSLMODE against a TLS server', () => {
+  const passwordOf = (user: Case[1]['user']) =>
+    user === 'tlsuser' ? TLS_PASSWORD : user === 'postgres' ? decodeURIComponent(new URL(own.url).password) : 'unused-password';
+
   test.each(cases)(
     'GIVEN a TLS server WHEN the runner and psql (libpq) connect with the same settings THEN both agree: %s',
-    async (_title, { user, host, env: extra }, verdict) => {
+    async (_title, { user, host, env: extra, home }, verdict) => {
       // GIVEN the runner's environment for this user, host and TLS settings
-      const env = envFor({ ...db, host, user, password: user === 'tlsuser' ? TLS_PASSWORD : 'unused-password' }, extra);
+      const password = passwordOf(user);
+      const env = envFor({ ...db, host, user, password }, extra);
+      if (home) {
+        mkdirSync(path.join(env.HOME!, '.postgresql'));
+        copyFileSync(f(home), path.join(env.HOME!, '.postgresql', 'root.crt'));
+      }
       const emptyDir = tempDir('caracal-empty-migrations-');
       mkdirSync(emptyDir, { recursive: true });
       // WHEN caracal-migrate connects (status over no files), and psql (libpq) with the same settings
@@ -190,7 +228,7 @@ describe('PGSSLMODE against a TLS server', () => {
       const psql = spawnSync('psql', ['-w', '-X', '-At', '-c', 'SELECT 1'], {
         env: {
           ...env,
-          PGPASSWORD: user === 'tlsuser' ? TLS_PASSWORD : 'unused-password',
+          PGPASSWORD: password,
           PGPASSWORD_FILE: undefined,
           PGCONNECT_TIMEOUT: '5',
         },
@@ -201,8 +239,12 @@ describe('PGSSLMODE against a TLS server', () => {
       } else {
         expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(verdict) });
       }
-      expect({ psqlConnects: psql.status === 0 }).toEqual({ psqlConnects: verdict === 'connects' });
-      expect(r.stdout + r.stderr).not.toContain(TLS_PASSWORD);
+      expect({ psqlConnects: psql.status === 0, psql: String(psql.stderr) }).toEqual({
+        psqlConnects: verdict === 'connects',
+        // libpq refuses the other CA found in ~/.postgresql/root.crt the same way.
+        psql: home && verdict !== 'connects' ? expect.stringContaining('SSL error: certificate verify failed') : expect.any(String),
+      });
+      expect(r.stdout + r.stderr).not.toContain(password);
     },
   );
 });
