@@ -104,7 +104,8 @@ export function runnerOptions(flags: Flags, out: Output, env: NodeJS.ProcessEnv 
     dir: migrationsDir(flags),
     connection,
     ...runnerTimings(flags),
-    onEvent: (e) => out.progress(e.message),
+    // Server warnings and notices reach the operator even with --quiet: they are the server speaking, not progress.
+    onEvent: (e) => (e.type === 'notice' ? out.notice(e.message) : out.progress(e.message)),
   };
 }
 

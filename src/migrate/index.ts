@@ -27,6 +27,7 @@ export {
   aheadMessage,
   isConcurrentStatement,
   concurrentIndexName,
+  formatNotice,
 } from './runner';
 export type {
   RunnerOptions,
@@ -37,6 +38,8 @@ export type {
   StatusResult,
   RepairOptions,
   RepairResult,
+  RepairComparison,
+  ServerNotice,
 } from './runner';
 export { splitStatements, transactionControlStatements, lineAndColumn } from './sql-scanner';
 export type { SqlStatement } from './sql-scanner';

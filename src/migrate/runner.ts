@@ -35,12 +35,27 @@ export type MigrateEventType =
   | 'invalid-index'
   | 'nothing-to-do'
   | 'ahead'
-  | 'repaired';
+  | 'repaired'
+  | 'notice';
+
+/** A WARNING, NOTICE or INFO the server sent while a migration file's statement ran (secrets masked). */
+export interface ServerNotice {
+  readonly severity: string;
+  readonly message: string;
+  readonly detail?: string;
+  readonly hint?: string;
+  readonly sqlState?: string;
+  /** The file and line of the statement that raised it. */
+  readonly file: string;
+  readonly line: number;
+}
 
 export interface MigrateEvent {
   readonly type: MigrateEventType;
   readonly message: string;
   readonly file?: string;
+  /** With type 'notice': what the server said. The operator must see these (they are not progress). */
+  readonly notice?: ServerNotice;
 }
 
 export interface RunnerOptions {
@@ -319,6 +334,41 @@ async function adopt(client: Client, plan: MigrationPlan, opts: Resolved): Promi
 
 const RETRYABLE_LOCK_STATES = new Set(['55P03', '40P01']); // lock_not_available (lock_timeout), deadlock_detected
 
+/** The one-line form of a notice, with its DETAIL and HINT on indented lines. */
+export function formatNotice(n: ServerNotice): string {
+  return [
+    `${n.severity} from ${n.file}:${n.line}: ${n.message}`,
+    ...(n.detail ? [`  DETAIL: ${n.detail}`] : []),
+    ...(n.hint ? [`  HINT: ${n.hint}`] : []),
+  ].join('\n');
+}
+
+/**
+ * Run one statement of `file`, passing on what the server says while it runs (a WARNING from the baseline, a
+ * NOTICE from a DO block) as 'notice' events. The runner's own statements (ROLLBACK, SET ...) are not attributed.
+ */
+async function runStatement(client: Client, sql: string, file: MigrationFile, stmt: SqlStatement, opts: Resolved): Promise<void> {
+  const onNotice = (n: { severity?: string; message?: string; detail?: string; hint?: string; code?: string }) => {
+    const mask = (text: string) => maskServerText(text, stmt.text, [opts.connection.password]);
+    const notice: ServerNotice = {
+      severity: n.severity ?? 'NOTICE',
+      message: mask(String(n.message ?? '')),
+      ...(n.detail ? { detail: mask(n.detail) } : {}),
+      ...(n.hint ? { hint: mask(n.hint) } : {}),
+      ...(n.code ? { sqlState: n.code } : {}),
+      file: file.filename,
+      line: stmt.line,
+    };
+    opts.onEvent?.({ type: 'notice', file: file.filename, message: formatNotice(notice), notice });
+  };
+  client.on('notice', onNotice);
+  try {
+    await client.query(sql);
+  } finally {
+    client.off('notice', onNotice);
+  }
+}
+
 async function applyFile(client: Client, file: MigrationFile, opts: Resolved): Promise<AppliedResult> {
   opts.onEvent?.({
     type: 'applying',
@@ -346,7 +396,7 @@ async function applyFile(client: Client, file: MigrationFile, opts: Resolved): P
       for (let i = 0; i < stmts.length; i++) {
         current = stmts[i];
         offset = i === 0 ? prefix.length : 0;
-        await client.query(`${i === 0 ? prefix : ''}${stmts[i].text}${i === stmts.length - 1 ? suffix : ''}`);
+        await runStatement(client, `${i === 0 ? prefix : ''}${stmts[i].text}${i === stmts.length - 1 ? suffix : ''}`, file, stmts[i], opts);
       }
       const executionMs = Date.now() - attemptStart;
       opts.onEvent?.({ type: 'applied', message: `applied ${file.filename} in ${executionMs} ms`, file: file.filename });
@@ -386,7 +436,7 @@ async function applyWithoutTransaction(client: Client, file: MigrationFile, opts
     for (let attempt = 0; ; attempt++) {
       await dropInvalidIndex(client, file, stmt, opts);
       try {
-        await client.query(stmt.text);
+        await runStatement(client, stmt.text, file, stmt, opts);
         break;
       } catch (e) {
         const lost = isConnectionLoss(e);

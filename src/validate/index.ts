@@ -8,7 +8,7 @@ import { MigrateError, PreconditionError } from '../migrate/errors';
 import { discoverMigrations, MigrationFile } from '../migrate/files';
 import { readHistory } from '../migrate/history';
 import { runnabilityProblems } from '../migrate/runnable';
-import { migrateUp, RunnerOptions } from '../migrate/runner';
+import { migrateUp, RunnerOptions, ServerNotice } from '../migrate/runner';
 import { FIRST_CHECK } from '../verify/checks';
 import type { CheckResult } from '../verify/checks';
 import { verifyWithClient } from '../verify';
@@ -28,6 +28,8 @@ export interface ValidateOptions {
   /** Called with each check as soon as it is known (the CLI prints one line per check). */
   readonly onCheck?: (check: CheckResult) => void;
   readonly onProgress?: (message: string) => void;
+  /** Called with each WARNING/NOTICE the server sends while the files are applied to the empty database. */
+  readonly onNotice?: (notice: ServerNotice) => void;
   /** Called with the scratch database names as soon as they are chosen (before they exist), for cleanup on a signal. */
   readonly onScratchDatabases?: (names: readonly string[]) => void;
 }
@@ -45,6 +47,8 @@ export async function dropScratchDatabases(server: ConnectionSettings, names: re
 export interface ValidateReport {
   readonly ok: boolean;
   readonly checks: readonly CheckResult[];
+  /** What the server said while the files were applied to the empty database (the first apply only). */
+  readonly notices: readonly ServerNotice[];
 }
 
 const FIRST_CHECK_FILES = 'the migration files: run `caracal-migrate validate --static` locally; expand-only rules are in docs/verify.md';
@@ -109,7 +113,8 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
     checks.push(c);
     o.onCheck?.(c);
   };
-  const done = () => ({ ok: checks.every((c) => c.ok), checks });
+  const notices: ServerNotice[] = [];
+  const done = () => ({ ok: checks.every((c) => c.ok), checks, notices });
 
   // 1. The filename grammar (the runner's own discovery: the Job would refuse the same files).
   // Then what the runner would refuse in them (own transaction control, psql-only syntax), for every file.
@@ -183,7 +188,14 @@ export async function validateMigrations(o: ValidateOptions): Promise<ValidateRe
 
     let first;
     try {
-      first = await migrateUp(runner(scratch[0]));
+      first = await migrateUp({
+        ...runner(scratch[0]),
+        onEvent: (e) => {
+          if (!e.notice) return;
+          notices.push(e.notice);
+          o.onNotice?.(e.notice);
+        },
+      });
       push(ok('apply', `${first.applied.length} migration(s) applied to an empty database`));
     } catch (e) {
       push(

@@ -1,7 +1,7 @@
 // `caracal-migrate validate`: the CLI side of src/validate (loaded lazily by ./index.ts, so the parser it needs
 // never weighs on `up`). One line per check, like the seed's validateMigrations.sh; exit 4 on any failure.
 import { ExitCode } from '../../migrate/errors';
-import type { RunnerOptions } from '../../migrate/runner';
+import { formatNotice, RunnerOptions } from '../../migrate/runner';
 import { dropScratchDatabases, validateMigrations } from '../../validate';
 import { formatChecks } from '../../verify';
 import { checkAccessMatrixFlag } from '../../verify/access-matrix';
@@ -58,6 +58,7 @@ export async function run(flags: Flags, out: Output): Promise<number> {
     },
     onCheck: flags.json ? undefined : (c) => out.stdout(checkLine(c)),
     onProgress: (m) => out.progress(m),
+    onNotice: (n) => out.notice(formatNotice(n)),
     onScratchDatabases: (names) => {
       scratch = names;
     },
@@ -70,7 +71,7 @@ export async function run(flags: Flags, out: Output): Promise<number> {
     }
   });
   if (flags.json) {
-    out.json({ ok: report.ok, directory: options.dir, checks: report.checks });
+    out.json({ ok: report.ok, directory: options.dir, checks: report.checks, notices: report.notices });
   } else {
     const failed = report.checks.filter((c) => !c.ok).length;
     out.stdout(
