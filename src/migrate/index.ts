@@ -41,5 +41,8 @@ export type {
   RepairComparison,
   ServerNotice,
 } from './runner';
-export { splitStatements, transactionControlStatements, lineAndColumn } from './sql-scanner';
-export type { SqlStatement } from './sql-scanner';
+export { splitStatements, transactionControlStatements, transactionControlCommand, psqlOnlySyntax, lineAndColumn } from './sql-scanner';
+export type { SqlStatement, PsqlOnlySyntax } from './sql-scanner';
+export { runnabilityProblems, assertRunnable } from './runnable';
+export type { RunnabilityProblem } from './runnable';
+export { MASK, maskConnectionStrings, maskServerText } from './redact';

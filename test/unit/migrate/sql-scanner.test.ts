@@ -1,7 +1,7 @@
 // The runner's small statement splitter (psqlscan.l rules) checked against the real Postgres parser
 // (libpg-query, a dev dependency only) over a corpus of tricky SQL.
 import { parse } from 'libpg-query';
-import { hasNoTransactionMarker, splitStatements, transactionControlStatements } from '../../../src/migrate';
+import { hasNoTransactionMarker, psqlOnlySyntax, splitStatements, transactionControlStatements } from '../../../src/migrate';
 
 const CORPUS: Array<[string, string]> = [
   ['plain statements', 'CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nSELECT * FROM a'],
@@ -98,5 +98,34 @@ describe('markers and transaction control', () => {
     ['SAVEPOINT a; RELEASE a; ROLLBACK;', ['savepoint', 'release', 'rollback']],
   ])('GIVEN %j WHEN split THEN the transaction control statements are found', (sql, expected) => {
     expect(transactionControlStatements(splitStatements(sql)).map((s) => s.keywords[0])).toEqual(expected);
+  });
+});
+
+describe('psqlOnlySyntax', () => {
+  test.each([
+    ['\\set x 1\nSELECT :x;', [['meta-command', 1, '\\set']]],
+    ['SELECT 1;\n  \\echo done\n', [['meta-command', 2, '\\echo']]],
+    ['SELECT 1 \\gset\n', [['meta-command', 1, '\\gset']]],
+    [
+      'COPY public.t (a, b) FROM STDIN;\n1\t2\n\\.\n',
+      [
+        ['copy-from-stdin', 1, 'COPY ... FROM STDIN'],
+        ['meta-command', 3, '\\.'],
+      ],
+    ],
+    ['copy t from stdin with (format csv);', [['copy-from-stdin', 1, 'COPY ... FROM STDIN']]],
+  ])('GIVEN %j WHEN scanned THEN the psql-only syntax is found with its line', (sql, expected) => {
+    expect(psqlOnlySyntax(sql).map((p) => [p.kind, p.line, p.text])).toEqual(expected);
+  });
+
+  test.each([
+    ["SELECT E'a\\\\b', 'c\\d';"],
+    ['-- \\set in a comment\n/* \\x /* \\q */ */ SELECT 1;'],
+    ["DO $$ BEGIN PERFORM '\\\\'; END $$;"],
+    ['SELECT "we\\ird" FROM t;'],
+    ["COPY t TO STDOUT; INSERT INTO t VALUES ('COPY x FROM STDIN');"],
+    ["COPY t FROM '/srv/data.csv';"],
+  ])('GIVEN %j WHEN scanned THEN nothing is psql-only', (sql) => {
+    expect(psqlOnlySyntax(sql)).toEqual([]);
   });
 });
