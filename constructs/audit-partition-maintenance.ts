@@ -10,10 +10,9 @@ import {
 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { Problems } from './internal/validation';
-import { LABEL_VALUE, PART_OF, standardLabels } from './internal/labels';
+import { PART_OF, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
-import { DNS_LABEL, DNS_LABEL_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN } from './internal/naming';
-import { DURATION_UNITS_ACCEPTED, parseCpu, parseDuration, parseSize } from './internal/units';
+import * as rules from './internal/rules';
 import type { LoginSecretRef } from './database-secrets';
 import { DEFAULT_POSTGRES_IMAGE, POSTGRES_UID, PostgresEndpoint, ResourceRequirements } from './postgres-instance';
 
@@ -128,35 +127,15 @@ export class AuditPartitionMaintenance extends Construct {
     const backoffLimit = props.backoffLimit ?? 1;
     const resources = props.resources ?? { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } };
 
-    if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
-      problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
-    }
-    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace))
-      problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
-    if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/.test(name))
-      problems.add('name', name, 'is not a CronJob name: expected a DNS-1123 label of at most 52 characters');
-    if (
-      typeof image !== 'string' ||
-      !/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) ||
-      image.endsWith(':latest') ||
-      (!image.includes(':') && !image.includes('@'))
-    ) {
-      problems.add('image', image, 'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)');
-    }
-    if (!Number.isInteger(uid) || uid < 1 || uid > 2147483647)
-      problems.add('runAsUser', uid, 'is not a non-root uid: expected an integer from 1 to 2147483647');
-    if (
-      typeof schedule !== 'string' ||
-      !/^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|(\S+\s+){4}\S+)$/.test(schedule.trim())
-    ) {
-      problems.add('schedule', schedule, 'is not a cron schedule: expected five fields ("17 * * * *") or @hourly/@daily/...');
-    }
-    if (typeof timeZone !== 'string' || !/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(timeZone))
-      problems.add('timeZone', timeZone, 'is not an IANA time zone: expected e.g. Etc/UTC or Europe/Berlin');
-    const int = (field: string, v: number, min: number, max: number, why = '') => {
-      if (!Number.isInteger(v) || v < min || v > max)
-        problems.add(field, v, `is out of range: expected an integer from ${min} to ${max}${why}`);
-    };
+    rules.environmentName(problems, 'environment', props.environment);
+    rules.namespace(problems, 'namespace', props.namespace);
+    // Kubernetes adds 11 characters to a CronJob's name for its Jobs, within the 63 of a label.
+    rules.dnsLabel(problems, 'name', name, 'CronJob name', 52);
+    rules.pinnedImage(problems, 'image', image);
+    rules.nonRootUid(problems, 'runAsUser', uid);
+    rules.cronSchedule(problems, 'schedule', schedule);
+    rules.timeZone(problems, 'timeZone', timeZone);
+    const int = (field: string, v: number, min: number, max: number) => rules.integer(problems, field, v, min, max);
     int('daysBack', daysBack, 0, 366);
     int('daysAhead', daysAhead, 1, 366);
     int('healthDaysAhead', healthDaysAhead, 0, 366);
@@ -174,16 +153,16 @@ export class AuditPartitionMaintenance extends Construct {
     int('activeDeadlineSeconds', activeDeadline, 60, 86400);
     int('startingDeadlineSeconds', startingDeadline, 10, 86400);
     int('backoffLimit', backoffLimit, 0, 10);
-    for (const [field, v, maxMs] of [
-      ['lockTimeout', lockTimeout, 600_000],
-      ['statementTimeout', statementTimeout, 86_400_000],
-    ] as const) {
-      const ms = parseDuration(v);
-      if (ms === undefined) problems.add(field, v, `is not a duration: expected ${DURATION_UNITS_ACCEPTED}`);
-      else if (ms < 100 || ms > maxMs)
-        problems.add(field, v, `is out of range: expected 100ms to ${maxMs / 60_000}min (0 would wait forever)`);
-    }
-    const statementMs = parseDuration(statementTimeout);
+    const lockMs = rules.duration(problems, 'lockTimeout', lockTimeout, {
+      minMs: 100,
+      maxMs: 600_000,
+      accepted: '100ms to 10min (0 would wait forever)',
+    });
+    const statementMs = rules.duration(problems, 'statementTimeout', statementTimeout, {
+      minMs: 100,
+      maxMs: 86_400_000,
+      accepted: '100ms to 1440min (0 would wait forever)',
+    });
     if (statementMs !== undefined && statementMs > activeDeadline * 1000) {
       problems.add(
         'statementTimeout',
@@ -191,21 +170,9 @@ export class AuditPartitionMaintenance extends Construct {
         `exceeds activeDeadlineSeconds (${activeDeadline}s): the pod would be killed mid-statement instead of the statement being cancelled`,
       );
     }
-    const memLimit = resources.limits?.memory;
-    if (memLimit === undefined || parseSize(memLimit) === undefined)
-      problems.add('resources.limits.memory', memLimit, 'is required: expected a quantity such as 64Mi');
-    for (const kind of ['requests', 'limits'] as const) {
-      const cpu = resources[kind]?.cpu;
-      if (cpu !== undefined && parseCpu(cpu) === undefined)
-        problems.add(`resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 10m');
-    }
-    for (const [k, v] of Object.entries(props.databasePodSelector ?? {})) {
-      if (typeof v !== 'string' || !LABEL_VALUE.test(v))
-        problems.add(`databasePodSelector.${k}`, v, 'is not a label value: expected at most 63 characters');
-    }
-    if (props.databasePodSelector !== undefined && Object.keys(props.databasePodSelector).length === 0) {
-      problems.add('databasePodSelector', props.databasePodSelector, "is an empty selector: expected the database pods' labels");
-    }
+    rules.resources(problems, 'resources', resources, { limitRequired: 'expected a quantity such as 64Mi', example: '64Mi' });
+    if (props.databasePodSelector !== undefined)
+      rules.podSelector(problems, 'databasePodSelector', props.databasePodSelector, "the database pods' labels");
     problems.throwIfAny();
 
     this.name = name;
@@ -232,7 +199,7 @@ export class AuditPartitionMaintenance extends Construct {
       // caracal.health_days_ahead is read by the health DO block (psql variables do not reach inside $$).
       {
         name: 'PGOPTIONS',
-        value: `-c lock_timeout=${parseDuration(lockTimeout)} -c statement_timeout=${statementMs} -c caracal.health_days_ahead=${healthDaysAhead}`,
+        value: `-c lock_timeout=${lockMs} -c statement_timeout=${statementMs} -c caracal.health_days_ahead=${healthDaysAhead}`,
       },
       { name: 'AUDIT_DAYS_BACK', value: String(daysBack) },
       { name: 'AUDIT_DAYS_AHEAD', value: String(daysAhead) },

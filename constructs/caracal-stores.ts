@@ -3,6 +3,7 @@
 // and the audit partition maintenance. Exposes what a platform stack needs to deploy the services.
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
+import { ChildProblems } from './internal/child-problems';
 import { Problems } from './internal/validation';
 import { migrationJobSelector, serviceSelector } from './internal/labels';
 import { LOGINS, LoginName, SERVICES, ServiceName } from '../common/names';
@@ -123,74 +124,108 @@ export class CaracalStores extends Construct {
     this.environment = props.environment;
     this.namespace = props.namespace;
     const instance = `caracal-${props.environment}`;
+    // Every child is built and checked even when one before it has bad props: one error lists them all.
+    const children = new ChildProblems(this.node.path);
 
-    this.secrets = new DatabaseSecrets(this, 'secrets', {
-      environment: props.environment,
-      namespace: props.namespace,
-      credentials: props.credentials,
-      keyMaterial: props.keyMaterial,
-      logicalIdPrefix: props.logicalIdPrefix,
-    });
+    const secrets =
+      children.build(
+        () =>
+          new DatabaseSecrets(this, 'secrets', {
+            environment: props.environment,
+            namespace: props.namespace,
+            credentials: props.credentials,
+            keyMaterial: props.keyMaterial,
+            logicalIdPrefix: props.logicalIdPrefix,
+          }),
+      ) ?? children.standIn((scratch) => new DatabaseSecrets(scratch, 'secrets', { environment: 'standin', namespace: 'stand-in' }));
 
-    const requiredConnections = ServicePools.requiredConnections(props.pools, props.otherConnections);
+    // Derived from the pool settings; when they are bad (ServicePools reports them), max_connections is not derived.
+    const required = ServicePools.requiredConnections(props.pools, props.otherConnections);
+    const requiredConnections = Number.isInteger(required) && required >= 1 && required <= 10_000 ? required : undefined;
     const choice = props.postgres.choice;
-    if (choice.kind === 'in-cluster') {
-      this.postgres = new PostgresInstance(this, 'postgres', {
-        // The services, the migration Job and the maintenance CronJob may connect; nothing else.
-        allowedClients: [
-          ...SERVICES.map((s) => serviceSelector(instance, s)),
-          migrationJobSelector(instance),
-          AuditPartitionMaintenance.podSelector(props.environment),
-        ],
-        logicalIdPrefix: props.logicalIdPrefix,
-        ...choice.options,
-        environment: props.environment,
-        namespace: props.namespace,
-        owner: this.secrets.login('owner'),
-        requiredConnections,
-      });
-    } else {
-      this.postgres = PostgresInstance.external(this, 'postgres', { ...choice.options, requiredConnections });
-    }
+    const realPostgres = children.build(() =>
+      choice.kind === 'in-cluster'
+        ? new PostgresInstance(this, 'postgres', {
+            // The services, the migration Job and the maintenance CronJob may connect; nothing else.
+            allowedClients: [
+              ...SERVICES.map((s) => serviceSelector(instance, s)),
+              migrationJobSelector(instance),
+              AuditPartitionMaintenance.podSelector(props.environment),
+            ],
+            logicalIdPrefix: props.logicalIdPrefix,
+            ...choice.options,
+            environment: props.environment,
+            namespace: props.namespace,
+            owner: secrets.login('owner'),
+            requiredConnections,
+          })
+        : PostgresInstance.external(this, 'postgres', { ...choice.options, requiredConnections }),
+    );
+    const postgres =
+      realPostgres ?? children.standIn((scratch) => PostgresInstance.external(scratch, 'postgres', { host: 'postgres.stand-in.invalid' }));
 
-    this.pools = new ServicePools(this, 'pools', {
-      environment: props.environment,
-      namespace: props.namespace,
-      endpoint: this.postgres.endpoint,
-      maxConnections: this.postgres.maxConnections,
-      reservedConnections: this.postgres.reservedConnections,
-      secrets: this.secrets,
-      services: props.pools,
-      otherConnections: props.otherConnections,
-    });
+    const pools = children.build(
+      () =>
+        new ServicePools(this, 'pools', {
+          environment: props.environment,
+          namespace: props.namespace,
+          endpoint: postgres.endpoint,
+          // Without a valid instance there is no max_connections to hold the budget against.
+          maxConnections: realPostgres ? postgres.maxConnections : 100_000,
+          reservedConnections: postgres.reservedConnections,
+          secrets,
+          services: props.pools,
+          otherConnections: props.otherConnections,
+        }),
+    );
 
-    this.redis = new RedisStreams(this, 'redis', {
-      logicalIdPrefix: props.logicalIdPrefix,
-      ...props.redis,
-      environment: props.environment,
-      namespace: props.namespace,
-    });
+    const redis = children.build(
+      () =>
+        new RedisStreams(this, 'redis', {
+          logicalIdPrefix: props.logicalIdPrefix,
+          ...props.redis,
+          environment: props.environment,
+          namespace: props.namespace,
+        }),
+    );
 
-    this.migrationJob = new MigrationJob(this, 'migration-job', {
-      ...props.migrationJob,
-      environment: props.environment,
-      namespace: props.namespace,
-      database: this.postgres,
-      secrets: this.secrets,
-      pools: this.pools,
-    });
+    const migrationJob = children.build(
+      () =>
+        new MigrationJob(this, 'migration-job', {
+          ...props.migrationJob,
+          environment: props.environment,
+          namespace: props.namespace,
+          database: postgres,
+          secrets,
+          pools,
+        }),
+    );
 
-    this.auditMaintenance = new AuditPartitionMaintenance(this, 'audit-partition-maintenance', {
-      ...props.auditMaintenance,
-      image: props.auditMaintenance?.image ?? (choice.kind === 'in-cluster' ? choice.options.image : undefined),
-      environment: props.environment,
-      namespace: props.namespace,
-      endpoint: this.postgres.endpoint,
-      owner: this.secrets.login('owner'),
-      databasePodSelector: this.postgres.mode === 'in-cluster' ? { ...this.postgres.podLabels } : undefined,
-      // The CronJob calls the baseline's partition functions: it needs the migrated database.
-      dependsOn: [...this.databaseReady, this.migrationJob.release],
-    });
+    const auditMaintenance = children.build(
+      () =>
+        new AuditPartitionMaintenance(this, 'audit-partition-maintenance', {
+          ...props.auditMaintenance,
+          image: props.auditMaintenance?.image ?? (choice.kind === 'in-cluster' ? choice.options.image : undefined),
+          environment: props.environment,
+          namespace: props.namespace,
+          endpoint: postgres.endpoint,
+          owner: secrets.login('owner'),
+          databasePodSelector: postgres.mode === 'in-cluster' ? { ...postgres.podLabels } : undefined,
+          // The CronJob calls the baseline's partition functions: it needs the migrated database.
+          dependsOn: [
+            ...[postgres.statefulSet, postgres.networkPolicy].filter((r): r is NonNullable<typeof r> => r !== undefined),
+            ...(migrationJob ? [migrationJob.release] : []),
+          ],
+        }),
+    );
+
+    children.throwIfAny();
+    this.secrets = secrets;
+    this.postgres = postgres;
+    this.pools = built(pools);
+    this.redis = built(redis);
+    this.migrationJob = built(migrationJob);
+    this.auditMaintenance = built(auditMaintenance);
   }
 
   /** Resources that must exist before anything connects to the database (for depends_on). */
@@ -259,4 +294,10 @@ export class CaracalStores extends Construct {
     }
     return out;
   }
+}
+
+/** A child that was built: children.throwIfAny() has thrown for any that was not. */
+function built<T>(child: T | undefined): T {
+  if (child === undefined) throw new Error('CaracalStores: a child failed without a ValidationError being thrown');
+  return child;
 }

@@ -8,15 +8,7 @@ import { Bytes } from '@cdktf/provider-random/lib/bytes';
 import { Problems } from './internal/validation';
 import { standardLabels } from './internal/labels';
 import { LOGINS, LoginName, groupRoleOf, loginRoleName } from '../common/names';
-import {
-  CONFIG_KEY,
-  CONFIG_KEY_ACCEPTED,
-  DNS_SUBDOMAIN,
-  DNS_SUBDOMAIN_ACCEPTED,
-  ENVIRONMENT_NAME_ACCEPTED,
-  ENVIRONMENT_NAME_PATTERN,
-  logicalIdFragment,
-} from './internal/naming';
+import * as rules from './internal/rules';
 
 /** Where a login's username and password are in a Kubernetes Secret. */
 export interface LoginSecretRef {
@@ -140,34 +132,16 @@ export class DatabaseSecrets extends Construct {
     const credentials = props.credentials ?? DatabaseCredentials.generated();
     const keyMaterial = props.keyMaterial ?? KeyMaterial.generated();
     const prefix = props.namePrefix ?? 'caracal';
-    const idPrefix = logicalIdFragment(props.logicalIdPrefix ?? 'caracal');
     this.environment = props.environment;
     this.namespace = props.namespace;
     this.generatesPasswords = credentials.source.kind === 'generated';
 
-    if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
-      problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
-    }
-    if (typeof props.namespace !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(props.namespace)) {
-      problems.add('namespace', props.namespace, 'is not a valid namespace: expected a DNS-1123 label');
-    }
-    if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(prefix))
-      problems.add('namePrefix', prefix, 'is not a valid name prefix: expected lower-case letters, digits and "-", at most 32 characters');
-    if (!/^[a-z][a-z0-9_]{0,30}$/.test(idPrefix))
-      problems.add(
-        'logicalIdPrefix',
-        props.logicalIdPrefix,
-        'is not a valid logical id prefix: expected a letter then letters, digits or "_"',
-      );
-
-    const checkRotation = (field: string, rotation: Partial<Record<string, string>> | undefined) => {
-      for (const [login, token] of Object.entries(rotation ?? {})) {
-        if (!(LOGINS as readonly string[]).includes(login))
-          problems.add(`${field}.${login}`, login, `is not a login: expected one of ${LOGINS.join(', ')}`);
-        else if (typeof token !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(token))
-          problems.add(`${field}.${login}`, token, 'is not a rotation token: expected 1-64 letters, digits, ".", "_", ":" or "-"');
-      }
-    };
+    rules.environmentName(problems, 'environment', props.environment);
+    rules.namespace(problems, 'namespace', props.namespace);
+    rules.namePrefix(problems, 'namePrefix', prefix, 32);
+    const idPrefix = rules.logicalIdPrefix(problems, 'logicalIdPrefix', props.logicalIdPrefix);
+    const checkRotation = (field: string, rotation: Partial<Record<string, string>> | undefined) =>
+      rules.rotationTokens(problems, field, rotation, LOGINS, 'login');
 
     // Validate everything first (all problems in one error), then create resources.
     const create: Array<() => void> = [];
@@ -176,9 +150,7 @@ export class DatabaseSecrets extends Construct {
     const src = credentials.source;
     if (src.kind === 'generated') {
       const length = src.options.length ?? 32;
-      if (!Number.isInteger(length) || length < MIN_PASSWORD || length > MAX_PASSWORD) {
-        problems.add('credentials.length', length, `is out of range: expected an integer from ${MIN_PASSWORD} to ${MAX_PASSWORD}`);
-      }
+      rules.integer(problems, 'credentials.length', length, MIN_PASSWORD, MAX_PASSWORD);
       checkRotation('credentials.rotation', src.options.rotation);
       for (const login of LOGINS) {
         const username = loginRoleName(props.environment, login);
@@ -215,23 +187,13 @@ export class DatabaseSecrets extends Construct {
       const o = src.options;
       const usernameKey = o.usernameKey ?? 'username';
       const passwordKey = o.passwordKey ?? 'password';
-      if (!CONFIG_KEY.test(usernameKey))
-        problems.add('credentials.usernameKey', usernameKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
-      if (!CONFIG_KEY.test(passwordKey))
-        problems.add('credentials.passwordKey', passwordKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+      rules.secretKey(problems, 'credentials.usernameKey', usernameKey);
+      rules.secretKey(problems, 'credentials.passwordKey', passwordKey);
       checkRotation('credentials.rotation', o.rotation);
-      for (const [login] of Object.entries(o.secretNames ?? {})) {
-        if (!(LOGINS as readonly string[]).includes(login))
-          problems.add(`credentials.secretNames.${login}`, login, `is not a login: expected one of ${LOGINS.join(', ')}`);
-      }
+      rules.knownKeys(problems, 'credentials.secretNames', o.secretNames, LOGINS, 'login');
       for (const login of LOGINS) {
         const secretName = o.secretNames?.[login] ?? `${src.prefix}-${login}`;
-        if (!DNS_SUBDOMAIN.test(secretName))
-          problems.add(
-            o.secretNames?.[login] ? `credentials.secretNames.${login}` : 'credentials.secretName',
-            secretName,
-            `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`,
-          );
+        rules.secretName(problems, o.secretNames?.[login] ? `credentials.secretNames.${login}` : 'credentials.secretName', secretName);
         const rotation = o.rotation?.[login] ?? '0';
         this.logins.set(login, {
           login,
@@ -249,8 +211,7 @@ export class DatabaseSecrets extends Construct {
     if (km.kind === 'generated') {
       const hmacBytes = km.options.hmacBytes ?? 32;
       const encryptionBytes = km.options.encryptionBytes ?? 32;
-      if (!Number.isInteger(hmacBytes) || hmacBytes < 32 || hmacBytes > 128)
-        problems.add('keyMaterial.hmacBytes', hmacBytes, 'is out of range: expected an integer from 32 to 128 (bytes)');
+      rules.integer(problems, 'keyMaterial.hmacBytes', hmacBytes, 32, 128, 'bytes');
       if (![16, 24, 32].includes(encryptionBytes))
         problems.add('keyMaterial.encryptionBytes', encryptionBytes, 'is not an AES key length: expected 16, 24 or 32 (bytes)');
       this.keyMaterialSecretName = `${prefix}-keys`;
@@ -272,12 +233,9 @@ export class DatabaseSecrets extends Construct {
         keyResources.push(hmac, enc, secret);
       });
     } else {
-      if (!DNS_SUBDOMAIN.test(km.secretName))
-        problems.add('keyMaterial.secretName', km.secretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
-      if (!CONFIG_KEY.test(km.hmacKey))
-        problems.add('keyMaterial.hmacKey', km.hmacKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
-      if (!CONFIG_KEY.test(km.encryptionKey))
-        problems.add('keyMaterial.encryptionKey', km.encryptionKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+      rules.secretName(problems, 'keyMaterial.secretName', km.secretName);
+      rules.secretKey(problems, 'keyMaterial.hmacKey', km.hmacKey);
+      rules.secretKey(problems, 'keyMaterial.encryptionKey', km.encryptionKey);
       this.keyMaterialSecretName = km.secretName;
       this.hmacKeyKey = km.hmacKey;
       this.encryptionKeyKey = km.encryptionKey;

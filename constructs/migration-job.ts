@@ -23,11 +23,10 @@ import {
   renderHookChart,
   ContainerResources,
 } from './internal/hook-chart';
-import { checkSelectorEntries, migrationJobSelector, standardLabels } from './internal/labels';
+import { migrationJobSelector, standardLabels } from './internal/labels';
 import { classifyFilename } from '../common/migration-files';
 import { SERVICES } from '../common/names';
-import { DNS_LABEL, DNS_LABEL_ACCEPTED, ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN } from './internal/naming';
-import { parseCpu, parseSize } from './internal/units';
+import * as rules from './internal/rules';
 import { Problems } from './internal/validation';
 
 /** The public Node image the Job runs by default (official image, pinned; `node` is uid 1000 in it). */
@@ -115,35 +114,24 @@ export class MigrationJob extends Construct {
     super(scope, id);
     const problems = new Problems(this.node.path);
     const env = props.environment;
-    if (typeof env !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(env))
-      problems.add('environment', env, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
-    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace))
-      problems.add('namespace', props.namespace, 'is not a valid namespace: expected a DNS-1123 label');
+    rules.environmentName(problems, 'environment', env);
+    rules.namespace(problems, 'namespace', props.namespace);
     const releaseName = props.releaseName ?? `caracal-${env}-migrate`;
-    if (!/^[a-z0-9]([-a-z0-9]{0,44}[a-z0-9])?$/.test(releaseName))
-      problems.add(
-        'releaseName',
-        releaseName,
-        'is not a Helm release name usable as an object prefix: expected lower-case letters, digits and "-", at most 46 characters',
-      );
+    // The chart's object names are `<release>-runner`, `<release>-migrations`, `<release>-egress`.
+    rules.dnsLabel(problems, 'releaseName', releaseName, 'Helm release name usable as an object prefix', 46);
 
     const image = props.image ?? MigrationRunnerImage.publicNode();
     const src = image.source;
-    const imageProblem = checkImage(src.image);
-    if (imageProblem) problems.add('image', src.image, imageProblem);
+    rules.pinnedImage(problems, 'image', src.image);
 
     const waitForDb = props.waitForDbSeconds ?? 120;
     const backoffLimit = props.backoffLimit ?? 1;
     const deadline = props.activeDeadlineSeconds ?? 600;
     const maxHistory = props.maxHistory ?? 5;
-    const int = (field: string, v: number, min: number, max: number, unit = '') => {
-      if (!Number.isInteger(v) || v < min || v > max)
-        problems.add(field, v, `is out of range: expected an integer from ${min} to ${max}${unit}`);
-    };
-    int('waitForDbSeconds', waitForDb, 1, 3600, ' (seconds)');
-    int('backoffLimit', backoffLimit, 0, 10);
-    int('activeDeadlineSeconds', deadline, 30, 86_400, ' (seconds)');
-    int('maxHistory', maxHistory, 1, 100);
+    rules.integer(problems, 'waitForDbSeconds', waitForDb, 1, 3600, 'seconds');
+    rules.integer(problems, 'backoffLimit', backoffLimit, 0, 10);
+    rules.integer(problems, 'activeDeadlineSeconds', deadline, 30, 86_400, 'seconds');
+    rules.integer(problems, 'maxHistory', maxHistory, 1, 100);
     if (Number.isInteger(deadline) && Number.isInteger(waitForDb) && deadline <= waitForDb + 30) {
       problems.add(
         'activeDeadlineSeconds',
@@ -162,24 +150,15 @@ export class MigrationJob extends Construct {
     }
 
     const resources = props.resources ?? { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } };
-    for (const kind of ['requests', 'limits'] as const) {
-      const r = resources[kind];
-      if (r?.cpu !== undefined && parseCpu(r.cpu) === undefined)
-        problems.add(`resources.${kind}.cpu`, r.cpu, 'is not a CPU quantity: expected e.g. 100m or 1');
-      if (r?.memory !== undefined && parseSize(r.memory) === undefined)
-        problems.add(`resources.${kind}.memory`, r.memory, 'is not a memory quantity: expected e.g. 256Mi');
-    }
-    if (resources.limits?.memory === undefined)
-      problems.add(
-        'resources.limits.memory',
-        undefined,
-        'is required: expected a quantity such as 256Mi (Node needs about 64Mi for the runner)',
-      );
-    else if ((parseSize(resources.limits.memory) ?? 0) < 64 * 1024 ** 2)
-      problems.add('resources.limits.memory', resources.limits.memory, 'is below 64Mi: Node and the runner would be killed for memory');
+    // Node and the runner need about 64Mi.
+    rules.resources(problems, 'resources', resources, {
+      limitRequired: 'expected a quantity such as 256Mi (Node needs about 64Mi for the runner)',
+      minLimit: '64Mi',
+      example: '256Mi',
+    });
 
     const runAsUser = src.kind === 'custom' ? (src.runAsUser ?? 1000) : 1000;
-    int('image.runAsUser', runAsUser, 1, 2_147_483_647);
+    rules.nonRootUid(problems, 'image.runAsUser', runAsUser);
     let command: string[] = defaultCommand(waitForDb);
     if (src.kind === 'custom') {
       command = src.command ? [...src.command] : ['caracal-migrate', ...defaultCommand(waitForDb).slice(2)];
@@ -188,23 +167,12 @@ export class MigrationJob extends Construct {
     }
 
     const cidrs = props.externalDatabaseCidrs ?? ['0.0.0.0/0', '::/0'];
-    cidrs.forEach((c, i) => {
-      if (!/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/.test(c))
-        problems.add(`externalDatabaseCidrs[${i}]`, c, 'is not a CIDR: expected e.g. 10.0.0.0/16');
-    });
+    cidrs.forEach((c, i) => rules.cidr(problems, `externalDatabaseCidrs[${i}]`, c));
     if (cidrs.length === 0) problems.add('externalDatabaseCidrs', cidrs, 'is empty: the Job could not reach the database');
     // The DNS egress rule: a bad namespace or label only fails at apply, and an empty selector admits every pod there.
     if (props.dns !== undefined) {
-      if (typeof props.dns.namespace !== 'string' || !DNS_LABEL.test(props.dns.namespace))
-        problems.add('dns.namespace', props.dns.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
-      const dnsLabels = Object.entries(props.dns.podLabels ?? {});
-      if (dnsLabels.length === 0)
-        problems.add(
-          'dns.podLabels',
-          props.dns.podLabels,
-          'is an empty selector, which would let the Job query every pod in that namespace: expected the DNS pods\' labels, e.g. { "k8s-app": "kube-dns" }',
-        );
-      checkSelectorEntries(problems, 'dns.podLabels', props.dns.podLabels);
+      rules.namespace(problems, 'dns.namespace', props.dns.namespace);
+      rules.podSelector(problems, 'dns.podLabels', props.dns.podLabels, 'the DNS pods\' labels, e.g. { "k8s-app": "kube-dns" }');
     }
 
     const root = packageRoot();
@@ -351,19 +319,6 @@ export class MigrationJob extends Construct {
       dependsOn,
     });
   }
-}
-
-/** Why an image reference is not usable, or undefined when it is a pinned reference. */
-function checkImage(ref: unknown): string | undefined {
-  if (typeof ref !== 'string' || !/^[a-z0-9][a-z0-9._\-/:@]*$/.test(ref))
-    return 'is not an image reference: expected registry/name:tag or registry/name@sha256:<digest>';
-  const [name, digest] = ref.split('@');
-  if (digest !== undefined)
-    return /^sha256:[a-f0-9]{64}$/.test(digest) ? undefined : 'has a malformed digest: expected @sha256:<64 hex digits>';
-  const last = name.slice(name.lastIndexOf('/') + 1);
-  if (!last.includes(':')) return 'is not pinned: expected a version tag (name:1.2.3) or a digest (name@sha256:...)';
-  if (last.endsWith(':latest')) return 'is not pinned: ":latest" changes under the same name; expected a version tag or a digest';
-  return undefined;
 }
 
 /**

@@ -9,23 +9,11 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { Problems } from './internal/validation';
-import { checkAllowedClients, migrationJobSelector, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
+import { migrationJobSelector, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import { SERVICES, SSL_MODES, SslMode } from '../common/names';
-import {
-  DNS_LABEL,
-  DNS_LABEL_ACCEPTED,
-  DNS_SUBDOMAIN,
-  DNS_SUBDOMAIN_ACCEPTED,
-  CONFIG_KEY,
-  CONFIG_KEY_ACCEPTED,
-  ENVIRONMENT_NAME_ACCEPTED,
-  ENVIRONMENT_NAME_PATTERN,
-  SQL_IDENTIFIER,
-  SQL_IDENTIFIER_ACCEPTED,
-  logicalIdFragment,
-} from './internal/naming';
-import { SIZE_UNITS_ACCEPTED, parseCpu, parseSize } from './internal/units';
+import * as rules from './internal/rules';
+import { SIZE_UNITS_ACCEPTED, parseQuantity, parseSize } from './internal/units';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
 import { LoginSecretRef } from './database-secrets';
 
@@ -159,11 +147,9 @@ export class PostgresInstance extends Construct {
       const port = p.port ?? 5432;
       const database = p.database ?? 'caracal';
       const sslMode = p.sslMode ?? 'verify-full';
-      if (typeof p.host !== 'string' || !/^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/.test(p.host)) {
-        problems.add('host', p.host, 'is not a host name: expected a DNS name or IP address (no scheme, no port)');
-      }
-      checkPort(problems, port);
-      checkDatabase(problems, database);
+      rules.hostName(problems, 'host', p.host);
+      rules.port(problems, 'port', port);
+      rules.databaseName(problems, 'database', database);
       if (!SSL_MODES.includes(sslMode)) problems.add('sslMode', sslMode, `is not an sslmode: expected one of ${SSL_MODES.join(', ')}`);
       else if (['disable', 'allow', 'prefer'].includes(sslMode)) {
         problems.add(
@@ -172,7 +158,10 @@ export class PostgresInstance extends Construct {
           'lets credentials cross the network unencrypted to a managed database: expected require, verify-ca or verify-full',
         );
       }
-      if (p.caCertSecret) checkCa(problems, p.caCertSecret);
+      if (p.caCertSecret) {
+        rules.secretName(problems, 'caCertSecret.secretName', p.caCertSecret.secretName);
+        if (p.caCertSecret.key !== undefined) rules.secretKey(problems, 'caCertSecret.key', p.caCertSecret.key);
+      }
       if (sslMode === 'verify-ca' && !p.caCertSecret)
         problems.add(
           'caCertSecret',
@@ -185,7 +174,7 @@ export class PostgresInstance extends Construct {
         if (memoryLimitBytes === undefined)
           problems.add('instanceMemory', p.instanceMemory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
       }
-      checkRequired(problems, p.requiredConnections);
+      if (p.requiredConnections !== undefined) rules.integer(problems, 'requiredConnections', p.requiredConnections, 1, 10000);
       this.capacity = (p.capacity ?? PostgresCapacity.of({})).resolve(
         { requiredConnections: p.requiredConnections, memoryLimitBytes, memoryLimitLabel: p.instanceMemory },
         problems,
@@ -217,27 +206,17 @@ export class PostgresInstance extends Construct {
     const storageSize = props.storageSize ?? '20Gi';
     const shmSize = props.sharedMemorySize ?? '256Mi';
     const resources: ResourceRequirements = props.resources ?? { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '2Gi' } };
-    const idPrefix = logicalIdFragment(props.logicalIdPrefix ?? 'caracal');
 
-    if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
-      problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
-    }
-    // Same rule as DatabaseSecrets and RedisStreams: the data volume's fixed logical id starts with it.
-    if (!/^[a-z][a-z0-9_]{0,30}$/.test(idPrefix))
-      problems.add(
-        'logicalIdPrefix',
-        props.logicalIdPrefix,
-        'is not a valid logical id prefix: expected a letter then letters, digits or "_"',
-      );
-    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace))
-      problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
-    if (!DNS_LABEL.test(name)) problems.add('name', name, `is not a Service name: expected ${DNS_LABEL_ACCEPTED}`);
-    checkDatabase(problems, database);
-    if (!Number.isInteger(major) || major < 14 || major > 18)
-      problems.add('major', major, 'is not a supported Postgres major: expected 14 to 18');
+    rules.environmentName(problems, 'environment', props.environment);
+    // The data volume's fixed logical id starts with it.
+    const idPrefix = rules.logicalIdPrefix(problems, 'logicalIdPrefix', props.logicalIdPrefix);
+    rules.namespace(problems, 'namespace', props.namespace);
+    rules.dnsLabel(problems, 'name', name, 'Service name');
+    rules.databaseName(problems, 'database', database);
+    const supportedMajor = rules.integer(problems, 'major', major, 14, 18, 'the supported Postgres majors');
     if (!Number.isInteger(dataVolumeMajor))
       problems.add('dataVolumeMajor', dataVolumeMajor, 'is not a Postgres major: expected an integer');
-    else if (dataVolumeMajor !== major) {
+    else if (supportedMajor && dataVolumeMajor !== major) {
       problems.add(
         'major',
         major,
@@ -247,58 +226,26 @@ export class PostgresInstance extends Construct {
       );
     }
     const imageMajor = /:(\d+)(?:[.\-@]|$)/.exec(image)?.[1];
-    if (
-      !/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) ||
-      image.endsWith(':latest') ||
-      (!image.includes(':') && !image.includes('@'))
-    ) {
-      problems.add('image', image, 'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)');
-    } else if (imageMajor !== undefined && Number(imageMajor) !== major) {
+    if (rules.pinnedImage(problems, 'image', image) && imageMajor !== undefined && Number(imageMajor) !== major)
       problems.add('image', image, `runs Postgres ${imageMajor} but major is ${major}: the tag's major must equal major`);
-    }
-    if (!Number.isInteger(grace) || grace < 30 || grace > 3600)
-      problems.add(
-        'terminationGracePeriodSeconds',
-        grace,
-        'is out of range: expected 30 to 3600 seconds (long enough for the shutdown checkpoint)',
-      );
-    const storageBytes = parseSize(storageSize);
-    if (storageBytes === undefined || storageBytes < 1024 ** 3)
-      problems.add('storageSize', storageSize, 'is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 20Gi');
-    if (props.storageClassName !== undefined && !DNS_SUBDOMAIN.test(props.storageClassName))
-      problems.add('storageClassName', props.storageClassName, `is not a storage class name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+    rules.integer(problems, 'terminationGracePeriodSeconds', grace, 30, 3600, 'seconds: long enough for the shutdown checkpoint');
+    const storageBytes = rules.volumeSize(problems, 'storageSize', storageSize, '20Gi');
+    rules.storageClassName(problems, 'storageClassName', props.storageClassName);
     const memoryLimit = resources.limits?.memory;
-    const memoryLimitBytes = memoryLimit === undefined ? undefined : parseSize(memoryLimit);
-    if (memoryLimit === undefined)
-      problems.add(
-        'resources.limits.memory',
-        undefined,
-        'is required: Postgres without a memory limit is the first pod the kernel kills; expected a quantity such as 2Gi',
-      );
-    else if (memoryLimitBytes === undefined || memoryLimitBytes < 256 * 1024 ** 2)
-      problems.add('resources.limits.memory', memoryLimit, 'is not a memory limit of at least 256Mi: expected a quantity such as 2Gi');
-    for (const [kind, r] of [
-      ['requests', resources.requests],
-      ['limits', resources.limits],
-    ] as const) {
-      if (r?.cpu !== undefined && parseCpu(r.cpu) === undefined)
-        problems.add(`resources.${kind}.cpu`, r.cpu, 'is not a CPU quantity: expected e.g. 500m or 2');
-      if (kind === 'requests' && r?.memory !== undefined) {
-        const req = parseSize(r.memory);
-        if (req === undefined) problems.add('resources.requests.memory', r.memory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
-        else if (memoryLimitBytes !== undefined && req > memoryLimitBytes)
-          problems.add('resources.requests.memory', r.memory, `exceeds the memory limit (${memoryLimit})`);
-      }
-    }
-    const shmBytes = parseSize(shmSize);
+    const memoryLimitBytes = rules.resources(problems, 'resources', resources, {
+      limitRequired: 'Postgres without a memory limit is the first pod the kernel kills; expected a quantity such as 2Gi',
+      minLimit: '256Mi',
+      example: '2Gi',
+    });
+    const shmBytes = parseQuantity(shmSize);
     if (shmBytes === undefined || shmBytes < 64 * 1024 ** 2)
       problems.add('sharedMemorySize', shmSize, 'is not a size of at least 64Mi: expected a quantity such as 256Mi');
     else if (memoryLimitBytes !== undefined && shmBytes > memoryLimitBytes / 2)
       problems.add('sharedMemorySize', shmSize, `exceeds half the memory limit (${memoryLimit}); memory-backed /dev/shm counts against it`);
-    checkRequired(problems, props.requiredConnections);
+    if (props.requiredConnections !== undefined) rules.integer(problems, 'requiredConnections', props.requiredConnections, 1, 10000);
     const instance = `caracal-${props.environment}`;
     const allowed = props.allowedClients ?? [...SERVICES.map((s) => serviceSelector(instance, s)), migrationJobSelector(instance)];
-    checkAllowedClients(problems, allowed);
+    rules.allowedClients(problems, 'allowedClients', allowed);
     this.capacity = (props.capacity ?? PostgresCapacity.of({})).resolve(
       {
         requiredConnections: props.requiredConnections,
@@ -431,28 +378,5 @@ export class PostgresInstance extends Construct {
       metadata: { name, namespace: props.namespace, labels },
       spec: { maxUnavailable: '1', selector: { matchLabels: selector } },
     });
-  }
-}
-
-function checkPort(problems: Problems, port: number): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    problems.add('port', port, 'is not a TCP port: expected an integer from 1 to 65535');
-}
-
-function checkDatabase(problems: Problems, database: string): void {
-  if (typeof database !== 'string' || !SQL_IDENTIFIER.test(database))
-    problems.add('database', database, `is not a database name: expected ${SQL_IDENTIFIER_ACCEPTED}`);
-}
-
-function checkCa(problems: Problems, ca: CaCertSecretRef): void {
-  if (!DNS_SUBDOMAIN.test(ca.secretName))
-    problems.add('caCertSecret.secretName', ca.secretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
-  if (ca.key !== undefined && !CONFIG_KEY.test(ca.key))
-    problems.add('caCertSecret.key', ca.key, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
-}
-
-function checkRequired(problems: Problems, required: number | undefined): void {
-  if (required !== undefined && (!Number.isInteger(required) || required < 1 || required > 10000)) {
-    problems.add('requiredConnections', required, 'is out of range: expected an integer from 1 to 10000');
   }
 }

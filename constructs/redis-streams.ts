@@ -14,20 +14,10 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { Problems } from './internal/validation';
-import { checkAllowedClients, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
+import { selectorLabels, serviceSelector, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import { SERVICES, ServiceName } from '../common/names';
-import {
-  CONFIG_KEY,
-  CONFIG_KEY_ACCEPTED,
-  DNS_LABEL,
-  DNS_LABEL_ACCEPTED,
-  DNS_SUBDOMAIN,
-  DNS_SUBDOMAIN_ACCEPTED,
-  ENVIRONMENT_NAME_ACCEPTED,
-  ENVIRONMENT_NAME_PATTERN,
-  logicalIdFragment,
-} from './internal/naming';
+import * as rules from './internal/rules';
 import {
   DEFAULT_MAXMEMORY_FRACTION,
   MAX_MAXMEMORY_FRACTION,
@@ -42,7 +32,7 @@ import {
   renderAclFile,
   renderRedisConf,
 } from './internal/redis-config';
-import { SIZE_UNITS_ACCEPTED, formatK8sSize, parseCpu, parseSize } from './internal/units';
+import { formatK8sSize, parseSize } from './internal/units';
 import type { ResourceRequirements } from './postgres-instance';
 
 /**
@@ -207,27 +197,15 @@ export class RedisStreams extends Construct {
     const storageSize = props.storageSize ?? '8Gi';
     const grace = props.terminationGracePeriodSeconds ?? 60;
     const prefix = props.namePrefix ?? 'caracal';
-    const idPrefix = logicalIdFragment(props.logicalIdPrefix ?? 'caracal');
     const serverBinary = props.serverBinary ?? 'redis-server';
     const cliBinary = props.cliBinary ?? 'redis-cli';
     this.instance = `caracal-${props.environment}`;
     this.users = REDIS_USERS.filter((u) => u !== 'ops' || (props.opsUser ?? true));
 
-    if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
-      problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
-    }
-    if (typeof props.namespace !== 'string' || !DNS_LABEL.test(props.namespace))
-      problems.add('namespace', props.namespace, `is not a namespace: expected ${DNS_LABEL_ACCEPTED}`);
-    if (typeof name !== 'string' || !DNS_LABEL.test(name))
-      problems.add('name', name, `is not a Service name: expected ${DNS_LABEL_ACCEPTED}`);
-    if (
-      typeof image !== 'string' ||
-      !/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) ||
-      image.endsWith(':latest') ||
-      (!image.includes(':') && !image.includes('@'))
-    ) {
-      problems.add('image', image, 'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)');
-    }
+    rules.environmentName(problems, 'environment', props.environment);
+    rules.namespace(problems, 'namespace', props.namespace);
+    rules.dnsLabel(problems, 'name', name, 'Service name');
+    rules.pinnedImage(problems, 'image', image);
     for (const [field, bin] of [
       ['serverBinary', serverBinary],
       ['cliBinary', cliBinary],
@@ -235,53 +213,23 @@ export class RedisStreams extends Construct {
       if (typeof bin !== 'string' || !/^[A-Za-z0-9_./-]+$/.test(bin))
         problems.add(field, bin, 'is not an executable name: expected letters, digits, "_", ".", "/" or "-"');
     }
-    if (!Number.isInteger(uid) || uid < 1 || uid > 2147483647)
-      problems.add('runAsUser', uid, 'is not a non-root uid: expected an integer from 1 to 2147483647');
-    if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(prefix))
-      problems.add('namePrefix', prefix, 'is not a valid name prefix: expected lower-case letters, digits and "-", at most 32 characters');
-    if (!/^[a-z][a-z0-9_]{0,30}$/.test(idPrefix))
-      problems.add(
-        'logicalIdPrefix',
-        props.logicalIdPrefix,
-        'is not a valid logical id prefix: expected a letter then letters, digits or "_"',
-      );
-    if (!Number.isInteger(grace) || grace < 10 || grace > 3600)
-      problems.add(
-        'terminationGracePeriodSeconds',
-        grace,
-        'is out of range: expected 10 to 3600 seconds (long enough for the final AOF fsync and RDB save)',
-      );
-    const storageBytes = parseSize(storageSize);
-    if (storageBytes === undefined || storageBytes < 1024 ** 3)
-      problems.add('storageSize', storageSize, 'is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 8Gi');
-    if (props.storageClassName !== undefined && !DNS_SUBDOMAIN.test(props.storageClassName))
-      problems.add('storageClassName', props.storageClassName, `is not a storage class name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+    rules.nonRootUid(problems, 'runAsUser', uid);
+    rules.namePrefix(problems, 'namePrefix', prefix, 32);
+    const idPrefix = rules.logicalIdPrefix(problems, 'logicalIdPrefix', props.logicalIdPrefix);
+    rules.integer(problems, 'terminationGracePeriodSeconds', grace, 10, 3600, 'seconds: long enough for the final AOF fsync and RDB save');
+    rules.volumeSize(problems, 'storageSize', storageSize, '8Gi');
+    rules.storageClassName(problems, 'storageClassName', props.storageClassName);
     if (props.save !== undefined && !(props.save === '' || /^\d+ \d+( \d+ \d+)*$/.test(props.save))) {
       problems.add('save', props.save, 'is not a save schedule: expected "" or pairs of "<seconds> <changes>", e.g. "3600 1 300 100"');
     }
 
     const memoryLimit = resources.limits?.memory;
-    const limitBytes = memoryLimit === undefined ? undefined : parseSize(memoryLimit);
-    if (memoryLimit === undefined)
-      problems.add(
-        'resources.limits.memory',
-        undefined,
-        'is required: maxmemory is derived from it and Redis without a limit is the first pod the kernel kills; expected a quantity such as 1Gi',
-      );
-    else if (limitBytes === undefined || limitBytes < 128 * 1024 ** 2)
-      problems.add('resources.limits.memory', memoryLimit, 'is not a memory limit of at least 128Mi: expected a quantity such as 1Gi');
-    for (const kind of ['requests', 'limits'] as const) {
-      const cpu = resources[kind]?.cpu;
-      if (cpu !== undefined && parseCpu(cpu) === undefined)
-        problems.add(`resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 250m or 1');
-    }
-    const requestMemory = resources.requests?.memory;
-    if (requestMemory !== undefined) {
-      const req = parseSize(requestMemory);
-      if (req === undefined) problems.add('resources.requests.memory', requestMemory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
-      else if (limitBytes !== undefined && req > limitBytes)
-        problems.add('resources.requests.memory', requestMemory, `exceeds the memory limit (${memoryLimit})`);
-    }
+    const limitBytes = rules.resources(problems, 'resources', resources, {
+      limitRequired:
+        'maxmemory is derived from it and Redis without a limit is the first pod the kernel kills; expected a quantity such as 1Gi',
+      minLimit: '128Mi',
+      example: '1Gi',
+    });
     let maxmemoryBytes = limitBytes === undefined ? 0 : defaultMaxmemory(limitBytes);
     if (props.maxmemory !== undefined) {
       const mm = parseSize(props.maxmemory);
@@ -300,37 +248,21 @@ export class RedisStreams extends Construct {
 
     const instance = this.instance;
     const allowed = props.allowedClients ?? SERVICES.map((s) => serviceSelector(instance, s));
-    checkAllowedClients(problems, allowed);
+    rules.allowedClients(problems, 'allowedClients', allowed);
 
     const src = passwords.source;
     if (src.kind === 'generated') {
       const length = src.options.length ?? 32;
-      if (!Number.isInteger(length) || length < 16 || length > 128)
-        problems.add('passwords.length', length, 'is out of range: expected an integer from 16 to 128');
-      for (const [user, token] of Object.entries(src.options.rotation ?? {})) {
-        if (!(REDIS_USERS as readonly string[]).includes(user))
-          problems.add(`passwords.rotation.${user}`, user, `is not a Redis user: expected one of ${REDIS_USERS.join(', ')}`);
-        else if (typeof token !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(token))
-          problems.add(`passwords.rotation.${user}`, token, 'is not a rotation token: expected 1-64 letters, digits, ".", "_", ":" or "-"');
-      }
+      rules.integer(problems, 'passwords.length', length, 16, 128);
+      rules.rotationTokens(problems, 'passwords.rotation', src.options.rotation, REDIS_USERS, 'Redis user');
     } else {
       const o = src.options;
-      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(src.prefix))
-        problems.add('passwords.prefix', src.prefix, `is not a Secret name prefix: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
-      for (const user of Object.keys(o.secretNames ?? {})) {
-        if (!(REDIS_USERS as readonly string[]).includes(user))
-          problems.add(`passwords.secretNames.${user}`, user, `is not a Redis user: expected one of ${REDIS_USERS.join(', ')}`);
-      }
-      for (const [user, n] of Object.entries(o.secretNames ?? {})) {
-        if (typeof n !== 'string' || !DNS_SUBDOMAIN.test(n))
-          problems.add(`passwords.secretNames.${user}`, n, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
-      }
-      if (o.passwordKey !== undefined && !CONFIG_KEY.test(o.passwordKey))
-        problems.add('passwords.passwordKey', o.passwordKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
-      if (o.aclSecretName !== undefined && !DNS_SUBDOMAIN.test(o.aclSecretName))
-        problems.add('passwords.aclSecretName', o.aclSecretName, `is not a Secret name: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
-      if (o.aclKey !== undefined && !CONFIG_KEY.test(o.aclKey))
-        problems.add('passwords.aclKey', o.aclKey, `is not a Secret key: expected ${CONFIG_KEY_ACCEPTED}`);
+      rules.dnsSubdomain(problems, 'passwords.prefix', src.prefix, 'Secret name prefix');
+      rules.knownKeys(problems, 'passwords.secretNames', o.secretNames, REDIS_USERS, 'Redis user');
+      for (const [user, n] of Object.entries(o.secretNames ?? {})) rules.secretName(problems, `passwords.secretNames.${user}`, n);
+      if (o.passwordKey !== undefined) rules.secretKey(problems, 'passwords.passwordKey', o.passwordKey);
+      if (o.aclSecretName !== undefined) rules.secretName(problems, 'passwords.aclSecretName', o.aclSecretName);
+      if (o.aclKey !== undefined) rules.secretKey(problems, 'passwords.aclKey', o.aclKey);
     }
     problems.throwIfAny();
 

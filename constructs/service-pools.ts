@@ -5,8 +5,8 @@ import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { Problems } from './internal/validation';
 import { serviceSelector, standardLabels } from './internal/labels';
 import { SERVICES, ServiceName } from '../common/names';
-import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN } from './internal/naming';
-import { DURATION_UNITS_ACCEPTED, SIZE_UNITS_ACCEPTED, parseCpu, parseDuration, parseSize } from './internal/units';
+import * as rules from './internal/rules';
+import { parseDuration } from './internal/units';
 import { Duration } from './postgres-capacity';
 import { PostgresEndpoint, ResourceRequirements } from './postgres-instance';
 import { DatabaseSecrets } from './database-secrets';
@@ -175,37 +175,14 @@ export class ServicePools extends Construct {
       if (!(SERVICES as readonly string[]).includes(s))
         problems.add('keyMaterialServices', s, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
     }
-    if (
-      !/^\/[A-Za-z0-9._/-]+$/.test(this.keyMaterialMountPath) ||
-      this.keyMaterialMountPath.includes('..') ||
-      this.keyMaterialMountPath === (props.secretMountPath ?? '/var/run/secrets/caracal/db')
-    ) {
-      problems.add(
-        'keyMaterialMountPath',
-        this.keyMaterialMountPath,
-        'is not an absolute path of its own: expected e.g. /var/run/secrets/caracal/keys',
-      );
-    }
-    if (typeof props.environment !== 'string' || !ENVIRONMENT_NAME_PATTERN.test(props.environment)) {
-      problems.add('environment', props.environment, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
-    }
-    if (typeof props.namespace !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(props.namespace)) {
-      problems.add('namespace', props.namespace, 'is not a valid namespace: expected a DNS-1123 label');
-    }
-    if (typeof prefix !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,46}[a-z0-9])?$/.test(prefix)) {
-      problems.add(
-        'namePrefix',
-        prefix,
-        'is not a ConfigMap name prefix: expected lower-case letters, digits and "-", at most 48 characters (names are <prefix>-<service>-db)',
-      );
-    }
-    if (!/^\/[A-Za-z0-9._/-]+$/.test(this.secretMountPath) || this.secretMountPath.includes('..')) {
-      problems.add('secretMountPath', this.secretMountPath, 'is not an absolute path: expected e.g. /var/run/secrets/caracal/db');
-    }
-    for (const key of Object.keys(props.services ?? {})) {
-      if (!(SERVICES as readonly string[]).includes(key))
-        problems.add(`services.${key}`, key, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
-    }
+    if (this.keyMaterialMountPath === this.secretMountPath)
+      problems.add('keyMaterialMountPath', this.keyMaterialMountPath, "is the login Secret's mount path: expected a path of its own");
+    else rules.absolutePath(problems, 'keyMaterialMountPath', this.keyMaterialMountPath, '/var/run/secrets/caracal/keys');
+    rules.environmentName(problems, 'environment', props.environment);
+    rules.namespace(problems, 'namespace', props.namespace);
+    rules.namePrefix(problems, 'namePrefix', prefix, 48, 'names are <prefix>-<service>-db');
+    rules.absolutePath(problems, 'secretMountPath', this.secretMountPath, '/var/run/secrets/caracal/db');
+    rules.knownKeys(problems, 'services', props.services, SERVICES, 'Caracal service');
     // The budget is only meaningful when the numbers it adds up are valid; other problems do not hide it.
     const beforeNumbers = problems.count;
     const resolved = SERVICES.map((s) => {
@@ -216,12 +193,10 @@ export class ServicePools extends Construct {
     for (const [k, v] of Object.entries(other)) {
       if (!(k in OTHER_DEFAULTS))
         problems.add(`otherConnections.${k}`, k, `is not a connection consumer: expected one of ${Object.keys(OTHER_DEFAULTS).join(', ')}`);
-      else if (!Number.isInteger(v) || v < 0 || v > 1000)
-        problems.add(`otherConnections.${k}`, v, 'is out of range: expected an integer from 0 to 1000');
+      else rules.integer(problems, `otherConnections.${k}`, v, 0, 1000);
     }
     const reserved = props.reservedConnections ?? 3;
-    if (!Number.isInteger(props.maxConnections) || props.maxConnections < 1)
-      problems.add('maxConnections', props.maxConnections, 'is not a connection count: expected a positive integer');
+    rules.integer(problems, 'maxConnections', props.maxConnections, 1, 100_000);
     if (problems.count === beforeNumbers) {
       const terms = budgetTerms(resolved, other, reserved);
       this.requiredConnections = terms.total;
@@ -370,10 +345,7 @@ function budgetTerms(pools: ResolvedPool[], other: OtherConnections, reserved: n
 function validatePool(problems: Problems, field: string, s: ServicePoolSettings | undefined): void {
   if (s === undefined) return;
   const int = (name: keyof ServicePoolSettings, min: number, max: number) => {
-    const v = s[name];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) {
-      problems.add(`${field}.${name}`, v, `is out of range: expected an integer from ${min} to ${max}`);
-    }
+    if (s[name] !== undefined) rules.integer(problems, `${field}.${name}`, s[name], min, max);
   };
   int('replicas', 1, 100);
   int('maxReplicas', 1, 200);
@@ -388,30 +360,12 @@ function validatePool(problems: Problems, field: string, s: ServicePoolSettings 
     maxMs: number,
     accepted: string,
   ) => {
-    const v = s[name];
-    if (v === undefined) return;
-    const ms = parseDuration(v);
-    if (ms === undefined) problems.add(`${field}.${name}`, v, `is not a duration: expected ${DURATION_UNITS_ACCEPTED}`);
-    else if (ms < minMs || ms > maxMs) problems.add(`${field}.${name}`, v, `is out of range: expected ${accepted}`);
+    if (s[name] !== undefined) rules.duration(problems, `${field}.${name}`, s[name], { minMs, maxMs, accepted });
   };
   // 0 would disable the server-side timeouts; Caracal's services always run with them.
   dur('statementTimeout', 100, 3_600_000, '100ms to 1h (0 would disable it)');
   dur('idleInTransactionTimeout', 100, 3_600_000, '100ms to 1h (0 would disable it)');
   dur('connectionTimeout', 100, 120_000, '100ms to 2min');
   dur('idleTimeout', 1000, 3_600_000, '1s to 1h');
-  const r = s.resources;
-  if (r) {
-    for (const kind of ['requests', 'limits'] as const) {
-      const cpu = r[kind]?.cpu;
-      const mem = r[kind]?.memory;
-      if (cpu !== undefined && parseCpu(cpu) === undefined)
-        problems.add(`${field}.resources.${kind}.cpu`, cpu, 'is not a CPU quantity: expected e.g. 250m or 1');
-      if (mem !== undefined && parseSize(mem) === undefined)
-        problems.add(`${field}.resources.${kind}.memory`, mem, `is not a memory quantity: expected ${SIZE_UNITS_ACCEPTED}`);
-    }
-    const req = parseSize(r.requests?.memory ?? '');
-    const lim = parseSize(r.limits?.memory ?? '');
-    if (req !== undefined && lim !== undefined && req > lim)
-      problems.add(`${field}.resources.requests.memory`, r.requests?.memory, `exceeds the limit (${r.limits?.memory})`);
-  }
+  if (s.resources) rules.resources(problems, `${field}.resources`, s.resources, { example: '512Mi' });
 }

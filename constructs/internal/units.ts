@@ -40,6 +40,27 @@ export function parseSize(value: string | number): number | undefined {
   return Math.floor(Number(m[1]) * SIZE_UNITS[unit]);
 }
 
+/** Multipliers of the Kubernetes quantity suffixes (binary and decimal) used for memory and storage. */
+const QUANTITY_SUFFIXES: Record<string, number> = {
+  '': 1,
+  Ki: KIB,
+  Mi: KIB ** 2,
+  Gi: KIB ** 3,
+  Ti: KIB ** 4,
+  Pi: KIB ** 5,
+  k: 1000,
+  M: 1000 ** 2,
+  G: 1000 ** 3,
+  T: 1000 ** 4,
+  P: 1000 ** 5,
+};
+
+/** Bytes in a Kubernetes memory or storage quantity (`512Mi`, `2Gi`, `1G`, `1073741824`); `undefined` otherwise (`512MB` is Postgres', not Kubernetes'). */
+export function parseQuantity(value: string): number | undefined {
+  const m = typeof value === 'string' ? /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(value) : null;
+  return m ? Math.floor(Number(m[1]) * QUANTITY_SUFFIXES[m[2] ?? '']) : undefined;
+}
+
 /** Renders bytes in the largest Postgres unit that divides them exactly (kB at least). */
 export function formatPgSize(bytes: number): string {
   const kb = Math.floor(bytes / KIB);

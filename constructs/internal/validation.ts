@@ -6,6 +6,8 @@ export interface Problem {
   readonly field: string;
   /** What is wrong and what would be accepted, e.g. `12GB exceeds 40% of the memory limit (16Gi)`. */
   readonly message: string;
+  /** Construct path or file of the field when it is not the error's own (a composite reporting its children). */
+  readonly where?: string;
 }
 
 export class ValidationError extends Error {
@@ -17,7 +19,7 @@ export class ValidationError extends Error {
   ) {
     super(
       `${where}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` +
-        problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n'),
+        problems.map((p) => `  - ${p.where ? `${p.where}: ` : ''}${p.field}: ${p.message}`).join('\n'),
     );
   }
 }
@@ -54,6 +56,11 @@ export class Problems {
   /** Folds another construct's or sub-validator's problems in under a field prefix. */
   merge(prefix: string, problems: readonly Problem[]): void {
     for (const p of problems) this.list.push({ field: prefix ? `${prefix}.${p.field}` : p.field, message: p.message });
+  }
+
+  /** Folds in another construct's error, each problem keeping the path it belongs to. */
+  mergeError(error: ValidationError): void {
+    for (const p of error.problems) this.list.push({ ...p, where: p.where ?? error.where });
   }
 
   get count(): number {

@@ -1,13 +1,11 @@
-// The one schema every environment file is validated against: plain data in, a typed spec out, or one
-// ValidationError listing every problem (field path, bad value, accepted values).
-import { Problems, ValidationError } from '../../constructs/internal/validation';
+// The one schema every environment file is validated against: the shape of the data (fields, types, kinds),
+// plain data in, a typed spec out, or one ValidationError listing every problem (field path, bad value, accepted
+// values). Values (names, quantities, durations, ranges) are the constructs' to check, with the rule library
+// (constructs/internal/rules.ts); src/stacks/environment-check.ts reports both at once for a file. Only what no
+// construct sees (the cluster, the backend) is checked here in full.
+import { Problem, Problems, ValidationError } from '../../constructs/internal/validation';
+import { environmentName } from '../../constructs/internal/rules';
 import { LOGINS, SERVICES, ServiceName, LoginName } from '../../common/names';
-import {
-  DNS_SUBDOMAIN,
-  DNS_SUBDOMAIN_ACCEPTED,
-  ENVIRONMENT_NAME_ACCEPTED,
-  ENVIRONMENT_NAME_PATTERN,
-} from '../../constructs/internal/naming';
 import { REDIS_USERS, RedisUser } from '../../constructs/internal/redis-config';
 import type { PostgresSettings, PostgresWorkload, StorageType } from '../../constructs/postgres-capacity';
 import type { ResourceRequirements, SslMode } from '../../constructs/postgres-instance';
@@ -166,10 +164,16 @@ class Walker {
     if (o.pattern && !o.pattern.test(v)) this.problems.add(path, v, `is not valid: expected ${o.accepted}`);
   }
 
-  int(path: string, v: unknown, min: number, max: number, optional = false): void {
+  /** A number (its range is the constructs' to check). */
+  number(path: string, v: unknown, optional = false): void {
     if (v === undefined && optional) return;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-      this.problems.add(path, v, `is out of range: expected an integer from ${min} to ${max}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.problems.add(path, v, 'is not a number');
+  }
+
+  /** A number or a string (a duration the constructs parse). */
+  numberOrString(path: string, v: unknown, accepted: string): void {
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v)) && (typeof v !== 'string' || v.trim() === ''))
+      this.problems.add(path, v, `is not ${accepted}`);
   }
 
   oneOf(path: string, v: unknown, values: readonly unknown[], optional = false): boolean {
@@ -188,27 +192,15 @@ class Walker {
   }
 }
 
-const DURATION = /^\d+(ms|s|min|h|d)?$/;
-const QUANTITY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T|kB|MB|GB|TB)?$/;
-const CPU = /^\d+(\.\d+)?m?$/;
-
-function resources(w: Walker, path: string, v: unknown, requireMemoryLimit: boolean): void {
+function resources(w: Walker, path: string, v: unknown): void {
   const r = w.object(path, v, ['requests', 'limits']);
   if (!r) return;
   for (const kind of ['requests', 'limits'] as const) {
-    if (r[kind] === undefined) {
-      if (kind === 'limits' && requireMemoryLimit)
-        w.problems.add(`${path}.limits.memory`, undefined, 'is missing: expected a memory quantity such as 2Gi');
-      continue;
-    }
+    if (r[kind] === undefined) continue;
     const q = w.object(`${path}.${kind}`, r[kind], ['cpu', 'memory']);
     if (!q) continue;
-    if (q.cpu !== undefined && (typeof q.cpu !== 'string' || !CPU.test(q.cpu)))
-      w.problems.add(`${path}.${kind}.cpu`, q.cpu, 'is not a CPU quantity: expected e.g. "500m" or "2"');
-    if (q.memory !== undefined && (typeof q.memory !== 'string' || !QUANTITY.test(q.memory)))
-      w.problems.add(`${path}.${kind}.memory`, q.memory, 'is not a memory quantity: expected e.g. "512Mi" or "2Gi"');
-    if (kind === 'limits' && requireMemoryLimit && q.memory === undefined)
-      w.problems.add(`${path}.limits.memory`, undefined, 'is missing: expected a memory quantity such as 2Gi');
+    w.string(`${path}.${kind}.cpu`, q.cpu, { optional: true, accepted: 'a CPU quantity such as "500m" or "2"' });
+    w.string(`${path}.${kind}.memory`, q.memory, { optional: true, accepted: 'a memory quantity such as "512Mi" or "2Gi"' });
   }
 }
 
@@ -252,11 +244,11 @@ function capacity(w: Walker, path: string, v: unknown): void {
   } else {
     const c = w.object(path, v, ['kind', 'storage', 'workload', 'maxConnections', 'memory', 'cpus']);
     if (!c) return;
-    w.oneOf(`${path}.storage`, c.storage, ['ssd', 'hdd', 'san'], true);
-    w.oneOf(`${path}.workload`, c.workload, ['web', 'oltp', 'dw', 'mixed'], true);
-    w.int(`${path}.maxConnections`, c.maxConnections, 10, 10000, true);
-    w.string(`${path}.memory`, c.memory, { optional: true, pattern: QUANTITY, accepted: 'a memory quantity such as "8Gi"' });
-    w.int(`${path}.cpus`, c.cpus, 1, 256, true);
+    w.string(`${path}.storage`, c.storage, { optional: true, accepted: 'a storage type such as "ssd"' });
+    w.string(`${path}.workload`, c.workload, { optional: true, accepted: 'a workload such as "oltp"' });
+    w.number(`${path}.maxConnections`, c.maxConnections, true);
+    w.string(`${path}.memory`, c.memory, { optional: true, accepted: 'a memory quantity such as "8Gi"' });
+    w.number(`${path}.cpus`, c.cpus, true);
   }
 }
 
@@ -278,27 +270,12 @@ function pools(w: Walker, path: string, v: unknown): void {
       'resources',
     ]);
     if (!x) continue;
-    w.int(`${sp}.replicas`, x.replicas, 1, 100, true);
-    w.int(`${sp}.maxReplicas`, x.maxReplicas, 1, 200, true);
-    w.int(`${sp}.maxSurge`, x.maxSurge, 0, 50, true);
-    w.int(`${sp}.poolMax`, x.poolMax, 1, 200, true);
-    for (const d of ['statementTimeout', 'idleInTransactionTimeout', 'connectionTimeout', 'idleTimeout']) {
-      const val = x[d];
-      if (
-        val !== undefined &&
-        !((typeof val === 'number' && Number.isInteger(val) && val > 0) || (typeof val === 'string' && DURATION.test(val)))
-      ) {
-        w.problems.add(`${sp}.${d}`, val, 'is not a duration: expected milliseconds or e.g. "30s", "5min"');
-      }
-    }
-    if (x.resources !== undefined) resources(w, `${sp}.resources`, x.resources, false);
+    for (const n of ['replicas', 'maxReplicas', 'maxSurge', 'poolMax']) w.number(`${sp}.${n}`, x[n], true);
+    for (const d of ['statementTimeout', 'idleInTransactionTimeout', 'connectionTimeout', 'idleTimeout'])
+      w.numberOrString(`${sp}.${d}`, x[d], 'a duration such as "30s"');
+    if (x.resources !== undefined) resources(w, `${sp}.resources`, x.resources);
   }
 }
-
-/** A pinned image reference: a tag other than latest, or a digest. */
-const PINNED_IMAGE = /^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-const SECRET_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const CRON_SCHEDULE = /^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|(\S+\s+){4}\S+)$/;
 
 function redis(w: Walker, path: string, v: unknown): void {
   if (!isObj(v))
@@ -309,24 +286,11 @@ function redis(w: Walker, path: string, v: unknown): void {
     );
   const r = w.object(path, v, ['image', 'resources', 'maxmemory', 'storageSize', 'storageClassName', 'passwords']);
   if (!r) return;
-  if (
-    r.image !== undefined &&
-    (typeof r.image !== 'string' || !PINNED_IMAGE.test(r.image) || r.image.endsWith(':latest') || !/[:@]/.test(r.image))
-  ) {
-    w.problems.add(
-      `${path}.image`,
-      r.image,
-      'is not a pinned image reference: expected registry/name:tag or name@sha256:digest (never latest)',
-    );
-  }
-  resources(w, `${path}.resources`, r.resources, true);
-  w.string(`${path}.maxmemory`, r.maxmemory, {
-    optional: true,
-    pattern: QUANTITY,
-    accepted: 'a memory quantity such as "256Mi" (at most 75% of the memory limit)',
-  });
-  w.string(`${path}.storageSize`, r.storageSize, { pattern: /^\d+(Gi|Ti)$/, accepted: 'a volume size in Gi or Ti, e.g. "8Gi"' });
-  w.string(`${path}.storageClassName`, r.storageClassName, { optional: true, pattern: DNS_SUBDOMAIN, accepted: DNS_SUBDOMAIN_ACCEPTED });
+  w.string(`${path}.image`, r.image, { optional: true, accepted: 'a pinned image reference' });
+  resources(w, `${path}.resources`, r.resources);
+  w.string(`${path}.maxmemory`, r.maxmemory, { optional: true, accepted: 'a memory quantity such as "256Mi"' });
+  w.string(`${path}.storageSize`, r.storageSize, { accepted: 'a volume size such as "8Gi"' });
+  w.string(`${path}.storageClassName`, r.storageClassName, { optional: true, accepted: 'a storage class name' });
   const pp = `${path}.passwords`;
   if (!isObj(r.passwords))
     return w.problems.add(pp, r.passwords, 'is missing: expected { kind: "generated" } or { kind: "existing", secretPrefix }');
@@ -334,12 +298,12 @@ function redis(w: Walker, path: string, v: unknown): void {
   const p = r.passwords;
   if (p.kind === 'generated') {
     w.object(pp, p, ['kind', 'length', 'rotation']);
-    w.int(`${pp}.length`, p.length, 16, 128, true);
+    w.number(`${pp}.length`, p.length, true);
     w.stringMap(`${pp}.rotation`, p.rotation, REDIS_USERS);
   } else {
     w.object(pp, p, ['kind', 'secretPrefix', 'aclSecretName']);
-    w.string(`${pp}.secretPrefix`, p.secretPrefix, { pattern: SECRET_NAME, accepted: 'a Secret name prefix' });
-    w.string(`${pp}.aclSecretName`, p.aclSecretName, { optional: true, pattern: SECRET_NAME, accepted: 'a Secret name' });
+    w.string(`${pp}.secretPrefix`, p.secretPrefix, { accepted: 'a Secret name prefix' });
+    w.string(`${pp}.aclSecretName`, p.aclSecretName, { optional: true, accepted: 'a Secret name' });
   }
 }
 
@@ -348,20 +312,26 @@ function auditMaintenance(w: Walker, path: string, v: unknown): void {
     return w.problems.add(path, v, 'is missing: expected { schedule, retentionDays, daysBack?, daysAhead?, healthDaysAhead?, timeZone? }');
   const a = w.object(path, v, ['schedule', 'timeZone', 'retentionDays', 'daysBack', 'daysAhead', 'healthDaysAhead']);
   if (!a) return;
-  w.string(`${path}.schedule`, a.schedule, {
-    pattern: CRON_SCHEDULE,
-    accepted: 'a cron schedule of five fields ("17 * * * *") or @hourly/@daily/...',
-  });
-  w.string(`${path}.timeZone`, a.timeZone, {
-    optional: true,
-    pattern: /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/,
-    accepted: 'an IANA time zone such as "Etc/UTC" or "Europe/Berlin"',
-  });
-  w.int(`${path}.retentionDays`, a.retentionDays, 1, 36500);
-  w.int(`${path}.daysBack`, a.daysBack, 0, 366, true);
-  w.int(`${path}.daysAhead`, a.daysAhead, 1, 366, true);
-  w.int(`${path}.healthDaysAhead`, a.healthDaysAhead, 0, 366, true);
+  w.string(`${path}.schedule`, a.schedule, { accepted: 'a cron schedule such as "17 * * * *"' });
+  w.string(`${path}.timeZone`, a.timeZone, { optional: true, accepted: 'an IANA time zone such as "Etc/UTC"' });
+  w.number(`${path}.retentionDays`, a.retentionDays);
+  for (const n of ['daysBack', 'daysAhead', 'healthDaysAhead']) w.number(`${path}.${n}`, a[n], true);
 }
+
+/** The top-level fields of an environment file. */
+export const ENVIRONMENT_FIELDS = [
+  'name',
+  'namespace',
+  'cluster',
+  'backend',
+  'postgres',
+  'credentials',
+  'keyMaterial',
+  'pools',
+  'otherConnections',
+  'redis',
+  'auditMaintenance',
+] as const;
 
 /** Validates one environment's data; throws a ValidationError naming `where` with every problem found. */
 export function validateEnvironment(data: unknown, where: string): EnvironmentSpec {
@@ -375,22 +345,11 @@ export function validateEnvironment(data: unknown, where: string): EnvironmentSp
 export function collectEnvironmentProblems(data: unknown, problems: Problems): void {
   const w = new Walker(problems);
   if (!isObj(data)) return problems.add('(environment)', data, 'is not an object: expected the environment data');
-  const env = w.object('', data, [
-    'name',
-    'namespace',
-    'cluster',
-    'backend',
-    'postgres',
-    'credentials',
-    'keyMaterial',
-    'pools',
-    'otherConnections',
-    'redis',
-    'auditMaintenance',
-  ]);
+  const env = w.object('', data, ENVIRONMENT_FIELDS);
   if (!env) return;
-  w.string('name', env.name, { pattern: ENVIRONMENT_NAME_PATTERN, accepted: ENVIRONMENT_NAME_ACCEPTED });
-  w.string('namespace', env.namespace, { pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, accepted: 'a DNS-1123 label' });
+  // The name is the stack's id and output directory (stacks/<name>) before any construct sees it.
+  environmentName(problems, 'name', env.name);
+  w.string('namespace', env.namespace, { accepted: 'the namespace of the stores and the services' });
 
   // cluster: explicit, or a problem. A missing cluster must never fall back to ~/.kube/config or localhost.
   if (!isObj(env.cluster)) {
@@ -455,18 +414,18 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
     const p = env.postgres;
     if (p.mode === 'in-cluster') {
       w.object('postgres', p, ['mode', 'major', 'dataVolumeMajor', 'image', 'storageSize', 'storageClassName', 'resources', 'capacity']);
-      w.int('postgres.major', p.major, 14, 18);
-      w.int('postgres.dataVolumeMajor', p.dataVolumeMajor, 14, 18);
+      w.number('postgres.major', p.major);
+      w.number('postgres.dataVolumeMajor', p.dataVolumeMajor);
       w.string('postgres.image', p.image, { optional: true });
-      w.string('postgres.storageSize', p.storageSize, { pattern: /^\d+(Gi|Ti)$/, accepted: 'a volume size in Gi or Ti, e.g. "20Gi"' });
+      w.string('postgres.storageSize', p.storageSize, { accepted: 'a volume size such as "20Gi"' });
       w.string('postgres.storageClassName', p.storageClassName, { optional: true });
-      resources(w, 'postgres.resources', p.resources, true);
+      resources(w, 'postgres.resources', p.resources);
     } else {
       w.object('postgres', p, ['mode', 'host', 'port', 'database', 'sslMode', 'caCertSecret', 'instanceMemory', 'cpus', 'capacity']);
-      w.string('postgres.host', p.host, { pattern: /^[A-Za-z0-9][-A-Za-z0-9.]*$/, accepted: 'a host name without scheme or port' });
-      w.int('postgres.port', p.port, 1, 65535);
-      w.string('postgres.database', p.database, { pattern: /^[a-z_][a-z0-9_]{0,62}$/, accepted: 'a lower-case SQL identifier' });
-      w.oneOf('postgres.sslMode', p.sslMode, ['require', 'verify-ca', 'verify-full']);
+      w.string('postgres.host', p.host, { accepted: 'a host name without scheme or port' });
+      w.number('postgres.port', p.port);
+      w.string('postgres.database', p.database, { accepted: 'a database name' });
+      w.string('postgres.sslMode', p.sslMode, { accepted: 'require, verify-ca or verify-full' });
       if (p.caCertSecret !== undefined) {
         const ca = w.object('postgres.caCertSecret', p.caCertSecret, ['secretName', 'key']);
         if (ca) {
@@ -474,12 +433,8 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
           w.string('postgres.caCertSecret.key', ca.key, { optional: true });
         }
       }
-      w.string('postgres.instanceMemory', p.instanceMemory, {
-        optional: true,
-        pattern: QUANTITY,
-        accepted: 'a memory quantity such as "16Gi"',
-      });
-      w.int('postgres.cpus', p.cpus, 1, 256, true);
+      w.string('postgres.instanceMemory', p.instanceMemory, { optional: true, accepted: 'a memory quantity such as "16Gi"' });
+      w.number('postgres.cpus', p.cpus, true);
     }
     capacity(w, 'postgres.capacity', p.capacity);
   }
@@ -491,13 +446,10 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
     const c = env.credentials;
     if (c.kind === 'generated') {
       w.object('credentials', c, ['kind', 'length', 'rotation']);
-      w.int('credentials.length', c.length, 16, 128, true);
+      w.number('credentials.length', c.length, true);
     } else {
       w.object('credentials', c, ['kind', 'secretPrefix', 'rotation']);
-      w.string('credentials.secretPrefix', c.secretPrefix, {
-        pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
-        accepted: 'a Secret name prefix',
-      });
+      w.string('credentials.secretPrefix', c.secretPrefix, { accepted: 'a Secret name prefix' });
     }
     rotation('credentials.rotation', c.rotation);
   }
@@ -507,36 +459,53 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
   else if (w.oneOf('keyMaterial.kind', env.keyMaterial.kind, ['generated', 'existing'])) {
     if (env.keyMaterial.kind === 'existing') {
       w.object('keyMaterial', env.keyMaterial, ['kind', 'secretName']);
-      w.string('keyMaterial.secretName', env.keyMaterial.secretName, {
-        pattern: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
-        accepted: 'a Secret name',
-      });
+      w.string('keyMaterial.secretName', env.keyMaterial.secretName, { accepted: 'a Secret name' });
     } else w.object('keyMaterial', env.keyMaterial, ['kind']);
   }
 
   pools(w, 'pools', env.pools);
   if (env.otherConnections !== undefined) {
     const o = w.object('otherConnections', env.otherConnections, ['migrationJob', 'cronJobs', 'exporters']);
-    if (o) for (const k of ['migrationJob', 'cronJobs', 'exporters']) w.int(`otherConnections.${k}`, o[k], 0, 1000, true);
+    if (o) for (const k of ['migrationJob', 'cronJobs', 'exporters']) w.number(`otherConnections.${k}`, o[k], true);
   }
   redis(w, 'redis', env.redis);
   auditMaintenance(w, 'auditMaintenance', env.auditMaintenance);
 }
 
-/** Validates several environments at once; one error lists every file's problems, prefixed by file. */
-export function validateEnvironments(entries: ReadonlyArray<{ file: string; data: unknown }>): EnvironmentSpec[] {
-  const problems = new Problems('src/environments');
+/** One file's shape problems, and whether its name is taken by an earlier file. */
+export interface EnvironmentFileCheck {
+  readonly file: string;
+  readonly data: unknown;
+  readonly problems: readonly Problem[];
+  readonly nameTaken: boolean;
+}
+
+/** The shape problems of every file, and names used twice. */
+export function checkEnvironmentFiles(entries: ReadonlyArray<{ file: string; data: unknown }>): EnvironmentFileCheck[] {
   const names = new Set<string>();
-  for (const { file, data } of entries) {
+  return entries.map(({ file, data }) => {
     const local = new Problems(file);
     collectEnvironmentProblems(data, local);
-    for (const p of local.all) problems.addMessage(`${file}: ${p.field}`, p.message);
     const name = isObj(data) ? data.name : undefined;
-    if (typeof name === 'string') {
-      if (names.has(name)) problems.add(`${file}.name`, name, 'is used by another environment: expected unique names');
-      names.add(name);
-    }
+    const nameTaken = typeof name === 'string' && names.has(name);
+    if (typeof name === 'string') names.add(name);
+    return { file, data, problems: local.all, nameTaken };
+  });
+}
+
+/** Records the problems of checked files into `problems`, each prefixed by its file. */
+export function addFileProblems(problems: Problems, checks: readonly EnvironmentFileCheck[]): void {
+  for (const c of checks) {
+    for (const p of c.problems) problems.addMessage(`${c.file}: ${p.field}`, p.message);
+    if (c.nameTaken)
+      problems.add(`${c.file}.name`, (c.data as EnvironmentSpec).name, 'is used by another environment: expected unique names');
   }
+}
+
+/** Validates the shape of several environments at once; one error lists every file's problems, prefixed by file. */
+export function validateEnvironments(entries: ReadonlyArray<{ file: string; data: unknown }>): EnvironmentSpec[] {
+  const problems = new Problems('src/environments');
+  addFileProblems(problems, checkEnvironmentFiles(entries));
   problems.throwIfAny();
   return entries.map((e) => e.data as EnvironmentSpec);
 }

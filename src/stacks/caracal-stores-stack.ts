@@ -6,17 +6,16 @@ import { LocalBackend, RemoteBackend, S3Backend, TerraformOutput, TerraformStack
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import { PostgresCapacity } from '../../constructs/postgres-capacity';
 import type { PostgresInstance } from '../../constructs/postgres-instance';
-import { DatabaseCredentials, DatabaseSecrets, KeyMaterial } from '../../constructs/database-secrets';
+import type { DatabaseSecrets } from '../../constructs/database-secrets';
 import type { ServicePools } from '../../constructs/service-pools';
 import type { MigrationJob } from '../../constructs/migration-job';
-import { RedisPasswords, RedisStreams } from '../../constructs/redis-streams';
+import type { RedisStreams } from '../../constructs/redis-streams';
 import type { AuditPartitionMaintenance } from '../../constructs/audit-partition-maintenance';
-import { CaracalStores, StoresPostgres } from '../../constructs/caracal-stores';
+import { CaracalStores } from '../../constructs/caracal-stores';
 import { LOGINS, SERVICES } from '../../common/names';
-import { parseCpu } from '../../constructs/internal/units';
-import type { CapacitySpec, EnvironmentSpec } from '../environments/schema';
+import type { EnvironmentSpec } from '../environments/schema';
+import { storesPropsOf } from './stores-props';
 
 export class CaracalStoresStack extends TerraformStack {
   readonly stores: CaracalStores;
@@ -56,64 +55,11 @@ export class CaracalStoresStack extends TerraformStack {
       });
     } else new RemoteBackend(this, { hostname: b.hostname, organization: b.organization, workspaces: { name: b.workspace } });
 
-    const p = env.postgres;
-    const cpu = p.mode === 'in-cluster' ? (parseCpu(p.resources.limits?.cpu ?? p.resources.requests?.cpu ?? '1') ?? 1000) : 0;
-    const r = env.redis;
     const a = env.auditMaintenance;
     // The id `Default` is left out of Terraform logical ids (cdktf's makeUniqueId), so every resource keeps
     // the address it had when this stack built secrets, postgres, pools and migration-job itself: composing
     // them moved nothing (no replacement of the StatefulSet, the release or any Kubernetes object).
-    this.stores = new CaracalStores(this, 'Default', {
-      environment: env.name,
-      namespace: env.namespace,
-      credentials:
-        env.credentials.kind === 'generated'
-          ? DatabaseCredentials.generated({ length: env.credentials.length, rotation: env.credentials.rotation })
-          : DatabaseCredentials.fromExistingSecret(env.credentials.secretPrefix, { rotation: env.credentials.rotation }),
-      keyMaterial:
-        env.keyMaterial.kind === 'generated' ? KeyMaterial.generated() : KeyMaterial.fromExistingSecret(env.keyMaterial.secretName),
-      postgres:
-        p.mode === 'in-cluster'
-          ? StoresPostgres.inCluster({
-              major: p.major,
-              dataVolumeMajor: p.dataVolumeMajor,
-              image: p.image,
-              storageSize: p.storageSize,
-              storageClassName: p.storageClassName,
-              resources: p.resources,
-              capacity: capacityOf(p.capacity, p.resources.limits?.memory, Math.max(1, Math.ceil(cpu / 1000))),
-            })
-          : StoresPostgres.external({
-              host: p.host,
-              port: p.port,
-              database: p.database,
-              sslMode: p.sslMode,
-              caCertSecret: p.caCertSecret,
-              instanceMemory: p.instanceMemory,
-              capacity: capacityOf(p.capacity, p.instanceMemory, p.cpus ?? 2),
-            }),
-      pools: env.pools,
-      otherConnections: env.otherConnections,
-      redis: {
-        image: r.image,
-        resources: r.resources,
-        maxmemory: r.maxmemory,
-        storageSize: r.storageSize,
-        storageClassName: r.storageClassName,
-        passwords:
-          r.passwords.kind === 'generated'
-            ? RedisPasswords.generated({ length: r.passwords.length, rotation: r.passwords.rotation })
-            : RedisPasswords.fromExistingSecrets(r.passwords.secretPrefix, { aclSecretName: r.passwords.aclSecretName }),
-      },
-      auditMaintenance: {
-        schedule: a.schedule,
-        timeZone: a.timeZone,
-        retentionDays: a.retentionDays,
-        daysBack: a.daysBack,
-        daysAhead: a.daysAhead,
-        healthDaysAhead: a.healthDaysAhead,
-      },
-    });
+    this.stores = new CaracalStores(this, 'Default', storesPropsOf(env));
     this.secrets = this.stores.secrets;
     this.postgres = this.stores.postgres;
     this.pools = this.stores.pools;
@@ -182,16 +128,4 @@ export class CaracalStoresStack extends TerraformStack {
       value: { required: this.pools.requiredConnections, max_connections: this.postgres.maxConnections },
     });
   }
-}
-
-function capacityOf(spec: CapacitySpec, memory: string | undefined, cpus: number): PostgresCapacity {
-  if (spec.kind === 'explicit') return PostgresCapacity.of(spec.settings);
-  if (spec.kind === 'compose') return PostgresCapacity.fromComposeEnv(spec.env);
-  return PostgresCapacity.fromResources({
-    memory: spec.memory ?? memory ?? '',
-    cpus: spec.cpus ?? cpus,
-    storage: spec.storage,
-    workload: spec.workload,
-    maxConnections: spec.maxConnections,
-  });
 }

@@ -206,6 +206,16 @@ describe('CaracalStores in a platform stack', () => {
       /stores\/audit-partition-maintenance: 1 problem\n {2}- schedule: "hourly"/,
     ],
     ['environment', { environment: 'Prod' }, /environment: "Prod" is not a valid environment name/],
+    [
+      'pool and Redis settings at once',
+      { pools: { api: { poolMax: 0 } }, redis: { maxmemory: '3Gi', resources: { limits: { memory: '2Gi' } } } },
+      /^test\/stores: 2 problems\n {2}- test\/stores\/pools: services\.api\.poolMax: 0 is out of range[^\n]*\n {2}- test\/stores\/redis: maxmemory: "3Gi" exceeds 75%/,
+    ],
+    [
+      'environment, which every child checks (reported once)',
+      { environment: 'Prod' },
+      /^test\/stores: 2 problems\n {2}- test\/stores\/secrets: environment: "Prod" is not a valid environment name[^\n]*\n {2}- test\/stores\/migration-job: releaseName: "caracal-Prod-migrate"/,
+    ],
   ])('GIVEN a bad %s WHEN composed THEN a ValidationError names the construct and prop', (_name, props, expected) => {
     expect(
       () =>

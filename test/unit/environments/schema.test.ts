@@ -1,5 +1,6 @@
 // The environment schema: the three environments validate; bad data is reported field by field, all at once.
 import { ENVIRONMENT_FILES, loadEnvironments, validateEnvironment, validateEnvironments, ValidationError } from '../../../src/environments';
+import { checkEnvironment } from '../../../src/stacks/environment-check';
 import { dev } from '../../../src/environments/dev';
 import { prod } from '../../../src/environments/prod';
 
@@ -119,7 +120,7 @@ describe('environment schema', () => {
     ['auditMaintenance.window', (d) => (d.auditMaintenance.window = 14)],
   ])('GIVEN dev with a bad %s WHEN validated THEN the error names that field', (field, change) => {
     // GIVEN dev with one bad field WHEN validated THEN the error names that field
-    expect(() => validateEnvironment(devWith(change), 'src/environments/dev.ts')).toThrow(new RegExp(`- ${field.replace(/\./g, '\\.')}: `));
+    expect(() => checkEnvironment(devWith(change), 'src/environments/dev.ts')).toThrow(new RegExp(`- ${field.replace(/\./g, '\\.')}: `));
   });
 
   test('GIVEN several problems WHEN validated THEN all are reported at once, with the file, field path, bad value and accepted values', () => {
@@ -130,7 +131,7 @@ describe('environment schema', () => {
     });
     let error: ValidationError | undefined;
     try {
-      validateEnvironment(bad, 'src/environments/dev.ts');
+      checkEnvironment(bad, 'src/environments/dev.ts');
     } catch (e) {
       error = e as ValidationError;
     }
@@ -150,14 +151,16 @@ describe('environment schema', () => {
     // WHEN validated THEN all three are in one error, in field order, each saying what is accepted
     let error: ValidationError | undefined;
     try {
-      validateEnvironment(bad, 'src/environments/dev.ts');
+      checkEnvironment(bad, 'src/environments/dev.ts');
     } catch (e) {
       error = e as ValidationError;
     }
     expect(error!.problems.map((p) => p.field)).toEqual(['redis.image', 'redis.storageSize', 'auditMaintenance.schedule']);
-    expect(error!.message).toContain('- redis.storageSize: "8GB" is not valid: expected a volume size in Gi or Ti, e.g. "8Gi"');
+    expect(error!.message).toContain(
+      '- redis.storageSize: "8GB" is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 8Gi',
+    );
     expect(error!.message).toContain('- redis.image: "redis:latest" is not a pinned image reference');
-    expect(error!.message).toContain('- auditMaintenance.schedule: "hourly" is not valid: expected a cron schedule of five fields');
+    expect(error!.message).toContain('- auditMaintenance.schedule: "hourly" is not a cron schedule: expected five fields');
   });
 
   test('GIVEN problems in several files WHEN all are validated together THEN each problem is prefixed with its file', () => {

@@ -18,7 +18,7 @@ const REFUSED: Array<[string, string, RegExp]> = [
     CONSTRUCTS,
   ],
   ['src/verify/probe-cdk.ts', "import { Construct } from 'constructs';\nexport const c = Construct;\n", CONSTRUCTS],
-  ['src/provision/probe-require.ts', "export const n = require('../../constructs/internal/naming');\n", CONSTRUCTS],
+  ['src/provision/probe-require.ts', "export const n = require('../../constructs/internal/rules');\n", CONSTRUCTS],
   ['constructs/probe-src.ts', "import { discoverMigrations } from '../src/migrate/files';\nexport const d = discoverMigrations;\n", SRC],
   [
     'constructs/internal/probe-env.ts',

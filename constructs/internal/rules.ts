@@ -1,0 +1,333 @@
+// The constructs' one rule library: each domain check (environment name, namespace, DNS names, Secret names and
+// keys, pinned images, Kubernetes quantities, durations, logical-id prefixes, rotation tokens, label selectors)
+// is written once, with the one wording of its problem. A rule records a problem and returns the parsed value
+// (or whether the value is valid), so a construct reports every problem at once.
+import type { Problems } from './validation';
+import { DURATION_UNITS_ACCEPTED, parseCpu, parseDuration, parseQuantity } from './units';
+
+// ---- Names ------------------------------------------------------------------------------------
+
+/** Environment names become part of SQL role names and Kubernetes names: lower-case, short, safe. */
+export const ENVIRONMENT_NAME = /^[a-z][a-z0-9]{0,15}$/;
+const ENVIRONMENT_NAME_ACCEPTED = 'lower-case letters and digits, starting with a letter, at most 16 characters';
+
+/** DNS-1123 label (namespaces, Service names, name prefixes). */
+const DNS_LABEL_CHARS = 'lower-case letters, digits and "-"';
+function dnsLabelPattern(maxLength: number): RegExp {
+  return new RegExp(`^[a-z0-9]([-a-z0-9]{0,${maxLength - 2}}[a-z0-9])?$`);
+}
+
+/** DNS-1123 subdomain (Secret, ConfigMap and storage class names): at most 253 characters. */
+export const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_SUBDOMAIN_ACCEPTED = 'a DNS-1123 subdomain: lower-case letters, digits, "-" and ".", at most 253 characters';
+
+/** A Kubernetes Secret/ConfigMap data key. */
+const DATA_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+/** An unquoted SQL identifier (database names). */
+const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/** What a logical-id prefix may become: a letter, then letters, digits or "_" (Terraform resource names). */
+const LOGICAL_ID_PREFIX = /^[a-z][a-z0-9_]{0,30}$/;
+const ROTATION_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export function environmentName(problems: Problems, field: string, value: unknown): value is string {
+  if (typeof value === 'string' && ENVIRONMENT_NAME.test(value)) return true;
+  problems.add(field, value, `is not a valid environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
+  return false;
+}
+
+/** A DNS-1123 label of at most `maxLength` characters, named `what` in the problem (`Service name`, `CronJob name`). */
+export function dnsLabel(problems: Problems, field: string, value: unknown, what: string, maxLength = 63, why?: string): value is string {
+  if (typeof value === 'string' && dnsLabelPattern(maxLength).test(value)) return true;
+  problems.add(
+    field,
+    value,
+    `is not a ${what}: expected a DNS-1123 label (${DNS_LABEL_CHARS}) of at most ${maxLength} characters${why ? ` (${why})` : ''}`,
+  );
+  return false;
+}
+
+export function namespace(problems: Problems, field: string, value: unknown): value is string {
+  return dnsLabel(problems, field, value, 'namespace');
+}
+
+/** A prefix of object names (`<prefix>-...`): a DNS-1123 label short enough to leave room for the rest. */
+export function namePrefix(problems: Problems, field: string, value: unknown, maxLength: number, why?: string): value is string {
+  return dnsLabel(problems, field, value, 'valid name prefix', maxLength, why);
+}
+
+/** A DNS-1123 subdomain, named `what` in the problem (`Secret name`, `storage class name`, `Secret name prefix`). */
+export function dnsSubdomain(problems: Problems, field: string, value: unknown, what: string): value is string {
+  if (typeof value === 'string' && DNS_SUBDOMAIN.test(value)) return true;
+  problems.add(field, value, `is not a ${what}: expected ${DNS_SUBDOMAIN_ACCEPTED}`);
+  return false;
+}
+
+export function secretName(problems: Problems, field: string, value: unknown): value is string {
+  return dnsSubdomain(problems, field, value, 'Secret name');
+}
+
+/** A key of a Secret or ConfigMap. */
+export function secretKey(problems: Problems, field: string, value: unknown): value is string {
+  if (typeof value === 'string' && DATA_KEY.test(value)) return true;
+  problems.add(field, value, 'is not a Secret key: expected letters, digits, "-", "_" and "." (a Kubernetes data key)');
+  return false;
+}
+
+export function databaseName(problems: Problems, field: string, value: unknown): value is string {
+  if (typeof value === 'string' && SQL_IDENTIFIER.test(value)) return true;
+  problems.add(
+    field,
+    value,
+    'is not a database name: expected a lower-case SQL identifier: letters, digits and "_", at most 63 characters',
+  );
+  return false;
+}
+
+/** Turns a construct id or prefix into a Terraform-safe logical id fragment. */
+export function logicalIdFragment(value: string): string {
+  return value.toLowerCase().replace(/[^a-z0-9_]+/g, '_');
+}
+
+/**
+ * The prefix of fixed Terraform logical ids (key material, passwords, data volumes): these ids never follow
+ * the construct path, so moving code never replaces state. Returns the fragment the ids start with.
+ */
+export function logicalIdPrefix(problems: Problems, field: string, value: string | undefined): string {
+  const fragment = logicalIdFragment(value ?? 'caracal');
+  if (!LOGICAL_ID_PREFIX.test(fragment))
+    problems.add(field, value, 'is not a valid logical id prefix: expected a letter then letters, digits or "_"');
+  return fragment;
+}
+
+/** Rotation tokens by key (login, Redis user): each key one of `keys`, each token a short opaque string. */
+export function rotationTokens(
+  problems: Problems,
+  field: string,
+  rotation: Readonly<Record<string, unknown>> | undefined,
+  keys: readonly string[],
+  what: string,
+): void {
+  for (const [key, token] of Object.entries(rotation ?? {})) {
+    if (!keys.includes(key)) problems.add(`${field}.${key}`, key, `is not a ${what}: expected one of ${keys.join(', ')}`);
+    else if (typeof token !== 'string' || !ROTATION_TOKEN.test(token))
+      problems.add(`${field}.${key}`, token, 'is not a rotation token: expected 1-64 letters, digits, ".", "_", ":" or "-"');
+  }
+}
+
+/** Each key of `value` is one of `keys` (services, logins, users). */
+export function knownKeys(problems: Problems, field: string, value: object | undefined, keys: readonly string[], what: string): void {
+  for (const key of Object.keys(value ?? {}))
+    if (!keys.includes(key)) problems.add(`${field}.${key}`, key, `is not a ${what}: expected one of ${keys.join(', ')}`);
+}
+
+// ---- Images -----------------------------------------------------------------------------------
+
+/**
+ * An image reference pinned by a version tag or a digest: `registry[:port]/name:tag`, `name@sha256:<digest>`
+ * or both. `:latest` and a bare name change under the same reference, so they are refused.
+ */
+export function pinnedImage(problems: Problems, field: string, value: unknown): value is string {
+  const problem = imageProblem(value);
+  if (problem === undefined) return true;
+  problems.add(field, value, `is not a pinned image reference: ${problem}`);
+  return false;
+}
+
+const IMAGE_GRAMMAR = 'expected registry/name:tag or registry/name@sha256:<digest> (never latest)';
+/** Repository: lower-case components separated by "/", the first optionally a registry host with a port. */
+const IMAGE_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/;
+
+function imageProblem(ref: unknown): string | undefined {
+  if (typeof ref !== 'string') return IMAGE_GRAMMAR;
+  const [nameAndTag, digest, ...more] = ref.split('@');
+  const colon = nameAndTag.lastIndexOf(':');
+  const tag = colon > nameAndTag.lastIndexOf('/') ? nameAndTag.slice(colon + 1) : undefined;
+  const name = tag === undefined ? nameAndTag : nameAndTag.slice(0, colon);
+  if (more.length > 0 || !IMAGE_NAME.test(name) || (tag !== undefined && !/^\w[\w.-]{0,127}$/.test(tag))) return IMAGE_GRAMMAR;
+  if (digest !== undefined)
+    return /^sha256:[a-f0-9]{64}$/.test(digest) ? undefined : 'its digest is malformed: expected @sha256:<64 hex digits>';
+  if (tag === undefined) return 'it has no version tag: expected name:1.2.3 or name@sha256:<digest> (never latest)';
+  if (tag === 'latest') return '":latest" changes under the same name: expected a version tag or a digest';
+  return undefined;
+}
+
+// ---- Numbers ----------------------------------------------------------------------------------
+
+/** An integer within [min, max]; `note` says what the unit or bound is for. */
+export function integer(problems: Problems, field: string, value: unknown, min: number, max: number, note?: string): value is number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return true;
+  problems.add(field, value, `is out of range: expected an integer from ${min} to ${max}${note ? ` (${note})` : ''}`);
+  return false;
+}
+
+export function nonRootUid(problems: Problems, field: string, value: unknown): value is number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 2_147_483_647) return true;
+  problems.add(field, value, 'is not a non-root uid: expected an integer from 1 to 2147483647');
+  return false;
+}
+
+export function port(problems: Problems, field: string, value: unknown): value is number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535) return true;
+  problems.add(field, value, 'is not a TCP port: expected an integer from 1 to 65535');
+  return false;
+}
+
+// ---- Kubernetes quantities ----------------------------------------------------------------------
+
+const GI = 1024 ** 3;
+
+/** A CPU quantity (`500m`, `2`); returns millicores. */
+export function cpu(problems: Problems, field: string, value: unknown): number | undefined {
+  const millis = typeof value === 'string' || typeof value === 'number' ? parseCpu(value) : undefined;
+  if (millis === undefined) problems.add(field, value, 'is not a CPU quantity: expected e.g. 500m or 2');
+  return millis;
+}
+
+/** A Kubernetes memory or storage quantity (`512Mi`, `2Gi`, `1G`); returns bytes. */
+export function quantity(problems: Problems, field: string, value: unknown, example: string): number | undefined {
+  const bytes = typeof value === 'string' ? parseQuantity(value) : undefined;
+  if (bytes === undefined) problems.add(field, value, `is not a Kubernetes quantity: expected e.g. ${example}`);
+  return bytes;
+}
+
+export interface ResourcesRule {
+  /** Why a memory limit is required, when it is. */
+  readonly limitRequired?: string;
+  /** The smallest memory limit that works, as a quantity (`64Mi`). */
+  readonly minLimit?: string;
+  /** An example memory quantity for the problems. */
+  readonly example: string;
+}
+
+/**
+ * Container resources: CPU and memory quantities, the request within the limit, and (per `rule`) a required
+ * memory limit of at least `minLimit`. Returns the memory limit in bytes when it is valid.
+ */
+export function resources(
+  problems: Problems,
+  field: string,
+  r: {
+    readonly requests?: { readonly cpu?: string; readonly memory?: string };
+    readonly limits?: { readonly cpu?: string; readonly memory?: string };
+  },
+  rule: ResourcesRule,
+): number | undefined {
+  for (const kind of ['requests', 'limits'] as const) if (r[kind]?.cpu !== undefined) cpu(problems, `${field}.${kind}.cpu`, r[kind]?.cpu);
+  const limit = r.limits?.memory;
+  let limitBytes: number | undefined;
+  if (limit === undefined) {
+    if (rule.limitRequired) problems.add(`${field}.limits.memory`, undefined, `is required: ${rule.limitRequired}`);
+  } else {
+    limitBytes = quantity(problems, `${field}.limits.memory`, limit, rule.example);
+    const min = rule.minLimit === undefined ? undefined : parseQuantity(rule.minLimit);
+    if (limitBytes !== undefined && min !== undefined && limitBytes < min) {
+      problems.add(`${field}.limits.memory`, limit, `is not a memory limit of at least ${rule.minLimit}: expected e.g. ${rule.example}`);
+      limitBytes = undefined;
+    }
+  }
+  const request = r.requests?.memory;
+  if (request !== undefined) {
+    const requestBytes = quantity(problems, `${field}.requests.memory`, request, rule.example);
+    if (requestBytes !== undefined && limitBytes !== undefined && requestBytes > limitBytes)
+      problems.add(`${field}.requests.memory`, request, `exceeds the memory limit (${limit})`);
+  }
+  return limitBytes;
+}
+
+/** The initial size of a data volume: a quantity of at least 1Gi. Returns bytes. */
+export function volumeSize(problems: Problems, field: string, value: unknown, example: string): number | undefined {
+  const bytes = typeof value === 'string' ? parseQuantity(value) : undefined;
+  if (bytes !== undefined && bytes >= GI) return bytes;
+  problems.add(field, value, `is not a volume size of at least 1Gi: expected a Kubernetes quantity such as ${example}`);
+  return undefined;
+}
+
+export function storageClassName(problems: Problems, field: string, value: unknown): void {
+  if (value !== undefined) dnsSubdomain(problems, field, value, 'storage class name');
+}
+
+// ---- Durations and schedules --------------------------------------------------------------------
+
+export interface DurationRange {
+  readonly minMs: number;
+  readonly maxMs: number;
+  /** The accepted range in words, e.g. `100ms to 1h (0 would disable it)`. */
+  readonly accepted: string;
+}
+
+/** A duration prop within a range; returns milliseconds. */
+export function duration(problems: Problems, field: string, value: unknown, range: DurationRange): number | undefined {
+  const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
+  if (ms === undefined) problems.add(field, value, `is not a duration: expected ${DURATION_UNITS_ACCEPTED}`);
+  else if (ms < range.minMs || ms > range.maxMs) problems.add(field, value, `is out of range: expected ${range.accepted}`);
+  else return ms;
+  return undefined;
+}
+
+const CRON_SCHEDULE = /^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|(\S+\s+){4}\S+)$/;
+
+export function cronSchedule(problems: Problems, field: string, value: unknown): value is string {
+  if (typeof value === 'string' && CRON_SCHEDULE.test(value.trim())) return true;
+  problems.add(field, value, 'is not a cron schedule: expected five fields ("17 * * * *") or @hourly/@daily/...');
+  return false;
+}
+
+export function timeZone(problems: Problems, field: string, value: unknown): value is string {
+  if (typeof value === 'string' && /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(value)) return true;
+  problems.add(field, value, 'is not an IANA time zone: expected e.g. Etc/UTC or Europe/Berlin');
+  return false;
+}
+
+// ---- Paths and addresses ------------------------------------------------------------------------
+
+/** An absolute path in a container, without `..`. */
+export function absolutePath(problems: Problems, field: string, value: unknown, example: string, why = ''): value is string {
+  if (typeof value === 'string' && /^\/[A-Za-z0-9._/-]+$/.test(value) && !value.includes('..')) return true;
+  problems.add(field, value, `is not an absolute path${why}: expected e.g. ${example}`);
+  return false;
+}
+
+export function cidr(problems: Problems, field: string, value: unknown): value is string {
+  if (typeof value === 'string' && /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/.test(value)) return true;
+  problems.add(field, value, 'is not a CIDR: expected e.g. 10.0.0.0/16');
+  return false;
+}
+
+export function hostName(problems: Problems, field: string, value: unknown): value is string {
+  if (typeof value === 'string' && /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/.test(value)) return true;
+  problems.add(field, value, 'is not a host name: expected a DNS name or IP address (no scheme, no port)');
+  return false;
+}
+
+// ---- Label selectors ----------------------------------------------------------------------------
+
+/** Kubernetes label value rule: at most 63 characters, alphanumeric at both ends. */
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+/** Kubernetes label key rule: an optional DNS-subdomain prefix and a name of at most 63 characters. */
+const LABEL_KEY = /^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** Reports every entry of a label selector whose key or value Kubernetes would refuse, as `field.key`. */
+export function selectorEntries(problems: Problems, field: string, selector: Readonly<Record<string, string>> | undefined): void {
+  for (const [k, v] of Object.entries(selector ?? {})) {
+    if (!LABEL_KEY.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
+      problems.add(`${field}.${k}`, v, 'is not a valid label selector entry: expected a label key and a value of at most 63 characters');
+    }
+  }
+}
+
+/** A non-empty selector (an empty one selects every pod) with valid entries; `what` names the pods it must select. */
+export function podSelector(problems: Problems, field: string, selector: Readonly<Record<string, string>> | undefined, what: string): void {
+  if (Object.keys(selector ?? {}).length === 0)
+    problems.add(field, selector, `is an empty selector, which selects every pod in the namespace: expected ${what}`);
+  selectorEntries(problems, field, selector);
+}
+
+/** The clients a store's NetworkPolicy admits: at least one selector, none empty (that would admit every pod). */
+export function allowedClients(problems: Problems, field: string, allowed: readonly Readonly<Record<string, string>>[]): void {
+  if (allowed.length === 0) problems.add(field, allowed, 'is empty: nothing could connect; expected at least one pod selector');
+  allowed.forEach((sel, i) => {
+    if (Object.keys(sel ?? {}).length === 0)
+      problems.add(`${field}[${i}]`, sel, 'is an empty selector, which admits every pod in the namespace: expected at least one label');
+    selectorEntries(problems, `${field}[${i}]`, sel);
+  });
+}

@@ -1,0 +1,110 @@
+// The constructs' one rule library: each domain rule accepts what Kubernetes, Postgres and the runner accept,
+// refuses the rest with one wording, and returns the parsed value.
+import * as rules from '../../../../constructs/internal/rules';
+import { Problems } from '../../../../constructs/internal/validation';
+
+/** The problems one rule records for a value. */
+function problemsOf(check: (p: Problems) => unknown): string[] {
+  const p = new Problems('test');
+  check(p);
+  return p.all.map((x) => `${x.field}: ${x.message}`);
+}
+
+describe('pinnedImage', () => {
+  test.each([
+    'docker.io/library/postgres:18.1-bookworm',
+    'postgres:17',
+    'registry.example.com:5000/team/runner:1.2.3',
+    'node@sha256:' + 'a'.repeat(64),
+    'docker.io/library/node:20@sha256:' + 'b'.repeat(64),
+  ])('GIVEN %s WHEN checked THEN it is a pinned image', (image) => {
+    expect(problemsOf((p) => rules.pinnedImage(p, 'image', image))).toEqual([]);
+  });
+
+  test.each<[unknown, RegExp]>([
+    ['postgres', /no version tag/],
+    ['postgres:latest', /":latest" changes under the same name/],
+    ['registry.example.com:5000/runner', /no version tag/],
+    ['node@sha256:1234', /digest is malformed/],
+    ['Node:20', /expected registry\/name:tag/],
+    ['node:20 -it', /expected registry\/name:tag/],
+    [42, /expected registry\/name:tag/],
+  ])('GIVEN %j WHEN checked THEN it is not a pinned image reference', (image, why) => {
+    const found = problemsOf((p) => rules.pinnedImage(p, 'image', image));
+    expect(found).toEqual([expect.stringMatching(/^image: .* is not a pinned image reference: /)]);
+    expect(found[0]).toMatch(why);
+  });
+});
+
+describe('Kubernetes quantities', () => {
+  test.each<[string, number]>([
+    ['1Gi', 1024 ** 3],
+    ['2G', 2e9],
+    ['1073741824', 1024 ** 3],
+  ])('GIVEN the volume size %s WHEN checked THEN it is %d bytes', (size, bytes) => {
+    const p = new Problems('test');
+    expect(rules.volumeSize(p, 'storageSize', size, '8Gi')).toBe(bytes);
+    expect(p.all).toEqual([]);
+  });
+
+  test.each(['8GB', '512MB', '100Mi', 'lots', ''])(
+    'GIVEN the volume size %j WHEN checked THEN it is refused as a Kubernetes quantity of at least 1Gi',
+    (size) => {
+      expect(problemsOf((p) => rules.volumeSize(p, 'storageSize', size, '8Gi'))).toEqual([
+        expect.stringMatching(/^storageSize: .* is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 8Gi$/),
+      ]);
+    },
+  );
+
+  test('GIVEN a request above the limit, a bad CPU and a limit below the minimum WHEN resources are checked THEN each is reported', () => {
+    const r = { requests: { cpu: 'two', memory: '1Gi' }, limits: { memory: '32Mi' } };
+    expect(problemsOf((p) => rules.resources(p, 'resources', r, { minLimit: '64Mi', example: '256Mi' }))).toEqual([
+      'resources.requests.cpu: "two" is not a CPU quantity: expected e.g. 500m or 2',
+      'resources.limits.memory: "32Mi" is not a memory limit of at least 64Mi: expected e.g. 256Mi',
+    ]);
+  });
+
+  test('GIVEN no memory limit where one is required WHEN resources are checked THEN it is required, saying why', () => {
+    expect(problemsOf((p) => rules.resources(p, 'resources', {}, { limitRequired: 'the kernel kills it first', example: '1Gi' }))).toEqual([
+      'resources.limits.memory: undefined is required: the kernel kills it first',
+    ]);
+  });
+});
+
+describe('names, prefixes and tokens', () => {
+  test.each<[string, (p: Problems) => unknown, RegExp]>([
+    ['an environment name with upper case', (p) => rules.environmentName(p, 'environment', 'Prod'), /is not a valid environment name/],
+    ['a namespace with "_"', (p) => rules.namespace(p, 'namespace', 'caracal_dev'), /is not a namespace: expected a DNS-1123 label/],
+    ['a 53-character CronJob name', (p) => rules.dnsLabel(p, 'name', 'a'.repeat(53), 'CronJob name', 52), /at most 52 characters/],
+    ['a Secret name with a space', (p) => rules.secretName(p, 'secretName', 'Vault DB'), /is not a Secret name/],
+    ['a Secret key with a space', (p) => rules.secretKey(p, 'passwordKey', 'pass word'), /is not a Secret key/],
+    [
+      'a logical-id prefix starting with a digit',
+      (p) => rules.logicalIdPrefix(p, 'logicalIdPrefix', '9-stores'),
+      /is not a valid logical id prefix/,
+    ],
+    [
+      'a rotation token with a space',
+      (p) => rules.rotationTokens(p, 'rotation', { api: 'a b' }, ['api'], 'login'),
+      /rotation\.api: .* is not a rotation token/,
+    ],
+    [
+      'a rotation for an unknown login',
+      (p) => rules.rotationTokens(p, 'rotation', { billing: '1' }, ['api'], 'login'),
+      /rotation\.billing: .* is not a login/,
+    ],
+    ['an empty selector', (p) => rules.podSelector(p, 'dns.podLabels', {}, 'the DNS pods'), /is an empty selector/],
+    [
+      'a duration below its range',
+      (p) => rules.duration(p, 'lockTimeout', '10ms', { minMs: 100, maxMs: 1000, accepted: '100ms to 1s' }),
+      /is out of range: expected 100ms to 1s/,
+    ],
+    ['a cron schedule of four fields', (p) => rules.cronSchedule(p, 'schedule', '* * * *'), /is not a cron schedule/],
+  ])("GIVEN %s WHEN checked THEN it is refused with the rule's wording", (_what, check, message) => {
+    expect(problemsOf(check)).toEqual([expect.stringMatching(message)]);
+  });
+
+  test('GIVEN a prefix WHEN turned into a logical-id fragment THEN it is lower-case with "_" for the rest', () => {
+    expect(rules.logicalIdPrefix(new Problems('test'), 'logicalIdPrefix', 'Caracal-Prod')).toBe('caracal_prod');
+  });
+});
