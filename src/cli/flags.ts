@@ -1,11 +1,12 @@
 // The one flags module of caracal-migrate: every flag's definition, typed access to flag values (each parsed and
 // validated once, here), the connection (resolved from flags and the environment, its password registered for
 // redaction) and the runner options. Every command adapter in src/cli/commands/ reads its flags through it.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseDurationSetting, parseInteger } from '../migrate/config';
 import { ConnectionSettings, resolveConnection } from '../migrate/connection';
 import type { RunnerOptions } from '../migrate/runner';
-import type { FlagSpec } from './args';
+import { FlagSpec, UsageError } from './args';
 import type { Output } from './output';
 
 /** Parsed flags: a value, the values of a repeatable flag, or `true` for a flag without a value. */
@@ -55,12 +56,31 @@ export const FLAGS: Record<string, FlagSpec> = {
   behavioural: { help: 'verify: also run rolled-back behavioural probes as each role' },
   'partition-days-ahead': { value: true, help: 'verify: audit partitions that must exist ahead of today' },
   'retention-days': { value: true, help: 'verify: audit retention in days (default 400); older partitions are reported' },
-  json: { help: 'status/validate/verify/restore: print JSON for machines' },
+  json: { help: 'status/validate/verify/restore/doctor: print JSON for machines' },
   backup: { value: true, help: 'restore: a backup directory (<root>/<name>) or the backup root (its LATEST is used)' },
   'target-database': { value: true, help: 'restore: the new database to restore into (restore-check: default <db>_check_<name>)' },
   'pg-bin': { value: true, help: "restore: directory of pg_restore, the client of the server's major (default: PATH)" },
   jobs: { value: true, help: 'restore: pg_restore parallel jobs for data, indexes and constraints (default 2)' },
   keep: { help: 'restore-check: keep the scratch database instead of dropping it' },
+  environment: { value: true, help: 'doctor: the environment whose logins must exist (caracal_<env>_<login>)' },
+  'pool-config': {
+    value: true,
+    repeat: true,
+    help: "doctor: a service's mounted database ConfigMap directory (DB_POOL_MAX, PGAPPNAME); repeatable",
+  },
+  'pool-max': { value: true, repeat: true, help: "doctor: SERVICE=N, a service's DB_POOL_MAX; repeatable" },
+  'redis-config': {
+    value: true,
+    repeat: true,
+    help: "doctor: a service's mounted Redis ConfigMap directory (REDIS_HOST, REDIS_PORT, REDIS_USERNAME, REDIS_PASSWORD_FILE); repeatable",
+  },
+  'redis-password-file': {
+    value: true,
+    repeat: true,
+    help: "doctor: USER=FILE, a Redis ACL user's password file (ops reads every stream); repeatable",
+  },
+  'stale-after': { value: true, help: 'doctor: outbox rows and stream entries pending longer than this are a finding (default 5m)' },
+  verbose: { help: 'doctor: also print the details of passing checks' },
   version: { value: true, repeat: true, help: 'repair: a version to accept (repeatable)' },
   rename: { help: 'repair: the changed file name of these versions is a rename of the same change (record the new name)' },
   reason: { value: true, help: 'repair: why the edit is accepted (recorded)' },
@@ -84,6 +104,28 @@ export function durationFlag(flags: Flags, name: string, opts: { allowZero?: boo
 export function integerFlag(flags: Flags, name: string, min: number, max: number): number | undefined {
   const v = str(flags, name);
   return v === undefined ? undefined : parseInteger(v, `--${name}`, min, max);
+}
+
+/** Every value of a repeatable flag (none when absent). */
+export function listFlag(flags: Flags, name: string): string[] {
+  const v = flags[name];
+  return v === undefined || v === true ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** Every `KEY=VALUE` of a repeatable flag, split at the first `=`. */
+export function pairsFlag(flags: Flags, name: string): Array<[string, string]> {
+  return listFlag(flags, name).map((item) => {
+    const at = item.indexOf('=');
+    if (at <= 0 || at === item.length - 1)
+      throw new UsageError(`--${name} ${JSON.stringify(item)} is not valid: expected KEY=VALUE (${FLAGS[name].help})`);
+    return [item.slice(0, at), item.slice(at + 1)];
+  });
+}
+
+/** --dir when given, else ./migrations when it exists, else undefined (checks that need the files are skipped). */
+export function optionalMigrationsDir(flags: Flags): string | undefined {
+  const explicit = str(flags, 'dir');
+  return explicit !== undefined ? path.resolve(explicit) : existsSync('migrations') ? path.resolve('migrations') : undefined;
 }
 
 /** The migrations directory, absolute: --dir, else ./migrations. */

@@ -8,7 +8,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Client, ClientConfig } from 'pg';
 import { SSL_MODES, SslMode } from '../../common/names';
 import { parseDurationSetting, parseInteger } from './config';
-import { ConfigError, ConnectionError } from './errors';
+import { ConfigError, ConnectionError, PasswordFileError } from './errors';
 import { maskConnectionStrings } from './redact';
 
 export const APPLICATION_NAME = 'caracal-migrate';
@@ -167,15 +167,17 @@ export function resolveConnection(env: NodeJS.ProcessEnv, flags: ConnectionFlags
             : code === 'EISDIR'
               ? 'is a directory'
               : `cannot be read (${code})`;
-      throw new ConfigError(
+      throw new PasswordFileError(
         `password file ${file.path} (${chosen}) ${what}`,
+        file.path,
         "the database secret: mount the Secret's password at that path, or set PGPASSWORD_FILE (or CARACAL_SECRETS_DIR) to where it is",
       );
     }
     password = text.replace(/\r?\n$/, '');
     if (password === '') {
-      throw new ConfigError(
+      throw new PasswordFileError(
         `password file ${file.path} (${chosen}) is empty`,
+        file.path,
         "the database secret: the Secret's password key has no value",
       );
     }

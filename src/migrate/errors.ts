@@ -36,6 +36,15 @@ export class ConfigError extends MigrateError {
   }
 }
 
+/** The password file (PGPASSWORD_FILE or its default path) is missing, unreadable or empty. */
+export class PasswordFileError extends ConfigError {
+  readonly path: string;
+  constructor(message: string, path: string, firstCheck: string) {
+    super(message, firstCheck);
+    this.path = path;
+  }
+}
+
 /** A precondition that must hold before anything runs (privileges, direct endpoint). */
 export class PreconditionError extends MigrateError {
   constructor(message: string, firstCheck?: string) {

@@ -165,17 +165,41 @@ export async function readHistory(client: Client): Promise<AppliedMigration[]> {
 export interface LockHolder {
   readonly pid: number;
   readonly applicationName: string;
+  /** The holder's login, when this session may see it. */
+  readonly user?: string;
+  /** When the holder connected (a runner takes the lock right after connecting). */
+  readonly since?: Date;
+  /** The holder's state (`active`, `idle`, ...) and since when, when this session may see them (pg_read_all_stats). */
+  readonly state?: string;
+  readonly stateSince?: Date;
 }
 
 /** The session holding caracal-migrate's advisory lock in this database, if any. */
 export async function lockHolder(client: Client): Promise<LockHolder | undefined> {
-  const r = await client.query<{ pid: number; app: string }>(
-    `SELECT l.pid, coalesce(a.application_name, '') AS app FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+  const r = await client.query<{
+    pid: number;
+    app: string;
+    usename: string | null;
+    since: Date | null;
+    state: string | null;
+    state_change: Date | null;
+  }>(
+    `SELECT l.pid, coalesce(a.application_name, '') AS app, a.usename, a.backend_start AS since, a.state, a.state_change
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${LOCK_CLASSID}::oid AND l.objid = ${LOCK_OBJID}::oid AND l.objsubid = 1
        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid()
      LIMIT 1`,
   );
-  return r.rows[0] ? { pid: r.rows[0].pid, applicationName: r.rows[0].app } : undefined;
+  const h = r.rows[0];
+  if (!h) return undefined;
+  return {
+    pid: h.pid,
+    applicationName: h.app,
+    ...(h.usename ? { user: h.usename } : {}),
+    ...(h.since ? { since: h.since } : {}),
+    ...(h.state ? { state: h.state } : {}),
+    ...(h.state_change ? { stateSince: h.state_change } : {}),
+  };
 }
 
 /**

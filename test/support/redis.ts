@@ -1,114 +1,15 @@
 // Test access to a real redis-server: one per test file, on a free port in a temp dir, started with a
-// rendered redis.conf and ACL file; plus a minimal RESP2 client (node:net) so tests see the server's
-// own replies and errors without pulling a client library into the project.
+// rendered redis.conf and ACL file, reached with the project's own RESP2 client (src/redis/resp.ts).
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { RespConnection as RedisConnection } from '../../src/redis/resp';
 
-export type RedisReply = string | number | null | RedisReply[];
-
-/** An error reply from the server (`NOPERM ...`, `OOM ...`, `NOAUTH ...`, `WRONGPASS ...`). */
-export class RedisReplyError extends Error {
-  override readonly name = 'RedisReplyError';
-}
-
-/** Parses one RESP2 value from `buf` at `at`; undefined when more bytes are needed. */
-function parse(buf: Buffer, at: number): { value: RedisReply | RedisReplyError; next: number } | undefined {
-  const eol = buf.indexOf('\r\n', at);
-  if (eol < 0) return undefined;
-  const type = String.fromCharCode(buf[at]);
-  const line = buf.toString('utf8', at + 1, eol);
-  switch (type) {
-    case '+':
-      return { value: line, next: eol + 2 };
-    case '-':
-      return { value: new RedisReplyError(line), next: eol + 2 };
-    case ':':
-      return { value: Number(line), next: eol + 2 };
-    case '$': {
-      const len = Number(line);
-      if (len < 0) return { value: null, next: eol + 2 };
-      if (buf.length < eol + 2 + len + 2) return undefined;
-      return { value: buf.toString('utf8', eol + 2, eol + 2 + len), next: eol + 2 + len + 2 };
-    }
-    case '*': {
-      const n = Number(line);
-      if (n < 0) return { value: null, next: eol + 2 };
-      const items: RedisReply[] = [];
-      let next = eol + 2;
-      for (let i = 0; i < n; i++) {
-        const item = parse(buf, next);
-        if (!item) return undefined;
-        // An error inside an array (EXEC results) is kept as its message.
-        items.push(item.value instanceof RedisReplyError ? `ERR-REPLY ${item.value.message}` : item.value);
-        next = item.next;
-      }
-      return { value: items, next };
-    }
-    default:
-      throw new Error(`unexpected RESP type ${JSON.stringify(type)}`);
-  }
-}
-
-/** One connection; `command` resolves with the reply or rejects with the server's error reply. */
-export class RedisConnection {
-  private buffer = Buffer.alloc(0);
-  private readonly waiting: Array<{ resolve: (v: RedisReply) => void; reject: (e: Error) => void }> = [];
-  private closed: Error | undefined;
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (chunk) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      for (;;) {
-        const r = this.waiting.length ? parse(this.buffer, 0) : undefined;
-        if (!r) break;
-        this.buffer = this.buffer.subarray(r.next);
-        const w = this.waiting.shift()!;
-        if (r.value instanceof RedisReplyError) w.reject(r.value);
-        else w.resolve(r.value);
-      }
-    });
-    const fail = (e: Error) => {
-      this.closed = e;
-      for (const w of this.waiting.splice(0)) w.reject(e);
-    };
-    socket.on('error', fail);
-    socket.on('close', () => fail(new Error('connection closed')));
-  }
-
-  /** Connects and, when a user is given, authenticates with `AUTH user password`. */
-  static async connect(port: number, auth?: { user: string; password: string }, host = '127.0.0.1'): Promise<RedisConnection> {
-    const socket = net.connect({ port, host });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    const conn = new RedisConnection(socket);
-    if (auth) await conn.command('AUTH', auth.user, auth.password);
-    return conn;
-  }
-
-  command(...args: Array<string | number>): Promise<RedisReply> {
-    if (this.closed) return Promise.reject(this.closed);
-    const parts = args.map(String);
-    const payload = `*${parts.length}\r\n${parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join('')}`;
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.socket.write(payload);
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await new Promise<void>((resolve) => {
-      this.socket.once('close', () => resolve());
-      this.socket.end();
-    });
-  }
-}
-
+// The client is the project's own (src/redis/resp.ts, which doctor uses too): tests see the server's replies.
+export { RespConnection as RedisConnection, RedisReplyError } from '../../src/redis/resp';
+export type { RedisReply } from '../../src/redis/resp';
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -254,8 +155,9 @@ export async function startCaracalRedis(options: { maxmemoryBytes?: number; extr
   return {
     server,
     passwords,
-    as: async (user) => track(await RedisConnection.connect(server.port, { user, password: passwords[user] })),
-    anonymous: async () => track(await RedisConnection.connect(server.port)),
+    as: async (user) =>
+      track(await RedisConnection.connect({ host: '127.0.0.1', port: server.port, auth: { user, password: passwords[user] } })),
+    anonymous: async () => track(await RedisConnection.connect({ host: '127.0.0.1', port: server.port })),
     closeAll,
     destroy: async () => {
       await closeAll();

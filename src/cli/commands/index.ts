@@ -69,6 +69,27 @@ export const COMMANDS: Record<string, CommandSpec> = {
     flags: ['backup', 'target-database', 'pg-bin', 'jobs', 'keep', 'dir', 'database-url', 'connect-timeout', 'access-matrix', 'json'],
     load: () => require('./restore-check'),
   },
+  doctor: {
+    summary:
+      'one verdict per troubleshooting row from a live Postgres and Redis (read-only; exit 4 on a finding, 2 when something could not be checked)',
+    flags: [
+      'dir',
+      'database-url',
+      'connect-timeout',
+      'access-matrix',
+      'environment',
+      'pool-config',
+      'pool-max',
+      'redis-config',
+      'redis-password-file',
+      'stale-after',
+      'partition-days-ahead',
+      'retention-days',
+      'json',
+      'verbose',
+    ],
+    load: () => require('./doctor'),
+  },
   provision: {
     summary: 'create/update the per-environment login roles from --config FILE (the schema must be migrated)',
     flags: ['config', 'database-url', 'connect-timeout'],

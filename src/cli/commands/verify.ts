@@ -1,19 +1,16 @@
 // `caracal-migrate verify`: the CLI side of src/verify (loaded lazily by ./index.ts). Read-only catalog checks on
 // a live database (safe on a read replica); --behavioural adds rolled-back probes as the roles.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { describeConnection } from '../../migrate/connection';
 import { ExitCode } from '../../migrate/errors';
 import { formatChecks, verifyDatabase } from '../../verify';
 import { checkAccessMatrixFlag } from '../../verify/access-matrix';
-import { connectionFrom, durationFlag, Flags, integerFlag, str } from '../flags';
+import { connectionFrom, durationFlag, Flags, integerFlag, optionalMigrationsDir, str } from '../flags';
 import type { Output } from '../output';
 
 export async function run(flags: Flags, out: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const connection = connectionFrom(flags, out, env);
   // The migration history check needs the files: --dir, or ./migrations when it exists; skipped otherwise.
-  const explicitDir = str(flags, 'dir');
-  const dir = explicitDir !== undefined ? path.resolve(explicitDir) : existsSync('migrations') ? path.resolve('migrations') : undefined;
+  const dir = optionalMigrationsDir(flags);
   const matrix = str(flags, 'access-matrix');
   if (matrix !== undefined) checkAccessMatrixFlag(matrix);
   const partitionDaysAhead = integerFlag(flags, 'partition-days-ahead', 0, 366);

@@ -40,7 +40,7 @@ afterAll(async () => {
 
 describe('Redis reached over a non-loopback address', () => {
   test('GIVEN protected mode on and the default user off WHEN a service authenticates from another address THEN it is served', async () => {
-    const c = await RedisConnection.connect(server.port, { user: 'gateway', password }, externalAddress());
+    const c = await RedisConnection.connect({ host: externalAddress(), port: server.port, auth: { user: 'gateway', password } });
 
     const reply = await c.command('PING');
     await c.close();
@@ -49,7 +49,7 @@ describe('Redis reached over a non-loopback address', () => {
   });
 
   test('GIVEN the same address WHEN a client does not authenticate THEN it is refused with NOAUTH', async () => {
-    const c = await RedisConnection.connect(server.port, undefined, externalAddress());
+    const c = await RedisConnection.connect({ host: externalAddress(), port: server.port });
 
     await expect(c.command('PING')).rejects.toThrow(/^NOAUTH/);
     await c.close();

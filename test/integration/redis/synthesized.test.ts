@@ -60,11 +60,15 @@ describe('RedisStreams output on a real redis-server', () => {
   test('GIVEN the synthesized redis.conf and ACL file WHEN redis-server starts with them THEN every generated user can authenticate and the config is in force', async () => {
     const whoami: string[] = [];
     for (const [user, password] of Object.entries(passwords)) {
-      const c = await RedisConnection.connect(server.port, { user, password });
+      const c = await RedisConnection.connect({ host: '127.0.0.1', port: server.port, auth: { user, password } });
       whoami.push(((await c.command('PING')) as string) === 'PONG' ? user : `${user}: no PONG`);
       await c.close();
     }
-    const health = await RedisConnection.connect(server.port, { user: 'healthcheck', password: passwords.healthcheck });
+    const health = await RedisConnection.connect({
+      host: '127.0.0.1',
+      port: server.port,
+      auth: { user: 'healthcheck', password: passwords.healthcheck },
+    });
     const memory = (await health.command('INFO', 'memory')) as string;
     await health.close();
 
