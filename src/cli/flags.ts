@@ -81,6 +81,11 @@ export const FLAGS: Record<string, FlagSpec> = {
   },
   'stale-after': { value: true, help: 'doctor: outbox rows and stream entries pending longer than this are a finding (default 5m)' },
   verbose: { help: 'doctor: also print the details of passing checks' },
+  row: {
+    value: true,
+    repeat: true,
+    help: 'doctor: only this troubleshooting row (migration-job-fails, api-outbox-grows, audit-queries-slow, rls-errors, streams); repeatable',
+  },
   version: { value: true, repeat: true, help: 'repair: a version to accept (repeatable)' },
   rename: { help: 'repair: the changed file name of these versions is a rename of the same change (record the new name)' },
   reason: { value: true, help: 'repair: why the edit is accepted (recorded)' },
@@ -112,14 +117,23 @@ export function listFlag(flags: Flags, name: string): string[] {
   return v === undefined || v === true ? [] : Array.isArray(v) ? v : [v];
 }
 
-/** Every `KEY=VALUE` of a repeatable flag, split at the first `=`. */
-export function pairsFlag(flags: Flags, name: string): Array<[string, string]> {
-  return listFlag(flags, name).map((item) => {
+/**
+ * Every `KEY=VALUE` of a repeatable flag, split at the first `=`. A malformed one is a usage error, or, when
+ * `problems` is given, is added to it and left out (so a caller can report it with its other problems).
+ */
+export function pairsFlag(flags: Flags, name: string, problems?: string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const item of listFlag(flags, name)) {
     const at = item.indexOf('=');
-    if (at <= 0 || at === item.length - 1)
-      throw new UsageError(`--${name} ${JSON.stringify(item)} is not valid: expected KEY=VALUE (${FLAGS[name].help})`);
-    return [item.slice(0, at), item.slice(at + 1)];
-  });
+    if (at > 0 && at < item.length - 1) {
+      pairs.push([item.slice(0, at), item.slice(at + 1)]);
+      continue;
+    }
+    const problem = `--${name} ${JSON.stringify(item)} is not valid: expected KEY=VALUE (${FLAGS[name].help})`;
+    if (!problems) throw new UsageError(problem);
+    problems.push(problem);
+  }
+  return pairs;
 }
 
 /** --dir when given, else ./migrations when it exists, else undefined (checks that need the files are skipped). */

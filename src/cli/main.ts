@@ -32,6 +32,9 @@ connection (libpq names): PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGPASS
 
 exit codes: 0 done / nothing to do / database ahead (rollback), 1 a migration failed, 2 usage, configuration,
   connection or unsafe file, 3 advisory lock deadline passed, 4 drift, gap or order violation
+  doctor: 0 all well, 4 a finding, 2 something could not be checked (and nothing was found)
+
+doctor also reads REDIS_HOST, REDIS_PORT, REDIS_USERNAME, REDIS_PASSWORD_FILE, and DB_POOL_MAX with PGAPPNAME
 `;
 }
 

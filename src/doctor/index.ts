@@ -2,6 +2,7 @@
 // from a live Postgres (read-only: one READ ONLY transaction; the RLS probes in one that is rolled back, primary
 // only) and a live Redis (read-only commands). Never prints, never exits: the CLI shows the report.
 import type { Client } from 'pg';
+import type { TroubleshootingRowId } from '../../constructs/internal/troubleshooting';
 import type { MatrixRow } from '../verify/access-matrix';
 import { ACCESS_MATRIX } from '../verify/access-matrix.data';
 import { checkMemberships, checkRlsForced, checkRlsProbes } from './access';
@@ -34,7 +35,7 @@ export { CHECKS, CHECK_IDS } from './catalog';
 export type { CheckId, CheckDefinition } from './catalog';
 export { assembleReport, formatReport, worst } from './report';
 export type { CheckVerdict, DoctorReport, Outcome, RowVerdict, Status } from './report';
-export { DOCTOR_APPLICATION_NAME, readPoolLimits, resolvePostgresTarget, resolveRedisTarget } from './targets';
+export { DOCTOR_APPLICATION_NAME, readPoolLimits, resolvePostgresTarget, resolveRedisTarget, SettingsError } from './targets';
 export type { PoolLimit, PostgresTarget, RedisTarget, RedisUserTarget } from './targets';
 
 export interface DoctorOptions {
@@ -57,9 +58,13 @@ export interface DoctorOptions {
   readonly retentionDays?: number;
   /** statement_timeout of every doctor query. @default 10 s */
   readonly statementTimeoutMs?: number;
+  /** Only these troubleshooting rows (the others are neither run nor reported). @default every row */
+  readonly rows?: readonly TroubleshootingRowId[];
 }
 
 export const DEFAULT_STALE_AFTER_MS = 5 * 60_000;
+
+const NOT_WANTED = unchecked('not asked for', 'include its row');
 
 type Outcomes = Partial<Record<CheckId, Outcome>>;
 
@@ -70,6 +75,16 @@ interface StreamData {
   readonly alerts: AuditAlertRow[] | Outcome;
 }
 
+const REDIS_CHECKS: readonly CheckId[] = [
+  'redis-auth',
+  'redis-memory',
+  'streams',
+  'stream-groups',
+  'pending-entries',
+  'invalidation',
+  'revocation',
+  'audit-delivery',
+];
 const SQL_CHECKS: readonly CheckId[] = CHECK_IDS.filter((id) =>
   [
     'lock',
@@ -92,8 +107,11 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   const staleAfterS = (o.staleAfterMs ?? DEFAULT_STALE_AFTER_MS) / 1000;
   const out: Outcomes = { secret: o.postgres.secret };
   const s = o.postgres.settings;
+  const wanted = (id: CheckId) => !o.rows || o.rows.includes(CHECKS[id].row);
   const redisTimeout = s?.connectTimeoutMs ?? 10_000;
-  const redis: Promise<RedisSnapshot | undefined> = o.redis ? collectRedis(o.redis, redisTimeout) : Promise.resolve(undefined);
+  const needsRedis = REDIS_CHECKS.some(wanted);
+  const redis: Promise<RedisSnapshot | undefined> =
+    o.redis && needsRedis ? collectRedis(o.redis, redisTimeout) : Promise.resolve(undefined);
   let serverRole: DoctorReport['serverRole'] = 'unknown';
   let pgData: StreamData | undefined;
 
@@ -113,7 +131,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
     out.database = login.database;
     if (login.client) {
       try {
-        const r = await sqlChecks(login.client, o, staleAfterS);
+        const r = await sqlChecks(login.client, o, staleAfterS, wanted);
         Object.assign(out, r.outcomes);
         serverRole = r.serverRole;
         pgData = r.data;
@@ -122,7 +140,11 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
       }
     }
   }
-  const noDb = unchecked('no database connection (see the Migration Job row)', 'fix the first failing check of the Migration Job row');
+  const cause = (['secret', 'dns', 'tcp', 'tls', 'auth', 'database'] as const).map((id) => out[id]).find((x) => x && x.status !== 'ok');
+  const noDb = unchecked(
+    `no database connection${cause ? `: ${cause.summary}` : ''}`,
+    'fix the first failing check of the Migration Job row (doctor --row migration-job-fails)',
+  );
   for (const id of SQL_CHECKS) out[id] ??= noDb;
 
   const snapshot = await redis;
@@ -135,14 +157,14 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   out.revocation = deliveryOutcome(snapshot, 'revocation', pgData?.revocation ?? noDb, staleAfterS);
   out['audit-delivery'] = auditDeliveryOutcome(snapshot, pgData?.alerts ?? noDb, staleAfterS);
 
-  return assembleReport(out, {
-    postgres: s ? describeConnection(s) : 'unresolved',
-    serverRole,
-    redis: o.redis ? `${o.redis.host}:${o.redis.port}` : null,
-  });
+  return assembleReport(
+    out,
+    { postgres: s ? describeConnection(s) : 'unresolved', serverRole, redis: o.redis ? `${o.redis.host}:${o.redis.port}` : null },
+    o.rows,
+  );
 }
 
-async function sqlChecks(client: Client, o: DoctorOptions, staleAfterS: number) {
+async function sqlChecks(client: Client, o: DoctorOptions, staleAfterS: number, wanted: (id: CheckId) => boolean) {
   const outcomes: Outcomes = {};
   const matrix = o.matrix ?? ACCESS_MATRIX;
   const recovery = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
@@ -159,27 +181,32 @@ async function sqlChecks(client: Client, o: DoctorOptions, staleAfterS: number) 
     await client.query(`SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', '500ms', true)`, [
       `${o.statementTimeoutMs ?? 10_000}ms`,
     ]);
-    const run = (f: () => Promise<Outcome>) => inSavepoint(client, f) as Promise<Outcome>;
-    outcomes.lock = replica ? onReplica('lock') : await run(() => checkLock(client));
-    outcomes.migrations = await run(() => checkHistory(client, o.dir));
-    outcomes['outbox-pending'] = await run(() => checkOutboxPending(client, staleAfterS));
-    outcomes['outbox-dead'] = await run(() => checkOutboxDead(client));
-    outcomes.pool = await run(() => checkPool(client, o.pools ?? []));
-    outcomes.partitions = await run(() => checkPartitions(client, o.partitionDaysAhead ?? 7));
-    outcomes.indexes = await run(() => checkAuditIndexes(client));
-    outcomes.retention = await run(() => checkRetention(client, o.retentionDays ?? 400));
-    outcomes['query-plan'] = await run(() => checkQueryPlan(client));
-    outcomes.memberships = await run(() => checkMemberships(client, o.environment));
-    outcomes['rls-forced'] = await run(() => checkRlsForced(client, matrix));
+    const checks: Array<[CheckId, () => Promise<Outcome>]> = [
+      ['lock', () => (replica ? Promise.resolve(onReplica('lock')) : checkLock(client))],
+      ['migrations', () => checkHistory(client, o.dir)],
+      ['outbox-pending', () => checkOutboxPending(client, staleAfterS)],
+      ['outbox-dead', () => checkOutboxDead(client)],
+      ['pool', () => checkPool(client, o.pools ?? [])],
+      ['partitions', () => checkPartitions(client, o.partitionDaysAhead ?? 7)],
+      ['indexes', () => checkAuditIndexes(client)],
+      ['retention', () => checkRetention(client, o.retentionDays ?? 400)],
+      ['query-plan', () => checkQueryPlan(client)],
+      ['memberships', () => checkMemberships(client, o.environment)],
+      ['rls-forced', () => checkRlsForced(client, matrix)],
+    ];
+    for (const [id, run] of checks) if (wanted(id)) outcomes[id] = (await inSavepoint(client, run)) as Outcome;
+    const streamsWanted = wanted('invalidation');
     data = {
-      invalidation: await inSavepoint(client, () => outboxStreamState(client, 'invalidation')),
-      revocation: await inSavepoint(client, () => outboxStreamState(client, 'revocation')),
-      alerts: await inSavepoint(client, () => openAuditAlerts(client)),
+      invalidation: streamsWanted ? await inSavepoint(client, () => outboxStreamState(client, 'invalidation')) : NOT_WANTED,
+      revocation: streamsWanted ? await inSavepoint(client, () => outboxStreamState(client, 'revocation')) : NOT_WANTED,
+      alerts: streamsWanted ? await inSavepoint(client, () => openAuditAlerts(client)) : NOT_WANTED,
     };
   } finally {
     await client.query('ROLLBACK');
   }
-  if (replica) outcomes['rls-probe'] = onReplica('rls-probe');
+  if (!wanted('rls-probe')) {
+    // not asked for
+  } else if (replica) outcomes['rls-probe'] = onReplica('rls-probe');
   else {
     try {
       outcomes['rls-probe'] = await checkRlsProbes(client, matrix);

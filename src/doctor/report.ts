@@ -72,12 +72,13 @@ export function worst(statuses: readonly Status[]): Status {
   return statuses.includes('finding') ? 'finding' : statuses.includes('unchecked') ? 'unchecked' : 'ok';
 }
 
-/** Every check in catalog order, grouped by row; a check without an outcome is reported as not checked. */
+/** Every check in catalog order, grouped by row (only the rows asked for); a check without an outcome is reported as not checked. */
 export function assembleReport(
   outcomes: Partial<Record<CheckId, Outcome>>,
   target: Pick<DoctorReport, 'postgres' | 'serverRole' | 'redis'>,
+  only?: readonly TroubleshootingRowId[],
 ): DoctorReport {
-  const rows = TROUBLESHOOTING_ROWS.map((row): RowVerdict => {
+  const rows = TROUBLESHOOTING_ROWS.filter((row) => !only || only.includes(row.id)).map((row): RowVerdict => {
     const checks = CHECK_IDS.filter((id) => CHECKS[id].row === row.id).map((id): CheckVerdict => {
       const def = CHECKS[id];
       const o = outcomes[id] ?? unchecked('not run', 'a doctor bug: every check should report; rerun with --json and report it');

@@ -11,6 +11,16 @@ import { ConnectionFlags, ConnectionSettings, resolveConnection } from '../migra
 import { ConfigError, PasswordFileError } from '../migrate/errors';
 import { finding, ok, type Outcome } from './report';
 
+/** Bad settings, each named with where it came from (reported all at once with the CLI's other problems). */
+export class SettingsError extends ConfigError {
+  constructor(
+    what: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${what}: ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
 /** application_name of the doctor's own sessions: never mistaken for a migrator holding the lock, or for a service. */
 export const DOCTOR_APPLICATION_NAME = 'caracal-doctor';
 
@@ -147,7 +157,7 @@ export function readPoolLimits(inputs: PoolInputs): PoolLimit[] {
     const n = poolMax(value, `--pool-max ${service}`, problems);
     if (n !== undefined) limits.set(`caracal-${service}`, { applicationName: `caracal-${service}`, poolMax: n, source });
   }
-  if (problems.length) throw new ConfigError(`pool settings: ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
+  if (problems.length) throw new SettingsError('pool settings', problems);
   return [...limits.values()].sort((a, b) => a.applicationName.localeCompare(b.applicationName));
 }
 
@@ -226,7 +236,7 @@ export function resolveRedisTarget(inputs: RedisInputs): RedisTarget | undefined
     problems.push(`REDIS_HOST=${JSON.stringify(host)} is not valid: expected one host name or IP address`);
   if (host === undefined && users.size > 0)
     problems.push('Redis users are given but no REDIS_HOST (or --redis-config) says where Redis is');
-  if (problems.length) throw new ConfigError(`Redis settings: ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
+  if (problems.length) throw new SettingsError('Redis settings', problems);
   if (host === undefined) return undefined;
   return { host, port, users: [...users.values()].sort((a, b) => REDIS_USERS.indexOf(a.user) - REDIS_USERS.indexOf(b.user)) };
 }

@@ -85,6 +85,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'stale-after',
       'partition-days-ahead',
       'retention-days',
+      'row',
       'json',
       'verbose',
     ],

@@ -1,5 +1,5 @@
 // TLS for the e2e server: a throwaway CA and a server certificate for the in-cluster host name, installed
-// into a running test cluster (ssl can be turned on by a reload).
+// into a running test cluster (ssl can be turned on by a reload; a second call replaces the certificate).
 import { execFileSync } from 'node:child_process';
 import { chownSync, copyFileSync, chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,12 @@ export interface TestCa {
   readonly caPem: string;
 }
 
-export async function enableTls(cluster: { url: string; dataDir: string }, hostName: string): Promise<TestCa> {
+export async function enableTls(
+  cluster: { url: string; dataDir: string },
+  hostName: string,
+  options: { readonly days?: number } = {},
+): Promise<TestCa> {
+  const days = String(options.days ?? 2);
   const dir = mkdtempSync(path.join(tmpdir(), 'caracal-e2e-tls-'));
   const f = (n: string) => path.join(dir, n);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
@@ -26,7 +31,7 @@ export async function enableTls(cluster: { url: string; dataDir: string }, hostN
     '-out',
     f('ca.crt'),
     '-days',
-    '2',
+    days,
     '-subj',
     '/CN=caracal-e2e-ca',
     '-addext',
@@ -50,7 +55,7 @@ export async function enableTls(cluster: { url: string; dataDir: string }, hostN
     '-out',
     f('server.crt'),
     '-days',
-    '2',
+    days,
     '-extfile',
     ext,
   );

@@ -1,10 +1,12 @@
-// verify on a real hot standby: the catalog checks run and pass on a read replica; --behavioural says it needs
-// the primary instead of mistaking read-only errors for working controls.
+// verify (and doctor, which reuses its checks) on a real hot standby: the catalog checks run and pass on a read
+// replica; --behavioural and doctor's primary-only checks say they need the primary instead of mistaking
+// read-only errors for working controls.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { OwnCluster, startOwnCluster, urlForDatabase, withClient } from '../../support/postgres';
 import { applySet, migrationSet, MigrationSet, settingsFor } from '../../fixtures/validate/migration-sets';
 import { verifyDatabase } from '../../../src/verify';
+import { resolvePostgresTarget, runDoctor } from '../../../src/doctor';
 
 let primary: OwnCluster;
 let set: MigrationSet;
@@ -59,4 +61,20 @@ test('GIVEN a hot standby WHEN verify --behavioural runs there THEN the probes a
   expect(behavioural?.ok).toBe(false);
   expect(behavioural?.summary).toMatch(/read replica/);
   expect(report.ok).toBe(false);
+});
+
+test('GIVEN a hot standby WHEN doctor runs there THEN the replica-safe database checks pass and the advisory lock and RLS probes say they need the primary', async () => {
+  const u = new URL(urlForDatabase(standbyUrl, 'caracal'));
+  u.searchParams.set('sslmode', 'disable');
+  const report = await runDoctor({
+    postgres: resolvePostgresTarget({ HOME: set.dir }, { databaseUrl: u.toString() }),
+    dir: set.dir,
+    rows: ['migration-job-fails', 'audit-queries-slow', 'rls-errors'],
+  });
+  const checks = report.rows.flatMap((r) => r.checks);
+  expect(report.serverRole).toBe('replica');
+  expect(checks.filter((c) => c.status !== 'ok').map((c) => [c.id, c.summary])).toEqual([
+    ['lock', 'skipped: the server is a read replica, and this check needs the primary'],
+    ['rls-probe', 'skipped: the server is a read replica, and this check needs the primary'],
+  ]);
 });
