@@ -12,6 +12,8 @@ import { fromVerify } from './sql';
 interface LoginRow {
   rolname: string;
   rolinherit: boolean;
+  rolsuper: boolean;
+  rolbypassrls: boolean;
   member_of: string[];
   can_connect: boolean;
 }
@@ -20,20 +22,22 @@ interface LoginRow {
 const CARACAL_GROUPS: readonly string[] = [...new Set([...Object.values(GROUP_ROLES), 'caracal_maintenance', 'caracal_monitoring'])];
 
 /**
- * Every login that belongs to a Caracal group role: in one group only, inheriting it, with CONNECT on this
- * database; none bypasses RLS (verify's check). With `environment`, each of its logins must exist too.
+ * The logins that belong to a Caracal group role (with `environment`: that environment's only, since roles are
+ * shared by every database on the server): in one group only, inheriting it, with CONNECT on this database,
+ * none with SUPERUSER or BYPASSRLS; and no service group role with BYPASSRLS (verify's check, for the groups).
  */
 export async function checkMemberships(client: Client, environment: string | undefined): Promise<Outcome> {
   const r = await client.query<LoginRow>(
-    `SELECT r.rolname, r.rolinherit,
+    `SELECT r.rolname, r.rolinherit, r.rolsuper, r.rolbypassrls,
             ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
                    WHERE m.member = r.oid AND g.rolname = ANY($1::text[]) ORDER BY 1) AS member_of,
             has_database_privilege(r.oid, current_database(), 'CONNECT') AS can_connect
        FROM pg_roles r
-      WHERE r.rolcanlogin AND EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-                                       WHERE m.member = r.oid AND g.rolname = ANY($1::text[]))
+      WHERE r.rolcanlogin AND ($2::text IS NULL OR starts_with(r.rolname, 'caracal_' || $2 || '_'))
+        AND EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                     WHERE m.member = r.oid AND g.rolname = ANY($1::text[]))
       ORDER BY 1`,
-    [CARACAL_GROUPS],
+    [CARACAL_GROUPS, environment ?? null],
   );
   const problems: string[] = [];
   const details = r.rows.map(
@@ -45,8 +49,9 @@ export async function checkMemberships(client: Client, environment: string | und
     if (l.member_of.length > 1 && !l.member_of.includes(GROUP_ROLES.owner))
       problems.push(`${l.rolname} is a member of ${l.member_of.join(' and ')}: a login holds one group role (permissions were widened)`);
     if (!l.rolinherit) problems.push(`${l.rolname} is NOINHERIT: it does not use ${l.member_of.join(', ')}'s privileges without SET ROLE`);
-    if (environment && l.rolname.startsWith(`caracal_${environment}_`) && !l.can_connect)
-      problems.push(`${l.rolname} lacks CONNECT on this database`);
+    if (l.rolsuper || l.rolbypassrls)
+      problems.push(`${l.rolname} has ${l.rolsuper ? 'SUPERUSER' : 'BYPASSRLS'}: it bypasses row-level security in every zone`);
+    if (environment && !l.can_connect) problems.push(`${l.rolname} lacks CONNECT on this database`);
     const m = /^caracal_[a-z][a-z0-9]*_([a-z]+)$/.exec(l.rolname);
     const login = m?.[1] as (typeof LOGINS)[number] | undefined;
     if (login && (LOGINS as readonly string[]).includes(login) && !l.member_of.includes(GROUP_ROLES[login]))
@@ -58,15 +63,20 @@ export async function checkMemberships(client: Client, environment: string | und
       if (!r.rows.some((l) => l.rolname === name)) problems.push(`${name} does not exist or belongs to no Caracal group role`);
     }
   }
+  // The group roles themselves (shared by every environment): verify's check, keeping its lines about them.
   const bypass = await checkBypassRls(client);
-  if (!bypass.ok) problems.push(...bypass.details);
+  const groups = bypass.details.filter((d) => /^caracal_[a-z]+ (has|is)/.test(d) && CARACAL_GROUPS.includes(d.split(' ')[0]));
+  if (!bypass.ok) problems.push(...groups);
   if (problems.length)
     return finding(
       `${problems.length} login problem(s)`,
       'never widen a login: give it back exactly its group role (docs/access-matrix.md); the migration Job provisions logins (up --provision)',
       [...problems, ...details],
     );
-  return ok(`${r.rows.length} login(s), each in exactly one Caracal group role, none bypassing RLS`, [...details, ...bypass.details]);
+  return ok(
+    `${r.rows.length} login(s)${environment ? ` of ${environment}` : ''}, each in exactly one Caracal group role, none bypassing RLS`,
+    details,
+  );
 }
 
 export async function checkRlsForced(client: Client, matrix: readonly MatrixRow[]): Promise<Outcome> {

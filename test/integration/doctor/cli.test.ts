@@ -63,7 +63,12 @@ describe('caracal-migrate doctor', () => {
     const started = Date.now();
     const r = await runCli(fullArgs(), { ...world.pgEnv(db), ...redisEnv() });
     const ms = Date.now() - started;
-    expect({ code: r.code, stderr: r.stderr.replace(/caracal-migrate: doctor: .*\n/, '') }).toEqual({ code: 0, stderr: '' });
+    const notOk = r.stdout.split('\n').filter((l) => /^ {2}(FINDING|NOT CHECKED)/.test(l));
+    expect({ code: r.code, notOk, stderr: r.stderr.replace(/caracal-migrate: doctor: .*\n/, '') }).toEqual({
+      code: 0,
+      notOk: [],
+      stderr: '',
+    });
     const heads = r.stdout.split('\n').filter((l) => /^(Bootstrap|Operations|Performance|Access control|Next step):/.test(l));
     expect(heads.map((l) => l.replace(/\s+/g, ' '))).toEqual([
       'Bootstrap: Migration Job fails ok',
