@@ -104,7 +104,14 @@ export default tseslint.config(
   },
   {
     // The runner cores (bundled into the Job) use common/, never the constructs; the CLI rule above still holds.
-    files: ['src/migrate/**/*.ts', 'src/validate/**/*.ts', 'src/verify/**/*.ts', 'src/provision/**/*.ts'],
+    files: [
+      'src/migrate/**/*.ts',
+      'src/validate/**/*.ts',
+      'src/verify/**/*.ts',
+      'src/provision/**/*.ts',
+      'src/doctor/**/*.ts',
+      'src/redis/**/*.ts',
+    ],
     rules: importBoundary([CLI_PATH, CLI_BOUNDARY], [CONSTRUCTS_PATH, CONSTRUCTS_BOUNDARY]),
   },
   {

@@ -1,5 +1,6 @@
-// Names the runner (src/migrate, src/validate, src/verify, src/provision) and the constructs share: the
-// services, their logins, the group roles the baseline creates, and libpq's sslmodes. Imports nothing.
+// Names the runner (src/migrate, src/validate, src/verify, src/provision, src/doctor) and the constructs share:
+// the services, their logins, the group roles the baseline creates, environment names, and libpq's sslmodes.
+// Imports nothing.
 
 /** The five Caracal services that hold Postgres connections. */
 export const SERVICES = ['api', 'coordinator', 'audit', 'sts', 'gateway'] as const;
@@ -35,6 +36,10 @@ export function groupRoleOf(key: GroupRoleKey): string {
 export function loginRoleName(environment: string, login: LoginName): string {
   return `caracal_${environment}_${login}`;
 }
+
+/** Environment names become part of SQL role names and Kubernetes names: lower-case, short, safe. */
+export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
+export const ENVIRONMENT_NAME_ACCEPTED = 'lower-case letters and digits, starting with a letter, at most 16 characters';
 
 /** libpq's sslmode values, weakest first. */
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;

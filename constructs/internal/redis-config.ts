@@ -1,45 +1,12 @@
 // Redis for Caracal's streams as pure data and text: which streams and keys exist, which service may do
 // what on them, and the redis.conf / ACL file that enforce it. Used by RedisStreams (inside Terraform,
 // where password hashes are tokens) and by the integration tests (against a real redis-server).
-import { SERVICES, ServiceName } from '../../common/names';
+import { ServiceName } from '../../common/names';
+import { KEY_PREFIX, REDIS_USERS, RedisUser, STREAM_ACCESS, StreamAccess, StreamName, STREAMS } from '../../common/redis-streams';
 
-// ---- Streams and keys -------------------------------------------------------------------------
-
-/** Every Caracal key lives under this prefix (one Redis per environment, so no environment part). */
-export const KEY_PREFIX = 'caracal:';
-
-/** Caracal's streams (see docs/redis.md for what flows on each). */
-export const STREAMS = {
-  /** Product and authority state changes from the outbox dispatchers (event_outbox, caracal_outbox). */
-  propagation: 'caracal:stream:propagation',
-  /** Cache invalidation (policy, grants, bindings) for STS and Gateway caches. */
-  invalidation: 'caracal:stream:invalidation',
-  /** Session, grant, token and delegation revocations. */
-  revocation: 'caracal:stream:revocation',
-  /** Audit events emitted by every service, ingested into Postgres by the audit service. */
-  audit: 'caracal:stream:audit',
-} as const;
-export type StreamName = keyof typeof STREAMS;
-
-/** Who writes to a stream, which consumer groups read it, and who trims it. */
-export interface StreamAccess {
-  readonly producers: readonly ServiceName[];
-  /** Each consumer reads through its own consumer group, named after the service. */
-  readonly consumers: readonly ServiceName[];
-  /**
-   * Services allowed XTRIM. Notification streams are bounded by their producers (`XADD ... MAXLEN ~ n`,
-   * the state itself is in Postgres); the audit stream must never be trimmed before ingestion, so only
-   * the audit service trims it (`XTRIM MINID` below what its group has acknowledged).
-   */
-  readonly trimmers: readonly ServiceName[];
-}
-
-export const STREAM_ACCESS: Readonly<Record<StreamName, StreamAccess>> = {
-  propagation: { producers: ['api', 'coordinator'], consumers: ['coordinator', 'sts', 'gateway'], trimmers: [] },
-  invalidation: { producers: ['api', 'coordinator'], consumers: ['sts', 'gateway'], trimmers: [] },
-  revocation: { producers: ['api', 'coordinator', 'sts'], consumers: ['sts', 'gateway'], trimmers: [] },
-  audit: { producers: ['api', 'coordinator', 'sts', 'gateway'], consumers: ['audit'], trimmers: ['audit'] },
-};
+// The stream names, who may do what on them, and the ACL users are shared with the runner (doctor).
+export { KEY_PREFIX, REDIS_USERS, STREAM_ACCESS, STREAMS } from '../../common/redis-streams';
+export type { RedisUser, StreamAccess, StreamName } from '../../common/redis-streams';
 
 /** Services that coordinate rate limits across their replicas, each in its own key space. */
 export const RATE_LIMITED_SERVICES: readonly ServiceName[] = ['api', 'sts', 'gateway'];
@@ -50,10 +17,6 @@ export function rateLimitPattern(service: ServiceName): string {
 }
 
 // ---- Users and their rules --------------------------------------------------------------------
-
-/** ACL users: one per service, a probe user, and an operator user. */
-export const REDIS_USERS = [...SERVICES, 'healthcheck', 'ops'] as const;
-export type RedisUser = (typeof REDIS_USERS)[number];
 
 /** What every service connection needs before touching a key. */
 export const CONNECTION_COMMANDS = ['ping', 'hello', 'client|setname', 'client|getname', 'client|id'] as const;

@@ -4,12 +4,12 @@
 // (or whether the value is valid), so a construct reports every problem at once.
 import type { Problems } from './validation';
 import { DURATION_UNITS_ACCEPTED, parseCpu, parseDuration, parseQuantity } from './units';
+import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN } from '../../common/names';
 
 // ---- Names ------------------------------------------------------------------------------------
 
-/** Environment names become part of SQL role names and Kubernetes names: lower-case, short, safe. */
-export const ENVIRONMENT_NAME = /^[a-z][a-z0-9]{0,15}$/;
-const ENVIRONMENT_NAME_ACCEPTED = 'lower-case letters and digits, starting with a letter, at most 16 characters';
+/** Environment names become part of SQL role names and Kubernetes names (the grammar is shared with doctor --environment). */
+export const ENVIRONMENT_NAME = ENVIRONMENT_NAME_PATTERN;
 
 /** DNS-1123 label (namespaces, Service names, name prefixes). */
 const DNS_LABEL_CHARS = 'lower-case letters, digits and "-"';

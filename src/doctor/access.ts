@@ -2,7 +2,7 @@
 // every zone table forces RLS with the zone policy (verify's check), and a probe as each role with and without a
 // zone context (verify's behavioural RLS probe, in a transaction that is always rolled back).
 import type { Client } from 'pg';
-import { GROUP_ROLES, LOGINS, loginRoleName } from '../../constructs/internal/naming';
+import { GROUP_ROLES, LOGINS, loginRoleName } from '../../common/names';
 import { probeRls } from '../verify/behavioural';
 import { checkBypassRls, checkRls } from '../verify/checks';
 import { MATRIX_ROLES, type MatrixRow, roleName } from '../verify/access-matrix';

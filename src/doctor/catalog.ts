@@ -1,6 +1,6 @@
 // Every check `caracal-migrate doctor` runs: the seed's troubleshooting row it belongs to, what it asks, where
 // the runbook answers it (a heading under that row in docs/operations.md), and whether it is safe on a replica.
-import type { TroubleshootingRowId } from '../../constructs/internal/troubleshooting';
+import type { TroubleshootingRowId } from '../../common/troubleshooting';
 
 export interface CheckDefinition {
   readonly row: TroubleshootingRowId;

@@ -2,7 +2,7 @@
 // from a live Postgres (read-only: one READ ONLY transaction; the RLS probes in one that is rolled back, primary
 // only) and a live Redis (read-only commands). Never prints, never exits: the CLI shows the report.
 import type { Client } from 'pg';
-import type { TroubleshootingRowId } from '../../constructs/internal/troubleshooting';
+import type { TroubleshootingRowId } from '../../common/troubleshooting';
 import type { MatrixRow } from '../verify/access-matrix';
 import { ACCESS_MATRIX } from '../verify/access-matrix.data';
 import { checkMemberships, checkRlsForced, checkRlsProbes } from './access';

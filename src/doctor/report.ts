@@ -1,6 +1,6 @@
 // The doctor's results: a verdict per sub-check (ok, finding, or not checked), rolled up into one verdict per row
 // of the seed's troubleshooting table, and the two ways to show them (a table for people, JSON for machines).
-import { runbookLink, TROUBLESHOOTING_ROWS, type TroubleshootingRowId } from '../../constructs/internal/troubleshooting';
+import { runbookLink, TROUBLESHOOTING_ROWS, type TroubleshootingRowId } from '../../common/troubleshooting';
 import { CHECK_IDS, CHECKS, type CheckId } from './catalog';
 
 /** `finding`: something is wrong (exit 4); `unchecked`: the check could not run (exit 2, unless a finding). */

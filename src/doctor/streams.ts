@@ -3,7 +3,7 @@
 // lag and oldest ages. One read-only snapshot feeds the "API outbox grows" row and the seed's next step.
 import { readFileSync } from 'node:fs';
 import type { Client } from 'pg';
-import { STREAM_ACCESS, STREAMS, type RedisUser, type StreamName } from '../../constructs/internal/redis-config';
+import { STREAM_ACCESS, STREAMS, type RedisUser, type StreamName } from '../../common/redis-streams';
 import { parseInfo, RedisReplyError, replyFields, RespConnection, type RedisReply } from '../redis/resp';
 import { finding, ok, type Outcome, unchecked } from './report';
 import { age } from './sql';

@@ -5,8 +5,8 @@
 // per ACL user). Every bad value is collected and reported at once, naming where it came from.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REDIS_USERS, type RedisUser } from '../../constructs/internal/redis-config';
-import { SERVICES } from '../../constructs/internal/naming';
+import { REDIS_USERS, type RedisUser } from '../../common/redis-streams';
+import { SERVICES } from '../../common/names';
 import { ConnectionFlags, ConnectionSettings, resolveConnection } from '../migrate/connection';
 import { ConfigError, PasswordFileError } from '../migrate/errors';
 import { finding, ok, type Outcome } from './report';

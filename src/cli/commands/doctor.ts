@@ -1,8 +1,8 @@
 // `caracal-migrate doctor`: the CLI side of src/doctor (loaded lazily by ./index.ts). Reads the same environment
 // as the runner plus the services' pool and Redis settings, prints one verdict per troubleshooting row (a table,
 // or --json), and exits 0 when all is well, 4 on a finding, 2 when something could not be checked.
-import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN } from '../../../constructs/internal/naming';
-import { TROUBLESHOOTING_ROWS, type TroubleshootingRowId } from '../../../constructs/internal/troubleshooting';
+import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN } from '../../../common/names';
+import { TROUBLESHOOTING_ROWS, type TroubleshootingRowId } from '../../../common/troubleshooting';
 import { ExitCode } from '../../migrate/errors';
 import { formatReport, readPoolLimits, resolvePostgresTarget, resolveRedisTarget, runDoctor, SettingsError } from '../../doctor';
 import { checkAccessMatrixFlag, readAccessMatrix } from '../../verify/access-matrix';

@@ -3,7 +3,7 @@
 // own (Redis down, a wrong password, a group missing, a backlog, dead rows, a saturated pool, stale pending and
 // undelivered entries, open audit ingest alerts, memory near maxmemory) is a finding that names its fix.
 import type { Client } from 'pg';
-import { STREAMS } from '../../../constructs/internal/redis-config';
+import { STREAMS } from '../../../common/redis-streams';
 import { freePort, startCaracalRedis } from '../../support/redis';
 import { DoctorWorld, doctor, POOL_MAX, startDoctorWorld, superuser, verdict, zone } from './world';
 

@@ -1,7 +1,7 @@
 // The doctor's checks against the seed's table and the runbook: every row of the table has a verdict, every
 // first check of the issue has a sub-verdict, and every link the doctor prints lands on a runbook heading.
 import { CHECKS, CHECK_IDS } from '../../../src/doctor';
-import { TROUBLESHOOTING_ROWS } from '../../../constructs/internal/troubleshooting';
+import { TROUBLESHOOTING_ROWS } from '../../../common/troubleshooting';
 import { anchors } from '../../support/runbook';
 
 describe('doctor catalog', () => {

@@ -1,6 +1,6 @@
 // The seed's troubleshooting table as data, shared by `caracal-migrate doctor` (one verdict per row), the alert
 // rules (one rule per row) and the dashboard (one row per row), with the runbook anchors in docs/operations.md
-// they all link to. Dependency-free: the runner bundle and the constructs both import it.
+// they all link to. Imports nothing: the runner bundle and the constructs both import it.
 
 /** The runbook, relative to the package root; alerts prefix it with `runbookBaseUrl`. */
 export const RUNBOOK_FILE = 'docs/operations.md';
