@@ -38,7 +38,7 @@ function bash(script: string, env: Record<string, string>): Promise<{ code: numb
 
 /** What the restore must bring back: per stream, its length, groups (last delivered id) and each group's pending entries. */
 async function streamState(port: number): Promise<unknown> {
-  const ops = await RedisConnection.connect(port, { user: 'ops', password: passwords.ops });
+  const ops = await RedisConnection.connect({ host: '127.0.0.1', port, auth: { user: 'ops', password: passwords.ops } });
   try {
     const out: Record<string, unknown> = {};
     for (const key of Object.values(STREAMS)) {
@@ -72,7 +72,7 @@ let before: unknown;
 
 beforeAll(async () => {
   live = await caracalRedis();
-  const as = (u: string) => RedisConnection.connect(live.port, { user: u, password: passwords[u] });
+  const as = (u: string) => RedisConnection.connect({ host: '127.0.0.1', port: live.port, auth: { user: u, password: passwords[u] } });
   const [api, gateway, sts, audit] = await Promise.all([as('api'), as('gateway'), as('sts'), as('audit')]);
   for (let i = 0; i < 5; i++) {
     await api.command('XADD', STREAMS.revocation, '*', 'session', `s${i}`);
@@ -126,7 +126,11 @@ describe('the Redis copy of the backup', () => {
     ['CONFIG', 'GET', 'dir'],
     ['XADD', STREAMS.audit, '*', 'a', '1'],
   ])('GIVEN the backup user WHEN it sends %s THEN Redis refuses it (NOPERM)', async (...command) => {
-    const backup = await RedisConnection.connect(live.port, { user: REDIS_BACKUP_USER, password: passwords[REDIS_BACKUP_USER] });
+    const backup = await RedisConnection.connect({
+      host: '127.0.0.1',
+      port: live.port,
+      auth: { user: REDIS_BACKUP_USER, password: passwords[REDIS_BACKUP_USER] },
+    });
     try {
       await expect(backup.command(...command)).rejects.toThrow(/NOPERM/);
     } finally {
