@@ -105,7 +105,9 @@ describe('doctor: TLS (sslmode)', () => {
     );
     const { tls: t, auth } = await tlsVerdict({ PGSSLROOTCERT: `${other}.crt` });
     expect(t).toMatchObject({ status: 'finding', runbook: 'docs/operations.md#tls-and-sslmode' });
-    expect(t.summary).toMatch(/^TLS with localhost:\d+ failed under PGSSLMODE=verify-full: .*(self[- ]signed|unable to (get|verify))/i);
+    expect(t.summary).toMatch(
+      /^TLS with localhost:\d+ failed under PGSSLMODE=verify-full against the root certificate \S+other-ca\.crt \(PGSSLROOTCERT\): .*(self[- ]signed|unable to (get|verify))/i,
+    );
     expect(t.next).toMatch(/PGSSLROOTCERT \(the CA that signed the server certificate\)/);
     expect(auth.status).toBe('unchecked');
   });
