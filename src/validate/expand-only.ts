@@ -2,8 +2,11 @@
 // and reports every statement that would break, block or rewrite under the previous application version.
 import { hasNoTransactionMarker } from '../../common/migration-files';
 import { OWNER_ROLE } from '../../common/names';
+import { checkLockSequence, SequenceStatement } from './lock-sequence';
+import { addColumnWork, dottedName, functionNames, isBoundedWhere, lastName, Node, RangeVar, relName, statementEffect } from './locks';
 import { parseSqlFile, ParsedStatement } from './parser';
 import { Rule, RULES, RuleId } from './rules';
+import { SchemaState } from './schema-state';
 
 /** One migration file as the checker needs it (a runner `MigrationFile` fits). */
 export interface ExpandOnlyInput {
@@ -45,88 +48,8 @@ export function hasContractMarker(sql: string): boolean {
   return /^[ \t]*--[ \t]*caracal:phase[ \t]+contract[ \t]*$/m.test(sql);
 }
 
-/**
- * Volatile functions that, as the default of a new column, make Postgres rewrite the whole table under
- * ACCESS EXCLUSIVE (every existing row needs its own value). STABLE ones such as now() are evaluated once
- * and stored as the column's "missing value" (Postgres 11+), with no rewrite: those are accepted, and
- * existing rows get the migration's timestamp.
- */
-const VOLATILE_FUNCTIONS = new Set([
-  'random',
-  'random_normal',
-  'gen_random_uuid',
-  'gen_random_bytes',
-  'uuid_generate_v1',
-  'uuid_generate_v1mc',
-  'uuid_generate_v4',
-  'uuidv4',
-  'uuidv7',
-  'clock_timestamp',
-  'timeofday',
-  'nextval',
-  'setval',
-  'txid_current',
-  'pg_current_xact_id',
-  'statement_timestamp_volatile',
-]);
-const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
-
-type Node = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-interface RangeVar {
-  schemaname?: string;
-  relname: string;
-  inh?: boolean;
-  location?: number;
-}
-
-function relName(r: RangeVar | undefined): string {
-  if (!r) return '?';
-  return `${r.schemaname ?? 'public'}.${r.relname}`;
-}
-
-function lastName(list: Node[] | undefined): string {
-  const names = (list ?? []).map((n) => n.String?.sval).filter((s): s is string => typeof s === 'string');
-  return names[names.length - 1] ?? '?';
-}
-
-function dottedName(list: Node[] | undefined): string {
-  return (list ?? [])
-    .map((n) => n.String?.sval)
-    .filter(Boolean)
-    .join('.');
-}
-
-/** Every FuncCall name (lower case, last part) inside an expression tree. */
-function functionNames(node: unknown, out: string[] = []): string[] {
-  if (Array.isArray(node)) {
-    for (const n of node) functionNames(n, out);
-  } else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) {
-      if (k === 'FuncCall') out.push(lastName((v as Node).funcname).toLowerCase());
-      functionNames(v, out);
-    }
-  }
-  return out;
-}
-
-/** `col IS NOT NULL` as a CHECK expression: the column, else undefined. */
-function notNullCheckColumn(expr: Node | undefined): string | undefined {
-  const t = expr?.NullTest;
-  if (!t || t.nulltesttype !== 'IS_NOT_NULL') return undefined;
-  const fields: Node[] | undefined = t.arg?.ColumnRef?.fields;
-  return fields && fields.length === 1 ? fields[0].String?.sval : undefined;
-}
-
-/** State carried across the files of one set, in version order. */
-interface SetState {
-  /** Tables known from earlier files (or earlier in this file), and whether each is partitioned. */
-  readonly tables: Map<string, { partitioned: boolean }>;
-  /** `table.column` pairs with a validated CHECK (column IS NOT NULL). */
-  readonly validatedNotNull: Set<string>;
-  /** NOT VALID `table.constraint` -> column, waiting for VALIDATE CONSTRAINT. */
-  readonly pendingNotNull: Map<string, string>;
-}
+/** Settings a file must not change: they are the runner's protection of the running version (its flags set them). */
+const RUNNER_TIMEOUTS = new Set(['lock_timeout', 'statement_timeout']);
 
 /**
  * Check a set of migration files (sorted by version) for expand-only discipline. The baseline is parsed
@@ -134,7 +57,7 @@ interface SetState {
  */
 export async function checkExpandOnly(files: readonly ExpandOnlyInput[]): Promise<ExpandOnlyReport> {
   const sorted = [...files].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
-  const state: SetState = { tables: new Map(), validatedNotNull: new Set(), pendingNotNull: new Map() };
+  const state = new SchemaState();
   const violations: Finding[] = [];
   const allowedInContract: Finding[] = [];
   for (const file of sorted) {
@@ -151,7 +74,7 @@ export async function checkExpandOnly(files: readonly ExpandOnlyInput[]): Promis
   return { violations, allowedInContract, filesChecked: sorted.length };
 }
 
-async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Finding[]> {
+async function checkFile(file: ExpandOnlyInput, state: SchemaState): Promise<Finding[]> {
   const parsed = await parseSqlFile(file.sql);
   if ('error' in parsed) {
     return [finding(file, parsed.error.line, 'parse-error', parsed.error.message)];
@@ -164,6 +87,9 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
   // by it like the baseline's: default privileges (backup SELECT) apply and the owner's maintenance can alter them.
   let asOwner = false;
   let ownerSetLine = 0;
+  const sequence: SequenceStatement[] = [];
+  const constraintsAdded = new Set<string>(); // `table.constraint` added earlier in this file
+  const transactionControl: Array<{ line: number; kind: string }> = [];
 
   parsed.statements.forEach((st, index) => {
     const add = (rule: RuleId, what: string, line = st.line) => out.push(finding(file, line, rule, what));
@@ -179,29 +105,51 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
     }
     const createsObject = CREATES_OWNED_OBJECT[kind]?.(s);
     if (createsObject && !asOwner) add('owner-role', `${createsObject} before SET LOCAL ROLE ${OWNER_ROLE}`);
+    checkTimeoutOverride(node, add);
+    checkDuplicateAssignments(node, add);
+
+    // The lock sequence of a transactional file: every lock is held until the file commits.
+    if (kind === 'CreateStmt') created.add(relName(s.relation));
+    if (kind === 'CreateTableAsStmt' && s.into?.rel) created.add(relName(s.into.rel));
+    if (!noTransaction) {
+      let validatesOwnConstraint: string | undefined;
+      if (kind === 'AlterTableStmt') {
+        for (const c of s.cmds ?? []) {
+          const cmd: Node | undefined = c.AlterTableCmd;
+          const key = `${relName(s.relation)}.${cmd?.name}`;
+          if (cmd?.subtype === 'AT_ValidateConstraint' && constraintsAdded.has(key)) validatesOwnConstraint = key;
+          if (cmd?.subtype === 'AT_AddConstraint' && cmd.def?.Constraint?.conname)
+            constraintsAdded.add(`${relName(s.relation)}.${cmd.def.Constraint.conname}`);
+        }
+      }
+      if (kind === 'AlterDomainStmt' && s.subtype === 'V' && constraintsAdded.has(`domain ${dottedName(s.typeName)}.${s.name}`))
+        validatesOwnConstraint = `${s.name} of domain ${dottedName(s.typeName)}`;
+      if (kind === 'AlterDomainStmt' && s.subtype === 'C' && s.def?.Constraint?.conname)
+        constraintsAdded.add(`domain ${dottedName(s.typeName)}.${s.def.Constraint.conname}`);
+      sequence.push({ line: st.line, effect: statementEffect(node, state), newTables: new Set(created), validatesOwnConstraint });
+    }
 
     switch (kind) {
-      case 'CreateStmt': {
-        const name = relName(s.relation);
-        created.add(name);
-        state.tables.set(name, { partitioned: Boolean(s.partspec) });
-        for (const elt of s.tableElts ?? []) {
-          const cons: Node[] = elt.Constraint ? [elt.Constraint] : (elt.ColumnDef?.constraints ?? []).map((c: Node) => c.Constraint);
-          for (const c of cons) {
-            if (c?.contype === 'CONSTR_CHECK' && !c.skip_validation) {
-              const col = notNullCheckColumn(c.raw_expr);
-              if (col) state.validatedNotNull.add(`${name}.${col}`);
-            }
-          }
-        }
+      case 'TransactionStmt':
+        transactionControl.push({ line: st.line, kind: s.kind });
+        if (!noTransaction)
+          add(
+            'transaction-control',
+            `${TRANSACTION_WORDS[s.kind as string] ?? 'transaction control'} in a file the runner wraps in one transaction`,
+          );
         break;
-      }
-      case 'CreateTableAsStmt': {
-        const rel = s.into?.rel as RangeVar | undefined;
-        if (rel) {
-          created.add(relName(rel));
-          state.tables.set(relName(rel), { partitioned: false });
-        }
+      case 'DropdbStmt':
+        add('drop-database', `DROP DATABASE ${s.dbname}`);
+        break;
+      case 'AlterDomainStmt': {
+        const domain = dottedName(s.typeName);
+        if (s.subtype === 'C' && s.def?.Constraint && !s.def.Constraint.skip_validation)
+          add(
+            'alter-domain-constraint',
+            `ALTER DOMAIN ${domain} ADD CONSTRAINT ${s.def.Constraint.conname ?? ''} without NOT VALID`.replace(/ +without/, ' without'),
+          );
+        if (s.subtype === 'V') add('alter-domain-constraint', `ALTER DOMAIN ${domain} VALIDATE CONSTRAINT ${s.name}`);
+        if (s.subtype === 'O') add('alter-domain-constraint', `ALTER DOMAIN ${domain} SET NOT NULL`);
         break;
       }
       case 'IndexStmt': {
@@ -224,10 +172,12 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
         const rel = s.relation as RangeVar;
         const table = relName(rel);
         const fresh = isNew(rel);
+        const settingNotNull = new Set<string>(); // columns made NOT NULL earlier in this statement
         for (const cmdNode of s.cmds ?? []) {
           const cmd: Node = cmdNode.AlterTableCmd;
           if (!cmd) continue;
-          checkAlterTableCmd(cmd, table, fresh, s.objtype as string, state, add, noTransaction);
+          checkAlterTableCmd(cmd, table, fresh, s.objtype as string, state, add, noTransaction, settingNotNull);
+          if (cmd.subtype === 'AT_SetNotNull') settingNotNull.add(cmd.name);
         }
         break;
       }
@@ -278,7 +228,10 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
         if (!s.whereClause && !isNew(s.relation)) add('delete-without-where', `DELETE FROM ${relName(s.relation)}`);
         break;
       case 'UpdateStmt':
-        if (!s.whereClause && !isNew(s.relation)) add('update-without-where', `UPDATE ${relName(s.relation)}`);
+        if (isNew(s.relation)) break;
+        if (!s.whereClause) add('update-without-where', `UPDATE ${relName(s.relation)}`);
+        else if (!isBoundedWhere(s.whereClause, state.primaryKey(relName(s.relation))))
+          add('unbatched-backfill', `UPDATE ${relName(s.relation)} ... WHERE without a key range or LIMIT`);
         break;
       case 'GrantStmt': {
         if (s.is_grant) break;
@@ -328,11 +281,102 @@ async function checkFile(file: ExpandOnlyInput, state: SetState): Promise<Findin
       default:
         break;
     }
+    state.learn(node);
   });
   if (asOwner) {
     out.push(finding(file, ownerSetLine, 'owner-role', `SET ROLE ${OWNER_ROLE} without RESET ROLE at the end of the file`));
   }
+  for (const f of checkLockSequence(sequence)) out.push(finding(file, f.line, f.rule, f.what));
+  if (noTransaction) {
+    // A no-transaction file may manage its own transactions, but one it never ends would hold its locks
+    // (and the history row the runner writes next) until the session closes, which rolls them back.
+    let open: { line: number } | undefined;
+    for (const t of transactionControl) {
+      if (t.kind === 'TRANS_STMT_BEGIN' || t.kind === 'TRANS_STMT_START') open = t;
+      if (['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE'].includes(t.kind)) open = undefined;
+    }
+    if (open) out.push(finding(file, open.line, 'transaction-control', 'BEGIN without a COMMIT later in the file'));
+  }
+  return out.sort((a, b) => a.line - b.line);
+}
+
+const TRANSACTION_WORDS: Record<string, string> = {
+  TRANS_STMT_BEGIN: 'BEGIN',
+  TRANS_STMT_START: 'START TRANSACTION',
+  TRANS_STMT_COMMIT: 'COMMIT',
+  TRANS_STMT_ROLLBACK: 'ROLLBACK',
+  TRANS_STMT_SAVEPOINT: 'SAVEPOINT',
+  TRANS_STMT_RELEASE: 'RELEASE',
+  TRANS_STMT_ROLLBACK_TO: 'ROLLBACK TO SAVEPOINT',
+  TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
+  TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
+  TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
+};
+
+/** SET / SET LOCAL / RESET of lock_timeout or statement_timeout, set_config() of them, or a DO block naming them. */
+function checkTimeoutOverride(node: Node, add: (rule: RuleId, what: string) => void): void {
+  const [kind] = Object.keys(node);
+  const s: Node = node[kind];
+  if (kind === 'VariableSetStmt' && RUNNER_TIMEOUTS.has(s.name)) {
+    const verb = s.kind === 'VAR_RESET' ? 'RESET' : s.is_local ? 'SET LOCAL' : 'SET';
+    add('timeout-override', `${verb} ${s.name}`);
+    return;
+  }
+  if (kind === 'DoStmt') {
+    const body = String((s.args ?? []).find((a: Node) => a.DefElem?.defname === 'as')?.DefElem?.arg?.String?.sval ?? '');
+    const named = /\b(lock_timeout|statement_timeout)\b/i.exec(body);
+    if (named) add('timeout-override', `DO block that sets ${named[1].toLowerCase()}`);
+    return;
+  }
+  if (kind === 'CreateFunctionStmt') return; // a function's own SET clause applies inside the function only
+  for (const call of setConfigCalls(node)) {
+    const name = call.args?.[0]?.A_Const?.sval?.sval;
+    if (typeof name === 'string' && RUNNER_TIMEOUTS.has(name.toLowerCase())) add('timeout-override', `set_config('${name}', ...)`);
+    else if (typeof name !== 'string') add('timeout-override', 'set_config() of a setting named by an expression');
+  }
+}
+
+function setConfigCalls(node: unknown, out: Node[] = []): Node[] {
+  if (Array.isArray(node)) for (const n of node) setConfigCalls(n, out);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'FuncCall' && lastName((v as Node).funcname).toLowerCase() === 'set_config') out.push(v as Node);
+      setConfigCalls(v, out);
+    }
+  }
   return out;
+}
+
+/** The same column assigned twice in one UPDATE / ON CONFLICT SET, or the same option twice in one SET (...). */
+function checkDuplicateAssignments(node: Node, add: (rule: RuleId, what: string) => void): void {
+  const [kind] = Object.keys(node);
+  const s: Node = node[kind];
+  const lists: Array<{ what: string; targets: Node[] }> = [];
+  if (kind === 'UpdateStmt') lists.push({ what: `UPDATE ${relName(s.relation)} SET`, targets: s.targetList ?? [] });
+  if (kind === 'InsertStmt' && s.onConflictClause?.targetList)
+    lists.push({ what: `INSERT INTO ${relName(s.relation)} ... ON CONFLICT DO UPDATE SET`, targets: s.onConflictClause.targetList });
+  for (const { what, targets } of lists) {
+    const seen = new Map<string, boolean>(); // column -> assigned whole (no subscript or field)
+    for (const t of targets) {
+      const name: string | undefined = t.ResTarget?.name;
+      if (!name) continue;
+      const whole = !t.ResTarget.indirection;
+      if (seen.has(name) && (whole || seen.get(name))) {
+        add('duplicate-assignment', `${what} assigns ${name} twice`);
+        break;
+      }
+      seen.set(name, (seen.get(name) ?? false) || whole);
+    }
+  }
+  if (kind === 'AlterTableStmt') {
+    for (const c of s.cmds ?? []) {
+      const cmd: Node | undefined = c.AlterTableCmd;
+      if (cmd?.subtype !== 'AT_SetRelOptions' && cmd?.subtype !== 'AT_SetOptions') continue;
+      const names: string[] = (cmd.def?.List?.items ?? []).map((d: Node) => d.DefElem?.defname).filter(Boolean);
+      const dup = names.find((n, i) => names.indexOf(n) !== i);
+      if (dup) add('duplicate-assignment', `ALTER TABLE ${relName(s.relation)} SET (${dup} ... ${dup} ...)`);
+    }
+  }
 }
 
 /** Statements that create an object with an owner (indexes belong to their table's owner, so they are not here). */
@@ -352,20 +396,16 @@ function checkAlterTableCmd(
   table: string,
   fresh: boolean,
   objtype: string,
-  state: SetState,
+  state: SchemaState,
   add: (rule: RuleId, what: string, line?: number) => void,
   noTransaction: boolean,
+  settingNotNull: ReadonlySet<string>,
 ): void {
   const col = cmd.name as string | undefined;
   const prefix = `ALTER ${objtype === 'OBJECT_INDEX' ? 'INDEX' : 'TABLE'} ${table}`;
   switch (cmd.subtype) {
     case 'AT_AddConstraint': {
       const c: Node = cmd.def?.Constraint ?? {};
-      if (c.contype === 'CONSTR_CHECK') {
-        const nn = notNullCheckColumn(c.raw_expr);
-        if (nn && !c.skip_validation) state.validatedNotNull.add(`${table}.${nn}`);
-        if (nn && c.skip_validation && c.conname) state.pendingNotNull.set(`${table}.${c.conname}`, nn);
-      }
       if (fresh) return;
       if ((c.contype === 'CONSTR_CHECK' || c.contype === 'CONSTR_FOREIGN') && !c.skip_validation) {
         add(
@@ -382,17 +422,13 @@ function checkAlterTableCmd(
       }
       if (c.contype === 'CONSTR_NOTNULL') {
         const column = lastName(c.keys);
-        if (!state.validatedNotNull.has(`${table}.${column}`))
+        if (!state.hasValidatedNotNull(table, column))
           add('set-not-null', `${prefix} ADD CONSTRAINT ${c.conname ?? ''} NOT NULL ${column}`);
       }
       return;
     }
-    case 'AT_ValidateConstraint': {
-      const key = `${table}.${col}`;
-      const nn = state.pendingNotNull.get(key);
-      if (nn) state.validatedNotNull.add(`${table}.${nn}`);
+    case 'AT_ValidateConstraint':
       return;
-    }
     case 'AT_AttachPartition':
       return; // ATTACH of a partition or of a partition's index: the ON ONLY pattern
     default:
@@ -403,14 +439,18 @@ function checkAlterTableCmd(
     case 'AT_DropColumn':
       add('drop-column', `${prefix} DROP COLUMN ${col}`);
       return;
-    case 'AT_DropConstraint':
+    case 'AT_DropConstraint': {
+      // The last step of the documented SET NOT NULL sequence: the helper CHECK (col IS NOT NULL) is spent.
+      const helperOf = state.notNullHelpers.get(`${table}.${col}`);
+      if (state.isSpentNotNullHelper(table, col ?? '') || (helperOf !== undefined && settingNotNull.has(helperOf))) return;
       add('drop-constraint', `${prefix} DROP CONSTRAINT ${col}`);
       return;
+    }
     case 'AT_AlterColumnType':
       add('alter-column-type', `${prefix} ALTER COLUMN ${col} TYPE ${dottedName(cmd.def?.ColumnDef?.typeName?.names)}`);
       return;
     case 'AT_SetNotNull':
-      if (!state.validatedNotNull.has(`${table}.${col}`)) add('set-not-null', `${prefix} ALTER COLUMN ${col} SET NOT NULL`);
+      if (!state.hasValidatedNotNull(table, col ?? '')) add('set-not-null', `${prefix} ALTER COLUMN ${col} SET NOT NULL`);
       return;
     case 'AT_ColumnDefault':
       if (!cmd.def) add('drop-default', `${prefix} ALTER COLUMN ${col} DROP DEFAULT`);
@@ -445,27 +485,33 @@ function checkAlterTableCmd(
       add('weaken-control', `${prefix} NO FORCE ROW LEVEL SECURITY`);
       return;
     case 'AT_AddColumn':
-      checkAddColumn(cmd.def?.ColumnDef ?? {}, prefix, add);
+      checkAddColumn(cmd.def?.ColumnDef ?? {}, prefix, add, state);
       return;
     default:
       return;
   }
 }
 
-function checkAddColumn(def: Node, prefix: string, add: (rule: RuleId, what: string) => void): void {
+function checkAddColumn(def: Node, prefix: string, add: (rule: RuleId, what: string) => void, state: SchemaState): void {
   const cons: Node[] = (def.constraints ?? []).map((c: Node) => c.Constraint).filter(Boolean);
   const what = `${prefix} ADD COLUMN ${def.colname}`;
   const typeName = lastName(def.typeName?.names).toLowerCase();
   const dflt = cons.find((c) => c.contype === 'CONSTR_DEFAULT');
   const identity = cons.find((c) => c.contype === 'CONSTR_IDENTITY');
   const generated = cons.find((c) => c.contype === 'CONSTR_GENERATED');
-  if (SERIAL_TYPES.has(typeName)) add('volatile-default', `${what} ${typeName} (nextval() for every existing row)`);
-  if (identity) add('volatile-default', `${what} GENERATED AS IDENTITY (nextval() for every existing row)`);
-  if (generated && generated.generated_kind === 's')
-    add('volatile-default', `${what} GENERATED ALWAYS AS (...) STORED (computed for every existing row)`);
-  if (dflt) {
-    const volatile = functionNames(dflt.raw_expr).filter((f) => VOLATILE_FUNCTIONS.has(f));
-    if (volatile.length) add('volatile-default', `${what} DEFAULT ${volatile[0]}()`);
+  const { work, reason } = addColumnWork(def, state);
+  if (work === 'rewrite') {
+    const unknown = dflt ? functionNames(dflt.raw_expr).find((f) => !state.isNonVolatile(f)) : undefined;
+    add(
+      'volatile-default',
+      unknown ? `${what} DEFAULT ${unknown}() (not known to be IMMUTABLE or STABLE: a rewrite)` : `${what} (${reason})`,
+    );
+  }
+  for (const c of cons) {
+    if (c.contype === 'CONSTR_CHECK')
+      add('add-column-constraint', `${what} ... CHECK (...) (validated by a full scan under ACCESS EXCLUSIVE)`);
+    if (c.contype === 'CONSTR_FOREIGN')
+      add('add-column-constraint', `${what} ... REFERENCES ${relName(c.pktable)} (validated by a full scan under ACCESS EXCLUSIVE)`);
   }
   const notNull = cons.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY');
   if (notNull && !dflt && !identity && !generated && !SERIAL_TYPES.has(typeName))
@@ -479,6 +525,8 @@ function checkAddColumn(def: Node, prefix: string, add: (rule: RuleId, what: str
     }
   }
 }
+
+const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 
 interface Creation {
   readonly index: number;

@@ -65,9 +65,13 @@ export const RULES = {
       'ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT (weaker lock), then SET NOT NULL, once every running version writes the column',
   },
   'volatile-default': {
-    why: 'a volatile default (random(), gen_random_uuid(), clock_timestamp(), nextval() via serial/identity) or a STORED generated column rewrites the whole table under ACCESS EXCLUSIVE; STABLE defaults such as now() do not and are accepted',
+    why: 'a default that calls a function not known to be IMMUTABLE or STABLE (random(), gen_random_uuid(), clock_timestamp(), nextval() via serial/identity, or a user-defined function, VOLATILE unless declared otherwise), or a STORED generated column, rewrites the whole table under ACCESS EXCLUSIVE; now() and other STABLE built-ins do not and are accepted',
     instead:
-      'add the column nullable without a default (or with a constant/now() default), SET DEFAULT for new rows afterwards, and backfill existing rows in batches',
+      'add the column nullable without a default (or with a constant/now() default), SET DEFAULT for new rows afterwards, and backfill existing rows in batches (or declare the function IMMUTABLE/STABLE in the migrations, if it is)',
+  },
+  'add-column-constraint': {
+    why: 'a CHECK or REFERENCES written inline in ADD COLUMN is validated by reading every row while ACCESS EXCLUSIVE is held: every query of the running version on the table waits for the scan',
+    instead: 'add the column plain, then ADD CONSTRAINT ... NOT VALID, and VALIDATE CONSTRAINT in a later file',
   },
   'add-column-not-null': {
     why: "a NOT NULL column without a default fails on any non-empty table, and the running version's inserts do not set it",
@@ -113,6 +117,11 @@ export const RULES = {
     why: 'an unbounded DELETE removes rows the running version still serves and locks every row until commit',
     instead: 'delete only what the change needs, with a WHERE clause, in bounded batches, or in a contract-phase file',
   },
+  'unbatched-backfill': {
+    why: "an UPDATE whose WHERE does not bound the rows by key (a range or list on the primary key, or a sub-select with LIMIT) touches every matching row in one transaction: it reads the table and row-locks all of it, so the running version's writes to those rows wait until the file commits",
+    instead:
+      'backfill in batches bounded by the primary key (WHERE id >= $lo AND id < $hi, or id IN (SELECT id ... LIMIT n)), each batch its own file or run from the application',
+  },
   'update-without-where': {
     why: "an unbounded UPDATE row-locks the whole table for the migration's transaction: the running version's writes to any row wait",
     instead: 'backfill with a WHERE clause in bounded batches (for example by primary-key ranges), or from the application',
@@ -128,6 +137,47 @@ export const RULES = {
   'drop-default': {
     why: "the running version's inserts that leave the column out rely on the default; without it they store NULL or fail NOT NULL",
     instead: 'keep the default until no running version omits the column, drop it in a contract-phase file',
+  },
+  'several-tables-locked': {
+    why: "the runner holds every lock of a file until it commits: with write-blocking locks (or row locks) on two existing tables, the running version's transactions that touch them in the other order deadlock with it, and Postgres kills whichever started waiting first, often the application's",
+    instead:
+      'one existing table per transactional file: split the file so each file changes one existing table (one statement that locks two, such as a foreign key or a CREATE TABLE referencing hot tables, is accepted: the runner loses any deadlock it meets, see docs/runner.md)',
+  },
+  'scan-under-lock': {
+    why: 'a statement that reads every row, rewrites, or changes rows runs after an earlier statement of the same transaction took a write-blocking lock on an existing table: that lock is held for the whole scan, and the running version waits for it',
+    instead:
+      'move the scan or backfill into its own file (it commits, and releases nothing it does not need), after the file with the heavy lock',
+  },
+  'validate-in-same-file': {
+    why: 'VALIDATE CONSTRAINT reads every row; in the file that added the constraint the ADD CONSTRAINT lock (ACCESS EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE on both tables for a foreign key) is still held, so the running version waits for the whole scan',
+    instead:
+      'ADD CONSTRAINT ... NOT VALID in one file, VALIDATE CONSTRAINT in a later one (SHARE UPDATE EXCLUSIVE: reads and writes continue)',
+  },
+  'timeout-override': {
+    why: "lock_timeout and statement_timeout are the runner's protection of the running version (DDL gives up instead of queuing traffic behind it); a file that sets or resets them (SET, SET LOCAL, RESET, set_config) switches that off",
+    instead:
+      'use the runner flags (--lock-timeout, --lock-retries, --statement-timeout, --concurrent-statement-timeout) in the Job instead of changing them in a file',
+  },
+  'alter-domain-constraint': {
+    why: 'ALTER DOMAIN ... ADD CONSTRAINT (without NOT VALID), VALIDATE CONSTRAINT and SET NOT NULL check every value of every table that uses the domain while holding SHARE on each: the running version cannot write any of them',
+    instead:
+      'put the CHECK on the columns instead (ADD CONSTRAINT ... NOT VALID, VALIDATE in a later file), or ADD CONSTRAINT ... NOT VALID on the domain and leave old values unvalidated',
+  },
+  'drop-database': {
+    why: 'a migration runs inside its own database: DROP DATABASE can only remove another one, such as another environment sharing the server, and its sessions with it',
+    instead: 'databases are created and removed by the platform (Terraform, the operator), never by a migration',
+    always: true,
+  },
+  'duplicate-assignment': {
+    why: 'the same column (or storage option) assigned twice in one SET makes Postgres refuse the statement ("multiple assignments to same column"): the migration Job would fail',
+    instead: 'assign each column once per SET (array elements and fields of one column may be assigned separately)',
+    always: true,
+  },
+  'transaction-control': {
+    why: 'the runner wraps each file in one transaction with its history row and refuses a file with its own BEGIN/COMMIT/SAVEPOINT (the migration Job fails before applying anything); in a no-transaction file a BEGIN without COMMIT keeps its locks, takes the history row into that transaction, and both are rolled back when the session ends',
+    instead:
+      'remove BEGIN/COMMIT (the runner commits the file), or mark the file `-- caracal:no-transaction` and end every transaction it begins',
+    always: true,
   },
   'weaken-control': {
     why: 'disabling a trigger, row-level security or granting BYPASSRLS switches off an integrity control (append-only audit, immutable policy versions, fail-closed zones) for every version',

@@ -4,9 +4,11 @@ import { checkExpandOnly, ExpandOnlyInput, formatFinding } from '../../../src/va
 // A stand-in baseline: which tables exist and which are partitioned is all the checker needs from it.
 const BASELINE = `
 SET LOCAL ROLE caracal_owner;
-CREATE TABLE public.zones (id uuid PRIMARY KEY, name text);
-CREATE TABLE public.sessions (id uuid PRIMARY KEY, zone_id uuid NOT NULL, note text, status text);
+CREATE DOMAIN public.slug AS text;
+CREATE TABLE public.zones (id uuid PRIMARY KEY, name text, slug public.slug);
+CREATE TABLE public.sessions (id uuid PRIMARY KEY, zone_id uuid NOT NULL, note text, status text, tags text[]);
 CREATE TABLE public.audit_events (id uuid, ingested_at timestamptz NOT NULL, zone_id uuid) PARTITION BY RANGE (ingested_at);
+CREATE FUNCTION public.zone_prefix() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'z' $$;
 DROP TABLE IF EXISTS public.scratch;
 RESET ROLE;
 `;
@@ -24,6 +26,13 @@ function set(sql: string, opts: { name?: string } = {}): ExpandOnlyInput[] {
 async function rulesOf(sql: string): Promise<string[]> {
   const report = await checkExpandOnly(set(sql));
   return report.violations.map((v) => v.rule);
+}
+
+/** The baseline, then each body as its own file (0002, 0003, ...). */
+async function rulesOfFiles(...bodies: string[]): Promise<string[]> {
+  const files: ExpandOnlyInput[] = [{ filename: '0001_baseline.up.sql', version: 1n, sql: BASELINE }];
+  bodies.forEach((sql, i) => files.push({ filename: `000${i + 2}_step.up.sql`, version: BigInt(i + 2), sql }));
+  return (await checkExpandOnly(files)).violations.map((v) => `${v.file}: ${v.rule}`);
 }
 
 describe('expand-only checker', () => {
@@ -88,6 +97,48 @@ describe('expand-only checker', () => {
     ['ALTER TABLE public.audit_events DETACH PARTITION public.audit_events_p20260101;', 'detach-partition'],
     ['SELECT FROM WHERE;', 'parse-error'],
     ['CREATE TABLE public.widgets (id uuid PRIMARY KEY);', 'owner-role'],
+    [
+      'ALTER TABLE public.sessions ADD CONSTRAINT sessions_zone_fk FOREIGN KEY (zone_id) REFERENCES public.zones (id) NOT VALID;\n' +
+        'ALTER TABLE public.sessions VALIDATE CONSTRAINT sessions_zone_fk;',
+      'validate-in-same-file',
+    ],
+    [
+      'ALTER TABLE public.sessions ADD CONSTRAINT note_nn CHECK (note IS NOT NULL) NOT VALID;\n' +
+        'ALTER TABLE public.sessions VALIDATE CONSTRAINT note_nn;\nALTER TABLE public.sessions ALTER COLUMN note SET NOT NULL;',
+      'validate-in-same-file',
+    ],
+    [
+      'ALTER TABLE public.zones ADD COLUMN label text;\nALTER TABLE public.sessions ADD COLUMN touched_at timestamptz;',
+      'several-tables-locked',
+    ],
+    [
+      "UPDATE public.zones SET name = 'x' WHERE id = '00000000-0000-0000-0000-000000000001';\nALTER TABLE public.sessions ADD COLUMN x text;",
+      'several-tables-locked',
+    ],
+    ['ALTER TABLE public.sessions ADD COLUMN x text;\nALTER TABLE public.sessions VALIDATE CONSTRAINT old_ck;', 'scan-under-lock'],
+    ["ALTER TABLE public.sessions ADD COLUMN x text;\nUPDATE public.sessions SET x = 'a' WHERE id < '8'::uuid;", 'scan-under-lock'],
+    ['ALTER TABLE public.zones ADD COLUMN x text;\nINSERT INTO public.zones_copy SELECT id FROM public.sessions;', 'scan-under-lock'],
+    ['ALTER TABLE public.sessions ADD COLUMN score int CHECK (score > 0);', 'add-column-constraint'],
+    ['ALTER TABLE public.sessions ADD COLUMN other_zone uuid REFERENCES public.zones (id);', 'add-column-constraint'],
+    ["UPDATE public.sessions SET status = 'open' WHERE status IS NULL;", 'unbatched-backfill'],
+    ["UPDATE public.sessions SET status = 'open' WHERE note LIKE 'x%' OR id < '8'::uuid;", 'unbatched-backfill'],
+    ['ALTER TABLE public.zones ADD COLUMN region text DEFAULT public.default_region();', 'volatile-default'],
+    ['ALTER TABLE public.zones ADD COLUMN region text DEFAULT lower(public.default_region());', 'volatile-default'],
+    ['SET LOCAL lock_timeout = 0;', 'timeout-override'],
+    ["SET statement_timeout = '1h';", 'timeout-override'],
+    ['RESET lock_timeout;', 'timeout-override'],
+    ["SELECT set_config('lock_timeout', '0', true);", 'timeout-override'],
+    ["DO $$ BEGIN PERFORM set_config('statement_timeout', '0', true); END $$;", 'timeout-override'],
+    ['ALTER DOMAIN public.slug ADD CONSTRAINT slug_short CHECK (length(VALUE) < 64);', 'alter-domain-constraint'],
+    ['ALTER DOMAIN public.slug VALIDATE CONSTRAINT slug_short;', 'alter-domain-constraint'],
+    ['ALTER DOMAIN public.slug SET NOT NULL;', 'alter-domain-constraint'],
+    ['-- caracal:no-transaction\nDROP DATABASE IF EXISTS caracal_staging;', 'drop-database'],
+    ["UPDATE public.sessions SET status = 'a', status = 'b' WHERE id < '8'::uuid;", 'duplicate-assignment'],
+    ["UPDATE public.sessions SET tags = '{}', tags[1] = 'a' WHERE id < '8'::uuid;", 'duplicate-assignment'],
+    ['ALTER TABLE public.sessions SET (fillfactor = 70, fillfactor = 80);', 'duplicate-assignment'],
+    ['ALTER TABLE public.sessions ADD COLUMN x text;\nCOMMIT;', 'transaction-control'],
+    ['BEGIN;\nALTER TABLE public.sessions ADD COLUMN x text;', 'transaction-control'],
+    ['-- caracal:no-transaction\nBEGIN;\nALTER TABLE public.sessions ADD COLUMN x text;', 'transaction-control'],
     ['CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;', 'owner-role'],
     ['SET LOCAL ROLE caracal_owner;\nCREATE VIEW public.v AS SELECT 1 AS one;', 'owner-role'],
   ])('GIVEN a later migration %j WHEN checked THEN it is reported as %s', async (sql, rule) => {
@@ -125,15 +176,48 @@ describe('expand-only checker', () => {
       '-- caracal:no-transaction\nCREATE INDEX CONCURRENTLY audit_events_p20260101_zone_idx ON public.audit_events_p20260101 (zone_id);',
     ],
     [
-      'a CHECK and FK added NOT VALID, then validated',
-      'ALTER TABLE public.sessions ADD CONSTRAINT sessions_zone_fk FOREIGN KEY (zone_id) REFERENCES public.zones (id) NOT VALID;\n' +
-        'ALTER TABLE public.sessions VALIDATE CONSTRAINT sessions_zone_fk;',
+      'a foreign key added NOT VALID (one statement locking both tables)',
+      'ALTER TABLE public.sessions ADD CONSTRAINT sessions_zone_fk FOREIGN KEY (zone_id) REFERENCES public.zones (id) NOT VALID;',
+    ],
+    ['a VALIDATE CONSTRAINT on its own', 'ALTER TABLE public.sessions VALIDATE CONSTRAINT sessions_zone_fk;'],
+    [
+      'a new table with foreign keys to two hot tables in one statement',
+      asOwner(
+        'CREATE TABLE public.session_notes (id uuid PRIMARY KEY, zone_id uuid NOT NULL REFERENCES public.zones (id),\n' +
+          '  session_id uuid REFERENCES public.sessions (id), body text);',
+      ),
     ],
     [
-      'SET NOT NULL after a validated CHECK (col IS NOT NULL)',
-      'ALTER TABLE public.sessions ADD CONSTRAINT note_nn CHECK (note IS NOT NULL) NOT VALID;\n' +
-        'ALTER TABLE public.sessions VALIDATE CONSTRAINT note_nn;\nALTER TABLE public.sessions ALTER COLUMN note SET NOT NULL;',
+      'a VALIDATE CONSTRAINT in a no-transaction file after its ADD (each statement commits on its own)',
+      "-- caracal:no-transaction\nALTER TABLE public.sessions ADD CONSTRAINT s_ck CHECK (status <> '') NOT VALID;\n" +
+        'ALTER TABLE public.sessions VALIDATE CONSTRAINT s_ck;',
     ],
+    [
+      'a batched backfill by a sub-select with LIMIT',
+      "UPDATE public.sessions SET status = 'open' WHERE id IN (SELECT id FROM public.sessions WHERE status IS NULL LIMIT 1000);",
+    ],
+    [
+      'a backfill of one row by its primary key',
+      "UPDATE public.sessions SET status = 'open' WHERE id = '00000000-0000-0000-0000-000000000001';",
+    ],
+    [
+      'a default from a function declared IMMUTABLE in the migrations',
+      'ALTER TABLE public.zones ADD COLUMN prefix text DEFAULT public.zone_prefix();',
+    ],
+    ['a default from a STABLE built-in expression', "ALTER TABLE public.zones ADD COLUMN opened_on date DEFAULT date_trunc('day', now());"],
+    [
+      'ALTER DOMAIN ... ADD CONSTRAINT NOT VALID',
+      'ALTER DOMAIN public.slug ADD CONSTRAINT slug_short CHECK (length(VALUE) < 64) NOT VALID;',
+    ],
+    ['two array elements of one column in one SET', "UPDATE public.sessions SET tags[1] = 'a', tags[2] = 'b' WHERE id < '8'::uuid;"],
+    ['a SAVEPOINT-free no-transaction file that commits what it begins', '-- caracal:no-transaction\nBEGIN;\nSELECT 1;\nCOMMIT;'],
+    ['set_config of another setting', "SELECT set_config('caracal.zone_id', '', true);"],
+    ['SET of another setting', 'SET LOCAL search_path = public;'],
+    [
+      'a function whose own SET clause names lock_timeout',
+      asOwner("CREATE FUNCTION public.g() RETURNS int LANGUAGE sql SET lock_timeout = '1s' AS $$ SELECT 1 $$;"),
+    ],
+    ['two ADD COLUMNs on one table', 'ALTER TABLE public.sessions ADD COLUMN a text;\nALTER TABLE public.sessions ADD COLUMN b text;'],
     ['a primary key added USING INDEX', 'ALTER TABLE public.zones ADD CONSTRAINT zones_name_key UNIQUE USING INDEX zones_name_idx;'],
     [
       'DROP INDEX CONCURRENTLY in a no-transaction file',
@@ -173,6 +257,67 @@ describe('expand-only checker', () => {
     ],
   ])('GIVEN %s WHEN checked THEN there is no violation', async (_name, sql) => {
     expect(await rulesOf(sql)).toEqual([]);
+  });
+
+  test.each([
+    [
+      'a CHECK added NOT VALID, then validated in the next file',
+      [
+        "ALTER TABLE public.sessions ADD CONSTRAINT s_ck CHECK (status <> '') NOT VALID;",
+        'ALTER TABLE public.sessions VALIDATE CONSTRAINT s_ck;',
+      ],
+    ],
+    [
+      'the documented SET NOT NULL sequence, ending with the drop of the helper CHECK',
+      [
+        'ALTER TABLE public.sessions ADD CONSTRAINT note_nn CHECK (note IS NOT NULL) NOT VALID;',
+        'ALTER TABLE public.sessions VALIDATE CONSTRAINT note_nn;',
+        'ALTER TABLE public.sessions ALTER COLUMN note SET NOT NULL;\nALTER TABLE public.sessions DROP CONSTRAINT note_nn;',
+      ],
+    ],
+    [
+      'the same sequence with SET NOT NULL and the drop in one ALTER TABLE',
+      [
+        'ALTER TABLE public.sessions ADD CONSTRAINT note_nn CHECK (note IS NOT NULL) NOT VALID;',
+        'ALTER TABLE public.sessions VALIDATE CONSTRAINT note_nn;',
+        'ALTER TABLE public.sessions ALTER COLUMN note SET NOT NULL, DROP CONSTRAINT note_nn;',
+      ],
+    ],
+    [
+      'two tables changed in two files',
+      ['ALTER TABLE public.zones ADD COLUMN label text;', 'ALTER TABLE public.sessions ADD COLUMN touched_at timestamptz;'],
+    ],
+    [
+      'a column added, then backfilled in batches in the next file',
+      ['ALTER TABLE public.sessions ADD COLUMN x text;', "UPDATE public.sessions SET x = 'a' WHERE id < '8'::uuid;"],
+    ],
+  ])('GIVEN %s WHEN checked THEN there is no violation', async (_name, bodies) => {
+    expect(await rulesOfFiles(...bodies)).toEqual([]);
+  });
+
+  test('GIVEN a helper CHECK dropped before its column is NOT NULL WHEN checked THEN the drop is still reported', async () => {
+    expect(
+      await rulesOfFiles(
+        'ALTER TABLE public.sessions ADD CONSTRAINT note_nn CHECK (note IS NOT NULL) NOT VALID;',
+        'ALTER TABLE public.sessions DROP CONSTRAINT note_nn;',
+      ),
+    ).toEqual(['0003_step.up.sql: drop-constraint']);
+  });
+
+  test('GIVEN two tables altered in one file WHEN checked THEN the finding names both locks and their lines', async () => {
+    const report = await checkExpandOnly(
+      set('ALTER TABLE public.zones ADD COLUMN label text;\nALTER TABLE public.sessions ADD COLUMN t text;'),
+    );
+    expect(report.violations.map((v) => [v.line, v.what])).toEqual([
+      [2, 'one transaction takes ACCESS EXCLUSIVE on public.zones (line 1) and ACCESS EXCLUSIVE on public.sessions (line 2)'],
+    ]);
+  });
+
+  test('GIVEN the transaction and correctness rules WHEN checked in a contract-phase file THEN they are still violations', async () => {
+    const report = await checkExpandOnly(
+      set("-- caracal:phase contract\nUPDATE public.sessions SET status = 'a', status = 'b' WHERE id < '8'::uuid;\nCOMMIT;"),
+    );
+    expect(report.violations.map((f) => f.rule)).toEqual(['duplicate-assignment', 'transaction-control']);
   });
 
   test('GIVEN the baseline dropping and creating freely WHEN checked THEN the baseline is exempt', async () => {
