@@ -33,6 +33,7 @@ export type MigrateEventType =
   | 'applied'
   | 'retry'
   | 'invalid-index'
+  | 'warning'
   | 'nothing-to-do'
   | 'ahead'
   | 'repaired'
@@ -66,12 +67,18 @@ export interface RunnerOptions {
   readonly waitForDbMs?: number;
   /** Deadline for taking the advisory lock. Default 5 minutes. */
   readonly lockWaitMs?: number;
-  /** lock_timeout for migration statements. Default 5 s. */
+  /** lock_timeout for migration statements. Default 300 ms (bench/upgrade, docs/runner.md). */
   readonly lockTimeoutMs?: number;
-  /** Retries of a file (or a no-transaction statement) that hit lock_timeout or a deadlock. Default 5. */
+  /** Retries of a file (or a no-transaction statement) that hit lock_timeout or a deadlock. Default 10. */
   readonly lockRetries?: number;
-  /** First backoff between those retries, doubled each time (capped at 30 s). Default 1 s. */
+  /** First backoff between those retries, doubled each time (capped at LOCK_RETRY_BACKOFF_CAP_MS), jittered. */
   readonly lockRetryBackoffMs?: number;
+  /**
+   * deadlock_timeout of the runner's session, lower than the services' so that in a deadlock the runner's check
+   * fires first and the runner (which retries) is the transaction Postgres cancels. 0 keeps the server's. Needs a
+   * superuser or `GRANT SET ON PARAMETER deadlock_timeout` (Postgres 15+); without it the runner says so and goes on.
+   */
+  readonly deadlockTimeoutMs?: number;
   /** Session statement_timeout. Default 15 minutes; 0 disables. */
   readonly statementTimeoutMs?: number;
   /** statement_timeout for CONCURRENTLY statements of no-transaction files (they wait for old snapshots). Default 0 (none). */
@@ -99,11 +106,16 @@ export interface MigrateResult {
   readonly historyTable: 'created' | 'upgraded' | 'current';
 }
 
+// lock_timeout, retries and backoff were chosen from bench/upgrade (docs/runner.md has the figures): a short wait
+// bounds what the running version queues behind DDL, enough retries with growing, jittered pauses outlast its
+// longest transactions (statement_timeout 30-60 s), and a deadlock_timeout below the services' 1 s makes the
+// runner, which retries, the loser of any deadlock.
 const DEFAULTS = {
   lockWaitMs: 300_000,
-  lockTimeoutMs: 5_000,
-  lockRetries: 5,
-  lockRetryBackoffMs: 1_000,
+  lockTimeoutMs: 300,
+  lockRetries: 10,
+  lockRetryBackoffMs: 500,
+  deadlockTimeoutMs: 100,
   statementTimeoutMs: 900_000,
   concurrentStatementTimeoutMs: 0,
   connectionCheckIntervalMs: 2_000,
@@ -290,6 +302,7 @@ async function migrateLocked(client: Client, files: MigrationFile[], opts: Resol
   assertPlanIsSafe(plan);
 
   const adopted = await adopt(client, plan, opts);
+  if (plan.pending.length > 0) await lowerDeadlockTimeout(client, opts);
   const applied: AppliedResult[] = [];
   for (const file of plan.pending) {
     applied.push(await applyFile(client, file, opts));
@@ -369,6 +382,36 @@ async function runStatement(client: Client, sql: string, file: MigrationFile, st
   }
 }
 
+/** The longest pause between lock retries. */
+export const LOCK_RETRY_BACKOFF_CAP_MS = 10_000;
+
+/**
+ * The pause before retry `attempt` (0-based): the first backoff doubled each time up to the cap, then "equal jitter"
+ * (half fixed, half random), so runners and the traffic they wait on do not fall into step.
+ */
+export function lockRetryPause(attempt: number, firstMs: number, random: () => number = Math.random): number {
+  const base = Math.min(firstMs * 2 ** attempt, LOCK_RETRY_BACKOFF_CAP_MS);
+  return Math.round(base / 2 + random() * (base / 2));
+}
+
+/** Lower deadlock_timeout for the runner's session (see RunnerOptions.deadlockTimeoutMs); a missing privilege is a warning. */
+async function lowerDeadlockTimeout(client: Client, opts: Resolved): Promise<void> {
+  if (opts.deadlockTimeoutMs <= 0) return;
+  try {
+    await client.query(`SET deadlock_timeout = ${Math.round(opts.deadlockTimeoutMs)}`);
+  } catch (e) {
+    if ((e as { code?: string }).code !== '42501') throw e;
+    opts.onEvent?.({
+      type: 'warning',
+      message: `cannot lower deadlock_timeout to ${opts.deadlockTimeoutMs} ms for the runner's session (${(e as Error).message}): in a deadlock with the running application Postgres may cancel the application's transaction instead of the runner's; once, as a superuser: GRANT SET ON PARAMETER deadlock_timeout TO ${describeUser(opts)} (Postgres 15+), see docs/runner.md`,
+    });
+  }
+}
+
+function describeUser(opts: Resolved): string {
+  return /^[a-z_][a-z0-9_]*$/.test(opts.connection.user) ? opts.connection.user : JSON.stringify(opts.connection.user);
+}
+
 async function applyFile(client: Client, file: MigrationFile, opts: Resolved): Promise<AppliedResult> {
   opts.onEvent?.({
     type: 'applying',
@@ -406,7 +449,7 @@ async function applyFile(client: Client, file: MigrationFile, opts: Resolved): P
       if (!lost) await client.query('ROLLBACK').catch(() => undefined);
       const code = (e as { code?: string }).code;
       if (!lost && code && RETRYABLE_LOCK_STATES.has(code) && attempt < opts.lockRetries) {
-        const wait = Math.min(opts.lockRetryBackoffMs * 2 ** attempt, 30_000);
+        const wait = lockRetryPause(attempt, opts.lockRetryBackoffMs);
         opts.onEvent?.({
           type: 'retry',
           file: file.filename,
@@ -444,7 +487,7 @@ async function applyWithoutTransaction(client: Client, file: MigrationFile, opts
         if (!lost) await client.query('ROLLBACK').catch(() => undefined);
         const code = (e as { code?: string }).code;
         if (!lost && code && RETRYABLE_LOCK_STATES.has(code) && attempt < opts.lockRetries && !insideOwnTransaction) {
-          const wait = Math.min(opts.lockRetryBackoffMs * 2 ** attempt, 30_000);
+          const wait = lockRetryPause(attempt, opts.lockRetryBackoffMs);
           opts.onEvent?.({
             type: 'retry',
             file: file.filename,
