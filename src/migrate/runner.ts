@@ -2,6 +2,7 @@
 // It returns results or throws typed errors (src/migrate/errors.ts); it never prints and never exits.
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
+import { jitteredBackoff } from './backoff';
 import { connect, ConnectionSettings, describeConnection, sleep, transactionStatus } from './connection';
 import { ConfigError, ConnectionError, MigrateError, MigrationFailedError, PreconditionError } from './errors';
 import { discoverMigrations, MigrationFile } from './files';
@@ -385,13 +386,9 @@ async function runStatement(client: Client, sql: string, file: MigrationFile, st
 /** The longest pause between lock retries. */
 export const LOCK_RETRY_BACKOFF_CAP_MS = 10_000;
 
-/**
- * The pause before retry `attempt` (0-based): the first backoff doubled each time up to the cap, then "equal jitter"
- * (half fixed, half random), so runners and the traffic they wait on do not fall into step.
- */
+/** The pause before lock retry `attempt` (0-based): src/migrate/backoff.ts, capped at LOCK_RETRY_BACKOFF_CAP_MS. */
 export function lockRetryPause(attempt: number, firstMs: number, random: () => number = Math.random): number {
-  const base = Math.min(firstMs * 2 ** attempt, LOCK_RETRY_BACKOFF_CAP_MS);
-  return Math.round(base / 2 + random() * (base / 2));
+  return jitteredBackoff(attempt, firstMs, LOCK_RETRY_BACKOFF_CAP_MS, random);
 }
 
 /** Lower deadlock_timeout for the runner's session (see RunnerOptions.deadlockTimeoutMs); a missing privilege is a warning. */

@@ -247,7 +247,14 @@ export function statementEffect(node: Node, ctx: SchemaContext): StatementEffect
         fx.concurrent = true;
         fx.add(table, 'SHARE UPDATE EXCLUSIVE', 'scan', 'builds the index (two passes)');
       } else {
-        fx.add(table, 'SHARE', s.relation?.inh === false ? 'none' : 'scan', s.relation?.inh === false ? undefined : 'builds the index');
+        // ON ONLY (inh false, which the parser leaves out) a partitioned parent builds nothing.
+        const only = !s.relation?.inh;
+        fx.add(
+          table,
+          'SHARE',
+          only ? 'none' : 'scan',
+          only ? 'ON ONLY: nothing is built until partitions are attached' : 'builds the index',
+        );
       }
       break;
     }

@@ -6,13 +6,15 @@ export interface ParsedStatement {
   readonly node: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** 1-based line of the statement's first token. */
   readonly line: number;
+  /** The statement's text, from its first token to its end (without the semicolon). */
+  readonly text: string;
 }
 
 export type ParseResult = { statements: ParsedStatement[] } | { error: { line: number; message: string } };
 
 interface LibPgQuery {
   loadModule(): Promise<void>;
-  parseSync(sql: string): { stmts?: Array<{ stmt: Record<string, unknown>; stmt_location?: number }> };
+  parseSync(sql: string): { stmts?: Array<{ stmt: Record<string, unknown>; stmt_location?: number; stmt_len?: number }> };
 }
 
 import { ConfigError } from '../migrate/errors';
@@ -46,10 +48,17 @@ export async function parseSqlFile(sql: string): Promise<ParseResult> {
   try {
     const tree = lib.parseSync(sql);
     return {
-      statements: (tree.stmts ?? []).map((s) => ({
-        node: s.stmt as Record<string, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
-        line: lineOfByte(bytes, firstTokenByte(bytes, s.stmt_location ?? 0)),
-      })),
+      statements: (tree.stmts ?? []).map((s) => {
+        const start = s.stmt_location ?? 0;
+        const first = firstTokenByte(bytes, start);
+        // stmt_len 0 means "to the end of the string" (the last statement without a semicolon).
+        const end = s.stmt_len ? start + s.stmt_len : bytes.length;
+        return {
+          node: s.stmt as Record<string, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+          line: lineOfByte(bytes, first),
+          text: bytes.subarray(first, Math.max(first, end)).toString('utf8').trim(),
+        };
+      }),
     };
   } catch (e) {
     const details = (e as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;

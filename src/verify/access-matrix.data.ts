@@ -33,4 +33,5 @@ export const ACCESS_MATRIX: readonly MatrixRow[] = [
   { table: 'gateway_resource_bindings', rls: 'zone', cells: { api: 'SIUD', coordinator: '', audit: '', sts: '', gateway: 'S', backup: 'S' } },
   { table: 'gateway_binding_revision', rls: 'zone', cells: { api: 'SIU', coordinator: '', audit: '', sts: '', gateway: 'S', backup: 'S' } },
   { table: 'resource_rate_limits', rls: 'zone', cells: { api: 'SIUD', coordinator: '', audit: '', sts: '', gateway: 'S', backup: 'S' } },
+  { table: 'schema_migrations', rls: 'none', cells: { api: 'S', coordinator: 'S', audit: 'S', sts: 'S', gateway: 'S', backup: 'S' } },
 ];

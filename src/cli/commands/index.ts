@@ -91,6 +91,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
     ],
     load: () => require('./doctor'),
   },
+  plan: {
+    summary: 'print the table locks, scans, rewrites and duration class of each statement of the pending files (exit 0)',
+    flags: ['dir', 'database-url', 'connect-timeout', 'offline', 'from', 'json'],
+    load: () => require('./plan'),
+  },
+  wait: {
+    summary: "an init container's gate: wait until the schema has --version N (or every file of --at-least-files DIR); exit 3 at --timeout",
+    flags: ['database-url', 'connect-timeout', 'version', 'at-least-files', 'timeout'],
+    load: () => require('./wait'),
+  },
   provision: {
     summary: 'create/update the per-environment login roles from --config FILE (the schema must be migrated)',
     flags: ['config', 'database-url', 'connect-timeout'],

@@ -1,12 +1,12 @@
-// The baseline on Postgres 15 (the oldest supported major), on a server of this file's own: applied to
-// two databases at once on a fresh server (the group roles race), then a representative set of checks.
+// The baseline on Postgres 15 (the oldest supported major), on a server of this file's own: the migrations applied by
+// the runner to two databases at once on a fresh server (the group roles race), then a representative set of checks.
 import { Client } from 'pg';
+import { applySet, migrationSet } from '../../fixtures/validate/migration-sets';
 import { FreshDatabase, OwnCluster, freshDatabase, startOwnCluster } from '../../support/postgres';
 import {
   MATRIX_ROLES,
   OWNER_ROLE,
   SeededZone,
-  applyBaseline,
   asRole,
   attempt,
   grantedCell,
@@ -28,8 +28,13 @@ beforeAll(async () => {
   cluster = await startOwnCluster({ major: 15 });
   a = await freshDatabase(cluster.url);
   b = await freshDatabase(cluster.url);
-  // Both at once on a server where no caracal role exists yet.
-  await Promise.all([applyBaseline(a.url), applyBaseline(b.url)]);
+  // Both at once on a server where no caracal role exists yet, by the runner (its history table is in the matrix).
+  const set = migrationSet();
+  try {
+    await Promise.all([applySet(set.dir, a.url), applySet(set.dir, b.url)]);
+  } finally {
+    set.remove();
+  }
   client = new Client({ connectionString: a.url });
   await client.connect();
   zoneA = await seedZone(client, 'zone-a');

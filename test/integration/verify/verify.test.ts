@@ -90,12 +90,12 @@ describe('caracal-migrate verify (library)', () => {
     try {
       await applySet(set.dir, db.url);
       appendFileSync(path.join(set.dir, '0001_baseline.up.sql'), '\n-- edited after it was applied\n');
-      writeFileSync(path.join(set.dir, '0002_later.up.sql'), 'ALTER TABLE public.zones ADD COLUMN note text;\n');
+      writeFileSync(path.join(set.dir, '9000_later.up.sql'), 'ALTER TABLE public.zones ADD COLUMN note text;\n');
       const report = await verifyDatabase(settingsFor(db.url), { dir: set.dir });
       const check = report.checks.find((c) => c.id === 'migrations');
       expect(check?.ok).toBe(false);
       expect(check?.details).toEqual([
-        'pending: 0002_later.up.sql is not applied',
+        'pending: 9000_later.up.sql is not applied',
         'drifted: 0001_baseline.up.sql changed after it was applied',
       ]);
     } finally {
@@ -109,16 +109,16 @@ describe('caracal-migrate verify (library)', () => {
     const set = migrationSet();
     try {
       writeFileSync(
-        path.join(set.dir, '0002_later.up.sql'),
+        path.join(set.dir, '9000_later.up.sql'),
         'SET LOCAL ROLE caracal_owner;\nALTER TABLE public.zones ADD COLUMN note text;\nRESET ROLE;\n',
       );
       await applySet(set.dir, db.url);
-      rmSync(path.join(set.dir, '0002_later.up.sql'));
+      rmSync(path.join(set.dir, '9000_later.up.sql'));
       const report = await verifyDatabase(settingsFor(db.url), { dir: set.dir });
       const check = report.checks.find((c) => c.id === 'migrations');
       expect(check?.ok).toBe(true);
       expect(check?.summary).toMatch(/1 ahead \(rollback\)/);
-      expect(check?.details).toEqual(['ahead: version 2 (later) is newer than every file (normal during an application rollback)']);
+      expect(check?.details).toEqual(['ahead: version 9000 (later) is newer than every file (normal during an application rollback)']);
     } finally {
       set.remove();
       await db.drop();
