@@ -24,7 +24,7 @@ beforeAll(async () => {
     TEMPLATE,
   );
   await env.buildTemplate(TEMPLATE, SHORT_SCALE, () => undefined);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   env?.destroy();
@@ -59,7 +59,7 @@ describe('bench/upgrade', () => {
       'reject_mutation.up.sql',
     ]);
     expect(r.during.transactions).toBeGreaterThan(0);
-  }, 90_000);
+  }, 240_000);
 
   test('GIVEN the representative expand set WHEN validated statically THEN it passes', async () => {
     const db = `${TEMPLATE}_static`;
