@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { classifyFilename, hasNoTransactionMarker } from '../../common/migration-files';
 import { ConfigError, UnsafeFilenameError } from './errors';
-import { splitStatements, SqlStatement } from './sql-scanner';
+import { hasStatement, splitStatements, SqlStatement } from './sql-scanner';
 
 export interface MigrationFile {
   /** Numeric version (leading zeros do not count: 0002 and 00002 are the same version). */
@@ -22,6 +22,7 @@ export interface MigrationFile {
   readonly checksum: string;
   /** `-- caracal:no-transaction`: statements run one by one outside a transaction. */
   readonly noTransaction: boolean;
+  /** Split on first use: a run reads every file (checksums) but only splits the ones it applies. */
   readonly statements: readonly SqlStatement[];
 }
 
@@ -93,11 +94,11 @@ export function discoverMigrations(dir: string): MigrationFile[] {
       continue;
     }
     const sql = normalizeSql(raw);
-    const statements = splitStatements(sql);
-    if (statements.length === 0) {
+    if (!hasStatement(sql)) {
       problems.push({ file: entry, reason: sql.trim() === '' ? 'is empty' : 'has only comments (no SQL statement)' });
       continue;
     }
+    let statements: SqlStatement[] | undefined;
     files.push({
       version: verdict.version,
       name: verdict.name,
@@ -106,7 +107,9 @@ export function discoverMigrations(dir: string): MigrationFile[] {
       sql,
       checksum: checksumOf(sql),
       noTransaction: hasNoTransactionMarker(sql),
-      statements,
+      get statements() {
+        return (statements ??= splitStatements(sql));
+      },
     });
   }
   files.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));

@@ -137,10 +137,18 @@ export function isCurrentLayout(cols: Map<string, string>): boolean {
 }
 
 /** Applied rows, oldest first. Tolerates the older table layout (missing columns read as null). */
-export async function readHistory(client: Client): Promise<AppliedMigration[]> {
-  const cols = await historyColumns(client);
+export async function readHistory(
+  client: Client,
+  opts: {
+    /** The table's columns when the caller just read them (saves a round trip). */
+    readonly columns?: Map<string, string>;
+    /** Only what planning needs (version, name, checksum): the no-op path of 1,000 applied files parses no dates. */
+    readonly planOnly?: boolean;
+  } = {},
+): Promise<AppliedMigration[]> {
+  const cols = opts.columns ?? (await historyColumns(client));
   if (!cols) return [];
-  const col = (n: string, cast = '') => (cols.has(n) ? `${n}${cast}` : `NULL${cast}`);
+  const col = (n: string, cast = '') => (cols.has(n) && !(opts.planOnly && !PLAN_COLUMNS.has(n)) ? `${n}${cast}` : `NULL${cast}`);
   const r = await client.query(
     `SELECT substring(version::text FROM '^[0-9]+') AS version, ${col('name', '::text')} AS name, ${col('checksum', '::text')} AS checksum,
        ${col('applied_at', '::timestamptz')} AS applied_at, ${col('execution_ms', '::int')} AS execution_ms,
@@ -161,6 +169,8 @@ export async function readHistory(client: Client): Promise<AppliedMigration[]> {
     }))
     .sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
 }
+
+const PLAN_COLUMNS = new Set(['name', 'checksum']);
 
 export interface LockHolder {
   readonly pid: number;

@@ -261,7 +261,7 @@ export async function migrateUp(o: RunnerOptions): Promise<MigrateResult> {
   try {
     const firstCols = await historyColumns(client);
     if (firstCols && isCurrentLayout(firstCols)) {
-      const plan = planMigrations(files, await readHistory(client));
+      const plan = planMigrations(files, await readHistory(client, { columns: firstCols, planOnly: true }));
       assertPlanIsSafe(plan);
       if (plan.pending.length === 0 && plan.adoptable.length === 0) {
         if (plan.ahead.length > 0) opts.onEvent?.({ type: 'ahead', message: aheadMessage(plan) });

@@ -2,6 +2,7 @@
 // (libpg-query, a dev dependency only) over a corpus of tricky SQL.
 import { parse } from 'libpg-query';
 import { hasNoTransactionMarker, psqlOnlySyntax, splitStatements, transactionControlStatements } from '../../../src/migrate';
+import { hasStatement } from '../../../src/migrate/sql-scanner';
 
 const CORPUS: Array<[string, string]> = [
   ['plain statements', 'CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nSELECT * FROM a'],
@@ -127,5 +128,18 @@ describe('psqlOnlySyntax', () => {
     ["COPY t FROM '/srv/data.csv';"],
   ])('GIVEN %j WHEN scanned THEN nothing is psql-only', (sql) => {
     expect(psqlOnlySyntax(sql)).toEqual([]);
+  });
+});
+
+describe('hasStatement', () => {
+  test.each<[string, string]>([
+    ...CORPUS,
+    ['only a line comment', '-- nothing here\n'],
+    ['only nested block comments and semicolons', '/* a /* b */ c */ ;\n; -- x'],
+    ['only whitespace', ' \n\t\r\f\v'],
+    ['a statement after comments', '/* x */ -- y\n\n  SELECT 1'],
+    ['an unterminated block comment', '/* never ends SELECT 1'],
+  ])('GIVEN %s WHEN asked whether it has a statement THEN it agrees with splitStatements', (_title, sql) => {
+    expect(hasStatement(sql)).toBe(splitStatements(sql).length > 0);
   });
 });
