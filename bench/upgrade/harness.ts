@@ -124,8 +124,9 @@ export class UpgradeEnvironment {
     return env;
   }
 
-  serviceConnections(): ServiceConnection[] {
-    return this.deployment.services.map((s) => ({ ...s, password: this.passwords.get(s.user) ?? '' }));
+  /** The services as their ConfigMaps describe them; `pods` overrides the replica count (the short harness runs one each). */
+  serviceConnections(pods?: number): ServiceConnection[] {
+    return this.deployment.services.map((s) => ({ ...s, ...(pods ? { pods } : {}), password: this.passwords.get(s.user) ?? '' }));
   }
 
   /** Runs the runner bundle as the Job does (owner login, PG* env, password file), collecting its progress lines with times. */
@@ -367,6 +368,8 @@ export interface ScenarioOptions {
   /** The old version's long transaction: on which table, for how long, and how long before the runner starts. */
   readonly longTransaction?: { readonly service: Service; readonly table: string; readonly seconds: number; readonly leadMs: number };
   readonly rates?: Partial<Record<Service, number>>;
+  /** Pods per service instead of the replicas of the ConfigMaps' deployment. */
+  readonly pods?: number;
   readonly selectStar?: boolean;
   readonly log?: (m: string) => void;
 }
@@ -378,7 +381,7 @@ export async function runScenario(env: UpgradeEnvironment, o: ScenarioOptions): 
     host: env.server.host,
     port: env.server.port,
     database: o.database,
-    services: env.serviceConnections(),
+    services: env.serviceConnections(o.pods),
     fixtures,
     rates: o.rates,
     selectStar: o.selectStar,

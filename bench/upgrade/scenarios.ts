@@ -83,6 +83,8 @@ export interface ExpandRun {
 export interface ScenarioSizes {
   /** Scales every service's arrival rate (1: about 380 transactions per second in all). */
   readonly rateScale: number;
+  /** Pods per service (default: the replicas of the deployment, 3 each). */
+  readonly pods?: number;
   readonly warmupMs: number;
   readonly beforeMs: number;
   readonly afterMs: number;
@@ -108,6 +110,7 @@ export async function runExpand(
       files,
       runnerFlags: run.flags,
       rates: scaledRates(sizes.rateScale),
+      pods: sizes.pods,
       warmupMs: sizes.warmupMs,
       beforeMs: sizes.beforeMs,
       afterMs: sizes.afterMs,
@@ -170,6 +173,7 @@ export async function runUnsafe(
       runnerAsSuperuser: example.asSuperuser,
       files: numbered([...prelude, ...files]),
       rates: scaledRates(sizes.rateScale),
+      pods: sizes.pods,
       warmupMs: sizes.warmupMs,
       beforeMs: sizes.beforeMs,
       afterMs: sizes.afterMs,

@@ -37,13 +37,20 @@ describe('bench/upgrade', () => {
       env,
       TEMPLATE,
       NEW_DEFAULTS,
-      { rateScale: 0.25, warmupMs: 1500, beforeMs: 2000, afterMs: 1500, longTransactionSeconds: 3 },
+      { rateScale: 0.15, pods: 1, warmupMs: 1500, beforeMs: 2000, afterMs: 1500, longTransactionSeconds: 3 },
       () => undefined,
     );
-    expect({ exit: r.exitCode, failures: r.failures, longTransactionError: r.longTransaction?.error }).toEqual({
+    // The runner's log is part of the comparison so that a failure shows what the runner said.
+    expect({
+      exit: r.exitCode,
+      failures: r.failures,
+      longTransactionError: r.longTransaction?.error,
+      log: r.exitCode ? r.runnerLog : [],
+    }).toEqual({
       exit: 0,
       failures: {},
       longTransactionError: undefined,
+      log: [],
     });
     expect(r.files.map((f) => f.file.replace(/^\d+_/, ''))).toEqual([
       'sessions_client_hint.up.sql',
