@@ -127,7 +127,13 @@ export function provisionConfig(spec: HookChartSpec) {
 
 /** Renders the chart. Pure: the same spec gives byte-identical files. */
 export function renderHookChart(spec: HookChartSpec): HookChart {
+  // Helm runs the objects as pre-install/pre-upgrade hooks; Argo CD (which renders the chart with `helm template` and
+  // applies it itself) as PreSync hooks in the same order. Both delete the previous run's objects only when the next
+  // run starts, so the last run's Job, and its pod's logs, stay until then.
   const hookAnnotations = (weight: number) => ({
+    'argocd.argoproj.io/hook': 'PreSync',
+    'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+    'argocd.argoproj.io/sync-wave': String(weight),
     'helm.sh/hook': 'pre-install,pre-upgrade',
     'helm.sh/hook-delete-policy': 'before-hook-creation',
     'helm.sh/hook-weight': String(weight),

@@ -116,6 +116,21 @@ describe('MigrationJob chart', () => {
     }
   });
 
+  test('GIVEN the chart rendered for Argo CD WHEN its annotations are read THEN every object is a PreSync hook in the Helm weight order, deleted only before the next run (the last run and its logs stay)', () => {
+    for (const m of b.job.chart.manifests) {
+      const a = m.metadata.annotations as Record<string, string>;
+      expect({
+        hook: a['argocd.argoproj.io/hook'],
+        deletePolicy: a['argocd.argoproj.io/hook-delete-policy'],
+        wave: a['argocd.argoproj.io/sync-wave'],
+      }).toEqual({ hook: 'PreSync', deletePolicy: 'BeforeHookCreation', wave: a['helm.sh/hook-weight'] });
+    }
+    // The templates on disk (what `helm template` gives Argo CD) carry the same annotations.
+    const job = b.job.chart.files.get('templates/job.yaml')!;
+    expect(job).toContain('argocd.argoproj.io/hook: PreSync');
+    expect(job).toContain('argocd.argoproj.io/hook-delete-policy: BeforeHookCreation');
+  });
+
   test('GIVEN the chart THEN the ConfigMaps weigh less than the Job, so they exist before it', () => {
     const weight = (m: Json) => Number(m.metadata.annotations['helm.sh/hook-weight']);
     const job = weight(manifest(b, 'Job'));
