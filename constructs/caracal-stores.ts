@@ -16,10 +16,10 @@ import {
   PostgresInstanceProps,
   ResourceRequirements,
 } from './postgres-instance';
-import { OtherConnections, ServicePools, ServicePoolSettings } from './service-pools';
+import { HelmConfigMapVolume, OtherConnections, ServicePools, ServicePoolSettings } from './service-pools';
 import { RedisEndpoint, RedisStreams, RedisStreamsProps } from './redis-streams';
 import { AuditPartitionMaintenance, AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
-import { MigrationJob, MigrationJobProps } from './migration-job';
+import { MigrationJob, MigrationJobProps, SchemaWaitInitContainer } from './migration-job';
 
 /** In-cluster instance settings the composite does not decide itself. */
 export type InClusterPostgresOptions = Omit<PostgresInstanceProps, 'environment' | 'namespace' | 'owner' | 'requiredConnections'>;
@@ -87,12 +87,13 @@ export interface StoresServiceValues {
   };
   readonly resources: ResourceRequirements;
   readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
-  readonly volumes: ReadonlyArray<{
-    readonly name: string;
-    readonly secret: { readonly secretName: string; readonly defaultMode: number };
-  }>;
+  readonly volumes: ReadonlyArray<
+    { readonly name: string; readonly secret: { readonly secretName: string; readonly defaultMode: number } } | HelmConfigMapVolume
+  >;
   readonly volumeMounts: ReadonlyArray<{ readonly name: string; readonly mountPath: string; readonly readOnly: true }>;
   readonly automountServiceAccountToken: false;
+  /** `caracal-migrate wait` for the newest migration, as the service's login: the pod starts on its schema. */
+  readonly initContainers: readonly SchemaWaitInitContainer[];
 }
 
 export class CaracalStores extends Construct {
@@ -277,19 +278,22 @@ export class CaracalStores extends Construct {
   /**
    * The values fragment for the services' Helm release, keyed by service: pool sizing and resources,
    * env from the database and Redis ConfigMaps, each service's own database and Redis Secrets as files
-   * (no subPath), the pod labels both NetworkPolicies admit, and no service-account token.
+   * (no subPath), the pod labels both NetworkPolicies admit, no service-account token, and the init container that
+   * waits until the schema has the newest migration (MigrationJob.schemaWait, as the service's own login).
    */
   helmValues(): Record<ServiceName, StoresServiceValues> {
     const db = this.pools.helmValues();
     const out = {} as Record<ServiceName, StoresServiceValues>;
     for (const s of SERVICES) {
       const r = this.redis.helmValues(s);
+      const wait = this.migrationJob.schemaWait(db[s]);
       out[s] = {
         ...db[s],
         podLabels: { ...db[s].podLabels, ...r.podLabels },
         envFrom: [...db[s].envFrom, ...r.envFrom],
-        volumes: [...db[s].volumes, ...r.volumes],
+        volumes: [...db[s].volumes, ...r.volumes, ...wait.volumes],
         volumeMounts: [...db[s].volumeMounts, ...r.volumeMounts],
+        initContainers: [wait.initContainer],
       };
     }
     return out;

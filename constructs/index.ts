@@ -40,6 +40,7 @@ export type {
   RoleSettings,
   ServiceHelmValues,
   HelmSecretVolume,
+  HelmConfigMapVolume,
   HelmVolumeMount,
 } from './service-pools';
 export { SERVICES, LOGINS, GROUP_ROLES, loginRoleName, groupRoleOf } from '../common/names';
@@ -56,7 +57,8 @@ export {
 } from './internal/pod-security';
 export type { PodSecurityOptions } from './internal/pod-security';
 export { parseSize, parseDuration, parseCpu, formatPgSize, formatK8sSize } from './internal/units';
-export { MigrationJob, MigrationRunnerImage, DEFAULT_NODE_IMAGE } from './migration-job';
+export { MigrationJob, MigrationRunnerImage, DEFAULT_NODE_IMAGE, SCHEMA_WAIT_CONTAINER } from './migration-job';
+export type { SchemaWaitInitContainer } from './migration-job';
 export type { MigrationJobProps } from './migration-job';
 export { RedisStreams, RedisPasswords, DEFAULT_REDIS_IMAGE, REDIS_UID, REDIS_PORT, probeCommand } from './redis-streams';
 export type {

@@ -11,7 +11,7 @@ import { Release } from '@cdktf/provider-helm/lib/release';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import type { DatabaseSecrets } from './database-secrets';
 import type { PostgresInstance } from './postgres-instance';
-import type { ServicePools } from './service-pools';
+import type { HelmConfigMapVolume, HelmVolumeMount, ServicePools } from './service-pools';
 import {
   HookChart,
   MIGRATIONS_DIR,
@@ -19,11 +19,13 @@ import {
   PROVISION_FILE,
   RELEASE_SIZE_MARGIN,
   RUNNER_DIR,
+  RUNNER_FILE,
   defaultCommand,
   renderHookChart,
   ContainerResources,
 } from './internal/hook-chart';
 import { migrationJobSelector, standardLabels } from './internal/labels';
+import { restrictedContainerSecurityContextManifest } from './internal/pod-security';
 import { classifyFilename } from '../common/migration-files';
 import { SERVICES } from '../common/names';
 import * as rules from './internal/rules';
@@ -91,6 +93,26 @@ export interface MigrationJobProps {
   readonly dns?: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
 }
 
+/**
+ * The init container of a service's pods: `caracal-migrate wait --version <newest migration>` as the service's own
+ * login, so a pod of a new version never starts on a schema older than its image (docs/operations.md, "Upgrades
+ * without a maintenance window").
+ */
+export interface SchemaWaitInitContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly imagePullPolicy: 'IfNotPresent';
+  readonly command: readonly string[];
+  readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
+  readonly volumeMounts: readonly HelmVolumeMount[];
+  readonly resources: ContainerResources;
+  readonly securityContext: ReturnType<typeof restrictedContainerSecurityContextManifest>;
+}
+
+/** The init container's name in every service pod. */
+export const SCHEMA_WAIT_CONTAINER = 'caracal-wait-for-schema';
+const RUNNER_VOLUME = 'caracal-migrate-runner';
+
 /** Runs migrations and login provisioning before every install and upgrade of the release. */
 export class MigrationJob extends Construct {
   /** The helm_release; services' releases depend on it so they start on a migrated schema. */
@@ -109,6 +131,14 @@ export class MigrationJob extends Construct {
   readonly timeoutSeconds: number;
   /** The generated chart on disk (content-addressed; the TerraformAsset copies it into cdktf.out). */
   readonly chartDirectory: string;
+  /** The newest migration version the chart applies (decimal): what the services' init container waits for. */
+  readonly schemaVersion: string;
+  private readonly runner: {
+    readonly image: string;
+    readonly command: readonly string[];
+    readonly configMap?: string;
+    readonly runAsUser: number;
+  };
 
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
@@ -243,6 +273,14 @@ export class MigrationJob extends Construct {
       jobWeight: 0,
       secretVersions,
     });
+    this.schemaVersion = migrations
+      .map((m) => classifyFilename(m.name))
+      .reduce((max, v) => (v.kind === 'migration' && v.version > max ? v.version : max), 0n)
+      .toString();
+    this.runner =
+      src.kind === 'public-node'
+        ? { image: src.image, command: ['node', `${RUNNER_DIR}/${RUNNER_FILE}`], configMap: `${releaseName}-runner`, runAsUser }
+        : { image: src.image, command: ['caracal-migrate'], runAsUser };
     this.contentHash = this.chart.contentHash;
     this.releaseSizeBytes = this.chart.releaseSizeBytes;
     this.timeoutSeconds = timeout;
@@ -318,6 +356,34 @@ export class MigrationJob extends Construct {
       set: [{ name: 'contentHash', value: this.contentHash, type: 'string' }],
       dependsOn,
     });
+  }
+
+  /**
+   * The init container for a service's pods, with the volume it needs besides the service's own (the runner bundle's
+   * ConfigMap, for the public Node image; a custom image must have `caracal-migrate` on its PATH). `service` is the
+   * service's connection as its pods have it: the ConfigMap with PGHOST ... PGPASSWORD_FILE, and the mounts of its
+   * password (and CA). It waits as long as this Job's release may run (`timeoutSeconds`), then exits 3 naming the
+   * version it saw, and the kubelet restarts it. The pod must let the container's uid read the password file
+   * (fsGroup), as the service container itself must.
+   */
+  schemaWait(service: {
+    readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
+    readonly volumeMounts: readonly HelmVolumeMount[];
+  }): { readonly initContainer: SchemaWaitInitContainer; readonly volumes: readonly HelmConfigMapVolume[] } {
+    const runnerMount: HelmVolumeMount[] = this.runner.configMap ? [{ name: RUNNER_VOLUME, mountPath: RUNNER_DIR, readOnly: true }] : [];
+    return {
+      initContainer: {
+        name: SCHEMA_WAIT_CONTAINER,
+        image: this.runner.image,
+        imagePullPolicy: 'IfNotPresent',
+        command: [...this.runner.command, 'wait', '--version', this.schemaVersion, '--timeout', `${this.timeoutSeconds}s`],
+        envFrom: service.envFrom.map((e) => ({ configMapRef: { name: e.configMapRef.name } })),
+        volumeMounts: [...service.volumeMounts.map((m) => ({ ...m })), ...runnerMount],
+        resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+        securityContext: restrictedContainerSecurityContextManifest({ runAsUser: this.runner.runAsUser, readOnlyRootFilesystem: true }),
+      },
+      volumes: this.runner.configMap ? [{ name: RUNNER_VOLUME, configMap: { name: this.runner.configMap, defaultMode: 0o444 } }] : [],
+    };
   }
 }
 

@@ -97,6 +97,11 @@ export interface HelmSecretVolume {
   readonly name: string;
   readonly secret: { readonly secretName: string; readonly defaultMode: number };
 }
+/** A ConfigMap volume in API (Helm values) shape. */
+export interface HelmConfigMapVolume {
+  readonly name: string;
+  readonly configMap: { readonly name: string; readonly defaultMode: number };
+}
 export interface HelmVolumeMount {
   readonly name: string;
   readonly mountPath: string;

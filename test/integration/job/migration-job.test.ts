@@ -99,6 +99,10 @@ interface Synth {
   chartDir: string;
   contentHash: string;
   outdir: string;
+  job: MigrationJob;
+  pools: ServicePools;
+  /** The synthesized stack JSON (cdk.tf.json). */
+  json: Record<string, any>;
 }
 
 /** `cdktf synth` of a stack with the environment's MigrationJob; returns the chart directory the helm_release points at. */
@@ -143,12 +147,49 @@ function synth(env: Env, extra: { migrationsDir?: string; image?: MigrationRunne
   const json = JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
   const release = Object.values(json.resource.helm_release as Record<string, { chart: string; set: { value: string }[] }>)[0];
   expect(release.set[0].value).toBe(job.contentHash);
-  return { chartDir: path.join(stackDir, release.chart), contentHash: job.contentHash, outdir };
+  return { chartDir: path.join(stackDir, release.chart), contentHash: job.contentHash, outdir, job, pools, json };
 }
 
 async function runJob(env: Env, s: Synth, imageFiles?: Record<string, string>): Promise<PodRun> {
   const chart = renderChart(s.chartDir, { contentHash: s.contentHash });
   const run = await runJobPod(chart, { secrets: env.secrets, hosts: { [HOST]: '127.0.0.1' }, imageFiles });
+  podLogs.push(run.log);
+  return run;
+}
+
+/**
+ * A service pod's init container (MigrationJob.schemaWait) run as the kubelet would: env from the service's
+ * synthesized database ConfigMap, its own Secret and the CA mounted whole, the runner from the chart's ConfigMap, the
+ * pod's fsGroup set as the service's chart must set it. `timeout` replaces the container's --timeout.
+ */
+async function runSchemaWait(env: Env, s: Synth, service: 'sts' | 'api', timeout?: string): Promise<PodRun> {
+  const values = s.pools.helmValues()[service];
+  const wait = s.job.schemaWait(values);
+  const chart = renderChart(s.chartDir, { contentHash: s.contentHash });
+  const configMaps = Object.values(s.json.resource.kubernetes_config_map_v1 as Record<string, any>);
+  const data = (name: string) => {
+    const cm = configMaps.find((c) => [c.metadata].flat()[0].name === name);
+    if (!cm) throw new Error(`ConfigMap ${name} is not in the synthesized stack`);
+    return cm.data as Record<string, string>;
+  };
+  const { envFrom, ...container } = wait.initContainer;
+  const command = [...container.command];
+  if (timeout) command[command.indexOf('--timeout') + 1] = timeout;
+  const pod = {
+    securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
+    containers: [
+      {
+        ...container,
+        command,
+        env: envFrom.flatMap((e) => Object.entries(data(e.configMapRef.name)).map(([name, value]) => ({ name, value }))),
+      },
+    ],
+    volumes: [...values.volumes, ...wait.volumes],
+  };
+  const run = await runJobPod(
+    { ...chart, job: { spec: { template: { spec: pod } } } },
+    { secrets: env.secrets, hosts: { [HOST]: '127.0.0.1' } },
+  );
   podLogs.push(run.log);
   return run;
 }
@@ -233,6 +274,22 @@ describe('the migration Job, run as the kubelet would run it', () => {
     expect(again.stdout).toMatch(new RegExp(`nothing to do: ${PROJECT_MIGRATIONS.length} already applied`));
     expect(again.stdout.match(/: up to date/g)).toHaveLength(5);
     expect(await state()).toEqual(before);
+  });
+
+  test("GIVEN an installed environment WHEN a service pod's schema-wait init container runs THEN it exits 0 as the service's own login over verify-full TLS", async () => {
+    const env = await bootstrap('waits');
+    const s = synth(env);
+    expect((await runJob(env, s)).exitCode).toBe(0);
+    const run = await runSchemaWait(env, s, 'sts');
+    expect({ exitCode: run.exitCode, log: run.exitCode === 0 ? '' : run.log }).toEqual({ exitCode: 0, log: '' });
+    expect(run.log).toContain(`version ${PROJECT_MIGRATIONS[PROJECT_MIGRATIONS.length - 1]}`);
+  });
+
+  test('GIVEN a database the Job has not migrated yet WHEN the init container runs THEN it waits and exits 3 at its deadline naming what it saw', async () => {
+    const env = await bootstrap('early');
+    const run = await runSchemaWait(env, synth(env), 'api', '3s');
+    expect(run.exitCode).toBe(3);
+    expect(run.log).toMatch(new RegExp(`version ${PROJECT_MIGRATIONS[PROJECT_MIGRATIONS.length - 1]}`));
   });
 
   test('GIVEN an installed environment WHEN a release adds a migration THEN the next run applies it', async () => {

@@ -8,7 +8,10 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { CaracalStores, CaracalStoresProps, StoresPostgres } from '../../../constructs/caracal-stores';
+import { MigrationRunnerImage } from '../../../constructs/migration-job';
 import { checkTerraformJson, formatViolations } from '../../support/pod-security';
 import { Json, resources, scope } from '../../support/synth';
 
@@ -92,7 +95,11 @@ describe('CaracalStores in a platform stack', () => {
 
     expect(Object.keys(values)).toEqual(['api', 'coordinator', 'audit', 'sts', 'gateway']);
     expect(values.sts.envFrom).toEqual([{ configMapRef: { name: 'caracal-sts-db' } }, { configMapRef: { name: 'caracal-sts-redis' } }]);
-    expect(values.sts.volumes.map((v: Json) => v.secret.secretName)).toEqual(['caracal-db-sts', 'caracal-redis-sts']);
+    expect(values.sts.volumes.map((v: Json) => v.secret?.secretName ?? `configMap ${v.configMap.name}`)).toEqual([
+      'caracal-db-sts',
+      'caracal-redis-sts',
+      'configMap caracal-prod-migrate-runner',
+    ]);
     expect(values.sts.volumeMounts.map((m: Json) => m.mountPath)).toEqual([
       '/var/run/secrets/caracal/db',
       '/var/run/secrets/caracal/redis',
@@ -104,6 +111,56 @@ describe('CaracalStores in a platform stack', () => {
     });
     expect(values.sts.automountServiceAccountToken).toBe(false);
     expect(stack.stores.configMapNames.redis.sts).toBe('caracal-sts-redis');
+  });
+
+  test("GIVEN the values fragment WHEN read THEN each service's pods first run caracal-migrate wait for the newest migration, as the service's own login", () => {
+    const { json, stack } = synth();
+    const values = JSON.parse(resources(json, 'helm_release')['caracal-services'].values[0]).services;
+    const newest = readdirSync(path.join(__dirname, '..', '..', '..', 'migrations'))
+      .filter((f) => f.endsWith('.up.sql'))
+      .map((f) => String(Number(f.split('_')[0])))
+      .pop();
+
+    for (const s of ['api', 'coordinator', 'audit', 'sts', 'gateway']) {
+      const [init, ...more] = values[s].initContainers;
+      expect(more).toEqual([]);
+      expect({ name: init.name, image: init.image, command: init.command }).toEqual({
+        name: 'caracal-wait-for-schema',
+        image: (stack.stores.migrationJob.chart.manifests.find((m) => m.kind === 'Job') as Json).spec.template.spec.containers[0].image,
+        command: [
+          'node',
+          '/opt/caracal/runner/caracal-migrate.cjs',
+          'wait',
+          '--version',
+          newest,
+          '--timeout',
+          `${stack.stores.migrationJob.timeoutSeconds}s`,
+        ],
+      });
+      // The service's database ConfigMap (PGUSER is its login, PGPASSWORD_FILE its mounted Secret), not the Redis one.
+      expect(init.envFrom).toEqual([{ configMapRef: { name: `caracal-${s}-db` } }]);
+      expect(init.volumeMounts).toEqual([
+        { name: 'caracal-db-credentials', mountPath: '/var/run/secrets/caracal/db', readOnly: true },
+        { name: 'caracal-migrate-runner', mountPath: '/opt/caracal/runner', readOnly: true },
+      ]);
+      expect(init.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+      expect(values[s].volumes).toContainEqual({
+        name: 'caracal-migrate-runner',
+        configMap: { name: 'caracal-prod-migrate-runner', defaultMode: 0o444 },
+      });
+    }
+    // The runner ConfigMap the pods mount is the chart's (it holds the runner bundle and provision.json: paths, no secret).
+    const runner = stack.stores.migrationJob.chart.manifests.find((m) => m.metadata.name === 'caracal-prod-migrate-runner');
+    expect(Object.keys((runner as Json).binaryData).sort()).toEqual(['caracal-migrate.cjs', 'provision.json']);
+  });
+
+  test('GIVEN a custom runner image WHEN the values are read THEN the init container runs caracal-migrate from its PATH and mounts no runner ConfigMap', () => {
+    const { stack } = synth({ migrationJob: { image: MigrationRunnerImage.custom('registry.example/caracal-migrate:1.2.3') } });
+    const sts = stack.stores.helmValues().sts;
+    expect(sts.initContainers[0].image).toBe('registry.example/caracal-migrate:1.2.3');
+    expect(sts.initContainers[0].command.slice(0, 2)).toEqual(['caracal-migrate', 'wait']);
+    expect(sts.initContainers[0].volumeMounts.map((m) => m.name)).toEqual(['caracal-db-credentials']);
+    expect(sts.volumes.map((v) => v.name)).not.toContain('caracal-migrate-runner');
   });
 
   test('GIVEN the release WHEN synthesized THEN it depends on the database, Redis and their NetworkPolicies', () => {

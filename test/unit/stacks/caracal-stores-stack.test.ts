@@ -182,11 +182,13 @@ describe('CaracalStoresStack', () => {
       { configMapRef: { name: 'caracal-api-db' } },
       { configMapRef: { name: 'caracal-api-redis' } },
     ]);
-    expect(out.service_helm_values.value.api.volumes.map((v: Json) => v.secret.secretName)).toEqual([
+    expect(out.service_helm_values.value.api.volumes.map((v: Json) => v.secret?.secretName ?? `configMap ${v.configMap.name}`)).toEqual([
       'caracal-db-api',
       'caracal-db-ca',
       'caracal-redis-api',
+      'configMap caracal-staging-migrate-runner',
     ]);
+    expect(out.service_helm_values.value.api.initContainers.map((c: Json) => c.name)).toEqual(['caracal-wait-for-schema']);
     expect(out.redis_secrets.value).toMatchObject({
       users: { api: 'caracal-redis-api', healthcheck: 'caracal-redis-healthcheck' },
       acl: 'caracal-redis-acl',
