@@ -1,17 +1,22 @@
-// bench/runner: 100 small migrations applied to an empty database, and a no-op run, by caracal-migrate (the
-// built Job bundle) and by dbmate (its Go binary, --no-dump-schema) in the same run, on the same server.
-// Prints both medians and the ratio. Goals (reported, not gated): apply within 1.2x of dbmate; no-op < 300 ms.
+// bench/runner: how caracal-migrate's cost grows with the work, against dbmate in the same run on the same server.
+//   - a no-op run (everything applied) at 10 and at 1,000 applied files: against itself (goal: the 1,000-file run
+//     within 1.2x of the 10-file run) and against dbmate at both sizes (goal: within 2x);
+//   - applying 1,000 small files (a table, an index, a comment each) to an empty database (goal: at or under 1.0x dbmate).
+// caracal-migrate runs as the Job does (the built bundle, `node dist/...cjs up`); dbmate 2.36.0 is its Go binary
+// with --no-dump-schema, installed into bench/.cache on first use. Medians of runs that alternate the two tools.
 // Uses DATABASE_URL when set, else starts its own Postgres with test/support/pg-cluster.mjs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { figure, writeFigures } from '../figures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const MIGRATIONS = 100;
-const APPLY_RUNS = 5;
-const NOOP_RUNS = 9;
+const SMALL = 10;
+const LARGE = 1000;
+const APPLY_RUNS = Number(process.env.BENCH_APPLY_RUNS ?? 3);
+const NOOP_RUNS = Number(process.env.BENCH_NOOP_RUNS ?? 11);
 
 function migrationSql(n: number): string {
   return [
@@ -23,13 +28,13 @@ function migrationSql(n: number): string {
   ].join('\n');
 }
 
-function writeDirs(): { caracal: string; dbmate: string } {
-  const base = mkdtempSync(path.join(os.tmpdir(), 'caracal-bench-'));
+function writeDirs(count: number): { caracal: string; dbmate: string } {
+  const base = mkdtempSync(path.join(os.tmpdir(), `caracal-bench-${count}-`));
   const caracal = path.join(base, 'caracal');
   const dbmate = path.join(base, 'dbmate');
   mkdirSync(caracal);
   mkdirSync(dbmate);
-  for (let n = 1; n <= MIGRATIONS; n++) {
+  for (let n = 1; n <= count; n++) {
     const v = String(n).padStart(4, '0');
     writeFileSync(path.join(caracal, `${v}_bench_${n}.up.sql`), migrationSql(n));
     writeFileSync(path.join(dbmate, `${v}_bench_${n}.sql`), `-- migrate:up\n${migrationSql(n)}\n-- migrate:down\n`);
@@ -61,17 +66,15 @@ function dbmateBinary(): string {
 // CPU time of the child (user+sys), through GNU time when present: on a shared, loaded machine wall time
 // mostly measures the neighbours, CPU time much less so.
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-const cpu = { caracal: [] as number[], dbmate: [] as number[] };
 
-function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv, cpuInto?: number[]): number {
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): { wall: number; cpu: number } {
   const [file, argv] = GNU_TIME ? [GNU_TIME, ['-f', 'CPU %U %S', cmd, ...args]] : [cmd, args];
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(file, argv, { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const r = spawnSync(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
   const m = /CPU ([0-9.]+) ([0-9.]+)\s*$/.exec(String(r.stderr));
-  if (m && cpuInto) cpuInto.push((Number(m[1]) + Number(m[2])) * 1000);
-  return ms;
+  return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -90,7 +93,7 @@ async function main() {
   const bundle = path.join(outDir, 'caracal-migrate.cjs');
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--outfile', bundle, '--quiet'], { cwd: ROOT });
   const dbmate = dbmateBinary();
-  const dirs = writeDirs();
+  const dirs: Record<number, { caracal: string; dbmate: string }> = { [SMALL]: writeDirs(SMALL), [LARGE]: writeDirs(LARGE) };
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   const urlFor = (db: string) => {
@@ -105,73 +108,118 @@ async function main() {
     return urlFor(db);
   };
   const env = { PATH: process.env.PATH, HOME: os.tmpdir() };
-  let cpuApply = true;
-  const caracal = (url: string) =>
-    timed(
-      process.execPath,
-      [bundle, 'up', '--quiet', '--dir', dirs.caracal, '--database-url', url],
-      env,
-      cpuApply ? cpu.caracal : cpuNoop.caracal,
-    );
-  const dbm = (url: string) =>
-    timed(dbmate, ['--url', url, '--migrations-dir', dirs.dbmate, '--no-dump-schema', 'up'], env, cpuApply ? cpu.dbmate : cpuNoop.dbmate);
-  const cpuNoop = { caracal: [] as number[], dbmate: [] as number[] };
+  const caracal = (n: number, url: string) =>
+    timed(process.execPath, [bundle, 'up', '--quiet', '--dir', dirs[n].caracal, '--database-url', url], env);
+  const dbm = (n: number, url: string) => timed(dbmate, ['--url', url, '--migrations-dir', dirs[n].dbmate, '--no-dump-schema', 'up'], env);
 
-  const apply = { caracal: [] as number[], dbmate: [] as number[] };
-  const noop = { caracal: [] as number[], dbmate: [] as number[] };
+  const apply = { caracal: [] as number[], dbmate: [] as number[], caracalCpu: [] as number[], dbmateCpu: [] as number[] };
+  const noop: Record<number, { caracal: number[]; dbmate: number[]; caracalCpu: number[]; dbmateCpu: number[] }> = {
+    [SMALL]: { caracal: [], dbmate: [], caracalCpu: [], dbmateCpu: [] },
+    [LARGE]: { caracal: [], dbmate: [], caracalCpu: [], dbmateCpu: [] },
+  };
   try {
-    // warm-up (page cache, server catalog caches), not counted
-    caracal(await fresh('bench_warm_caracal'));
-    dbm(await fresh('bench_warm_dbmate'));
-    cpu.caracal.length = 0;
-    cpu.dbmate.length = 0;
+    // The small databases, and a warm-up of both tools (page cache, server catalog caches), not counted.
+    caracal(SMALL, await fresh('bench_small_caracal'));
+    dbm(SMALL, await fresh('bench_small_dbmate'));
     for (let i = 0; i < APPLY_RUNS; i++) {
-      // alternate who goes first, so neither always gets a warmer server
-      if (i % 2 === 0) {
-        apply.caracal.push(caracal(await fresh('bench_caracal')));
-        apply.dbmate.push(dbm(await fresh('bench_dbmate')));
-      } else {
-        apply.dbmate.push(dbm(await fresh('bench_dbmate')));
-        apply.caracal.push(caracal(await fresh('bench_caracal')));
+      // Alternate who goes first, so neither always gets a warmer server.
+      const order = i % 2 === 0 ? ['caracal', 'dbmate'] : ['dbmate', 'caracal'];
+      for (const who of order) {
+        if (who === 'caracal') {
+          const t = caracal(LARGE, await fresh('bench_large_caracal'));
+          apply.caracal.push(t.wall);
+          apply.caracalCpu.push(t.cpu);
+        } else {
+          const t = dbm(LARGE, await fresh('bench_large_dbmate'));
+          apply.dbmate.push(t.wall);
+          apply.dbmateCpu.push(t.cpu);
+        }
       }
     }
-    cpuApply = false;
     for (let i = 0; i < NOOP_RUNS; i++) {
-      noop.caracal.push(caracal(urlFor('bench_caracal')));
-      noop.dbmate.push(dbm(urlFor('bench_dbmate')));
+      for (const n of [SMALL, LARGE]) {
+        const size = n === SMALL ? 'small' : 'large';
+        const c = caracal(n, urlFor(`bench_${size}_caracal`));
+        const d = dbm(n, urlFor(`bench_${size}_dbmate`));
+        noop[n].caracal.push(c.wall);
+        noop[n].caracalCpu.push(c.cpu);
+        noop[n].dbmate.push(d.wall);
+        noop[n].dbmateCpu.push(d.cpu);
+      }
     }
-    const check = await admin.query('SELECT 1');
-    void check;
   } finally {
-    for (const db of ['bench_warm_caracal', 'bench_warm_dbmate', 'bench_caracal', 'bench_dbmate']) {
+    for (const db of ['bench_small_caracal', 'bench_small_dbmate', 'bench_large_caracal', 'bench_large_dbmate']) {
       await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
     }
     await admin.end();
     await stop?.();
   }
-  const row = (label: string, c: number[], d: number[], goal: string) => {
-    const mc = median(c);
-    const md = median(d);
+  const m = (xs: number[]) => median(xs);
+  const load = os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+  console.log(
+    `runner: medians of ${APPLY_RUNS} apply runs (${LARGE} files) and ${NOOP_RUNS} no-op runs (${SMALL} and ${LARGE} applied files), alternating with dbmate ${DBMATE_VERSION}; node ${process.version}, ${os.cpus().length} cores, load average ${load}`,
+  );
+  const row = (label: string, c: number, d: number, extra = '') =>
     console.log(
-      `${label.padEnd(34)} caracal-migrate ${mc.toFixed(0).padStart(5)} ms   dbmate ${md.toFixed(0).padStart(5)} ms   ratio ${(mc / md).toFixed(2)}x   (${goal})`,
+      `  ${label.padEnd(36)} caracal-migrate ${c.toFixed(0).padStart(6)} ms   dbmate ${d.toFixed(0).padStart(6)} ms   ratio ${(c / d).toFixed(2)}x${extra}`,
     );
-    return { mc, md };
-  };
-  console.log(
-    `runner: ${MIGRATIONS} migrations, medians of ${APPLY_RUNS} apply and ${NOOP_RUNS} no-op runs; node ${process.version}, ${os.cpus().length} cores, load average ${os
-      .loadavg()
-      .map((x) => x.toFixed(1))
-      .join(' ')}`,
-  );
-  const a = row(`apply ${MIGRATIONS} to an empty database`, apply.caracal, apply.dbmate, 'goal: ratio <= 1.20');
-  const n = row('no-op run', noop.caracal, noop.dbmate, 'goal: caracal-migrate < 300 ms');
-  if (cpu.caracal.length > 0) {
-    row('  CPU time (user+sys), apply', cpu.caracal, cpu.dbmate, 'client CPU only');
-    row('  CPU time (user+sys), no-op', cpuNoop.caracal, cpuNoop.dbmate, 'client CPU only');
+  row(`apply ${LARGE} files (wall)`, m(apply.caracal), m(apply.dbmate));
+  row(`apply ${LARGE} files (client CPU)`, m(apply.caracalCpu), m(apply.dbmateCpu));
+  for (const n of [SMALL, LARGE]) {
+    row(`no-op, ${n} applied (wall)`, m(noop[n].caracal), m(noop[n].dbmate));
+    row(`no-op, ${n} applied (client CPU)`, m(noop[n].caracalCpu), m(noop[n].dbmateCpu));
   }
+  const perFile = (m(noop[LARGE].caracal) - m(noop[SMALL].caracal)) / (LARGE - SMALL);
+  const perFileDbmate = (m(noop[LARGE].dbmate) - m(noop[SMALL].dbmate)) / (LARGE - SMALL);
   console.log(
-    `verdict: apply ${a.mc / a.md <= 1.2 ? 'meets' : 'misses'} the 1.2x goal; no-op ${n.mc < 300 ? 'meets' : 'misses'} the 300 ms goal`,
+    `  cost per applied file in a no-op run: caracal-migrate ${(perFile * 1000).toFixed(1)} µs, dbmate ${(perFileDbmate * 1000).toFixed(1)} µs`,
   );
+  const figures = [
+    figure({
+      name: `no-op run, ${LARGE} vs ${SMALL} applied files`,
+      project: m(noop[LARGE].caracal),
+      peer: m(noop[SMALL].caracal),
+      peerName: `caracal-migrate, ${SMALL} files`,
+      unit: 'ms',
+      goal: 'ratio <= 1.2',
+      maxRatio: 1.2,
+    }),
+    figure({
+      name: `no-op run, ${SMALL} applied files`,
+      project: m(noop[SMALL].caracal),
+      peer: m(noop[SMALL].dbmate),
+      peerName: `dbmate ${DBMATE_VERSION}`,
+      unit: 'ms',
+      goal: 'ratio <= 2',
+      maxRatio: 2,
+    }),
+    figure({
+      name: `no-op run, ${LARGE} applied files`,
+      project: m(noop[LARGE].caracal),
+      peer: m(noop[LARGE].dbmate),
+      peerName: `dbmate ${DBMATE_VERSION}`,
+      unit: 'ms',
+      goal: 'ratio <= 2',
+      maxRatio: 2,
+    }),
+    figure({
+      name: `apply ${LARGE} small files`,
+      project: m(apply.caracal),
+      peer: m(apply.dbmate),
+      peerName: `dbmate ${DBMATE_VERSION}`,
+      unit: 'ms',
+      goal: 'ratio <= 1.0',
+      maxRatio: 1.0,
+    }),
+  ];
+  writeFigures('runner', figures, {
+    loadAverage: os.loadavg(),
+    perAppliedFileUs: perFile * 1000,
+    dbmatePerAppliedFileUs: perFileDbmate * 1000,
+  });
 }
 
 main().catch((e) => {
