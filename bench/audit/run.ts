@@ -1,6 +1,7 @@
 // bench/audit: audit ingest into the partitioned, RLS-protected public.audit_events as the audit role,
 // against a plain table of the same columns without RLS (same run, same batches, interleaved rounds),
-// and how many partitions a one-day query over 30 days of events scans.
+// and how many partitions a one-day query over 30 days of events scans; then the costs at 365 partitions against 30
+// (bench/audit/growth.ts).
 // Run: `npm run bench audit` (starts its own Postgres), or DATABASE_URL=<superuser url> to use a server.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { applyBaseline } from '../../test/support/schema';
+import { figure, writeFigures } from '../figures';
+import { measureGrowth } from './growth';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const BATCHES_PER_ROUND = Number(process.env.BENCH_BATCHES ?? 20);
@@ -211,6 +214,31 @@ async function main(): Promise<void> {
       `  one-day query partitions: ${dayScan} (goal <= ${GOAL_PARTITIONS}) -> ${dayScan <= GOAL_PARTITIONS ? 'MET' : 'NOT MET'}`,
     ];
     console.log(lines.join('\n'));
+    const growth = await measureGrowth(srv.url, withDatabase);
+    console.log(growth.lines.join('\n'));
+    writeFigures(
+      'audit',
+      [
+        figure({
+          name: 'audit ingest, partitioned + RLS vs plain table',
+          project: rate(partitioned),
+          peer: rate(plain),
+          peerName: 'plain table, no RLS',
+          unit: 'rows/s',
+          goal: `ratio >= ${GOAL_RATIO}`,
+          met: ratio >= GOAL_RATIO,
+        }),
+        figure({
+          name: `partitions a one-day query scans (${partitionCount} partitions)`,
+          project: dayScan,
+          unit: 'partitions',
+          goal: `<= ${GOAL_PARTITIONS}`,
+          maxValue: GOAL_PARTITIONS,
+        }),
+        ...growth.figures,
+      ],
+      { server: version, growth: growth.context },
+    );
     const out = path.join(__dirname, '..', 'out');
     mkdirSync(out, { recursive: true });
     writeFileSync(

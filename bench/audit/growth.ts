@@ -1,0 +1,220 @@
+// bench/audit, growth part: what the audit domain costs at 365 daily partitions against 30, in the same run on the
+// same server (two databases): ingest throughput, a no-op audit_partitions_ensure() and audit_partition_health()
+// (the CronJob's calls, same window at both sizes), and the planning of a one-day query, with the partitions in the
+// plan before runtime pruning. Also the form of the one-day bounds: literals (pruned at plan time) against an
+// expression such as `timestamptz '...' + interval '1 day'` (stable, not folded: pruned only at executor start).
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { applyBaseline } from '../../test/support/schema';
+import { Figure, figure } from '../figures';
+
+const SIZES = [30, 365] as const;
+const DAYS_AHEAD = 14;
+const CALL_RUNS = Number(process.env.BENCH_GROWTH_CALLS ?? 9);
+const PLAN_RUNS = Number(process.env.BENCH_GROWTH_PLANS ?? 15);
+const INGEST_ROUNDS = Number(process.env.BENCH_GROWTH_ROUNDS ?? 6);
+const INGEST_BATCHES = 10;
+const INGEST_ROWS = 200;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+interface PlanFacts {
+  planningMs: number;
+  /** Partition scans in the plan as EXPLAIN shows it, plus the subplans initial pruning removed at executor start. */
+  partitionsInPlan: number;
+  /** Partitions left after pruning at executor start. */
+  partitionsScanned: number;
+}
+
+async function planFacts(c: Client, sql: string): Promise<PlanFacts> {
+  const runs: number[] = [];
+  let shown = 0;
+  let removed = 0;
+  for (let i = 0; i < PLAN_RUNS + 2; i++) {
+    const plan = (await c.query(`EXPLAIN (SUMMARY, FORMAT JSON) ${sql}`)).rows[0]['QUERY PLAN'][0];
+    if (i >= 2) runs.push(plan['Planning Time']);
+    shown = 0;
+    removed = 0;
+    const walk = (n: Record<string, unknown>) => {
+      if (typeof n['Relation Name'] === 'string' && (n['Relation Name'] as string).startsWith('audit_events')) shown++;
+      if (typeof n['Subplans Removed'] === 'number') removed += n['Subplans Removed'] as number;
+      for (const child of (n.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+    };
+    walk(plan.Plan);
+  }
+  return { planningMs: median(runs), partitionsInPlan: shown + removed, partitionsScanned: shown };
+}
+
+async function timedCalls(c: Client, sql: string): Promise<number> {
+  const runs: number[] = [];
+  for (let i = 0; i < CALL_RUNS + 1; i++) {
+    const t0 = process.hrtime.bigint();
+    await c.query(sql);
+    if (i > 0) runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(runs);
+}
+
+interface Sized {
+  partitions: number;
+  client: Client;
+  ensureMs?: number;
+  healthMs?: number;
+  literal?: PlanFacts;
+  expression?: PlanFacts;
+  rowsPerSecond?: number;
+  seconds: number;
+  rows: number;
+}
+
+export async function measureGrowth(
+  serverUrl: string,
+  withDatabase: (url: string, db: string) => string,
+): Promise<{
+  figures: Figure[];
+  lines: string[];
+  context: Record<string, unknown>;
+}> {
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  const names = SIZES.map((n) => `caracal_bench_audit_${n}_${process.pid}`);
+  const sized: Sized[] = [];
+  try {
+    for (const [i, n] of SIZES.entries()) {
+      await admin.query(`CREATE DATABASE ${names[i]}`);
+      const url = withDatabase(serverUrl, names[i]);
+      await applyBaseline(url);
+      const c = new Client({ connectionString: url });
+      await c.connect();
+      // n daily partitions in all: today, DAYS_AHEAD after, the rest before.
+      await c.query('SELECT public.audit_partitions_ensure($1, $2)', [n - DAYS_AHEAD - 1, DAYS_AHEAD]);
+      const count = (await c.query('SELECT count(*)::int AS n FROM public.audit_partition_bounds() WHERE NOT is_default')).rows[0].n;
+      sized.push({ partitions: count, client: c, seconds: 0, rows: 0 });
+    }
+    // The CronJob's calls (the default window), no-op at both sizes, alternating.
+    for (const s of sized) {
+      s.ensureMs = await timedCalls(s.client, 'SELECT public.audit_partitions_ensure()');
+      s.healthMs = await timedCalls(s.client, 'SELECT * FROM public.audit_partition_health()');
+    }
+    // Ingest into today's partition as the audit service, alternating sizes per batch.
+    const zone = randomUUID();
+    const cols = ['zone_id', 'event_id', 'occurred_at', 'source', 'event_type', 'actor', 'payload'];
+    const sql = `INSERT INTO public.audit_events (${cols.join(', ')}) VALUES ${Array.from(
+      { length: INGEST_ROWS },
+      (_, r) => `(${cols.map((_c, k) => `$${r * cols.length + k + 1}`).join(', ')})`,
+    ).join(', ')}`;
+    for (const s of sized) {
+      await s.client.query('SET ROLE caracal_audit');
+      await s.client.query(`SELECT set_config('caracal.zone_id', $1, false)`, [zone]);
+    }
+    const params = () =>
+      Array.from({ length: INGEST_ROWS }).flatMap((_, r) => [
+        zone,
+        randomUUID(),
+        new Date(),
+        'gateway',
+        'request.authorized',
+        `agent:${r % 50}`,
+        '{"k":1}',
+      ]);
+    for (let round = 0; round < INGEST_ROUNDS; round++) {
+      for (let b = 0; b < INGEST_BATCHES; b++) {
+        const p = params();
+        for (const s of (round + b) % 2 === 0 ? sized : [...sized].reverse()) {
+          const t0 = process.hrtime.bigint();
+          await s.client.query({ name: 'ingest', text: sql, values: p });
+          if (round > 0) {
+            s.seconds += Number(process.hrtime.bigint() - t0) / 1e9;
+            s.rows += INGEST_ROWS;
+          }
+        }
+      }
+    }
+    for (const s of sized) s.rowsPerSecond = s.rows / s.seconds;
+    // One day, 20 days back (inside both windows), as the audit service.
+    const day = (await sized[0].client.query(`SELECT to_char((now() AT TIME ZONE 'UTC')::date - 20, 'YYYY-MM-DD') AS d`)).rows[0].d;
+    const next = (await sized[0].client.query(`SELECT to_char((now() AT TIME ZONE 'UTC')::date - 19, 'YYYY-MM-DD') AS d`)).rows[0].d;
+    const literal = `SELECT count(*) FROM public.audit_events WHERE ingested_at >= '${day} 00:00:00+00' AND ingested_at < '${next} 00:00:00+00'`;
+    const expression = `SELECT count(*) FROM public.audit_events WHERE ingested_at >= timestamptz '${day} 00:00:00+00' AND ingested_at < timestamptz '${day} 00:00:00+00' + interval '1 day'`;
+    for (const s of sized) {
+      s.literal = await planFacts(s.client, literal);
+      s.expression = await planFacts(s.client, expression);
+    }
+  } finally {
+    for (const s of sized) await s.client.end().catch(() => undefined);
+    for (const db of names) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+  const [few, many] = sized;
+  const vs = `${few.partitions} partitions`;
+  const figures = [
+    figure({
+      name: `audit ingest, ${many.partitions} vs ${few.partitions} partitions`,
+      project: many.rowsPerSecond!,
+      peer: few.rowsPerSecond!,
+      peerName: vs,
+      unit: 'rows/s',
+      goal: 'ratio >= 0.9',
+      met: many.rowsPerSecond! / few.rowsPerSecond! >= 0.9,
+    }),
+    figure({
+      name: `audit_partitions_ensure() no-op, ${many.partitions} vs ${few.partitions} partitions`,
+      project: many.ensureMs!,
+      peer: few.ensureMs!,
+      peerName: vs,
+      unit: 'ms',
+      goal: 'ratio <= 1.1',
+      maxRatio: 1.1,
+    }),
+    figure({
+      name: `audit_partition_health(), ${many.partitions} vs ${few.partitions} partitions`,
+      project: many.healthMs!,
+      peer: few.healthMs!,
+      peerName: vs,
+      unit: 'ms',
+      goal: 'ratio <= 1.1',
+      maxRatio: 1.1,
+    }),
+    figure({
+      name: `one-day query planning, literal bounds, ${many.partitions} vs ${few.partitions} partitions`,
+      project: many.literal!.planningMs,
+      peer: few.literal!.planningMs,
+      peerName: vs,
+      unit: 'ms',
+      goal: 'ratio <= 1.1',
+      maxRatio: 1.1,
+    }),
+    figure({
+      name: `one-day query planning at ${many.partitions} partitions, expression bounds vs literal`,
+      project: many.expression!.planningMs,
+      peer: many.literal!.planningMs,
+      peerName: 'literal bounds',
+      unit: 'ms',
+      goal: 'reported (services use literal or parameter bounds)',
+      met: true,
+    }),
+    figure({
+      name: `partitions in the one-day plan before runtime pruning at ${many.partitions}, expression bounds vs literal`,
+      project: many.expression!.partitionsInPlan,
+      peer: many.literal!.partitionsInPlan,
+      peerName: 'literal bounds',
+      unit: 'partitions',
+      goal: 'literal bounds: <= 2',
+      met: many.literal!.partitionsInPlan <= 2,
+    }),
+  ];
+  const lines = [
+    `growth: ${few.partitions} and ${many.partitions} daily partitions (two databases, same server), as caracal_audit with zone context`,
+    ...sized.map(
+      (s) =>
+        `  ${String(s.partitions).padStart(3)} partitions: ingest ${Math.round(s.rowsPerSecond!).toLocaleString('en')} rows/s; ensure() no-op ${s.ensureMs!.toFixed(1)} ms; health() ${s.healthMs!.toFixed(1)} ms; ` +
+        `one-day planning literal ${s.literal!.planningMs.toFixed(3)} ms (${s.literal!.partitionsInPlan} in plan, ${s.literal!.partitionsScanned} scanned), ` +
+        `expression ${s.expression!.planningMs.toFixed(3)} ms (${s.expression!.partitionsInPlan} in plan, ${s.expression!.partitionsScanned} scanned)`,
+    ),
+  ];
+  return {
+    figures,
+    lines,
+    context: { sizes: sized.map(({ client: _c, ...rest }) => rest) },
+  };
+}
