@@ -1,6 +1,8 @@
 // bench/job: the migration Job's footprint and speed. Bundle size; Helm release size against the 1 MiB
 // Secret limit; wall time of the Job's command (laid out and run as the kubelet would, test/support/kubelet)
-// on an up-to-date database, against peers in the same run: `node -e 0` startup and a bare pg round trip.
+// on an up-to-date database over TLS (verify-full against the chart's CA Secret, as a managed database) with the
+// provisioning of the five logins, against peers in the same run: the same pod running `node -e 0` (the harness's
+// pod set-up plus Node start-up), `node -e 0` and a bare pg round trip. Figure: the Job minus the pod set-up.
 // Run: `npm run bench job` (as root: the pod runs in a private mount namespace; starts its own Postgres).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,8 @@ import { MigrationJob } from '../../constructs/migration-job';
 import { scramSha256Verifier } from '../../src/provision/scram';
 import { renderChart, runJobPod } from '../../test/support/kubelet';
 import { startOwnCluster, urlForDatabase, withClient } from '../../test/support/postgres';
+import { enableTls } from '../../test/integration/job/tls';
+import { figure, writeFigures } from '../figures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -53,6 +57,8 @@ async function main() {
     secrets[`caracal-db-${login}`] = { username: `caracal_${env}_${login}`, password: passwords[login] };
   }
   try {
+    const { caPem } = await enableTls(cluster, HOST);
+    secrets['caracal-db-ca'] = { 'ca.crt': caPem };
     await withClient(cluster.url, async (c) => {
       await c.query(`CREATE ROLE caracal_${env}_owner LOGIN CREATEROLE PASSWORD '${scramSha256Verifier(passwords.owner)}'`);
       await c.query(`CREATE DATABASE ${database} OWNER caracal_${env}_owner`);
@@ -67,7 +73,13 @@ async function main() {
       keyMaterial: KeyMaterial.generated(),
     });
     // An external endpoint so the port can be this run's server (the in-cluster one is fixed at 5432).
-    const db = PostgresInstance.external(stack, 'postgres', { host: HOST, port: cluster.port, database, sslMode: 'require' });
+    const db = PostgresInstance.external(stack, 'postgres', {
+      host: HOST,
+      port: cluster.port,
+      database,
+      sslMode: 'verify-full',
+      caCertSecret: { secretName: 'caracal-db-ca' },
+    });
     const pools = new ServicePools(stack, 'pools', {
       environment: env,
       namespace: 'caracal',
@@ -87,9 +99,6 @@ async function main() {
     const json = JSON.parse(readFileSync(path.join(outDir, 'cdktf.out', 'stacks', env, 'cdk.tf.json'), 'utf8'));
     const release = Object.values(json.resource.helm_release as Record<string, { chart: string }>)[0];
     const chart = renderChart(path.join(outDir, 'cdktf.out', 'stacks', env, release.chart), { contentHash: job.contentHash });
-    // The bench server has no TLS: run with sslmode=disable (the Job's other env is unchanged).
-    const container = chart.job.spec.template.spec.containers[0];
-    container.env.find((e: { name: string }) => e.name === 'PGSSLMODE').value = 'disable';
     const opts = { secrets, hosts: { [HOST]: '127.0.0.1' } };
 
     const install = await runJobPod(chart, opts);
@@ -173,6 +182,30 @@ async function main() {
     );
     console.log(
       `CPU (user+sys): Job ${ms(result.jobCpuMedianMs)} vs node -e 0 ${ms(result.nodeCpuMedianMs)} -> ${(result.jobCpuMedianMs / result.nodeCpuMedianMs).toFixed(2)}x; load average ${result.loadAverage1m.toFixed(1)} on ${require('node:os').cpus().length} CPUs`,
+    );
+    writeFigures(
+      'job',
+      [
+        figure({
+          name: 'Job command, up-to-date database, TLS + provisioning, minus pod set-up',
+          project: result.jobUpToDateMedianMs - result.podNodeMedianMs,
+          peer: result.pgRoundTripMedianMs,
+          peerName: 'node + pg connect + SELECT 1 (no TLS)',
+          unit: 'ms',
+          goal: '<= 300 ms',
+          maxValue: GOAL_MS,
+        }),
+        figure({
+          name: 'Helm release record of the Job chart',
+          project: job.releaseSizeBytes / 1024,
+          peer: LIMIT / 1024,
+          peerName: 'Kubernetes Secret limit',
+          unit: 'KiB',
+          goal: 'ratio <= 0.9',
+          maxRatio: 0.9,
+        }),
+      ],
+      { loadAverage: require('node:os').loadavg(), runs: RUNS },
     );
     mkdirSync(path.join(ROOT, 'bench', 'out'), { recursive: true });
     writeFileSync(path.join(ROOT, 'bench', 'out', 'job.json'), `${JSON.stringify(result, null, 2)}\n`);
