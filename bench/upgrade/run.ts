@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkExpandOnly } from '../../src/validate/expand-only';
+import { Figure, figure, writeFigures } from '../figures';
 import { startOwnCluster } from '../../test/support/postgres';
 import { FULL_SCALE, SHORT_SCALE } from './data';
 import { newestProjectVersion, ROOT, ScenarioResult, UpgradeEnvironment } from './harness';
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
   const template = 'caracal_upgrade_tmpl';
   const env = await UpgradeEnvironment.create(server, bundle, template);
   const report: Record<string, unknown> = { server: `PostgreSQL ${major}`, scale, sizes, goals: GOALS, cpus: os.cpus().length };
+  const figures: Figure[] = [];
   try {
     const t0 = Date.now();
     await env.buildTemplate(template, scale, (m) => console.log(m));
@@ -169,6 +171,60 @@ async function main(): Promise<void> {
         );
       }
       report.expand = results;
+      const old = results.find((r) => r.name === `expand set, ${OLD_SETTINGS.label}`);
+      const now = results.find((r) => r.name === `expand set, ${NEW_DEFAULTS.label}`);
+      if (now) {
+        const failed = (r: ScenarioResult) => Object.values(r.failures).reduce((a, n) => a + n, 0);
+        const worst = (r: ScenarioResult) => Math.max(0, ...r.files.map((f) => f.stalledMs));
+        const peer = old ? { peerName: 'runner with the old settings (lock_timeout 5s, 5 retries)' } : {};
+        figures.push(
+          figure({
+            name: 'upgrade: failed old-version transactions',
+            project: failed(now),
+            ...peer,
+            ...(old ? { peer: failed(old) } : {}),
+            unit: 'tx',
+            goal: '0',
+            maxValue: 0,
+          }),
+          figure({
+            name: 'upgrade: added p99 of the old version',
+            project: now.addedP99Ms,
+            ...peer,
+            ...(old ? { peer: old.addedP99Ms } : {}),
+            unit: 'ms',
+            goal: '<= 1000 ms',
+            maxValue: GOALS.addedP99Ms,
+          }),
+          figure({
+            name: 'upgrade: worst stall of one file',
+            project: worst(now),
+            ...peer,
+            ...(old ? { peer: worst(old) } : {}),
+            unit: 'ms',
+            goal: '<= 3000 ms per file',
+            maxValue: GOALS.stallPerFileMs,
+          }),
+          figure({
+            name: 'upgrade: old version stalled in all',
+            project: now.stalledMs,
+            ...peer,
+            ...(old ? { peer: old.stalledMs } : {}),
+            unit: 'ms',
+            goal: `<= 3000 ms x ${now.files.length} files`,
+            maxValue: GOALS.stallPerFileMs * now.files.length,
+          }),
+          figure({
+            name: 'upgrade: migration wall time',
+            project: now.migrationWallMs,
+            ...peer,
+            ...(old ? { peer: old.migrationWallMs } : {}),
+            unit: 'ms',
+            goal: 'reported',
+            met: true,
+          }),
+        );
+      }
     }
 
     const attempts = o.short ? 5 : o.deadlockAttempts;
@@ -232,6 +288,26 @@ async function main(): Promise<void> {
           `  ${row.rule.padEnd(32)} refused: ${row.refusedBy.includes(row.rule) ? 'yes' : 'NO'}  ${row.harm.padEnd(12)} ${row.observed ? 'observed' : 'NOT OBSERVED'}: ${row.figures}`,
         );
       report.classes = rows;
+      figures.push(
+        figure({
+          name: 'upgrade: refused classes refused by their rule',
+          project: rows.filter((r) => r.refusedBy.includes(r.rule)).length,
+          peer: rows.length,
+          peerName: 'classes tried',
+          unit: 'classes',
+          goal: 'all',
+          met: rows.every((r) => r.refusedBy.includes(r.rule)),
+        }),
+        figure({
+          name: 'upgrade: refused classes shown to fail or block the load',
+          project: rows.filter((r) => r.observed).length,
+          peer: rows.length,
+          peerName: 'classes tried',
+          unit: 'classes',
+          goal: 'all',
+          met: rows.every((r) => r.observed),
+        }),
+      );
     }
 
     if (o.only.has('deadlocks')) {
@@ -245,12 +321,25 @@ async function main(): Promise<void> {
           `  ${t.label.padEnd(80)} old-version transactions killed by deadlocks ${t.applicationDeadlocks}, runner lost ${t.runnerDeadlocks}, failed transactions ${t.failedTransactions}`,
         );
       report.deadlocks = list;
+      const [oldT, newT] = list;
+      figures.push(
+        figure({
+          name: `upgrade: old-version transactions killed by deadlocks in ${attempts} two-table applies`,
+          project: newT.applicationDeadlocks,
+          peer: oldT.applicationDeadlocks,
+          peerName: 'runner with the old settings',
+          unit: 'tx',
+          goal: '0 with the defaults',
+          maxValue: 0,
+        }),
+      );
     }
   } finally {
     env.destroy();
     await cluster.destroy();
   }
   writeFileSync(path.join(outDir, 'upgrade.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFigures('upgrade', figures, { server: report.server, scale, sizes, cpus: report.cpus, loadAverage: os.loadavg() });
 }
 
 main().catch((e) => {
