@@ -7,8 +7,8 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const bundle = path.join(root, 'dist', 'caracal-migrate.cjs');
-// Everything the bundle may hold (the CLI loads verify/validate/provision from src/ too).
-const sourceDirs = [path.join(root, 'src')];
+// Everything the bundle may hold (the CLI loads verify/validate/provision from src/ too, and src/ imports common/).
+const sourceDirs = [path.join(root, 'src'), path.join(root, 'common')];
 
 function newestSourceMtime() {
   let newest = 0;
