@@ -6,11 +6,13 @@
 export const SERVICES = ['api', 'coordinator', 'audit', 'sts', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** Every login the stores create per environment: the owner (migrator) and the five services. */
-export const LOGINS = ['owner', ...SERVICES] as const;
+/** Every login the stores create per environment: the owner (migrator), the five services and the metrics exporter's. */
+export const LOGINS = ['owner', ...SERVICES, 'monitoring'] as const;
 export type LoginName = (typeof LOGINS)[number];
+/** The logins the migration Job creates and keeps (every one but the owner, which the Job runs as). */
+export const PROVISIONED_LOGINS = [...SERVICES, 'monitoring'] as const satisfies readonly LoginName[];
 
-/** Group roles created by the baseline migration (`migrations/0001_baseline.up.sql`), shared by every environment. */
+/** Group roles created by the migrations (0001_baseline, 0004_monitoring_role), shared by every environment. */
 export const GROUP_ROLES = {
   owner: 'caracal_owner',
   api: 'caracal_api',
@@ -19,6 +21,8 @@ export const GROUP_ROLES = {
   sts: 'caracal_sts',
   gateway: 'caracal_gateway',
   backup: 'caracal_backup',
+  /** pg_monitor and the reads docs/access-matrix.md lists ("Monitoring"): postgres_exporter and doctor (0004). */
+  monitoring: 'caracal_monitoring',
 } as const;
 export type GroupRoleKey = keyof typeof GROUP_ROLES;
 

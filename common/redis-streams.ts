@@ -39,6 +39,6 @@ export const STREAM_ACCESS: Readonly<Record<StreamName, StreamAccess>> = {
   audit: { producers: ['api', 'coordinator', 'sts', 'gateway'], consumers: ['audit'], trimmers: ['audit'] },
 };
 
-/** ACL users: one per service, a probe user, and an operator user. */
-export const REDIS_USERS = [...SERVICES, 'healthcheck', 'ops'] as const;
+/** ACL users: one per service, a probe user, an operator user, and the metrics exporter's user. */
+export const REDIS_USERS = [...SERVICES, 'healthcheck', 'ops', 'exporter'] as const;
 export type RedisUser = (typeof REDIS_USERS)[number];

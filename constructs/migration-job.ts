@@ -27,7 +27,7 @@ import {
 import { migrationJobSelector, standardLabels } from './internal/labels';
 import { restrictedContainerSecurityContextManifest } from './internal/pod-security';
 import { classifyFilename } from '../common/migration-files';
-import { SERVICES } from '../common/names';
+import { PROVISIONED_LOGINS } from '../common/names';
 import * as rules from './internal/rules';
 import { Problems } from './internal/validation';
 
@@ -63,7 +63,7 @@ export interface MigrationJobProps {
   readonly namespace: string;
   /** The database the Job migrates: endpoint, and for an in-cluster instance its pods and policy. */
   readonly database: PostgresInstance;
-  /** The login Secrets: the owner's password is the Job's PGPASSWORD_FILE; the services' are provisioned. */
+  /** The login Secrets: the owner's password is the Job's PGPASSWORD_FILE; the services' and the monitoring login's are provisioned. */
   readonly secrets: DatabaseSecrets;
   /** Per-role settings (`ALTER ROLE ... IN DATABASE ... SET`). @default no settings */
   readonly pools?: ServicePools;
@@ -236,7 +236,7 @@ export class MigrationJob extends Construct {
     const owner = props.secrets.login('owner');
     const settingsByRole = new Map((props.pools?.roleSettings() ?? []).map((r) => [r.role, r.settings]));
     const secretVersions: Record<string, string> = { owner: owner.version };
-    for (const s of SERVICES) secretVersions[s] = props.secrets.login(s).version;
+    for (const l of PROVISIONED_LOGINS) secretVersions[l] = props.secrets.login(l).version;
 
     this.chart = renderHookChart({
       name: releaseName,
@@ -245,8 +245,8 @@ export class MigrationJob extends Construct {
       runnerBundle,
       migrations,
       owner: { username: owner.username, secretName: owner.secretName, passwordKey: owner.passwordKey },
-      logins: SERVICES.map((s) => {
-        const l = props.secrets.login(s);
+      logins: PROVISIONED_LOGINS.map((login) => {
+        const l = props.secrets.login(login);
         return {
           loginRole: l.username,
           groupRole: l.groupRole,

@@ -109,6 +109,8 @@ export interface RedisStreamsProps {
   readonly passwords?: RedisPasswords;
   /** Create the `ops` user (inspect and repair streams and consumer groups). @default true */
   readonly opsUser?: boolean;
+  /** Create the `exporter` user (INFO, and XINFO on the streams only, for redis_exporter). @default true */
+  readonly exporterUser?: boolean;
   /** Container resources; `limits.memory` is required and bounds `maxmemory`. @default requests 100m/512Mi, limits memory 512Mi */
   readonly resources?: ResourceRequirements;
   /** Memory for data; writes are refused beyond it. At most 75% of the memory limit. @default half the memory limit */
@@ -200,7 +202,7 @@ export class RedisStreams extends Construct {
     const serverBinary = props.serverBinary ?? 'redis-server';
     const cliBinary = props.cliBinary ?? 'redis-cli';
     this.instance = `caracal-${props.environment}`;
-    this.users = REDIS_USERS.filter((u) => u !== 'ops' || (props.opsUser ?? true));
+    this.users = REDIS_USERS.filter((u) => (u !== 'ops' || (props.opsUser ?? true)) && (u !== 'exporter' || (props.exporterUser ?? true)));
 
     rules.environmentName(problems, 'environment', props.environment);
     rules.namespace(problems, 'namespace', props.namespace);

@@ -55,12 +55,20 @@ export const HEALTHCHECK_COMMANDS = ['ping', 'info'] as const;
  */
 export const OPS_RULES = `~${KEY_PREFIX}* resetchannels -@all +@read +@stream +@connection -@dangerous +info +del +unlink +scan +type +memory|usage +slowlog|get`;
 
+/**
+ * The metrics exporter (redis_exporter with --check-single-streams): INFO for memory and clients, and XINFO on
+ * the streams only, read-only (`%R~`). SELECT and CLIENT SETNAME are what it sends on connecting; everything else
+ * it tries (SLOWLOG, LATENCY, CONFIG GET) is refused, and it reports those metrics as missing.
+ */
+export const EXPORTER_COMMANDS = ['ping', 'info', 'select', 'client|setname', 'xinfo|stream', 'xinfo|groups', 'xinfo|consumers'] as const;
+
 const cmds = (list: readonly string[]) => list.map((c) => `+${c}`).join(' ');
 
 /** The ACL rules (everything after the password) of one user. */
 export function aclRules(user: RedisUser): string {
   if (user === 'healthcheck') return `resetchannels -@all ${cmds(HEALTHCHECK_COMMANDS)}`;
   if (user === 'ops') return OPS_RULES;
+  if (user === 'exporter') return `resetchannels -@all ${cmds(EXPORTER_COMMANDS)} %R~${KEY_PREFIX}stream:*`;
   // Root permissions: connection commands, no keys. Each key family is a selector, so a command is
   // allowed only on the keys it is meant for (XADD on produced streams, XREADGROUP on consumed ones).
   const selectors: string[] = [];

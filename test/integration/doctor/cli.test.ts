@@ -207,7 +207,7 @@ describe('caracal-migrate doctor', () => {
       '--pool-max api="lots" is not valid: expected a whole number from 1 to 200',
       '--pool-max web=3: "web" is not a Caracal service: expected one of api, coordinator, audit, sts, gateway',
       '--pool-config /nonexistent/caracal-sts-db: /nonexistent/caracal-sts-db/PGAPPNAME cannot be read (ENOENT)',
-      '--redis-password-file nobody=/tmp/x: Redis user "nobody" is not one of the ACL users api, coordinator, audit, sts, gateway, healthcheck, ops',
+      '--redis-password-file nobody=/tmp/x: Redis user "nobody" is not one of the ACL users api, coordinator, audit, sts, gateway, healthcheck, ops, exporter',
       '--environment "Prod" is not valid: expected lower-case letters and digits',
       '--row "everything" is not a troubleshooting row: expected one of migration-job-fails, api-outbox-grows, audit-queries-slow, rls-errors, streams',
       '--stale-after="soon" is not valid',

@@ -8,6 +8,7 @@ import { App, TerraformStack } from 'cdktf';
 import { Client } from 'pg';
 import { DatabaseCredentials, DatabaseSecrets, KeyMaterial, PostgresInstance, ServicePools } from '../../../constructs';
 import { MigrationJob, MigrationRunnerImage } from '../../../constructs/migration-job';
+import { LOGINS, PROVISIONED_LOGINS } from '../../../common/names';
 import { scramSha256Verifier } from '../../../src/provision/scram';
 import { renderChart, runJobPod, PodRun } from '../../support/kubelet';
 import { OwnCluster, startOwnCluster, urlForDatabase, withClient } from '../../support/postgres';
@@ -17,7 +18,6 @@ import { enableTls } from './tls';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const HOST = 'postgres.caracal.svc.cluster.local';
-const LOGINS = ['owner', ...SERVICE_ROLES] as const;
 
 let cluster: OwnCluster;
 /** Temporary directories of this file (bundle, synth output, migrations), removed at the end. */
@@ -80,7 +80,7 @@ async function bootstrap(name: string): Promise<Env> {
     // Group roles are cluster-wide: the first environment's migrator created them (and holds ADMIN on them);
     // for every later environment on the server the DBA grants them to its migrator (docs/migration-job.md).
     const groups = await c.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [
-      ['caracal_owner', ...SERVICE_ROLES.map((s) => `caracal_${s}`)],
+      ['caracal_owner', ...SERVICE_ROLES.map((s) => `caracal_${s}`), 'caracal_monitoring'],
     ]);
     if (groups.rowCount) await c.query(`GRANT ${groups.rows.map((r) => r.rolname).join(', ')} TO ${owner} WITH ADMIN OPTION`);
   });
@@ -216,12 +216,13 @@ async function asLogin<T>(env: Env, login: string, fn: (c: Client) => Promise<T>
 }
 
 describe('the migration Job, run as the kubelet would run it', () => {
-  test('GIVEN a fresh database WHEN the Job installs THEN it exits 0 having applied the baseline and provisioned the five logins', async () => {
+  test('GIVEN a fresh database WHEN the Job installs THEN it exits 0 having applied the migrations and provisioned the five service logins and the monitoring login', async () => {
     const env = await bootstrap('inst');
     const run = await runJob(env, synth(env));
     expect({ exitCode: run.exitCode, stderr: run.exitCode === 0 ? '' : run.stderr }).toEqual({ exitCode: 0, stderr: '' });
     expect(run.stdout).toMatch(/applied 0001_baseline\.up\.sql/);
-    for (const s of SERVICE_ROLES) expect(run.stdout).toContain(`provisioned caracal_inst_${s}: create, grant caracal_${s}, grant connect`);
+    for (const s of PROVISIONED_LOGINS)
+      expect(run.stdout).toContain(`provisioned caracal_inst_${s}: create, grant caracal_${s}, grant connect`);
   });
 
   test('GIVEN an installed environment THEN each service login connects with its Secret and has exactly its access-matrix rights', async () => {
@@ -272,7 +273,7 @@ describe('the migration Job, run as the kubelet would run it', () => {
     const again = await runJob(env, s);
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toMatch(new RegExp(`nothing to do: ${PROJECT_MIGRATIONS.length} already applied`));
-    expect(again.stdout.match(/: up to date/g)).toHaveLength(5);
+    expect(again.stdout.match(/: up to date/g)).toHaveLength(PROVISIONED_LOGINS.length);
     expect(await state()).toEqual(before);
   });
 

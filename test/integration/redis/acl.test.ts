@@ -311,3 +311,53 @@ describe('Redis ACL: healthcheck and ops users', () => {
     await expect(ops.command(...args)).rejects.toThrow(refusal(args));
   });
 });
+
+describe('Redis ACL: the exporter user (redis_exporter)', () => {
+  test('GIVEN a stream with a group WHEN the exporter user sends what redis_exporter sends THEN PING, INFO, SELECT 0, CLIENT SETNAME and XINFO STREAM/GROUPS/CONSUMERS answer', async () => {
+    const api = await redis.as('api');
+    const gateway = await redis.as('gateway');
+    await gateway.command('XGROUP', 'CREATE', STREAM.revocation, 'gateway', '$', 'MKSTREAM');
+    await api.command('XADD', STREAM.revocation, '*', 'session', 's1');
+    const exporter = await redis.as('exporter');
+
+    const answers = [
+      await exporter.command('PING'),
+      await exporter.command('SELECT', 0),
+      await exporter.command('CLIENT', 'SETNAME', 'redis_exporter'),
+    ];
+    const info = await exporter.command('INFO', 'memory');
+    const stream = (await exporter.command('XINFO', 'STREAM', STREAM.revocation)) as any[];
+    const groups = (await exporter.command('XINFO', 'GROUPS', STREAM.revocation)) as any[];
+    const consumers = (await exporter.command('XINFO', 'CONSUMERS', STREAM.revocation, 'gateway')) as any[];
+
+    expect(answers).toEqual(['PONG', 'OK', 'OK']);
+    expect(info).toMatch(/maxmemory:/);
+    expect(stream[stream.indexOf('length') + 1]).toBe(1);
+    expect(groups[0]).toContain('gateway');
+    expect(consumers).toEqual([]);
+  });
+
+  test.each<[string, Array<string | number>]>([
+    ['XRANGE (an entry)', ['XRANGE', STREAM.revocation, '-', '+']],
+    ['XREAD', ['XREAD', 'STREAMS', STREAM.revocation, '0']],
+    ['XREADGROUP', ['XREADGROUP', 'GROUP', 'gateway', 'x', 'STREAMS', STREAM.revocation, '>']],
+    ['XPENDING', ['XPENDING', STREAM.revocation, 'gateway']],
+    ['XADD', ['XADD', STREAM.revocation, '*', 'forged', '1']],
+    ['XGROUP DESTROY', ['XGROUP', 'DESTROY', STREAM.revocation, 'gateway']],
+    ['XINFO on a rate-limit key', ['XINFO', 'STREAM', 'caracal:ratelimit:api:x']],
+    ['GET a rate-limit counter', ['GET', 'caracal:ratelimit:api:x']],
+    ['SCAN', ['SCAN', '0']],
+    ['KEYS', ['KEYS', '*']],
+    ['CONFIG GET', ['CONFIG', 'GET', 'maxmemory']],
+    ['SLOWLOG GET', ['SLOWLOG', 'GET']],
+    ['CLIENT LIST', ['CLIENT', 'LIST']],
+    ['DEL', ['DEL', STREAM.revocation]],
+    ['FLUSHALL', ['FLUSHALL']],
+    ['EVAL', ['EVAL', 'return 1', 0]],
+    ['SUBSCRIBE', ['SUBSCRIBE', 'caracal']],
+  ])('GIVEN the exporter user WHEN it sends %s THEN NOPERM', async (_name, args) => {
+    const exporter = await redis.as('exporter');
+
+    await expect(exporter.command(...args)).rejects.toThrow(/^NOPERM/);
+  });
+});

@@ -72,7 +72,7 @@ describe('RedisStreams output on a real redis-server', () => {
     const memory = (await health.command('INFO', 'memory')) as string;
     await health.close();
 
-    expect(whoami.sort()).toEqual(['api', 'audit', 'coordinator', 'gateway', 'healthcheck', 'ops', 'sts']);
+    expect(whoami.sort()).toEqual(['api', 'audit', 'coordinator', 'exporter', 'gateway', 'healthcheck', 'ops', 'sts']);
     expect(memory).toMatch(/^maxmemory:134217728\r?$/m);
     expect(memory).toMatch(/^maxmemory_policy:noeviction\r?$/m);
   });

@@ -191,7 +191,7 @@ describe('MigrationJob chart', () => {
     expect(c.volumeMounts.filter((m: Json) => 'subPath' in m)).toEqual([]);
   });
 
-  test('GIVEN the Job container THEN each service login Secret is mounted for provisioning', () => {
+  test('GIVEN the Job container THEN each service login Secret and the monitoring login Secret are mounted for provisioning', () => {
     const secretNames = podSpec(b)
       .volumes.filter((v: Json) => v.secret)
       .map((v: Json) => v.secret.secretName);
@@ -202,6 +202,7 @@ describe('MigrationJob chart', () => {
       'caracal-db-audit',
       'caracal-db-sts',
       'caracal-db-gateway',
+      'caracal-db-monitoring',
     ]);
   });
 
@@ -244,7 +245,7 @@ describe('MigrationJob chart', () => {
     expect(actions).toEqual(['templates/job.yaml: {{ .Values.contentHash | quote }}']);
   });
 
-  test('GIVEN provisioning config THEN it lists every service login with its group role, mounted password path and settings', () => {
+  test('GIVEN provisioning config THEN it lists every service login and the monitoring login with its group role, mounted password path and settings', () => {
     const runner = manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>;
     const config = JSON.parse(Buffer.from(runner['provision.json'], 'base64').toString('utf8'));
     expect(config.logins[0]).toEqual({
@@ -254,8 +255,14 @@ describe('MigrationJob chart', () => {
       settings: { idle_in_transaction_session_timeout: '60000', statement_timeout: '30000' },
     });
     expect(config.logins.map((l: Json) => l.loginRole)).toEqual(
-      ['api', 'coordinator', 'audit', 'sts', 'gateway'].map((s) => `caracal_dev_${s}`),
+      ['api', 'coordinator', 'audit', 'sts', 'gateway', 'monitoring'].map((s) => `caracal_dev_${s}`),
     );
+    expect(config.logins[5]).toEqual({
+      loginRole: 'caracal_dev_monitoring',
+      groupRole: 'caracal_monitoring',
+      passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_monitoring/password',
+      settings: {},
+    });
   });
 
   test('GIVEN the same input twice THEN the chart files and the Terraform JSON are byte-identical', () => {

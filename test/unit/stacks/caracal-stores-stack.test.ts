@@ -149,8 +149,8 @@ describe('CaracalStoresStack', () => {
     expect(Object.keys(resources(after, 'random_bytes')).sort()).toEqual(['caracal_encryption_key', 'caracal_hmac_key']);
     expect(Object.keys(resources(after, 'random_password')).sort()).toEqual(
       [
-        ...['api', 'audit', 'coordinator', 'gateway', 'owner', 'sts'].map((l) => `caracal_password_${l}`),
-        ...['api', 'audit', 'coordinator', 'gateway', 'healthcheck', 'ops', 'sts'].map((u) => `caracal_redis_password_${u}`),
+        ...['api', 'audit', 'coordinator', 'gateway', 'monitoring', 'owner', 'sts'].map((l) => `caracal_password_${l}`),
+        ...['api', 'audit', 'coordinator', 'exporter', 'gateway', 'healthcheck', 'ops', 'sts'].map((u) => `caracal_redis_password_${u}`),
       ].sort(),
     );
   });
