@@ -1,6 +1,7 @@
 // CaracalStores: everything Caracal's control plane needs from its stores, from plain props: Postgres
 // (in-cluster or external), database secrets and key material, service pools, Redis for the streams,
-// and the audit partition maintenance. Exposes what a platform stack needs to deploy the services.
+// the audit partition maintenance, and the exporters, alert rules and dashboard. Exposes what a platform stack needs
+// to deploy the services.
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { ChildProblems } from './internal/child-problems';
@@ -20,6 +21,21 @@ import { HelmConfigMapVolume, OtherConnections, ServicePools, ServicePoolSetting
 import { RedisEndpoint, RedisStreams, RedisStreamsProps } from './redis-streams';
 import { AuditPartitionMaintenance, AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
 import { MigrationJob, MigrationJobProps, SchemaWaitInitContainer } from './migration-job';
+import { StoresMonitoring, StoresMonitoringProps } from './stores-monitoring';
+
+export type StoresMonitoringOptions = Omit<
+  StoresMonitoringProps,
+  | 'environment'
+  | 'namespace'
+  | 'postgres'
+  | 'monitoringLogin'
+  | 'postgresPodSelector'
+  | 'redis'
+  | 'redisExporterSecret'
+  | 'redisPodSelector'
+  | 'pools'
+  | 'schemaVersion'
+>;
 
 /** In-cluster instance settings the composite does not decide itself. */
 export type InClusterPostgresOptions = Omit<PostgresInstanceProps, 'environment' | 'namespace' | 'owner' | 'requiredConnections'>;
@@ -71,6 +87,8 @@ export interface CaracalStoresProps {
   readonly migrationJob?: StoresMigrationJobOptions;
   /** Audit partition maintenance CronJob. @default AuditPartitionMaintenance defaults */
   readonly auditMaintenance?: StoresAuditMaintenanceOptions;
+  /** The exporters, alert rules and dashboard (scrapers, thresholds, prometheus-operator). @default StoresMonitoring defaults */
+  readonly monitoring?: StoresMonitoringOptions;
   /** Prefix of fixed Terraform logical ids (key material, passwords, data volumes). @default 'caracal' */
   readonly logicalIdPrefix?: string;
 }
@@ -106,6 +124,8 @@ export class CaracalStores extends Construct {
   readonly auditMaintenance: AuditPartitionMaintenance;
   /** The migration Job's helm_release (pre-install/pre-upgrade hook): migrates, then provisions the logins. */
   readonly migrationJob: MigrationJob;
+  /** postgres_exporter, redis_exporter, their NetworkPolicy, the alert rules and the dashboard. */
+  readonly monitoring: StoresMonitoring;
 
   constructor(scope: Construct, id: string, props: CaracalStoresProps) {
     super(scope, id);
@@ -152,6 +172,7 @@ export class CaracalStores extends Construct {
               ...SERVICES.map((s) => serviceSelector(instance, s)),
               migrationJobSelector(instance),
               AuditPartitionMaintenance.podSelector(props.environment),
+              StoresMonitoring.podSelector(props.environment),
             ],
             logicalIdPrefix: props.logicalIdPrefix,
             ...choice.options,
@@ -183,6 +204,8 @@ export class CaracalStores extends Construct {
     const redis = children.build(
       () =>
         new RedisStreams(this, 'redis', {
+          // The services and redis_exporter may connect; nothing else.
+          allowedClients: [...SERVICES.map((s) => serviceSelector(instance, s)), StoresMonitoring.podSelector(props.environment)],
           logicalIdPrefix: props.logicalIdPrefix,
           ...props.redis,
           environment: props.environment,
@@ -220,6 +243,28 @@ export class CaracalStores extends Construct {
         }),
     );
 
+    const monitoring = children.build(() =>
+      redis && pools && migrationJob
+        ? new StoresMonitoring(this, 'monitoring', {
+            ...props.monitoring,
+            environment: props.environment,
+            namespace: props.namespace,
+            postgres: postgres.endpoint,
+            monitoringLogin: secrets.login('monitoring'),
+            postgresPodSelector: postgres.mode === 'in-cluster' ? { ...postgres.podLabels } : undefined,
+            redis: redis.endpoint,
+            redisExporterSecret: redis.userSecret('exporter'),
+            redisPodSelector: redis.podLabels,
+            pools: SERVICES.map((s) => ({
+              applicationName: `caracal-${s}`,
+              poolMax: pools.pools[s].poolMax,
+              maxPods: pools.pools[s].maxPods,
+            })),
+            schemaVersion: Number(migrationJob.schemaVersion),
+          })
+        : undefined,
+    );
+
     children.throwIfAny();
     this.secrets = secrets;
     this.postgres = postgres;
@@ -227,6 +272,7 @@ export class CaracalStores extends Construct {
     this.redis = built(redis);
     this.migrationJob = built(migrationJob);
     this.auditMaintenance = built(auditMaintenance);
+    this.monitoring = built(monitoring);
   }
 
   /** Resources that must exist before anything connects to the database (for depends_on). */

@@ -84,6 +84,8 @@ export {
 export type { StreamName, StreamAccess, RedisUser, RedisConfOptions } from './internal/redis-config';
 export { AuditPartitionMaintenance, MAINTENANCE_SCRIPT } from './audit-partition-maintenance';
 export type { AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
+export { StoresMonitoring, EXPORTER_UID, POSTGRES_EXPORTER_IMAGE, REDIS_EXPORTER_IMAGE } from './stores-monitoring';
+export type { StoresMonitoringProps, ScrapeSource, MonitoringThresholds } from './stores-monitoring';
 export { CaracalStores, StoresPostgres } from './caracal-stores';
 export type {
   CaracalStoresProps,
@@ -93,5 +95,5 @@ export type {
   StoresAuditMaintenanceOptions,
   StoresServiceValues,
 } from './caracal-stores';
-export type { StoresMigrationJobOptions } from './caracal-stores';
+export type { StoresMigrationJobOptions, StoresMonitoringOptions } from './caracal-stores';
 export type { HookChart, KubeObject } from './internal/hook-chart';

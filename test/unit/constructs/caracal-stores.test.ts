@@ -171,11 +171,13 @@ describe('CaracalStores in a platform stack', () => {
     expect(deps.filter((d) => d.startsWith('kubernetes_network_policy_v1.'))).toHaveLength(2);
   });
 
-  test('GIVEN the whole platform stack WHEN every pod is checked against Pod Security "restricted" THEN all three pods pass with the hardening', () => {
+  test('GIVEN the whole platform stack WHEN every pod is checked against Pod Security "restricted" THEN all five pods pass with the hardening', () => {
     const report = checkTerraformJson(synth().text);
 
     expect(report.pods.map((p) => p.address.split('.')[0]).sort()).toEqual([
       'kubernetes_cron_job_v1',
+      'kubernetes_deployment_v1',
+      'kubernetes_deployment_v1',
       'kubernetes_stateful_set_v1',
       'kubernetes_stateful_set_v1',
     ]);
@@ -183,7 +185,7 @@ describe('CaracalStores in a platform stack', () => {
     expect(report.hardening).toEqual([]);
   });
 
-  test('GIVEN an in-cluster database WHEN synthesized THEN its NetworkPolicy admits the maintenance CronJob, whose egress goes to the database pods only', () => {
+  test('GIVEN an in-cluster database WHEN synthesized THEN its NetworkPolicy admits the maintenance CronJob and postgres_exporter, whose egress goes to the database pods only', () => {
     const { json } = synth();
     const policies = Object.values(resources(json, 'kubernetes_network_policy_v1')) as Json[];
     const postgres = policies.find((p) => p.metadata.name === 'postgres-allow-caracal')!;
@@ -197,8 +199,11 @@ describe('CaracalStores in a platform stack', () => {
       'gateway',
       'migration',
       'audit-partition-maintenance',
+      'metrics',
     ]);
     expect(cron.spec.egress[0].to[0].pod_selector.match_labels['app.kubernetes.io/name']).toBe('postgres');
+    const exporters = policies.find((p) => p.metadata.name === 'caracal-prod-exporters')!;
+    expect(exporters.spec.egress[0].to[0].pod_selector.match_labels['app.kubernetes.io/name']).toBe('postgres');
   });
 
   test('GIVEN an external managed database WHEN synthesized THEN no Postgres pod exists and the CronJob connects to the endpoint with verify-full', () => {

@@ -69,7 +69,7 @@ describe('CaracalStoresStack', () => {
       // GIVEN the environment's data WHEN its stack is synthesized
       const env = envs[name];
       const json = synthEnv(env);
-      // THEN Redis runs with the environment's memory limit and volume, and only the five services may connect
+      // THEN Redis runs with the environment's memory limit and volume, and only the five services and redis_exporter may connect
       const redis = byName(json, 'kubernetes_stateful_set_v1', 'redis');
       expect(redis.metadata.namespace).toBe(env.namespace);
       expect(redis.spec.template.spec.container[0].resources.limits.memory).toBe(env.redis.resources.limits!.memory);
@@ -83,6 +83,7 @@ describe('CaracalStoresStack', () => {
         'audit',
         'coordinator',
         'gateway',
+        'metrics',
         'sts',
       ]);
       expect(json.output.redis_endpoint.value).toEqual({ host: `redis.${env.namespace}.svc.cluster.local`, port: 6379 });
@@ -116,7 +117,7 @@ describe('CaracalStoresStack', () => {
     },
   );
 
-  test('GIVEN dev WHEN its stack is synthesized THEN the in-cluster Postgres admits the maintenance CronJob, the migration Job and the services', () => {
+  test('GIVEN dev WHEN its stack is synthesized THEN the in-cluster Postgres admits the maintenance CronJob, the migration Job, the services and postgres_exporter', () => {
     const from = byName(synthEnv(envs.dev), 'kubernetes_network_policy_v1', 'postgres-allow-caracal').spec.ingress[0].from;
     expect(from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual([
       'api',
@@ -124,6 +125,7 @@ describe('CaracalStoresStack', () => {
       'audit-partition-maintenance',
       'coordinator',
       'gateway',
+      'metrics',
       'migration',
       'sts',
     ]);
