@@ -1,8 +1,10 @@
-// Real Prometheus exporters in tests: start a binary on a loopback port, wait until it serves /metrics, scrape it
-// over HTTP and read samples by name and labels (the text exposition format, parsed here).
+// Real Prometheus exporters in tests: what StoresMonitoring synthesizes for them (args, env, the query file), a
+// binary started on a loopback port until it serves /metrics, scraped over HTTP, samples read by name and labels.
 import { ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
+import { StoresMonitoring, StoresMonitoringProps } from '../../constructs/stores-monitoring';
 import { freePort } from './redis';
+import { byName, Json, synthScope } from './synth';
 
 export interface Sample {
   readonly name: string;
@@ -92,4 +94,38 @@ export async function startExporter(
       }
     },
   };
+}
+
+/** What StoresMonitoring synthesizes for the exporters, as the tests run it on this machine. */
+export interface RenderedExporters {
+  /** The query file's bytes, from the synthesized ConfigMap. */
+  readonly queries: string;
+  /** postgres_exporter's synthesized args and env. */
+  readonly postgresArgs: readonly string[];
+  readonly postgresEnv: Readonly<Record<string, string>>;
+  /** redis_exporter's synthesized args, and the env var its password comes from. */
+  readonly redisArgs: readonly string[];
+  readonly redisPasswordEnv: string;
+}
+
+/** Synthesizes a StoresMonitoring for these endpoints and reads the exporters' containers and query file out of the JSON. */
+export function renderedExporters(props: StoresMonitoringProps): RenderedExporters {
+  const { json } = synthScope((s) => new StoresMonitoring(s, 'monitoring', props));
+  const instance = `caracal-${props.environment}`;
+  const container = (name: string) => byName(json, 'kubernetes_deployment_v1', `${instance}-${name}`).spec.template.spec.container[0];
+  const pg = container('postgres-exporter');
+  const redis = container('redis-exporter');
+  return {
+    queries: byName(json, 'kubernetes_config_map_v1', `${instance}-postgres-exporter-queries`).data['queries.yaml'],
+    postgresArgs: pg.args,
+    postgresEnv: Object.fromEntries(pg.env.map((e: Json) => [e.name, e.value])),
+    redisArgs: redis.args,
+    redisPasswordEnv: redis.env[0].name,
+  };
+}
+
+/** Replaces the value of `--name=` in a synthesized argument list (paths and addresses of this machine). */
+export function withArg(args: readonly string[], name: string, value: string): string[] {
+  if (!args.some((a) => a.startsWith(`${name}=`))) throw new Error(`${name} is not among ${args.join(' ')}`);
+  return args.map((a) => (a.startsWith(`${name}=`) ? `${name}=${value}` : a));
 }
