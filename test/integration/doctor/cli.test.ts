@@ -2,7 +2,7 @@
 // redis-server: exit 0 when all is well, 4 on a finding, 2 when something could not be checked; a table a person
 // can read and JSON for machines; the services' mounted ConfigMaps as synthesized by the constructs; every bad
 // flag reported at once; no password in any output.
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Testing } from 'cdktf';
@@ -80,6 +80,25 @@ describe('caracal-migrate doctor', () => {
     expect(r.stdout.trim().split('\n').pop()).toBe('26 ok, 0 finding(s), 0 not checked: all well');
     for (const s of secrets(db.password)) expect(r.stdout + r.stderr).not.toContain(s);
     expect(ms).toBeGreaterThan(0); // measured, printed in the lead's report (not asserted: timing)
+  });
+
+  test("GIVEN the environment's monitoring login WHEN doctor runs THEN every check reads ok but the one-day plan and the RLS probes, which say they need more", async () => {
+    const db = await world.database();
+    await world.resetStreams();
+    const r = await runCli(fullArgs(), {
+      ...world.pgEnv(db, { PGUSER: `caracal_${world.environment}_monitoring`, PGPASSWORD_FILE: world.loginPasswordFile('monitoring') }),
+      ...redisEnv(),
+    });
+    const notOk = r.stdout.split('\n').filter((l) => /^ {2}(FINDING|NOT CHECKED)/.test(l));
+    expect(notOk.map((l) => l.replace(/\s+/g, ' ').trim())).toEqual([
+      expect.stringMatching(/^NOT CHECKED one-day query plan /),
+      expect.stringMatching(/^NOT CHECKED RLS probes /),
+    ]);
+    expect(r.stdout.trim().split('\n').pop()).toBe('24 ok, 0 finding(s), 2 not checked: some checks could not run; see why above (exit 2)');
+    expect(r.code).toBe(2);
+    expect(
+      secrets(readFileSync(world.loginPasswordFile('monitoring'), 'utf8')).filter((p) => `${r.stdout}${r.stderr}`.includes(p)),
+    ).toEqual([]);
   });
 
   test('GIVEN --json WHEN doctor runs THEN it prints one object with a verdict per row, each check with its runbook anchor and replica safety', async () => {
