@@ -7,6 +7,13 @@ export const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600
 export type DurationUnit = keyof typeof DURATION_UNITS;
 
 /**
+ * The one shape of every duration prop: a number and a unit, as Postgres and Kubernetes users write them
+ * (`'500ms'`, `'30s'`, `'5min'`, `'1h'`). Constructs convert it at the edge to what a field takes (whole
+ * seconds for Kubernetes, milliseconds for Postgres settings).
+ */
+export type Duration = `${number}${DurationUnit}`;
+
+/**
  * Milliseconds in `text` (a number, optionally with a fraction, and a unit), not rounded; `undefined` when it is
  * not a duration. A bare number is in `bareNumberUnit`, and not a duration when that is not given.
  */

@@ -13,6 +13,7 @@ import { Problems } from './internal/validation';
 import { PART_OF, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import * as rules from './internal/rules';
+import type { Duration } from '../common/durations';
 import type { LoginSecretRef } from './database-secrets';
 import { DEFAULT_POSTGRES_IMAGE, POSTGRES_UID, PostgresEndpoint, ResourceRequirements } from './postgres-instance';
 
@@ -72,13 +73,13 @@ export interface AuditPartitionMaintenanceProps {
   /** Partitions older than this many days are dropped, but only once exported (audit_export_watermark). @default 400 */
   readonly retentionDays?: number;
   /** lock_timeout of the session (the functions set 5s for their DDL themselves). @default '5s' */
-  readonly lockTimeout?: string;
+  readonly lockTimeout?: Duration;
   /** statement_timeout of the session. @default '10min' */
-  readonly statementTimeout?: string;
-  /** Kill a run after this long. @default 900 */
-  readonly activeDeadlineSeconds?: number;
-  /** A run that could not start within this many seconds of its schedule is skipped (the next one catches up). @default 1800 */
-  readonly startingDeadlineSeconds?: number;
+  readonly statementTimeout?: Duration;
+  /** Kill a run after this long (whole seconds). @default '15min' */
+  readonly activeDeadline?: Duration;
+  /** A run that could not start within this long of its schedule is skipped (the next one catches up; whole seconds). @default '30min' */
+  readonly startingDeadline?: Duration;
   /** Retries of a failed run. @default 1 */
   readonly backoffLimit?: number;
   /** @default requests 10m/32Mi, limits memory 64Mi */
@@ -122,8 +123,6 @@ export class AuditPartitionMaintenance extends Construct {
     const retentionDays = props.retentionDays ?? 400;
     const lockTimeout = props.lockTimeout ?? '5s';
     const statementTimeout = props.statementTimeout ?? '10min';
-    const activeDeadline = props.activeDeadlineSeconds ?? 900;
-    const startingDeadline = props.startingDeadlineSeconds ?? 1800;
     const backoffLimit = props.backoffLimit ?? 1;
     const resources = props.resources ?? { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } };
 
@@ -150,8 +149,8 @@ export class AuditPartitionMaintenance extends Construct {
     if (Number.isInteger(retentionDays) && Number.isInteger(daysBack) && retentionDays <= daysBack) {
       problems.add('retentionDays', retentionDays, `is not beyond daysBack (${daysBack}): the job would drop partitions it just created`);
     }
-    int('activeDeadlineSeconds', activeDeadline, 60, 86400);
-    int('startingDeadlineSeconds', startingDeadline, 10, 86400);
+    const activeDeadline = rules.durationSeconds(problems, 'activeDeadline', props.activeDeadline ?? '15min', 60, 86400) ?? NaN;
+    const startingDeadline = rules.durationSeconds(problems, 'startingDeadline', props.startingDeadline ?? '30min', 10, 86400) ?? NaN;
     int('backoffLimit', backoffLimit, 0, 10);
     const lockMs = rules.duration(problems, 'lockTimeout', lockTimeout, {
       minMs: 100,
@@ -167,7 +166,7 @@ export class AuditPartitionMaintenance extends Construct {
       problems.add(
         'statementTimeout',
         statementTimeout,
-        `exceeds activeDeadlineSeconds (${activeDeadline}s): the pod would be killed mid-statement instead of the statement being cancelled`,
+        `exceeds activeDeadline (${activeDeadline}s): the pod would be killed mid-statement instead of the statement being cancelled`,
       );
     }
     rules.resources(problems, 'resources', resources, { limitRequired: 'expected a quantity such as 64Mi', example: '64Mi' });

@@ -30,6 +30,7 @@ import { classifyFilename } from '../common/migration-files';
 import { PROVISIONED_LOGINS } from '../common/names';
 import * as rules from './internal/rules';
 import { Problems } from './internal/validation';
+import type { Duration } from '../common/durations';
 
 /** The public Node image the Job runs by default (official image, pinned; `node` is uid 1000 in it). */
 export const DEFAULT_NODE_IMAGE = 'docker.io/library/node:20.19.5-alpine';
@@ -73,20 +74,20 @@ export interface MigrationJobProps {
   readonly migrationsDir?: string;
   /** The runner bundle (publicNode only). @default the package's `dist/caracal-migrate.cjs` (`npm run build`) */
   readonly runnerBundlePath?: string;
-  /** How long the runner retries connecting before it gives up (seconds). @default 120 */
-  readonly waitForDbSeconds?: number;
+  /** How long the runner retries connecting before it gives up (whole seconds). @default '120s' */
+  readonly waitForDb?: Duration;
   /** Pod retries after a failure. @default 1 */
   readonly backoffLimit?: number;
-  /** Deadline of the whole Job (seconds). @default 600 */
-  readonly activeDeadlineSeconds?: number;
+  /** Deadline of one run of the Job (its activeDeadlineSeconds; whole seconds). @default '10min' */
+  readonly activeDeadline?: Duration;
   /** Container resources. @default requests cpu 100m / memory 128Mi, limit memory 256Mi */
   readonly resources?: ContainerResources;
   /** Release name; also the prefix of the chart's object names. @default `caracal-<env>-migrate` */
   readonly releaseName?: string;
   /** Releases Helm keeps (each is a Secret with the whole chart). @default 5 */
   readonly maxHistory?: number;
-  /** helm_release timeout (seconds); synth checks it outlasts the Job. @default activeDeadlineSeconds x (backoffLimit + 1) + waitForDbSeconds + 60 */
-  readonly timeoutSeconds?: number;
+  /** helm_release timeout (whole seconds); synth checks it outlasts the Job. @default activeDeadline x (backoffLimit + 1) + waitForDb + 60s */
+  readonly timeout?: Duration;
   /** Where an external database is, for the Job's egress policy. @default ['0.0.0.0/0', '::/0'] (any address, database port only) */
   readonly externalDatabaseCidrs?: readonly string[];
   /** The cluster DNS pods the Job may query. @default kube-system pods labelled k8s-app=kube-dns */
@@ -154,28 +155,27 @@ export class MigrationJob extends Construct {
     const src = image.source;
     rules.pinnedImage(problems, 'image', src.image);
 
-    const waitForDb = props.waitForDbSeconds ?? 120;
     const backoffLimit = props.backoffLimit ?? 1;
-    const deadline = props.activeDeadlineSeconds ?? 600;
     const maxHistory = props.maxHistory ?? 5;
-    rules.integer(problems, 'waitForDbSeconds', waitForDb, 1, 3600, 'seconds');
+    const waitForDb = rules.durationSeconds(problems, 'waitForDb', props.waitForDb ?? '120s', 1, 3600) ?? NaN;
     rules.integer(problems, 'backoffLimit', backoffLimit, 0, 10);
-    rules.integer(problems, 'activeDeadlineSeconds', deadline, 30, 86_400, 'seconds');
+    const deadline = rules.durationSeconds(problems, 'activeDeadline', props.activeDeadline ?? '10min', 30, 86_400) ?? NaN;
     rules.integer(problems, 'maxHistory', maxHistory, 1, 100);
-    if (Number.isInteger(deadline) && Number.isInteger(waitForDb) && deadline <= waitForDb + 30) {
+    if (deadline <= waitForDb + 30) {
       problems.add(
-        'activeDeadlineSeconds',
-        deadline,
-        `leaves no time to migrate after waiting up to ${waitForDb} s for the database: expected more than waitForDbSeconds + 30`,
+        'activeDeadline',
+        props.activeDeadline ?? '10min',
+        `leaves no time to migrate after waiting up to ${waitForDb} s for the database: expected more than waitForDb + 30s`,
       );
     }
     const minTimeout = deadline * (backoffLimit + 1) + waitForDb;
-    const timeout = props.timeoutSeconds ?? minTimeout + 60;
-    if (!Number.isInteger(timeout) || timeout <= minTimeout) {
+    const timeout =
+      props.timeout === undefined ? minTimeout + 60 : rules.durationSeconds(problems, 'timeout', props.timeout, 1, 86_400 * 12);
+    if (timeout !== undefined && Number.isFinite(minTimeout) && !(timeout > minTimeout)) {
       problems.add(
-        'timeoutSeconds',
-        timeout,
-        `is not longer than the Job can run: activeDeadlineSeconds ${deadline} x (backoffLimit ${backoffLimit} + 1) + waitForDbSeconds ${waitForDb} = ${minTimeout} s; Helm would give up (and roll back) while the Job still runs`,
+        'timeout',
+        props.timeout,
+        `is not longer than the Job can run: activeDeadline ${deadline} s x (backoffLimit ${backoffLimit} + 1) + waitForDb ${waitForDb} s = ${minTimeout} s; Helm would give up (and roll back) while the Job still runs`,
       );
     }
 
@@ -283,7 +283,7 @@ export class MigrationJob extends Construct {
         : { image: src.image, command: ['caracal-migrate'], runAsUser };
     this.contentHash = this.chart.contentHash;
     this.releaseSizeBytes = this.chart.releaseSizeBytes;
-    this.timeoutSeconds = timeout;
+    this.timeoutSeconds = timeout ?? minTimeout + 60;
 
     const budget = Math.floor(OBJECT_LIMIT_BYTES * RELEASE_SIZE_MARGIN);
     if (this.releaseSizeBytes > budget) {
@@ -352,7 +352,7 @@ export class MigrationJob extends Construct {
       waitForJobs: true,
       cleanupOnFail: true,
       maxHistory,
-      timeout,
+      timeout: this.timeoutSeconds,
       set: [{ name: 'contentHash', value: this.contentHash, type: 'string' }],
       dependsOn,
     });

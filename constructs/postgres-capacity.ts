@@ -1,12 +1,12 @@
 // PostgresCapacity: the server settings Caracal's Postgres runs with, given explicitly, carried over from
 // the Compose variables, or derived from the container's resources with PGTune's formulas.
 import { Problems } from './internal/validation';
+import type { Duration } from '../common/durations';
 import { DURATION_UNITS_ACCEPTED, SIZE_UNITS_ACCEPTED, formatPgSize, parseDuration, parseSize } from './internal/units';
 
 /** A size: bytes as a number, or a string with a Postgres (`kB`, `MB`, `GB`) or Kubernetes (`Mi`, `Gi`) unit. */
 export type Size = string | number;
-/** A duration: milliseconds as a number, or a string in `ms`, `s`, `min`, `h`, `d`. */
-export type Duration = string | number;
+export type { Duration };
 
 /** PGTune's workload types (`web` applications, `oltp`, `dw` data warehouse, `mixed`). */
 export type PostgresWorkload = 'web' | 'oltp' | 'dw' | 'mixed';
@@ -247,9 +247,10 @@ export class PostgresCapacity {
       else values.set(name, raw);
     };
     const logDuration = (fieldName: string, raw: Duration | -1 | undefined) => {
-      if (raw === undefined || raw === '') return;
-      if (raw === -1 || raw === '-1') return void values.set('log_min_duration_statement', -1);
-      const ms = parseDuration(raw);
+      const given: unknown = raw; // JavaScript callers and environment data may pass '' or '-1'
+      if (given === undefined || given === '') return;
+      if (given === -1 || given === '-1') return void values.set('log_min_duration_statement', -1);
+      const ms = typeof raw === 'string' ? parseDuration(raw) : undefined;
       if (ms === undefined) problems.add(field(fieldName), raw, `is not a duration: expected -1 (disabled) or ${DURATION_UNITS_ACCEPTED}`);
       else if (ms > MAX_LOG_DURATION_MS)
         problems.add(field(fieldName), raw, 'is out of range for log_min_duration_statement: expected -1 or 0 to 24h');
@@ -300,7 +301,7 @@ export class PostgresCapacity {
           log,
           'is not a number of milliseconds: expected -1 (disabled) or an integer from 0 to 86400000',
         );
-      } else logDuration('POSTGRES_LOG_MIN_DURATION_MS', log === undefined || log === '' ? undefined : Number(log));
+      } else logDuration('POSTGRES_LOG_MIN_DURATION_MS', log === undefined || log === '' ? undefined : msDuration(Number(log)));
       hugePages('hugePages', undefined);
     } else {
       const r = src.resources;
@@ -316,7 +317,7 @@ export class PostgresCapacity {
       if (!WORKLOADS.includes(workload))
         problems.add(field('workload'), workload, `is not a workload: expected one of ${WORKLOADS.join(', ')}`);
       int('max_connections', 'maxConnections', r.maxConnections);
-      logDuration('logMinDurationStatement', r.logMinDurationStatement ?? 1000);
+      logDuration('logMinDurationStatement', r.logMinDurationStatement ?? '1s');
       hugePages('hugePages', r.hugePages);
       workloadDefaultConnections = ({ web: 200, oltp: 300, dw: 40, mixed: 100 } as const)[workload] ?? 100;
       if (
@@ -485,4 +486,9 @@ function applyPgtune(
   let workMem = (memory - sharedBuffers) / (maxConnections * 3) / parallelPerGather;
   if (workload === 'dw' || workload === 'mixed') workMem /= 2;
   values.set('work_mem', Math.max(64 * 1024, kb(workMem)));
+}
+
+/** The Compose variable's milliseconds as a duration prop (-1, disabled, stays -1). */
+function msDuration(ms: number): Duration | -1 {
+  return ms === -1 ? -1 : `${ms}ms`;
 }

@@ -13,6 +13,7 @@ import { migrationJobSelector, selectorLabels, serviceSelector, standardLabels }
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import { SERVICES, SSL_MODES, SslMode } from '../common/names';
 import * as rules from './internal/rules';
+import type { Duration } from '../common/durations';
 import { SIZE_UNITS_ACCEPTED, parseQuantity, parseSize } from './internal/units';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
 import { LoginSecretRef } from './database-secrets';
@@ -82,8 +83,8 @@ export interface PostgresInstanceProps {
   readonly storageClassName?: string;
   /** Pod selectors admitted by the NetworkPolicy. @default the five Caracal services and the migration Job of this environment */
   readonly allowedClients?: ReadonlyArray<Readonly<Record<string, string>>>;
-  /** Seconds Kubernetes waits for the shutdown checkpoint before killing Postgres. @default 120 */
-  readonly terminationGracePeriodSeconds?: number;
+  /** How long Kubernetes waits for the shutdown checkpoint before killing Postgres (whole seconds). @default '120s' */
+  readonly terminationGracePeriod?: Duration;
   /** Size of the memory-backed /dev/shm (parallel query, dynamic shared memory). @default '256Mi' */
   readonly sharedMemorySize?: string;
   /** Prefix of the data volume's fixed Terraform logical id. @default 'caracal' */
@@ -202,7 +203,6 @@ export class PostgresInstance extends Construct {
     const dataVolumeMajor = props.dataVolumeMajor ?? major;
     const image =
       props.image ?? (major === DEFAULT_POSTGRES_MAJOR ? DEFAULT_POSTGRES_IMAGE : `docker.io/library/postgres:${major}-bookworm`);
-    const grace = props.terminationGracePeriodSeconds ?? 120;
     const storageSize = props.storageSize ?? '20Gi';
     const shmSize = props.sharedMemorySize ?? '256Mi';
     const resources: ResourceRequirements = props.resources ?? { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '2Gi' } };
@@ -228,7 +228,15 @@ export class PostgresInstance extends Construct {
     const imageMajor = /:(\d+)(?:[.\-@]|$)/.exec(image)?.[1];
     if (rules.pinnedImage(problems, 'image', image) && imageMajor !== undefined && Number(imageMajor) !== major)
       problems.add('image', image, `runs Postgres ${imageMajor} but major is ${major}: the tag's major must equal major`);
-    rules.integer(problems, 'terminationGracePeriodSeconds', grace, 30, 3600, 'seconds: long enough for the shutdown checkpoint');
+    const grace =
+      rules.durationSeconds(
+        problems,
+        'terminationGracePeriod',
+        props.terminationGracePeriod ?? '120s',
+        30,
+        3600,
+        'long enough for the shutdown checkpoint',
+      ) ?? 0;
     const storageBytes = rules.volumeSize(problems, 'storageSize', storageSize, '20Gi');
     rules.storageClassName(problems, 'storageClassName', props.storageClassName);
     const memoryLimit = resources.limits?.memory;

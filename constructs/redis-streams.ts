@@ -18,6 +18,7 @@ import { selectorLabels, serviceSelector, standardLabels } from './internal/labe
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import { SERVICES, ServiceName } from '../common/names';
 import * as rules from './internal/rules';
+import type { Duration } from '../common/durations';
 import {
   DEFAULT_MAXMEMORY_FRACTION,
   MAX_MAXMEMORY_FRACTION,
@@ -123,8 +124,8 @@ export interface RedisStreamsProps {
   readonly storageClassName?: string;
   /** Pod selectors admitted by the NetworkPolicy. @default the five Caracal services of this environment */
   readonly allowedClients?: ReadonlyArray<Readonly<Record<string, string>>>;
-  /** Seconds Kubernetes waits for the final AOF fsync and RDB save. @default 60 */
-  readonly terminationGracePeriodSeconds?: number;
+  /** How long Kubernetes waits for the final AOF fsync and RDB save (whole seconds). @default '60s' */
+  readonly terminationGracePeriod?: Duration;
   /** Prefix of Secret and ConfigMap names (`<prefix>-redis-<user>`). @default 'caracal' */
   readonly namePrefix?: string;
   /** Prefix of the fixed Terraform logical ids of passwords, Secrets and the data volume. @default 'caracal' */
@@ -197,7 +198,6 @@ export class RedisStreams extends Construct {
     const passwords = props.passwords ?? RedisPasswords.generated();
     const resources: ResourceRequirements = props.resources ?? { requests: { cpu: '100m', memory: '512Mi' }, limits: { memory: '512Mi' } };
     const storageSize = props.storageSize ?? '8Gi';
-    const grace = props.terminationGracePeriodSeconds ?? 60;
     const prefix = props.namePrefix ?? 'caracal';
     const serverBinary = props.serverBinary ?? 'redis-server';
     const cliBinary = props.cliBinary ?? 'redis-cli';
@@ -218,7 +218,15 @@ export class RedisStreams extends Construct {
     rules.nonRootUid(problems, 'runAsUser', uid);
     rules.namePrefix(problems, 'namePrefix', prefix, 32);
     const idPrefix = rules.logicalIdPrefix(problems, 'logicalIdPrefix', props.logicalIdPrefix);
-    rules.integer(problems, 'terminationGracePeriodSeconds', grace, 10, 3600, 'seconds: long enough for the final AOF fsync and RDB save');
+    const grace =
+      rules.durationSeconds(
+        problems,
+        'terminationGracePeriod',
+        props.terminationGracePeriod ?? '60s',
+        10,
+        3600,
+        'long enough for the final AOF fsync and RDB save',
+      ) ?? 0;
     rules.volumeSize(problems, 'storageSize', storageSize, '8Gi');
     rules.storageClassName(problems, 'storageClassName', props.storageClassName);
     if (props.save !== undefined && !(props.save === '' || /^\d+ \d+( \d+ \d+)*$/.test(props.save))) {

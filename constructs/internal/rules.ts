@@ -257,11 +257,37 @@ export interface DurationRange {
 
 /** A duration prop within a range; returns milliseconds. */
 export function duration(problems: Problems, field: string, value: unknown, range: DurationRange): number | undefined {
-  const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
+  const ms = typeof value === 'string' ? parseDuration(value) : undefined;
   if (ms === undefined) problems.add(field, value, `is not a duration: expected ${DURATION_UNITS_ACCEPTED}`);
   else if (ms < range.minMs || ms > range.maxMs) problems.add(field, value, `is out of range: expected ${range.accepted}`);
   else return ms;
   return undefined;
+}
+
+/** A duration prop for a Kubernetes or Helm field in whole seconds, from `minSeconds` to `maxSeconds`; returns seconds. */
+export function durationSeconds(
+  problems: Problems,
+  field: string,
+  value: unknown,
+  minSeconds: number,
+  maxSeconds: number,
+  why = '',
+): number | undefined {
+  const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+  const range = `${formatSeconds(minSeconds)} to ${formatSeconds(maxSeconds)}${why ? `: ${why}` : ''}`;
+  if (ms === undefined) problems.add(field, value, `is not a duration: expected ${DURATION_UNITS_ACCEPTED}, ${range}`);
+  else if (ms % 1000 !== 0) problems.add(field, value, `is not a whole number of seconds: expected ${range}`);
+  else if (ms < minSeconds * 1000 || ms > maxSeconds * 1000) problems.add(field, value, `is out of range: expected ${range}`);
+  else return ms / 1000;
+  return undefined;
+}
+
+/** Seconds in the largest unit that divides them (`90s`, `10min`, `1h`), for messages. */
+export function formatSeconds(seconds: number): string {
+  if (seconds >= 86_400 && seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60}min`;
+  return `${seconds}s`;
 }
 
 const CRON_SCHEDULE = /^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|(\S+\s+){4}\S+)$/;

@@ -87,12 +87,11 @@ export function formatK8sSize(bytes: number): string {
   return String(bytes);
 }
 
-export const DURATION_UNITS_ACCEPTED = 'a number of milliseconds or a duration in ms/s/min/h/d';
+export const DURATION_UNITS_ACCEPTED = 'a duration such as "30s": a number with a unit of ms, s, m/min, h or d';
 
-/** Whole milliseconds in a prop's duration (`30s`, `1500ms`, `5min`, or a number of ms); `undefined` when unparsable. */
-export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
-  const ms = parseCommonDuration(value, 'ms');
+/** Whole milliseconds in a duration prop (`'30s'`, `'1500ms'`, `'5min'`); `undefined` for anything else, a bare number included. */
+export function parseDuration(value: string): number | undefined {
+  const ms = parseCommonDuration(value);
   return ms !== undefined && Number.isInteger(ms) ? ms : undefined;
 }
 

@@ -170,12 +170,6 @@ class Walker {
     if (typeof v !== 'number' || !Number.isFinite(v)) this.problems.add(path, v, 'is not a number');
   }
 
-  /** A number or a string (a duration the constructs parse). */
-  numberOrString(path: string, v: unknown, accepted: string): void {
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v)) && (typeof v !== 'string' || v.trim() === ''))
-      this.problems.add(path, v, `is not ${accepted}`);
-  }
-
   oneOf(path: string, v: unknown, values: readonly unknown[], optional = false): boolean {
     if (v === undefined && optional) return true;
     if (!values.includes(v)) {
@@ -272,7 +266,7 @@ function pools(w: Walker, path: string, v: unknown): void {
     if (!x) continue;
     for (const n of ['replicas', 'maxReplicas', 'maxSurge', 'poolMax']) w.number(`${sp}.${n}`, x[n], true);
     for (const d of ['statementTimeout', 'idleInTransactionTimeout', 'connectionTimeout', 'idleTimeout'])
-      w.numberOrString(`${sp}.${d}`, x[d], 'a duration such as "30s"');
+      w.string(`${sp}.${d}`, x[d], { optional: true, accepted: 'a duration such as "30s"' });
     if (x.resources !== undefined) resources(w, `${sp}.resources`, x.resources);
   }
 }

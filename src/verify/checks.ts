@@ -312,7 +312,7 @@ export async function checkRls(client: Client, matrix: readonly MatrixRow[]): Pr
 
 export async function checkBypassRls(client: Client): Promise<CheckResult> {
   const q = query(client);
-  const service = [...SERVICE_ROLES.map((r) => `caracal_${r}`), OWNER_ROLE];
+  const service = [...SERVICE_ROLES.map(roleName), OWNER_ROLE];
   // Group roles themselves, and every role that is (transitively) a member of a service role: a login
   // role with BYPASSRLS or SUPERUSER inside caracal_api would read every zone.
   const rows = await q<{ rolname: string; via: string | null; rolsuper: boolean; rolbypassrls: boolean }>(
@@ -351,7 +351,7 @@ export async function checkBypassRls(client: Client): Promise<CheckResult> {
 
 export async function checkPartitionPrivileges(client: Client): Promise<CheckResult> {
   const q = query(client);
-  const roles = SERVICE_ROLES.map((r) => `caracal_${r}`);
+  const roles = SERVICE_ROLES.map(roleName);
   const rows = await q<{ part: string; parent: string; role: string }>(
     `SELECT c.relname AS part, p.relname AS parent, r.rolname AS role
        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent

@@ -9,6 +9,7 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { Construct } from 'constructs';
 import { DatabaseCredentials, DatabaseSecrets, KeyMaterial, PostgresInstance, ServicePools } from '../../../constructs';
+import type { Duration } from '../../../constructs';
 import { MigrationJob, MigrationJobProps, MigrationRunnerImage, DEFAULT_NODE_IMAGE } from '../../../constructs/migration-job';
 import { checkChartDirectory, checkManifests, formatViolations, fromTerraformShape } from '../../support/pod-security';
 import { Json, only, scope, synthScope } from '../../support/synth';
@@ -37,7 +38,7 @@ interface Built {
   job: MigrationJob;
 }
 
-type Extra = Partial<MigrationJobProps> & { external?: boolean; rotation?: string; statementTimeout?: string };
+type Extra = Partial<MigrationJobProps> & { external?: boolean; rotation?: string; statementTimeout?: Duration };
 
 function addJob(s: Construct, extra: Extra = {}): MigrationJob {
   const { external, rotation, statementTimeout, ...props } = extra;
@@ -448,7 +449,7 @@ describe('MigrationJob content hash', () => {
         runnerBundlePath: undefined,
       }),
     ],
-    ['the wait for the database', () => ({ waitForDbSeconds: 60 })],
+    ['the wait for the database', () => ({ waitForDb: '60s' })],
     ['the Job spec (backoffLimit)', () => ({ backoffLimit: 2 })],
     ['the Job spec (resources)', () => ({ resources: { requests: { cpu: '200m', memory: '128Mi' }, limits: { memory: '256Mi' } } })],
     ['a rotated password', () => ({ rotation: '2' })],
@@ -459,7 +460,7 @@ describe('MigrationJob content hash', () => {
 
   test.each<[string, Extra]>([
     ['maxHistory', { maxHistory: 3 }],
-    ['timeoutSeconds', { timeoutSeconds: 3600 }],
+    ['timeout', { timeout: '1h' }],
     ['externalDatabaseCidrs', { externalDatabaseCidrs: ['10.0.0.0/8'] }],
   ])('GIVEN a change of %s (not a Job input) THEN the hash stays', (_what, extra) => {
     expect(build(extra).job.contentHash).toBe(base);
@@ -478,12 +479,14 @@ describe('MigrationJob validation', () => {
     ['image', { image: MigrationRunnerImage.publicNode('docker.io/library/node:latest') }],
     ['image', { image: MigrationRunnerImage.publicNode('node@sha256:1234') }],
     ['image', { image: MigrationRunnerImage.publicNode('Node:20 -it') }],
-    ['waitForDbSeconds', { waitForDbSeconds: 0 }],
+    ['waitForDb', { waitForDb: '0s' }],
+    ['waitForDb', { waitForDb: 120 as never }],
+    ['waitForDb', { waitForDb: '1500ms' }],
     ['backoffLimit', { backoffLimit: -1 }],
     ['backoffLimit', { backoffLimit: 1.5 }],
-    ['activeDeadlineSeconds', { activeDeadlineSeconds: 10 }],
-    ['activeDeadlineSeconds', { activeDeadlineSeconds: 100, waitForDbSeconds: 90 }],
-    ['timeoutSeconds', { timeoutSeconds: 600 }],
+    ['activeDeadline', { activeDeadline: '10s' }],
+    ['activeDeadline', { activeDeadline: '100s', waitForDb: '90s' }],
+    ['timeout', { timeout: '10min' }],
     ['maxHistory', { maxHistory: 0 }],
     ['resources.requests.cpu', { resources: { requests: { cpu: 'lots' }, limits: { memory: '256Mi' } } }],
     ['resources.limits.memory', { resources: { requests: { cpu: '100m' } } }],
@@ -505,8 +508,8 @@ describe('MigrationJob validation', () => {
   });
 
   test('GIVEN several bad props THEN every problem is reported at once', () => {
-    expect(make({ waitForDbSeconds: 0, maxHistory: 0, image: MigrationRunnerImage.publicNode('node') })).toThrow(
-      /3 problems[\s\S]*- image: [\s\S]*- waitForDbSeconds: [\s\S]*- maxHistory: /,
+    expect(make({ waitForDb: '0s', maxHistory: 0, image: MigrationRunnerImage.publicNode('node') })).toThrow(
+      /3 problems[\s\S]*- image: [\s\S]*- waitForDb: [\s\S]*- maxHistory: /,
     );
   });
 

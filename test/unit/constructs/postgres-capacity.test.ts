@@ -139,7 +139,7 @@ describe('PostgresCapacity', () => {
     ['capacity.workMem', PostgresCapacity.of({ workMem: '3GB' }), {}],
     ['capacity.maintenanceWorkMem', PostgresCapacity.of({ maintenanceWorkMem: '512kB' }), {}],
     ['capacity.effectiveCacheSize', PostgresCapacity.of({ effectiveCacheSize: '-1GB' }), {}],
-    ['capacity.logMinDurationStatement', PostgresCapacity.of({ logMinDurationStatement: '2 weeks' }), {}],
+    ['capacity.logMinDurationStatement', PostgresCapacity.of({ logMinDurationStatement: '2 weeks' as never }), {}],
     ['capacity.checkpointCompletionTarget', PostgresCapacity.of({ checkpointCompletionTarget: 1.5 }), {}],
     ['capacity.randomPageCost', PostgresCapacity.of({ randomPageCost: 0 }), {}],
     ['capacity.hugePages', PostgresCapacity.of({ hugePages: 'maybe' as never }), {}],

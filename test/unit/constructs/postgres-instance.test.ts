@@ -80,7 +80,7 @@ describe('PostgresInstance (in-cluster)', () => {
   });
 
   test('GIVEN an in-cluster instance WHEN it is stopped THEN it has time for the shutdown checkpoint and stops fast instead of waiting for clients', () => {
-    const { json } = inCluster({ terminationGracePeriodSeconds: 300 });
+    const { json } = inCluster({ terminationGracePeriod: '5min' });
     expect(pod(json).termination_grace_period_seconds).toBe(300);
     expect(container(json).lifecycle.pre_stop[0].exec.command.join(' ')).toContain('pg_ctl stop -D "$PGDATA" -m fast -w -t 290');
   });
@@ -180,7 +180,8 @@ describe('PostgresInstance bad props', () => {
     ['major', { major: 12, dataVolumeMajor: 12 }],
     ['image', { image: 'postgres:latest' }],
     ['image', { image: 'docker.io/library/postgres:17.6' }],
-    ['terminationGracePeriodSeconds', { terminationGracePeriodSeconds: 5 }],
+    ['terminationGracePeriod', { terminationGracePeriod: '5s' }],
+    ['terminationGracePeriod', { terminationGracePeriod: 120 as never }],
     ['storageSize', { storageSize: '500Mi' }],
     ['resources.limits.memory', { resources: { requests: { memory: '1Gi' } } }],
     ['resources.requests.memory', { resources: { requests: { memory: '4Gi' }, limits: { memory: '2Gi' } } }],

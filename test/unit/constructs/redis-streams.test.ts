@@ -251,7 +251,7 @@ describe('RedisStreams', () => {
     ['save', { save: 'hourly' }, /save: "hourly" is not a save schedule/],
     ['storageSize', { storageSize: '100Mi' }, /storageSize: "100Mi" is not a volume size of at least 1Gi/],
     ['storageClassName', { storageClassName: 'Fast SSD' }, /storageClassName: "Fast SSD" is not a storage class name/],
-    ['grace', { terminationGracePeriodSeconds: 1 }, /terminationGracePeriodSeconds: 1 is out of range/],
+    ['grace', { terminationGracePeriod: '1s' }, /terminationGracePeriod: "1s" is out of range/],
     ['namePrefix', { namePrefix: 'Caracal' }, /namePrefix: "Caracal" is not a valid name prefix/],
     ['allowedClients empty', { allowedClients: [] }, /allowedClients: \[\] is empty/],
     ['allowedClients empty selector', { allowedClients: [{}] }, /allowedClients\[0\]: \{\} is an empty selector/],
