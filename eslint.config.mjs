@@ -45,6 +45,9 @@ const CONSTRUCTS_BOUNDARY = 'a runner core never imports the constructs (or cdkt
 /** A path into src/ other than src/cli (which the CLI rule names). */
 const SRC_PATH = /(^|\/)src(\/(?!cli(\/|$))|$)/;
 const SRC_BOUNDARY = 'the constructs never import src/ (the app and the runner): shared names and units live in common/';
+/** Running a process: the constructs never build anything at synth (the runner bundle is an input). */
+const CHILD_PROCESS = /^(node:)?child_process$/;
+const SYNTH_BOUNDARY = 'the constructs never run a process at synth: build steps belong to `npm run build` (the bundle is an input)';
 
 /** Forbids importing (or lazily requiring) paths matching any of the given [regex, message] pairs. */
 function importBoundary(...forbidden) {
@@ -115,9 +118,10 @@ export default tseslint.config(
     rules: importBoundary([CLI_PATH, CLI_BOUNDARY], [CONSTRUCTS_PATH, CONSTRUCTS_BOUNDARY]),
   },
   {
-    // The constructs (the library) use common/, never the app or the runner in src/; the CLI rule above still holds.
+    // The constructs (the library) use common/, never the app or the runner in src/, and never spawn a build at
+    // synth; the CLI rule above still holds.
     files: ['constructs/**/*.ts'],
-    rules: importBoundary([CLI_PATH, CLI_BOUNDARY], [SRC_PATH, SRC_BOUNDARY]),
+    rules: importBoundary([CLI_PATH, CLI_BOUNDARY], [SRC_PATH, SRC_BOUNDARY], [CHILD_PROCESS, SYNTH_BOUNDARY]),
   },
   {
     // Tests read synthesized JSON and driver results whose shapes are not worth typing line by line.

@@ -8,8 +8,8 @@ import {
   CronJobV1SpecJobTemplateSpecTemplateSpecContainerVolumeMount,
   CronJobV1SpecJobTemplateSpecTemplateSpecVolume,
 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
-import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { Problems } from './internal/validation';
+import { egressOnlyPolicy } from './internal/network-policy';
 import { PART_OF, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import * as rules from './internal/rules';
@@ -264,24 +264,12 @@ export class AuditPartitionMaintenance extends Construct {
     });
 
     // Egress to the database and DNS only; nothing may connect to the job.
-    const dbPort = { port: String(props.endpoint.port), protocol: 'TCP' };
-    new NetworkPolicyV1(this, 'network-policy', {
-      metadata: { name, namespace: props.namespace, labels },
-      spec: {
-        podSelector: { matchLabels: { ...this.podSelector } },
-        policyTypes: ['Ingress', 'Egress'],
-        egress: [
-          props.databasePodSelector
-            ? { to: [{ podSelector: { matchLabels: { ...props.databasePodSelector } } }], ports: [dbPort] }
-            : { ports: [dbPort] },
-          {
-            ports: [
-              { port: '53', protocol: 'UDP' },
-              { port: '53', protocol: 'TCP' },
-            ],
-          },
-        ],
-      },
+    egressOnlyPolicy(this, 'network-policy', {
+      name,
+      namespace: props.namespace,
+      labels,
+      podSelector: { ...this.podSelector },
+      database: { port: props.endpoint.port, pods: props.databasePodSelector && { ...props.databasePodSelector } },
     });
   }
 }

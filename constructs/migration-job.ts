@@ -1,22 +1,17 @@
 // MigrationJob: the Helm pre-install/pre-upgrade hook that runs `caracal-migrate up` and provisions the
 // environment's login roles, as a generated chart (TerraformAsset) installed by a helm_release.
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Construct } from 'constructs';
 import { AssetType, ITerraformDependable, TerraformAsset, TerraformResource } from 'cdktf';
 import { Release } from '@cdktf/provider-helm/lib/release';
-import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import type { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import type { DatabaseSecrets } from './database-secrets';
 import type { PostgresInstance } from './postgres-instance';
 import type { HelmConfigMapVolume, HelmVolumeMount, ServicePools } from './service-pools';
 import {
   HookChart,
-  MIGRATIONS_DIR,
   OBJECT_LIMIT_BYTES,
-  PROVISION_FILE,
   RELEASE_SIZE_MARGIN,
   RUNNER_DIR,
   RUNNER_FILE,
@@ -24,6 +19,9 @@ import {
   renderHookChart,
   ContainerResources,
 } from './internal/hook-chart';
+import { writeChartDirectory } from './internal/chart-directory';
+import { egressOnlyPolicy } from './internal/network-policy';
+import { defaultMigrationsDir, defaultRunnerBundlePath } from './internal/package-files';
 import { migrationJobSelector, standardLabels } from './internal/labels';
 import { restrictedContainerSecurityContextManifest } from './internal/pod-security';
 import { classifyFilename } from '../common/migration-files';
@@ -70,9 +68,12 @@ export interface MigrationJobProps {
   readonly pools?: ServicePools;
   /** The runner image. @default MigrationRunnerImage.publicNode() */
   readonly image?: MigrationRunnerImage;
-  /** Directory of `NNNN_name.up.sql` files. @default the package's `migrations/` */
+  /** Directory of `NNNN_name.up.sql` files. @default the package's own `migrations/` */
   readonly migrationsDir?: string;
-  /** The runner bundle (publicNode only). @default the package's `dist/caracal-migrate.cjs` (`npm run build`) */
+  /**
+   * The built runner bundle the chart carries (publicNode only); synth never builds it.
+   * @default the package's own `dist/caracal-migrate.cjs` (made by `npm run build`; shipped in the package)
+   */
   readonly runnerBundlePath?: string;
   /** How long the runner retries connecting before it gives up (whole seconds). @default '120s' */
   readonly waitForDb?: Duration;
@@ -130,7 +131,7 @@ export class MigrationJob extends Construct {
   readonly networkPolicy: NetworkPolicyV1;
   /** The helm_release timeout in seconds. */
   readonly timeoutSeconds: number;
-  /** The generated chart on disk (content-addressed; the TerraformAsset copies it into cdktf.out). */
+  /** The generated chart on disk, in the app's outdir (`caracal-hook-charts/`); the TerraformAsset copies it into the stack. */
   readonly chartDirectory: string;
   /** The newest migration version the chart applies (decimal): what the services' init container waits for. */
   readonly schemaVersion: string;
@@ -205,13 +206,12 @@ export class MigrationJob extends Construct {
       rules.podSelector(problems, 'dns.podLabels', props.dns.podLabels, 'the DNS pods\' labels, e.g. { "k8s-app": "kube-dns" }');
     }
 
-    const root = packageRoot();
-    const migrationsDir = path.resolve(props.migrationsDir ?? path.join(root, 'migrations'));
+    const migrationsDir = path.resolve(props.migrationsDir ?? defaultMigrationsDir());
     const migrations = readMigrations(problems, migrationsDir);
     let runnerBundle: Buffer | undefined;
     if (src.kind === 'public-node') {
-      const bundlePath = path.resolve(props.runnerBundlePath ?? path.join(root, 'dist', 'caracal-migrate.cjs'));
-      if (props.runnerBundlePath === undefined && !existsSync(bundlePath)) buildBundleOnce(root);
+      // Built by `npm run build` (shipped in the package's dist/), never at synth.
+      const bundlePath = path.resolve(props.runnerBundlePath ?? defaultRunnerBundlePath());
       try {
         runnerBundle = readFileSync(bundlePath);
       } catch {
@@ -302,43 +302,19 @@ export class MigrationJob extends Construct {
     }
     problems.throwIfAny();
 
-    this.chartDirectory = writeChart(this.chart);
+    this.chartDirectory = writeChartDirectory(this, releaseName, this.chart.files);
     const asset = new TerraformAsset(this, 'chart', { path: this.chartDirectory, type: AssetType.DIRECTORY });
 
-    const egressToDatabase =
-      props.database.mode === 'in-cluster'
-        ? {
-            to: [{ podSelector: { matchLabels: stableLabels(props.database.podLabels) } }],
-            ports: [{ port: String(endpoint.port), protocol: 'TCP' }],
-          }
-        : { to: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: String(endpoint.port), protocol: 'TCP' }] };
-    const dns = props.dns ?? { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } };
-    this.networkPolicy = new NetworkPolicyV1(this, 'network-policy', {
-      metadata: {
-        name: `${releaseName}-egress`,
-        namespace: props.namespace,
-        labels: standardLabels({ name: 'caracal-migrate', instance, component: 'migration' }),
-      },
-      spec: {
-        podSelector: { matchLabels: { ...this.podLabels } },
-        // Nothing may reach the Job; it may reach the database and DNS only.
-        policyTypes: ['Ingress', 'Egress'],
-        egress: [
-          egressToDatabase,
-          {
-            to: [
-              {
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': dns.namespace } },
-                podSelector: { matchLabels: { ...dns.podLabels } },
-              },
-            ],
-            ports: [
-              { port: '53', protocol: 'UDP' },
-              { port: '53', protocol: 'TCP' },
-            ],
-          },
-        ],
-      },
+    this.networkPolicy = egressOnlyPolicy(this, 'network-policy', {
+      name: `${releaseName}-egress`,
+      namespace: props.namespace,
+      labels: standardLabels({ name: 'caracal-migrate', instance, component: 'migration' }),
+      podSelector: { ...this.podLabels },
+      database:
+        props.database.mode === 'in-cluster'
+          ? { port: endpoint.port, pods: stableLabels(props.database.podLabels) }
+          : { port: endpoint.port, cidrs },
+      dns: props.dns ?? { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
     });
 
     const dependsOn: ITerraformDependable[] = [this.networkPolicy, ...resourcesUnder(props.secrets), ...resourcesUnder(props.database)];
@@ -387,29 +363,6 @@ export class MigrationJob extends Construct {
   }
 }
 
-/**
- * A fresh clone has no dist/ yet: build the bundle once (`npm run build`) so `npm ci && npm run synth`
- * works. An existing bundle is never rebuilt at synth; run `npm run build` after changing the runner.
- */
-function buildBundleOnce(root: string): void {
-  const script = path.join(root, 'scripts', 'build.mjs');
-  if (!existsSync(script)) return;
-  process.stderr.write('MigrationJob: dist/caracal-migrate.cjs is missing; running `npm run build` once\n');
-  spawnSync(process.execPath, [script, '--quiet'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-/** The package root (holds package.json), from the source tree or the compiled dist/. */
-function packageRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === '@caracal/stores') return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return path.resolve(__dirname, '..');
-    dir = up;
-  }
-}
-
 function readMigrations(problems: Problems, dir: string): { name: string; content: Buffer }[] {
   let names: string[];
   try {
@@ -429,54 +382,6 @@ function readMigrations(problems: Problems, dir: string): { name: string; conten
   return files.filter((n) => !bad.includes(n)).map((name) => ({ name, content: readFileSync(path.join(dir, name)) }));
 }
 
-/** Charts unused for this long are removed from the shared temporary directory when another is written. */
-const CHART_CACHE_TTL_MS = 60 * 60 * 1000;
-
-/** Writes the chart to a content-addressed directory (same content, same path; written atomically). */
-function writeChart(chart: HookChart): string {
-  const h = createHash('sha256');
-  for (const [p, t] of chart.files) h.update(`${p}\0${t}\0`);
-  const root = path.join(tmpdir(), 'caracal-hook-charts');
-  const dir = path.join(root, h.digest('hex').slice(0, 32));
-  if (existsSync(path.join(dir, 'Chart.yaml'))) {
-    const now = new Date();
-    utimesSync(dir, now, now); // in use: keep it out of the pruning below
-    return dir;
-  }
-  pruneCharts(root);
-  const tmp = `${dir}.${process.pid}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  for (const [p, t] of chart.files) {
-    mkdirSync(path.dirname(path.join(tmp, p)), { recursive: true });
-    writeFileSync(path.join(tmp, p), t);
-  }
-  try {
-    renameSync(tmp, dir);
-  } catch {
-    rmSync(tmp, { recursive: true, force: true }); // another synth wrote the same content first
-  }
-  return dir;
-}
-
-/** Removes chart directories nobody wrote or reused for an hour (each synth's asset copy is in cdktf.out). */
-function pruneCharts(root: string): void {
-  let entries: string[];
-  try {
-    entries = readdirSync(root);
-  } catch {
-    return;
-  }
-  const cutoff = Date.now() - CHART_CACHE_TTL_MS;
-  for (const name of entries) {
-    const dir = path.join(root, name);
-    try {
-      if (statSync(dir).mtimeMs < cutoff) rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // removed by a concurrent synth
-    }
-  }
-}
-
 /** Labels fit for a selector: never `managed-by`, which changes with tooling (see internal/labels). */
 function stableLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(labels).filter(([k]) => k !== 'app.kubernetes.io/managed-by'));
@@ -485,5 +390,3 @@ function stableLabels(labels: Readonly<Record<string, string>>): Record<string, 
 function resourcesUnder(scope: Construct): TerraformResource[] {
   return scope.node.findAll().filter((c): c is TerraformResource => c instanceof TerraformResource);
 }
-
-export { MIGRATIONS_DIR, RUNNER_DIR, PROVISION_FILE };

@@ -1,5 +1,5 @@
-// The default-deny NetworkPolicy of a store (Postgres, Redis): no egress at all, ingress only from the given
-// pod selectors (Caracal's services, the migration Job, the maintenance CronJob) on the store's one port.
+// The NetworkPolicies of the stores and their jobs: a store (Postgres, Redis) is default-deny with ingress only from
+// the given pod selectors on its one port; a job (migration, maintenance) has no ingress and egress to the database and DNS only.
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { Construct } from 'constructs';
 
@@ -26,6 +26,53 @@ export function storeNetworkPolicy(scope: Construct, id: string, props: StoreNet
           ports: [{ port: String(props.port), protocol: 'TCP' }],
         },
       ],
+    },
+  });
+}
+
+export interface EgressOnlyPolicyProps {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  /** Labels of the job's own pods. */
+  readonly podSelector: Record<string, string>;
+  /** The database, on its port only: its pods, or address blocks, or (neither) any address. */
+  readonly database: { readonly port: number; readonly pods?: Record<string, string>; readonly cidrs?: readonly string[] };
+  /** The cluster DNS pods; undefined: DNS (UDP and TCP 53) on any address. */
+  readonly dns?: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+}
+
+/** The NetworkPolicy of a job that talks to the database only: no ingress, egress to the database and DNS. */
+export function egressOnlyPolicy(scope: Construct, id: string, props: EgressOnlyPolicyProps): NetworkPolicyV1 {
+  const db = props.database;
+  const dbPorts = [{ port: String(db.port), protocol: 'TCP' }];
+  const toDatabase = db.pods
+    ? { to: [{ podSelector: { matchLabels: { ...db.pods } } }], ports: dbPorts }
+    : db.cidrs
+      ? { to: db.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: dbPorts }
+      : { ports: dbPorts };
+  const dnsPorts = [
+    { port: '53', protocol: 'UDP' },
+    { port: '53', protocol: 'TCP' },
+  ];
+  const toDns = props.dns
+    ? {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.dns.namespace } },
+            podSelector: { matchLabels: { ...props.dns.podLabels } },
+          },
+        ],
+        ports: dnsPorts,
+      }
+    : { ports: dnsPorts };
+  return new NetworkPolicyV1(scope, id, {
+    metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
+    spec: {
+      podSelector: { matchLabels: { ...props.podSelector } },
+      // Nothing may reach the job; it may reach the database and DNS only.
+      policyTypes: ['Ingress', 'Egress'],
+      egress: [toDatabase, toDns],
     },
   });
 }

@@ -8,6 +8,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { Construct } from 'constructs';
+import { App } from 'cdktf';
 import { DatabaseCredentials, DatabaseSecrets, KeyMaterial, PostgresInstance, ServicePools } from '../../../constructs';
 import type { Duration } from '../../../constructs';
 import { MigrationJob, MigrationJobProps, MigrationRunnerImage, DEFAULT_NODE_IMAGE } from '../../../constructs/migration-job';
@@ -104,6 +105,13 @@ describe('MigrationJob chart', () => {
     const objects = b.job.chart.manifests.filter((m) => m.kind === kind);
     expect(objects.length).toBeGreaterThan(0);
     for (const o of objects) expect(() => model(o as Json).validate()).not.toThrow();
+  });
+
+  test("GIVEN a synth WHEN the chart is written THEN it is in the app's own outdir, never in node_modules", () => {
+    const outdir = path.resolve(App.of(b.job).outdir);
+
+    expect(b.job.chartDirectory.startsWith(path.join(outdir, 'caracal-hook-charts') + path.sep)).toBe(true);
+    expect(b.job.chartDirectory).not.toMatch(/node_modules/);
   });
 
   test('GIVEN the chart THEN only ConfigMaps and the Job are in it, no Secret', () => {
