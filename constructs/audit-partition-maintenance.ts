@@ -3,13 +3,10 @@
 // the pinned Postgres image, and fails (alerts) when health reports a problem.
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
-import {
-  CronJobV1,
-  CronJobV1SpecJobTemplateSpecTemplateSpecContainerVolumeMount,
-  CronJobV1SpecJobTemplateSpecTemplateSpecVolume,
-} from '@cdktf/provider-kubernetes/lib/cron-job-v1';
+import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 import { Problems } from './internal/validation';
 import { egressOnlyPolicy } from './internal/network-policy';
+import { PgConnection } from './internal/pg-connection';
 import { PART_OF, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import * as rules from './internal/rules';
@@ -184,42 +181,26 @@ export class AuditPartitionMaintenance extends Construct {
       }),
       ...this.podSelector,
     };
-    const secretDir = '/var/run/secrets/caracal/owner';
-    const caDir = '/var/run/secrets/caracal/db-ca';
-    const env: Array<{ name: string; value: string }> = [
-      { name: 'PGHOST', value: props.endpoint.host },
-      { name: 'PGPORT', value: String(props.endpoint.port) },
-      { name: 'PGDATABASE', value: props.endpoint.database },
-      { name: 'PGUSER', value: props.owner.username },
-      { name: 'PGSSLMODE', value: props.endpoint.sslMode },
-      { name: 'PGPASSWORD_FILE', value: `${secretDir}/${props.owner.passwordKey}` },
-      { name: 'PGCONNECT_TIMEOUT', value: '10' },
-      { name: 'PGAPPNAME', value: name },
-      // caracal.health_days_ahead is read by the health DO block (psql variables do not reach inside $$).
-      {
-        name: 'PGOPTIONS',
-        value: `-c lock_timeout=${lockMs} -c statement_timeout=${statementMs} -c caracal.health_days_ahead=${healthDaysAhead}`,
-      },
-      { name: 'AUDIT_DAYS_BACK', value: String(daysBack) },
-      { name: 'AUDIT_DAYS_AHEAD', value: String(daysAhead) },
-      { name: 'AUDIT_RETENTION_DAYS', value: String(retentionDays) },
-      { name: 'AUDIT_HEALTH_DAYS_AHEAD', value: String(healthDaysAhead) },
-    ];
-    const volumes: CronJobV1SpecJobTemplateSpecTemplateSpecVolume[] = [
-      { name: 'owner-credentials', secret: { secretName: props.owner.secretName, defaultMode: '0440' } },
-    ];
-    const mounts: CronJobV1SpecJobTemplateSpecTemplateSpecContainerVolumeMount[] = [
-      { name: 'owner-credentials', mountPath: secretDir, readOnly: true },
-    ];
-    if (!props.endpoint.caCertSecret && (props.endpoint.sslMode === 'verify-full' || props.endpoint.sslMode === 'verify-ca')) {
-      // No CA given: verify against the image's system trust store (libpq 16+), not ~/.postgresql/root.crt.
-      env.push({ name: 'PGSSLROOTCERT', value: 'system' });
-    }
-    if (props.endpoint.caCertSecret) {
-      env.push({ name: 'PGSSLROOTCERT', value: `${caDir}/${props.endpoint.caCertSecret.key}` });
-      volumes.push({ name: 'db-ca', secret: { secretName: props.endpoint.caCertSecret.secretName, defaultMode: '0444' } });
-      mounts.push({ name: 'db-ca', mountPath: caDir, readOnly: true });
-    }
+    // The owner's connection (PGPASSWORD_FILE on its Secret, the CA or the system trust store): the one PG* contract.
+    const connection = new PgConnection({
+      endpoint: props.endpoint,
+      login: props.owner,
+      password: { volume: 'owner-credentials', dir: '/var/run/secrets/caracal/owner' },
+      ca: { volume: 'db-ca', dir: '/var/run/secrets/caracal/db-ca' },
+      extraEnv: [
+        { name: 'PGCONNECT_TIMEOUT', value: '10' },
+        { name: 'PGAPPNAME', value: name },
+        // caracal.health_days_ahead is read by the health DO block (psql variables do not reach inside $$).
+        {
+          name: 'PGOPTIONS',
+          value: `-c lock_timeout=${lockMs} -c statement_timeout=${statementMs} -c caracal.health_days_ahead=${healthDaysAhead}`,
+        },
+        { name: 'AUDIT_DAYS_BACK', value: String(daysBack) },
+        { name: 'AUDIT_DAYS_AHEAD', value: String(daysAhead) },
+        { name: 'AUDIT_RETENTION_DAYS', value: String(retentionDays) },
+        { name: 'AUDIT_HEALTH_DAYS_AHEAD', value: String(healthDaysAhead) },
+      ],
+    });
 
     const sec = { runAsUser: uid };
     this.cronJob = new CronJobV1(this, 'cron-job', {
@@ -249,13 +230,13 @@ export class AuditPartitionMaintenance extends Construct {
                     image,
                     imagePullPolicy: 'IfNotPresent',
                     command: ['sh', '-c', MAINTENANCE_SCRIPT],
-                    env,
+                    env: connection.env.map((e) => ({ ...e })),
                     resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
                     securityContext: restrictedContainerSecurityContext({ ...sec, readOnlyRootFilesystem: true }),
-                    volumeMount: mounts,
+                    volumeMount: connection.mounts.map((m) => ({ ...m })),
                   },
                 ],
-                volume: volumes,
+                volume: connection.providerVolumes(),
               },
             },
           },

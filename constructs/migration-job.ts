@@ -255,13 +255,7 @@ export class MigrationJob extends Construct {
           settings: settingsByRole.get(l.username) ?? {},
         };
       }),
-      database: {
-        host: endpoint.host,
-        port: endpoint.port,
-        name: endpoint.database,
-        sslMode: endpoint.sslMode,
-        caCertSecret: endpoint.caCertSecret,
-      },
+      database: endpoint,
       image: src.image,
       command,
       waitForDbSeconds: waitForDb,

@@ -10,6 +10,7 @@ import { parseDuration } from './internal/units';
 import { Duration } from './postgres-capacity';
 import { PostgresEndpoint, ResourceRequirements } from './postgres-instance';
 import { DatabaseSecrets } from './database-secrets';
+import { PgConnection, PgEnvVar } from './internal/pg-connection';
 
 /** One service's pool and pod settings. */
 export interface ServicePoolSettings {
@@ -219,7 +220,6 @@ export class ServicePools extends Construct {
     this.pools = Object.fromEntries(resolved.map((p) => [p.service, p])) as Record<ServiceName, ResolvedPool>;
 
     for (const pool of resolved) {
-      const login = props.secrets.login(pool.service);
       const name = `${prefix}-${pool.service}-db`;
       const data: Record<string, string> = {
         DB_POOL_MAX: String(pool.poolMax),
@@ -227,16 +227,11 @@ export class ServicePools extends Construct {
         DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: String(pool.idleInTransactionTimeoutMs),
         DB_CONNECTION_TIMEOUT_MS: String(pool.connectionTimeoutMs),
         DB_IDLE_TIMEOUT_MS: String(pool.idleTimeoutMs),
-        PGHOST: props.endpoint.host,
-        PGPORT: String(props.endpoint.port),
-        PGDATABASE: props.endpoint.database,
-        PGUSER: login.username,
-        PGSSLMODE: props.endpoint.sslMode,
-        PGPASSWORD_FILE: `${this.secretMountPath}/${login.passwordKey}`,
-        PGAPPNAME: `caracal-${pool.service}`,
-        PGCONNECT_TIMEOUT: String(Math.max(2, Math.ceil(pool.connectionTimeoutMs / 1000))),
+        ...this.connection(pool.service, [
+          { name: 'PGAPPNAME', value: `caracal-${pool.service}` },
+          { name: 'PGCONNECT_TIMEOUT', value: String(Math.max(2, Math.ceil(pool.connectionTimeoutMs / 1000))) },
+        ]).envData(),
       };
-      if (props.endpoint.caCertSecret) data.PGSSLROOTCERT = `${this.caMountPath}/${props.endpoint.caCertSecret.key}`;
       if (this.keyMaterialServices.has(pool.service)) {
         data.CARACAL_HMAC_KEY_FILE = `${this.keyMaterialMountPath}/${props.secrets.hmacKeyKey}`;
         data.CARACAL_ENCRYPTION_KEY_FILE = `${this.keyMaterialMountPath}/${props.secrets.encryptionKeyKey}`;
@@ -253,8 +248,15 @@ export class ServicePools extends Construct {
     }
   }
 
-  private get caMountPath(): string {
-    return `${this.secretMountPath}-ca`;
+  /** A service's PG* connection: its own login Secret and the CA, mounted whole (the one contract, internal/pg-connection). */
+  private connection(service: ServiceName, extraEnv: readonly PgEnvVar[] = []): PgConnection {
+    return new PgConnection({
+      endpoint: this.endpoint,
+      login: this.secrets.login(service),
+      password: { volume: 'caracal-db-credentials', dir: this.secretMountPath },
+      ca: { volume: 'caracal-db-ca', dir: `${this.secretMountPath}-ca` },
+      extraEnv,
+    });
   }
 
   /** Name of a service's ConfigMap (DB_POOL_MAX, timeouts, PGHOST ... PGPASSWORD_FILE). */
@@ -290,14 +292,9 @@ export class ServicePools extends Construct {
     const out = {} as Record<ServiceName, ServiceHelmValues>;
     for (const s of SERVICES) {
       const p = this.pools[s];
-      const volumes: HelmSecretVolume[] = [
-        { name: 'caracal-db-credentials', secret: { secretName: this.secretName(s), defaultMode: 0o440 } },
-      ];
-      const volumeMounts: HelmVolumeMount[] = [{ name: 'caracal-db-credentials', mountPath: this.secretMountPath, readOnly: true }];
-      if (this.endpoint.caCertSecret) {
-        volumes.push({ name: 'caracal-db-ca', secret: { secretName: this.endpoint.caCertSecret.secretName, defaultMode: 0o444 } });
-        volumeMounts.push({ name: 'caracal-db-ca', mountPath: this.caMountPath, readOnly: true });
-      }
+      const connection = this.connection(s);
+      const volumes: HelmSecretVolume[] = connection.manifestVolumes();
+      const volumeMounts: HelmVolumeMount[] = [...connection.mounts];
       if (this.keyMaterialServices.has(s)) {
         volumes.push({ name: 'caracal-key-material', secret: { secretName: this.secrets.keyMaterialSecretName, defaultMode: 0o440 } });
         volumeMounts.push({ name: 'caracal-key-material', mountPath: this.keyMaterialMountPath, readOnly: true });

@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import { gzipSync, constants as zlibConstants } from 'node:zlib';
 import { stringify } from 'yaml';
 import { restrictedContainerSecurityContextManifest, restrictedPodSecurityContextManifest } from './pod-security';
+import { PgConnection } from './pg-connection';
+import type { PostgresEndpoint } from '../postgres-instance';
 
 /** Where the Job's files are inside the container. */
 export const RUNNER_DIR = '/opt/caracal/runner';
@@ -53,13 +55,8 @@ export interface HookChartSpec {
   readonly owner: { readonly username: string; readonly secretName: string; readonly passwordKey: string };
   /** Service logins the Job provisions after migrating. */
   readonly logins: readonly ProvisionLogin[];
-  readonly database: {
-    readonly host: string;
-    readonly port: number;
-    readonly name: string;
-    readonly sslMode: string;
-    readonly caCertSecret?: { readonly secretName: string; readonly key: string };
-  };
+  /** Where the database is (the Job's PG* connection). */
+  readonly database: PostgresEndpoint;
   readonly image: string;
   /** The container command; `defaultCommand()` unless overridden. */
   readonly command: readonly string[];
@@ -109,8 +106,6 @@ export function defaultCommand(waitForDbSeconds: number): string[] {
 export function loginPasswordPath(loginRole: string): string {
   return `${SECRETS_DIR}/logins/${loginRole}/password`;
 }
-export const OWNER_PASSWORD_PATH = `${SECRETS_DIR}/owner/password`;
-export const CA_CERT_PATH = `${SECRETS_DIR}/ca/ca.crt`;
 
 /** provision.json: the logins the Job provisions (paths, never passwords). */
 export function provisionConfig(spec: HookChartSpec) {
@@ -153,42 +148,37 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
     immutable: true,
   });
 
-  const secretVolume = (name: string, secretName: string, key: string, path: string) => ({
+  // The owner's connection (PGPASSWORD_FILE on its Secret, the CA when given): the one PG* contract.
+  const connection = new PgConnection({
+    endpoint: spec.database,
+    login: spec.owner,
+    password: { volume: 'owner-password', dir: `${SECRETS_DIR}/owner`, file: 'password' },
+    ca: { volume: 'ca-cert', dir: `${SECRETS_DIR}/ca`, file: 'ca.crt' },
+    extraEnv: [{ name: 'HOME', value: '/tmp' }],
+  });
+  const [ownerVolume, ...caVolumes] = connection.manifestVolumes();
+  const [ownerMount, ...caMounts] = connection.mounts;
+  const loginVolume = (name: string, secretName: string, key: string) => ({
     name,
-    secret: { secretName, items: [{ key, path }], defaultMode: 0o440 },
+    secret: { secretName, items: [{ key, path: 'password' }], defaultMode: 0o440 },
   });
   const volumes: object[] = [
     { name: 'runner', configMap: { name: runnerName, defaultMode: 0o444 } },
     { name: 'migrations', configMap: { name: migrationsName, defaultMode: 0o444 } },
-    secretVolume('owner-password', spec.owner.secretName, spec.owner.passwordKey, 'password'),
-    ...spec.logins.map((l, i) => secretVolume(`login-${i}`, l.secretName, l.passwordKey, 'password')),
+    ownerVolume,
+    ...spec.logins.map((l, i) => loginVolume(`login-${i}`, l.secretName, l.passwordKey)),
+    ...caVolumes,
     { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
   ];
   const volumeMounts: object[] = [
     { name: 'runner', mountPath: RUNNER_DIR, readOnly: true },
     { name: 'migrations', mountPath: MIGRATIONS_DIR, readOnly: true },
-    { name: 'owner-password', mountPath: `${SECRETS_DIR}/owner`, readOnly: true },
+    ownerMount,
     ...spec.logins.map((l, i) => ({ name: `login-${i}`, mountPath: `${SECRETS_DIR}/logins/${l.loginRole}`, readOnly: true })),
+    ...caMounts,
     { name: 'tmp', mountPath: '/tmp' },
   ];
-  const env = [
-    { name: 'PGHOST', value: spec.database.host },
-    { name: 'PGPORT', value: String(spec.database.port) },
-    { name: 'PGDATABASE', value: spec.database.name },
-    { name: 'PGUSER', value: spec.owner.username },
-    { name: 'PGPASSWORD_FILE', value: OWNER_PASSWORD_PATH },
-    { name: 'PGSSLMODE', value: spec.database.sslMode },
-    { name: 'HOME', value: '/tmp' },
-  ];
-  if (spec.database.caCertSecret) {
-    volumes.splice(
-      volumes.length - 1,
-      0,
-      secretVolume('ca-cert', spec.database.caCertSecret.secretName, spec.database.caCertSecret.key, 'ca.crt'),
-    );
-    volumeMounts.splice(volumeMounts.length - 1, 0, { name: 'ca-cert', mountPath: `${SECRETS_DIR}/ca`, readOnly: true });
-    env.push({ name: 'PGSSLROOTCERT', value: CA_CERT_PATH });
-  }
+  const env = connection.env;
 
   const job: KubeObject = {
     apiVersion: 'batch/v1',
@@ -218,7 +208,7 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
               image: spec.image,
               imagePullPolicy: 'IfNotPresent',
               command: [...spec.command],
-              env,
+              env: env.map((e) => ({ ...e })),
               resources: spec.resources,
               securityContext: restrictedContainerSecurityContextManifest({ runAsUser: spec.runAsUser, readOnlyRootFilesystem: true }),
               volumeMounts,
