@@ -9,7 +9,8 @@ import { Problems } from './internal/validation';
 import { migrationJobSelector, serviceSelector } from './internal/labels';
 import { LOGINS, LoginName, SERVICES, ServiceName } from '../common/names';
 import type { RedisUser } from './internal/redis-config';
-import { DatabaseCredentials, DatabaseSecrets, KeyMaterial } from './database-secrets';
+import { DatabaseCredentials, DatabaseSecrets } from './database-secrets';
+import { KeyMaterial, KeyMaterialSecret } from './key-material';
 import {
   ExternalPostgresProps,
   PostgresEndpoint,
@@ -118,6 +119,8 @@ export class CaracalStores extends Construct {
   readonly environment: string;
   readonly namespace: string;
   readonly secrets: DatabaseSecrets;
+  /** The HMAC and encryption keys (generated once, or an existing Secret). */
+  readonly keyMaterial: KeyMaterialSecret;
   readonly postgres: PostgresInstance;
   readonly pools: ServicePools;
   readonly redis: RedisStreams;
@@ -155,10 +158,21 @@ export class CaracalStores extends Construct {
             environment: props.environment,
             namespace: props.namespace,
             credentials: props.credentials,
-            keyMaterial: props.keyMaterial,
             logicalIdPrefix: props.logicalIdPrefix,
           }),
       ) ?? children.standIn((scratch) => new DatabaseSecrets(scratch, 'secrets', { environment: 'standin', namespace: 'stand-in' }));
+
+    // Its own construct; its logical ids are fixed (`<prefix>_hmac_key`, ...), so the move from under the secrets
+    // kept every Terraform address.
+    const keyMaterial = children.build(
+      () =>
+        new KeyMaterialSecret(this, 'keys', {
+          environment: props.environment,
+          namespace: props.namespace,
+          keyMaterial: props.keyMaterial,
+          logicalIdPrefix: props.logicalIdPrefix,
+        }),
+    );
 
     // Derived from the pool settings; when they are bad (ServicePools reports them), max_connections is not derived.
     const required = ServicePools.requiredConnections(props.pools, props.otherConnections);
@@ -267,6 +281,7 @@ export class CaracalStores extends Construct {
 
     children.throwIfAny();
     this.secrets = secrets;
+    this.keyMaterial = built(keyMaterial);
     this.postgres = postgres;
     this.pools = built(pools);
     this.redis = built(redis);
@@ -303,7 +318,7 @@ export class CaracalStores extends Construct {
     return {
       database: Object.fromEntries(LOGINS.map((l) => [l, this.secrets.secretName(l)])) as Record<LoginName, string>,
       redis: Object.fromEntries(this.redis.users.map((u) => [u, this.redis.secretName(u)])) as Record<RedisUser, string>,
-      keyMaterial: this.secrets.keyMaterialSecretName,
+      keyMaterial: this.keyMaterial.secretName,
       redisAcl: this.redis.aclSecretName,
     };
   }

@@ -23,14 +23,10 @@ export type {
   CaCertSecretRef,
   ResourceRequirements,
 } from './postgres-instance';
-export { DatabaseSecrets, DatabaseCredentials, KeyMaterial } from './database-secrets';
-export type {
-  DatabaseSecretsProps,
-  LoginSecretRef,
-  GeneratedCredentialsOptions,
-  ExistingCredentialsOptions,
-  GeneratedKeyMaterialOptions,
-} from './database-secrets';
+export { DatabaseSecrets, DatabaseCredentials } from './database-secrets';
+export type { DatabaseSecretsProps, LoginSecretRef, GeneratedCredentialsOptions, ExistingCredentialsOptions } from './database-secrets';
+export { KeyMaterial, KeyMaterialSecret } from './key-material';
+export type { KeyMaterialSecretProps, GeneratedKeyMaterialOptions } from './key-material';
 export { ServicePools } from './service-pools';
 export type {
   ServicePoolsProps,

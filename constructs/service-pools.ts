@@ -10,6 +10,7 @@ import { parseDuration } from './internal/units';
 import { Duration } from './postgres-capacity';
 import { PostgresEndpoint, ResourceRequirements } from './postgres-instance';
 import { DatabaseSecrets } from './database-secrets';
+import type { KeyMaterialSecret } from './key-material';
 import { PgConnection, PgEnvVar } from './internal/pg-connection';
 
 /** One service's pool and pod settings. */
@@ -67,6 +68,8 @@ export interface ServicePoolsProps {
   readonly namePrefix?: string;
   /** Services whose pods mount the HMAC / encryption key material Secret (least privilege: only those that use it). @default none */
   readonly keyMaterialServices?: readonly ServiceName[];
+  /** The key material those services mount; required when `keyMaterialServices` names any. @default none */
+  readonly keyMaterial?: KeyMaterialSecret;
   /** Directory the key material Secret is mounted at. @default '/var/run/secrets/caracal/keys' */
   readonly keyMaterialMountPath?: string;
 }
@@ -165,6 +168,7 @@ export class ServicePools extends Construct {
   private readonly instance: string;
   private readonly endpoint: PostgresEndpoint;
   private readonly keyMaterialServices: ReadonlySet<ServiceName>;
+  private readonly keyMaterial?: KeyMaterialSecret;
   private readonly keyMaterialMountPath: string;
 
   constructor(scope: Construct, id: string, props: ServicePoolsProps) {
@@ -176,6 +180,9 @@ export class ServicePools extends Construct {
     this.instance = `caracal-${props.environment}`;
     const prefix = props.namePrefix ?? 'caracal';
     this.keyMaterialServices = new Set(props.keyMaterialServices ?? []);
+    this.keyMaterial = props.keyMaterial;
+    if (this.keyMaterialServices.size > 0 && !props.keyMaterial)
+      problems.add('keyMaterial', undefined, 'is required when keyMaterialServices names a service: expected a KeyMaterialSecret');
     this.keyMaterialMountPath = props.keyMaterialMountPath ?? '/var/run/secrets/caracal/keys';
     for (const s of props.keyMaterialServices ?? []) {
       if (!(SERVICES as readonly string[]).includes(s))
@@ -232,9 +239,9 @@ export class ServicePools extends Construct {
           { name: 'PGCONNECT_TIMEOUT', value: String(Math.max(2, Math.ceil(pool.connectionTimeoutMs / 1000))) },
         ]).envData(),
       };
-      if (this.keyMaterialServices.has(pool.service)) {
-        data.CARACAL_HMAC_KEY_FILE = `${this.keyMaterialMountPath}/${props.secrets.hmacKeyKey}`;
-        data.CARACAL_ENCRYPTION_KEY_FILE = `${this.keyMaterialMountPath}/${props.secrets.encryptionKeyKey}`;
+      if (this.keyMaterial && this.keyMaterialServices.has(pool.service)) {
+        data.CARACAL_HMAC_KEY_FILE = `${this.keyMaterialMountPath}/${this.keyMaterial.hmacKey}`;
+        data.CARACAL_ENCRYPTION_KEY_FILE = `${this.keyMaterialMountPath}/${this.keyMaterial.encryptionKey}`;
       }
       new ConfigMapV1(this, `config-${pool.service}`, {
         metadata: {
@@ -295,8 +302,8 @@ export class ServicePools extends Construct {
       const connection = this.connection(s);
       const volumes: HelmSecretVolume[] = connection.manifestVolumes();
       const volumeMounts: HelmVolumeMount[] = [...connection.mounts];
-      if (this.keyMaterialServices.has(s)) {
-        volumes.push({ name: 'caracal-key-material', secret: { secretName: this.secrets.keyMaterialSecretName, defaultMode: 0o440 } });
+      if (this.keyMaterial && this.keyMaterialServices.has(s)) {
+        volumes.push({ name: 'caracal-key-material', secret: { secretName: this.keyMaterial.secretName, defaultMode: 0o440 } });
         volumeMounts.push({ name: 'caracal-key-material', mountPath: this.keyMaterialMountPath, readOnly: true });
       }
       out[s] = {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { App, TerraformStack } from 'cdktf';
-import { DatabaseCredentials, DatabaseSecrets, KeyMaterial, PostgresInstance, ServicePools } from '../../constructs';
+import { DatabaseCredentials, DatabaseSecrets, PostgresInstance, ServicePools } from '../../constructs';
 import { MigrationJob } from '../../constructs/migration-job';
 import { scramSha256Verifier } from '../../src/provision/scram';
 import { renderChart, runJobPod } from '../../test/support/kubelet';
@@ -70,7 +70,6 @@ async function main() {
       environment: env,
       namespace: 'caracal',
       credentials: DatabaseCredentials.generated(),
-      keyMaterial: KeyMaterial.generated(),
     });
     // An external endpoint so the port can be this run's server (the in-cluster one is fixed at 5432).
     const db = PostgresInstance.external(stack, 'postgres', {

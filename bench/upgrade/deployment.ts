@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, TerraformStack } from 'cdktf';
-import { DatabaseCredentials, DatabaseSecrets, KeyMaterial, MigrationJob, PostgresInstance, ServicePools } from '../../constructs';
+import { DatabaseCredentials, DatabaseSecrets, MigrationJob, PostgresInstance, ServicePools } from '../../constructs';
 import { prod } from '../../src/environments/prod';
 import { renderChart } from '../../test/support/kubelet';
 import { Service, SERVICES } from './load';
@@ -47,7 +47,6 @@ export function synthesizeDeployment(opts: { database: string; port: number; run
       environment: ENVIRONMENT,
       namespace: 'caracal',
       credentials: DatabaseCredentials.generated(),
-      keyMaterial: KeyMaterial.generated(),
     });
     const db = PostgresInstance.external(stack, 'postgres', {
       host: 'postgres.caracal.svc.cluster.local',

@@ -82,7 +82,11 @@ export class CaracalStoresStack extends TerraformStack {
     });
     new TerraformOutput(this, 'key_material_secret', {
       description: 'Kubernetes Secret holding the HMAC and encryption keys',
-      value: { name: this.secrets.keyMaterialSecretName, hmac_key: this.secrets.hmacKeyKey, encryption_key: this.secrets.encryptionKeyKey },
+      value: {
+        name: this.stores.keyMaterial.secretName,
+        hmac_key: this.stores.keyMaterial.hmacKey,
+        encryption_key: this.stores.keyMaterial.encryptionKey,
+      },
     });
     new TerraformOutput(this, 'service_config_maps', {
       description: 'ConfigMap per service: DB_POOL_MAX, timeouts and the PG* connection contract',

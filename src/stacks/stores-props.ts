@@ -1,6 +1,7 @@
 // How an environment's data becomes CaracalStores props, and back: where a construct's problem is in the data
 // file (a construct checks `services.api.poolMax`, the file has `pools.api.poolMax`).
-import { DatabaseCredentials, KeyMaterial } from '../../constructs/database-secrets';
+import { DatabaseCredentials } from '../../constructs/database-secrets';
+import { KeyMaterial } from '../../constructs/key-material';
 import { PostgresCapacity } from '../../constructs/postgres-capacity';
 import { RedisPasswords } from '../../constructs/redis-streams';
 import { CaracalStoresProps, StoresPostgres } from '../../constructs/caracal-stores';

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DatabaseCredentials, DatabaseSecrets, KeyMaterial } from '../../constructs/database-secrets';
+import { DatabaseCredentials, DatabaseSecrets } from '../../constructs/database-secrets';
 
 export type Json = Record<string, any>;
 
@@ -47,7 +47,6 @@ export function testSecrets(scope: Construct, environment = 'dev', namespace = '
     environment,
     namespace,
     credentials: generated ? DatabaseCredentials.generated() : DatabaseCredentials.fromExistingSecret('caracal-db'),
-    keyMaterial: generated ? KeyMaterial.generated() : KeyMaterial.fromExistingSecret('caracal-keys'),
   });
 }
 

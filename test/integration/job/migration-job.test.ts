@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import { Client } from 'pg';
-import { DatabaseCredentials, DatabaseSecrets, KeyMaterial, PostgresInstance, ServicePools } from '../../../constructs';
+import { DatabaseCredentials, DatabaseSecrets, PostgresInstance, ServicePools } from '../../../constructs';
 import { MigrationJob, MigrationRunnerImage } from '../../../constructs/migration-job';
 import { LOGINS, PROVISIONED_LOGINS } from '../../../common/names';
 import { scramSha256Verifier } from '../../../src/provision/scram';
@@ -115,7 +115,6 @@ function synth(env: Env, extra: { migrationsDir?: string; image?: MigrationRunne
     environment: env.name,
     namespace: 'caracal',
     credentials: DatabaseCredentials.generated(),
-    keyMaterial: KeyMaterial.generated(),
   });
   const database = PostgresInstance.external(stack, 'postgres', {
     host: HOST,

@@ -1,6 +1,6 @@
-// DatabaseSecrets: a Secret per login, generated or existing; key material protected at fixed addresses.
+// DatabaseSecrets: a Secret per login, generated or existing; passwords and key material keep fixed addresses when moved.
 import { Construct } from 'constructs';
-import { DatabaseCredentials, DatabaseSecrets, DatabaseSecretsProps, KeyMaterial, LOGINS } from '../../../constructs';
+import { DatabaseCredentials, DatabaseSecrets, DatabaseSecretsProps, KeyMaterialSecret, LOGINS } from '../../../constructs';
 import { PostgresInstance } from '../../../constructs';
 import { Json, resources, scope, synthScope } from '../../support/synth';
 
@@ -25,30 +25,14 @@ describe('DatabaseSecrets', () => {
     expect(secrets.login('audit').groupRole).toBe('caracal_audit');
   });
 
-  test('GIVEN generated key material WHEN synthesized THEN HMAC and encryption keys are random_bytes, protected by prevent_destroy', () => {
-    const { json, secrets } = build();
-    const bytes = resources(json, 'random_bytes');
-    expect(bytes.caracal_hmac_key).toMatchObject({ length: 32, lifecycle: { prevent_destroy: true } });
-    expect(bytes.caracal_encryption_key).toMatchObject({ length: 32, lifecycle: { prevent_destroy: true } });
-    const km = resources(json, 'kubernetes_secret_v1').caracal_key_material;
-    expect(km.lifecycle.prevent_destroy).toBe(true);
-    expect(km.data).toEqual({
-      'hmac-key': '${random_bytes.caracal_hmac_key.base64}',
-      'encryption-key': '${random_bytes.caracal_encryption_key.base64}',
-    });
-    expect(secrets.keyMaterialSecretName).toBe('caracal-keys');
-  });
-
   test('GIVEN existing Secrets WHEN synthesized THEN nothing is generated and the construct points at them', () => {
     const { json, secrets } = build({
       credentials: DatabaseCredentials.fromExistingSecret('vault-db', { secretNames: { owner: 'vault-db-migrator' }, passwordKey: 'pass' }),
-      keyMaterial: KeyMaterial.fromExistingSecret('vault-keys', { hmacKey: 'hmac' }),
     });
     expect(json.resource).toBeUndefined();
     expect(secrets.secretName('api')).toBe('vault-db-api');
     expect(secrets.secretName('owner')).toBe('vault-db-migrator');
     expect(secrets.login('sts').passwordKey).toBe('pass');
-    expect([secrets.keyMaterialSecretName, secrets.hmacKeyKey, secrets.encryptionKeyKey]).toEqual(['vault-keys', 'hmac', 'encryption-key']);
   });
 
   test("GIVEN a login's rotation token WHEN it changes THEN its secret version and its password keeper change", () => {
@@ -63,11 +47,13 @@ describe('DatabaseSecrets', () => {
     // GIVEN the stores built directly in the stack, and the same stores moved under two new parents
     const flat = synthScope((s) => {
       const secrets = new DatabaseSecrets(s, 'secrets', { environment: 'prod', namespace: 'caracal' });
+      new KeyMaterialSecret(s, 'keys', { environment: 'prod', namespace: 'caracal' });
       new PostgresInstance(s, 'postgres', { environment: 'prod', namespace: 'caracal', owner: secrets.login('owner') });
     }).json;
     const moved = synthScope((s) => {
       const stores = new Construct(new Construct(s, 'CaracalStores'), 'prod');
       const secrets = new DatabaseSecrets(stores, 'database-secrets', { environment: 'prod', namespace: 'caracal' });
+      new KeyMaterialSecret(new Construct(stores, 'secrets'), 'key-material', { environment: 'prod', namespace: 'caracal' });
       new PostgresInstance(stores, 'db', { environment: 'prod', namespace: 'caracal', owner: secrets.login('owner') });
     }).json;
     // THEN the protected resources and the passwords keep their Terraform addresses (no replacement)
@@ -79,15 +65,15 @@ describe('DatabaseSecrets', () => {
     expect(addresses(moved, 'kubernetes_persistent_volume_claim_v1')).toEqual(['caracal_postgres_data']);
   });
 
-  test('GIVEN bad credentials and bad key material WHEN the construct is created THEN both problems are reported together', () => {
+  test('GIVEN a bad name prefix and bad credentials WHEN the construct is created THEN both problems are reported together', () => {
     const attempt = () =>
       new DatabaseSecrets(scope(), 'secrets', {
         environment: 'prod',
         namespace: 'caracal',
+        namePrefix: 'Caracal!',
         credentials: DatabaseCredentials.generated({ length: 8 }),
-        keyMaterial: KeyMaterial.generated({ hmacBytes: 8 }),
       });
-    expect(attempt).toThrow(/2 problems\n {2}- credentials\.length: 8 [^\n]*\n {2}- keyMaterial\.hmacBytes: 8 /);
+    expect(attempt).toThrow(/2 problems\n {2}- namePrefix: [^\n]*\n {2}- credentials\.length: 8 /);
   });
 
   test.each<[string, Partial<DatabaseSecretsProps>]>([
@@ -100,9 +86,6 @@ describe('DatabaseSecrets', () => {
     ['credentials.rotation.billing', { credentials: DatabaseCredentials.generated({ rotation: { billing: '1' } as never }) }],
     ['credentials.secretName', { credentials: DatabaseCredentials.fromExistingSecret('Vault DB') }],
     ['credentials.passwordKey', { credentials: DatabaseCredentials.fromExistingSecret('vault-db', { passwordKey: 'pass word' }) }],
-    ['keyMaterial.hmacBytes', { keyMaterial: KeyMaterial.generated({ hmacBytes: 16 }) }],
-    ['keyMaterial.encryptionBytes', { keyMaterial: KeyMaterial.generated({ encryptionBytes: 20 }) }],
-    ['keyMaterial.secretName', { keyMaterial: KeyMaterial.fromExistingSecret('') }],
   ])('GIVEN a bad %s WHEN the construct is created THEN the error names it', (field, props) => {
     expect(() => new DatabaseSecrets(scope(), 'secrets', { environment: 'prod', namespace: 'caracal', ...props })).toThrow(
       new RegExp(`- ${field}: `),

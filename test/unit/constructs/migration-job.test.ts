@@ -9,7 +9,7 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { Construct } from 'constructs';
 import { App } from 'cdktf';
-import { DatabaseCredentials, DatabaseSecrets, KeyMaterial, PostgresInstance, ServicePools } from '../../../constructs';
+import { DatabaseCredentials, DatabaseSecrets, PostgresInstance, ServicePools } from '../../../constructs';
 import type { Duration } from '../../../constructs';
 import { MigrationJob, MigrationJobProps, MigrationRunnerImage, DEFAULT_NODE_IMAGE } from '../../../constructs/migration-job';
 import { checkChartDirectory, checkManifests, formatViolations, fromTerraformShape } from '../../support/pod-security';
@@ -47,7 +47,6 @@ function addJob(s: Construct, extra: Extra = {}): MigrationJob {
     environment: 'dev',
     namespace: 'caracal-dev',
     credentials: DatabaseCredentials.generated({ rotation: rotation ? { api: rotation } : {} }),
-    keyMaterial: KeyMaterial.generated(),
   });
   const database = external
     ? PostgresInstance.external(s, 'postgres', { host: 'db.example.com', sslMode: 'verify-full', caCertSecret: { secretName: 'db-ca' } })

@@ -1,5 +1,14 @@
 // ServicePools: a ConfigMap per service with the connection contract, role settings, Helm values, budget.
-import { PostgresEndpoint, PostgresInstance, ServicePools, ServicePoolsProps, SERVICES, serviceSelector } from '../../../constructs';
+import { Construct } from 'constructs';
+import {
+  KeyMaterialSecret,
+  PostgresEndpoint,
+  PostgresInstance,
+  ServicePools,
+  ServicePoolsProps,
+  SERVICES,
+  serviceSelector,
+} from '../../../constructs';
 import { byName, Json, only, resources, scope, synthScope, testSecrets } from '../../support/synth';
 
 const endpoint: PostgresEndpoint = {
@@ -10,7 +19,10 @@ const endpoint: PostgresEndpoint = {
   caCertSecret: { secretName: 'db-ca', key: 'ca.crt' },
 };
 
-function build(extra: Partial<ServicePoolsProps> = {}): { json: Json; pools: ServicePools } {
+function build(
+  extra: Partial<ServicePoolsProps> = {},
+  more: (s: Construct) => Partial<ServicePoolsProps> = () => ({}),
+): { json: Json; pools: ServicePools } {
   let pools!: ServicePools;
   const { json } = synthScope((s) => {
     pools = new ServicePools(s, 'pools', {
@@ -20,6 +32,7 @@ function build(extra: Partial<ServicePoolsProps> = {}): { json: Json; pools: Ser
       maxConnections: 300,
       secrets: testSecrets(s, 'staging', 'caracal-staging'),
       ...extra,
+      ...more(s),
     });
   });
   return { json, pools };
@@ -99,7 +112,12 @@ describe('ServicePools', () => {
   });
 
   test('GIVEN key material for some services WHEN their values are read THEN it is mounted only into the services given it', () => {
-    const { json, pools } = build({ keyMaterialServices: ['sts', 'gateway'] });
+    let keys!: KeyMaterialSecret;
+    const { json, pools } = build({ keyMaterialServices: ['sts', 'gateway'] }, (s) => {
+      keys = new KeyMaterialSecret(s, 'keys', { environment: 'staging', namespace: 'caracal-staging' });
+      return { keyMaterial: keys };
+    });
+    expect(keys.secretName).toBe('caracal-keys');
     const values = pools.helmValues();
     expect(values.sts.volumes).toContainEqual({ name: 'caracal-key-material', secret: { secretName: 'caracal-keys', defaultMode: 0o440 } });
     expect(values.api.volumes.map((v) => v.name)).not.toContain('caracal-key-material');
@@ -150,6 +168,7 @@ describe('ServicePools', () => {
     ['namePrefix', { namePrefix: 'Caracal_Pools' }],
     ['maxConnections', { maxConnections: 0 }],
     ['keyMaterialServices', { keyMaterialServices: ['billing' as never] }],
+    ['keyMaterial', { keyMaterialServices: ['sts'] }],
     ['keyMaterialMountPath', { keyMaterialMountPath: '/var/run/secrets/caracal/db' }],
   ])('GIVEN a bad %s WHEN the construct is created THEN the error names it', (field, extra) => {
     const s = scope();

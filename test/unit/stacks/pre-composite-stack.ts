@@ -4,7 +4,8 @@ import { Construct } from 'constructs';
 import { TerraformStack } from 'cdktf';
 import { PostgresCapacity } from '../../../constructs/postgres-capacity';
 import { PostgresInstance } from '../../../constructs/postgres-instance';
-import { DatabaseCredentials, DatabaseSecrets, KeyMaterial } from '../../../constructs/database-secrets';
+import { DatabaseCredentials, DatabaseSecrets } from '../../../constructs/database-secrets';
+import { KeyMaterial, KeyMaterialSecret } from '../../../constructs/key-material';
 import { ServicePools } from '../../../constructs/service-pools';
 import { MigrationJob } from '../../../constructs/migration-job';
 import type { EnvironmentSpec } from '../../../src/environments/schema';
@@ -20,8 +21,9 @@ export class PreCompositeStack extends TerraformStack {
       environment: env.name,
       namespace: env.namespace,
       credentials: DatabaseCredentials.generated({ length: env.credentials.length, rotation: env.credentials.rotation }),
-      keyMaterial: KeyMaterial.generated(),
     });
+    // Key material was under the secrets here; its logical ids are fixed, so where it lives does not move it.
+    new KeyMaterialSecret(this, 'keys', { environment: env.name, namespace: env.namespace, keyMaterial: KeyMaterial.generated() });
     const postgres = new PostgresInstance(this, 'postgres', {
       environment: env.name,
       namespace: env.namespace,
