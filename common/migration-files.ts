@@ -33,9 +33,6 @@ export function classifyFilename(filename: string): FilenameVerdict {
   return { kind: 'migration', version: BigInt(m[1]), name: m[2] };
 }
 
-/** The line that makes the runner apply a file's statements one by one, outside a transaction. */
-export const NO_TRANSACTION_MARKER = '-- caracal:no-transaction';
-
 /** True when the file asks to run without a transaction: a `-- caracal:no-transaction` line comment of its own. */
 export function hasNoTransactionMarker(sql: string): boolean {
   return /^[ \t]*--[ \t]*caracal:no-transaction[ \t]*$/m.test(sql);

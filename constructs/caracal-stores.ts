@@ -11,14 +11,15 @@ import { LOGINS, LoginName, SERVICES, ServiceName } from '../common/names';
 import type { RedisUser } from './internal/redis-config';
 import { DatabaseCredentials, DatabaseSecrets } from './database-secrets';
 import { KeyMaterial, KeyMaterialSecret } from './key-material';
+import { ExternalPostgresProps, PostgresEndpoint, PostgresInstance, PostgresInstanceProps } from './postgres-instance';
 import {
-  ExternalPostgresProps,
-  PostgresEndpoint,
-  PostgresInstance,
-  PostgresInstanceProps,
-  ResourceRequirements,
-} from './postgres-instance';
-import { HelmConfigMapVolume, OtherConnections, ServicePools, ServicePoolSettings } from './service-pools';
+  HelmConfigMapVolume,
+  HelmSecretVolume,
+  OtherConnections,
+  ServiceHelmValues,
+  ServicePools,
+  ServicePoolSettings,
+} from './service-pools';
 import { RedisEndpoint, RedisStreams, RedisStreamsProps } from './redis-streams';
 import { AuditPartitionMaintenance, AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
 import { MigrationJob, MigrationJobProps, SchemaWaitInitContainer } from './migration-job';
@@ -94,23 +95,12 @@ export interface CaracalStoresProps {
   readonly logicalIdPrefix?: string;
 }
 
-/** What one service's Helm release needs from the stores (merge it into the service's values). */
-export interface StoresServiceValues {
-  /** Labels the service's pods must carry: the Postgres and Redis NetworkPolicies admit exactly these. */
-  readonly podLabels: Readonly<Record<string, string>>;
-  readonly replicaCount: number;
-  readonly autoscaling: { readonly enabled: boolean; readonly minReplicas: number; readonly maxReplicas: number };
-  readonly strategy: {
-    readonly type: 'RollingUpdate';
-    readonly rollingUpdate: { readonly maxSurge: number; readonly maxUnavailable: number };
-  };
-  readonly resources: ResourceRequirements;
-  readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
-  readonly volumes: ReadonlyArray<
-    { readonly name: string; readonly secret: { readonly secretName: string; readonly defaultMode: number } } | HelmConfigMapVolume
-  >;
-  readonly volumeMounts: ReadonlyArray<{ readonly name: string; readonly mountPath: string; readonly readOnly: true }>;
-  readonly automountServiceAccountToken: false;
+/**
+ * What one service's Helm release needs from the stores (merge it into the service's values): the pool's values
+ * with the Redis labels, env, volumes and mounts added, and the schema wait.
+ */
+export interface StoresServiceValues extends Omit<ServiceHelmValues, 'volumes'> {
+  readonly volumes: ReadonlyArray<HelmSecretVolume | HelmConfigMapVolume>;
   /** `caracal-migrate wait` for the newest migration, as the service's login: the pod starts on its schema. */
   readonly initContainers: readonly SchemaWaitInitContainer[];
 }

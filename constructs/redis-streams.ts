@@ -18,6 +18,7 @@ import { selectorLabels, serviceSelector, standardLabels } from './internal/labe
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import { SERVICES, ServiceName } from '../common/names';
 import * as rules from './internal/rules';
+import type { WorkloadConnectionValues } from './internal/workload-values';
 import type { Duration } from '../common/durations';
 import {
   DEFAULT_MAXMEMORY_FRACTION,
@@ -148,16 +149,7 @@ export interface RedisUserSecretRef {
 }
 
 /** The values one service's chart needs to reach Redis. */
-export interface RedisServiceHelmValues {
-  /** Labels the pods must carry: the Redis NetworkPolicy admits exactly these (by default). */
-  readonly podLabels: Readonly<Record<string, string>>;
-  readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
-  readonly volumes: ReadonlyArray<{
-    readonly name: string;
-    readonly secret: { readonly secretName: string; readonly defaultMode: number };
-  }>;
-  readonly volumeMounts: ReadonlyArray<{ readonly name: string; readonly mountPath: string; readonly readOnly: true }>;
-}
+export type RedisServiceHelmValues = WorkloadConnectionValues;
 
 const SERVICE_SECRET_MOUNT = '/var/run/secrets/caracal/redis';
 

@@ -12,6 +12,7 @@ import { PostgresEndpoint, ResourceRequirements } from './postgres-instance';
 import { DatabaseSecrets } from './database-secrets';
 import type { KeyMaterialSecret } from './key-material';
 import { PgConnection, PgEnvVar } from './internal/pg-connection';
+import type { HelmConfigMapVolume, HelmSecretVolume, HelmVolumeMount, WorkloadConnectionValues } from './internal/workload-values';
 
 /** One service's pool and pod settings. */
 export interface ServicePoolSettings {
@@ -96,24 +97,10 @@ export interface RoleSettings {
   readonly settings: Readonly<Record<string, string>>;
 }
 
-/** A Kubernetes volume / mount / env entry in API (Helm values) shape. */
-export interface HelmSecretVolume {
-  readonly name: string;
-  readonly secret: { readonly secretName: string; readonly defaultMode: number };
-}
-/** A ConfigMap volume in API (Helm values) shape. */
-export interface HelmConfigMapVolume {
-  readonly name: string;
-  readonly configMap: { readonly name: string; readonly defaultMode: number };
-}
-export interface HelmVolumeMount {
-  readonly name: string;
-  readonly mountPath: string;
-  readonly readOnly: true;
-}
+export type { HelmSecretVolume, HelmConfigMapVolume, HelmVolumeMount };
 
 /** The values one service's chart needs to reach Postgres (a typed fragment of its values file). */
-export interface ServiceHelmValues {
+export interface ServiceHelmValues extends WorkloadConnectionValues {
   readonly replicaCount: number;
   readonly autoscaling: { readonly enabled: boolean; readonly minReplicas: number; readonly maxReplicas: number };
   readonly strategy: {
@@ -121,11 +108,6 @@ export interface ServiceHelmValues {
     readonly rollingUpdate: { readonly maxSurge: number; readonly maxUnavailable: number };
   };
   readonly resources: ResourceRequirements;
-  /** Labels the pods must carry: the Postgres NetworkPolicy admits exactly these. */
-  readonly podLabels: Readonly<Record<string, string>>;
-  readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
-  readonly volumes: readonly HelmSecretVolume[];
-  readonly volumeMounts: readonly HelmVolumeMount[];
   readonly automountServiceAccountToken: false;
 }
 

@@ -90,9 +90,6 @@ function keys(list: readonly string[]): string {
   return list.map((k) => `~${k}`).join(' ');
 }
 
-/** A SHA-256 hex digest as Redis ACL `#<hash>` wants it (lower-case, 64 characters). */
-export const SHA256_HEX = /^[0-9a-f]{64}$/;
-
 /**
  * The default user: off and without any password, so no connection can ever be it (new connections
  * start unauthenticated, `AUTH default ...` fails). Its permissions are nonetheless all commands on all

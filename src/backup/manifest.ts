@@ -1,9 +1,10 @@
 // manifest.json, written by the backup script beside each backup: its shape, read and checked field by field, and
 // the files' checksums compared with what is on disk. Names only, never a secret (the backup has no password).
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../migrate/errors';
+import { readJsonFile } from '../migrate/json-file';
 import { BACKUP_LAYOUT, MANIFEST_FORMAT } from './backup-script';
 
 export interface RelationStats {
@@ -82,16 +83,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Reads `<dir>/manifest.json`; a missing, unreadable or malformed manifest is a ConfigError naming every problem. */
 export function readManifest(dir: string): Manifest {
   const file = path.join(dir, BACKUP_LAYOUT.manifest);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      `backup manifest ${file} ${code ? `cannot be read (${code})` : `is not valid JSON (${(e as Error).message})`}`,
-      'the backup directory: each finished backup is <root>/<YYYYMMDDTHHMMSSZ>/ with manifest.json, db/ and globals.sql (docs/operations.md#restore)',
-    );
-  }
+  const parsed = readJsonFile(
+    file,
+    'backup manifest',
+    'the backup directory: each finished backup is <root>/<YYYYMMDDTHHMMSSZ>/ with manifest.json, db/ and globals.sql (docs/operations.md#restore)',
+  );
   const problems: string[] = [];
   const m = parsed as Record<string, unknown>;
   if (!isObject(m)) problems.push('is not a JSON object');

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Client } from 'pg';
 import { connect } from '../migrate/connection';
-import { EXPECTED_TABLES } from '../verify/checks';
+import { EXPECTED_TABLES, result as check } from '../verify/checks';
 import { CheckResult, verifyWithClient } from '../verify';
 import { BACKUP_LAYOUT } from './backup-script';
 import { CatalogStats, compareFiles, DataStats, Manifest, TableStats } from './manifest';
@@ -51,19 +51,6 @@ export interface RestoreCheckReport {
   readonly restoreMs: number;
   readonly checks: readonly CheckResult[];
   readonly warnings: readonly string[];
-}
-
-function check(
-  id: string,
-  problems: string[],
-  okSummary: string,
-  failSummary: string,
-  firstCheck: string,
-  notes: string[] = [],
-): CheckResult {
-  return problems.length === 0
-    ? { id, ok: true, summary: okSummary, details: notes, firstCheck }
-    : { id, ok: false, summary: failSummary.replace('{n}', String(problems.length)), details: problems, firstCheck };
 }
 
 /** Restores into `targetDatabase` and checks every domain. Throws only for a precondition (cannot connect or create). */

@@ -194,18 +194,23 @@ function isConnectionLoss(e: unknown): boolean {
   );
 }
 
+/** Takes the migration advisory lock, telling the caller whom it waits for while another session holds it. */
+async function waitForMigrationLock(client: Client, opts: Resolved): Promise<void> {
+  await acquireLock(client, opts.lockWaitMs, (holder?: LockHolder) =>
+    opts.onEvent?.({
+      type: 'lock-wait',
+      message: `waiting for the migration advisory lock held by ${holder ? `pid ${holder.pid} (application_name ${JSON.stringify(holder.applicationName)})` : 'another session'}, up to ${Math.round(opts.lockWaitMs / 1000)} s (--lock-wait)`,
+    }),
+  );
+}
+
 async function withLockedSession<T>(o: RunnerOptions, fn: (s: Session, opts: Resolved) => Promise<T>): Promise<T> {
   const opts = resolveOptions(o);
   const session = await openSession(opts);
   const { client } = session;
   let locked = false;
   try {
-    await acquireLock(client, opts.lockWaitMs, (holder?: LockHolder) =>
-      opts.onEvent?.({
-        type: 'lock-wait',
-        message: `waiting for the migration advisory lock held by ${holder ? `pid ${holder.pid} (application_name ${JSON.stringify(holder.applicationName)})` : 'another session'}, up to ${Math.round(opts.lockWaitMs / 1000)} s (--lock-wait)`,
-      }),
-    );
+    await waitForMigrationLock(client, opts);
     locked = true;
     opts.onEvent?.({ type: 'lock-acquired', message: 'holding the migration advisory lock' });
     return await fn(session, opts);
@@ -269,12 +274,7 @@ export async function migrateUp(o: RunnerOptions): Promise<MigrateResult> {
         return { applied: [], alreadyApplied: plan.applied.length, ahead: plan.ahead, adopted: [], historyTable: 'current' };
       }
     }
-    await acquireLock(client, opts.lockWaitMs, (holder?: LockHolder) =>
-      opts.onEvent?.({
-        type: 'lock-wait',
-        message: `waiting for the migration advisory lock held by ${holder ? `pid ${holder.pid} (application_name ${JSON.stringify(holder.applicationName)})` : 'another session'}, up to ${Math.round(opts.lockWaitMs / 1000)} s (--lock-wait)`,
-      }),
-    );
+    await waitForMigrationLock(client, opts);
     locked = true;
     opts.onEvent?.({ type: 'lock-acquired', message: 'holding the migration advisory lock' });
     return await migrateLocked(client, files, opts);

@@ -1,6 +1,6 @@
 // provision.json, written by the hook chart generator and read by the migration Job: its shape, checked field by field.
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../migrate/errors';
+import { readJsonFile } from '../migrate/json-file';
 import type { LoginSpec } from './provision-roles';
 
 export interface ProvisionConfig {
@@ -9,16 +9,7 @@ export interface ProvisionConfig {
 }
 
 export function readProvisionConfig(file: string): ProvisionConfig {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      `provisioning config ${file} ${code ? `cannot be read (${code})` : 'is not valid JSON'}`,
-      'the runner ConfigMap the chart mounts (provision.json)',
-    );
-  }
+  const parsed = readJsonFile(file, 'provisioning config', 'the runner ConfigMap the chart mounts (provision.json)');
   const c = parsed as Partial<ProvisionConfig>;
   if (!c || c.version !== 1 || !Array.isArray(c.logins)) {
     throw new ConfigError(

@@ -101,7 +101,8 @@ function query(client: Client): Q {
   return async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[];
 }
 
-function result(
+/** One check's verdict: ok with its notes, or failed with its problems ({n} in failSummary is their count). */
+export function result(
   id: string,
   problems: string[],
   okSummary: string,
