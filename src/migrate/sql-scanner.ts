@@ -50,17 +50,7 @@ export function hasStatement(sql: string): boolean {
     } else if (c === '-' && sql[i + 1] === '-') {
       while (i < n && sql[i] !== '\n' && sql[i] !== '\r') i++;
     } else if (c === '/' && sql[i + 1] === '*') {
-      let depth = 1;
-      i += 2;
-      while (i < n && depth > 0) {
-        if (sql[i] === '/' && sql[i + 1] === '*') {
-          depth++;
-          i += 2;
-        } else if (sql[i] === '*' && sql[i + 1] === '/') {
-          depth--;
-          i += 2;
-        } else i++;
-      }
+      i = afterBlockComment(sql, i);
     } else {
       return true;
     }
@@ -128,17 +118,7 @@ function scanSql(sql: string): { statements: SqlStatement[]; psqlOnly: PsqlOnlyS
     }
     // /* nested */ comment
     if (c === '/' && next === '*') {
-      let depth = 1;
-      i += 2;
-      while (i < n && depth > 0) {
-        if (sql[i] === '/' && sql[i + 1] === '*') {
-          depth++;
-          i += 2;
-        } else if (sql[i] === '*' && sql[i + 1] === '/') {
-          depth--;
-          i += 2;
-        } else i++;
-      }
+      i = afterBlockComment(sql, i);
       continue;
     }
     if (c === ';') {
@@ -312,4 +292,21 @@ export function transactionControlCommand(stmt: SqlStatement): string {
   if (k0 === 'rollback' && (k1 === 'work' || k1 === 'transaction') && k2 === 'to') return 'ROLLBACK TO SAVEPOINT';
   if (k0 === 'release') return 'RELEASE SAVEPOINT';
   return k0.toUpperCase();
+}
+
+/** The index after the block comment that opens at `start` (`/*`); comments nest, as in Postgres. */
+function afterBlockComment(sql: string, start: number): number {
+  const n = sql.length;
+  let depth = 1;
+  let i = start + 2;
+  while (i < n && depth > 0) {
+    if (sql[i] === '/' && sql[i + 1] === '*') {
+      depth++;
+      i += 2;
+    } else if (sql[i] === '*' && sql[i + 1] === '/') {
+      depth--;
+      i += 2;
+    } else i++;
+  }
+  return i;
 }
