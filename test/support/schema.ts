@@ -1,7 +1,7 @@
-// The Caracal schema in tests: apply the baseline to a database, act as a group role with a zone
+// The Caracal schema in tests: apply the migrations to a database, act as a group role with a zone
 // context, seed one row per zone-scoped table, and read docs/access-matrix.md (parser reusable by verify).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { FreshDatabase, freshDatabase, serverUrl, withClient } from './postgres';
@@ -9,7 +9,8 @@ import { MATRIX_ROLES, PRIVILEGES, SERVICE_ROLES, type MatrixRole } from '../../
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
-export const BASELINE_FILE = path.join(repoRoot, 'migrations', '0001_baseline.up.sql');
+export const MIGRATIONS_DIR = path.join(repoRoot, 'migrations');
+export const BASELINE_FILE = path.join(MIGRATIONS_DIR, '0001_baseline.up.sql');
 export const ACCESS_MATRIX_FILE = path.join(repoRoot, 'docs', 'access-matrix.md');
 
 /** The session setting that carries the zone context the RLS policies read. */
@@ -145,7 +146,7 @@ export function readBaseline(): string {
 }
 
 /**
- * Applies migrations/0001_baseline.up.sql the way the runner does (one transaction), without
+ * Applies migrations/0001_baseline.up.sql (or `sql`) the way the runner does (one transaction), without
  * recording it in public.schema_migrations (the runner's table).
  */
 export async function applyBaseline(url: string, sql: string = readBaseline()): Promise<void> {
@@ -161,11 +162,24 @@ export async function applyBaseline(url: string, sql: string = readBaseline()): 
   });
 }
 
-/** A fresh database on the run's server with the baseline applied. */
+/** Every file of migrations/, in version order: the schema a fresh `caracal-migrate up` leaves. */
+export function readMigrations(): Array<{ file: string; sql: string }> {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.up.sql'))
+    .sort()
+    .map((file) => ({ file, sql: readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8') }));
+}
+
+/** Applies every migration file in order, each in its own transaction (as `up` does), recording none. */
+export async function applySchema(url: string): Promise<void> {
+  for (const m of readMigrations()) await applyBaseline(url, m.sql);
+}
+
+/** A fresh database on the run's server with every migration applied (the baseline and the files after it). */
 export async function baselineDatabase(base: string = serverUrl(), prefix = 'caracal_schema'): Promise<FreshDatabase> {
   const db = await freshDatabase(base, prefix);
   try {
-    await applyBaseline(db.url);
+    await applySchema(db.url);
   } catch (e) {
     await db.drop().catch(() => undefined);
     throw e;

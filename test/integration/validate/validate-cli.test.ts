@@ -111,7 +111,7 @@ describe('caracal-migrate validate (CLI)', () => {
 
   test('GIVEN an untagged DROP COLUMN WHEN validated statically THEN the finding names file:line, rule, why and instead', async () => {
     const r = await validate('drop-column', ['--static']);
-    expect(r.stdout).toContain('- 0002_sessions_slim.up.sql:2: drop-column: ALTER TABLE public.sessions DROP COLUMN revoked_reason');
+    expect(r.stdout).toContain('- 0902_sessions_slim.up.sql:2: drop-column: ALTER TABLE public.sessions DROP COLUMN revoked_reason');
     expect(r.stdout).toMatch(/why: the previous application version still selects or inserts this column/);
     expect(r.stdout).toMatch(/instead: .*caracal:phase contract/);
     expect(r.code).toBe(4);
