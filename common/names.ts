@@ -12,7 +12,7 @@ export type LoginName = (typeof LOGINS)[number];
 /** The logins the migration Job creates and keeps (every one but the owner, which the Job runs as). */
 export const PROVISIONED_LOGINS = [...SERVICES, 'monitoring'] as const satisfies readonly LoginName[];
 
-/** Group roles created by the migrations (0001_baseline, 0004_monitoring_role), shared by every environment. */
+/** Group roles created by the migrations (0001_baseline, 0002_harden_privileges, 0004_monitoring_role), shared by every environment. */
 export const GROUP_ROLES = {
   owner: 'caracal_owner',
   api: 'caracal_api',
@@ -21,6 +21,7 @@ export const GROUP_ROLES = {
   sts: 'caracal_sts',
   gateway: 'caracal_gateway',
   backup: 'caracal_backup',
+  maintenance: 'caracal_maintenance',
   /** pg_monitor and the reads docs/access-matrix.md lists ("Monitoring"): postgres_exporter and doctor (0004). */
   monitoring: 'caracal_monitoring',
 } as const;
@@ -30,6 +31,8 @@ export type GroupRoleKey = keyof typeof GROUP_ROLES;
 export const OWNER_ROLE = GROUP_ROLES.owner;
 /** The only role with BYPASSRLS: what `pg_dump --role` uses. */
 export const BACKUP_ROLE = GROUP_ROLES.backup;
+/** May execute the audit partition functions and nothing else (0002_harden_privileges): the CronJob's role. */
+export const MAINTENANCE_ROLE = GROUP_ROLES.maintenance;
 
 /** The group role a login (or the backup role) is a member of: `caracal_<key>`. */
 export function groupRoleOf(key: GroupRoleKey): string {

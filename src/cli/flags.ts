@@ -67,7 +67,10 @@ export const FLAGS: Record<string, FlagSpec> = {
   'pg-bin': { value: true, help: "restore: directory of pg_restore, the client of the server's major (default: PATH)" },
   jobs: { value: true, help: 'restore: pg_restore parallel jobs for data, indexes and constraints (default 2)' },
   keep: { help: 'restore-check: keep the scratch database instead of dropping it' },
-  environment: { value: true, help: 'doctor: the environment whose logins must exist (caracal_<env>_<login>)' },
+  environment: {
+    value: true,
+    help: 'doctor: the environment whose logins must exist (caracal_<env>_<login>); verify: whose logins must have CONNECT (default: inferred)',
+  },
   'pool-config': {
     value: true,
     repeat: true,

@@ -233,10 +233,24 @@ async function takeLock(client: Client, waitMs: number): Promise<void> {
     } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [LOCK_KEY_TEXT]);
     if (ok) return;
     if (Date.now() >= deadline) {
+      // Any login with CONNECT can take an advisory lock: say who holds it, so a stuck Job and a squatter look different.
+      const {
+        rows: [holder],
+      } = await client.query<{ pid: number; usename: string | null; application_name: string | null }>(
+        `SELECT a.pid, a.usename, a.application_name FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+            AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+            AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtext($1)::bigint
+          LIMIT 1`,
+        [LOCK_KEY_TEXT],
+      );
+      const who = holder
+        ? `pid ${holder.pid} (user ${holder.usename ?? '?'}, application_name ${JSON.stringify(holder.application_name ?? '')})`
+        : 'another session';
       throw new MigrateError(
-        `provisioning: another provisioning run held the advisory lock for ${Math.round(waitMs / 1000)} s`,
+        `provisioning: the provisioning advisory lock (hashtext('${LOCK_KEY_TEXT}')) was held for ${Math.round(waitMs / 1000)} s by ${who}`,
         ExitCode.LOCK_TIMEOUT,
-        'advisory-lock connectivity: is another migration Job of this environment still running?',
+        "advisory-lock connectivity: is another migration Job of this environment still running? If the holder is not this environment's owner login, it is not a Job: end it with SELECT pg_terminate_backend(pid) (docs/operations.md, Advisory locks)",
       );
     }
     await new Promise((r) => setTimeout(r, 200));

@@ -5,18 +5,25 @@ import type { Client } from 'pg';
 import { discoverMigrations } from '../migrate/files';
 import { readHistory } from '../migrate/history';
 import { planMigrations } from '../migrate/plan';
-import { BACKUP_ROLE, MatrixRow, MATRIX_ROLES, OWNER_ROLE, PRIVILEGE_NAMES, PRIVILEGES, roleName, SERVICE_ROLES } from './access-matrix';
+import {
+  BACKUP_ROLE,
+  MAINTENANCE_ROLE,
+  MatrixRow,
+  MATRIX_ROLES,
+  OWNER_ROLE,
+  PRIVILEGE_NAMES,
+  PRIVILEGES,
+  roleName,
+  SERVICE_ROLES,
+} from './access-matrix';
+import { checkBackupRoleReads } from './backup-check';
+import { CheckResult, FIRST_CHECK, query, result, TREE_SQL, type Q } from './check-support';
+import { checkDatabasePrivileges, checkSchemaCreate } from './database-checks';
+import { checkForeignKeys } from './foreign-keys';
+import { checkDefinerSearchPath, checkFunctionExecute, checkLargeObjects } from './function-checks';
 
-export interface CheckResult {
-  readonly id: string;
-  readonly ok: boolean;
-  /** One line: what holds, or what does not. */
-  readonly summary: string;
-  /** The offending objects (or notes, when ok). */
-  readonly details: readonly string[];
-  /** First thing to check when it fails (the seed's troubleshooting words). */
-  readonly firstCheck: string;
-}
+export { FIRST_CHECK, result } from './check-support';
+export type { CheckResult } from './check-support';
 
 /** The seed's "Postgres Ownership" table (store-state page), domain by domain. */
 export const EXPECTED_TABLES: Readonly<Record<string, readonly string[]>> = {
@@ -64,19 +71,6 @@ export const REQUIRED_INDEXES: Readonly<Record<string, readonly string[]>> = {
   gateway_resource_bindings: ['gateway_resource_bindings_revision_idx'],
 };
 
-export const FIRST_CHECK = {
-  migrations:
-    'Migration Job fails: Database secret, host, port, user, database, SSL mode, and advisory-lock connectivity; then `caracal-migrate status`',
-  rls: 'RLS errors: Confirm service role and zone context handling before widening permissions',
-  audit: 'Audit queries slow: Partition health, indexes, retention, and query time windows',
-  grants:
-    'RLS errors: Confirm service role and zone context handling before widening permissions; grants change only with docs/access-matrix.md, in a migration',
-  ownership:
-    'the migration that created it ran as its login: migrations run `SET LOCAL ROLE caracal_owner` before creating objects (and `RESET ROLE` at the end); fix with ALTER ... OWNER TO caracal_owner in a new migration',
-  integrity:
-    'a migration or a manual change dropped or disabled the trigger: re-create it ENABLE ALWAYS in a new migration (never ALTER TABLE ... DISABLE TRIGGER on these tables)',
-} as const;
-
 export interface CatalogCheckOptions {
   readonly matrix: readonly MatrixRow[];
   /** Migrations directory for the pending/drifted/ahead check; undefined skips it (reported). */
@@ -85,34 +79,8 @@ export interface CatalogCheckOptions {
   readonly partitionDaysAhead?: number;
   /** Audit retention in days (default 400, like audit_partitions_apply_retention). */
   readonly retentionDays?: number;
-}
-
-/** The named public tables ($1) and, recursively, their table partitions (never index partitions). */
-const TREE_SQL = `WITH RECURSIVE tree(oid, root, level) AS (
-       SELECT c.oid, c.relname::text, 0 FROM pg_class c
-        WHERE c.relnamespace = 'public'::regnamespace AND c.relname = ANY($1::text[]) AND c.relkind IN ('r', 'p')
-       UNION ALL
-       SELECT i.inhrelid, tree.root, tree.level + 1 FROM pg_inherits i JOIN tree ON i.inhparent = tree.oid
-         JOIN pg_class c ON c.oid = i.inhrelid AND c.relkind IN ('r', 'p'))`;
-
-type Q = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
-
-function query(client: Client): Q {
-  return async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[];
-}
-
-/** One check's verdict: ok with its notes, or failed with its problems ({n} in failSummary is their count). */
-export function result(
-  id: string,
-  problems: string[],
-  okSummary: string,
-  failSummary: string,
-  firstCheck: string,
-  notes: string[] = [],
-): CheckResult {
-  return problems.length === 0
-    ? { id, ok: true, summary: okSummary, details: notes, firstCheck }
-    : { id, ok: false, summary: failSummary.replace('{n}', String(problems.length)), details: problems, firstCheck };
+  /** The environment whose logins (`caracal_<environment>_*`) must have CONNECT; inferred when undefined. */
+  readonly environment?: string;
 }
 
 /** Zone-scoped tables of the matrix that exist, with every partition (recursively). */
@@ -313,7 +281,7 @@ export async function checkRls(client: Client, matrix: readonly MatrixRow[]): Pr
 
 export async function checkBypassRls(client: Client): Promise<CheckResult> {
   const q = query(client);
-  const service = [...SERVICE_ROLES.map(roleName), OWNER_ROLE];
+  const service = [...SERVICE_ROLES.map(roleName), MAINTENANCE_ROLE, OWNER_ROLE];
   // Group roles themselves, and every role that is (transitively) a member of a service role: a login
   // role with BYPASSRLS or SUPERUSER inside caracal_api would read every zone.
   const rows = await q<{ rolname: string; via: string | null; rolsuper: boolean; rolbypassrls: boolean }>(
@@ -343,7 +311,7 @@ export async function checkBypassRls(client: Client): Promise<CheckResult> {
   return result(
     'no-bypassrls',
     problems,
-    `no service role (${service.join(', ')}) or member of one has BYPASSRLS or SUPERUSER; only ${BACKUP_ROLE} may`,
+    `no service, maintenance or owner role (${service.join(', ')}) or member of one has BYPASSRLS or SUPERUSER; only ${BACKUP_ROLE} may`,
     '{n} role(s) bypass row-level security',
     FIRST_CHECK.rls,
     notes,
@@ -352,7 +320,7 @@ export async function checkBypassRls(client: Client): Promise<CheckResult> {
 
 export async function checkPartitionPrivileges(client: Client): Promise<CheckResult> {
   const q = query(client);
-  const roles = SERVICE_ROLES.map(roleName);
+  const roles = [...SERVICE_ROLES.map(roleName), MAINTENANCE_ROLE];
   const rows = await q<{ part: string; parent: string; role: string }>(
     `SELECT c.relname AS part, p.relname AS parent, r.rolname AS role
        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
@@ -372,7 +340,7 @@ export async function checkPartitionPrivileges(client: Client): Promise<CheckRes
   return result(
     'partition-privileges',
     problems,
-    `no service role holds privileges on any of ${count[0]?.n ?? 0} partition(s)`,
+    `no service or maintenance role holds privileges on any of ${count[0]?.n ?? 0} partition(s)`,
     "{n} direct partition privilege(s): partitions bypass the parent's policy",
     FIRST_CHECK.rls,
   );
@@ -587,7 +555,14 @@ export async function runCatalogChecks(client: Client, o: CatalogCheckOptions): 
     ['audit-partition-window', () => checkAuditPartitions(client, o.partitionDaysAhead ?? 7)],
     ['audit-retention', () => checkAuditRetention(client, o.retentionDays ?? 400)],
     ['indexes', () => checkIndexes(client)],
+    ['foreign-keys', () => checkForeignKeys(client)],
     ['ownership', () => checkOwnership(client)],
+    ['function-execute', () => checkFunctionExecute(client)],
+    ['definer-search-path', () => checkDefinerSearchPath(client)],
+    ['schema-create', () => checkSchemaCreate(client)],
+    ['large-objects', () => checkLargeObjects(client)],
+    ['backup-role-reads', () => checkBackupRoleReads(client, o.matrix)],
+    ['database-privileges', () => checkDatabasePrivileges(client, { environment: o.environment })],
     ['migrations', () => checkMigrations(client, o.dir)],
   ];
   const out: CheckResult[] = [];

@@ -17,6 +17,8 @@ export interface VerifyOptions {
   readonly behavioural?: boolean;
   readonly partitionDaysAhead?: number;
   readonly retentionDays?: number;
+  /** The environment whose logins must have CONNECT (`caracal_<environment>_*`); inferred when undefined. */
+  readonly environment?: string;
   readonly lockTimeoutMs?: number;
   readonly statementTimeoutMs?: number;
 }
@@ -45,6 +47,7 @@ export async function verifyWithClient(client: Client, o: VerifyOptions = {}): P
       dir: o.dir,
       partitionDaysAhead: o.partitionDaysAhead,
       retentionDays: o.retentionDays,
+      environment: o.environment,
     });
   } finally {
     await client.query('ROLLBACK');

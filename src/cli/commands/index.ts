@@ -55,6 +55,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'behavioural',
       'partition-days-ahead',
       'retention-days',
+      'environment',
       'json',
     ],
     load: () => require('./verify'),

@@ -1,13 +1,18 @@
 // `caracal-migrate verify`: the CLI side of src/verify (loaded lazily by ./index.ts). Read-only catalog checks on
 // a live database (safe on a read replica); --behavioural adds rolled-back probes as the roles.
 import { describeConnection } from '../../migrate/connection';
-import { ExitCode } from '../../migrate/errors';
+import { ConfigError, ExitCode } from '../../migrate/errors';
 import { formatChecks, verifyDatabase } from '../../verify';
 import { checkAccessMatrixFlag } from '../../verify/access-matrix';
+import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN } from '../../../common/names';
 import { connectionFrom, durationFlag, Flags, integerFlag, optionalMigrationsDir, str } from '../flags';
 import type { Output } from '../output';
 
 export async function run(flags: Flags, out: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // Flag values first: a bad one is a usage error whatever the connection.
+  const environment = str(flags, 'environment');
+  if (environment !== undefined && !ENVIRONMENT_NAME_PATTERN.test(environment))
+    throw new ConfigError(`--environment ${JSON.stringify(environment)} is not an environment name: expected ${ENVIRONMENT_NAME_ACCEPTED}`);
   const connection = connectionFrom(flags, out, env);
   // The migration history check needs the files: --dir, or ./migrations when it exists; skipped otherwise.
   const dir = optionalMigrationsDir(flags);
@@ -24,6 +29,7 @@ export async function run(flags: Flags, out: Output, env: NodeJS.ProcessEnv = pr
     behavioural: flags.behavioural === true,
     partitionDaysAhead,
     retentionDays,
+    environment,
     lockTimeoutMs,
     statementTimeoutMs,
   });

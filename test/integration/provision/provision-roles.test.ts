@@ -1,5 +1,7 @@
 // provisionRoles against the run's real Postgres with the baseline applied: logins created, connected
 // with their passwords, members of their group roles, with their settings; reruns change nothing.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Client } from 'pg';
 import { FreshDatabase, serverUrl, withClient } from '../../support/postgres';
 import { baselineDatabase } from '../../support/schema';
@@ -228,5 +230,26 @@ describe('provisionRoles refuses bad specs before touching the database', () => 
 
   test('GIVEN the same login twice WHEN provisioning THEN it is refused as listed twice', async () => {
     await expect(provision([good(), good()])).rejects.toThrow(/listed twice/);
+  });
+});
+
+describe('provisionRoles for the maintenance login', () => {
+  test('GIVEN a caracal_<env>_maintenance spec WHEN provisioned THEN it connects, runs the partition functions and reads no table', async () => {
+    const loginRole = `caracal_${logins.env}_maintenance`;
+    const passwordFile = path.join(logins.dir, 'maintenance.password');
+    const password = newPassword();
+    writeFileSync(passwordFile, password);
+    const spec = { loginRole, groupRole: 'caracal_maintenance', passwordFile };
+    logins.specs.push(spec); // dropped with the others after the database
+    const [result] = await withClient(db.url, (c) => provisionRoles(c, [spec], { canAuthenticate: authenticatorFor(db.url) }));
+    expect(result.actions).toEqual(['create', 'grant caracal_maintenance', 'grant connect']);
+    const c = await connectAs(db.url, loginRole, password);
+    try {
+      expect((await c.query('SELECT public.audit_partitions_ensure() AS n')).rows[0].n).toBe(0);
+      expect((await c.query('SELECT count(*)::int AS n FROM public.audit_partition_health() WHERE NOT ok')).rows[0].n).toBe(0);
+      await expect(c.query('SELECT 1 FROM public.zones')).rejects.toThrow(/permission denied for table zones/);
+    } finally {
+      await c.end();
+    }
   });
 });

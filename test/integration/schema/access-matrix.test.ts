@@ -122,7 +122,7 @@ describe('roles', () => {
       `SELECT rolname, rolcanlogin, rolbypassrls, rolsuper FROM pg_roles WHERE rolname LIKE 'caracal\\_%' AND NOT rolcanlogin ORDER BY rolname`,
     );
     const byName = Object.fromEntries(rows.map((r) => [r.rolname, r]));
-    for (const role of ['owner', ...SERVICE_ROLES, 'backup'] as const) {
+    for (const role of ['owner', ...SERVICE_ROLES, 'backup', 'maintenance'] as const) {
       const r = byName[roleName(role)];
       expect(r).toBeDefined();
       expect(r.rolsuper).toBe(false);
@@ -184,7 +184,7 @@ describe('roles', () => {
     }
   });
 
-  test('GIVEN the maintenance functions WHEN reading EXECUTE grants THEN PUBLIC and service roles have none, except health for the audit role', async () => {
+  test('GIVEN the maintenance functions WHEN reading EXECUTE grants THEN PUBLIC and service roles have none, except health for the audit role and the three for the maintenance role', async () => {
     const { rows } = await client.query<{ fn: string; role: string; can: boolean }>(
       `SELECT p.oid::regprocedure::text AS fn, r AS role, has_function_privilege(r, p.oid, 'EXECUTE') AS can
        FROM pg_proc p, unnest($1::text[]) AS r
@@ -192,7 +192,12 @@ describe('roles', () => {
       [MATRIX_ROLES.map((r) => roleName(r))],
     );
     const allowed = rows.filter((r) => r.can).map((r) => `${r.fn} ${r.role}`);
-    expect(allowed).toEqual(['audit_partition_health(integer) caracal_audit']);
+    expect(allowed).toEqual([
+      'audit_partition_health(integer) caracal_audit',
+      'audit_partition_health(integer) caracal_maintenance',
+      'audit_partitions_apply_retention(integer) caracal_maintenance',
+      'audit_partitions_ensure(integer,integer) caracal_maintenance',
+    ]);
   });
 
   test('GIVEN a zone WHEN the audit role ingests a batch with its zone context THEN it reads the batch back', async () => {

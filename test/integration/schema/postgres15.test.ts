@@ -52,10 +52,10 @@ describe('baseline on Postgres 15', () => {
     expect(Math.floor(rows[0].v / 10000)).toBe(15);
   });
 
-  test('GIVEN the baseline applied on 15 WHEN listing group roles THEN the eight exist once, with BYPASSRLS on caracal_backup only', async () => {
+  test('GIVEN the migrations applied on 15 WHEN listing group roles THEN the nine exist once, with BYPASSRLS on caracal_backup only', async () => {
     const { rows } = await client.query(`SELECT rolname, rolbypassrls FROM pg_roles WHERE rolname LIKE 'caracal\\_%' ORDER BY rolname`);
     expect(rows).toEqual(
-      ['api', 'audit', 'backup', 'coordinator', 'gateway', 'monitoring', 'owner', 'sts'].map((r) => ({
+      ['api', 'audit', 'backup', 'coordinator', 'gateway', 'maintenance', 'monitoring', 'owner', 'sts'].map((r) => ({
         rolname: `caracal_${r}`,
         rolbypassrls: r === 'backup',
       })),

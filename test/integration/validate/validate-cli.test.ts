@@ -34,7 +34,7 @@ async function validate(fixture: string | undefined, extra: string[] = []) {
 describe('caracal-migrate validate (CLI)', () => {
   test('GIVEN the migrations as they are WHEN validated THEN every check prints ok and it exits 0', async () => {
     const r = await validate(undefined);
-    expect(r.stdout).toMatch(/^validate: all 21 checks passed$/m);
+    expect(r.stdout).toMatch(/^validate: all 28 checks passed$/m);
     for (const id of [
       'filenames',
       'expand-only',
@@ -51,7 +51,14 @@ describe('caracal-migrate validate (CLI)', () => {
       'audit-partition-window',
       'audit-retention',
       'indexes',
+      'foreign-keys',
       'ownership',
+      'function-execute',
+      'definer-search-path',
+      'schema-create',
+      'large-objects',
+      'backup-role-reads',
+      'database-privileges',
       'migrations',
       'behaviour-privileges',
       'behaviour-append-only',
@@ -74,7 +81,7 @@ describe('caracal-migrate validate (CLI)', () => {
       ),
     );
     expect(r.stdout).toMatch(new RegExp(`^ok {3}apply: ${files} migration\\(s\\) applied to an empty database$`, 'm'));
-    expect(r.stdout).toMatch(/^validate: all 21 checks passed$/m);
+    expect(r.stdout).toMatch(/^validate: all 28 checks passed$/m);
     expect(r.code).toBe(0);
   });
 
@@ -205,4 +212,14 @@ describe('caracal-migrate verify (CLI)', () => {
       await db.drop();
     }
   });
+  test.each([['Prod'], ['prod_eu'], ['1prod'], ['a-very-long-environment-name']])(
+    'GIVEN --environment %s WHEN verify runs THEN it exits 2 naming the flag, the value and what is accepted',
+    async (environment) => {
+      const r = await runCli(['verify', '--environment', environment], cliEnv(), { entry: [BIN] });
+      expect(r.stderr).toContain(
+        `--environment ${JSON.stringify(environment)} is not an environment name: expected lower-case letters and digits, starting with a letter, at most 16 characters`,
+      );
+      expect(r.code).toBe(2);
+    },
+  );
 });

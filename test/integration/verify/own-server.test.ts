@@ -29,3 +29,25 @@ test('GIVEN a login role with BYPASSRLS inside caracal_api WHEN verified THEN no
     set.remove();
   }
 });
+
+test('GIVEN caracal_backup without BYPASSRLS WHEN verified THEN backup-role-reads fails: the attribute, and reading a zone table as the role the way pg_dump does', async () => {
+  const set = migrationSet();
+  try {
+    await withClient(cluster.url, (c) => c.query('CREATE DATABASE caracal_backup_check'));
+    const url = urlForDatabase(cluster.url, 'caracal_backup_check');
+    await applySet(set.dir, url);
+    await withClient(cluster.url, (c) => c.query('ALTER ROLE caracal_backup NOBYPASSRLS'));
+    const report = await verifyDatabase(settingsFor(url), { dir: set.dir });
+    const check = report.checks.find((c) => c.id === 'backup-role-reads');
+    expect(check?.ok).toBe(false);
+    expect(check?.details[0]).toBe(
+      'caracal_backup lacks BYPASSRLS: pg_dump --role=caracal_backup fails on every table with row-level security',
+    );
+    expect(check?.details).toContainEqual(
+      'as caracal_backup (SET ROLE from postgres), reading public.sessions failed with 42501: query would be affected by row-level security policy for table "sessions"',
+    );
+  } finally {
+    await withClient(cluster.url, (c) => c.query('ALTER ROLE caracal_backup BYPASSRLS'));
+    set.remove();
+  }
+});

@@ -52,7 +52,9 @@ test('GIVEN a hot standby of a migrated database WHEN verify runs there THEN it 
   const report = await verifyDatabase(settingsFor(url), { dir: set.dir });
   expect(inRecovery.rows[0].r).toBe(true);
   expect(report.checks.filter((c) => !c.ok)).toEqual([]);
-  expect(report.checks).toHaveLength(12);
+  expect(report.checks).toHaveLength(19);
+  // The backup role's read (SET LOCAL ROLE, row_security off) works on a standby too.
+  expect(report.checks.find((c) => c.id === 'backup-role-reads')?.summary).toMatch(/^as caracal_backup \(SET ROLE/);
 });
 
 test('GIVEN a hot standby WHEN verify --behavioural runs there THEN the probes are not run and the check says they need the primary', async () => {

@@ -4,7 +4,9 @@ import { writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { freshDatabase, serverUrl, withClient } from '../../support/postgres';
 import { applySet, migrationSet, settingsFor } from '../../fixtures/validate/migration-sets';
+import { randomBytes } from 'node:crypto';
 import { REQUIRED_INDEXES } from '../../../src/verify/checks';
+import { FOREIGN_KEYS_SQL, REQUIRED_FOREIGN_KEYS } from '../../../src/verify/foreign-keys';
 import { formatChecks, verifyDatabase, verifyWithClient, VerifyReport } from '../../../src/verify';
 
 async function verifySet(fixture: string | undefined, opts: { behavioural?: boolean } = {}): Promise<VerifyReport> {
@@ -24,7 +26,7 @@ const failed = (r: VerifyReport) => r.checks.filter((c) => !c.ok).map((c) => c.i
 describe('caracal-migrate verify (library)', () => {
   test('GIVEN the migrations as they are WHEN verified with behavioural probes THEN every check passes', async () => {
     const report = await verifySet(undefined, { behavioural: true });
-    expect(formatChecks(report.checks)).toMatch(/all 16 checks passed$/);
+    expect(formatChecks(report.checks)).toMatch(/all 23 checks passed$/);
     expect(report.checks.map((c) => c.id)).toEqual([
       'expected-tables',
       'privileges',
@@ -36,7 +38,14 @@ describe('caracal-migrate verify (library)', () => {
       'audit-partition-window',
       'audit-retention',
       'indexes',
+      'foreign-keys',
       'ownership',
+      'function-execute',
+      'definer-search-path',
+      'schema-create',
+      'large-objects',
+      'backup-role-reads',
+      'database-privileges',
       'migrations',
       'behaviour-privileges',
       'behaviour-append-only',
@@ -53,12 +62,19 @@ describe('caracal-migrate verify (library)', () => {
     ['rls-not-forced', ['rls-zone']],
     ['partition-without-rls', ['append-only-triggers', 'rls-zone', 'audit-partition-window']],
     ['missing-future-partition', ['audit-partition-window']],
-    ['missing-table', ['expected-tables', 'rls-zone']],
+    ['missing-table', ['expected-tables', 'rls-zone', 'foreign-keys']],
     ['unattached-partitioned-index', ['indexes']],
-    ['table-not-owned', ['privileges', 'ownership']],
+    ['table-not-owned', ['privileges', 'ownership', 'backup-role-reads']],
     ['expired-partition', ['audit-partition-window', 'audit-retention']],
     ['grant-on-partition', ['partition-privileges', 'audit-partition-window']],
     ['open-policy', ['rls-zone']],
+    ['public-function', ['function-execute']],
+    ['open-search-path', ['definer-search-path']],
+    ['public-create', ['schema-create']],
+    ['large-object', ['large-objects']],
+    ['backup-cannot-read', ['privileges', 'backup-role-reads']],
+    ['missing-foreign-key', ['foreign-keys']],
+    ['database-open', ['database-privileges']],
   ])('GIVEN the broken set %s WHEN verified THEN exactly %j fail, named in the output', async (fixture, expected) => {
     const report = await verifySet(fixture);
     expect(failed(report).sort()).toEqual([...expected].sort());
@@ -228,6 +244,89 @@ describe('caracal-migrate verify (library)', () => {
     } finally {
       set.remove();
       await db.drop();
+    }
+  });
+  test('GIVEN the migrations applied WHEN their foreign keys are listed THEN REQUIRED_FOREIGN_KEYS names exactly those', async () => {
+    const db = await freshDatabase();
+    const set = migrationSet();
+    try {
+      await applySet(set.dir, db.url);
+      const rows = await withClient(db.url, (c) =>
+        c.query<{ table_name: string; definition: string }>(`${FOREIGN_KEYS_SQL} ORDER BY 1, 2`),
+      );
+      const actual: Record<string, string[]> = {};
+      for (const r of rows.rows) (actual[r.table_name] ??= []).push(r.definition);
+      const sorted = (o: Readonly<Record<string, readonly string[]>>) =>
+        Object.fromEntries(Object.entries(o).map(([t, fks]) => [t, [...fks].sort()]));
+      expect(sorted(actual)).toEqual(sorted(REQUIRED_FOREIGN_KEYS));
+    } finally {
+      set.remove();
+      await db.drop();
+    }
+  });
+
+  test("GIVEN an environment's logins WHEN one lacks CONNECT, or another environment's login has it THEN database-privileges fails naming each", async () => {
+    const db = await freshDatabase();
+    const set = migrationSet();
+    const env = `v${randomBytes(3).toString('hex')}`;
+    const other = `w${randomBytes(3).toString('hex')}`;
+    const logins = [`caracal_${env}_api`, `caracal_${env}_audit`, `caracal_${other}_api`];
+    try {
+      await applySet(set.dir, db.url);
+      await withClient(db.url, async (c) => {
+        for (const l of logins) await c.query(`CREATE ROLE ${l} LOGIN IN ROLE caracal_${l.split('_')[2]}`);
+        await c.query(`GRANT CONNECT ON DATABASE "${db.name}" TO caracal_${env}_api, caracal_${env}_audit`);
+      });
+      const check = async (environment?: string) =>
+        (await verifyDatabase(settingsFor(db.url), { dir: set.dir, environment })).checks.find((c) => c.id === 'database-privileges');
+      // GIVEN every login of the environment may connect THEN it holds, with the environment inferred from them
+      expect((await check())?.summary).toBe(
+        `PUBLIC has neither CONNECT nor TEMPORARY on ${db.name}; the logins of environment ${env} may connect`,
+      );
+      // WHEN one loses CONNECT (as a plain pg_restore leaves them) and another environment's login gains it
+      await withClient(db.url, (c) =>
+        c.query(
+          `REVOKE CONNECT ON DATABASE "${db.name}" FROM caracal_${env}_audit; GRANT CONNECT ON DATABASE "${db.name}" TO caracal_${other}_api`,
+        ),
+      );
+      const failed = await check(env);
+      expect(failed?.ok).toBe(false);
+      expect(failed?.details).toEqual([
+        `caracal_${env}_audit may not CONNECT to ${db.name}: the migration Job grants it (a plain pg_restore drops it)`,
+        `caracal_${other}_api (environment ${other}) holds CONNECT on ${db.name}, the database of environment ${env}`,
+      ]);
+    } finally {
+      set.remove();
+      await db.drop();
+      await withClient(serverUrl(), async (c) => {
+        for (const l of logins) await c.query(`DROP ROLE IF EXISTS ${l}`);
+      });
+    }
+  });
+
+  test('GIVEN a backup login (member of caracal_backup) WHEN it runs verify THEN backup-role-reads reads every zone-scoped table as caracal_backup', async () => {
+    const db = await freshDatabase();
+    const set = migrationSet();
+    const login = `caracal_b${randomBytes(3).toString('hex')}_backup`;
+    try {
+      await applySet(set.dir, db.url);
+      await withClient(db.url, async (c) => {
+        await c.query(`CREATE ROLE ${login} LOGIN PASSWORD 'backup-pw' IN ROLE caracal_backup`);
+        await c.query(`GRANT CONNECT ON DATABASE "${db.name}" TO ${login}`);
+      });
+      const url = new URL(db.url);
+      url.username = login;
+      url.password = 'backup-pw';
+      const report = await verifyDatabase(settingsFor(url.toString()), { dir: set.dir });
+      const check = report.checks.find((c) => c.id === 'backup-role-reads');
+      expect(check?.ok).toBe(true);
+      expect(check?.summary).toMatch(
+        /^as caracal_backup \(SET ROLE, row_security off, as pg_dump does\) every one of \d+ zone-scoped tables and partitions is readable/,
+      );
+    } finally {
+      set.remove();
+      await db.drop();
+      await withClient(serverUrl(), (c) => c.query(`DROP ROLE IF EXISTS ${login}`));
     }
   });
 });

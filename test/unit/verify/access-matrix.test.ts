@@ -17,7 +17,7 @@ describe('access matrix', () => {
   });
 
   const header =
-    '<!-- access-matrix:begin -->\n| table | rls | api | coordinator | audit | sts | gateway | backup | why |\n|---|---|---|---|---|---|---|---|---|\n';
+    '<!-- access-matrix:begin -->\n| table | rls | api | coordinator | audit | sts | gateway | backup | maintenance | why |\n|---|---|---|---|---|---|---|---|---|---|\n';
   test.each([
     ['no markers', '| table | rls |', /markers/],
     [
@@ -25,8 +25,16 @@ describe('access matrix', () => {
       '<!-- access-matrix:begin -->\n| table | rls | api |\n|---|\n| zones | none | S |\n<!-- access-matrix:end -->',
       /header/,
     ],
-    ['a bad rls value', `${header}| zones | maybe | S | - | - | - | - | S | x |\n<!-- access-matrix:end -->`, /rls must be zone or none/],
-    ['letters out of order', `${header}| zones | none | IS | - | - | - | - | S | x |\n<!-- access-matrix:end -->`, /zones\/api cell "IS"/],
+    [
+      'a bad rls value',
+      `${header}| zones | maybe | S | - | - | - | - | S | - | x |\n<!-- access-matrix:end -->`,
+      /rls must be zone or none/,
+    ],
+    [
+      'letters out of order',
+      `${header}| zones | none | IS | - | - | - | - | S | - | x |\n<!-- access-matrix:end -->`,
+      /zones\/api cell "IS"/,
+    ],
   ])('GIVEN a matrix with %s WHEN parsed THEN it is refused', (_name, text, message) => {
     expect(() => parseAccessMatrix(text)).toThrow(message);
   });
