@@ -6,11 +6,11 @@
 export const SERVICES = ['api', 'coordinator', 'audit', 'sts', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** Every login the stores create per environment: the owner (migrator), the five services and the metrics exporter's. */
-export const LOGINS = ['owner', ...SERVICES, 'monitoring'] as const;
+/** Every login the stores create per environment: the owner (migrator), the five services, the audit partition CronJob's and the metrics exporter's. */
+export const LOGINS = ['owner', ...SERVICES, 'maintenance', 'monitoring'] as const;
 export type LoginName = (typeof LOGINS)[number];
 /** The logins the migration Job creates and keeps (every one but the owner, which the Job runs as). */
-export const PROVISIONED_LOGINS = [...SERVICES, 'monitoring'] as const satisfies readonly LoginName[];
+export const PROVISIONED_LOGINS = [...SERVICES, 'maintenance', 'monitoring'] as const satisfies readonly LoginName[];
 
 /** Group roles created by the migrations (0001_baseline, 0002_harden_privileges, 0004_monitoring_role), shared by every environment. */
 export const GROUP_ROLES = {
@@ -39,7 +39,7 @@ export function groupRoleOf(key: GroupRoleKey): string {
   return GROUP_ROLES[key];
 }
 
-/** The per-environment login role of a service or of the owner: `caracal_<env>_<login>`. */
+/** The per-environment login role of a service, the owner or the maintenance CronJob: `caracal_<env>_<login>`. */
 export function loginRoleName(environment: string, login: LoginName): string {
   return `caracal_${environment}_${login}`;
 }

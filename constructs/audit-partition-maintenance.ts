@@ -1,6 +1,7 @@
 // AuditPartitionMaintenance: a CronJob that keeps the audit_events partition window (the schema's
 // audit_partitions_ensure / audit_partitions_apply_retention / audit_partition_health) with psql from
-// the pinned Postgres image, and fails (alerts) when health reports a problem.
+// the pinned Postgres image, and fails (alerts) when health reports a problem. It runs as the environment's
+// maintenance login (caracal_maintenance may execute those three functions and nothing else), never the owner.
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
@@ -12,6 +13,7 @@ import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSec
 import * as rules from './internal/rules';
 import type { Duration } from '../common/durations';
 import type { LoginSecretRef } from './database-secrets';
+import { MAINTENANCE_ROLE } from '../common/names';
 import { DEFAULT_POSTGRES_IMAGE, POSTGRES_UID, PostgresEndpoint, ResourceRequirements } from './postgres-instance';
 
 /**
@@ -47,12 +49,15 @@ SQL
 export interface AuditPartitionMaintenanceProps {
   /** Environment name (labels). */
   readonly environment: string;
-  /** Namespace of the CronJob (where the owner Secret is). */
+  /** Namespace of the CronJob (where the login's Secret is). */
   readonly namespace: string;
   /** Where the database is. */
   readonly endpoint: PostgresEndpoint;
-  /** The owner login (the partition functions belong to caracal_owner); its Secret is mounted as a file. */
-  readonly owner: LoginSecretRef;
+  /**
+   * The maintenance login (`caracal_<env>_maintenance`, a member of caracal_maintenance, created by the migration
+   * Job); its Secret is mounted as a file. Not the owner login: that one can switch off every integrity control.
+   */
+  readonly login: LoginSecretRef;
   /** Image with psql, pinned. @default the Postgres image of PostgresInstance */
   readonly image?: string;
   /** uid of the image's user. @default 999 */
@@ -169,6 +174,14 @@ export class AuditPartitionMaintenance extends Construct {
     rules.resources(problems, 'resources', resources, { limitRequired: 'expected a quantity such as 64Mi', example: '64Mi' });
     if (props.databasePodSelector !== undefined)
       rules.podSelector(problems, 'databasePodSelector', props.databasePodSelector, "the database pods' labels");
+    rules.loginOf(
+      problems,
+      'login',
+      props.login,
+      MAINTENANCE_ROLE,
+      'the maintenance login',
+      'the owner login could switch off every integrity control',
+    );
     problems.throwIfAny();
 
     this.name = name;
@@ -181,11 +194,11 @@ export class AuditPartitionMaintenance extends Construct {
       }),
       ...this.podSelector,
     };
-    // The owner's connection (PGPASSWORD_FILE on its Secret, the CA or the system trust store): the one PG* contract.
+    // The maintenance login's connection (PGPASSWORD_FILE on its Secret, the CA or the system trust store): the one PG* contract.
     const connection = new PgConnection({
       endpoint: props.endpoint,
-      login: props.owner,
-      password: { volume: 'owner-credentials', dir: '/var/run/secrets/caracal/owner' },
+      login: props.login,
+      password: { volume: 'login-credentials', dir: '/var/run/secrets/caracal/maintenance' },
       ca: { volume: 'db-ca', dir: '/var/run/secrets/caracal/db-ca' },
       extraEnv: [
         { name: 'PGCONNECT_TIMEOUT', value: '10' },
@@ -193,7 +206,8 @@ export class AuditPartitionMaintenance extends Construct {
         // caracal.health_days_ahead is read by the health DO block (psql variables do not reach inside $$).
         {
           name: 'PGOPTIONS',
-          value: `-c lock_timeout=${lockMs} -c statement_timeout=${statementMs} -c caracal.health_days_ahead=${healthDaysAhead}`,
+          // search_path: the script's own unqualified calls resolve in pg_catalog only.
+          value: `-c search_path=pg_catalog -c lock_timeout=${lockMs} -c statement_timeout=${statementMs} -c caracal.health_days_ahead=${healthDaysAhead}`,
         },
         { name: 'AUDIT_DAYS_BACK', value: String(daysBack) },
         { name: 'AUDIT_DAYS_AHEAD', value: String(daysAhead) },

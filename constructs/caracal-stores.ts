@@ -65,7 +65,7 @@ export type StoresRedisOptions = Omit<RedisStreamsProps, 'environment' | 'namesp
 export type StoresMigrationJobOptions = Omit<MigrationJobProps, 'environment' | 'namespace' | 'database' | 'secrets' | 'pools'>;
 export type StoresAuditMaintenanceOptions = Omit<
   AuditPartitionMaintenanceProps,
-  'environment' | 'namespace' | 'endpoint' | 'owner' | 'databasePodSelector' | 'dependsOn'
+  'environment' | 'namespace' | 'endpoint' | 'login' | 'databasePodSelector' | 'dependsOn'
 >;
 
 export interface CaracalStoresProps {
@@ -237,9 +237,10 @@ export class CaracalStores extends Construct {
           environment: props.environment,
           namespace: props.namespace,
           endpoint: postgres.endpoint,
-          owner: secrets.login('owner'),
+          // Its own login, which the migration Job provisions: never the owner's.
+          login: secrets.login('maintenance'),
           databasePodSelector: postgres.mode === 'in-cluster' ? { ...postgres.podLabels } : undefined,
-          // The CronJob calls the baseline's partition functions: it needs the migrated database.
+          // The CronJob calls the migrations' partition functions as the login the Job creates: it needs the Job.
           dependsOn: [
             ...[postgres.statefulSet, postgres.networkPolicy].filter((r): r is NonNullable<typeof r> => r !== undefined),
             ...(migrationJob ? [migrationJob.release] : []),

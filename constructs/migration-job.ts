@@ -62,7 +62,7 @@ export interface MigrationJobProps {
   readonly namespace: string;
   /** The database the Job migrates: endpoint, and for an in-cluster instance its pods and policy. */
   readonly database: PostgresInstance;
-  /** The login Secrets: the owner's password is the Job's PGPASSWORD_FILE; the services' and the monitoring login's are provisioned. */
+  /** The login Secrets: the owner's password is the Job's PGPASSWORD_FILE; the services', the maintenance login's and the monitoring login's are provisioned. */
   readonly secrets: DatabaseSecrets;
   /** Per-role settings (`ALTER ROLE ... IN DATABASE ... SET`). @default no settings */
   readonly pools?: ServicePools;

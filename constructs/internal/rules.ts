@@ -83,6 +83,27 @@ export function databaseName(problems: Problems, field: string, value: unknown):
   return false;
 }
 
+/**
+ * A login Secret reference that must belong to `groupRole` (e.g. the maintenance CronJob's login, never the owner's):
+ * the problem names the login's user and the group role it has instead.
+ */
+export function loginOf(
+  problems: Problems,
+  field: string,
+  login: { readonly username?: string; readonly groupRole?: string } | undefined,
+  groupRole: string,
+  what: string,
+  why: string,
+): boolean {
+  if (login?.groupRole === groupRole) return true;
+  problems.add(
+    field,
+    login?.username,
+    `is a member of ${login?.groupRole ?? 'no group role'}: expected ${what} (a member of ${groupRole}); ${why}`,
+  );
+  return false;
+}
+
 /** Turns a construct id or prefix into a Terraform-safe logical id fragment. */
 export function logicalIdFragment(value: string): string {
   return value.toLowerCase().replace(/[^a-z0-9_]+/g, '_');

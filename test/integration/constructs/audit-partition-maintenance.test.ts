@@ -1,5 +1,6 @@
 // The audit partition CronJob's exact command (read from the synthesized JSON) run with Debian's sh and
-// psql against a real Postgres with the baseline applied, as the owner login, password from a file.
+// psql against a real Postgres with the migrations applied, as a maintenance login (a member of
+// caracal_maintenance, never the owner), password from a file.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,11 +11,11 @@ import { FreshDatabase, serverUrl, withClient } from '../../support/postgres';
 import { baselineDatabase } from '../../support/schema';
 import { Json, only, synthScope } from '../../support/synth';
 
-const OWNER_SECRET = {
-  login: 'owner' as const,
+const MAINTENANCE_SECRET = {
+  login: 'maintenance' as const,
   username: 'placeholder',
-  groupRole: 'caracal_owner',
-  secretName: 'caracal-db-owner',
+  groupRole: 'caracal_maintenance',
+  secretName: 'caracal-db-maintenance',
   usernameKey: 'username',
   passwordKey: 'password',
   version: 'test',
@@ -32,16 +33,16 @@ beforeAll(async () => {
       new AuditPartitionMaintenance(s, 'audit-maintenance', {
         environment: 'dev',
         namespace: 'caracal-dev',
-        owner: OWNER_SECRET,
+        login: MAINTENANCE_SECRET,
         endpoint: { host: 'postgres.caracal-dev.svc.cluster.local', port: 5432, database: 'caracal', sslMode: 'disable' },
       }),
   );
   container = only(json, 'kubernetes_cron_job_v1').spec.job_template.spec.template.spec.container[0];
   db = await baselineDatabase();
-  login = `caracal_t${randomBytes(4).toString('hex')}_owner`;
+  login = `caracal_t${randomBytes(4).toString('hex')}_maintenance`;
   password = randomBytes(18).toString('base64url');
   await withClient(serverUrl(), async (c) => {
-    await c.query(`CREATE ROLE ${login} LOGIN PASSWORD '${password}' IN ROLE caracal_owner`);
+    await c.query(`CREATE ROLE ${login} LOGIN PASSWORD '${password}' IN ROLE caracal_maintenance`);
     await c.query(`GRANT CONNECT ON DATABASE "${db.name}" TO ${login}`);
   });
   tmp = mkdtempSync(path.join(os.tmpdir(), 'caracal-audit-job-'));
@@ -87,11 +88,11 @@ describe('Audit partition maintenance CronJob command', () => {
   test('GIVEN the synthesized CronJob WHEN its container is read THEN it runs sh -c with the password from the mounted file, never an env literal', () => {
     expect(container.command[0]).toBe('sh');
     expect(container.env.find((e: Json) => e.name === 'PGPASSWORD')).toBeUndefined();
-    expect(container.env.find((e: Json) => e.name === 'PGPASSWORD_FILE').value).toBe('/var/run/secrets/caracal/owner/password');
+    expect(container.env.find((e: Json) => e.name === 'PGPASSWORD_FILE').value).toBe('/var/run/secrets/caracal/maintenance/password');
     expect(container.env.find((e: Json) => e.name === 'PGOPTIONS').value).toMatch(/-c lock_timeout=5000 /);
   });
 
-  test('GIVEN a baseline database WHEN the job runs THEN it exits 0 and the window from today-7 to today+14 is partitioned', async () => {
+  test('GIVEN a migrated database WHEN the job runs as the maintenance login THEN it exits 0 and the window from today-7 to today+14 is partitioned', async () => {
     const { code, out } = await runJob();
     const names = await partitions();
 

@@ -80,7 +80,7 @@ async function bootstrap(name: string): Promise<Env> {
     // Group roles are cluster-wide: the first environment's migrator created them (and holds ADMIN on them);
     // for every later environment on the server the DBA grants them to its migrator (docs/migration-job.md).
     const groups = await c.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [
-      ['caracal_owner', ...SERVICE_ROLES.map((s) => `caracal_${s}`), 'caracal_monitoring'],
+      ['caracal_owner', ...SERVICE_ROLES.map((s) => `caracal_${s}`), 'caracal_maintenance', 'caracal_monitoring'],
     ]);
     if (groups.rowCount) await c.query(`GRANT ${groups.rows.map((r) => r.rolname).join(', ')} TO ${owner} WITH ADMIN OPTION`);
   });
@@ -215,7 +215,7 @@ async function asLogin<T>(env: Env, login: string, fn: (c: Client) => Promise<T>
 }
 
 describe('the migration Job, run as the kubelet would run it', () => {
-  test('GIVEN a fresh database WHEN the Job installs THEN it exits 0 having applied the migrations and provisioned the five service logins and the monitoring login', async () => {
+  test('GIVEN a fresh database WHEN the Job installs THEN it exits 0 having applied the migrations and provisioned the five service logins the maintenance and the monitoring logins', async () => {
     const env = await bootstrap('inst');
     const run = await runJob(env, synth(env));
     expect({ exitCode: run.exitCode, stderr: run.exitCode === 0 ? '' : run.stderr }).toEqual({ exitCode: 0, stderr: '' });

@@ -4,17 +4,24 @@ import { AuditPartitionMaintenance, AuditPartitionMaintenanceProps } from '../..
 import { checkTerraformJson, formatViolations } from '../../support/pod-security';
 import { Json, only, scope, synthScope } from '../../support/synth';
 
-const OWNER = {
-  login: 'owner' as const,
-  username: 'caracal_dev_owner',
-  groupRole: 'caracal_owner',
-  secretName: 'caracal-db-owner',
+const MAINTENANCE = {
+  login: 'maintenance' as const,
+  username: 'caracal_dev_maintenance',
+  groupRole: 'caracal_maintenance',
+  secretName: 'caracal-db-maintenance',
   usernameKey: 'username',
   passwordKey: 'password',
   version: 'generated:32:0',
 };
+const OWNER = {
+  ...MAINTENANCE,
+  login: 'owner' as const,
+  username: 'caracal_dev_owner',
+  groupRole: 'caracal_owner',
+  secretName: 'caracal-db-owner',
+};
 const ENDPOINT = { host: 'postgres.caracal-dev.svc.cluster.local', port: 5432, database: 'caracal', sslMode: 'disable' as const };
-const base: AuditPartitionMaintenanceProps = { environment: 'dev', namespace: 'caracal-dev', owner: OWNER, endpoint: ENDPOINT };
+const base: AuditPartitionMaintenanceProps = { environment: 'dev', namespace: 'caracal-dev', login: MAINTENANCE, endpoint: ENDPOINT };
 
 function synth(extra: Partial<AuditPartitionMaintenanceProps> = {}): { json: Json; text: string } {
   return synthScope((s) => new AuditPartitionMaintenance(s, 'audit-maintenance', { ...base, ...extra }));
@@ -34,16 +41,16 @@ describe('AuditPartitionMaintenance', () => {
     expect(spec.job_template.spec.template.spec.restart_policy).toBe('Never');
   });
 
-  test('GIVEN defaults WHEN the container is read THEN it runs psql from the pinned Postgres image as the owner login with the password file and lock/statement timeouts', () => {
+  test('GIVEN defaults WHEN the container is read THEN it runs psql from the pinned Postgres image as the maintenance login with the password file, search_path and lock/statement timeouts', () => {
     const c = only(synth().json, 'kubernetes_cron_job_v1').spec.job_template.spec.template.spec.container[0];
     const env = Object.fromEntries(c.env.map((e: Json) => [e.name, e.value]));
 
     expect(c.image).toMatch(/^docker\.io\/library\/postgres:\d+\.\d+-bookworm$/);
     expect(c.command[2]).toContain('exec psql');
     expect(env).toMatchObject({
-      PGUSER: 'caracal_dev_owner',
-      PGPASSWORD_FILE: '/var/run/secrets/caracal/owner/password',
-      PGOPTIONS: '-c lock_timeout=5000 -c statement_timeout=600000 -c caracal.health_days_ahead=7',
+      PGUSER: 'caracal_dev_maintenance',
+      PGPASSWORD_FILE: '/var/run/secrets/caracal/maintenance/password',
+      PGOPTIONS: '-c search_path=pg_catalog -c lock_timeout=5000 -c statement_timeout=600000 -c caracal.health_days_ahead=7',
       AUDIT_DAYS_AHEAD: '14',
       AUDIT_RETENTION_DAYS: '400',
     });
@@ -106,6 +113,11 @@ describe('AuditPartitionMaintenance', () => {
     ['backoffLimit', { backoffLimit: 99 }, /backoffLimit: 99 is out of range/],
     ['resources.limits.memory', { resources: { requests: { memory: '32Mi' } } }, /resources\.limits\.memory: undefined is required/],
     ['databasePodSelector', { databasePodSelector: {} }, /databasePodSelector: \{\} is an empty selector/],
+    [
+      'login (the owner login)',
+      { login: OWNER },
+      /login: "caracal_dev_owner" is a member of caracal_owner: expected the maintenance login \(a member of caracal_maintenance\)/,
+    ],
   ])('GIVEN a bad %s WHEN constructed THEN a ValidationError names the prop', (_name, props, expected) => {
     expect(() => new AuditPartitionMaintenance(scope(), 'audit-maintenance', { ...base, ...props })).toThrow(expected);
   });

@@ -216,7 +216,7 @@ describe('CaracalStores in a platform stack', () => {
       PGHOST: 'caracal.abc123.eu-west-1.rds.amazonaws.com',
       PGSSLMODE: 'verify-full',
       PGSSLROOTCERT: 'system',
-      PGUSER: 'caracal_prod_owner',
+      PGUSER: 'caracal_prod_maintenance',
     });
     expect(stack.stores.postgresEndpoint.host).toBe('caracal.abc123.eu-west-1.rds.amazonaws.com');
   });

@@ -199,7 +199,7 @@ describe('MigrationJob chart', () => {
     expect(c.volumeMounts.filter((m: Json) => 'subPath' in m)).toEqual([]);
   });
 
-  test('GIVEN the Job container THEN each service login Secret and the monitoring login Secret are mounted for provisioning', () => {
+  test('GIVEN the Job container THEN each service login Secret the maintenance and the monitoring login Secrets are mounted for provisioning', () => {
     const secretNames = podSpec(b)
       .volumes.filter((v: Json) => v.secret)
       .map((v: Json) => v.secret.secretName);
@@ -210,6 +210,7 @@ describe('MigrationJob chart', () => {
       'caracal-db-audit',
       'caracal-db-sts',
       'caracal-db-gateway',
+      'caracal-db-maintenance',
       'caracal-db-monitoring',
     ]);
   });
@@ -253,7 +254,7 @@ describe('MigrationJob chart', () => {
     expect(actions).toEqual(['templates/job.yaml: {{ .Values.contentHash | quote }}']);
   });
 
-  test('GIVEN provisioning config THEN it lists every service login and the monitoring login with its group role, mounted password path and settings', () => {
+  test('GIVEN provisioning config THEN it lists every service login the maintenance and the monitoring logins, each with its group role, mounted password path and settings', () => {
     const runner = manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>;
     const config = JSON.parse(Buffer.from(runner['provision.json'], 'base64').toString('utf8'));
     expect(config.logins[0]).toEqual({
@@ -263,9 +264,15 @@ describe('MigrationJob chart', () => {
       settings: { idle_in_transaction_session_timeout: '60000', statement_timeout: '30000' },
     });
     expect(config.logins.map((l: Json) => l.loginRole)).toEqual(
-      ['api', 'coordinator', 'audit', 'sts', 'gateway', 'monitoring'].map((s) => `caracal_dev_${s}`),
+      ['api', 'coordinator', 'audit', 'sts', 'gateway', 'maintenance', 'monitoring'].map((s) => `caracal_dev_${s}`),
     );
     expect(config.logins[5]).toEqual({
+      loginRole: 'caracal_dev_maintenance',
+      groupRole: 'caracal_maintenance',
+      passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_maintenance/password',
+      settings: {},
+    });
+    expect(config.logins[6]).toEqual({
       loginRole: 'caracal_dev_monitoring',
       groupRole: 'caracal_monitoring',
       passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_monitoring/password',

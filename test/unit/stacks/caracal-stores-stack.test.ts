@@ -105,7 +105,7 @@ describe('CaracalStoresStack', () => {
       expect(envVars).toMatchObject({
         AUDIT_RETENTION_DAYS: String(env.auditMaintenance.retentionDays),
         AUDIT_DAYS_AHEAD: String(env.auditMaintenance.daysAhead ?? 14),
-        PGUSER: `caracal_${env.name}_owner`,
+        PGUSER: `caracal_${env.name}_maintenance`,
         PGHOST: json.output.postgres_endpoint.value.host,
       });
       expect(cron.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^helm_release\./)]));
@@ -151,7 +151,7 @@ describe('CaracalStoresStack', () => {
     expect(Object.keys(resources(after, 'random_bytes')).sort()).toEqual(['caracal_encryption_key', 'caracal_hmac_key']);
     expect(Object.keys(resources(after, 'random_password')).sort()).toEqual(
       [
-        ...['api', 'audit', 'coordinator', 'gateway', 'monitoring', 'owner', 'sts'].map((l) => `caracal_password_${l}`),
+        ...['api', 'audit', 'coordinator', 'gateway', 'maintenance', 'monitoring', 'owner', 'sts'].map((l) => `caracal_password_${l}`),
         ...['api', 'audit', 'coordinator', 'exporter', 'gateway', 'healthcheck', 'ops', 'sts'].map((u) => `caracal_redis_password_${u}`),
       ].sort(),
     );

@@ -99,6 +99,24 @@ describe('names, prefixes and tokens', () => {
       (p) => rules.duration(p, 'lockTimeout', '10ms', { minMs: 100, maxMs: 1000, accepted: '100ms to 1s' }),
       /is out of range: expected 100ms to 1s/,
     ],
+    [
+      "the owner's login where the maintenance login belongs",
+      (p) =>
+        rules.loginOf(
+          p,
+          'login',
+          { username: 'caracal_dev_owner', groupRole: 'caracal_owner' },
+          'caracal_maintenance',
+          'the maintenance login',
+          'why',
+        ),
+      /login: "caracal_dev_owner" is a member of caracal_owner: expected the maintenance login \(a member of caracal_maintenance\); why/,
+    ],
+    [
+      'no login at all',
+      (p) => rules.loginOf(p, 'login', undefined, 'caracal_maintenance', 'the maintenance login', 'why'),
+      /login: undefined is a member of no group role/,
+    ],
     ['a cron schedule of four fields', (p) => rules.cronSchedule(p, 'schedule', '* * * *'), /is not a cron schedule/],
   ])("GIVEN %s WHEN checked THEN it is refused with the rule's wording", (_what, check, message) => {
     expect(problemsOf(check)).toEqual([expect.stringMatching(message)]);
