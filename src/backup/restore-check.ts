@@ -101,14 +101,20 @@ async function restoreThenCompare(o: RestoreCheckOptions, checks: CheckResult[],
     checks.push(...compareStats(o.manifest, restored));
     say('verify');
     const report = await verifyWithClient(client, { dir: o.migrationsDir, accessMatrixFile: o.accessMatrixFile });
+    const line = (c: CheckResult) => `${c.id}: ${c.summary}${c.details.length ? ` (${c.details.slice(0, 3).join('; ')})` : ''}`;
+    // A check that fails only until the admin's step named in a warning is not the restore's failure: it is listed.
     const failed = report.checks.filter((c) => !c.ok);
+    const pending = failed.filter((c) => outcome.pendingChecks.includes(c.id));
     checks.push(
       check(
         'verify',
-        failed.map((c) => `${c.id}: ${c.summary}${c.details.length ? ` (${c.details.slice(0, 3).join('; ')})` : ''}`),
-        `all ${report.checks.length} verify checks pass on the restored database`,
+        failed.filter((c) => !pending.includes(c)).map(line),
+        pending.length
+          ? `${report.checks.length - pending.length} of ${report.checks.length} verify checks pass on the restored database; ${pending.map((c) => c.id).join(', ')} wait for the superuser step in the warnings`
+          : `all ${report.checks.length} verify checks pass on the restored database`,
         '{n} verify check(s) fail on the restored database',
         FIRST.verify,
+        pending.map((c) => `until the warning's step is done: ${line(c)}`),
       ),
     );
   } finally {

@@ -33,12 +33,18 @@ export async function checkBackupRoleReads(client: Client, matrix: readonly Matr
   );
   for (const u of unreadable) problems.push(`${BACKUP_ROLE} may not SELECT ${u.kind} public.${u.name}: pg_dump stops there`);
   // Members (the environment's backup logins) must be able to become the role; on 16+ a membership can deny SET.
+  // A 16+ membership with neither INHERIT nor SET is a grantor's (ADMIN only: the CREATEROLE login that created
+  // the role gets one), not a backup login: it is left out.
+  const [{ v }] = await q<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`);
   const members = await q<{ member: string; can_set: boolean }>(
-    `SELECT r.rolname AS member,
-            CASE WHEN current_setting('server_version_num')::int >= 160000 THEN pg_has_role(r.oid, $1, 'SET')
-                 ELSE pg_has_role(r.oid, $1, 'MEMBER') END AS can_set
-       FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
-      WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1) AND r.rolcanlogin ORDER BY 1`,
+    v >= 160000
+      ? `SELECT DISTINCT r.rolname AS member, pg_has_role(r.oid, $1, 'SET') AS can_set
+           FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
+          WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1) AND r.rolcanlogin
+            AND (m.inherit_option OR m.set_option) ORDER BY 1`
+      : `SELECT r.rolname AS member, pg_has_role(r.oid, $1, 'MEMBER') AS can_set
+           FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
+          WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1) AND r.rolcanlogin ORDER BY 1`,
     [BACKUP_ROLE],
   );
   for (const m of members.filter((x) => !x.can_set))

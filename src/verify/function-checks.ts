@@ -112,15 +112,27 @@ export async function checkDefinerSearchPath(client: Client): Promise<CheckResul
 /** The large-object functions of pg_catalog (creating, writing, reading, unlinking). */
 const LARGE_OBJECT_FUNCTIONS_SQL = `p.pronamespace = 'pg_catalog'::regnamespace AND (p.proname LIKE 'lo\\_%' OR p.proname IN ('loread', 'lowrite'))`;
 
-export async function checkLargeObjects(client: Client): Promise<CheckResult> {
-  const q = query(client);
-  const open = await q<{ fn: string }>(
+/** What a superuser runs in the database to close the large-object functions (0002 does it when it can; docs/schema.md). */
+export const REVOKE_LARGE_OBJECTS_SQL = `DO $$DECLARE f regprocedure; BEGIN
+  FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p WHERE ${LARGE_OBJECT_FUNCTIONS_SQL} LOOP
+    EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+  END LOOP;
+END$$`;
+
+/** The large-object functions PUBLIC may execute in the connected database (only a superuser may revoke them). */
+export async function publicLargeObjectFunctions(client: Client): Promise<Array<{ fn: string }>> {
+  return query(client)<{ fn: string }>(
     `SELECT p.oid::regprocedure::text AS fn FROM pg_proc p
       WHERE ${LARGE_OBJECT_FUNCTIONS_SQL}
         AND EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
                      WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
       ORDER BY 1`,
   );
+}
+
+export async function checkLargeObjects(client: Client): Promise<CheckResult> {
+  const q = query(client);
+  const open = await publicLargeObjectFunctions(client);
   const granted = await q<{ fn: string; role: string }>(
     `SELECT p.oid::regprocedure::text AS fn, r.rolname AS role FROM pg_proc p CROSS JOIN pg_roles r
       WHERE ${LARGE_OBJECT_FUNCTIONS_SQL} AND r.rolname = ANY($1::text[]) AND has_function_privilege(r.oid, p.oid, 'EXECUTE')

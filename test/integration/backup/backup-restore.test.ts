@@ -255,7 +255,7 @@ describe('the backup CronJob script (Debian pg_dump 15 on a Postgres 15 server)'
 });
 
 describe('restore as the managed database owner (not a superuser)', () => {
-  test('GIVEN the backup taken while writes went on WHEN restored into a new Postgres 15 server by the owner login THEN every domain equals the manifest and verify passes', async () => {
+  test('GIVEN the backup taken while writes went on WHEN restored into a new Postgres 15 server by the owner login THEN every domain equals the manifest and verify passes but for the superuser steps the warnings name', async () => {
     const url = await ownerLoginOn(target15);
     const r = await cli(['restore', '--backup', live.dir, '--target-database', db.database, '--pg-bin', PG15_BIN, '--database-url', url]);
     expect(r.stdout).toMatch(/all 17 checks passed/);
@@ -285,6 +285,13 @@ describe('restore as the managed database owner (not a superuser)', () => {
       'verify',
     ]);
     expect(r.stdout).toMatch(/restore: pg_restore restored every entry as caracal_\w+_owner \(not a superuser\)/);
+    // What only a superuser may do: each is a warning, and the verify checks it holds back are named, not hidden.
+    expect(r.stdout).toMatch(
+      /^ok {3}verify: \d+ of \d+ verify checks pass on the restored database; large-objects, backup-role-reads wait for the superuser step/m,
+    );
+    expect(r.stdout).toMatch(
+      /warning: PUBLIC may execute the large-object functions in caracal_\w+ \(\d+, e\.g\. lo_\w+\(.*REVOKE EXECUTE ON FUNCTION/,
+    );
   });
 
   test('GIVEN the restored database WHEN the migration Job provisions the logins from their Secrets THEN each service logs in and sees its zone rows', async () => {
@@ -322,7 +329,7 @@ describe('restore as the managed database owner (not a superuser)', () => {
     }
   });
 
-  test('GIVEN a new Postgres 18 server where no caracal role exists WHEN the owner login restores THEN the roles are created, every domain checks and BYPASSRLS is named for the admin', async () => {
+  test('GIVEN a new Postgres 18 server where no caracal role exists WHEN the owner login restores THEN the roles are created, every domain checks and BYPASSRLS and the large-object revoke are named for the admin', async () => {
     const url = await ownerLoginOn(target18);
     const r = await cli([
       'restore',
@@ -341,6 +348,18 @@ describe('restore as the managed database owner (not a superuser)', () => {
     expect(r.code).toBe(0);
     expect(report.warnings).toEqual([
       expect.stringMatching(/caracal_backup was created without BYPASSRLS.*ALTER ROLE caracal_backup BYPASSRLS/),
+      expect.stringMatching(/PUBLIC may execute the large-object functions in .*REVOKE EXECUTE ON FUNCTION pg_catalog\.lo_\*/),
+    ]);
+    // The owner that created caracal_backup holds ADMIN on it (Postgres 16+), which is no backup login's membership.
+    const verify = report.checks.find((c: { id: string }) => c.id === 'verify');
+    expect(verify.summary).toMatch(
+      /verify checks pass on the restored database; large-objects, backup-role-reads wait for the superuser step/,
+    );
+    expect(verify.details).toEqual([
+      expect.stringMatching(/^until the warning's step is done: large-objects: 1 large-object problem\(s\) \(PUBLIC may execute lo_close/),
+      expect.stringMatching(
+        /^until the warning's step is done: backup-role-reads: 1 backup role problem\(s\) \(caracal_backup lacks BYPASSRLS/,
+      ),
     ]);
   });
 
@@ -366,7 +385,7 @@ describe('restore as the managed database owner (not a superuser)', () => {
 });
 
 describe('restore-check', () => {
-  test('GIVEN a backup WHEN checked by a superuser THEN every domain passes and the scratch database is dropped', async () => {
+  test('GIVEN a backup and a server whose caracal_backup lost BYPASSRLS (the owner restore created it) WHEN checked by a superuser THEN BYPASSRLS comes back, every domain passes and the scratch database is dropped', async () => {
     const r = await cli([
       'restore-check',
       '--backup',
@@ -379,6 +398,7 @@ describe('restore-check', () => {
     ]);
     const report = JSON.parse(r.stdout);
     expect(report.checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
+    expect(report.checks.find((c: { id: string }) => c.id === 'verify').summary).toMatch(/^all \d+ verify checks pass/);
     expect(r.code).toBe(0);
     const left = await withClient(target15.url, (c) => c.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [report.database]));
     expect(left.rowCount).toBe(0);
