@@ -5,6 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { FreshDatabase, freshDatabase, serverUrl, withClient } from './postgres';
+import { resolveConnection } from '../../src/migrate/connection';
+import { migrateUp } from '../../src/migrate/runner';
 import { MATRIX_ROLES, PRIVILEGES, SERVICE_ROLES, type MatrixRole } from '../../src/verify/access-matrix';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -170,9 +172,14 @@ export function readMigrations(): Array<{ file: string; sql: string }> {
     .map((file) => ({ file, sql: readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8') }));
 }
 
-/** Applies every migration file in order, each in its own transaction (as `up` does), recording none. */
+/**
+ * Applies every migration file with the runner core, as `caracal-migrate up` does (its history table first:
+ * 0003 grants on it), as the URL's login.
+ */
 export async function applySchema(url: string): Promise<void> {
-  for (const m of readMigrations()) await applyBaseline(url, m.sql);
+  const u = new URL(url);
+  u.searchParams.set('sslmode', 'disable');
+  await migrateUp({ dir: MIGRATIONS_DIR, connection: resolveConnection({}, { databaseUrl: u.toString() }), lockWaitMs: 60_000 });
 }
 
 /** A fresh database on the run's server with every migration applied (the baseline and the files after it). */
