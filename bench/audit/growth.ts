@@ -5,7 +5,7 @@
 // expression such as `timestamptz '...' + interval '1 day'` (stable, not folded: pruned only at executor start).
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { applyBaseline } from '../../test/support/schema';
+import { applySchema } from '../../test/support/schema';
 import { Figure, figure } from '../figures';
 
 const SIZES = [30, 365] as const;
@@ -83,7 +83,7 @@ export async function measureGrowth(
     for (const [i, n] of SIZES.entries()) {
       await admin.query(`CREATE DATABASE ${names[i]}`);
       const url = withDatabase(serverUrl, names[i]);
-      await applyBaseline(url);
+      await applySchema(url);
       const c = new Client({ connectionString: url });
       await c.connect();
       // n daily partitions in all: today, DAYS_AHEAD after, the rest before.

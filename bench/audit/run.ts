@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
-import { applyBaseline } from '../../test/support/schema';
+import { applySchema } from '../../test/support/schema';
 import { figure, writeFigures } from '../figures';
 import { measureGrowth } from './growth';
 
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   try {
     await admin.query(`CREATE DATABASE ${database}`);
     const url = withDatabase(srv.url, database);
-    await applyBaseline(url);
+    await applySchema(url);
     const setup = await connect(url);
     const version = (await setup.query('SHOW server_version')).rows[0].server_version;
     // The peer: the same columns, defaults and indexes, no partitions, no RLS, no triggers.
