@@ -204,10 +204,21 @@ export function cpu(problems: Problems, field: string, value: unknown): number |
   return millis;
 }
 
+/**
+ * The hint for a size written with Postgres' or SI byte units (`5GB`, `512MB`, `1GiB`, `2 Gi`), which the API
+ * server refuses: the two Kubernetes spellings it probably meant. Empty when the value is not of that kind.
+ */
+export function quantityHint(value: unknown): string {
+  const m = typeof value === 'string' ? /^\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtTpP])(i?)[bB]?\s*$/.exec(value) : null;
+  if (!m || parseQuantity(value as string) !== undefined) return '';
+  const unit = m[2] === 'k' || m[2] === 'K' ? 'K' : m[2].toUpperCase();
+  return `; did you mean \`${m[1]}${unit}i\` or \`${m[1]}${unit === 'K' ? 'k' : unit}\`?`;
+}
+
 /** A Kubernetes memory or storage quantity (`512Mi`, `2Gi`, `1G`); returns bytes. */
 export function quantity(problems: Problems, field: string, value: unknown, example: string): number | undefined {
   const bytes = typeof value === 'string' ? parseQuantity(value) : undefined;
-  if (bytes === undefined) problems.add(field, value, `is not a Kubernetes quantity: expected e.g. ${example}`);
+  if (bytes === undefined) problems.add(field, value, `is not a Kubernetes quantity: expected e.g. ${example}${quantityHint(value)}`);
   return bytes;
 }
 
@@ -259,7 +270,11 @@ export function resources(
 export function volumeSize(problems: Problems, field: string, value: unknown, example: string): number | undefined {
   const bytes = typeof value === 'string' ? parseQuantity(value) : undefined;
   if (bytes !== undefined && bytes >= GI) return bytes;
-  problems.add(field, value, `is not a volume size of at least 1Gi: expected a Kubernetes quantity such as ${example}`);
+  problems.add(
+    field,
+    value,
+    `is not a volume size of at least 1Gi: expected a Kubernetes quantity such as ${example}${quantityHint(value)}`,
+  );
   return undefined;
 }
 

@@ -47,11 +47,29 @@ describe('Kubernetes quantities', () => {
     expect(p.all).toEqual([]);
   });
 
-  test.each(['8GB', '512MB', '100Mi', 'lots', ''])(
-    'GIVEN the volume size %j WHEN checked THEN it is refused as a Kubernetes quantity of at least 1Gi',
+  test.each(['100Mi', 'lots', ''])(
+    'GIVEN the volume size %j WHEN checked THEN it is refused as a Kubernetes quantity of at least 1Gi, with no unit hint',
     (size) => {
       expect(problemsOf((p) => rules.volumeSize(p, 'storageSize', size, '8Gi'))).toEqual([
         expect.stringMatching(/^storageSize: .* is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 8Gi$/),
+      ]);
+    },
+  );
+
+  test.each<[string, string]>([
+    ['5GB', '`5Gi` or `5G`'],
+    ['512MB', '`512Mi` or `512M`'],
+    ['1GiB', '`1Gi` or `1G`'],
+    ['2 Ti', '`2Ti` or `2T`'],
+    ['64kB', '`64Ki` or `64k`'],
+  ])(
+    'GIVEN the Postgres- or SI-style size %j WHEN checked as a volume and as memory THEN both name the two Kubernetes spellings',
+    (size, hint) => {
+      expect(problemsOf((p) => rules.volumeSize(p, 'storageSize', size, '8Gi'))).toEqual([
+        `storageSize: ${JSON.stringify(size)} is not a volume size of at least 1Gi: expected a Kubernetes quantity such as 8Gi; did you mean ${hint}?`,
+      ]);
+      expect(problemsOf((p) => rules.quantity(p, 'resources.limits.memory', size, '256Mi'))).toEqual([
+        `resources.limits.memory: ${JSON.stringify(size)} is not a Kubernetes quantity: expected e.g. 256Mi; did you mean ${hint}?`,
       ]);
     },
   );
