@@ -4,7 +4,8 @@
 import path from 'node:path';
 import type { Client } from 'pg';
 import { connect } from '../migrate/connection';
-import { EXPECTED_TABLES, result as check } from '../verify/checks';
+import { result as check } from '../verify/check-support';
+import { EXPECTED_TABLES } from '../verify/checks';
 import { CheckResult, verifyWithClient } from '../verify';
 import { BACKUP_LAYOUT } from './backup-script';
 import { CatalogStats, compareFiles, DataStats, Manifest, TableStats } from './manifest';

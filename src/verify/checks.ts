@@ -22,7 +22,7 @@ import { checkDatabasePrivileges, checkSchemaCreate } from './database-checks';
 import { checkForeignKeys } from './foreign-keys';
 import { checkDefinerSearchPath, checkFunctionExecute, checkLargeObjects } from './function-checks';
 
-export { FIRST_CHECK, result } from './check-support';
+export { FIRST_CHECK } from './check-support';
 export type { CheckResult } from './check-support';
 
 /** The seed's "Postgres Ownership" table (store-state page), domain by domain. */
