@@ -12,6 +12,7 @@ import type { RedisUser } from './internal/redis-config';
 import { DatabaseCredentials, DatabaseSecrets } from './database-secrets';
 import { KeyMaterial, KeyMaterialSecret } from './key-material';
 import { ExternalPostgresProps, PostgresEndpoint, PostgresInstance, PostgresInstanceProps } from './postgres-instance';
+import type { IPostgresDatabase } from './postgres-database';
 import {
   HelmConfigMapVolume,
   HelmSecretVolume,
@@ -111,7 +112,8 @@ export class CaracalStores extends Construct {
   readonly secrets: DatabaseSecrets;
   /** The HMAC and encryption keys (generated once, or an existing Secret). */
   readonly keyMaterial: KeyMaterialSecret;
-  readonly postgres: PostgresInstance;
+  /** The database: the in-cluster PostgresInstance, or the imported external one. */
+  readonly postgres: IPostgresDatabase;
   readonly pools: ServicePools;
   readonly redis: RedisStreams;
   readonly auditMaintenance: AuditPartitionMaintenance;
@@ -168,7 +170,7 @@ export class CaracalStores extends Construct {
     const required = ServicePools.requiredConnections(props.pools, props.otherConnections);
     const requiredConnections = Number.isInteger(required) && required >= 1 && required <= 10_000 ? required : undefined;
     const choice = props.postgres.choice;
-    const realPostgres = children.build(() =>
+    const realPostgres = children.build<IPostgresDatabase>(() =>
       choice.kind === 'in-cluster'
         ? new PostgresInstance(this, 'postgres', {
             // The services, the migration Job and the maintenance CronJob may connect; nothing else.
@@ -239,12 +241,9 @@ export class CaracalStores extends Construct {
           endpoint: postgres.endpoint,
           // Its own login, which the migration Job provisions: never the owner's.
           login: secrets.login('maintenance'),
-          databasePodSelector: postgres.mode === 'in-cluster' ? { ...postgres.podLabels } : undefined,
+          databasePodSelector: postgres.podLabels && { ...postgres.podLabels },
           // The CronJob calls the migrations' partition functions as the login the Job creates: it needs the Job.
-          dependsOn: [
-            ...[postgres.statefulSet, postgres.networkPolicy].filter((r): r is NonNullable<typeof r> => r !== undefined),
-            ...(migrationJob ? [migrationJob.release] : []),
-          ],
+          dependsOn: [...postgres.readyResources, ...(migrationJob ? [migrationJob.release] : [])],
         }),
     );
 
@@ -256,7 +255,7 @@ export class CaracalStores extends Construct {
             namespace: props.namespace,
             postgres: postgres.endpoint,
             monitoringLogin: secrets.login('monitoring'),
-            postgresPodSelector: postgres.mode === 'in-cluster' ? { ...postgres.podLabels } : undefined,
+            postgresPodSelector: postgres.podLabels && { ...postgres.podLabels },
             redis: redis.endpoint,
             redisExporterSecret: redis.userSecret('exporter'),
             redisPodSelector: redis.podLabels,
@@ -283,12 +282,12 @@ export class CaracalStores extends Construct {
 
   /** Resources that must exist before anything connects to the database (for depends_on). */
   get databaseReady(): ITerraformDependable[] {
-    return [this.postgres.statefulSet, this.postgres.networkPolicy].filter((r): r is NonNullable<typeof r> => r !== undefined);
+    return [...this.postgres.readyResources];
   }
 
   /** Resources the services' release should depend on: the migrated database, Redis and their policies. */
   get servicesDependOn(): ITerraformDependable[] {
-    return [...this.databaseReady, this.migrationJob.release, this.redis.statefulSet, this.redis.networkPolicy];
+    return [...this.databaseReady, this.migrationJob.release, ...this.redis.readyResources];
   }
 
   get postgresEndpoint(): PostgresEndpoint {

@@ -15,6 +15,8 @@ export type {
   ResolvedCapacity,
 } from './postgres-capacity';
 export { PostgresInstance, SSL_MODES, DEFAULT_POSTGRES_MAJOR, DEFAULT_POSTGRES_IMAGE, POSTGRES_UID } from './postgres-instance';
+export { ExternalPostgres } from './external-postgres';
+export type { IPostgresDatabase } from './postgres-database';
 export type {
   PostgresInstanceProps,
   ExternalPostgresProps,
@@ -56,9 +58,12 @@ export { parseSize, parseDuration, parseCpu, formatPgSize, formatK8sSize } from 
 export { MigrationJob, MigrationRunnerImage, DEFAULT_NODE_IMAGE, SCHEMA_WAIT_CONTAINER } from './migration-job';
 export type { SchemaWaitInitContainer } from './migration-job';
 export type { MigrationJobProps } from './migration-job';
+export { ExternalRedis } from './external-redis';
+export type { IRedisStreams } from './redis-store';
 export { RedisStreams, RedisPasswords, DEFAULT_REDIS_IMAGE, REDIS_UID, REDIS_PORT, probeCommand } from './redis-streams';
 export type {
   RedisStreamsProps,
+  ExternalRedisProps,
   RedisEndpoint,
   RedisUserSecretRef,
   RedisServiceHelmValues,

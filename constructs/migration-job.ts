@@ -7,7 +7,7 @@ import { AssetType, ITerraformDependable, TerraformAsset, TerraformResource } fr
 import { Release } from '@cdktf/provider-helm/lib/release';
 import type { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import type { DatabaseSecrets } from './database-secrets';
-import type { PostgresInstance } from './postgres-instance';
+import type { IPostgresDatabase } from './postgres-database';
 import type { HelmConfigMapVolume, HelmVolumeMount, ServicePools } from './service-pools';
 import {
   HookChart,
@@ -61,7 +61,7 @@ export interface MigrationJobProps {
   /** Namespace of the release, the Job and its NetworkPolicy (where the Secrets are). */
   readonly namespace: string;
   /** The database the Job migrates: endpoint, and for an in-cluster instance its pods and policy. */
-  readonly database: PostgresInstance;
+  readonly database: IPostgresDatabase;
   /** The login Secrets: the owner's password is the Job's PGPASSWORD_FILE; the services', the maintenance login's and the monitoring login's are provisioned. */
   readonly secrets: DatabaseSecrets;
   /** Per-role settings (`ALTER ROLE ... IN DATABASE ... SET`). @default no settings */
@@ -305,7 +305,7 @@ export class MigrationJob extends Construct {
       labels: standardLabels({ name: 'caracal-migrate', instance, component: 'migration' }),
       podSelector: { ...this.podLabels },
       database:
-        props.database.mode === 'in-cluster'
+        props.database.podLabels !== undefined
           ? { port: endpoint.port, pods: stableLabels(props.database.podLabels) }
           : { port: endpoint.port, cidrs },
       dns: props.dns ?? { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },

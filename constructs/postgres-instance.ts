@@ -1,6 +1,7 @@
 // PostgresInstance: Caracal's Postgres, either in the cluster (a StatefulSet of the official image on
 // a protected volume, locked down by NetworkPolicy) or an external / managed endpoint. Both expose one endpoint.
 import { Construct } from 'constructs';
+import type { ITerraformDependable } from 'cdktf';
 import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
 import { protectedDataVolume } from './internal/data-volume';
 import { storeNetworkPolicy } from './internal/network-policy';
@@ -14,29 +15,17 @@ import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSec
 import { SERVICES, SSL_MODES, SslMode } from '../common/names';
 import * as rules from './internal/rules';
 import type { Duration } from '../common/durations';
-import { SIZE_UNITS_ACCEPTED, parseQuantity, parseSize } from './internal/units';
+import { parseQuantity } from './internal/units';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
 import { LoginSecretRef } from './database-secrets';
+import { CaCertSecretRef, ExternalPostgres, ExternalPostgresProps } from './external-postgres';
+import type { IPostgresDatabase, PostgresEndpoint } from './postgres-database';
 
 export { SSL_MODES };
 export type { SslMode };
 
-/** A Secret key holding a PEM CA certificate. */
-export interface CaCertSecretRef {
-  readonly secretName: string;
-  /** @default 'ca.crt' */
-  readonly key?: string;
-}
-
-/** How clients reach the database: the same shape for in-cluster and external instances. */
-export interface PostgresEndpoint {
-  readonly host: string;
-  readonly port: number;
-  readonly database: string;
-  readonly sslMode: SslMode;
-  /** CA certificate clients verify the server with (`verify-ca` / `verify-full`). */
-  readonly caCertSecret?: { readonly secretName: string; readonly key: string };
-}
+export type { CaCertSecretRef, ExternalPostgresProps };
+export type { PostgresEndpoint };
 
 /** Container resources (Kubernetes quantities). */
 export interface ResourceRequirements {
@@ -91,112 +80,52 @@ export interface PostgresInstanceProps {
   readonly logicalIdPrefix?: string;
 }
 
-export interface ExternalPostgresProps {
-  /** Host name of the managed database. */
-  readonly host: string;
-  /** @default 5432 */
-  readonly port?: number;
-  /** @default 'caracal' */
-  readonly database?: string;
-  /** @default 'verify-full' */
-  readonly sslMode?: SslMode;
-  /** CA certificate for `verify-ca` / `verify-full`. @default none (the system trust store) */
-  readonly caCertSecret?: CaCertSecretRef;
-  /** The settings to put into the managed service's parameter group. @default PostgresCapacity.of({}) */
-  readonly capacity?: PostgresCapacity;
-  /** Connections the pools need; max_connections is derived from it when not given. @default none */
-  readonly requiredConnections?: number;
-  /** Memory of the managed instance, to check the capacity's memory budget. @default not checked */
-  readonly instanceMemory?: string;
-}
+export class PostgresInstance extends Construct implements IPostgresDatabase {
+  /**
+   * A database this library does not deploy (managed, or run elsewhere), imported by its attributes, the way
+   * aws-rds has `fromDatabaseInstanceAttributes`: nothing is deployed; the capacity renders its parameter map.
+   */
+  static fromAttributes(scope: Construct, id: string, attributes: ExternalPostgresProps): ExternalPostgres {
+    return new ExternalPostgres(scope, id, attributes);
+  }
 
-export class PostgresInstance extends Construct {
-  /** A managed / external database: nothing is deployed; the capacity renders its parameter map. */
-  static external(scope: Construct, id: string, props: ExternalPostgresProps): PostgresInstance {
-    return new PostgresInstance(scope, id, { external: props });
+  /** The same as fromAttributes() (its earlier name). */
+  static external(scope: Construct, id: string, attributes: ExternalPostgresProps): ExternalPostgres {
+    return PostgresInstance.fromAttributes(scope, id, attributes);
   }
 
   /** Where clients connect. */
   readonly endpoint: PostgresEndpoint;
-  /** `in-cluster` or `external`. */
-  readonly mode: 'in-cluster' | 'external';
+  readonly mode = 'in-cluster' as const;
   /** The resolved server settings. */
   readonly capacity: ResolvedCapacity;
-  /** Server settings by name: the parameter map for a managed service (a stack output). */
+  /** Server settings by name. */
   readonly parameters: Readonly<Record<string, string>>;
-  /** `-c name=value` arguments the in-cluster server runs with (empty for external). */
+  /** `-c name=value` arguments the server runs with. */
   readonly serverArgs: readonly string[];
   /** max_connections the server runs with. */
   readonly maxConnections: number;
   /** superuser_reserved_connections, counted by the connection budget. */
   readonly reservedConnections: number;
-  /** Labels of the in-cluster pods (empty for external). */
+  /** Connections the clients' logins may open (max_connections - superuser_reserved_connections). */
+  readonly connectionBudget: number;
+  /** Labels of the pods. */
   readonly podLabels: Readonly<Record<string, string>>;
-  /** The in-cluster data volume (protected by prevent_destroy), if any. */
-  readonly dataVolume?: PersistentVolumeClaimV1;
-  /** The in-cluster StatefulSet, if any (for depends_on). */
-  readonly statefulSet?: StatefulSetV1;
-  /** The NetworkPolicy admitting Caracal's clients, if any (for depends_on). */
-  readonly networkPolicy?: NetworkPolicyV1;
+  /** The data volume (protected by prevent_destroy). */
+  readonly dataVolume: PersistentVolumeClaimV1;
+  /** The StatefulSet (for depends_on). */
+  readonly statefulSet: StatefulSetV1;
+  /** The NetworkPolicy admitting Caracal's clients (for depends_on). */
+  readonly networkPolicy: NetworkPolicyV1;
 
-  constructor(scope: Construct, id: string, props: PostgresInstanceProps | { external: ExternalPostgresProps }) {
+  /** The StatefulSet and its NetworkPolicy: what must exist before anything connects. */
+  get readyResources(): readonly ITerraformDependable[] {
+    return [this.statefulSet, this.networkPolicy];
+  }
+
+  constructor(scope: Construct, id: string, props: PostgresInstanceProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
-    if ('external' in props) {
-      const p = props.external;
-      this.mode = 'external';
-      const port = p.port ?? 5432;
-      const database = p.database ?? 'caracal';
-      const sslMode = p.sslMode ?? 'verify-full';
-      rules.hostName(problems, 'host', p.host);
-      rules.port(problems, 'port', port);
-      rules.databaseName(problems, 'database', database);
-      if (!SSL_MODES.includes(sslMode)) problems.add('sslMode', sslMode, `is not an sslmode: expected one of ${SSL_MODES.join(', ')}`);
-      else if (['disable', 'allow', 'prefer'].includes(sslMode)) {
-        problems.add(
-          'sslMode',
-          sslMode,
-          'lets credentials cross the network unencrypted to a managed database: expected require, verify-ca or verify-full',
-        );
-      }
-      if (p.caCertSecret) {
-        rules.secretName(problems, 'caCertSecret.secretName', p.caCertSecret.secretName);
-        if (p.caCertSecret.key !== undefined) rules.secretKey(problems, 'caCertSecret.key', p.caCertSecret.key);
-      }
-      if (sslMode === 'verify-ca' && !p.caCertSecret)
-        problems.add(
-          'caCertSecret',
-          undefined,
-          'is required with sslMode verify-ca (there is no system trust store fallback for verify-ca)',
-        );
-      let memoryLimitBytes: number | undefined;
-      if (p.instanceMemory !== undefined) {
-        memoryLimitBytes = parseSize(p.instanceMemory);
-        if (memoryLimitBytes === undefined)
-          problems.add('instanceMemory', p.instanceMemory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
-      }
-      if (p.requiredConnections !== undefined) rules.integer(problems, 'requiredConnections', p.requiredConnections, 1, 10000);
-      this.capacity = (p.capacity ?? PostgresCapacity.of({})).resolve(
-        { requiredConnections: p.requiredConnections, memoryLimitBytes, memoryLimitLabel: p.instanceMemory },
-        problems,
-      );
-      problems.throwIfAny();
-      this.endpoint = {
-        host: p.host,
-        port,
-        database,
-        sslMode,
-        caCertSecret: p.caCertSecret ? { secretName: p.caCertSecret.secretName, key: p.caCertSecret.key ?? 'ca.crt' } : undefined,
-      };
-      this.parameters = this.capacity.settings;
-      this.serverArgs = [];
-      this.maxConnections = this.capacity.maxConnections;
-      this.reservedConnections = this.capacity.superuserReservedConnections;
-      this.podLabels = {};
-      return;
-    }
-
-    this.mode = 'in-cluster';
     const name = props.name ?? 'postgres';
     const database = props.database ?? 'caracal';
     const major = props.major ?? DEFAULT_POSTGRES_MAJOR;
@@ -271,6 +200,7 @@ export class PostgresInstance extends Construct {
     this.serverArgs = this.capacity.serverArgs;
     this.maxConnections = this.capacity.maxConnections;
     this.reservedConnections = this.capacity.superuserReservedConnections;
+    this.connectionBudget = this.maxConnections - this.reservedConnections;
     const labelProps = { name: 'postgres', instance, component: 'database' };
     const labels = standardLabels(labelProps);
     const selector = selectorLabels(labelProps);

@@ -3,7 +3,7 @@
 // volume, AOF every second, noeviction, one ACL user per service, locked down by NetworkPolicy.
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
-import { Fn } from 'cdktf';
+import { Fn, ITerraformDependable } from 'cdktf';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
@@ -19,6 +19,9 @@ import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSec
 import { SERVICES, ServiceName } from '../common/names';
 import * as rules from './internal/rules';
 import type { WorkloadConnectionValues } from './internal/workload-values';
+import { redisConnectionConfigMaps, redisServiceValues } from './internal/redis-connection';
+import type { IRedisStreams, RedisEndpoint, RedisUserSecretRef } from './redis-store';
+import { ExternalRedis, ExternalRedisProps } from './external-redis';
 import type { Duration } from '../common/durations';
 import {
   DEFAULT_MAXMEMORY_FRACTION,
@@ -26,11 +29,8 @@ import {
   REDIS_USERS,
   RedisUser,
   STREAMS,
-  STREAM_ACCESS,
   StreamName,
   defaultMaxmemory,
-  rateLimitPattern,
-  RATE_LIMITED_SERVICES,
   renderAclFile,
   renderRedisConf,
 } from './internal/redis-config';
@@ -133,27 +133,21 @@ export interface RedisStreamsProps {
   readonly logicalIdPrefix?: string;
 }
 
-/** Where clients connect. */
-export interface RedisEndpoint {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** Where one ACL user's password is. */
-export interface RedisUserSecretRef {
-  readonly user: RedisUser;
-  readonly secretName: string;
-  readonly passwordKey: string;
-  /** Changes whenever the password does. */
-  readonly version: string;
-}
+export type { IRedisStreams, RedisEndpoint, RedisUserSecretRef };
+export type { ExternalRedisProps };
 
 /** The values one service's chart needs to reach Redis. */
 export type RedisServiceHelmValues = WorkloadConnectionValues;
 
-const SERVICE_SECRET_MOUNT = '/var/run/secrets/caracal/redis';
+export class RedisStreams extends Construct implements IRedisStreams {
+  /**
+   * A Redis this library does not deploy (managed, or run elsewhere), imported by its attributes: its owner sets up
+   * the ACL users (aclFileTemplate()) and their password Secrets; each service's connection ConfigMap is created.
+   */
+  static fromAttributes(scope: Construct, id: string, attributes: ExternalRedisProps): ExternalRedis {
+    return new ExternalRedis(scope, id, attributes);
+  }
 
-export class RedisStreams extends Construct {
   /**
    * The ACL file with `hash(user)` in place of each password hash: for owners of existing Secrets who
    * build the ACL Secret themselves (e.g. `(u) => '{{ .' + u + ' | sha256sum }}'` in an External Secrets template).
@@ -162,6 +156,7 @@ export class RedisStreams extends Construct {
     return renderAclFile(Object.fromEntries(users.map((u) => [u, hash(u)])));
   }
 
+  readonly mode = 'in-cluster' as const;
   readonly endpoint: RedisEndpoint;
   /** The ACL users that exist. */
   readonly users: readonly RedisUser[];
@@ -175,10 +170,16 @@ export class RedisStreams extends Construct {
   readonly statefulSet: StatefulSetV1;
   readonly networkPolicy: NetworkPolicyV1;
   readonly dataVolume: PersistentVolumeClaimV1;
+
+  /** The StatefulSet and its NetworkPolicy: what must exist before anything connects. */
+  get readyResources(): readonly ITerraformDependable[] {
+    return [this.statefulSet, this.networkPolicy];
+  }
+
   /** Stream names, by role. */
   readonly streams: Readonly<Record<StreamName, string>> = STREAMS;
   private readonly userSecrets = new Map<RedisUser, RedisUserSecretRef>();
-  private readonly serviceConfigMaps = new Map<ServiceName, string>();
+  private readonly serviceConfigMaps: ReadonlyMap<ServiceName, string>;
   private readonly instance: string;
 
   constructor(scope: Construct, id: string, props: RedisStreamsProps) {
@@ -344,30 +345,14 @@ export class RedisStreams extends Construct {
     });
 
     // One connection ConfigMap per service: where Redis is, who to be, where the password file is, which streams.
-    for (const service of SERVICES) {
-      const cm = `${prefix}-${service}-redis`;
-      const data: Record<string, string> = {
-        REDIS_HOST: this.endpoint.host,
-        REDIS_PORT: String(REDIS_PORT),
-        REDIS_USERNAME: service,
-        REDIS_PASSWORD_FILE: `${SERVICE_SECRET_MOUNT}/${this.userSecret(service).passwordKey}`,
-        REDIS_CONSUMER_GROUP: service,
-      };
-      for (const s of Object.keys(STREAMS) as StreamName[]) {
-        const a = STREAM_ACCESS[s];
-        if (a.producers.includes(service) || a.consumers.includes(service)) data[`REDIS_STREAM_${s.toUpperCase()}`] = STREAMS[s];
-      }
-      if (RATE_LIMITED_SERVICES.includes(service)) data.REDIS_RATE_LIMIT_PREFIX = rateLimitPattern(service).slice(0, -1);
-      new ConfigMapV1(this, `connection-${service}`, {
-        metadata: {
-          name: cm,
-          namespace: props.namespace,
-          labels: standardLabels({ name: `caracal-${service}`, instance, component: service }),
-        },
-        data,
-      });
-      this.serviceConfigMaps.set(service, cm);
-    }
+    this.serviceConfigMaps = redisConnectionConfigMaps(this, {
+      prefix,
+      namespace: props.namespace,
+      instance,
+      endpoint: this.endpoint,
+      services: SERVICES,
+      passwordKey: (service) => this.userSecret(service).passwordKey,
+    });
 
     this.dataVolume = protectedDataVolume(this, 'data', {
       name: `${name}-data`,
@@ -493,12 +478,7 @@ export class RedisStreams extends Construct {
 
   /** Typed values fragment for a service's chart: its connection ConfigMap and its own password Secret, as files. */
   helmValues(service: ServiceName): RedisServiceHelmValues {
-    return {
-      podLabels: serviceSelector(this.instance, service),
-      envFrom: [{ configMapRef: { name: this.connectionConfigMapName(service) } }],
-      volumes: [{ name: 'caracal-redis-credentials', secret: { secretName: this.secretName(service), defaultMode: 0o440 } }],
-      volumeMounts: [{ name: 'caracal-redis-credentials', mountPath: SERVICE_SECRET_MOUNT, readOnly: true }],
-    };
+    return redisServiceValues(this.instance, service, this.connectionConfigMapName(service), this.secretName(service));
   }
 }
 

@@ -6,7 +6,7 @@ import { LocalBackend, RemoteBackend, S3Backend, TerraformOutput, TerraformStack
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import type { PostgresInstance } from '../../constructs/postgres-instance';
+import type { IPostgresDatabase } from '../../constructs';
 import type { DatabaseSecrets } from '../../constructs/database-secrets';
 import type { ServicePools } from '../../constructs/service-pools';
 import type { MigrationJob } from '../../constructs/migration-job';
@@ -20,7 +20,7 @@ import { storesPropsOf } from './stores-props';
 export class CaracalStoresStack extends TerraformStack {
   readonly stores: CaracalStores;
   readonly secrets: DatabaseSecrets;
-  readonly postgres: PostgresInstance;
+  readonly postgres: IPostgresDatabase;
   readonly pools: ServicePools;
   readonly migrationJob: MigrationJob;
   readonly redis: RedisStreams;

@@ -30,7 +30,7 @@ describe('rendered server arguments on a real Postgres', () => {
     // GIVEN the arguments the dev stack gives its StatefulSet
     const dev = loadEnvironments().find((e) => e.name === 'dev')!;
     const stack = new CaracalStoresStack(Testing.app(), 'dev', dev);
-    const args = [...stack.postgres.serverArgs];
+    const args = [...stack.postgres.capacity.serverArgs];
     expect(args.length).toBeGreaterThan(10);
     // WHEN a real server starts with them
     const cluster = await startOwnCluster({ postgresFlags: args });

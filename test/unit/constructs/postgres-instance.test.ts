@@ -1,6 +1,6 @@
 // PostgresInstance: the in-cluster StatefulSet (restricted pod, probes, volumes, NetworkPolicy, PDB)
 // and the external endpoint; the data volume's protection; bad props.
-import { PostgresCapacity, PostgresInstance, PostgresInstanceProps, ValidationError } from '../../../constructs';
+import { IPostgresDatabase, PostgresCapacity, PostgresInstance, PostgresInstanceProps, ValidationError } from '../../../constructs';
 import { Json, only, resources, scope, synthScope, testSecrets } from '../../support/synth';
 
 function inCluster(extra: Partial<PostgresInstanceProps> = {}): { json: Json; instance: PostgresInstance } {
@@ -144,11 +144,11 @@ describe('PostgresInstance (in-cluster)', () => {
   });
 });
 
-describe('PostgresInstance.external', () => {
+describe('PostgresInstance.fromAttributes', () => {
   test('GIVEN an external instance WHEN synthesized THEN nothing is deployed and it exposes the managed endpoint and its parameter map', () => {
-    let instance!: PostgresInstance;
+    let instance!: IPostgresDatabase;
     const { json } = synthScope((s) => {
-      instance = PostgresInstance.external(s, 'postgres', {
+      instance = PostgresInstance.fromAttributes(s, 'postgres', {
         host: 'db.example.com',
         caCertSecret: { secretName: 'db-ca' },
         instanceMemory: '8Gi',
@@ -166,7 +166,30 @@ describe('PostgresInstance.external', () => {
     });
     expect(instance.parameters.shared_buffers).toBe('2GB');
     expect(instance.maxConnections).toBeGreaterThanOrEqual(120);
-    expect(instance.serverArgs).toEqual([]);
+    expect(instance.connectionBudget).toBe(instance.maxConnections - instance.reservedConnections);
+    expect(instance.podLabels).toBeUndefined();
+    expect(instance.readyResources).toEqual([]);
+  });
+});
+
+describe('IPostgresDatabase', () => {
+  test('GIVEN an in-cluster instance WHEN read through the interface THEN its StatefulSet and policy are what clients wait for, and its budget leaves the reserve out', () => {
+    const { instance } = inCluster({ capacity: PostgresCapacity.of({ maxConnections: 80, superuserReservedConnections: 5 }) });
+    const db: IPostgresDatabase = instance;
+    expect(db.mode).toBe('in-cluster');
+    expect(db.readyResources).toEqual([instance.statefulSet, instance.networkPolicy]);
+    expect(db.connectionBudget).toBe(75);
+    expect(db.podLabels).toMatchObject({ 'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'caracal-dev' });
+    // The StatefulSet is not optional on the in-cluster type: no `!`, no branching.
+    expect(instance.statefulSet.terraformResourceType).toBe('kubernetes_stateful_set_v1');
+  });
+
+  test('GIVEN the external import WHEN it is handed to the composite-level consumers THEN the earlier name external() gives the same construct', () => {
+    const s = scope();
+    const a = PostgresInstance.external(s, 'a', { host: 'db.example.com' });
+    const b = PostgresInstance.fromAttributes(s, 'b', { host: 'db.example.com' });
+    expect(a.constructor).toBe(b.constructor);
+    expect(a.endpoint).toEqual(b.endpoint);
   });
 });
 

@@ -1,6 +1,6 @@
 // RedisStreams: the StatefulSet (pinned image, config from a ConfigMap, ACL file from a Secret, probes
 // that authenticate from a file), the hashes computed inside Terraform, the NetworkPolicy, bad props.
-import { RedisPasswords, RedisStreams, RedisStreamsProps, DEFAULT_REDIS_IMAGE } from '../../../constructs/redis-streams';
+import { IRedisStreams, RedisPasswords, RedisStreams, RedisStreamsProps, DEFAULT_REDIS_IMAGE } from '../../../constructs/redis-streams';
 import { checkTerraformJson, formatViolations } from '../../support/pod-security';
 import { Json, only, resources, scope, synthScope } from '../../support/synth';
 
@@ -306,5 +306,49 @@ describe('RedisStreams', () => {
           runAsUser: 0,
         }),
     ).toThrow(/^test\/redis: 3 problems\n {2}- image: [^\n]+\n {2}- runAsUser: [^\n]+\n {2}- storageSize: /);
+  });
+});
+
+describe('RedisStreams.fromAttributes (IRedisStreams)', () => {
+  const attrs = { environment: 'dev', namespace: 'caracal-dev', host: 'redis.example.com', secretPrefix: 'managed-redis' };
+
+  test('GIVEN an external Redis WHEN imported THEN nothing of Redis is deployed and each service gets the same connection ConfigMap and values as in the cluster', () => {
+    let external!: IRedisStreams;
+    let inCluster!: IRedisStreams;
+    const { json } = synthScope((s) => {
+      external = RedisStreams.fromAttributes(s, 'redis', { ...attrs, port: 6380 });
+    });
+    synthScope((s) => {
+      inCluster = new RedisStreams(s, 'redis', { environment: 'dev', namespace: 'caracal-dev' });
+    });
+    expect(Object.keys(json.resource)).toEqual(['kubernetes_config_map_v1']);
+    expect(external.mode).toBe('external');
+    expect(external.readyResources).toEqual([]);
+    expect(external.podLabels).toBeUndefined();
+    expect(configMap(json, 'caracal-api-redis').data).toMatchObject({
+      REDIS_HOST: 'redis.example.com',
+      REDIS_PORT: '6380',
+      REDIS_USERNAME: 'api',
+      REDIS_PASSWORD_FILE: '/var/run/secrets/caracal/redis/password',
+    });
+    expect(external.secretName('api')).toBe('managed-redis-api');
+    const values = external.helmValues('api');
+    const expected = inCluster.helmValues('api');
+    expect({ ...values, volumes: [] }).toEqual({ ...expected, volumes: [] });
+    expect(values.volumes).toEqual([
+      { name: 'caracal-redis-credentials', secret: { secretName: 'managed-redis-api', defaultMode: 0o440 } },
+    ]);
+    expect(inCluster.mode).toBe('in-cluster');
+    expect(inCluster.readyResources).toHaveLength(2);
+  });
+
+  test.each<[string, Record<string, unknown>]>([
+    ['host', { host: 'redis://r.example.com:6379' }],
+    ['port', { port: 0 }],
+    ['secretPrefix', { secretPrefix: 'Managed Redis' }],
+    ['secretNames.apii', { secretNames: { apii: 'x' } }],
+    ['passwordKey', { passwordKey: 'pass word' }],
+  ])('GIVEN a bad external %s WHEN imported THEN the error names it', (field, extra) => {
+    expect(() => RedisStreams.fromAttributes(scope(), 'redis', { ...attrs, ...extra } as never)).toThrow(new RegExp(`- ${field}: `));
   });
 });

@@ -1,0 +1,97 @@
+// ExternalRedis: a Redis this library does not deploy (managed, or run elsewhere), imported by its attributes with
+// RedisStreams.fromAttributes(). Its owner sets up the ACL users (RedisStreams.aclFileTemplate() renders their
+// rules) and their password Secrets; this construct only creates each service's connection ConfigMap and hands the
+// services the same values as the in-cluster RedisStreams does.
+import { Construct } from 'constructs';
+import type { ITerraformDependable } from 'cdktf';
+import { Problems } from './internal/validation';
+import * as rules from './internal/rules';
+import { SERVICES, ServiceName } from '../common/names';
+import { REDIS_USERS, RedisUser } from './internal/redis-config';
+import { redisConnectionConfigMaps, redisServiceValues } from './internal/redis-connection';
+import type { WorkloadConnectionValues } from './internal/workload-values';
+import type { IRedisStreams, RedisEndpoint, RedisUserSecretRef } from './redis-store';
+
+/** The attributes of an external Redis (RedisStreams.fromAttributes). */
+export interface ExternalRedisProps {
+  /** Environment name (labels of the connection ConfigMaps). */
+  readonly environment: string;
+  /** Namespace of the services (and of the password Secrets and connection ConfigMaps). */
+  readonly namespace: string;
+  /** Host name of the Redis. */
+  readonly host: string;
+  /** @default 6379 */
+  readonly port?: number;
+  /** Prefix of the existing password Secrets (`<prefix>-<user>`), one per ACL user. */
+  readonly secretPrefix: string;
+  /** Secret name per user, overriding `<secretPrefix>-<user>`. @default `<secretPrefix>-<user>` */
+  readonly secretNames?: Partial<Record<RedisUser, string>>;
+  /** Key of the password in each Secret. @default 'password' */
+  readonly passwordKey?: string;
+  /** Prefix of the connection ConfigMaps (`<prefix>-<service>-redis`). @default 'caracal' */
+  readonly namePrefix?: string;
+}
+
+export class ExternalRedis extends Construct implements IRedisStreams {
+  readonly mode = 'external' as const;
+  readonly endpoint: RedisEndpoint;
+  readonly users: readonly RedisUser[] = REDIS_USERS;
+  readonly podLabels = undefined;
+  readonly readyResources: readonly ITerraformDependable[] = [];
+  private readonly userSecrets = new Map<RedisUser, RedisUserSecretRef>();
+  private readonly serviceConfigMaps: ReadonlyMap<ServiceName, string>;
+  private readonly instance: string;
+
+  constructor(scope: Construct, id: string, props: ExternalRedisProps) {
+    super(scope, id);
+    const problems = new Problems(this.node.path);
+    const port = props.port ?? 6379;
+    const prefix = props.namePrefix ?? 'caracal';
+    const passwordKey = props.passwordKey ?? 'password';
+    rules.environmentName(problems, 'environment', props.environment);
+    rules.namespace(problems, 'namespace', props.namespace);
+    rules.hostName(problems, 'host', props.host);
+    rules.port(problems, 'port', port);
+    rules.dnsSubdomain(problems, 'secretPrefix', props.secretPrefix, 'Secret name prefix');
+    rules.knownKeys(problems, 'secretNames', props.secretNames, REDIS_USERS, 'Redis user');
+    for (const [user, n] of Object.entries(props.secretNames ?? {})) rules.secretName(problems, `secretNames.${user}`, n);
+    rules.secretKey(problems, 'passwordKey', passwordKey);
+    rules.namePrefix(problems, 'namePrefix', prefix, 32);
+    problems.throwIfAny();
+
+    this.instance = `caracal-${props.environment}`;
+    this.endpoint = { host: props.host, port };
+    for (const user of this.users) {
+      const secretName = props.secretNames?.[user] ?? `${props.secretPrefix}-${user}`;
+      this.userSecrets.set(user, { user, secretName, passwordKey, version: `existing:${secretName}` });
+    }
+    this.serviceConfigMaps = redisConnectionConfigMaps(this, {
+      prefix,
+      namespace: props.namespace,
+      instance: this.instance,
+      endpoint: this.endpoint,
+      services: SERVICES,
+      passwordKey: () => passwordKey,
+    });
+  }
+
+  userSecret(user: RedisUser): RedisUserSecretRef {
+    const ref = this.userSecrets.get(user);
+    if (!ref) throw new Error(`${this.node.path}: unknown Redis user ${JSON.stringify(user)}; expected one of ${this.users.join(', ')}`);
+    return ref;
+  }
+
+  secretName(user: RedisUser): string {
+    return this.userSecret(user).secretName;
+  }
+
+  connectionConfigMapName(service: ServiceName): string {
+    const name = this.serviceConfigMaps.get(service);
+    if (!name) throw new Error(`${this.node.path}: unknown service ${JSON.stringify(service)}; expected one of ${SERVICES.join(', ')}`);
+    return name;
+  }
+
+  helmValues(service: ServiceName): WorkloadConnectionValues {
+    return redisServiceValues(this.instance, service, this.connectionConfigMapName(service), this.secretName(service));
+  }
+}

@@ -1,0 +1,67 @@
+// A service's connection to Redis, for the in-cluster RedisStreams and an imported external Redis alike: one
+// ConfigMap per service (where Redis is, which ACL user to be, where the password file is, which streams and the
+// rate-limit prefix), and the chart values that mount the service's own password Secret as files.
+import { Construct } from 'constructs';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { serviceSelector, standardLabels } from './labels';
+import type { ServiceName } from '../../common/names';
+import { RATE_LIMITED_SERVICES, STREAMS, STREAM_ACCESS, StreamName, rateLimitPattern } from './redis-config';
+import type { WorkloadConnectionValues } from './workload-values';
+
+/** Where a service's pods find their Redis password file. */
+export const SERVICE_SECRET_MOUNT = '/var/run/secrets/caracal/redis';
+
+export interface RedisConnectionsSpec {
+  readonly prefix: string;
+  readonly namespace: string;
+  readonly instance: string;
+  readonly endpoint: { readonly host: string; readonly port: number };
+  readonly services: readonly ServiceName[];
+  /** The key of the password in each service user's Secret. */
+  readonly passwordKey: (service: ServiceName) => string;
+}
+
+/** Creates one connection ConfigMap per service under `scope` (ids `connection-<service>`); returns their names. */
+export function redisConnectionConfigMaps(scope: Construct, spec: RedisConnectionsSpec): Map<ServiceName, string> {
+  const names = new Map<ServiceName, string>();
+  for (const service of spec.services) {
+    const cm = `${spec.prefix}-${service}-redis`;
+    const data: Record<string, string> = {
+      REDIS_HOST: spec.endpoint.host,
+      REDIS_PORT: String(spec.endpoint.port),
+      REDIS_USERNAME: service,
+      REDIS_PASSWORD_FILE: `${SERVICE_SECRET_MOUNT}/${spec.passwordKey(service)}`,
+      REDIS_CONSUMER_GROUP: service,
+    };
+    for (const s of Object.keys(STREAMS) as StreamName[]) {
+      const a = STREAM_ACCESS[s];
+      if (a.producers.includes(service) || a.consumers.includes(service)) data[`REDIS_STREAM_${s.toUpperCase()}`] = STREAMS[s];
+    }
+    if (RATE_LIMITED_SERVICES.includes(service)) data.REDIS_RATE_LIMIT_PREFIX = rateLimitPattern(service).slice(0, -1);
+    new ConfigMapV1(scope, `connection-${service}`, {
+      metadata: {
+        name: cm,
+        namespace: spec.namespace,
+        labels: standardLabels({ name: `caracal-${service}`, instance: spec.instance, component: service }),
+      },
+      data,
+    });
+    names.set(service, cm);
+  }
+  return names;
+}
+
+/** A service chart's values to reach Redis: its connection ConfigMap, and its own password Secret mounted as files. */
+export function redisServiceValues(
+  instance: string,
+  service: ServiceName,
+  configMap: string,
+  secretName: string,
+): WorkloadConnectionValues {
+  return {
+    podLabels: serviceSelector(instance, service),
+    envFrom: [{ configMapRef: { name: configMap } }],
+    volumes: [{ name: 'caracal-redis-credentials', secret: { secretName, defaultMode: 0o440 } }],
+    volumeMounts: [{ name: 'caracal-redis-credentials', mountPath: SERVICE_SECRET_MOUNT, readOnly: true }],
+  };
+}
