@@ -8,7 +8,7 @@ import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 import { Problems } from './internal/validation';
 import { egressOnlyPolicy } from './internal/network-policy';
 import { PgConnection } from './internal/pg-connection';
-import { PART_OF, standardLabels } from './internal/labels';
+import { componentSelector, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import * as rules from './internal/rules';
 import type { Duration } from '../common/durations';
@@ -100,11 +100,7 @@ export interface AuditPartitionMaintenanceProps {
 export class AuditPartitionMaintenance extends Construct {
   /** Labels of the job's pods: admit them in the database's NetworkPolicy. */
   static podSelector(environment: string): Record<string, string> {
-    return {
-      'app.kubernetes.io/instance': `caracal-${environment}`,
-      'app.kubernetes.io/component': 'audit-partition-maintenance',
-      'app.kubernetes.io/part-of': PART_OF,
-    };
+    return componentSelector(`caracal-${environment}`, 'audit-partition-maintenance');
   }
 
   readonly cronJob: CronJobV1;

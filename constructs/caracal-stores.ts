@@ -6,7 +6,6 @@ import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { ChildProblems } from './internal/child-problems';
 import { Problems } from './internal/validation';
-import { migrationJobSelector, serviceSelector } from './internal/labels';
 import { LOGINS, LoginName, SERVICES, ServiceName } from '../common/names';
 import type { RedisUser } from './internal/redis-config';
 import { DatabaseCredentials, DatabaseSecrets } from './database-secrets';
@@ -139,7 +138,6 @@ export class CaracalStores extends Construct {
     problems.throwIfAny();
     this.environment = props.environment;
     this.namespace = props.namespace;
-    const instance = `caracal-${props.environment}`;
     // Every child is built and checked even when one before it has bad props: one error lists them all.
     const children = new ChildProblems(this.node.path);
 
@@ -173,13 +171,8 @@ export class CaracalStores extends Construct {
     const realPostgres = children.build<IPostgresDatabase>(() =>
       choice.kind === 'in-cluster'
         ? new PostgresInstance(this, 'postgres', {
-            // The services, the migration Job and the maintenance CronJob may connect; nothing else.
-            allowedClients: [
-              ...SERVICES.map((s) => serviceSelector(instance, s)),
-              migrationJobSelector(instance),
-              AuditPartitionMaintenance.podSelector(props.environment),
-              StoresMonitoring.podSelector(props.environment),
-            ],
+            // Admitted by default: the services, the migration Job, the maintenance CronJob and the exporters
+            // (internal/default-clients.ts); `allowedClients` in the options and allowFrom() add to them.
             logicalIdPrefix: props.logicalIdPrefix,
             ...choice.options,
             environment: props.environment,
@@ -210,8 +203,7 @@ export class CaracalStores extends Construct {
     const redis = children.build(
       () =>
         new RedisStreams(this, 'redis', {
-          // The services and redis_exporter may connect; nothing else.
-          allowedClients: [...SERVICES.map((s) => serviceSelector(instance, s)), StoresMonitoring.podSelector(props.environment)],
+          // Admitted by default: the services and redis_exporter; `allowedClients` and allowFrom() add to them.
           logicalIdPrefix: props.logicalIdPrefix,
           ...props.redis,
           environment: props.environment,

@@ -10,6 +10,7 @@ import { SSL_MODES, SslMode } from '../common/names';
 import { SIZE_UNITS_ACCEPTED, parseSize } from './internal/units';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
 import type { IPostgresDatabase, PostgresEndpoint } from './postgres-database';
+import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
 
 /** A Secret key holding a PEM CA certificate. */
 export interface CaCertSecretRef {
@@ -52,6 +53,7 @@ export class ExternalPostgres extends Construct implements IPostgresDatabase {
   /** Outside the cluster: clients' egress goes to the port on any address (or the CIDRs they are given). */
   readonly podLabels = undefined;
   readonly readyResources: readonly ITerraformDependable[] = [];
+  private readonly admitting: AdmittingStore;
 
   constructor(scope: Construct, id: string, props: ExternalPostgresProps) {
     super(scope, id);
@@ -100,5 +102,14 @@ export class ExternalPostgres extends Construct implements IPostgresDatabase {
     this.maxConnections = this.capacity.maxConnections;
     this.reservedConnections = this.capacity.superuserReservedConnections;
     this.connectionBudget = this.maxConnections - this.reservedConnections;
+    this.admitting = { name: id, labels: {}, port };
+  }
+
+  /**
+   * A client workload of ours that must reach the database: its egress rule to the port (any address: the database
+   * is outside the cluster) and DNS. The database's own firewall is not this library's; `id` names the policy.
+   */
+  allowFrom(id: string, client: ClientWorkload): ClientAdmission {
+    return admitClient(this, id, this.admitting, client);
   }
 }

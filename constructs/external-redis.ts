@@ -11,6 +11,7 @@ import { REDIS_USERS, RedisUser } from './internal/redis-config';
 import { redisConnectionConfigMaps, redisServiceValues } from './internal/redis-connection';
 import type { WorkloadConnectionValues } from './internal/workload-values';
 import type { IRedisStreams, RedisEndpoint, RedisUserSecretRef } from './redis-store';
+import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
 
 /** The attributes of an external Redis (RedisStreams.fromAttributes). */
 export interface ExternalRedisProps {
@@ -41,6 +42,7 @@ export class ExternalRedis extends Construct implements IRedisStreams {
   private readonly userSecrets = new Map<RedisUser, RedisUserSecretRef>();
   private readonly serviceConfigMaps: ReadonlyMap<ServiceName, string>;
   private readonly instance: string;
+  private readonly admitting: AdmittingStore;
 
   constructor(scope: Construct, id: string, props: ExternalRedisProps) {
     super(scope, id);
@@ -65,6 +67,7 @@ export class ExternalRedis extends Construct implements IRedisStreams {
       const secretName = props.secretNames?.[user] ?? `${props.secretPrefix}-${user}`;
       this.userSecrets.set(user, { user, secretName, passwordKey, version: `existing:${secretName}` });
     }
+    this.admitting = { name: id, namespace: props.namespace, labels: {}, port };
     this.serviceConfigMaps = redisConnectionConfigMaps(this, {
       prefix,
       namespace: props.namespace,
@@ -73,6 +76,11 @@ export class ExternalRedis extends Construct implements IRedisStreams {
       services: SERVICES,
       passwordKey: () => passwordKey,
     });
+  }
+
+  /** A client workload of ours that must reach this Redis: its egress rule to the port (any address) and DNS. */
+  allowFrom(id: string, client: ClientWorkload): ClientAdmission {
+    return admitClient(this, id, this.admitting, client);
   }
 
   userSecret(user: RedisUser): RedisUserSecretRef {

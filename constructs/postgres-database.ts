@@ -4,6 +4,7 @@
 // CronJob, the exporters, CaracalStores) takes this interface, never a concrete class.
 import type { IConstruct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
+import type { ClientAdmission, ClientWorkload } from './connections';
 import type { SslMode } from '../common/names';
 import type { ResolvedCapacity } from './postgres-capacity';
 
@@ -36,4 +37,9 @@ export interface IPostgresDatabase extends IConstruct {
   readonly podLabels?: Readonly<Record<string, string>>;
   /** What must exist before anything connects (for depends_on): the StatefulSet and its NetworkPolicy; empty when external. */
   readonly readyResources: readonly ITerraformDependable[];
+  /**
+   * Admits one more client workload (by pod selector) besides the defaults, which are always admitted: the
+   * database's ingress rule (in the cluster) and the client's egress rule (unless `egress: false`).
+   */
+  allowFrom(id: string, client: ClientWorkload): ClientAdmission;
 }

@@ -10,9 +10,11 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { Problems } from './internal/validation';
-import { migrationJobSelector, selectorLabels, serviceSelector, standardLabels } from './internal/labels';
+import { selectorLabels, standardLabels } from './internal/labels';
+import { defaultClients } from './internal/default-clients';
+import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
-import { SERVICES, SSL_MODES, SslMode } from '../common/names';
+import { SSL_MODES, SslMode } from '../common/names';
 import * as rules from './internal/rules';
 import type { Duration } from '../common/durations';
 import { parseQuantity } from './internal/units';
@@ -70,7 +72,10 @@ export interface PostgresInstanceProps {
   readonly storageSize?: string;
   /** Storage class of the data volume. @default the cluster's default class */
   readonly storageClassName?: string;
-  /** Pod selectors admitted by the NetworkPolicy. @default the five Caracal services and the migration Job of this environment */
+  /**
+   * More pod selectors the NetworkPolicy admits, besides the defaults (always admitted: the five services, the
+   * migration Job, the maintenance CronJob and the exporters of this environment). See also allowFrom(). @default none
+   */
   readonly allowedClients?: ReadonlyArray<Readonly<Record<string, string>>>;
   /** How long Kubernetes waits for the shutdown checkpoint before killing Postgres (whole seconds). @default '120s' */
   readonly terminationGracePeriod?: Duration;
@@ -118,9 +123,19 @@ export class PostgresInstance extends Construct implements IPostgresDatabase {
   /** The NetworkPolicy admitting Caracal's clients (for depends_on). */
   readonly networkPolicy: NetworkPolicyV1;
 
+  private readonly admitting: AdmittingStore;
+
   /** The StatefulSet and its NetworkPolicy: what must exist before anything connects. */
   get readyResources(): readonly ITerraformDependable[] {
     return [this.statefulSet, this.networkPolicy];
+  }
+
+  /**
+   * Admits one more client workload on 5432, besides the defaults: the database's ingress rule and (unless
+   * `egress: false`) the client's egress rule to it and DNS. `id` names the policies (`<name>-allow-<id>`).
+   */
+  allowFrom(id: string, client: ClientWorkload): ClientAdmission {
+    return admitClient(this, id, this.admitting, client);
   }
 
   constructor(scope: Construct, id: string, props: PostgresInstanceProps) {
@@ -181,8 +196,10 @@ export class PostgresInstance extends Construct implements IPostgresDatabase {
       problems.add('sharedMemorySize', shmSize, `exceeds half the memory limit (${memoryLimit}); memory-backed /dev/shm counts against it`);
     if (props.requiredConnections !== undefined) rules.integer(problems, 'requiredConnections', props.requiredConnections, 1, 10000);
     const instance = `caracal-${props.environment}`;
-    const allowed = props.allowedClients ?? [...SERVICES.map((s) => serviceSelector(instance, s)), migrationJobSelector(instance)];
-    rules.allowedClients(problems, 'allowedClients', allowed);
+    const allowed = [
+      ...defaultClients('postgres', props.environment),
+      ...rules.allowedClients(problems, 'allowedClients', props.allowedClients),
+    ];
     this.capacity = (props.capacity ?? PostgresCapacity.of({})).resolve(
       {
         requiredConnections: props.requiredConnections,
@@ -302,6 +319,7 @@ export class PostgresInstance extends Construct implements IPostgresDatabase {
     });
 
     // Default deny in both directions; only Caracal's clients may connect, and Postgres dials out to nobody.
+    this.admitting = { name, namespace: props.namespace, labels, pods: selector, port: 5432 };
     this.networkPolicy = storeNetworkPolicy(this, 'network-policy', {
       name: `${name}-allow-caracal`,
       namespace: props.namespace,

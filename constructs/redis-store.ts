@@ -4,6 +4,7 @@
 // use only this interface.
 import type { IConstruct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
+import type { ClientAdmission, ClientWorkload } from './connections';
 import type { ServiceName } from '../common/names';
 import type { RedisUser } from './internal/redis-config';
 import type { WorkloadConnectionValues } from './internal/workload-values';
@@ -41,4 +42,9 @@ export interface IRedisStreams extends IConstruct {
   connectionConfigMapName(service: ServiceName): string;
   /** A service chart's values to reach Redis: its connection ConfigMap and its own password Secret, as files. */
   helmValues(service: ServiceName): WorkloadConnectionValues;
+  /**
+   * Admits one more client workload (by pod selector) besides the defaults, which are always admitted: the
+   * Redis's ingress rule (in the cluster) and the client's egress rule (unless `egress: false`).
+   */
+  allowFrom(id: string, client: ClientWorkload): ClientAdmission;
 }

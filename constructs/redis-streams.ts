@@ -14,12 +14,14 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { Problems } from './internal/validation';
-import { selectorLabels, serviceSelector, standardLabels } from './internal/labels';
+import { selectorLabels, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import { SERVICES, ServiceName } from '../common/names';
 import * as rules from './internal/rules';
 import type { WorkloadConnectionValues } from './internal/workload-values';
 import { redisConnectionConfigMaps, redisServiceValues } from './internal/redis-connection';
+import { defaultClients } from './internal/default-clients';
+import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
 import type { IRedisStreams, RedisEndpoint, RedisUserSecretRef } from './redis-store';
 import { ExternalRedis, ExternalRedisProps } from './external-redis';
 import type { Duration } from '../common/durations';
@@ -123,7 +125,10 @@ export interface RedisStreamsProps {
   readonly storageSize?: string;
   /** Storage class of the data volume. @default the cluster's default class */
   readonly storageClassName?: string;
-  /** Pod selectors admitted by the NetworkPolicy. @default the five Caracal services of this environment */
+  /**
+   * More pod selectors the NetworkPolicy admits, besides the defaults (always admitted: the five services and the
+   * exporters of this environment). See also allowFrom(). @default none
+   */
   readonly allowedClients?: ReadonlyArray<Readonly<Record<string, string>>>;
   /** How long Kubernetes waits for the final AOF fsync and RDB save (whole seconds). @default '60s' */
   readonly terminationGracePeriod?: Duration;
@@ -171,9 +176,20 @@ export class RedisStreams extends Construct implements IRedisStreams {
   readonly networkPolicy: NetworkPolicyV1;
   readonly dataVolume: PersistentVolumeClaimV1;
 
+  private readonly admitting: AdmittingStore;
+
   /** The StatefulSet and its NetworkPolicy: what must exist before anything connects. */
   get readyResources(): readonly ITerraformDependable[] {
     return [this.statefulSet, this.networkPolicy];
+  }
+
+  /**
+   * Admits one more client workload on 6379, besides the defaults: Redis's ingress rule and (unless `egress: false`)
+   * the client's egress rule to it and DNS. The client still needs an ACL user: Caracal's users are fixed
+   * (internal/redis-config.ts). `id` names the policies (`<name>-allow-<id>`).
+   */
+  allowFrom(id: string, client: ClientWorkload): ClientAdmission {
+    return admitClient(this, id, this.admitting, client);
   }
 
   /** Stream names, by role. */
@@ -250,8 +266,10 @@ export class RedisStreams extends Construct implements IRedisStreams {
     }
 
     const instance = this.instance;
-    const allowed = props.allowedClients ?? SERVICES.map((s) => serviceSelector(instance, s));
-    rules.allowedClients(problems, 'allowedClients', allowed);
+    const allowed = [
+      ...defaultClients('redis', props.environment),
+      ...rules.allowedClients(problems, 'allowedClients', props.allowedClients),
+    ];
 
     const src = passwords.source;
     if (src.kind === 'generated') {
@@ -447,6 +465,7 @@ export class RedisStreams extends Construct implements IRedisStreams {
     });
 
     // Default deny both ways; only Caracal's services may connect, and Redis dials out to nobody.
+    this.admitting = { name, namespace: props.namespace, labels, pods: selector, port: REDIS_PORT };
     this.networkPolicy = storeNetworkPolicy(this, 'network-policy', {
       name: `${name}-allow-caracal`,
       namespace: props.namespace,

@@ -12,7 +12,7 @@ import {
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { Problems } from './internal/validation';
-import { PART_OF, standardLabels } from './internal/labels';
+import { componentSelector, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import * as rules from './internal/rules';
 import { alertRules, renderRulesFile } from './internal/monitoring/alert-rules';
@@ -123,11 +123,7 @@ const SECOND = 1000;
 export class StoresMonitoring extends Construct {
   /** Labels of the exporters' pods: admit them in the Postgres and Redis NetworkPolicies. */
   static podSelector(environment: string): Record<string, string> {
-    return {
-      'app.kubernetes.io/instance': `caracal-${environment}`,
-      'app.kubernetes.io/component': 'metrics',
-      'app.kubernetes.io/part-of': PART_OF,
-    };
+    return componentSelector(`caracal-${environment}`, 'metrics');
   }
 
   readonly postgresExporter: DeploymentV1;

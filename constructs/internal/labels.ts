@@ -33,12 +33,17 @@ export function selectorLabels(p: StandardLabelsProps): Record<string, string> {
   };
 }
 
+/** The pod selector of one component of an environment's instance (a service, a job, the exporters). */
+export function componentSelector(instance: string, component: string): Record<string, string> {
+  return { 'app.kubernetes.io/instance': instance, 'app.kubernetes.io/component': component, 'app.kubernetes.io/part-of': PART_OF };
+}
+
 /** The pod selector of one Caracal service's pods (what their chart is expected to label them with). */
 export function serviceSelector(instance: string, service: string): Record<string, string> {
-  return { 'app.kubernetes.io/instance': instance, 'app.kubernetes.io/component': service, 'app.kubernetes.io/part-of': PART_OF };
+  return componentSelector(instance, service);
 }
 
 /** The pod selector of the migration Job (MigrationJob labels its pods with it). */
 export function migrationJobSelector(instance: string): Record<string, string> {
-  return { 'app.kubernetes.io/instance': instance, 'app.kubernetes.io/component': 'migration', 'app.kubernetes.io/part-of': PART_OF };
+  return componentSelector(instance, 'migration');
 }

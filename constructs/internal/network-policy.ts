@@ -1,5 +1,7 @@
-// The NetworkPolicies of the stores and their jobs: a store (Postgres, Redis) is default-deny with ingress only from
-// the given pod selectors on its one port; a job (migration, maintenance) has no ingress and egress to the database and DNS only.
+// The NetworkPolicies of the stores and their clients: a store (Postgres, Redis) is default-deny with ingress only from
+// the given pod selectors on its one port, plus one ingress policy per client admitted later (policies add up); a job
+// (migration, maintenance) has no ingress and egress to the database and DNS only; an admitted client of ours gets an
+// egress rule to the store and DNS.
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { Construct } from 'constructs';
 
@@ -30,6 +32,33 @@ export function storeNetworkPolicy(scope: Construct, id: string, props: StoreNet
   });
 }
 
+export interface StoreAdmissionPolicyProps extends Omit<StoreNetworkPolicyProps, 'allowedClients'> {
+  /** The client's pods. */
+  readonly client: Readonly<Record<string, string>>;
+  /** The client's namespace, when it is not the store's. @default the store's */
+  readonly clientNamespace?: string;
+}
+
+/** One more client a store admits, beside its defaults: an ingress-only policy (policies add up). */
+export function storeAdmissionPolicy(scope: Construct, id: string, props: StoreAdmissionPolicyProps): NetworkPolicyV1 {
+  const namespace = props.clientNamespace
+    ? { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.clientNamespace } } }
+    : {};
+  return new NetworkPolicyV1(scope, id, {
+    metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
+    spec: {
+      podSelector: { matchLabels: props.podSelector },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ podSelector: { matchLabels: { ...props.client } }, ...namespace }],
+          ports: [{ port: String(props.port), protocol: 'TCP' }],
+        },
+      ],
+    },
+  });
+}
+
 export interface EgressOnlyPolicyProps {
   readonly name: string;
   readonly namespace: string;
@@ -44,10 +73,46 @@ export interface EgressOnlyPolicyProps {
 
 /** The NetworkPolicy of a job that talks to the database only: no ingress, egress to the database and DNS. */
 export function egressOnlyPolicy(scope: Construct, id: string, props: EgressOnlyPolicyProps): NetworkPolicyV1 {
+  return new NetworkPolicyV1(scope, id, {
+    metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
+    spec: {
+      podSelector: { matchLabels: { ...props.podSelector } },
+      // Nothing may reach the job; it may reach the database and DNS only.
+      policyTypes: ['Ingress', 'Egress'],
+      egress: egressRules(props),
+    },
+  });
+}
+
+export interface ClientEgressPolicyProps extends EgressOnlyPolicyProps {
+  /** The store's namespace, when the client runs in another one. @default the client's own */
+  readonly storeNamespace?: string;
+}
+
+/**
+ * A client workload's egress rule to a store (and DNS), for a client whose pods are isolated for egress: it adds to
+ * the client's other policies and leaves its ingress alone.
+ */
+export function clientEgressPolicy(scope: Construct, id: string, props: ClientEgressPolicyProps): NetworkPolicyV1 {
+  return new NetworkPolicyV1(scope, id, {
+    metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
+    spec: {
+      podSelector: { matchLabels: { ...props.podSelector } },
+      policyTypes: ['Egress'],
+      egress: egressRules(props),
+    },
+  });
+}
+
+/** Egress to the database (its pods, address blocks, or any address; always its port only) and to DNS. */
+function egressRules(props: ClientEgressPolicyProps) {
   const db = props.database;
   const dbPorts = [{ port: String(db.port), protocol: 'TCP' }];
+  const inNamespace = props.storeNamespace
+    ? { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.storeNamespace } } }
+    : {};
   const toDatabase = db.pods
-    ? { to: [{ podSelector: { matchLabels: { ...db.pods } } }], ports: dbPorts }
+    ? { to: [{ podSelector: { matchLabels: { ...db.pods } }, ...inNamespace }], ports: dbPorts }
     : db.cidrs
       ? { to: db.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: dbPorts }
       : { ports: dbPorts };
@@ -66,13 +131,5 @@ export function egressOnlyPolicy(scope: Construct, id: string, props: EgressOnly
         ports: dnsPorts,
       }
     : { ports: dnsPorts };
-  return new NetworkPolicyV1(scope, id, {
-    metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
-    spec: {
-      podSelector: { matchLabels: { ...props.podSelector } },
-      // Nothing may reach the job; it may reach the database and DNS only.
-      policyTypes: ['Ingress', 'Egress'],
-      egress: [toDatabase, toDns],
-    },
-  });
+  return [toDatabase, toDns];
 }

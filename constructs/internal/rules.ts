@@ -135,10 +135,50 @@ export function rotationTokens(
   }
 }
 
-/** Each key of `value` is one of `keys` (services, logins, users). */
-export function knownKeys(problems: Problems, field: string, value: object | undefined, keys: readonly string[], what: string): void {
-  for (const key of Object.keys(value ?? {}))
-    if (!keys.includes(key)) problems.add(`${field}.${key}`, key, `is not a ${what}: expected one of ${keys.join(', ')}`);
+/**
+ * Each key of `value` is one of `keys`: a construct's props, a nested option object, or a record keyed by service,
+ * login or user. JavaScript callers get no compile-time check, so a misspelled key (`poolmax`) is an error naming the
+ * key and the closest known one (`field` '' for a construct's own props).
+ */
+export function knownKeys(problems: Problems, field: string, value: unknown, keys: readonly string[], what: string): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  for (const key of Object.keys(value)) {
+    if (keys.includes(key)) continue;
+    const near = closestKey(key, keys);
+    problems.add(
+      field ? `${field}.${key}` : key,
+      key,
+      `is not a ${what}: expected one of ${keys.join(', ')}${near === undefined ? '' : `; did you mean "${near}"?`}`,
+    );
+  }
+}
+
+/** The keys of a props or options type, spelled once and checked complete by the compiler (for knownKeys). */
+export function keysOf<T extends object>(keys: { readonly [K in keyof Required<T>]: true }): readonly string[] {
+  return Object.keys(keys);
+}
+
+/** The known key nearest to `key` by edit distance (case-insensitive), when near enough to be a misspelling. */
+export function closestKey(key: string, keys: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of keys) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
 }
 
 // ---- Images -----------------------------------------------------------------------------------
@@ -384,12 +424,17 @@ export function podSelector(problems: Problems, field: string, selector: Readonl
   selectorEntries(problems, field, selector);
 }
 
-/** The clients a store's NetworkPolicy admits: at least one selector, none empty (that would admit every pod). */
-export function allowedClients(problems: Problems, field: string, allowed: readonly Readonly<Record<string, string>>[]): void {
-  if (allowed.length === 0) problems.add(field, allowed, 'is empty: nothing could connect; expected at least one pod selector');
+/** The clients a store admits besides its defaults: none empty (that would admit every pod). Returns the list ([] when not one). */
+export function allowedClients(problems: Problems, field: string, allowed: unknown): readonly Readonly<Record<string, string>>[] {
+  if (allowed === undefined) return [];
+  if (!Array.isArray(allowed)) {
+    problems.add(field, allowed, 'is not a list of pod selectors: expected e.g. [{ app: "reports" }]');
+    return [];
+  }
   allowed.forEach((sel, i) => {
     if (Object.keys(sel ?? {}).length === 0)
       problems.add(`${field}[${i}]`, sel, 'is an empty selector, which admits every pod in the namespace: expected at least one label');
     selectorEntries(problems, `${field}[${i}]`, sel);
   });
+  return allowed as readonly Readonly<Record<string, string>>[];
 }

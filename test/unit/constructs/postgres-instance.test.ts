@@ -94,24 +94,25 @@ describe('PostgresInstance (in-cluster)', () => {
     expect(pvc.lifecycle.ignore_changes).toEqual(['spec[0].resources[0].requests']);
   });
 
-  test('GIVEN an in-cluster instance WHEN synthesized THEN its NetworkPolicy denies all traffic except the services and the migration Job of its environment', () => {
+  test('GIVEN an in-cluster instance WHEN synthesized THEN its NetworkPolicy denies all traffic except the services, the migration Job, the maintenance CronJob and the exporters of its environment', () => {
     const { json } = inCluster();
     const np = only(json, 'kubernetes_network_policy_v1');
     expect(np.spec.policy_types).toEqual(['Ingress', 'Egress']);
     expect(np.spec.egress).toBeUndefined();
     const components = np.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']);
-    expect(components).toEqual(['api', 'coordinator', 'audit', 'sts', 'gateway', 'migration']);
+    expect(components).toEqual(['api', 'coordinator', 'audit', 'sts', 'gateway', 'migration', 'audit-partition-maintenance', 'metrics']);
     expect(np.spec.ingress[0].from.every((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/instance'] === 'caracal-dev')).toBe(
       true,
     );
     expect(np.spec.ingress[0].ports).toEqual([{ port: '5432', protocol: 'TCP' }]);
   });
 
-  test('GIVEN allowed client selectors as props WHEN synthesized THEN the NetworkPolicy admits exactly them', () => {
+  test('GIVEN allowed client selectors as props WHEN synthesized THEN the NetworkPolicy admits them after the defaults, which stay', () => {
     const { json } = inCluster({ allowedClients: [{ app: 'my-api' }] });
-    expect(only(json, 'kubernetes_network_policy_v1').spec.ingress[0].from).toEqual([
-      { pod_selector: { match_labels: { app: 'my-api' } } },
-    ]);
+    const from = only(json, 'kubernetes_network_policy_v1').spec.ingress[0].from;
+    expect(from).toHaveLength(9);
+    expect(from[8]).toEqual({ pod_selector: { match_labels: { app: 'my-api' } } });
+    expect(from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component'])).toContain('migration');
   });
 
   test('GIVEN an in-cluster instance WHEN synthesized THEN its disruption budget can never block a node drain', () => {
@@ -210,7 +211,7 @@ describe('PostgresInstance bad props', () => {
     ['resources.requests.memory', { resources: { requests: { memory: '4Gi' }, limits: { memory: '2Gi' } } }],
     ['resources.requests.cpu', { resources: { requests: { cpu: 'two' }, limits: { memory: '2Gi' } } }],
     ['sharedMemorySize', { sharedMemorySize: '16Mi' }],
-    ['allowedClients', { allowedClients: [] }],
+    ['allowedClients', { allowedClients: { app: 'x' } as never }],
     ['allowedClients\\[0\\]', { allowedClients: [{}] }],
     ['requiredConnections', { requiredConnections: -3 }],
     ['logicalIdPrefix', { logicalIdPrefix: '9-stores' }],

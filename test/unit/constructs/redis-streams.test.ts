@@ -146,7 +146,7 @@ describe('RedisStreams', () => {
     expect(annotations(redis().json)).toEqual(base);
   });
 
-  test('GIVEN default selectors WHEN synthesized THEN the NetworkPolicy denies by default and admits only the five services on 6379', () => {
+  test('GIVEN default selectors WHEN synthesized THEN the NetworkPolicy denies by default and admits only the five services and the exporters on 6379', () => {
     const { json } = redis();
     const np = only(json, 'kubernetes_network_policy_v1').spec;
 
@@ -159,6 +159,7 @@ describe('RedisStreams', () => {
       'audit',
       'sts',
       'gateway',
+      'metrics',
     ]);
   });
 
@@ -253,7 +254,11 @@ describe('RedisStreams', () => {
     ['storageClassName', { storageClassName: 'Fast SSD' }, /storageClassName: "Fast SSD" is not a storage class name/],
     ['grace', { terminationGracePeriod: '1s' }, /terminationGracePeriod: "1s" is out of range/],
     ['namePrefix', { namePrefix: 'Caracal' }, /namePrefix: "Caracal" is not a valid name prefix/],
-    ['allowedClients empty', { allowedClients: [] }, /allowedClients: \[\] is empty/],
+    [
+      'allowedClients not a list',
+      { allowedClients: { app: 'x' } as never },
+      /allowedClients: \{"app":"x"\} is not a list of pod selectors/,
+    ],
     ['allowedClients empty selector', { allowedClients: [{}] }, /allowedClients\[0\]: \{\} is an empty selector/],
     [
       'allowedClients bad value',
