@@ -45,6 +45,9 @@ const CONSTRUCTS_BOUNDARY = 'a runner core never imports the constructs (or cdkt
 /** A path into src/ other than src/cli (which the CLI rule names). */
 const SRC_PATH = /(^|\/)src(\/(?!cli(\/|$))|$)/;
 const SRC_BOUNDARY = 'the constructs never import src/ (the app and the runner): shared names and units live in common/';
+/** A relative path to a module behind the library's public API (constructs/<anything but index>). */
+const LIBRARY_INTERNALS = /^\.{1,2}\/(.*\/)?constructs\/(?!index$)/;
+const LIBRARY_BOUNDARY = 'the app uses the library through its public API only: import from constructs (constructs/index.ts)';
 /** Running a process: the constructs never build anything at synth (the runner bundle is an input). */
 const CHILD_PROCESS = /^(node:)?child_process$/;
 const SYNTH_BOUNDARY = 'the constructs never run a process at synth: build steps belong to `npm run build` (the bundle is an input)';
@@ -91,6 +94,18 @@ export default tseslint.config(
         { selector: `CallExpression[callee.name='require'] > Literal.arguments[value=/${CLI_PATH.source}/]`, message: CLI_BOUNDARY },
       ],
     },
+  },
+  {
+    // The app (src/main.ts, src/environments, src/stacks, ...) imports the library only through constructs/index.ts,
+    // as a platform stack that installs the package does; the runner cores' rule below forbids the constructs
+    // altogether. test/unit/lint/layer-boundaries.test.ts proves the rule fires.
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: importBoundary([CLI_PATH, CLI_BOUNDARY], [LIBRARY_INTERNALS, LIBRARY_BOUNDARY]),
+  },
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: importBoundary([LIBRARY_INTERNALS, LIBRARY_BOUNDARY]),
   },
   {
     // common/ holds the names and units the runner and the constructs share, so it depends on nothing: no

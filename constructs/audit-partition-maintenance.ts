@@ -5,7 +5,7 @@
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import { egressOnlyPolicy } from './internal/network-policy';
 import { PgConnection } from './internal/pg-connection';
 import { componentSelector, standardLabels } from './internal/labels';

@@ -5,7 +5,7 @@
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { ChildProblems } from './internal/child-problems';
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import { LOGINS, LoginName, SERVICES, ServiceName } from '../common/names';
 import type { RedisUser } from './internal/redis-config';
 import { DatabaseCredentials, DatabaseSecrets } from './database-secrets';

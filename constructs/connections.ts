@@ -5,7 +5,7 @@
 // always admitted.
 import type { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import type { Construct } from 'constructs';
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import * as rules from './internal/rules';
 import { clientEgressPolicy, storeAdmissionPolicy } from './internal/network-policy';
 

@@ -3,7 +3,7 @@
 import { Construct } from 'constructs';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { Password } from '@cdktf/provider-random/lib/password';
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import { standardLabels } from './internal/labels';
 import { LOGINS, LoginName, groupRoleOf, loginRoleName } from '../common/names';
 import * as rules from './internal/rules';

@@ -4,10 +4,10 @@
 // deployed; the capacity renders the parameter map to put into the managed service's parameter group.
 import { Construct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import * as rules from './internal/rules';
 import { SSL_MODES, SslMode } from '../common/names';
-import { SIZE_UNITS_ACCEPTED, parseSize } from './internal/units';
+import { SIZE_UNITS_ACCEPTED, parseSize } from '../common/units';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
 import type { IPostgresDatabase, PostgresEndpoint } from './postgres-database';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';

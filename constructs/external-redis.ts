@@ -4,12 +4,12 @@
 // services the same values as the in-cluster RedisStreams does.
 import { Construct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import * as rules from './internal/rules';
 import { SERVICES, ServiceName } from '../common/names';
 import { REDIS_USERS, RedisUser } from './internal/redis-config';
 import { redisConnectionConfigMaps, redisServiceValues } from './internal/redis-connection';
-import type { WorkloadConnectionValues } from './internal/workload-values';
+import type { WorkloadConnectionValues } from './workload-values';
 import type { IRedisStreams, RedisEndpoint, RedisUserSecretRef } from './redis-store';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
 

@@ -1,6 +1,8 @@
-// Public API of the Caracal stores construct library.
-export { ValidationError, Problems, describeValue } from './internal/validation';
-export type { Problem } from './internal/validation';
+// Public API of the Caracal stores construct library: constructs, their props, factories, interfaces and error
+// types. Nothing is declared in internal/ (test/unit/constructs/public-api.test.ts); the app in src/ imports the
+// library only through this file (eslint.config.mjs).
+export { ValidationError, Problems } from './errors';
+export type { Problem } from './errors';
 export { PostgresCapacity, deriveMaxConnections, WORKLOADS, STORAGE_TYPES, SHARED_BUFFERS_MAX_SHARE } from './postgres-capacity';
 export type {
   Size,
@@ -43,18 +45,6 @@ export type {
 } from './service-pools';
 export { SERVICES, LOGINS, GROUP_ROLES, loginRoleName, groupRoleOf } from '../common/names';
 export type { ServiceName, LoginName } from '../common/names';
-export { standardLabels, selectorLabels, serviceSelector, migrationJobSelector, PART_OF, MANAGED_BY } from './internal/labels';
-export type { StandardLabelsProps } from './internal/labels';
-export {
-  restrictedPodSecurityContext,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContextManifest,
-  restrictedContainerSecurityContextManifest,
-  HARDENED_POD_SPEC,
-  RESTRICTED_VOLUME_TYPES,
-} from './internal/pod-security';
-export type { PodSecurityOptions } from './internal/pod-security';
-export { parseSize, parseDuration, parseCpu, formatPgSize, formatK8sSize } from './internal/units';
 export { MigrationJob, MigrationRunnerImage, DEFAULT_NODE_IMAGE, SCHEMA_WAIT_CONTAINER } from './migration-job';
 export type { SchemaWaitInitContainer } from './migration-job';
 export type { MigrationJobProps } from './migration-job';
@@ -70,22 +60,11 @@ export type {
   GeneratedRedisPasswordsOptions,
   ExistingRedisPasswordsOptions,
 } from './redis-streams';
-export {
-  STREAMS,
-  STREAM_ACCESS,
-  REDIS_USERS,
-  RATE_LIMITED_SERVICES,
-  KEY_PREFIX,
-  rateLimitPattern,
-  aclRules,
-  renderAclFile,
-  renderRedisConf,
-  defaultMaxmemory,
-} from './internal/redis-config';
-export type { StreamName, StreamAccess, RedisUser, RedisConfOptions } from './internal/redis-config';
+export { STREAMS, STREAM_ACCESS, REDIS_USERS, KEY_PREFIX } from '../common/redis-streams';
+export type { StreamName, StreamAccess, RedisUser } from '../common/redis-streams';
 export { AuditPartitionMaintenance, MAINTENANCE_SCRIPT } from './audit-partition-maintenance';
 export type { AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
-export { StoresMonitoring, EXPORTER_UID, POSTGRES_EXPORTER_IMAGE, REDIS_EXPORTER_IMAGE } from './stores-monitoring';
+export { StoresMonitoring, EXPORTER_UID } from './stores-monitoring';
 export type { StoresMonitoringProps, ScrapeSource, MonitoringThresholds } from './stores-monitoring';
 export { CaracalStores, StoresPostgres } from './caracal-stores';
 export type {
@@ -97,4 +76,3 @@ export type {
   StoresServiceValues,
 } from './caracal-stores';
 export type { StoresMigrationJobOptions, StoresMonitoringOptions } from './caracal-stores';
-export type { HookChart, KubeObject } from './internal/hook-chart';

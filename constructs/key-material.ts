@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { TerraformResource } from 'cdktf';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { Bytes } from '@cdktf/provider-random/lib/bytes';
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import { standardLabels } from './internal/labels';
 import * as rules from './internal/rules';
 

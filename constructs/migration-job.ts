@@ -27,7 +27,7 @@ import { restrictedContainerSecurityContextManifest } from './internal/pod-secur
 import { classifyFilename } from '../common/migration-files';
 import { PROVISIONED_LOGINS } from '../common/names';
 import * as rules from './internal/rules';
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import type { Duration } from '../common/durations';
 
 /** The public Node image the Job runs by default (official image, pinned; `node` is uid 1000 in it). */

@@ -1,8 +1,8 @@
 // PostgresCapacity: the server settings Caracal's Postgres runs with, given explicitly, carried over from
 // the Compose variables, or derived from the container's resources with PGTune's formulas.
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import type { Duration } from '../common/durations';
-import { DURATION_UNITS_ACCEPTED, SIZE_UNITS_ACCEPTED, formatPgSize, parseDuration, parseSize } from './internal/units';
+import { DURATION_UNITS_ACCEPTED, SIZE_UNITS_ACCEPTED, formatPgSize, parseDuration, parseSize } from '../common/units';
 
 /** A size: bytes as a number, or a string with a Postgres (`kB`, `MB`, `GB`) or Kubernetes (`Mi`, `Gi`) unit. */
 export type Size = string | number;

@@ -9,7 +9,7 @@ import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import { selectorLabels, standardLabels } from './internal/labels';
 import { defaultClients } from './internal/default-clients';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
@@ -17,7 +17,7 @@ import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSec
 import { SSL_MODES, SslMode } from '../common/names';
 import * as rules from './internal/rules';
 import type { Duration } from '../common/durations';
-import { parseQuantity } from './internal/units';
+import { parseQuantity } from '../common/units';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
 import { LoginSecretRef } from './database-secrets';
 import { CaCertSecretRef, ExternalPostgres, ExternalPostgresProps } from './external-postgres';

@@ -7,7 +7,7 @@ import type { ITerraformDependable } from 'cdktf';
 import type { ClientAdmission, ClientWorkload } from './connections';
 import type { ServiceName } from '../common/names';
 import type { RedisUser } from './internal/redis-config';
-import type { WorkloadConnectionValues } from './internal/workload-values';
+import type { WorkloadConnectionValues } from './workload-values';
 
 /** Where clients connect. */
 export interface RedisEndpoint {

@@ -13,12 +13,12 @@ import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Password } from '@cdktf/provider-random/lib/password';
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import { selectorLabels, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
 import { SERVICES, ServiceName } from '../common/names';
 import * as rules from './internal/rules';
-import type { WorkloadConnectionValues } from './internal/workload-values';
+import type { WorkloadConnectionValues } from './workload-values';
 import { redisConnectionConfigMaps, redisServiceValues } from './internal/redis-connection';
 import { defaultClients } from './internal/default-clients';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
@@ -36,7 +36,7 @@ import {
   renderAclFile,
   renderRedisConf,
 } from './internal/redis-config';
-import { formatK8sSize, parseSize } from './internal/units';
+import { formatK8sSize, parseSize } from '../common/units';
 import type { ResourceRequirements } from './postgres-instance';
 
 /**

@@ -2,17 +2,17 @@
 // with the connection contract, the per-role server timeouts, and the connection budget check.
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
-import { Problems } from './internal/validation';
+import { Problems } from './errors';
 import { serviceSelector, standardLabels } from './internal/labels';
 import { SERVICES, ServiceName } from '../common/names';
 import * as rules from './internal/rules';
-import { parseDuration } from './internal/units';
+import { parseDuration } from '../common/units';
 import { Duration } from './postgres-capacity';
 import { PostgresEndpoint, ResourceRequirements } from './postgres-instance';
 import { DatabaseSecrets } from './database-secrets';
 import type { KeyMaterialSecret } from './key-material';
 import { PgConnection, PgEnvVar } from './internal/pg-connection';
-import type { HelmConfigMapVolume, HelmSecretVolume, HelmVolumeMount, WorkloadConnectionValues } from './internal/workload-values';
+import type { HelmConfigMapVolume, HelmSecretVolume, HelmVolumeMount, WorkloadConnectionValues } from './workload-values';
 
 /** One service's pool and pod settings. */
 export interface ServicePoolSettings {

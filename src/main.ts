@@ -2,7 +2,7 @@
 // A ValidationError is printed as its list of problems (no stack trace) and exits non-zero.
 import './stacks/fast-start';
 import { buildApp } from './stacks/app';
-import { ValidationError } from '../constructs/internal/validation';
+import { ValidationError } from '../constructs';
 
 try {
   buildApp().synth();

@@ -4,7 +4,7 @@
 // throws one error (the child's own when only one failed), so nothing of a failed build is ever used.
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Problems, ValidationError } from './validation';
+import { Problems, ValidationError } from '../errors';
 
 export class ChildProblems {
   private readonly failures: ValidationError[] = [];

@@ -6,7 +6,7 @@ import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { serviceSelector, standardLabels } from './labels';
 import type { ServiceName } from '../../common/names';
 import { RATE_LIMITED_SERVICES, STREAMS, STREAM_ACCESS, StreamName, rateLimitPattern } from './redis-config';
-import type { WorkloadConnectionValues } from './workload-values';
+import type { WorkloadConnectionValues } from '../workload-values';
 
 /** Where a service's pods find their Redis password file. */
 export const SERVICE_SECRET_MOUNT = '/var/run/secrets/caracal/redis';

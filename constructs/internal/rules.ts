@@ -2,8 +2,8 @@
 // keys, pinned images, Kubernetes quantities, durations, logical-id prefixes, rotation tokens, label selectors)
 // is written once, with the one wording of its problem. A rule records a problem and returns the parsed value
 // (or whether the value is valid), so a construct reports every problem at once.
-import type { Problems } from './validation';
-import { DURATION_UNITS_ACCEPTED, parseCpu, parseDuration, parseQuantity } from './units';
+import type { Problems } from '../errors';
+import { DURATION_UNITS_ACCEPTED, parseCpu, parseDuration, parseQuantity } from '../../common/units';
 import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN } from '../../common/names';
 
 // ---- Names ------------------------------------------------------------------------------------

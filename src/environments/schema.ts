@@ -1,15 +1,21 @@
 // The one schema every environment file is validated against: the shape of the data (fields, types, kinds),
 // plain data in, a typed spec out, or one ValidationError listing every problem (field path, bad value, accepted
-// values). Values (names, quantities, durations, ranges) are the constructs' to check, with the rule library
-// (constructs/internal/rules.ts); src/stacks/environment-check.ts reports both at once for a file. Only what no
+// values). Values (names, quantities, durations, ranges) are the constructs' to check, with their rule library;
+// the app reaches the constructs only through their public API (constructs/index.ts). src/stacks/environment-check.ts reports both at once for a file. Only what no
 // construct sees (the cluster, the backend) is checked here in full.
-import { Problem, Problems, ValidationError } from '../../constructs/internal/validation';
-import { environmentName } from '../../constructs/internal/rules';
-import { LOGINS, SERVICES, ServiceName, LoginName } from '../../common/names';
-import { REDIS_USERS, RedisUser } from '../../constructs/internal/redis-config';
-import type { PostgresSettings, PostgresWorkload, StorageType } from '../../constructs/postgres-capacity';
-import type { ResourceRequirements, SslMode } from '../../constructs/postgres-instance';
-import type { OtherConnections, ServicePoolSettings } from '../../constructs/service-pools';
+import { Problems, ValidationError } from '../../constructs';
+import type {
+  OtherConnections,
+  PostgresSettings,
+  PostgresWorkload,
+  Problem,
+  ResourceRequirements,
+  ServicePoolSettings,
+  SslMode,
+  StorageType,
+} from '../../constructs';
+import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, LOGINS, SERVICES, ServiceName, LoginName } from '../../common/names';
+import { REDIS_USERS, RedisUser } from '../../common/redis-streams';
 
 /** How Terraform reaches the cluster. Always explicit: never a silent fallback to localhost or in-cluster credentials. */
 export type ClusterSpec =
@@ -342,7 +348,7 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
   const env = w.object('', data, ENVIRONMENT_FIELDS);
   if (!env) return;
   // The name is the stack's id and output directory (stacks/<name>) before any construct sees it.
-  environmentName(problems, 'name', env.name);
+  w.string('name', env.name, { pattern: ENVIRONMENT_NAME_PATTERN, accepted: ENVIRONMENT_NAME_ACCEPTED });
   w.string('namespace', env.namespace, { accepted: 'the namespace of the stores and the services' });
 
   // cluster: explicit, or a problem. A missing cluster must never fall back to ~/.kube/config or localhost.

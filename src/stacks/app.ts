@@ -3,7 +3,7 @@
 // problems of every data file, and the construct problems of every environment whose stores have that shape.
 import { App } from 'cdktf';
 import { addFileProblems, checkEnvironmentFiles, ENVIRONMENT_FILES, EnvironmentSpec } from '../environments';
-import { Problems, ValidationError } from '../../constructs/internal/validation';
+import { Problems, ValidationError } from '../../constructs';
 import { CaracalStoresStack } from './caracal-stores-stack';
 import { storesProblems, storesShapeIsValid } from './environment-check';
 

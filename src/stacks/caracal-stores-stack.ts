@@ -6,13 +6,15 @@ import { LocalBackend, RemoteBackend, S3Backend, TerraformOutput, TerraformStack
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import type { IPostgresDatabase } from '../../constructs';
-import type { DatabaseSecrets } from '../../constructs/database-secrets';
-import type { ServicePools } from '../../constructs/service-pools';
-import type { MigrationJob } from '../../constructs/migration-job';
-import type { RedisStreams } from '../../constructs/redis-streams';
-import type { AuditPartitionMaintenance } from '../../constructs/audit-partition-maintenance';
-import { CaracalStores } from '../../constructs/caracal-stores';
+import { CaracalStores } from '../../constructs';
+import type {
+  AuditPartitionMaintenance,
+  DatabaseSecrets,
+  IPostgresDatabase,
+  MigrationJob,
+  RedisStreams,
+  ServicePools,
+} from '../../constructs';
 import { LOGINS, SERVICES } from '../../common/names';
 import type { EnvironmentSpec } from '../environments/schema';
 import { storesPropsOf } from './stores-props';

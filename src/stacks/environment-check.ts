@@ -1,8 +1,7 @@
 // An environment data file checked in full, every problem at once: its shape (the schema) and, when the stores'
 // part has that shape, its values (the constructs, built in a scratch app), each named by its field in the file.
 import { App, TerraformStack } from 'cdktf';
-import { CaracalStores } from '../../constructs/caracal-stores';
-import { Problems, ValidationError } from '../../constructs/internal/validation';
+import { CaracalStores, Problems, ValidationError } from '../../constructs';
 import { collectEnvironmentProblems, ENVIRONMENT_FIELDS, EnvironmentSpec } from '../environments/schema';
 import { dataFieldOf, storesPropsOf } from './stores-props';
 

@@ -1,11 +1,7 @@
 // How an environment's data becomes CaracalStores props, and back: where a construct's problem is in the data
 // file (a construct checks `services.api.poolMax`, the file has `pools.api.poolMax`).
-import { DatabaseCredentials } from '../../constructs/database-secrets';
-import { KeyMaterial } from '../../constructs/key-material';
-import { PostgresCapacity } from '../../constructs/postgres-capacity';
-import { RedisPasswords } from '../../constructs/redis-streams';
-import { CaracalStoresProps, StoresPostgres } from '../../constructs/caracal-stores';
-import { parseCpu } from '../../constructs/internal/units';
+import { CaracalStoresProps, DatabaseCredentials, KeyMaterial, PostgresCapacity, RedisPasswords, StoresPostgres } from '../../constructs';
+import { parseCpu } from '../../common/units';
 import type { CapacitySpec, EnvironmentSpec } from '../environments/schema';
 
 /** The CaracalStores props of an environment whose data has the schema's shape. */

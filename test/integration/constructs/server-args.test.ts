@@ -2,8 +2,8 @@
 import { loadEnvironments } from '../../../src/environments';
 import { CaracalStoresStack } from '../../../src/stacks/caracal-stores-stack';
 import { PostgresCapacity } from '../../../constructs';
-import { Problems } from '../../../constructs/internal/validation';
-import { parseDuration, parseSize } from '../../../constructs/internal/units';
+import { Problems } from '../../../constructs/errors';
+import { parseDuration, parseSize } from '../../../common/units';
 import { OwnCluster, startOwnCluster, withClient } from '../../support/postgres';
 import { Testing } from 'cdktf';
 

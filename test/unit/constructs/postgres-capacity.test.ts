@@ -1,6 +1,6 @@
 // PostgresCapacity: explicit, Compose and PGTune-derived settings; units; range and memory budget errors.
 import { PostgresCapacity, PostgresInstance, ValidationError, deriveMaxConnections } from '../../../constructs';
-import { Problems } from '../../../constructs/internal/validation';
+import { Problems } from '../../../constructs/errors';
 import { scope } from '../../support/synth';
 
 const resolve = (c: PostgresCapacity, ctx = {}) => {

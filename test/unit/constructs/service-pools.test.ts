@@ -1,14 +1,7 @@
 // ServicePools: a ConfigMap per service with the connection contract, role settings, Helm values, budget.
 import { Construct } from 'constructs';
-import {
-  KeyMaterialSecret,
-  PostgresEndpoint,
-  PostgresInstance,
-  ServicePools,
-  ServicePoolsProps,
-  SERVICES,
-  serviceSelector,
-} from '../../../constructs';
+import { KeyMaterialSecret, PostgresEndpoint, PostgresInstance, ServicePools, ServicePoolsProps, SERVICES } from '../../../constructs';
+import { serviceSelector } from '../../../constructs/internal/labels';
 import { byName, Json, only, resources, scope, synthScope, testSecrets } from '../../support/synth';
 
 const endpoint: PostgresEndpoint = {

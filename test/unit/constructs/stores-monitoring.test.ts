@@ -3,7 +3,8 @@
 // the dashboard ConfigMap with the sidecar label, and bad props. (The exporters, rules and dashboard run for real in
 // test/integration/constructs/monitoring.)
 import { parse } from 'yaml';
-import { StoresMonitoring, StoresMonitoringProps, POSTGRES_EXPORTER_IMAGE, REDIS_EXPORTER_IMAGE } from '../../../constructs';
+import { StoresMonitoring, StoresMonitoringProps } from '../../../constructs';
+import { POSTGRES_EXPORTER_IMAGE, REDIS_EXPORTER_IMAGE } from '../../../constructs/internal/monitoring/exporters';
 import { TROUBLESHOOTING_ROWS } from '../../../common/troubleshooting';
 import { checkTerraformJson, formatViolations } from '../../support/pod-security';
 import { byName, Json, resources, scope, synthScope } from '../../support/synth';

@@ -1,7 +1,7 @@
 // The constructs' one rule library: each domain rule accepts what Kubernetes, Postgres and the runner accept,
 // refuses the rest with one wording, and returns the parsed value.
 import * as rules from '../../../../constructs/internal/rules';
-import { Problems } from '../../../../constructs/internal/validation';
+import { Problems } from '../../../../constructs/errors';
 
 /** The problems one rule records for a value. */
 function problemsOf(check: (p: Problems) => unknown): string[] {

@@ -1,7 +1,7 @@
 // Parses and renders the sizes and durations that Postgres and Kubernetes settings use, so that
 // `512MB`, `512Mi`, `524288kB` and `536870912` all mean the same number of bytes. Durations use the one
 // grammar of common/durations.ts.
-import { parseDuration as parseCommonDuration } from '../../common/durations';
+import { parseDuration as parseCommonDuration } from './durations';
 
 const KIB = 1024;
 
