@@ -24,6 +24,8 @@ import { RedisEndpoint, RedisStreams, RedisStreamsProps } from './redis-streams'
 import { AuditPartitionMaintenance, AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
 import { MigrationJob, MigrationJobProps, SchemaWaitInitContainer } from './migration-job';
 import { StoresMonitoring, StoresMonitoringProps } from './stores-monitoring';
+import type { ServiceWorkload } from './workload-values';
+import { serviceWorkloadOf } from './internal/provider-workload';
 
 export type StoresMonitoringOptions = Omit<
   StoresMonitoringProps,
@@ -340,6 +342,16 @@ export class CaracalStores extends Construct {
       };
     }
     return out;
+  }
+
+  /**
+   * One service's `helmValues()` in the kubernetes provider's shape, for a platform stack that deploys the service
+   * with its own DeploymentV1 or StatefulSetV1: the pod labels both NetworkPolicies admit, env from the database and
+   * Redis ConfigMaps, the service's own Secrets as files (octal modes as the provider writes them), the
+   * `caracal-wait-for-schema` init container, replicas and the rolling-update surge of the connection budget.
+   */
+  serviceWorkload(service: ServiceName): ServiceWorkload {
+    return serviceWorkloadOf(this.node.path, this.helmValues(), service);
   }
 }
 

@@ -43,6 +43,16 @@ export type {
   HelmConfigMapVolume,
   HelmVolumeMount,
 } from './service-pools';
+export type {
+  ServiceWorkload,
+  ProviderVolume,
+  ProviderVolumeMount,
+  ProviderEnvFrom,
+  ProviderResources,
+  ProviderInitContainer,
+  ProviderContainerSecurityContext,
+  ProviderKeyToPath,
+} from './workload-values';
 export { SERVICES, LOGINS, GROUP_ROLES, loginRoleName, groupRoleOf } from '../common/names';
 export type { ServiceName, LoginName } from '../common/names';
 export { MigrationJob, MigrationRunnerImage, DEFAULT_NODE_IMAGE, SCHEMA_WAIT_CONTAINER } from './migration-job';

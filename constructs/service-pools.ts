@@ -12,7 +12,8 @@ import { PostgresEndpoint, ResourceRequirements } from './postgres-instance';
 import { DatabaseSecrets } from './database-secrets';
 import type { KeyMaterialSecret } from './key-material';
 import { PgConnection, PgEnvVar } from './internal/pg-connection';
-import type { HelmConfigMapVolume, HelmSecretVolume, HelmVolumeMount, WorkloadConnectionValues } from './workload-values';
+import type { HelmConfigMapVolume, HelmSecretVolume, HelmVolumeMount, ServiceWorkload, WorkloadConnectionValues } from './workload-values';
+import { serviceWorkloadOf } from './internal/provider-workload';
 
 /** One service's pool and pod settings. */
 export interface ServicePoolSettings {
@@ -301,6 +302,14 @@ export class ServicePools extends Construct {
       };
     }
     return out;
+  }
+
+  /**
+   * One service's `helmValues()` in the kubernetes provider's shape, for a DeploymentV1/StatefulSetV1 of its own
+   * (database connection only; CaracalStores.serviceWorkload adds Redis and the schema wait).
+   */
+  serviceWorkload(service: ServiceName): ServiceWorkload {
+    return serviceWorkloadOf(this.node.path, this.helmValues(), service);
   }
 }
 

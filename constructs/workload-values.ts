@@ -26,3 +26,80 @@ export interface WorkloadConnectionValues {
   readonly volumes: readonly HelmSecretVolume[];
   readonly volumeMounts: readonly HelmVolumeMount[];
 }
+
+// The same values in the cdktf kubernetes provider's shape, for a platform stack that deploys a service with
+// DeploymentV1 or StatefulSetV1 instead of a chart: the provider's field names (`volume`, `volumeMount`,
+// `initContainer`), file modes as its octal strings ('0440'), replicas and surge as its strings. Arrays are fresh
+// and mutable, as the provider's config types want them.
+
+/** One file of a Secret or ConfigMap volume. */
+export interface ProviderKeyToPath {
+  key: string;
+  path: string;
+}
+
+/** A Secret or ConfigMap volume (`spec.template.spec.volume`); exactly one of the two is set. */
+export interface ProviderVolume {
+  name: string;
+  secret?: { secretName: string; defaultMode: string; items?: ProviderKeyToPath[] };
+  configMap?: { name: string; defaultMode: string; items?: ProviderKeyToPath[] };
+}
+
+export interface ProviderVolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly: boolean;
+}
+
+export interface ProviderEnvFrom {
+  configMapRef: { name: string };
+}
+
+/** Requests and limits as the provider takes them (quantity strings by resource name). */
+export interface ProviderResources {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
+}
+
+/** The restricted container securityContext, ids as the provider's strings. */
+export interface ProviderContainerSecurityContext {
+  runAsNonRoot: boolean;
+  runAsUser: string;
+  runAsGroup: string;
+  allowPrivilegeEscalation: boolean;
+  readOnlyRootFilesystem: boolean;
+  capabilities: { drop: string[] };
+  seccompProfile: { type: string };
+}
+
+/** An init container (`spec.template.spec.initContainer`). */
+export interface ProviderInitContainer {
+  name: string;
+  image: string;
+  imagePullPolicy: string;
+  command: string[];
+  envFrom: ProviderEnvFrom[];
+  volumeMount: ProviderVolumeMount[];
+  resources: ProviderResources;
+  securityContext: ProviderContainerSecurityContext;
+}
+
+/**
+ * What one service's DeploymentV1 (or StatefulSetV1) needs from the stores, in the provider's shape: the same
+ * values as `helmValues()`, from the same source. Spread `podSpec` into `spec.template.spec` and `container` into
+ * the service's container; label the pods with `labels`.
+ */
+export interface ServiceWorkload {
+  /** Pod template labels (and a stable `selector.matchLabels`): the stores' NetworkPolicies admit exactly these. */
+  labels: Record<string, string>;
+  /** `spec.replicas` (a string in the provider). */
+  replicas: string;
+  /** A Deployment's `spec.strategy`: rolling, never below `replicas`, surging as the connection budget counts. */
+  strategy: { type: string; rollingUpdate: { maxSurge: string; maxUnavailable: string } };
+  /** For a HorizontalPodAutoscalerV2 (numbers, as that resource takes them); `enabled` when maxReplicas > replicas. */
+  autoscaling: { enabled: boolean; minReplicas: number; maxReplicas: number };
+  /** Spread into `spec.template.spec`: no service-account token, the Secret/ConfigMap volumes, the init containers. */
+  podSpec: { automountServiceAccountToken: boolean; volume: ProviderVolume[]; initContainer: ProviderInitContainer[] };
+  /** Spread into the service's container: env from the ConfigMaps, the Secret mounts, the pool's resources. */
+  container: { envFrom: ProviderEnvFrom[]; volumeMount: ProviderVolumeMount[]; resources: ProviderResources };
+}

@@ -4,6 +4,7 @@
 // here only, in the two shapes Kubernetes objects take: the API shape (Helm values, chart manifests) and the cdktf
 // kubernetes provider's shape.
 import type { PostgresEndpoint } from '../postgres-instance';
+import type { ProviderVolume } from '../workload-values';
 
 export interface PgEnvVar {
   readonly name: string;
@@ -39,10 +40,37 @@ export interface ManifestSecretVolume {
   };
 }
 
-/** A Secret volume in the cdktf kubernetes provider's shape (octal mode as a string; fresh arrays the provider may keep). */
-export interface ProviderSecretVolume {
-  name: string;
-  secret: { secretName: string; items?: Array<{ key: string; path: string }>; defaultMode: string };
+/** A ConfigMap volume in the Kubernetes API shape. */
+export interface ManifestConfigMapVolume {
+  readonly name: string;
+  readonly configMap: {
+    readonly name: string;
+    readonly items?: ReadonlyArray<{ readonly key: string; readonly path: string }>;
+    readonly defaultMode: number;
+  };
+}
+
+/** A file mode as the kubernetes provider takes it: an octal string (`'0440'` for 0o440). */
+export function providerMode(mode: number): string {
+  return `0${mode.toString(8)}`;
+}
+
+/**
+ * A Secret or ConfigMap volume of the API shape in the cdktf kubernetes provider's shape (octal mode as a string;
+ * fresh arrays the provider may keep): the one translation, for the constructs' own pods and for `serviceWorkload()`.
+ */
+export function providerVolume(v: ManifestSecretVolume | ManifestConfigMapVolume): ProviderVolume {
+  const items = (list?: ReadonlyArray<{ readonly key: string; readonly path: string }>) =>
+    list ? { items: list.map((i) => ({ key: i.key, path: i.path })) } : {};
+  if ('secret' in v)
+    return {
+      name: v.name,
+      secret: { secretName: v.secret.secretName, ...items(v.secret.items), defaultMode: providerMode(v.secret.defaultMode) },
+    };
+  return {
+    name: v.name,
+    configMap: { name: v.configMap.name, ...items(v.configMap.items), defaultMode: providerMode(v.configMap.defaultMode) },
+  };
 }
 
 export interface PgVolumeMount {
@@ -116,14 +144,7 @@ export class PgConnection {
   }
 
   /** The Secret volumes in the cdktf kubernetes provider's shape. */
-  providerVolumes(): ProviderSecretVolume[] {
-    return this.manifestVolumes().map((v) => ({
-      name: v.name,
-      secret: {
-        secretName: v.secret.secretName,
-        ...(v.secret.items ? { items: v.secret.items.map((i) => ({ ...i })) } : {}),
-        defaultMode: `0${v.secret.defaultMode.toString(8)}`,
-      },
-    }));
+  providerVolumes(): ProviderVolume[] {
+    return this.manifestVolumes().map(providerVolume);
   }
 }

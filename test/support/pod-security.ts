@@ -151,6 +151,7 @@ const TF_RENAMES: Record<string, string> = {
   init_container: 'initContainers',
   ephemeral_container: 'ephemeralContainers',
   volume: 'volumes',
+  volume_mount: 'volumeMounts',
   sysctl: 'sysctls',
   host_pid: 'hostPID',
   host_ipc: 'hostIPC',

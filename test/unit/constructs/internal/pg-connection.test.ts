@@ -50,7 +50,7 @@ describe('PgConnection', () => {
       { name: 'db', secret: { secretName: 'caracal-db-api', defaultMode: 0o440 } },
       { name: 'db-ca', secret: { secretName: 'ca', defaultMode: 0o444 } },
     ]);
-    expect(c.providerVolumes().map((v) => v.secret.defaultMode)).toEqual(['0440', '0444']);
+    expect(c.providerVolumes().map((v) => v.secret?.defaultMode)).toEqual(['0440', '0444']);
     expect(c.mounts).toEqual([
       { name: 'db', mountPath: '/run/db', readOnly: true },
       { name: 'db-ca', mountPath: '/run/db-ca', readOnly: true },
