@@ -67,7 +67,7 @@ function importBoundary(...forbidden) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/', 'dist/', '**/cdktf.out/', 'coverage/', 'bench/.cache/', 'bench/out/', '.gen/'] },
+  { ignores: ['**/node_modules/', 'dist/', 'examples/*/build/', '**/cdktf.out/', 'coverage/', 'bench/.cache/', 'bench/out/', '.gen/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
