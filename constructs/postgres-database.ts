@@ -34,7 +34,7 @@ export interface IPostgresDatabase extends IConstruct {
   /** The connection budget: connections the clients' logins may open (max_connections - superuser_reserved_connections). */
   readonly connectionBudget: number;
   /** Labels of the database's pods, for the clients' egress rules; undefined outside the cluster. */
-  readonly podLabels?: Readonly<Record<string, string>>;
+  readonly podLabels?: Readonly<Record<string, string>> | undefined;
   /** What must exist before anything connects (for depends_on): the StatefulSet and its NetworkPolicy; empty when external. */
   readonly readyResources: readonly ITerraformDependable[];
   /**

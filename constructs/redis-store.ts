@@ -31,7 +31,7 @@ export interface IRedisStreams extends IConstruct {
   /** The ACL users whose Secrets exist. */
   readonly users: readonly RedisUser[];
   /** Labels of the Redis pods, for the clients' egress rules; undefined outside the cluster. */
-  readonly podLabels?: Readonly<Record<string, string>>;
+  readonly podLabels?: Readonly<Record<string, string>> | undefined;
   /** What must exist before anything connects (for depends_on): the StatefulSet and its NetworkPolicy; empty when external. */
   readonly readyResources: readonly ITerraformDependable[];
   /** Where an ACL user's password is. */

@@ -137,10 +137,10 @@ describe('the packed library in a platform engineer project (examples/platform-s
         expect(`${peer}@${version}`).toBe(`${peer}@${newest(typeof allowed === 'string' ? [allowed] : allowed)}`);
       }
       for (const single of ['constructs', 'cdktf']) {
-        const copies = run('find', ['node_modules', '-path', `*/node_modules/${single}/package.json`], project)
+        const copies = run('find', ['.', '-path', `*/node_modules/${single}/package.json`], project)
           .stdout.trim()
           .split('\n');
-        expect(copies).toEqual([`node_modules/${single}/package.json`]);
+        expect(copies).toEqual([`./node_modules/${single}/package.json`]);
       }
     },
     STEP_TIMEOUT_MS,
