@@ -7,8 +7,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Client } from 'pg';
 import { BACKUP_LAYOUT, listArchive, Manifest, readManifest, runPgTool, sha256File } from '../../../src/backup';
-import { runCli } from '../../../src/cli/main';
-import { Output } from '../../../src/cli/output';
+import { runCliCaptured } from '../../support/cli';
 import { provisionLogins } from '../../../src/provision';
 import { OwnCluster, startOwnCluster, withClient } from '../../support/postgres';
 import { managedDatabase, ManagedDatabase, PG15_BIN, runBackupScript, ScriptRun, seedThroughServices } from '../../support/backup';
@@ -24,17 +23,9 @@ let quiet: { dir: string; manifest: Manifest };
 const outputs: string[] = [];
 
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    argv,
-    new Output(
-      (s) => (stdout += s),
-      (s) => (stderr += s),
-    ),
-  );
-  outputs.push(stdout, stderr);
-  return { code, stdout, stderr };
+  const r = await runCliCaptured(argv);
+  outputs.push(r.stdout, r.stderr);
+  return r;
 }
 
 /** The owner login of `db`'s environment on another server: what a provider's admin creates before a restore. */

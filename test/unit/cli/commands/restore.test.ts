@@ -1,20 +1,8 @@
 // `caracal-migrate restore` / `restore-check` flags: bad values are usage errors (exit 2) that name each flag at once,
 // before anything connects.
-import { runCli } from '../../../../src/cli/main';
-import { Output } from '../../../../src/cli/output';
+import { runCliCaptured } from '../../../support/cli';
 
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    argv,
-    new Output(
-      (s) => (stdout += s),
-      (s) => (stderr += s),
-    ),
-  );
-  return { code, stdout, stderr };
-}
+const cli = runCliCaptured;
 
 describe('restore flags', () => {
   test.each([
