@@ -1,7 +1,7 @@
 // The program of the backup CronJob: bash with the Postgres image's own psql, pg_dump and pg_dumpall (no other
 // tool is in that image). The same text runs in the tests and the bench, with the matching Debian client on PATH.
-import { BACKUP_ROLE } from '../../common/names';
-import { CATALOG_STATS_SQL, DATA_STATS_SQL, STATS_SESSION_SQL } from './snapshot-stats';
+import { BACKUP_ROLE } from './names';
+import { CATALOG_STATS_SQL, DATA_STATS_SQL, STATS_SESSION_SQL } from './backup-snapshot-stats';
 
 /** The manifest's format tag; the restore check refuses any other. */
 export const MANIFEST_FORMAT = 'caracal-backup/1';
@@ -33,7 +33,7 @@ const sql = (text: string) => text.trim().replace(/\n\s*\n/g, '\n');
  * retention by count and age. A failed run leaves no directory that looks like a backup.
  */
 export const BACKUP_SCRIPT = `#!/usr/bin/env bash
-# caracal backup (generated from src/backup/backup-script.ts; one run of the backup CronJob)
+# caracal backup (generated from common/backup-script.ts; one run of the backup CronJob)
 set -euo pipefail
 umask 077
 : "\${BACKUP_ROOT:?BACKUP_ROOT must name the backup directory}" "\${PGDATABASE:?}" "\${PGUSER:?}"

@@ -6,11 +6,14 @@
 export const SERVICES = ['api', 'coordinator', 'audit', 'sts', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** Every login the stores create per environment: the owner (migrator), the five services, the audit partition CronJob's and the metrics exporter's. */
-export const LOGINS = ['owner', ...SERVICES, 'maintenance', 'monitoring'] as const;
+/**
+ * Every login the stores create per environment: the owner (migrator), the five services, the audit partition
+ * CronJob's, the metrics exporter's and the backup CronJob's.
+ */
+export const LOGINS = ['owner', ...SERVICES, 'maintenance', 'monitoring', 'backup'] as const;
 export type LoginName = (typeof LOGINS)[number];
 /** The logins the migration Job creates and keeps (every one but the owner, which the Job runs as). */
-export const PROVISIONED_LOGINS = [...SERVICES, 'maintenance', 'monitoring'] as const satisfies readonly LoginName[];
+export const PROVISIONED_LOGINS = [...SERVICES, 'maintenance', 'monitoring', 'backup'] as const satisfies readonly LoginName[];
 
 /** Group roles created by the migrations (0001_baseline, 0002_harden_privileges, 0004_monitoring_role), shared by every environment. */
 export const GROUP_ROLES = {

@@ -5,11 +5,12 @@
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
+import { restrictedCronJob } from './internal/cron-job';
 import { Problems } from './errors';
 import { egressOnlyPolicy } from './internal/network-policy';
 import { PgConnection } from './internal/pg-connection';
 import { componentSelector, standardLabels } from './internal/labels';
-import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
+import { restrictedContainerSecurityContext } from './internal/pod-security';
 import * as rules from './internal/rules';
 import type { Duration } from '../common/durations';
 import type { LoginSecretRef } from './database-secrets';
@@ -213,45 +214,30 @@ export class AuditPartitionMaintenance extends Construct {
     });
 
     const sec = { runAsUser: uid };
-    this.cronJob = new CronJobV1(this, 'cron-job', {
+    this.cronJob = restrictedCronJob(this, 'cron-job', {
       dependsOn: props.dependsOn,
-      metadata: { name, namespace: props.namespace, labels },
-      spec: {
-        schedule,
-        timezone: timeZone,
-        concurrencyPolicy: 'Forbid',
-        startingDeadlineSeconds: startingDeadline,
-        successfulJobsHistoryLimit: 3,
-        failedJobsHistoryLimit: 3,
-        jobTemplate: {
-          metadata: { labels },
-          spec: {
-            backoffLimit,
-            activeDeadlineSeconds: activeDeadline,
-            template: {
-              metadata: { labels, annotations: { 'sidecar.istio.io/inject': 'false' } },
-              spec: {
-                ...HARDENED_POD_SPEC,
-                restartPolicy: 'Never',
-                securityContext: restrictedPodSecurityContext(sec),
-                container: [
-                  {
-                    name: 'psql',
-                    image,
-                    imagePullPolicy: 'IfNotPresent',
-                    command: ['sh', '-c', MAINTENANCE_SCRIPT],
-                    env: connection.env.map((e) => ({ ...e })),
-                    resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
-                    securityContext: restrictedContainerSecurityContext({ ...sec, readOnlyRootFilesystem: true }),
-                    volumeMount: connection.mounts.map((m) => ({ ...m })),
-                  },
-                ],
-                volume: connection.providerVolumes(),
-              },
-            },
-          },
+      name,
+      namespace: props.namespace,
+      labels,
+      schedule,
+      timeZone,
+      startingDeadlineSeconds: startingDeadline,
+      activeDeadlineSeconds: activeDeadline,
+      backoffLimit,
+      runAsUser: uid,
+      containers: [
+        {
+          name: 'psql',
+          image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sh', '-c', MAINTENANCE_SCRIPT],
+          env: connection.env.map((e) => ({ ...e })),
+          resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
+          securityContext: restrictedContainerSecurityContext({ ...sec, readOnlyRootFilesystem: true }),
+          volumeMount: connection.mounts.map((m) => ({ ...m })),
         },
-      },
+      ],
+      volumes: connection.providerVolumes(),
     });
 
     // Egress to the database and DNS only; nothing may connect to the job.

@@ -26,6 +26,7 @@ import { MigrationJob, MigrationJobProps, SchemaWaitInitContainer } from './migr
 import { StoresMonitoring, StoresMonitoringProps } from './stores-monitoring';
 import type { ServiceWorkload } from './workload-values';
 import { serviceWorkloadOf } from './internal/provider-workload';
+import { PostgresBackup, PostgresBackupProps } from './postgres-backup';
 
 export type StoresMonitoringOptions = Omit<
   StoresMonitoringProps,
@@ -70,6 +71,19 @@ export type StoresAuditMaintenanceOptions = Omit<
   'environment' | 'namespace' | 'endpoint' | 'login' | 'databasePodSelector' | 'dependsOn'
 >;
 
+/** The backup CronJob's settings the composite does not decide itself, and whether it runs. */
+export type StoresBackupOptions = Omit<
+  PostgresBackupProps,
+  'environment' | 'namespace' | 'endpoint' | 'login' | 'databasePodSelector' | 'redis' | 'logicalIdPrefix' | 'dependsOn'
+> & {
+  /**
+   * Run the backup CronJob. An external database is backed up by its provider (snapshots and point-in-time
+   * recovery, docs/operations.md "Backup"); enable this to add a logical backup of it as well.
+   * @default true for the in-cluster Postgres, false for an external one
+   */
+  readonly enabled?: boolean;
+};
+
 export interface CaracalStoresProps {
   /** Environment name: part of role names, labels and selectors. */
   readonly environment: string;
@@ -93,6 +107,8 @@ export interface CaracalStoresProps {
   readonly auditMaintenance?: StoresAuditMaintenanceOptions;
   /** The exporters, alert rules and dashboard (scrapers, thresholds, prometheus-operator). @default StoresMonitoring defaults */
   readonly monitoring?: StoresMonitoringOptions;
+  /** The backup CronJob (pg_dump as caracal_<env>_backup onto a protected volume). @default PostgresBackup defaults, on for in-cluster Postgres */
+  readonly backup?: StoresBackupOptions;
   /** Prefix of fixed Terraform logical ids (key material, passwords, data volumes). @default 'caracal' */
   readonly logicalIdPrefix?: string;
 }
@@ -122,6 +138,8 @@ export class CaracalStores extends Construct {
   readonly migrationJob: MigrationJob;
   /** postgres_exporter, redis_exporter, their NetworkPolicy, the alert rules and the dashboard. */
   readonly monitoring: StoresMonitoring;
+  /** The backup CronJob and its volume; undefined when off (an external database by default). */
+  readonly backup?: PostgresBackup;
 
   constructor(scope: Construct, id: string, props: CaracalStoresProps) {
     super(scope, id);
@@ -170,6 +188,7 @@ export class CaracalStores extends Construct {
     const required = ServicePools.requiredConnections(props.pools, props.otherConnections);
     const requiredConnections = Number.isInteger(required) && required >= 1 && required <= 10_000 ? required : undefined;
     const choice = props.postgres.choice;
+    const backupEnabled = props.backup?.enabled ?? choice.kind === 'in-cluster';
     const realPostgres = children.build<IPostgresDatabase>(() =>
       choice.kind === 'in-cluster'
         ? new PostgresInstance(this, 'postgres', {
@@ -177,6 +196,11 @@ export class CaracalStores extends Construct {
             // (internal/default-clients.ts); `allowedClients` in the options and allowFrom() add to them.
             logicalIdPrefix: props.logicalIdPrefix,
             ...choice.options,
+            // The backup CronJob, when it runs, beside the defaults and the options' own.
+            allowedClients: [
+              ...(choice.options.allowedClients ?? []),
+              ...(backupEnabled ? [PostgresBackup.podSelector(props.environment)] : []),
+            ],
             environment: props.environment,
             namespace: props.namespace,
             owner: secrets.login('owner'),
@@ -241,6 +265,25 @@ export class CaracalStores extends Construct {
         }),
     );
 
+    const backup = backupEnabled
+      ? children.build(() => {
+          const { enabled: _enabled, ...options } = props.backup ?? {};
+          return new PostgresBackup(this, 'backup', {
+            ...options,
+            // The server's own image: its pg_dump is the server's major.
+            image: options.image ?? (postgres instanceof PostgresInstance ? postgres.image : undefined),
+            environment: props.environment,
+            namespace: props.namespace,
+            endpoint: postgres.endpoint,
+            // Its own login, which the migration Job provisions: a member of caracal_backup, never the owner's.
+            login: secrets.login('backup'),
+            databasePodSelector: postgres.podLabels && { ...postgres.podLabels },
+            logicalIdPrefix: props.logicalIdPrefix,
+            dependsOn: [...postgres.readyResources, ...(migrationJob ? [migrationJob.release] : [])],
+          });
+        })
+      : undefined;
+
     const monitoring = children.build(() =>
       redis && pools && migrationJob
         ? new StoresMonitoring(this, 'monitoring', {
@@ -259,6 +302,8 @@ export class CaracalStores extends Construct {
               maxPods: pools.pools[s].maxPods,
             })),
             schemaVersion: Number(migrationJob.schemaVersion),
+            // CaracalBackupTooOld reads kube-state-metrics' last successful time of this CronJob.
+            backupCronJob: props.monitoring?.backupCronJob ?? backup?.name,
           })
         : undefined,
     );
@@ -272,6 +317,7 @@ export class CaracalStores extends Construct {
     this.migrationJob = built(migrationJob);
     this.auditMaintenance = built(auditMaintenance);
     this.monitoring = built(monitoring);
+    this.backup = backupEnabled ? built(backup) : undefined;
   }
 
   /** Resources that must exist before anything connects to the database (for depends_on). */

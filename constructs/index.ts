@@ -76,6 +76,8 @@ export { AuditPartitionMaintenance, MAINTENANCE_SCRIPT } from './audit-partition
 export type { AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
 export { StoresMonitoring, EXPORTER_UID } from './stores-monitoring';
 export type { StoresMonitoringProps, ScrapeSource, MonitoringThresholds } from './stores-monitoring';
+export { PostgresBackup, RCLONE_IMAGE, BACKUP_MOUNT } from './postgres-backup';
+export type { PostgresBackupProps, OffClusterCopyProps, BackupRedisSource } from './postgres-backup';
 export { CaracalStores, StoresPostgres } from './caracal-stores';
 export type {
   CaracalStoresProps,
@@ -83,6 +85,7 @@ export type {
   ExternalPostgresOptions,
   StoresRedisOptions,
   StoresAuditMaintenanceOptions,
+  StoresBackupOptions,
   StoresServiceValues,
 } from './caracal-stores';
 export type { StoresMigrationJobOptions, StoresMonitoringOptions } from './caracal-stores';

@@ -114,6 +114,8 @@ export class PostgresInstance extends Construct implements IPostgresDatabase {
   readonly reservedConnections: number;
   /** Connections the clients' logins may open (max_connections - superuser_reserved_connections). */
   readonly connectionBudget: number;
+  /** The server's pinned image (the backup CronJob runs its pg_dump). */
+  readonly image: string;
   /** Labels of the pods. */
   readonly podLabels: Readonly<Record<string, string>>;
   /** The data volume (protected by prevent_destroy). */
@@ -213,6 +215,7 @@ export class PostgresInstance extends Construct implements IPostgresDatabase {
     problems.throwIfAny();
 
     this.endpoint = { host: `${name}.${props.namespace}.svc.cluster.local`, port: 5432, database, sslMode: 'disable' };
+    this.image = image;
     this.parameters = this.capacity.settings;
     this.serverArgs = this.capacity.serverArgs;
     this.maxConnections = this.capacity.maxConnections;

@@ -69,9 +69,11 @@ export interface EgressOnlyPolicyProps {
   readonly database: { readonly port: number; readonly pods?: Record<string, string>; readonly cidrs?: readonly string[] };
   /** The cluster DNS pods; undefined: DNS (UDP and TCP 53) on any address. */
   readonly dns?: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+  /** More peers the job dials (another store's pods, or any address on a port), after the database and DNS. */
+  readonly alsoTo?: ReadonlyArray<{ readonly port: number; readonly pods?: Readonly<Record<string, string>> }>;
 }
 
-/** The NetworkPolicy of a job that talks to the database only: no ingress, egress to the database and DNS. */
+/** The NetworkPolicy of a job: no ingress, egress to the database and DNS (and the peers in `alsoTo`) only. */
 export function egressOnlyPolicy(scope: Construct, id: string, props: EgressOnlyPolicyProps): NetworkPolicyV1 {
   return new NetworkPolicyV1(scope, id, {
     metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
@@ -131,5 +133,12 @@ function egressRules(props: ClientEgressPolicyProps) {
         ports: dnsPorts,
       }
     : { ports: dnsPorts };
-  return [toDatabase, toDns];
+  return [
+    toDatabase,
+    toDns,
+    ...(props.alsoTo ?? []).map((peer) => ({
+      ...(peer.pods ? { to: [{ podSelector: { matchLabels: { ...peer.pods } } }] } : {}),
+      ports: [{ port: String(peer.port), protocol: 'TCP' }],
+    })),
+  ];
 }

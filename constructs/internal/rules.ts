@@ -401,6 +401,59 @@ export function hostName(problems: Problems, field: string, value: unknown): val
   return false;
 }
 
+/** An https URL without credentials, query or fragment (an S3-compatible endpoint): `https://host[:port][/path]`. */
+export function httpsUrl(problems: Problems, field: string, value: unknown, example: string): URL | undefined {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url && url.protocol === 'https:' && !url.username && !url.password && !url.search && !url.hash && url.hostname) return url;
+  problems.add(field, value, `is not an https URL without credentials, query or fragment: expected e.g. ${example}`);
+  return undefined;
+}
+
+/** An S3 bucket name (the AWS rules, which S3-compatible stores follow): 3-63 lower-case letters, digits, "-", ".". */
+export function bucketName(problems: Problems, field: string, value: unknown): value is string {
+  if (typeof value === 'string' && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) && !value.includes('..')) return true;
+  problems.add(
+    field,
+    value,
+    'is not an S3 bucket name: expected 3 to 63 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit',
+  );
+  return false;
+}
+
+/** An object key prefix: empty, or path segments of safe characters ending in "/" (no "..", no leading "/"). */
+export function objectPrefix(problems: Problems, field: string, value: unknown): value is string {
+  if (typeof value === 'string' && (value === '' || /^([A-Za-z0-9._-]+\/)+$/.test(value)) && !value.split('/').includes('..')) return true;
+  problems.add(
+    field,
+    value,
+    'is not an object key prefix: expected "" or segments of letters, digits, ".", "_", "-" each ending in "/", e.g. caracal/prod/',
+  );
+  return false;
+}
+
+/** A cloud region name (`eu-central-1`, `us-east-1`, `auto`). */
+export function regionName(problems: Problems, field: string, value: unknown): value is string {
+  if (typeof value === 'string' && /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(value)) return true;
+  problems.add(field, value, 'is not a region name: expected lower-case letters, digits and "-", e.g. eu-central-1');
+  return false;
+}
+
+/** pg_dump's --compress: a gzip level (0-9), or `gzip|lz4|zstd|none[:level]` (methods other than gzip need Postgres 16+). */
+export function pgDumpCompression(problems: Problems, field: string, value: unknown): value is string {
+  if (typeof value === 'string' && /^([0-9]|(gzip|lz4|zstd|none)(:[0-9]{1,2})?)$/.test(value)) return true;
+  problems.add(
+    field,
+    value,
+    'is not a pg_dump compression: expected a gzip level 0-9, or gzip, lz4 or zstd with an optional :level (lz4 and zstd need pg_dump 16+)',
+  );
+  return false;
+}
+
 // ---- Label selectors ----------------------------------------------------------------------------
 
 /** Kubernetes label value rule: at most 63 characters, alphanumeric at both ends. */

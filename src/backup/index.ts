@@ -3,9 +3,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../migrate/errors';
-import { BACKUP_LAYOUT, BACKUP_NAME } from './backup-script';
+import { BACKUP_LAYOUT, BACKUP_NAME } from '../../common/backup-script';
 
-export { BACKUP_ENV, BACKUP_LAYOUT, BACKUP_NAME, BACKUP_SCRIPT, MANIFEST_FORMAT } from './backup-script';
+export { BACKUP_ENV, BACKUP_LAYOUT, BACKUP_NAME, BACKUP_SCRIPT, MANIFEST_FORMAT } from '../../common/backup-script';
 export { compareFiles, readManifest, sha256File } from './manifest';
 export type { CatalogStats, DataStats, Manifest, ManifestFile, TableStats } from './manifest';
 export { ArchiveError, listArchive, restoreBackup, runPgTool } from './restore';

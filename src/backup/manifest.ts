@@ -5,7 +5,7 @@ import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../migrate/errors';
 import { readJsonFile } from '../migrate/json-file';
-import { BACKUP_LAYOUT, MANIFEST_FORMAT } from './backup-script';
+import { BACKUP_LAYOUT, MANIFEST_FORMAT } from '../../common/backup-script';
 
 export interface RelationStats {
   readonly kind: string;

@@ -7,10 +7,10 @@ import { connect } from '../migrate/connection';
 import { result as check } from '../verify/check-support';
 import { EXPECTED_TABLES } from '../verify/checks';
 import { CheckResult, verifyWithClient } from '../verify';
-import { BACKUP_LAYOUT } from './backup-script';
+import { BACKUP_LAYOUT } from '../../common/backup-script';
 import { CatalogStats, compareFiles, DataStats, Manifest, TableStats } from './manifest';
 import { ArchiveError, listArchive, restoreBackup, RestoreOptions } from './restore';
-import { CATALOG_STATS_SQL, DATA_STATS_SQL, STATS_SESSION_SQL } from './snapshot-stats';
+import { CATALOG_STATS_SQL, DATA_STATS_SQL, STATS_SESSION_SQL } from '../../common/backup-snapshot-stats';
 
 /** The seed's restore list ("audit tables, admin audit tables, outboxes, agent/delegation state, gateway bindings, and key material references"). */
 export const RESTORE_DOMAINS: ReadonlyArray<{ readonly id: string; readonly what: string; readonly tables: readonly string[] }> = [

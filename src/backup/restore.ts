@@ -10,7 +10,7 @@ import { OWNER_ROLE } from '../../common/names';
 import { connect, ConnectionSettings } from '../migrate/connection';
 import { publicLargeObjectFunctions } from '../verify/function-checks';
 import { ConfigError, PreconditionError } from '../migrate/errors';
-import { BACKUP_LAYOUT } from './backup-script';
+import { BACKUP_LAYOUT } from '../../common/backup-script';
 import type { Manifest } from './manifest';
 
 /** The group role every Caracal object belongs to. */

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REDIS_BACKUP_RULES, REDIS_BACKUP_USER, REDIS_COPY_SCRIPT, REDIS_RESTORE_SCRIPT } from '../../../src/backup/redis-copy';
+import { REDIS_BACKUP_RULES, REDIS_BACKUP_USER, REDIS_COPY_SCRIPT, REDIS_RESTORE_SCRIPT } from '../../../common/redis-backup';
 import { REDIS_USERS, renderAclFile, renderRedisConf, STREAMS } from '../../../constructs/internal/redis-config';
 import { RedisConnection, RedisServer, startRedisServer } from '../../support/redis';
 

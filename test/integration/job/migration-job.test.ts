@@ -80,7 +80,7 @@ async function bootstrap(name: string): Promise<Env> {
     // Group roles are cluster-wide: the first environment's migrator created them (and holds ADMIN on them);
     // for every later environment on the server the DBA grants them to its migrator (docs/migration-job.md).
     const groups = await c.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [
-      ['caracal_owner', ...SERVICE_ROLES.map((s) => `caracal_${s}`), 'caracal_maintenance', 'caracal_monitoring'],
+      ['caracal_owner', ...SERVICE_ROLES.map((s) => `caracal_${s}`), 'caracal_maintenance', 'caracal_monitoring', 'caracal_backup'],
     ]);
     if (groups.rowCount) await c.query(`GRANT ${groups.rows.map((r) => r.rolname).join(', ')} TO ${owner} WITH ADMIN OPTION`);
   });

@@ -70,7 +70,7 @@ const external = StoresPostgres.external({
 });
 
 describe('CaracalStores in a platform stack', () => {
-  test("GIVEN the stores beside other resources WHEN synthesized THEN the platform's own resources, Postgres, Redis, the maintenance CronJob and the release are all there", () => {
+  test("GIVEN the stores beside other resources WHEN synthesized THEN the platform's own resources, Postgres, Redis, the maintenance and backup CronJobs and the release are all there", () => {
     const { json } = synth();
 
     expect(Object.keys(resources(json, 'kubernetes_namespace_v1'))).toHaveLength(1);
@@ -80,7 +80,11 @@ describe('CaracalStores in a platform stack', () => {
         .map((s: Json) => s.metadata.name)
         .sort(),
     ).toEqual(['postgres', 'redis']);
-    expect(Object.keys(resources(json, 'kubernetes_cron_job_v1'))).toHaveLength(1);
+    expect(
+      Object.values(resources(json, 'kubernetes_cron_job_v1'))
+        .map((c: Json) => c.metadata.name)
+        .sort(),
+    ).toEqual(['caracal-audit-partition-maintenance', 'caracal-postgres-backup']);
     expect(
       Object.values(resources(json, 'helm_release'))
         .map((r: Json) => r.name)
@@ -171,10 +175,11 @@ describe('CaracalStores in a platform stack', () => {
     expect(deps.filter((d) => d.startsWith('kubernetes_network_policy_v1.'))).toHaveLength(2);
   });
 
-  test('GIVEN the whole platform stack WHEN every pod is checked against Pod Security "restricted" THEN all five pods pass with the hardening', () => {
+  test('GIVEN the whole platform stack WHEN every pod is checked against Pod Security "restricted" THEN all six pods pass with the hardening', () => {
     const report = checkTerraformJson(synth().text);
 
     expect(report.pods.map((p) => p.address.split('.')[0]).sort()).toEqual([
+      'kubernetes_cron_job_v1',
       'kubernetes_cron_job_v1',
       'kubernetes_deployment_v1',
       'kubernetes_deployment_v1',
@@ -185,7 +190,7 @@ describe('CaracalStores in a platform stack', () => {
     expect(report.hardening).toEqual([]);
   });
 
-  test('GIVEN an in-cluster database WHEN synthesized THEN its NetworkPolicy admits the maintenance CronJob and postgres_exporter, whose egress goes to the database pods only', () => {
+  test('GIVEN an in-cluster database WHEN synthesized THEN its NetworkPolicy admits the maintenance and backup CronJobs and postgres_exporter, whose egress goes to the database pods only', () => {
     const { json } = synth();
     const policies = Object.values(resources(json, 'kubernetes_network_policy_v1')) as Json[];
     const postgres = policies.find((p) => p.metadata.name === 'postgres-allow-caracal')!;
@@ -200,6 +205,7 @@ describe('CaracalStores in a platform stack', () => {
       'migration',
       'audit-partition-maintenance',
       'metrics',
+      'backup',
     ]);
     expect(cron.spec.egress[0].to[0].pod_selector.match_labels['app.kubernetes.io/name']).toBe('postgres');
     const exporters = policies.find((p) => p.metadata.name === 'caracal-prod-exporters')!;
@@ -288,5 +294,71 @@ describe('CaracalStores in a platform stack', () => {
           ...props,
         }),
     ).toThrow(expected);
+  });
+});
+
+describe('CaracalStores backup', () => {
+  const backupCron = (json: Json) =>
+    Object.values(resources(json, 'kubernetes_cron_job_v1')).find((c: Json) => c.metadata.name === 'caracal-postgres-backup') as
+      Json | undefined;
+
+  test('GIVEN an in-cluster Postgres WHEN synthesized THEN the backup CronJob runs the server its own image as caracal_prod_backup, and the backup age alert reads it', () => {
+    const { json, stack } = synth();
+    const cron = backupCron(json)!;
+    const c = cron.spec.job_template.spec.template.spec.container[0];
+    const server = Object.values(resources(json, 'kubernetes_stateful_set_v1')).find((s: Json) => s.metadata.name === 'postgres') as Json;
+    const env = Object.fromEntries(c.env.map((e: Json) => [e.name, e.value]));
+
+    expect(c.image).toBe(server.spec.template.spec.container[0].image);
+    expect(env).toMatchObject({ PGUSER: 'caracal_prod_backup', BACKUP_ROLE: 'caracal_backup', PGHOST: stack.stores.postgresEndpoint.host });
+    expect(stack.stores.secretNames.database.backup).toBe('caracal-db-backup');
+    expect(cron.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^helm_release\./)]));
+    expect(stack.stores.monitoring.rulesFile).toMatch(/kube_cronjob_status_last_successful_time\{[^}]*cronjob="caracal-postgres-backup"\}/);
+  });
+
+  test('GIVEN an external database WHEN synthesized with defaults THEN no backup CronJob or volume exists (the provider backs it up)', () => {
+    const { json, stack } = synth({ postgres: external });
+
+    expect(backupCron(json)).toBeUndefined();
+    expect(stack.stores.backup).toBeUndefined();
+    expect(Object.keys(resources(json, 'kubernetes_persistent_volume_claim_v1'))).toEqual(['caracal_redis_data']);
+  });
+
+  test('GIVEN an external database and backup enabled WHEN synthesized THEN the logical backup connects to the endpoint with verify-full and egress goes to its port on any address', () => {
+    const { json } = synth({ postgres: external, backup: { enabled: true, keepCount: 3 } });
+    const cron = backupCron(json)!;
+    const env = Object.fromEntries(cron.spec.job_template.spec.template.spec.container[0].env.map((e: Json) => [e.name, e.value]));
+    const policy = Object.values(resources(json, 'kubernetes_network_policy_v1')).find(
+      (p: Json) => p.metadata.name === 'caracal-postgres-backup',
+    ) as Json;
+
+    expect(env).toMatchObject({ PGHOST: 'caracal.abc123.eu-west-1.rds.amazonaws.com', PGSSLMODE: 'verify-full', BACKUP_KEEP_COUNT: '3' });
+    expect(policy.spec.egress[0]).toEqual({ ports: [{ port: '5432', protocol: 'TCP' }] });
+  });
+
+  test('GIVEN backup disabled for an in-cluster Postgres WHEN synthesized THEN there is no backup CronJob and Postgres does not admit its pods', () => {
+    const { json } = synth({ backup: { enabled: false } });
+    const postgres = Object.values(resources(json, 'kubernetes_network_policy_v1')).find(
+      (p: Json) => p.metadata.name === 'postgres-allow-caracal',
+    ) as Json;
+
+    expect(backupCron(json)).toBeUndefined();
+    expect(postgres.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component'])).not.toContain(
+      'backup',
+    );
+  });
+
+  test('GIVEN a bad backup schedule and size WHEN composed THEN one ValidationError names the backup construct and both props', () => {
+    expect(
+      () =>
+        new CaracalStores(scope(), 'stores', {
+          environment: 'prod',
+          namespace: 'caracal-prod',
+          postgres: StoresPostgres.inCluster(),
+          backup: { schedule: 'daily', storageSize: '50GB' },
+        }),
+    ).toThrow(
+      /stores\/backup: 2 problems\n {2}- schedule: "daily" is not a cron schedule[^\n]*\n {2}- storageSize: "50GB" [^\n]*did you mean `50Gi` or `50G`\?/,
+    );
   });
 });

@@ -199,7 +199,7 @@ describe('MigrationJob chart', () => {
     expect(c.volumeMounts.filter((m: Json) => 'subPath' in m)).toEqual([]);
   });
 
-  test('GIVEN the Job container THEN each service login Secret the maintenance and the monitoring login Secrets are mounted for provisioning', () => {
+  test('GIVEN the Job container THEN each service login Secret and the maintenance, monitoring and backup login Secrets are mounted for provisioning', () => {
     const secretNames = podSpec(b)
       .volumes.filter((v: Json) => v.secret)
       .map((v: Json) => v.secret.secretName);
@@ -212,6 +212,7 @@ describe('MigrationJob chart', () => {
       'caracal-db-gateway',
       'caracal-db-maintenance',
       'caracal-db-monitoring',
+      'caracal-db-backup',
     ]);
   });
 
@@ -254,7 +255,7 @@ describe('MigrationJob chart', () => {
     expect(actions).toEqual(['templates/job.yaml: {{ .Values.contentHash | quote }}']);
   });
 
-  test('GIVEN provisioning config THEN it lists every service login the maintenance and the monitoring logins, each with its group role, mounted password path and settings', () => {
+  test('GIVEN provisioning config THEN it lists every service login and the maintenance, monitoring and backup logins, each with its group role, mounted password path and settings', () => {
     const runner = manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>;
     const config = JSON.parse(Buffer.from(runner['provision.json'], 'base64').toString('utf8'));
     expect(config.logins[0]).toEqual({
@@ -264,7 +265,7 @@ describe('MigrationJob chart', () => {
       settings: { idle_in_transaction_session_timeout: '60000', statement_timeout: '30000' },
     });
     expect(config.logins.map((l: Json) => l.loginRole)).toEqual(
-      ['api', 'coordinator', 'audit', 'sts', 'gateway', 'maintenance', 'monitoring'].map((s) => `caracal_dev_${s}`),
+      ['api', 'coordinator', 'audit', 'sts', 'gateway', 'maintenance', 'monitoring', 'backup'].map((s) => `caracal_dev_${s}`),
     );
     expect(config.logins[5]).toEqual({
       loginRole: 'caracal_dev_maintenance',
@@ -276,6 +277,12 @@ describe('MigrationJob chart', () => {
       loginRole: 'caracal_dev_monitoring',
       groupRole: 'caracal_monitoring',
       passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_monitoring/password',
+      settings: {},
+    });
+    expect(config.logins[7]).toEqual({
+      loginRole: 'caracal_dev_backup',
+      groupRole: 'caracal_backup',
+      passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_backup/password',
       settings: {},
     });
   });

@@ -4,7 +4,7 @@ import { loadEnvironments, EnvironmentSpec } from '../../../src/environments';
 import { dev } from '../../../src/environments/dev';
 import { prod } from '../../../src/environments/prod';
 import { buildApp } from '../../../src/stacks/app';
-import { Json, byName, only, resources, synthStack } from '../../support/synth';
+import { Json, byName, resources, synthStack } from '../../support/synth';
 import { PreCompositeStack } from './pre-composite-stack';
 
 const envs = Object.fromEntries(loadEnvironments().map((e) => [e.name, e]));
@@ -97,7 +97,7 @@ describe('CaracalStoresStack', () => {
       const env = envs[name];
       const json = synthEnv(env);
       // THEN the CronJob runs on the environment's schedule, after the migration release, as the owner login
-      const cron = only(json, 'kubernetes_cron_job_v1');
+      const cron = byName(json, 'kubernetes_cron_job_v1', 'caracal-audit-partition-maintenance');
       expect(cron.spec.schedule).toBe(env.auditMaintenance.schedule);
       expect(cron.spec.concurrency_policy).toBe('Forbid');
       const container = cron.spec.job_template.spec.template.spec.container[0];
@@ -117,12 +117,13 @@ describe('CaracalStoresStack', () => {
     },
   );
 
-  test('GIVEN dev WHEN its stack is synthesized THEN the in-cluster Postgres admits the maintenance CronJob, the migration Job, the services and postgres_exporter', () => {
+  test('GIVEN dev WHEN its stack is synthesized THEN the in-cluster Postgres admits the maintenance and backup CronJobs, the migration Job, the services and postgres_exporter', () => {
     const from = byName(synthEnv(envs.dev), 'kubernetes_network_policy_v1', 'postgres-allow-caracal').spec.ingress[0].from;
     expect(from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual([
       'api',
       'audit',
       'audit-partition-maintenance',
+      'backup',
       'coordinator',
       'gateway',
       'metrics',
@@ -145,13 +146,16 @@ describe('CaracalStoresStack', () => {
     expect(addresses(before).filter((a) => !addresses(after).includes(a))).toEqual([]);
     // AND the state that must never be replaced is at its fixed, path-independent addresses
     expect(Object.keys(resources(after, 'kubernetes_persistent_volume_claim_v1')).sort()).toEqual([
+      'caracal_postgres_backup_volume',
       'caracal_postgres_data',
       'caracal_redis_data',
     ]);
     expect(Object.keys(resources(after, 'random_bytes')).sort()).toEqual(['caracal_encryption_key', 'caracal_hmac_key']);
     expect(Object.keys(resources(after, 'random_password')).sort()).toEqual(
       [
-        ...['api', 'audit', 'coordinator', 'gateway', 'maintenance', 'monitoring', 'owner', 'sts'].map((l) => `caracal_password_${l}`),
+        ...['api', 'audit', 'backup', 'coordinator', 'gateway', 'maintenance', 'monitoring', 'owner', 'sts'].map(
+          (l) => `caracal_password_${l}`,
+        ),
         ...['api', 'audit', 'coordinator', 'exporter', 'gateway', 'healthcheck', 'ops', 'sts'].map((u) => `caracal_redis_password_${u}`),
       ].sort(),
     );

@@ -144,3 +144,41 @@ describe('names, prefixes and tokens', () => {
     expect(rules.logicalIdPrefix(new Problems('test'), 'logicalIdPrefix', 'Caracal-Prod')).toBe('caracal_prod');
   });
 });
+
+describe('backup targets', () => {
+  test.each<[string, (p: Problems) => unknown]>([
+    ['https URL', (p) => rules.httpsUrl(p, 'f', 'https://minio.storage.svc:9000', 'https://s3.example.com')],
+    ['https URL with a path', (p) => rules.httpsUrl(p, 'f', 'https://s3.example.com/storage', 'https://s3.example.com')],
+    ['bucket', (p) => rules.bucketName(p, 'f', 'caracal.backups-1')],
+    ['empty prefix', (p) => rules.objectPrefix(p, 'f', '')],
+    ['prefix', (p) => rules.objectPrefix(p, 'f', 'caracal/prod/')],
+    ['region', (p) => rules.regionName(p, 'f', 'eu-central-1')],
+    ['gzip level', (p) => rules.pgDumpCompression(p, 'f', '9')],
+    ['zstd with a level', (p) => rules.pgDumpCompression(p, 'f', 'zstd:3')],
+    ['lz4', (p) => rules.pgDumpCompression(p, 'f', 'lz4')],
+  ])('GIVEN a valid %s WHEN checked THEN there is no problem', (_what, check) => {
+    expect(problemsOf(check)).toEqual([]);
+  });
+
+  test.each<[string, (p: Problems) => unknown, RegExp]>([
+    [
+      'http URL',
+      (p) => rules.httpsUrl(p, 'f', 'http://s3.example.com', 'https://x'),
+      /^f: "http:\/\/s3\.example\.com" is not an https URL/,
+    ],
+    ['URL with credentials', (p) => rules.httpsUrl(p, 'f', 'https://a:b@s3.example.com', 'https://x'), /without credentials/],
+    ['URL with a query', (p) => rules.httpsUrl(p, 'f', 'https://s3.example.com/?x=1', 'https://x'), /without credentials, query/],
+    ['not a URL', (p) => rules.httpsUrl(p, 'f', 's3.example.com', 'https://x'), /expected e\.g\. https:\/\/x/],
+    ['short bucket', (p) => rules.bucketName(p, 'f', 'ab'), /^f: "ab" is not an S3 bucket name: expected 3 to 63/],
+    ['bucket with ..', (p) => rules.bucketName(p, 'f', 'a..b'), /is not an S3 bucket name/],
+    ['prefix without a trailing /', (p) => rules.objectPrefix(p, 'f', 'caracal'), /^f: "caracal" is not an object key prefix/],
+    ['absolute prefix', (p) => rules.objectPrefix(p, 'f', '/caracal/'), /is not an object key prefix/],
+    ['region with spaces', (p) => rules.regionName(p, 'f', 'eu central'), /^f: "eu central" is not a region name/],
+    ['compression level 10', (p) => rules.pgDumpCompression(p, 'f', '10'), /^f: "10" is not a pg_dump compression/],
+    ['unknown compression', (p) => rules.pgDumpCompression(p, 'f', 'xz'), /expected a gzip level 0-9, or gzip, lz4 or zstd/],
+  ])('GIVEN a bad %s WHEN checked THEN the problem names the field, the value and what is accepted', (_what, check, message) => {
+    const found = problemsOf(check);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+});
