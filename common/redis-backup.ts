@@ -6,9 +6,10 @@ export const REDIS_BACKUP_USER = 'backup';
 
 /**
  * Its rules: `redis-cli --rdb` sends REPLCONF (rdb-only) and SYNC, and nothing else. SYNC hands over the whole
- * dataset, which is the point; no key command, no pub/sub channel, no CONFIG.
+ * dataset, which is the point; no key command, no pub/sub channel, no CONFIG. PING lets `doctor` (and an operator)
+ * check the password without any data command.
  */
-export const REDIS_BACKUP_RULES = 'resetchannels -@all +replconf +sync';
+export const REDIS_BACKUP_RULES = 'resetchannels -@all +ping +replconf +sync';
 
 /**
  * Runs first in the backup pod (the Redis image's redis-cli): a point-in-time RDB of the live server (its fork,

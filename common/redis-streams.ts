@@ -39,6 +39,6 @@ export const STREAM_ACCESS: Readonly<Record<StreamName, StreamAccess>> = {
   audit: { producers: ['api', 'coordinator', 'sts', 'gateway'], consumers: ['audit'], trimmers: ['audit'] },
 };
 
-/** ACL users: one per service, a probe user, an operator user, and the metrics exporter's user. */
-export const REDIS_USERS = [...SERVICES, 'healthcheck', 'ops', 'exporter'] as const;
+/** ACL users: one per service, a probe user, an operator user, the metrics exporter's and the backup's (replicate only). */
+export const REDIS_USERS = [...SERVICES, 'healthcheck', 'ops', 'exporter', 'backup'] as const;
 export type RedisUser = (typeof REDIS_USERS)[number];

@@ -64,7 +64,7 @@ export class StoresPostgres {
   ) {}
 }
 
-export type StoresRedisOptions = Omit<RedisStreamsProps, 'environment' | 'namespace'>;
+export type StoresRedisOptions = Omit<RedisStreamsProps, 'environment' | 'namespace' | 'backupUser'>;
 export type StoresMigrationJobOptions = Omit<MigrationJobProps, 'environment' | 'namespace' | 'database' | 'secrets' | 'pools'>;
 export type StoresAuditMaintenanceOptions = Omit<
   AuditPartitionMaintenanceProps,
@@ -232,6 +232,12 @@ export class CaracalStores extends Construct {
           // Admitted by default: the services and redis_exporter; `allowedClients` and allowFrom() add to them.
           logicalIdPrefix: props.logicalIdPrefix,
           ...props.redis,
+          // The backup's RDB copy (redis-cli --rdb as the replicate-only backup user), when the backup runs.
+          allowedClients: [
+            ...(props.redis?.allowedClients ?? []),
+            ...(backupEnabled ? [PostgresBackup.podSelector(props.environment)] : []),
+          ],
+          backupUser: backupEnabled,
           environment: props.environment,
           namespace: props.namespace,
         }),
@@ -272,6 +278,15 @@ export class CaracalStores extends Construct {
             ...options,
             // The server's own image: its pg_dump is the server's major.
             image: options.image ?? (postgres instanceof PostgresInstance ? postgres.image : undefined),
+            // Redis's RDB on the same schedule, in the same pod, before the dump (docs/operations.md "Backup").
+            redis: redis && {
+              host: redis.endpoint.host,
+              port: redis.endpoint.port,
+              passwordSecret: redis.userSecret('backup'),
+              podSelector: { ...redis.podLabels },
+              image: redis.image,
+              runAsUser: props.redis?.runAsUser,
+            },
             environment: props.environment,
             namespace: props.namespace,
             endpoint: postgres.endpoint,

@@ -115,6 +115,8 @@ export interface RedisStreamsProps {
   readonly opsUser?: boolean;
   /** Create the `exporter` user (INFO, and XINFO on the streams only, for redis_exporter). @default true */
   readonly exporterUser?: boolean;
+  /** Create the `backup` user (REPLCONF and SYNC only: the backup CronJob's `redis-cli --rdb`). @default false */
+  readonly backupUser?: boolean;
   /** Container resources; `limits.memory` is required and bounds `maxmemory`. @default requests 100m/512Mi, limits memory 512Mi */
   readonly resources?: ResourceRequirements;
   /** Memory for data; writes are refused beyond it. At most 75% of the memory limit. @default half the memory limit */
@@ -172,6 +174,8 @@ export class RedisStreams extends Construct implements IRedisStreams {
   readonly configMapName: string;
   readonly aclSecretName: string;
   readonly podLabels: Readonly<Record<string, string>>;
+  /** The server's pinned image (the backup CronJob runs its redis-cli). */
+  readonly image: string;
   readonly statefulSet: StatefulSetV1;
   readonly networkPolicy: NetworkPolicyV1;
   readonly dataVolume: PersistentVolumeClaimV1;
@@ -211,7 +215,13 @@ export class RedisStreams extends Construct implements IRedisStreams {
     const serverBinary = props.serverBinary ?? 'redis-server';
     const cliBinary = props.cliBinary ?? 'redis-cli';
     this.instance = `caracal-${props.environment}`;
-    this.users = REDIS_USERS.filter((u) => (u !== 'ops' || (props.opsUser ?? true)) && (u !== 'exporter' || (props.exporterUser ?? true)));
+    this.users = REDIS_USERS.filter(
+      (u) =>
+        (u !== 'ops' || (props.opsUser ?? true)) &&
+        (u !== 'exporter' || (props.exporterUser ?? true)) &&
+        (u !== 'backup' || (props.backupUser ?? false)),
+    );
+    this.image = image;
 
     rules.environmentName(problems, 'environment', props.environment);
     rules.namespace(problems, 'namespace', props.namespace);

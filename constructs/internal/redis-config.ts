@@ -3,6 +3,7 @@
 // where password hashes are tokens) and by the integration tests (against a real redis-server).
 import { ServiceName } from '../../common/names';
 import { KEY_PREFIX, REDIS_USERS, RedisUser, STREAM_ACCESS, StreamAccess, StreamName, STREAMS } from '../../common/redis-streams';
+import { REDIS_BACKUP_RULES } from '../../common/redis-backup';
 
 // The stream names, who may do what on them, and the ACL users are shared with the runner (doctor).
 export { KEY_PREFIX, REDIS_USERS, STREAM_ACCESS, STREAMS } from '../../common/redis-streams';
@@ -68,6 +69,8 @@ const cmds = (list: readonly string[]) => list.map((c) => `+${c}`).join(' ');
 export function aclRules(user: RedisUser): string {
   if (user === 'healthcheck') return `resetchannels -@all ${cmds(HEALTHCHECK_COMMANDS)}`;
   if (user === 'ops') return OPS_RULES;
+  // REPLCONF and SYNC only: what `redis-cli --rdb` sends for the backup's copy (common/redis-backup.ts).
+  if (user === 'backup') return REDIS_BACKUP_RULES;
   if (user === 'exporter') return `resetchannels -@all ${cmds(EXPORTER_COMMANDS)} %R~${KEY_PREFIX}stream:*`;
   // Root permissions: connection commands, no keys. Each key family is a selector, so a command is
   // allowed only on the keys it is meant for (XADD on produced streams, XREADGROUP on consumed ones).

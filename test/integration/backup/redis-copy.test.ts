@@ -6,22 +6,22 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REDIS_BACKUP_RULES, REDIS_BACKUP_USER, REDIS_COPY_SCRIPT, REDIS_RESTORE_SCRIPT } from '../../../common/redis-backup';
+import { REDIS_BACKUP_USER, REDIS_COPY_SCRIPT, REDIS_RESTORE_SCRIPT } from '../../../common/redis-backup';
 import { REDIS_USERS, renderAclFile, renderRedisConf, STREAMS } from '../../../constructs/internal/redis-config';
 import { RedisConnection, RedisServer, startRedisServer } from '../../support/redis';
 
 const passwords: Record<string, string> = {};
-for (const u of [...REDIS_USERS, REDIS_BACKUP_USER]) passwords[u] = randomBytes(18).toString('base64url');
+for (const u of REDIS_USERS) passwords[u] = randomBytes(18).toString('base64url');
 const sha = (p: string) => createHash('sha256').update(p).digest('hex');
 
-/** Caracal's rendered config and ACL, plus the backup user; `prepare` lays out the data dir before the server starts. */
+/** Caracal's rendered config and ACL (its backup user: REPLCONF and SYNC only); `prepare` lays out the data dir before the server starts. */
 function caracalRedis(prepare: (dataDir: string) => void = () => undefined): Promise<RedisServer> {
   return startRedisServer(({ dataDir, aclfile }) => {
     prepare(dataDir);
     const hashes = Object.fromEntries(REDIS_USERS.map((u) => [u, sha(passwords[u])]));
     return {
       conf: renderRedisConf({ maxmemoryBytes: 64 * 1024 * 1024, aclfile, dir: dataDir, bind: '127.0.0.1' }),
-      acl: `${renderAclFile(hashes)}user ${REDIS_BACKUP_USER} on resetpass #${sha(passwords[REDIS_BACKUP_USER])} ${REDIS_BACKUP_RULES}\n`,
+      acl: renderAclFile(hashes),
     };
   });
 }

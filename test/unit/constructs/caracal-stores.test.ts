@@ -362,3 +362,47 @@ describe('CaracalStores backup', () => {
     );
   });
 });
+
+describe('CaracalStores backup of Redis', () => {
+  test('GIVEN the in-cluster stores WHEN synthesized THEN the backup pod copies the RDB first as the backup ACL user, from the Redis image, and Redis admits it', () => {
+    const { json, stack } = synth();
+    const cron = Object.values(resources(json, 'kubernetes_cron_job_v1')).find(
+      (c: Json) => c.metadata.name === 'caracal-postgres-backup',
+    ) as Json;
+    const spec = cron.spec.job_template.spec.template.spec;
+    const redisPolicy = Object.values(resources(json, 'kubernetes_network_policy_v1')).find(
+      (p: Json) => p.metadata.name === 'redis-allow-caracal',
+    ) as Json;
+    const backupPolicy = Object.values(resources(json, 'kubernetes_network_policy_v1')).find(
+      (p: Json) => p.metadata.name === 'caracal-postgres-backup',
+    ) as Json;
+
+    expect(spec.init_container.map((c: Json) => [c.name, c.image])).toEqual([['redis-copy', stack.stores.redis.image]]);
+    expect(Object.fromEntries(spec.init_container[0].env.map((e: Json) => [e.name, e.value]))).toMatchObject({
+      REDIS_HOST: stack.stores.redisEndpoint.host,
+      REDIS_USER: 'backup',
+    });
+    expect(spec.volume.find((v: Json) => v.name === 'redis-backup-user').secret.secret_name).toBe(stack.stores.secretNames.redis.backup);
+    expect(stack.stores.redis.users).toContain('backup');
+    expect(redisPolicy.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component'])).toContain(
+      'backup',
+    );
+    expect(backupPolicy.spec.egress[2]).toEqual({
+      to: [{ pod_selector: { match_labels: stack.stores.redis.podLabels } }],
+      ports: [{ port: '6379', protocol: 'TCP' }],
+    });
+  });
+
+  test('GIVEN backup off WHEN synthesized THEN Redis has no backup user and admits no backup pod', () => {
+    const { json, stack } = synth({ backup: { enabled: false } });
+    const redisPolicy = Object.values(resources(json, 'kubernetes_network_policy_v1')).find(
+      (p: Json) => p.metadata.name === 'redis-allow-caracal',
+    ) as Json;
+
+    expect(stack.stores.redis.users).not.toContain('backup');
+    expect(Object.keys(resources(json, 'random_password'))).not.toContain('caracal_redis_password_backup');
+    expect(redisPolicy.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component'])).not.toContain(
+      'backup',
+    );
+  });
+});

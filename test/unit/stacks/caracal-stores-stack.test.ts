@@ -69,7 +69,8 @@ describe('CaracalStoresStack', () => {
       // GIVEN the environment's data WHEN its stack is synthesized
       const env = envs[name];
       const json = synthEnv(env);
-      // THEN Redis runs with the environment's memory limit and volume, and only the five services and redis_exporter may connect
+      // THEN Redis runs with the environment's memory limit and volume, and only the five services, redis_exporter and
+      // (with an in-cluster Postgres, so a backup CronJob: dev) the backup's RDB copy may connect
       const redis = byName(json, 'kubernetes_stateful_set_v1', 'redis');
       expect(redis.metadata.namespace).toBe(env.namespace);
       expect(redis.spec.template.spec.container[0].resources.limits.memory).toBe(env.redis.resources.limits!.memory);
@@ -81,6 +82,7 @@ describe('CaracalStoresStack', () => {
       expect(ingress.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']).sort()).toEqual([
         'api',
         'audit',
+        ...(name === 'dev' ? ['backup'] : []),
         'coordinator',
         'gateway',
         'metrics',
@@ -156,7 +158,9 @@ describe('CaracalStoresStack', () => {
         ...['api', 'audit', 'backup', 'coordinator', 'gateway', 'maintenance', 'monitoring', 'owner', 'sts'].map(
           (l) => `caracal_password_${l}`,
         ),
-        ...['api', 'audit', 'coordinator', 'exporter', 'gateway', 'healthcheck', 'ops', 'sts'].map((u) => `caracal_redis_password_${u}`),
+        ...['api', 'audit', 'backup', 'coordinator', 'exporter', 'gateway', 'healthcheck', 'ops', 'sts'].map(
+          (u) => `caracal_redis_password_${u}`,
+        ),
       ].sort(),
     );
   });
