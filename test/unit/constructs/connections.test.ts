@@ -118,7 +118,7 @@ describe('RedisStreams.allowFrom', () => {
 });
 
 describe('CaracalStores connections', () => {
-  test('GIVEN allowedClients and allowFrom on the composite WHEN synthesized THEN the services, the migration Job, the maintenance CronJob and the exporters are still admitted', () => {
+  test('GIVEN allowedClients and allowFrom on the composite WHEN synthesized THEN the services, the migration Job, the maintenance CronJob, the exporters and the backup CronJob are still admitted', () => {
     const { json } = synthScope((s) => {
       const stores = new CaracalStores(s, 'stores', {
         environment: 'prod',
@@ -130,7 +130,7 @@ describe('CaracalStores connections', () => {
       stores.postgres.allowFrom('bi', { podSelector: { app: 'bi' } });
     });
     const pg = byName(json, 'kubernetes_network_policy_v1', 'postgres-allow-caracal');
-    expect(components(pg)).toEqual([...DEFAULT_POSTGRES_CLIENTS, undefined]);
+    expect(components(pg)).toEqual([...DEFAULT_POSTGRES_CLIENTS, undefined, 'backup']);
     expect(pg.spec.ingress[0].from[8].pod_selector.match_labels).toEqual({ app: 'reporting-worker' });
     expect(components(byName(json, 'kubernetes_network_policy_v1', 'redis-allow-caracal'))).toEqual([
       'api',
@@ -140,6 +140,7 @@ describe('CaracalStores connections', () => {
       'gateway',
       'metrics',
       undefined,
+      'backup',
     ]);
     expect(byName(json, 'kubernetes_network_policy_v1', 'postgres-allow-bi').spec.policy_types).toEqual(['Ingress']);
   });
