@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { App, TerraformStack } from 'cdktf';
 import { DatabaseCredentials, DatabaseSecrets, PostgresInstance, ServicePools } from '../../constructs';
 import { MigrationJob } from '../../constructs/migration-job';
+import { LOGINS } from '../../common/names';
 import { scramSha256Verifier } from '../../src/provision/scram';
 import { renderChart, runJobPod } from '../../test/support/kubelet';
 import { startOwnCluster, urlForDatabase, withClient } from '../../test/support/postgres';
@@ -52,7 +53,7 @@ async function main() {
   const database = 'caracal_bench';
   const passwords: Record<string, string> = {};
   const secrets: Record<string, Record<string, string>> = {};
-  for (const login of ['owner', 'api', 'coordinator', 'audit', 'sts', 'gateway']) {
+  for (const login of LOGINS) {
     passwords[login] = `bench-${login}-${Math.random().toString(36).slice(2)}`;
     secrets[`caracal-db-${login}`] = { username: `caracal_${env}_${login}`, password: passwords[login] };
   }
