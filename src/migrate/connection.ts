@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { Client, ClientConfig } from 'pg';
 import { SSL_MODES, SslMode } from '../../common/names';
 import { parseDurationSetting, parseInteger } from './config';
@@ -319,6 +319,23 @@ function tlsOptions(
   return { tls: opts, rootCert: verifyChain ? `${systemRoots ? 'the system roots' : rootCert.path} (${rootCert.source})` : undefined };
 }
 
+/**
+ * One TLS context per TLS settings, shared by every connection made with them (the migrator's and provisioning's
+ * login checks). Node builds a fresh certificate store for each context that is given a CA: about 3.5 ms of CPU per
+ * connection otherwise.
+ */
+const secureContexts = new WeakMap<ConnectionOptions, SecureContext>();
+
+function tlsConfig(tls: ConnectionOptions): ConnectionOptions {
+  if (tls.ca === undefined && tls.cert === undefined && tls.key === undefined) return { ...tls };
+  let secureContext = secureContexts.get(tls);
+  if (!secureContext) {
+    secureContext = createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key });
+    secureContexts.set(tls, secureContext);
+  }
+  return { ...tls, secureContext };
+}
+
 function pgConfig(s: ConnectionSettings, ssl: boolean): ClientConfig {
   return {
     host: s.host,
@@ -326,7 +343,7 @@ function pgConfig(s: ConnectionSettings, ssl: boolean): ClientConfig {
     user: s.user,
     database: s.database,
     password: s.password,
-    ssl: ssl && s.tls ? { ...s.tls } : false,
+    ssl: ssl && s.tls ? tlsConfig(s.tls) : false,
     application_name: s.applicationName,
     connectionTimeoutMillis: s.connectTimeoutMs,
     keepAlive: true,

@@ -258,26 +258,38 @@ async function checkCreatePrivileges(client: Client, needTable: boolean, needSch
  * A run with nothing to do reads the history without taking the lock (applied rows never go away, so the
  * answer cannot change under it); otherwise the same session takes the advisory lock, reads again, and writes.
  */
-export async function migrateUp(o: RunnerOptions): Promise<MigrateResult> {
+export async function migrateUp(
+  o: RunnerOptions,
+  after?: (result: MigrateResult, client: Client) => Promise<void>,
+): Promise<MigrateResult> {
   const files = discoverMigrations(o.dir); // unsafe files stop the run before any connection
   const opts = resolveOptions(o);
   const { client } = await openSession(opts);
   let locked = false;
   try {
-    const firstCols = await historyColumns(client);
-    if (firstCols && isCurrentLayout(firstCols)) {
-      const plan = planMigrations(files, await readHistory(client, { columns: firstCols, planOnly: true }));
-      assertPlanIsSafe(plan);
-      if (plan.pending.length === 0 && plan.adoptable.length === 0) {
-        if (plan.ahead.length > 0) opts.onEvent?.({ type: 'ahead', message: aheadMessage(plan) });
-        opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${migrations(plan.applied.length)} applied` });
-        return { applied: [], alreadyApplied: plan.applied.length, ahead: plan.ahead, adopted: [], historyTable: 'current' };
+    const result = await (async (): Promise<MigrateResult> => {
+      const firstCols = await historyColumns(client);
+      if (firstCols && isCurrentLayout(firstCols)) {
+        const plan = planMigrations(files, await readHistory(client, { columns: firstCols, planOnly: true }));
+        assertPlanIsSafe(plan);
+        if (plan.pending.length === 0 && plan.adoptable.length === 0) {
+          if (plan.ahead.length > 0) opts.onEvent?.({ type: 'ahead', message: aheadMessage(plan) });
+          opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${migrations(plan.applied.length)} applied` });
+          return { applied: [], alreadyApplied: plan.applied.length, ahead: plan.ahead, adopted: [], historyTable: 'current' };
+        }
       }
+      await waitForMigrationLock(client, opts);
+      locked = true;
+      opts.onEvent?.({ type: 'lock-acquired', message: 'holding the migration advisory lock' });
+      return await migrateLocked(client, files, opts);
+    })();
+    if (locked) {
+      await releaseLock(client);
+      locked = false;
     }
-    await waitForMigrationLock(client, opts);
-    locked = true;
-    opts.onEvent?.({ type: 'lock-acquired', message: 'holding the migration advisory lock' });
-    return await migrateLocked(client, files, opts);
+    // The Job's provisioning runs on the same session: one connection (TLS, authentication) fewer.
+    if (after) await after(result, client);
+    return result;
   } catch (e) {
     throw wrapLost(e, opts.connection);
   } finally {

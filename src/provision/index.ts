@@ -1,5 +1,6 @@
 // Provisioning as a library: connect as the migrator and create or update the per-environment logins of a
 // provision.json (the `provision` command and `up --provision` call it). Never prints.
+import type { Client } from 'pg';
 import { connect, ConnectionSettings } from '../migrate/connection';
 import { LoginResult, LoginSpec, provisionRoles } from './provision-roles';
 
@@ -8,9 +9,16 @@ export type { ProvisionConfig } from './provision-config';
 export { checkLoginSpecs, describeResults } from './provision-roles';
 export type { LoginResult, LoginSpec } from './provision-roles';
 
-/** Connects with `connection` (the migrator) and provisions every login; checks each password by logging in with it. */
-export async function provisionLogins(logins: readonly LoginSpec[], connection: ConnectionSettings): Promise<LoginResult[]> {
-  const client = await connect(connection);
+/**
+ * Provisions every login as the migrator, on `session` when given (left open) or on a new connection with
+ * `connection`; checks each password by logging in with it, with `connection`'s host, port and TLS settings.
+ */
+export async function provisionLogins(
+  logins: readonly LoginSpec[],
+  connection: ConnectionSettings,
+  session?: Client,
+): Promise<LoginResult[]> {
+  const client = session ?? (await connect(connection));
   try {
     const canAuthenticate = async (user: string, password: string) => {
       const asLogin = { ...connection, user };
@@ -25,6 +33,6 @@ export async function provisionLogins(logins: readonly LoginSpec[], connection: 
     };
     return await provisionRoles(client, logins, { canAuthenticate });
   } finally {
-    await client.end().catch(() => undefined);
+    if (!session) await client.end().catch(() => undefined);
   }
 }

@@ -137,10 +137,7 @@ export async function provisionRoles(client: Client, logins: readonly LoginSpec[
   await client.query('BEGIN');
   try {
     await takeLock(client, options.lockWaitMs ?? 30_000);
-    const {
-      rows: [{ db }],
-    } = await client.query<{ db: string }>('SELECT current_database() AS db');
-    const existing = await readLogins(client, logins);
+    const { db, groups, existing } = await readLogins(client, logins);
     for (const spec of logins) {
       const done = actions.get(spec.loginRole)!;
       const run = async (step: string, sql: string) => {
@@ -151,8 +148,7 @@ export async function provisionRoles(client: Client, logins: readonly LoginSpec[
         }
         done.push(step);
       };
-      const groupExists = await client.query('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [spec.groupRole]);
-      if (groupExists.rowCount === 0) {
+      if (!groups.has(spec.groupRole)) {
         throw new ProvisionError(
           spec.loginRole,
           `grant ${spec.groupRole}`,
@@ -257,9 +253,15 @@ async function takeLock(client: Client, waitMs: number): Promise<void> {
   }
 }
 
-async function readLogins(client: Client, logins: readonly LoginSpec[]): Promise<Map<string, ExistingLogin>> {
+/** In one round trip: the database's name, which group roles exist, and the logins that already exist. */
+async function readLogins(
+  client: Client,
+  logins: readonly LoginSpec[],
+): Promise<{ db: string; groups: Set<string>; existing: Map<string, ExistingLogin> }> {
   const { rows } = await client.query<{
-    rolname: string;
+    db: string;
+    groups: string[];
+    rolname: string | null;
     rolcanlogin: boolean;
     rolinherit: boolean;
     rolsuper: boolean;
@@ -268,24 +270,28 @@ async function readLogins(client: Client, logins: readonly LoginSpec[]): Promise
     can_connect: boolean;
     setconfig: string[] | null;
   }>(
-    `SELECT r.rolname, r.rolcanlogin, r.rolinherit, r.rolsuper, r.rolbypassrls,
+    `WITH s AS (SELECT * FROM unnest($1::text[], $2::text[]) AS s(login_role, group_role))
+     SELECT current_database() AS db,
+            ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_roles g WHERE g.rolname IN (SELECT group_role FROM s)) AS groups,
+            r.rolname, r.rolcanlogin, r.rolinherit, r.rolsuper, r.rolbypassrls,
             EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
                      WHERE m.member = r.oid AND g.rolname = s.group_role) AS member,
             has_database_privilege(r.oid, current_database(), 'CONNECT') AS can_connect,
             (SELECT setconfig FROM pg_catalog.pg_db_role_setting d
               WHERE d.setrole = r.oid AND d.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())) AS setconfig
-       FROM unnest($1::text[], $2::text[]) AS s(login_role, group_role)
-       JOIN pg_catalog.pg_roles r ON r.rolname = s.login_role`,
+       FROM (SELECT 1) AS one
+       LEFT JOIN (s JOIN pg_catalog.pg_roles r ON r.rolname = s.login_role) ON true`,
     [logins.map((l) => l.loginRole), logins.map((l) => l.groupRole)],
   );
-  const out = new Map<string, ExistingLogin>();
+  const existing = new Map<string, ExistingLogin>();
   for (const r of rows) {
+    if (r.rolname === null) continue;
     const settings = new Map<string, string>();
     for (const entry of r.setconfig ?? []) {
       const eq = entry.indexOf('=');
       settings.set(entry.slice(0, eq), entry.slice(eq + 1));
     }
-    out.set(r.rolname, {
+    existing.set(r.rolname, {
       canLogin: r.rolcanlogin,
       inherit: r.rolinherit,
       superuser: r.rolsuper,
@@ -295,7 +301,7 @@ async function readLogins(client: Client, logins: readonly LoginSpec[]): Promise
       settings,
     });
   }
-  return out;
+  return { db: rows[0].db, groups: new Set(rows[0].groups), existing };
 }
 
 function toProvisionError(spec: LoginSpec, step: string, e: unknown): MigrateError {

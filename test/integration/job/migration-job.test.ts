@@ -252,7 +252,7 @@ describe('the migration Job, run as the kubelet would run it', () => {
     expect([api, sts]).toEqual([['15s', '1min'], '30s']);
   });
 
-  test('GIVEN an installed environment WHEN the Job runs again (upgrade) THEN nothing changes', async () => {
+  test('GIVEN an installed environment WHEN the Job runs again (upgrade) THEN nothing changes, on one owner session', async () => {
     const env = await bootstrap('upgrade');
     const s = synth(env);
     expect((await runJob(env, s)).exitCode).toBe(0);
@@ -269,11 +269,21 @@ describe('the migration Job, run as the kubelet would run it', () => {
           ).rows[0],
       );
     const before = await state();
+    const logFrom = cluster.serverLog().length;
     const again = await runJob(env, s);
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toMatch(new RegExp(`nothing to do: ${PROJECT_MIGRATIONS.length} already applied`));
     expect(again.stdout.match(/: up to date/g)).toHaveLength(PROVISIONED_LOGINS.length);
     expect(await state()).toEqual(before);
+    // One session as the owner (migrating and provisioning share it), one per login to check its password.
+    const sessions = (login: string) =>
+      cluster
+        .serverLog()
+        .slice(logFrom)
+        .split('\n')
+        .filter((l) => l.includes(`connection authorized: user=${login} `)).length;
+    expect(sessions('caracal_upgrade_owner')).toBe(1);
+    for (const login of PROVISIONED_LOGINS) expect(sessions(`caracal_upgrade_${login}`)).toBe(1);
   });
 
   test("GIVEN an installed environment WHEN a service pod's schema-wait init container runs THEN it exits 0 as the service's own login over verify-full TLS", async () => {
