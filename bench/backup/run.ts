@@ -4,13 +4,14 @@
 // Times are the median of BENCH_ROUNDS rounds, each running both in alternating order.
 // Run: `npm run bench backup`.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readManifest, restoreAndCheck, restoreBackup } from '../../src/backup';
 import { resolveConnection } from '../../src/migrate/connection';
 import { managedDatabase, PG15_BIN, runBackupScript, seedThroughServices } from '../../test/support/backup';
 import { startOwnCluster, withClient } from '../../test/support/postgres';
+import { figure, writeFigures } from '../figures';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const DAYS = 30;
@@ -163,25 +164,45 @@ async function main(): Promise<void> {
       `restore check (restore + compare every domain + verify, scratch database dropped): ${seconds(ours.check[0])}`,
     ];
     console.log(lines.join('\n'));
-    const out = path.join(__dirname, '..', 'out');
-    mkdirSync(out, { recursive: true });
-    writeFileSync(
-      path.join(out, 'backup.json'),
-      JSON.stringify(
-        {
-          events,
-          partitions,
-          filled,
-          databaseBytes: Number(bytes),
-          rounds: ROUNDS,
-          jobs: JOBS,
-          ours,
-          plain,
-          ratios: { backup: b.ours / b.plain, restore: r.ours / r.plain, size: ours.bytes / plain.bytes },
-        },
-        null,
-        2,
-      ),
+    writeFigures(
+      'backup',
+      [
+        figure({
+          name: 'backup: CronJob script (pg_dump -Fd -j, manifest, globals, checksums) vs plain pg_dump -Fc',
+          project: b.ours / 1000,
+          peer: b.plain / 1000,
+          peerName: 'pg_dump -Fc, superuser',
+          unit: 's',
+          goal: 'reported (same run)',
+          met: true,
+        }),
+        figure({
+          name: 'backup size (dump + globals) vs plain pg_dump -Fc',
+          project: ours.bytes / 1024 / 1024,
+          peer: plain.bytes / 1024 / 1024,
+          peerName: 'pg_dump -Fc',
+          unit: 'MiB',
+          goal: 'reported (same run)',
+          met: true,
+        }),
+        figure({
+          name: 'restore as the non-superuser owner vs plain pg_restore -d',
+          project: r.ours / 1000,
+          peer: r.plain / 1000,
+          peerName: 'pg_restore -d, superuser',
+          unit: 's',
+          goal: 'reported (same run)',
+          met: true,
+        }),
+        figure({
+          name: 'restore check (restore, every domain compared, verify)',
+          project: ours.check[0] / 1000,
+          unit: 's',
+          goal: 'reported',
+          met: true,
+        }),
+      ],
+      { events, partitions, filled, databaseBytes: Number(bytes), rounds: ROUNDS, jobs: JOBS, ours, plain },
     );
   } finally {
     rmSync(work, { recursive: true, force: true });
