@@ -240,7 +240,8 @@ async function main(): Promise<void> {
         rule: string;
         what: string;
         harm: string;
-        observed: boolean;
+        /** undefined: inconclusive (the load failed before the migration). */
+        observed: boolean | undefined;
         refusedBy: string[];
         figures: string;
         result?: ScenarioResult;
@@ -285,7 +286,13 @@ async function main(): Promise<void> {
       );
       for (const row of rows)
         console.log(
-          `  ${row.rule.padEnd(32)} refused: ${row.refusedBy.includes(row.rule) ? 'yes' : 'NO'}  ${row.harm.padEnd(12)} ${row.observed ? 'observed' : 'NOT OBSERVED'}: ${row.figures}`,
+          `  ${row.rule.padEnd(32)} refused: ${row.refusedBy.includes(row.rule) ? 'yes' : 'NO'}  ${row.harm.padEnd(12)} ${
+            row.observed === undefined
+              ? 'INCONCLUSIVE (the load failed before the migration: machine overloaded, rerun on an idle one)'
+              : row.observed
+                ? 'observed'
+                : 'NOT OBSERVED'
+          }: ${row.figures}`,
         );
       report.classes = rows;
       figures.push(

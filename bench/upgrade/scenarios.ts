@@ -6,9 +6,11 @@ import { Client } from 'pg';
 import type { ExpandOnlyInput } from '../../src/validate/expand-only';
 import { MIGRATIONS_DIR, migrationDir, newestProjectVersion, runScenario, ScenarioResult, UpgradeEnvironment, urlFor } from './harness';
 import { DEFAULT_RATES, OldVersionLoad, Service, SERVICES, TxRecord } from './load';
-import { UnsafeExample } from './unsafe';
+import { UNSAFE_EXAMPLES, UnsafeExample } from './unsafe';
 
 const EXPAND_DIR = path.join(__dirname, 'expand');
+/** The several-tables-locked example's file: the deadlock trials apply exactly it. */
+const SEVERAL_TABLES_SQL = UNSAFE_EXAMPLES.find((e) => e.rule === 'several-tables-locked')!.files[0][1];
 
 /** What the runner did before issue 17 (its flags reproduce it, jitter aside). */
 export const OLD_SETTINGS: ExpandRun = {
@@ -186,8 +188,12 @@ export async function runUnsafe(
   }
 }
 
-/** Whether the harm the example should cause was seen. */
-export function harmObserved(example: UnsafeExample, r: ScenarioResult): boolean {
+/**
+ * Whether the harm the example should cause was seen. A run whose load already failed before the migration started
+ * (pool timeouts on an overloaded machine) proves nothing either way: `undefined`, reported as inconclusive.
+ */
+export function harmObserved(example: UnsafeExample, r: ScenarioResult): boolean | undefined {
+  if (r.before.failed > 0 && example.harm !== 'job fails') return undefined;
   const failed = Object.values(r.failures).reduce((a, n) => a + n, 0);
   if (example.harm === 'job fails') return r.exitCode !== 0;
   if (example.harm === 'load fails') return failed > 0;
@@ -223,8 +229,7 @@ export async function runDeadlockTrials(
   await env.copy(template, database);
   const version = newestProjectVersion() + 1;
   const file = {
-    [`${String(version).padStart(4, '0')}_zones_and_sessions.up.sql`]:
-      'ALTER TABLE public.zones ADD COLUMN tier text;\nALTER TABLE public.sessions ADD COLUMN device text;\n',
+    [`${String(version).padStart(4, '0')}_zones_and_sessions.up.sql`]: `${SEVERAL_TABLES_SQL}\n`,
   };
   const load = OldVersionLoad.start({
     host: env.server.host,

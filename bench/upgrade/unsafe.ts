@@ -109,13 +109,16 @@ export const UNSAFE_EXAMPLES: readonly UnsafeExample[] = [
   },
   {
     rule: 'volatile-default',
-    what: 'ADD COLUMN region DEFAULT public.default_region() on audit_events (a VOLATILE function: a rewrite)',
+    // PL/pgSQL: a VOLATILE `LANGUAGE sql` function returning a constant is inlined, and the default is then a constant
+    // (no rewrite). The grant keeps the audit service's inserts working, so what is left is the rewrite itself.
+    what: 'ADD COLUMN region DEFAULT public.default_region() on audit_events (a VOLATILE PL/pgSQL function: a rewrite)',
     harm: 'load blocked',
     files: [
       [
         'default_region',
         owner(
-          `CREATE FUNCTION public.default_region() RETURNS text LANGUAGE sql AS $$ SELECT 'eu-west' $$;\n` +
+          `CREATE FUNCTION public.default_region() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'eu-west'; END $$;\n` +
+            `GRANT EXECUTE ON FUNCTION public.default_region() TO caracal_audit;\n` +
             `ALTER TABLE public.audit_events ADD COLUMN region text DEFAULT public.default_region();`,
         ),
       ],
@@ -152,10 +155,13 @@ export const UNSAFE_EXAMPLES: readonly UnsafeExample[] = [
   },
   {
     rule: 'constraint-not-valid',
-    what: 'ADD CHECK without NOT VALID on audit_events (validated under ACCESS EXCLUSIVE)',
+    what: 'ADD CHECK bounding the payload size without NOT VALID on audit_events (every row validated under ACCESS EXCLUSIVE)',
     harm: 'load blocked',
     files: [
-      ['event_type_check', owner("ALTER TABLE public.audit_events ADD CONSTRAINT audit_events_type_known CHECK (event_type <> '');")],
+      [
+        'payload_bounded',
+        owner('ALTER TABLE public.audit_events ADD CONSTRAINT audit_events_payload_bounded CHECK (length(payload::text) < 65536);'),
+      ],
     ],
   },
   {
@@ -182,20 +188,29 @@ export const UNSAFE_EXAMPLES: readonly UnsafeExample[] = [
   },
   {
     rule: 'several-tables-locked',
-    what: 'ADD COLUMN on zones and on sessions in one file (the api writes sessions, then zones)',
+    // pg_sleep stands for any work between the two statements (a backfill, an index on a third table): it widens the
+    // window in which the api's transactions, holding sessions, queue behind the lock on zones.
+    what: 'ADD COLUMN on zones, other work, ADD COLUMN on sessions in one file (the api writes sessions, then zones)',
     harm: 'load fails',
-    files: [['zones_and_sessions', 'ALTER TABLE public.zones ADD COLUMN tier text;\nALTER TABLE public.sessions ADD COLUMN device text;']],
+    files: [
+      [
+        'zones_and_sessions',
+        'ALTER TABLE public.zones ADD COLUMN tier text;\nSELECT pg_sleep(0.3);\nALTER TABLE public.sessions ADD COLUMN device text;',
+      ],
+    ],
   },
   {
     rule: 'scan-under-lock',
-    what: 'ADD COLUMN on delegated_grants, then a copy of audit_events in the same transaction',
+    what: 'ADD COLUMN on sessions, then a daily report table built from audit_events in the same transaction (sessions stays locked for the scan)',
     harm: 'load blocked',
     files: [
       [
-        'grants_then_copy',
+        'sessions_then_report',
         owner(
-          'ALTER TABLE public.delegated_grants ADD COLUMN note text;\n' +
-            'CREATE TABLE public.audit_copy AS SELECT zone_id, event_id, ingested_at FROM public.audit_events;',
+          'ALTER TABLE public.sessions ADD COLUMN note text;\n' +
+            'CREATE TABLE public.audit_daily AS\n' +
+            "  SELECT zone_id, date_trunc('day', ingested_at) AS day, event_type, count(*) AS events, count(DISTINCT actor) AS actors\n" +
+            '    FROM public.audit_events GROUP BY 1, 2, 3;',
         ),
       ],
     ],
@@ -237,18 +252,25 @@ export const UNSAFE_EXAMPLES: readonly UnsafeExample[] = [
   },
   {
     rule: 'alter-domain-constraint',
-    what: 'ALTER DOMAIN ... ADD CONSTRAINT on a domain used by audit_events (SHARE on every user table for the scan)',
+    what: 'ALTER DOMAIN ... ADD CONSTRAINT bounding the size of audit_events.payload (SHARE on the table for the scan)',
     harm: 'load blocked',
     prelude: [
-      ['actor_domain', owner('CREATE DOMAIN public.actor_name AS text;')],
-      ['actor_domain_use', owner('ALTER TABLE public.audit_events ALTER COLUMN actor TYPE public.actor_name;')],
+      ['payload_domain', owner('CREATE DOMAIN public.audit_payload AS jsonb;')],
+      ['payload_domain_use', owner('ALTER TABLE public.audit_events ALTER COLUMN payload TYPE public.audit_payload;')],
     ],
-    files: [['actor_domain_check', owner('ALTER DOMAIN public.actor_name ADD CONSTRAINT actor_name_short CHECK (length(VALUE) < 300);')]],
+    files: [
+      [
+        'payload_domain_check',
+        owner('ALTER DOMAIN public.audit_payload ADD CONSTRAINT audit_payload_bounded CHECK (length(VALUE::text) < 65536);'),
+      ],
+    ],
   },
   {
     rule: 'set-logged',
-    what: 'SET UNLOGGED on sessions (a rewrite under ACCESS EXCLUSIVE)',
-    harm: 'load blocked',
+    // Every zone-scoped table references zones, and an unlogged table may not reference a logged one: Postgres refuses
+    // (42P16) and the upgrade stops. On a table without foreign keys it is a rewrite under ACCESS EXCLUSIVE instead.
+    what: 'SET UNLOGGED on sessions (refused by Postgres: sessions references logged tables)',
+    harm: 'job fails',
     files: [['sessions_unlogged', owner('ALTER TABLE public.sessions SET UNLOGGED;')]],
   },
   {
