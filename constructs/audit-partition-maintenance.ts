@@ -98,6 +98,31 @@ export interface AuditPartitionMaintenanceProps {
   readonly dependsOn?: ITerraformDependable[];
 }
 
+/** Every prop of AuditPartitionMaintenanceProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<AuditPartitionMaintenanceProps>({
+  environment: true,
+  namespace: true,
+  endpoint: true,
+  login: true,
+  image: true,
+  runAsUser: true,
+  schedule: true,
+  timeZone: true,
+  daysBack: true,
+  daysAhead: true,
+  healthDaysAhead: true,
+  retentionDays: true,
+  lockTimeout: true,
+  statementTimeout: true,
+  activeDeadline: true,
+  startingDeadline: true,
+  backoffLimit: true,
+  resources: true,
+  name: true,
+  databasePodSelector: true,
+  dependsOn: true,
+});
+
 export class AuditPartitionMaintenance extends Construct {
   /** Labels of the job's pods: admit them in the database's NetworkPolicy. */
   static podSelector(environment: string): Record<string, string> {
@@ -111,6 +136,7 @@ export class AuditPartitionMaintenance extends Construct {
   constructor(scope: Construct, id: string, props: AuditPartitionMaintenanceProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'AuditPartitionMaintenance prop');
     const name = props.name ?? 'caracal-audit-partition-maintenance';
     const image = props.image ?? DEFAULT_POSTGRES_IMAGE;
     const uid = props.runAsUser ?? POSTGRES_UID;

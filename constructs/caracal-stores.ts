@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { ChildProblems } from './internal/child-problems';
 import { Problems } from './errors';
+import * as rules from './internal/rules';
 import { LOGINS, LoginName, SERVICES, ServiceName } from '../common/names';
 import type { RedisUser } from './internal/redis-config';
 import { DatabaseCredentials, DatabaseSecrets } from './database-secrets';
@@ -123,6 +124,23 @@ export interface StoresServiceValues extends Omit<ServiceHelmValues, 'volumes'> 
   readonly initContainers: readonly SchemaWaitInitContainer[];
 }
 
+/** Every prop of CaracalStoresProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<CaracalStoresProps>({
+  environment: true,
+  namespace: true,
+  postgres: true,
+  credentials: true,
+  keyMaterial: true,
+  pools: true,
+  otherConnections: true,
+  redis: true,
+  migrationJob: true,
+  auditMaintenance: true,
+  monitoring: true,
+  logicalIdPrefix: true,
+  backup: true,
+});
+
 export class CaracalStores extends Construct {
   readonly environment: string;
   readonly namespace: string;
@@ -144,6 +162,7 @@ export class CaracalStores extends Construct {
   constructor(scope: Construct, id: string, props: CaracalStoresProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'CaracalStores prop');
     if (!(props.postgres instanceof StoresPostgres)) {
       problems.add(
         'postgres',
@@ -151,15 +170,15 @@ export class CaracalStores extends Construct {
         'is not a Postgres choice: expected StoresPostgres.inCluster({...}) or StoresPostgres.external({...})',
       );
     }
-    for (const key of Object.keys(props.pools ?? {})) {
-      if (!(SERVICES as readonly string[]).includes(key))
-        problems.add(`pools.${key}`, key, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
-    }
-    problems.throwIfAny();
+    rules.knownKeys(problems, 'pools', props.pools, SERVICES, 'Caracal service');
     this.environment = props.environment;
     this.namespace = props.namespace;
-    // Every child is built and checked even when one before it has bad props: one error lists them all.
+    // Every child is built and checked even when one before it, or the composite's own props, are bad: one error
+    // lists them all. The children get only what the composite's own checks let through (no problem twice).
     const children = new ChildProblems(this.node.path);
+    children.build(() => problems.throwIfAny());
+    const poolSettings =
+      props.pools && Object.fromEntries(Object.entries(props.pools).filter(([k]) => (SERVICES as readonly string[]).includes(k)));
 
     const secrets =
       children.build(
@@ -185,9 +204,9 @@ export class CaracalStores extends Construct {
     );
 
     // Derived from the pool settings; when they are bad (ServicePools reports them), max_connections is not derived.
-    const required = ServicePools.requiredConnections(props.pools, props.otherConnections);
+    const required = ServicePools.requiredConnections(poolSettings, props.otherConnections);
     const requiredConnections = Number.isInteger(required) && required >= 1 && required <= 10_000 ? required : undefined;
-    const choice = props.postgres.choice;
+    const choice = props.postgres instanceof StoresPostgres ? props.postgres.choice : StoresPostgres.inCluster().choice;
     const backupEnabled = props.backup?.enabled ?? choice.kind === 'in-cluster';
     const realPostgres = children.build<IPostgresDatabase>(() =>
       choice.kind === 'in-cluster'
@@ -221,7 +240,7 @@ export class CaracalStores extends Construct {
           maxConnections: realPostgres ? postgres.maxConnections : 100_000,
           reservedConnections: postgres.reservedConnections,
           secrets,
-          services: props.pools,
+          services: poolSettings,
           otherConnections: props.otherConnections,
         }),
     );

@@ -80,6 +80,15 @@ export interface DatabaseSecretsProps {
 const MIN_PASSWORD = 16;
 const MAX_PASSWORD = 128;
 
+/** Every prop of DatabaseSecretsProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<DatabaseSecretsProps>({
+  environment: true,
+  namespace: true,
+  credentials: true,
+  namePrefix: true,
+  logicalIdPrefix: true,
+});
+
 export class DatabaseSecrets extends Construct {
   readonly environment: string;
   readonly namespace: string;
@@ -90,6 +99,7 @@ export class DatabaseSecrets extends Construct {
   constructor(scope: Construct, id: string, props: DatabaseSecretsProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'DatabaseSecrets prop');
     const credentials = props.credentials ?? DatabaseCredentials.generated();
     const prefix = props.namePrefix ?? 'caracal';
     this.environment = props.environment;
@@ -107,6 +117,13 @@ export class DatabaseSecrets extends Construct {
     const create: Array<() => void> = [];
     const labels = (component: string) => standardLabels({ name: 'caracal-secrets', instance: `caracal-${props.environment}`, component });
     const src = credentials.source;
+    rules.knownKeys(
+      problems,
+      'credentials',
+      src.options,
+      src.kind === 'generated' ? ['length', 'rotation'] : ['secretNames', 'usernameKey', 'passwordKey', 'rotation'],
+      `${src.kind} credentials option`,
+    );
     if (src.kind === 'generated') {
       const length = src.options.length ?? 32;
       rules.integer(problems, 'credentials.length', length, MIN_PASSWORD, MAX_PASSWORD);

@@ -42,6 +42,18 @@ export interface ExternalPostgresProps {
   readonly instanceMemory?: string;
 }
 
+/** Every prop of ExternalPostgresProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<ExternalPostgresProps>({
+  host: true,
+  port: true,
+  database: true,
+  sslMode: true,
+  caCertSecret: true,
+  capacity: true,
+  requiredConnections: true,
+  instanceMemory: true,
+});
+
 export class ExternalPostgres extends Construct implements IPostgresDatabase {
   readonly mode = 'external' as const;
   readonly endpoint: PostgresEndpoint;
@@ -58,6 +70,7 @@ export class ExternalPostgres extends Construct implements IPostgresDatabase {
   constructor(scope: Construct, id: string, props: ExternalPostgresProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'ExternalPostgres prop');
     const p = props;
     const port = p.port ?? 5432;
     const database = p.database ?? 'caracal';
@@ -74,6 +87,7 @@ export class ExternalPostgres extends Construct implements IPostgresDatabase {
       );
     }
     if (p.caCertSecret) {
+      rules.knownKeys(problems, 'caCertSecret', p.caCertSecret, ['secretName', 'key'], 'caCertSecret key');
       rules.secretName(problems, 'caCertSecret.secretName', p.caCertSecret.secretName);
       if (p.caCertSecret.key !== undefined) rules.secretKey(problems, 'caCertSecret.key', p.caCertSecret.key);
     }

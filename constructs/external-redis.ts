@@ -33,6 +33,18 @@ export interface ExternalRedisProps {
   readonly namePrefix?: string;
 }
 
+/** Every prop of ExternalRedisProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<ExternalRedisProps>({
+  environment: true,
+  namespace: true,
+  host: true,
+  port: true,
+  secretPrefix: true,
+  secretNames: true,
+  passwordKey: true,
+  namePrefix: true,
+});
+
 export class ExternalRedis extends Construct implements IRedisStreams {
   readonly mode = 'external' as const;
   readonly endpoint: RedisEndpoint;
@@ -47,6 +59,7 @@ export class ExternalRedis extends Construct implements IRedisStreams {
   constructor(scope: Construct, id: string, props: ExternalRedisProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'ExternalRedis prop');
     const port = props.port ?? 6379;
     const prefix = props.namePrefix ?? 'caracal';
     const passwordKey = props.passwordKey ?? 'password';

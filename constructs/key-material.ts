@@ -55,6 +55,15 @@ export interface KeyMaterialSecretProps {
   readonly logicalIdPrefix?: string;
 }
 
+/** Every prop of KeyMaterialSecretProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<KeyMaterialSecretProps>({
+  environment: true,
+  namespace: true,
+  keyMaterial: true,
+  namePrefix: true,
+  logicalIdPrefix: true,
+});
+
 export class KeyMaterialSecret extends Construct {
   /** Name of the Secret holding both keys. */
   readonly secretName: string;
@@ -68,6 +77,7 @@ export class KeyMaterialSecret extends Construct {
   constructor(scope: Construct, id: string, props: KeyMaterialSecretProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'KeyMaterialSecret prop');
     const km = (props.keyMaterial ?? KeyMaterial.generated()).source;
     const prefix = props.namePrefix ?? 'caracal';
     rules.environmentName(problems, 'environment', props.environment);
@@ -87,6 +97,7 @@ export class KeyMaterialSecret extends Construct {
       return;
     }
 
+    rules.knownKeys(problems, 'keyMaterial', km.options, ['hmacBytes', 'encryptionBytes'], 'generated key material option');
     const hmacBytes = km.options.hmacBytes ?? 32;
     const encryptionBytes = km.options.encryptionBytes ?? 32;
     rules.integer(problems, 'keyMaterial.hmacBytes', hmacBytes, 32, 128, 'bytes');

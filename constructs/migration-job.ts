@@ -115,6 +115,27 @@ export interface SchemaWaitInitContainer {
 export const SCHEMA_WAIT_CONTAINER = 'caracal-wait-for-schema';
 const RUNNER_VOLUME = 'caracal-migrate-runner';
 
+/** Every prop of MigrationJobProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<MigrationJobProps>({
+  environment: true,
+  namespace: true,
+  database: true,
+  secrets: true,
+  pools: true,
+  image: true,
+  migrationsDir: true,
+  runnerBundlePath: true,
+  waitForDb: true,
+  backoffLimit: true,
+  activeDeadline: true,
+  resources: true,
+  releaseName: true,
+  maxHistory: true,
+  timeout: true,
+  externalDatabaseCidrs: true,
+  dns: true,
+});
+
 /** Runs migrations and login provisioning before every install and upgrade of the release. */
 export class MigrationJob extends Construct {
   /** The helm_release; services' releases depend on it so they start on a migrated schema. */
@@ -145,6 +166,7 @@ export class MigrationJob extends Construct {
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'MigrationJob prop');
     const env = props.environment;
     rules.environmentName(problems, 'environment', env);
     rules.namespace(problems, 'namespace', props.namespace);
@@ -202,6 +224,7 @@ export class MigrationJob extends Construct {
     if (cidrs.length === 0) problems.add('externalDatabaseCidrs', cidrs, 'is empty: the Job could not reach the database');
     // The DNS egress rule: a bad namespace or label only fails at apply, and an empty selector admits every pod there.
     if (props.dns !== undefined) {
+      rules.knownKeys(problems, 'dns', props.dns, ['namespace', 'podLabels'], 'dns key');
       rules.namespace(problems, 'dns.namespace', props.dns.namespace);
       rules.podSelector(problems, 'dns.podLabels', props.dns.podLabels, 'the DNS pods\' labels, e.g. { "k8s-app": "kube-dns" }');
     }

@@ -128,6 +128,44 @@ const CA_DIR = '/var/run/secrets/caracal/db-ca';
 const REDIS_SECRET_DIR = '/var/run/secrets/caracal/redis-backup';
 const RCLONE_REMOTE = ':s3:';
 
+/** Every prop of PostgresBackupProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<PostgresBackupProps>({
+  environment: true,
+  namespace: true,
+  endpoint: true,
+  login: true,
+  image: true,
+  runAsUser: true,
+  schedule: true,
+  timeZone: true,
+  jobs: true,
+  compress: true,
+  keepCount: true,
+  keepAge: true,
+  lockWait: true,
+  storageSize: true,
+  storageClassName: true,
+  activeDeadline: true,
+  startingDeadline: true,
+  backoffLimit: true,
+  resources: true,
+  name: true,
+  offClusterCopy: true,
+  redis: true,
+  databasePodSelector: true,
+  logicalIdPrefix: true,
+  dependsOn: true,
+});
+const COPY_PROPS = rules.keysOf<OffClusterCopyProps>({
+  endpoint: true,
+  bucket: true,
+  prefix: true,
+  region: true,
+  provider: true,
+  credentialsSecret: true,
+  image: true,
+});
+
 export class PostgresBackup extends Construct {
   /** Labels of the backup's pods: admit them in the database's (and Redis's) NetworkPolicy. */
   static podSelector(environment: string): Record<string, string> {
@@ -151,6 +189,8 @@ export class PostgresBackup extends Construct {
   constructor(scope: Construct, id: string, props: PostgresBackupProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'PostgresBackup prop');
+    rules.knownKeys(problems, 'offClusterCopy', props.offClusterCopy, COPY_PROPS, 'prop of offClusterCopy');
     const name = props.name ?? 'caracal-postgres-backup';
     const image = props.image ?? DEFAULT_POSTGRES_IMAGE;
     const uid = props.runAsUser ?? POSTGRES_UID;

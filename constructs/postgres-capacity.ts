@@ -1,6 +1,7 @@
 // PostgresCapacity: the server settings Caracal's Postgres runs with, given explicitly, carried over from
 // the Compose variables, or derived from the container's resources with PGTune's formulas.
 import { Problems } from './errors';
+import { keysOf, knownKeys } from './internal/rules';
 import type { Duration } from '../common/durations';
 import { DURATION_UNITS_ACCEPTED, SIZE_UNITS_ACCEPTED, formatPgSize, parseDuration, parseSize } from '../common/units';
 
@@ -179,6 +180,37 @@ const MAX_LOG_DURATION_MS = 24 * 3_600_000;
 /** Postgres' own defaults, used for the memory budget when a setting is not given. */
 const PG_DEFAULTS = { shared_buffers: 128 * MB, work_mem: 4 * MB, maintenance_work_mem: 64 * MB, max_connections: 100 };
 
+const SETTINGS_KEYS = keysOf<PostgresSettings>({
+  maxConnections: true,
+  sharedBuffers: true,
+  effectiveCacheSize: true,
+  workMem: true,
+  maintenanceWorkMem: true,
+  logMinDurationStatement: true,
+  walBuffers: true,
+  minWalSize: true,
+  maxWalSize: true,
+  checkpointCompletionTarget: true,
+  defaultStatisticsTarget: true,
+  randomPageCost: true,
+  effectiveIoConcurrency: true,
+  maxWorkerProcesses: true,
+  maxParallelWorkersPerGather: true,
+  maxParallelWorkers: true,
+  maxParallelMaintenanceWorkers: true,
+  hugePages: true,
+  superuserReservedConnections: true,
+});
+const RESOURCES_KEYS = keysOf<PostgresResources>({
+  memory: true,
+  cpus: true,
+  storage: true,
+  workload: true,
+  maxConnections: true,
+  logMinDurationStatement: true,
+  hugePages: true,
+});
+
 export class PostgresCapacity {
   /** Settings given explicitly (camelCase names of the Postgres settings). */
   static of(settings: PostgresSettings): PostgresCapacity {
@@ -269,6 +301,7 @@ export class PostgresCapacity {
     const src = this.source;
     if (src.kind === 'explicit') {
       const s = src.settings;
+      knownKeys(problems, prefix, s, SETTINGS_KEYS, 'Postgres setting');
       int('max_connections', 'maxConnections', s.maxConnections);
       int('superuser_reserved_connections', 'superuserReservedConnections', s.superuserReservedConnections);
       size('shared_buffers', 'sharedBuffers', s.sharedBuffers);
@@ -305,6 +338,7 @@ export class PostgresCapacity {
       hugePages('hugePages', undefined);
     } else {
       const r = src.resources;
+      knownKeys(problems, prefix, r, RESOURCES_KEYS, 'PostgresCapacity.fromResources option');
       const memory = parseSize(r.memory);
       if (memory === undefined) problems.add(field('memory'), r.memory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
       else if (memory < 256 * MB || memory > 4096 * GB) problems.add(field('memory'), r.memory, 'is out of range: expected 256Mi to 4Ti');

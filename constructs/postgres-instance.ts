@@ -17,7 +17,6 @@ import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSec
 import { SSL_MODES, SslMode } from '../common/names';
 import * as rules from './internal/rules';
 import type { Duration } from '../common/durations';
-import { parseQuantity } from '../common/units';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
 import { LoginSecretRef } from './database-secrets';
 import { CaCertSecretRef, ExternalPostgres, ExternalPostgresProps } from './external-postgres';
@@ -85,6 +84,27 @@ export interface PostgresInstanceProps {
   readonly logicalIdPrefix?: string;
 }
 
+/** Every prop of PostgresInstanceProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<PostgresInstanceProps>({
+  environment: true,
+  namespace: true,
+  owner: true,
+  name: true,
+  database: true,
+  major: true,
+  dataVolumeMajor: true,
+  image: true,
+  capacity: true,
+  requiredConnections: true,
+  resources: true,
+  storageSize: true,
+  storageClassName: true,
+  allowedClients: true,
+  terminationGracePeriod: true,
+  sharedMemorySize: true,
+  logicalIdPrefix: true,
+});
+
 export class PostgresInstance extends Construct implements IPostgresDatabase {
   /**
    * A database this library does not deploy (managed, or run elsewhere), imported by its attributes, the way
@@ -143,6 +163,7 @@ export class PostgresInstance extends Construct implements IPostgresDatabase {
   constructor(scope: Construct, id: string, props: PostgresInstanceProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'PostgresInstance prop');
     const name = props.name ?? 'postgres';
     const database = props.database ?? 'caracal';
     const major = props.major ?? DEFAULT_POSTGRES_MAJOR;
@@ -191,10 +212,11 @@ export class PostgresInstance extends Construct implements IPostgresDatabase {
       minLimit: '256Mi',
       example: '2Gi',
     });
-    const shmBytes = parseQuantity(shmSize);
-    if (shmBytes === undefined || shmBytes < 64 * 1024 ** 2)
+    // A Kubernetes quantity (the emptyDir's sizeLimit): `256MB` gets the hint for its two Kubernetes spellings.
+    const shmBytes = rules.quantity(problems, 'sharedMemorySize', shmSize, '256Mi');
+    if (shmBytes !== undefined && shmBytes < 64 * 1024 ** 2)
       problems.add('sharedMemorySize', shmSize, 'is not a size of at least 64Mi: expected a quantity such as 256Mi');
-    else if (memoryLimitBytes !== undefined && shmBytes > memoryLimitBytes / 2)
+    else if (shmBytes !== undefined && memoryLimitBytes !== undefined && shmBytes > memoryLimitBytes / 2)
       problems.add('sharedMemorySize', shmSize, `exceeds half the memory limit (${memoryLimit}); memory-backed /dev/shm counts against it`);
     if (props.requiredConnections !== undefined) rules.integer(problems, 'requiredConnections', props.requiredConnections, 1, 10000);
     const instance = `caracal-${props.environment}`;

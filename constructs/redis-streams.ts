@@ -146,6 +146,30 @@ export type { ExternalRedisProps };
 /** The values one service's chart needs to reach Redis. */
 export type RedisServiceHelmValues = WorkloadConnectionValues;
 
+/** Every prop of RedisStreamsProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<RedisStreamsProps>({
+  environment: true,
+  namespace: true,
+  name: true,
+  image: true,
+  serverBinary: true,
+  cliBinary: true,
+  runAsUser: true,
+  passwords: true,
+  opsUser: true,
+  exporterUser: true,
+  resources: true,
+  maxmemory: true,
+  save: true,
+  storageSize: true,
+  storageClassName: true,
+  allowedClients: true,
+  terminationGracePeriod: true,
+  namePrefix: true,
+  logicalIdPrefix: true,
+  backupUser: true,
+});
+
 export class RedisStreams extends Construct implements IRedisStreams {
   /**
    * A Redis this library does not deploy (managed, or run elsewhere), imported by its attributes: its owner sets up
@@ -205,6 +229,7 @@ export class RedisStreams extends Construct implements IRedisStreams {
   constructor(scope: Construct, id: string, props: RedisStreamsProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'RedisStreams prop');
     const name = props.name ?? 'redis';
     const image = props.image ?? DEFAULT_REDIS_IMAGE;
     const uid = props.runAsUser ?? REDIS_UID;
@@ -282,6 +307,13 @@ export class RedisStreams extends Construct implements IRedisStreams {
     ];
 
     const src = passwords.source;
+    rules.knownKeys(
+      problems,
+      'passwords',
+      src.options,
+      src.kind === 'generated' ? ['length', 'rotation'] : ['secretNames', 'passwordKey', 'aclSecretName', 'aclKey'],
+      `${src.kind} passwords option`,
+    );
     if (src.kind === 'generated') {
       const length = src.options.length ?? 32;
       rules.integer(problems, 'passwords.length', length, 16, 128);

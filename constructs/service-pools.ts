@@ -124,6 +124,23 @@ const DEFAULTS = {
 };
 const OTHER_DEFAULTS = { migrationJob: 2, cronJobs: 2, exporters: 1 };
 
+/** Every prop of ServicePoolsProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<ServicePoolsProps>({
+  environment: true,
+  namespace: true,
+  endpoint: true,
+  maxConnections: true,
+  reservedConnections: true,
+  secrets: true,
+  services: true,
+  otherConnections: true,
+  secretMountPath: true,
+  namePrefix: true,
+  keyMaterialServices: true,
+  keyMaterial: true,
+  keyMaterialMountPath: true,
+});
+
 export class ServicePools extends Construct {
   /**
    * Connections everything needs at the worst moment (every service at max pods x pool, jobs, exporters,
@@ -157,6 +174,7 @@ export class ServicePools extends Construct {
   constructor(scope: Construct, id: string, props: ServicePoolsProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'ServicePools prop');
     this.secrets = props.secrets;
     this.endpoint = props.endpoint;
     this.secretMountPath = props.secretMountPath ?? '/var/run/secrets/caracal/db';
@@ -342,8 +360,21 @@ function budgetTerms(pools: ResolvedPool[], other: OtherConnections, reserved: n
   return { total: parts.reduce((a, p) => a + p.n, 0), text: parts.map((p) => p.text).join(' + ') };
 }
 
+const POOL_SETTINGS = rules.keysOf<ServicePoolSettings>({
+  replicas: true,
+  maxReplicas: true,
+  maxSurge: true,
+  poolMax: true,
+  statementTimeout: true,
+  idleInTransactionTimeout: true,
+  connectionTimeout: true,
+  idleTimeout: true,
+  resources: true,
+});
+
 function validatePool(problems: Problems, field: string, s: ServicePoolSettings | undefined): void {
   if (s === undefined) return;
+  rules.knownKeys(problems, field, s, POOL_SETTINGS, 'pool setting');
   const int = (name: keyof ServicePoolSettings, min: number, max: number) => {
     if (s[name] !== undefined) rules.integer(problems, `${field}.${name}`, s[name], min, max);
   };

@@ -120,6 +120,42 @@ const QUERY_DIR = '/etc/postgres-exporter';
 const QUERY_FILE = 'queries.yaml';
 const SECOND = 1000;
 
+const THRESHOLDS = rules.keysOf<MonitoringThresholds>({
+  outboxPendingAge: true,
+  streamStall: true,
+  pendingEntries: true,
+  redisMemoryPercent: true,
+  connectionBudgetPercent: true,
+  replicationLag: true,
+  backupAge: true,
+});
+
+/** Every prop of StoresMonitoringProps: a key not among them (from JavaScript) is an error naming the closest. */
+const PROPS = rules.keysOf<StoresMonitoringProps>({
+  environment: true,
+  namespace: true,
+  postgres: true,
+  monitoringLogin: true,
+  postgresPodSelector: true,
+  redis: true,
+  redisExporterSecret: true,
+  redisPodSelector: true,
+  pools: true,
+  schemaVersion: true,
+  partitionDaysAhead: true,
+  backupStatusSql: true,
+  backupCronJob: true,
+  scrapeFrom: true,
+  prometheusOperator: true,
+  prometheusLabels: true,
+  runbookBaseUrl: true,
+  thresholds: true,
+  postgresExporterImage: true,
+  redisExporterImage: true,
+  runAsUser: true,
+  resources: true,
+});
+
 export class StoresMonitoring extends Construct {
   /** Labels of the exporters' pods: admit them in the Postgres and Redis NetworkPolicies. */
   static podSelector(environment: string): Record<string, string> {
@@ -142,6 +178,7 @@ export class StoresMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: StoresMonitoringProps) {
     super(scope, id);
     const problems = new Problems(this.node.path);
+    rules.knownKeys(problems, '', props, PROPS, 'StoresMonitoring prop');
     const t = props.thresholds ?? {};
     const pgImage = props.postgresExporterImage ?? POSTGRES_EXPORTER_IMAGE;
     const redisImage = props.redisExporterImage ?? REDIS_EXPORTER_IMAGE;
@@ -158,6 +195,8 @@ export class StoresMonitoring extends Construct {
     rules.resources(problems, 'resources', resources, { limitRequired: 'expected a quantity such as 64Mi', example: '64Mi' });
     rules.integer(problems, 'schemaVersion', props.schemaVersion, 1, Number.MAX_SAFE_INTEGER, 'the newest migration version');
     rules.integer(problems, 'partitionDaysAhead', daysAhead, 0, 366);
+    rules.knownKeys(problems, 'scrapeFrom', props.scrapeFrom, ['podSelector', 'namespaceSelector'], 'scrapeFrom key');
+    rules.knownKeys(problems, 'thresholds', t, THRESHOLDS, 'threshold');
     rules.podSelector(problems, 'scrapeFrom.podSelector', prometheusPods, "the Prometheus pods' labels");
     rules.selectorEntries(problems, 'scrapeFrom.namespaceSelector', props.scrapeFrom?.namespaceSelector);
     rules.selectorEntries(problems, 'prometheusLabels', props.prometheusLabels);

@@ -284,7 +284,11 @@ export function resources(
   },
   rule: ResourcesRule,
 ): number | undefined {
-  for (const kind of ['requests', 'limits'] as const) if (r[kind]?.cpu !== undefined) cpu(problems, `${field}.${kind}.cpu`, r[kind]?.cpu);
+  knownKeys(problems, field, r, ['requests', 'limits'], 'resources key');
+  for (const kind of ['requests', 'limits'] as const) {
+    knownKeys(problems, `${field}.${kind}`, r[kind], ['cpu', 'memory'], 'resource');
+    if (r[kind]?.cpu !== undefined) cpu(problems, `${field}.${kind}.cpu`, r[kind]?.cpu);
+  }
   const limit = r.limits?.memory;
   let limitBytes: number | undefined;
   if (limit === undefined) {

@@ -284,6 +284,30 @@ describe('CaracalStores in a platform stack', () => {
       { environment: 'Prod' },
       /^test\/stores: 2 problems\n {2}- test\/stores\/secrets: environment: "Prod" is not a valid environment name[^\n]*\n {2}- test\/stores\/migration-job: releaseName: "caracal-Prod-migrate"/,
     ],
+    [
+      'misspelled prop from JavaScript',
+      { logicalIdPrefx: 'x' } as any,
+      /stores: 1 problem\n {2}- logicalIdPrefx: "logicalIdPrefx" is not a CaracalStores prop: expected one of [^\n]*; did you mean "logicalIdPrefix"\?/,
+    ],
+    [
+      'misspelled pool setting from JavaScript',
+      { pools: { api: { poolmax: 5 } } } as any,
+      /services\.api\.poolmax: "poolmax" is not a pool setting: [^\n]*; did you mean "poolMax"\?/,
+    ],
+    [
+      'misspelled Redis prop from JavaScript',
+      { redis: { storagesize: '8Gi' } } as any,
+      /stores\/redis: 1 problem\n {2}- storagesize: [^\n]*did you mean "storageSize"\?/,
+    ],
+    [
+      'own props and several children at once',
+      {
+        postgres: 'in-cluster' as any,
+        pools: { billing: {}, api: { poolMax: 0 } } as any,
+        redis: { maxmemory: '3Gi', resources: { limits: { memory: '2Gi' } } },
+      },
+      /^test\/stores: 4 problems\n {2}- test\/stores: postgres: "in-cluster" is not a Postgres choice[^\n]*\n {2}- test\/stores: pools\.billing: [^\n]*\n {2}- test\/stores\/pools: services\.api\.poolMax: 0 is out of range[^\n]*\n {2}- test\/stores\/redis: maxmemory: "3Gi"/,
+    ],
   ])('GIVEN a bad %s WHEN composed THEN a ValidationError names the construct and prop', (_name, props, expected) => {
     expect(
       () =>

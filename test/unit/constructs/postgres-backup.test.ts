@@ -302,6 +302,16 @@ describe('PostgresBackup', () => {
     ['Redis image', { redis: { ...REDIS, image: 'redis:latest' } }, /redis\.image: "redis:latest" is not a pinned image reference/],
     ['Redis port', { redis: { ...REDIS, port: 0 } }, /redis\.port: 0 is not a TCP port/],
     ['Redis selector', { redis: { ...REDIS, podSelector: {} } }, /redis\.podSelector: \{\} is an empty selector/],
+    [
+      'prop name (from JavaScript)',
+      { keepcount: 3 } as Partial<PostgresBackupProps>,
+      /keepcount: "keepcount" is not a PostgresBackup prop: .*did you mean "keepCount"\?/,
+    ],
+    [
+      'off-cluster copy key (from JavaScript)',
+      { offClusterCopy: { ...S3, bucekt: 'b' } } as Partial<PostgresBackupProps>,
+      /offClusterCopy\.bucekt: "bucekt" is not a prop of offClusterCopy: .*did you mean "bucket"\?/,
+    ],
   ])('GIVEN a bad %s WHEN constructed THEN a ValidationError names the prop, the value and what is accepted', (_n, extra, message) => {
     expect(() => new PostgresBackup(scope(), 'backup', { ...base, ...extra })).toThrow(message);
   });

@@ -233,6 +233,19 @@ describe('PostgresInstance bad props', () => {
     expect(() => PostgresInstance.external(scope(), 'postgres', props as never)).toThrow(new RegExp(`- ${field}: `));
   });
 
+  test.each<[string, Partial<PostgresInstanceProps>, string]>([
+    ['storageSize', { storageSize: '5GB' }, '`5Gi` or `5G`'],
+    ['resources.limits.memory', { resources: { limits: { memory: '2GB' } } }, '`2Gi` or `2G`'],
+    ['sharedMemorySize', { sharedMemorySize: '256MB' }, '`256Mi` or `256M`'],
+  ])(
+    'GIVEN a Postgres-style %s WHEN the in-cluster instance is created THEN the error gives the Kubernetes spellings',
+    (field, extra, hint) => {
+      expect(
+        () => new PostgresInstance(scope(), 'postgres', { environment: 'dev', namespace: 'caracal-dev', owner: owner(), ...extra }),
+      ).toThrow(new RegExp(`- ${field.replace(/\./g, '\\.')}: [^\n]*did you mean ${hint}\\?`));
+    },
+  );
+
   test('GIVEN a bad prop WHEN the construct is created THEN the error names the construct path', () => {
     expect(() => PostgresInstance.external(scope(), 'postgres', { host: '' })).toThrow(/^test\/postgres: 1 problem/);
   });

@@ -182,3 +182,30 @@ describe('backup targets', () => {
     expect(found[0]).toMatch(message);
   });
 });
+
+describe('rules.knownKeys', () => {
+  test.each<[string, string, string]>([
+    ['poolmax', 'poolMax', 'a different case'],
+    ['poolMx', 'poolMax', 'a letter missing'],
+    ['storagesize', 'storageSize', 'a different case'],
+    ['logicalIdPrefx', 'logicalIdPrefix', 'a letter missing'],
+  ])('GIVEN the key %s WHEN checked against the known keys THEN the problem names it and the closest known key (%s)', (key, near) => {
+    const problems = problemsOf((p) =>
+      rules.knownKeys(p, 'pools.api', { [key]: 1 }, ['poolMax', 'replicas', 'storageSize', 'logicalIdPrefix'], 'pool setting'),
+    );
+    expect(problems).toEqual([
+      `pools.api.${key}: "${key}" is not a pool setting: expected one of poolMax, replicas, storageSize, logicalIdPrefix; did you mean "${near}"?`,
+    ]);
+  });
+
+  test("GIVEN a key far from every known one WHEN checked THEN no guess is offered, and a construct's own props are named without a prefix", () => {
+    expect(problemsOf((p) => rules.knownKeys(p, '', { billing: 1 }, ['environment', 'namespace'], 'prop'))).toEqual([
+      'billing: "billing" is not a prop: expected one of environment, namespace',
+    ]);
+  });
+
+  test('GIVEN known keys only, or no object WHEN checked THEN there is no problem', () => {
+    expect(problemsOf((p) => rules.knownKeys(p, 'x', { environment: 1 }, ['environment'], 'prop'))).toEqual([]);
+    expect(problemsOf((p) => rules.knownKeys(p, 'x', undefined, ['environment'], 'prop'))).toEqual([]);
+  });
+});
