@@ -8,7 +8,7 @@ import { Problems } from './errors';
 import * as rules from './internal/rules';
 import { SERVICES, ServiceName } from '../common/names';
 import { REDIS_USERS, RedisUser } from './internal/redis-config';
-import { redisConnectionConfigMaps, redisServiceValues } from './internal/redis-connection';
+import { connectionConfigMapOf, redisConnectionConfigMaps, redisServiceValues, userSecretOf } from './internal/redis-connection';
 import type { WorkloadConnectionValues } from './workload-values';
 import type { IRedisStreams, RedisEndpoint, RedisUserSecretRef } from './redis-store';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
@@ -97,9 +97,7 @@ export class ExternalRedis extends Construct implements IRedisStreams {
   }
 
   userSecret(user: RedisUser): RedisUserSecretRef {
-    const ref = this.userSecrets.get(user);
-    if (!ref) throw new Error(`${this.node.path}: unknown Redis user ${JSON.stringify(user)}; expected one of ${this.users.join(', ')}`);
-    return ref;
+    return userSecretOf(this, this.userSecrets, this.users, user);
   }
 
   secretName(user: RedisUser): string {
@@ -107,9 +105,7 @@ export class ExternalRedis extends Construct implements IRedisStreams {
   }
 
   connectionConfigMapName(service: ServiceName): string {
-    const name = this.serviceConfigMaps.get(service);
-    if (!name) throw new Error(`${this.node.path}: unknown service ${JSON.stringify(service)}; expected one of ${SERVICES.join(', ')}`);
-    return name;
+    return connectionConfigMapOf(this, this.serviceConfigMaps, service);
   }
 
   helmValues(service: ServiceName): WorkloadConnectionValues {

@@ -19,7 +19,7 @@ import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSec
 import { SERVICES, ServiceName } from '../common/names';
 import * as rules from './internal/rules';
 import type { WorkloadConnectionValues } from './workload-values';
-import { redisConnectionConfigMaps, redisServiceValues } from './internal/redis-connection';
+import { connectionConfigMapOf, redisConnectionConfigMaps, redisServiceValues, userSecretOf } from './internal/redis-connection';
 import { defaultClients } from './internal/default-clients';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
 import type { IRedisStreams, RedisEndpoint, RedisUserSecretRef } from './redis-store';
@@ -520,9 +520,7 @@ export class RedisStreams extends Construct implements IRedisStreams {
 
   /** Where an ACL user's password is (each service mounts only its own). */
   userSecret(user: RedisUser): RedisUserSecretRef {
-    const ref = this.userSecrets.get(user);
-    if (!ref) throw new Error(`${this.node.path}: unknown Redis user ${JSON.stringify(user)}; expected one of ${this.users.join(', ')}`);
-    return ref;
+    return userSecretOf(this, this.userSecrets, this.users, user);
   }
 
   /** Name of the Secret holding a user's password. */
@@ -532,9 +530,7 @@ export class RedisStreams extends Construct implements IRedisStreams {
 
   /** Name of a service's Redis connection ConfigMap (REDIS_HOST ... REDIS_PASSWORD_FILE, stream names). */
   connectionConfigMapName(service: ServiceName): string {
-    const name = this.serviceConfigMaps.get(service);
-    if (!name) throw new Error(`${this.node.path}: unknown service ${JSON.stringify(service)}; expected one of ${SERVICES.join(', ')}`);
-    return name;
+    return connectionConfigMapOf(this, this.serviceConfigMaps, service);
   }
 
   /** Typed values fragment for a service's chart: its connection ConfigMap and its own password Secret, as files. */

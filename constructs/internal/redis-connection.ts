@@ -4,9 +4,10 @@
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { serviceSelector, standardLabels } from './labels';
-import type { ServiceName } from '../../common/names';
+import { SERVICES, type ServiceName } from '../../common/names';
 import { RATE_LIMITED_SERVICES, STREAMS, STREAM_ACCESS, StreamName, rateLimitPattern } from './redis-config';
 import type { WorkloadConnectionValues } from '../workload-values';
+import type { RedisUserSecretRef } from '../redis-store';
 
 /** Where a service's pods find their Redis password file. */
 export const SERVICE_SECRET_MOUNT = '/var/run/secrets/caracal/redis';
@@ -64,4 +65,23 @@ export function redisServiceValues(
     volumes: [{ name: 'caracal-redis-credentials', secret: { secretName, defaultMode: 0o440 } }],
     volumeMounts: [{ name: 'caracal-redis-credentials', mountPath: SERVICE_SECRET_MOUNT, readOnly: true }],
   };
+}
+
+/** A Redis store's Secret reference of `user`; an error naming the store and the users it has otherwise. */
+export function userSecretOf<U extends string>(
+  scope: Construct,
+  secrets: ReadonlyMap<U, RedisUserSecretRef>,
+  users: readonly U[],
+  user: U,
+): RedisUserSecretRef {
+  const ref = secrets.get(user);
+  if (!ref) throw new Error(`${scope.node.path}: unknown Redis user ${JSON.stringify(user)}; expected one of ${users.join(', ')}`);
+  return ref;
+}
+
+/** A Redis store's connection ConfigMap name of `service`; an error naming the store and the services otherwise. */
+export function connectionConfigMapOf(scope: Construct, configMaps: ReadonlyMap<ServiceName, string>, service: ServiceName): string {
+  const name = configMaps.get(service);
+  if (!name) throw new Error(`${scope.node.path}: unknown service ${JSON.stringify(service)}; expected one of ${SERVICES.join(', ')}`);
+  return name;
 }
