@@ -1,21 +1,32 @@
 // The backup tests' world: a database set up the managed way (the owner login has CREATEROLE and CREATEDB but is
 // not a superuser; it migrates and provisions the logins, a backup login among them), seeded through the services'
 // logins with their zone context, and the backup CronJob's script run with the Debian client of the server's major.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { PostgresBackup, PostgresBackupProps } from '../../constructs/postgres-backup';
 import { BACKUP_SCRIPT } from '../../src/backup';
 import { resolveConnection, ConnectionSettings } from '../../src/migrate/connection';
 import { migrateUp } from '../../src/migrate/runner';
 import { provisionLogins } from '../../src/provision';
 import { urlForDatabase, withClient } from './postgres';
+import { only, synthScope } from './synth';
 import { REVOKE_LARGE_OBJECTS_SQL } from '../../src/verify/function-checks';
 
 /** Debian's Postgres 15 client: the major of the 15 test server. */
 export const PG15_BIN = '/usr/lib/postgresql/15/bin';
+
+/**
+ * Debian's Postgres 18 client (unstable's postgresql-client-18, unpacked with its own glibc by
+ * scripts/fetch-pg18-client.sh, which .ci/run calls; idempotent, so a lone test file fetches it on first use).
+ */
+export function pg18Bin(): string {
+  const script = path.resolve(__dirname, '..', '..', 'scripts', 'fetch-pg18-client.sh');
+  return execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
 const MIGRATIONS = path.resolve(__dirname, '..', '..', 'migrations');
 const LOGINS = ['api', 'coordinator', 'audit', 'sts', 'gateway', 'backup'] as const;
 export type Login = (typeof LOGINS)[number] | 'owner';
@@ -42,7 +53,8 @@ function parts(serverUrl: string) {
 /**
  * As the server's superuser, only what a managed provider's admin does: the owner login (CREATEROLE, CREATEDB, not
  * a superuser) and its database, and caracal_backup WITH BYPASSRLS (on Postgres 15 only a superuser may grant it;
- * the baseline warns otherwise). Then, as the owner, everything else: `up` and the logins' provisioning.
+ * the baseline warns otherwise; on 16+ the owner also gets ADMIN on it). Then, as the owner, everything else: `up`
+ * and the logins' provisioning.
  */
 export async function managedDatabase(serverUrl: string, env = `b${randomBytes(3).toString('hex')}`): Promise<ManagedDatabase> {
   const { host, port } = parts(serverUrl);
@@ -56,6 +68,10 @@ export async function managedDatabase(serverUrl: string, env = `b${randomBytes(3
     await c.query(
       `DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'caracal_backup') THEN CREATE ROLE caracal_backup NOLOGIN BYPASSRLS; END IF; END$$`,
     );
+    // Postgres 16+: a CREATEROLE login administers only the roles it created (or was given ADMIN on), so the admin
+    // that created caracal_backup hands the owner ADMIN on it (no INHERIT, no SET), as the provisioning error says.
+    if (Number((await c.query('SHOW server_version_num')).rows[0].server_version_num) >= 160000)
+      await c.query(`GRANT caracal_backup TO ${login('owner')} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`);
   });
   const settings = (who: Login, db = database) =>
     resolveConnection({
@@ -323,4 +339,68 @@ export async function runBackupScript(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
+}
+
+/** A container as the synthesized CronJob has it. */
+export interface SynthesizedContainer {
+  readonly command: string[];
+  readonly env: Array<{ name: string; value: string }>;
+}
+
+/** The backup CronJob's container as the composite builds it for `db`'s environment (its login is caracal_<env>_backup). */
+export function backupCronJobContainer(db: ManagedDatabase, extra: Partial<PostgresBackupProps> = {}): SynthesizedContainer {
+  const { json } = synthScope(
+    (s) =>
+      new PostgresBackup(s, 'backup', {
+        environment: db.env,
+        namespace: 'caracal',
+        endpoint: { host: 'postgres.caracal.svc.cluster.local', port: 5432, database: 'caracal', sslMode: 'disable' },
+        login: {
+          login: 'backup',
+          username: db.login('backup'),
+          groupRole: 'caracal_backup',
+          secretName: 'caracal-db-backup',
+          usernameKey: 'username',
+          passwordKey: 'password',
+          version: 'test',
+        },
+        ...extra,
+      }),
+  );
+  return only(json, 'kubernetes_cron_job_v1').spec.job_template.spec.template.spec.container[0];
+}
+
+/**
+ * Runs a synthesized backup container's exact command with its env and `pgBin` first on PATH: only the connection
+ * target, the mounted password file and the volume's path are this machine's.
+ */
+export async function runCronJobContainer(
+  container: SynthesizedContainer,
+  db: ManagedDatabase,
+  backupRoot: string,
+  pgBin: string,
+): Promise<{ code: number | null; out: string }> {
+  const home = mkdtempSync(path.join(tmpdir(), 'caracal-backup-job-'));
+  const passwordFile = path.join(home, 'password');
+  writeFileSync(passwordFile, db.passwords.get('backup')!, { mode: 0o400 });
+  const env: Record<string, string> = { PATH: `${pgBin}:${process.env.PATH ?? '/usr/bin:/bin'}`, HOME: home };
+  for (const e of container.env) env[e.name] = e.value;
+  Object.assign(env, {
+    PGHOST: db.host,
+    PGPORT: String(db.port),
+    PGDATABASE: db.database,
+    PGPASSWORD_FILE: passwordFile,
+    BACKUP_ROOT: backupRoot,
+  });
+  try {
+    return await new Promise((resolve) => {
+      const child = spawn(container.command[0], container.command.slice(1), { env });
+      let out = '';
+      child.stdout.on('data', (d) => (out += String(d)));
+      child.stderr.on('data', (d) => (out += String(d)));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 }

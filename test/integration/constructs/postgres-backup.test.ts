@@ -2,45 +2,32 @@
 // Postgres 15 client (the image's pg_dump, of the server's major) against a real Postgres 15 server set up the
 // managed way and seeded through the services' logins, as the backup login the migration Job's provisioning
 // creates; then restore-check restores the result and passes. The login's rights are checked cell by cell.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { PostgresBackup } from '../../../constructs/postgres-backup';
 import { readManifest } from '../../../src/backup';
 import { runCliCaptured } from '../../support/cli';
-import { managedDatabase, ManagedDatabase, PG15_BIN, seedThroughServices } from '../../support/backup';
+import {
+  backupCronJobContainer,
+  managedDatabase,
+  ManagedDatabase,
+  PG15_BIN,
+  runCronJobContainer,
+  seedThroughServices,
+  SynthesizedContainer,
+} from '../../support/backup';
 import { OwnCluster, startOwnCluster } from '../../support/postgres';
 import { grantedCell, readAccessMatrix } from '../../support/schema';
-import { Json, only, synthScope } from '../../support/synth';
 
 let server: OwnCluster;
 let db: ManagedDatabase;
-let container: Json;
-let tmp: string;
+let container: SynthesizedContainer;
 let root: string;
 let run: { code: number | null; out: string };
 
 /** Runs the container's command with its env; only the connection target and the mounted paths are this machine's. */
-function runContainer(backupRoot: string): Promise<{ code: number | null; out: string }> {
-  const env: Record<string, string> = { PATH: `${PG15_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`, HOME: tmp };
-  for (const e of container.env as Array<{ name: string; value: string }>) env[e.name] = e.value;
-  Object.assign(env, {
-    PGHOST: db.host,
-    PGPORT: String(db.port),
-    PGDATABASE: db.database,
-    PGPASSWORD_FILE: path.join(tmp, 'password'),
-    BACKUP_ROOT: backupRoot,
-  });
-  return new Promise((resolve) => {
-    const child = spawn(container.command[0], container.command.slice(1), { env });
-    let out = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.stderr.on('data', (d) => (out += String(d)));
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
+const runContainer = (backupRoot: string) => runCronJobContainer(container, db, backupRoot, PG15_BIN);
 
 const cli = runCliCaptured;
 
@@ -48,35 +35,14 @@ beforeAll(async () => {
   server = await startOwnCluster({ major: 15 });
   db = await managedDatabase(server.url);
   await seedThroughServices(db, 10);
-  // The construct as the composite builds it for this environment: its login is caracal_<env>_backup.
-  const { json } = synthScope(
-    (s) =>
-      new PostgresBackup(s, 'backup', {
-        environment: db.env,
-        namespace: 'caracal',
-        endpoint: { host: 'postgres.caracal.svc.cluster.local', port: 5432, database: 'caracal', sslMode: 'disable' },
-        login: {
-          login: 'backup',
-          username: db.login('backup'),
-          groupRole: 'caracal_backup',
-          secretName: 'caracal-db-backup',
-          usernameKey: 'username',
-          passwordKey: 'password',
-          version: 'test',
-        },
-        keepCount: 2,
-      }),
-  );
-  container = only(json, 'kubernetes_cron_job_v1').spec.job_template.spec.template.spec.container[0];
-  tmp = mkdtempSync(path.join(tmpdir(), 'caracal-backup-job-'));
-  writeFileSync(path.join(tmp, 'password'), db.passwords.get('backup')!, { mode: 0o400 });
+  container = backupCronJobContainer(db, { keepCount: 2 });
   root = mkdtempSync(path.join(tmpdir(), 'caracal-backup-volume-'));
   run = await runContainer(root);
 }, 240_000);
 
 afterAll(async () => {
   await server?.destroy();
-  for (const dir of [tmp, root]) if (dir) rmSync(dir, { recursive: true, force: true });
+  if (root) rmSync(root, { recursive: true, force: true });
 });
 
 describe('the backup CronJob container (Debian pg_dump 15, Postgres 15)', () => {
