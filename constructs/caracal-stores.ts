@@ -7,7 +7,7 @@ import { ITerraformDependable } from 'cdktf';
 import { ChildProblems } from './internal/child-problems';
 import { Problems } from './errors';
 import * as rules from './internal/rules';
-import { LOGINS, LoginName, SERVICES, ServiceName } from '../common/names';
+import { LoginName, SERVICES, ServiceName } from '../common/names';
 import type { RedisUser } from './internal/redis-config';
 import { DatabaseCredentials, DatabaseSecrets } from './database-secrets';
 import { KeyMaterial, KeyMaterialSecret } from './key-material';
@@ -44,7 +44,10 @@ export type StoresMonitoringOptions = Omit<
 >;
 
 /** In-cluster instance settings the composite does not decide itself. */
-export type InClusterPostgresOptions = Omit<PostgresInstanceProps, 'environment' | 'namespace' | 'owner' | 'requiredConnections'>;
+export type InClusterPostgresOptions = Omit<
+  PostgresInstanceProps,
+  'environment' | 'namespace' | 'owner' | 'requiredConnections' | 'services'
+>;
 /** External instance settings the composite does not decide itself. */
 export type ExternalPostgresOptions = Omit<ExternalPostgresProps, 'requiredConnections'>;
 
@@ -65,7 +68,7 @@ export class StoresPostgres {
   ) {}
 }
 
-export type StoresRedisOptions = Omit<RedisStreamsProps, 'environment' | 'namespace' | 'backupUser'>;
+export type StoresRedisOptions = Omit<RedisStreamsProps, 'environment' | 'namespace' | 'backupUser' | 'services'>;
 export type StoresMigrationJobOptions = Omit<MigrationJobProps, 'environment' | 'namespace' | 'database' | 'secrets' | 'pools'>;
 export type StoresAuditMaintenanceOptions = Omit<
   AuditPartitionMaintenanceProps,
@@ -85,9 +88,15 @@ export type StoresBackupOptions = Omit<
   readonly enabled?: boolean;
 };
 
-export interface CaracalStoresProps {
+export interface CaracalStoresProps<S extends ServiceName = ServiceName> {
   /** Environment name: part of role names, labels and selectors. */
   readonly environment: string;
+  /**
+   * The services deployed, a subset of the five (e.g. `['api', 'audit']`): only their database logins and Secrets,
+   * pool ConfigMaps, Redis ACL users, Secrets and connection ConfigMaps exist, the Job provisions only their logins,
+   * the NetworkPolicies admit only their pods, and the connection budget counts only their pools. @default all five
+   */
+  readonly services?: readonly S[];
   /** Namespace of everything the stores create (and of the services that use them). */
   readonly namespace: string;
   /** Where Postgres runs. */
@@ -96,7 +105,7 @@ export interface CaracalStoresProps {
   readonly credentials?: DatabaseCredentials;
   /** HMAC and encryption keys. @default KeyMaterial.generated() */
   readonly keyMaterial?: KeyMaterial;
-  /** Pool settings per service. @default ServicePools defaults for all five */
+  /** Pool settings per deployed service. @default ServicePools defaults for each */
   readonly pools?: Partial<Record<ServiceName, ServicePoolSettings>>;
   /** Connections of jobs and exporters in the budget. @default ServicePools defaults */
   readonly otherConnections?: OtherConnections;
@@ -139,11 +148,14 @@ const PROPS = rules.keysOf<CaracalStoresProps>({
   monitoring: true,
   logicalIdPrefix: true,
   backup: true,
+  services: true,
 });
 
-export class CaracalStores extends Construct {
+export class CaracalStores<S extends ServiceName = ServiceName> extends Construct {
   readonly environment: string;
   readonly namespace: string;
+  /** The services deployed, in the canonical order (SERVICES). */
+  readonly services: readonly S[];
   readonly secrets: DatabaseSecrets;
   /** The HMAC and encryption keys (generated once, or an existing Secret). */
   readonly keyMaterial: KeyMaterialSecret;
@@ -159,7 +171,7 @@ export class CaracalStores extends Construct {
   /** The backup CronJob and its volume; undefined when off (an external database by default). */
   readonly backup?: PostgresBackup;
 
-  constructor(scope: Construct, id: string, props: CaracalStoresProps) {
+  constructor(scope: Construct, id: string, props: CaracalStoresProps<S>) {
     super(scope, id);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'CaracalStores prop');
@@ -171,14 +183,19 @@ export class CaracalStores extends Construct {
       );
     }
     rules.knownKeys(problems, 'pools', props.pools, SERVICES, 'Caracal service');
+    const services = rules.serviceSet(problems, 'services', props.services);
+    for (const s of Object.keys(props.pools ?? {}))
+      if ((SERVICES as readonly string[]).includes(s) && !services.includes(s as ServiceName))
+        problems.add(`pools.${s}`, s, `is not among services: expected one of ${services.join(', ')} (or add ${s} to services)`);
     this.environment = props.environment;
     this.namespace = props.namespace;
+    this.services = services as readonly S[];
     // Every child is built and checked even when one before it, or the composite's own props, are bad: one error
     // lists them all. The children get only what the composite's own checks let through (no problem twice).
     const children = new ChildProblems(this.node.path);
     children.build(() => problems.throwIfAny());
     const poolSettings =
-      props.pools && Object.fromEntries(Object.entries(props.pools).filter(([k]) => (SERVICES as readonly string[]).includes(k)));
+      props.pools && Object.fromEntries(Object.entries(props.pools).filter(([k]) => services.includes(k as ServiceName)));
 
     const secrets =
       children.build(
@@ -188,8 +205,10 @@ export class CaracalStores extends Construct {
             namespace: props.namespace,
             credentials: props.credentials,
             logicalIdPrefix: props.logicalIdPrefix,
+            services,
           }),
-      ) ?? children.standIn((scratch) => new DatabaseSecrets(scratch, 'secrets', { environment: 'standin', namespace: 'stand-in' }));
+      ) ??
+      children.standIn((scratch) => new DatabaseSecrets(scratch, 'secrets', { environment: 'standin', namespace: 'stand-in', services }));
 
     // Its own construct; its logical ids are fixed (`<prefix>_hmac_key`, ...), so the move from under the secrets
     // kept every Terraform address.
@@ -204,7 +223,7 @@ export class CaracalStores extends Construct {
     );
 
     // Derived from the pool settings; when they are bad (ServicePools reports them), max_connections is not derived.
-    const required = ServicePools.requiredConnections(poolSettings, props.otherConnections);
+    const required = ServicePools.requiredConnections(poolSettings, props.otherConnections, undefined, services);
     const requiredConnections = Number.isInteger(required) && required >= 1 && required <= 10_000 ? required : undefined;
     const choice = props.postgres instanceof StoresPostgres ? props.postgres.choice : StoresPostgres.inCluster().choice;
     const backupEnabled = props.backup?.enabled ?? choice.kind === 'in-cluster';
@@ -224,6 +243,7 @@ export class CaracalStores extends Construct {
             namespace: props.namespace,
             owner: secrets.login('owner'),
             requiredConnections,
+            services,
           })
         : PostgresInstance.external(this, 'postgres', { ...choice.options, requiredConnections }),
     );
@@ -259,6 +279,7 @@ export class CaracalStores extends Construct {
           backupUser: backupEnabled,
           environment: props.environment,
           namespace: props.namespace,
+          services,
         }),
     );
 
@@ -330,10 +351,10 @@ export class CaracalStores extends Construct {
             redis: redis.endpoint,
             redisExporterSecret: redis.userSecret('exporter'),
             redisPodSelector: redis.podLabels,
-            pools: SERVICES.map((s) => ({
+            pools: services.map((s) => ({
               applicationName: `caracal-${s}`,
-              poolMax: pools.pools[s].poolMax,
-              maxPods: pools.pools[s].maxPods,
+              poolMax: pools.pool(s).poolMax,
+              maxPods: pools.pool(s).maxPods,
             })),
             schemaVersion: Number(migrationJob.schemaVersion),
             // CaracalBackupTooOld reads kube-state-metrics' last successful time of this CronJob.
@@ -374,13 +395,16 @@ export class CaracalStores extends Construct {
 
   /** Secret names: database login per login, Redis user per user, key material. */
   get secretNames(): {
-    readonly database: Readonly<Record<LoginName, string>>;
+    readonly database: Readonly<Record<Exclude<LoginName, ServiceName> | S, string>>;
     readonly redis: Readonly<Record<RedisUser, string>>;
     readonly keyMaterial: string;
     readonly redisAcl: string;
   } {
     return {
-      database: Object.fromEntries(LOGINS.map((l) => [l, this.secrets.secretName(l)])) as Record<LoginName, string>,
+      database: Object.fromEntries(this.secrets.loginNames.map((l) => [l, this.secrets.secretName(l)])) as Record<
+        Exclude<LoginName, ServiceName> | S,
+        string
+      >,
       redis: Object.fromEntries(this.redis.users.map((u) => [u, this.redis.secretName(u)])) as Record<RedisUser, string>,
       keyMaterial: this.keyMaterial.secretName,
       redisAcl: this.redis.aclSecretName,
@@ -389,13 +413,13 @@ export class CaracalStores extends Construct {
 
   /** ConfigMap names: each service's database and Redis connection settings, and redis.conf. */
   get configMapNames(): {
-    readonly database: Readonly<Record<ServiceName, string>>;
-    readonly redis: Readonly<Record<ServiceName, string>>;
+    readonly database: Readonly<Record<S, string>>;
+    readonly redis: Readonly<Record<S, string>>;
     readonly redisConfig: string;
   } {
     return {
-      database: Object.fromEntries(SERVICES.map((s) => [s, this.pools.configMapName(s)])) as Record<ServiceName, string>,
-      redis: Object.fromEntries(SERVICES.map((s) => [s, this.redis.connectionConfigMapName(s)])) as Record<ServiceName, string>,
+      database: Object.fromEntries(this.services.map((s) => [s, this.pools.configMapName(s)])) as Record<S, string>,
+      redis: Object.fromEntries(this.services.map((s) => [s, this.redis.connectionConfigMapName(s)])) as Record<S, string>,
       redisConfig: this.redis.configMapName,
     };
   }
@@ -406,18 +430,20 @@ export class CaracalStores extends Construct {
    * (no subPath), the pod labels both NetworkPolicies admit, no service-account token, and the init container that
    * waits until the schema has the newest migration (MigrationJob.schemaWait, as the service's own login).
    */
-  helmValues(): Record<ServiceName, StoresServiceValues> {
-    const db = this.pools.helmValues();
-    const out = {} as Record<ServiceName, StoresServiceValues>;
-    for (const s of SERVICES) {
+  helmValues(): Record<S, StoresServiceValues> {
+    const all = this.pools.helmValues();
+    const out = {} as Record<S, StoresServiceValues>;
+    for (const s of this.services) {
+      const db = all[s];
+      if (!db) throw new Error(`${this.node.path}: the pools have no values for ${s}`);
       const r = this.redis.helmValues(s);
-      const wait = this.migrationJob.schemaWait(db[s]);
+      const wait = this.migrationJob.schemaWait(db);
       out[s] = {
-        ...db[s],
-        podLabels: { ...db[s].podLabels, ...r.podLabels },
-        envFrom: [...db[s].envFrom, ...r.envFrom],
-        volumes: [...db[s].volumes, ...r.volumes, ...wait.volumes],
-        volumeMounts: [...db[s].volumeMounts, ...r.volumeMounts],
+        ...db,
+        podLabels: { ...db.podLabels, ...r.podLabels },
+        envFrom: [...db.envFrom, ...r.envFrom],
+        volumes: [...db.volumes, ...r.volumes, ...wait.volumes],
+        volumeMounts: [...db.volumeMounts, ...r.volumeMounts],
         initContainers: [wait.initContainer],
       };
     }
@@ -430,7 +456,7 @@ export class CaracalStores extends Construct {
    * Redis ConfigMaps, the service's own Secrets as files (octal modes as the provider writes them), the
    * `caracal-wait-for-schema` init container, replicas and the rolling-update surge of the connection budget.
    */
-  serviceWorkload(service: ServiceName): ServiceWorkload {
+  serviceWorkload(service: S): ServiceWorkload {
     return serviceWorkloadOf(this.node.path, this.helmValues(), service);
   }
 }

@@ -5,7 +5,7 @@ import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { Problems } from './errors';
 import { standardLabels } from './internal/labels';
-import { LOGINS, LoginName, groupRoleOf, loginRoleName } from '../common/names';
+import { LOGINS, LoginName, SERVICES, ServiceName, groupRoleOf, loginRoleName } from '../common/names';
 import * as rules from './internal/rules';
 
 /** Where a login's username and password are in a Kubernetes Secret. */
@@ -75,6 +75,11 @@ export interface DatabaseSecretsProps {
    * @default 'caracal'
    */
   readonly logicalIdPrefix?: string;
+  /**
+   * The services deployed (a subset of the five): only their logins get a Secret (and a password). The owner's,
+   * maintenance's, monitoring's and backup's logins always exist. @default all five
+   */
+  readonly services?: readonly ServiceName[];
 }
 
 const MIN_PASSWORD = 16;
@@ -87,6 +92,7 @@ const PROPS = rules.keysOf<DatabaseSecretsProps>({
   credentials: true,
   namePrefix: true,
   logicalIdPrefix: true,
+  services: true,
 });
 
 export class DatabaseSecrets extends Construct {
@@ -94,6 +100,10 @@ export class DatabaseSecrets extends Construct {
   readonly namespace: string;
   /** True when Terraform generates the passwords (they are then in Terraform state). */
   readonly generatesPasswords: boolean;
+  /** The services deployed, in the canonical order: their logins exist, the other services' do not. */
+  readonly services: readonly ServiceName[];
+  /** The logins that exist, owner first (LOGINS without the services not deployed). */
+  readonly loginNames: readonly LoginName[];
   private readonly logins = new Map<LoginName, LoginSecretRef>();
 
   constructor(scope: Construct, id: string, props: DatabaseSecretsProps) {
@@ -105,6 +115,8 @@ export class DatabaseSecrets extends Construct {
     this.environment = props.environment;
     this.namespace = props.namespace;
     this.generatesPasswords = credentials.source.kind === 'generated';
+    this.services = rules.serviceSet(problems, 'services', props.services);
+    this.loginNames = LOGINS.filter((l) => !(SERVICES as readonly string[]).includes(l) || this.services.includes(l as ServiceName));
 
     rules.environmentName(problems, 'environment', props.environment);
     rules.namespace(problems, 'namespace', props.namespace);
@@ -128,7 +140,7 @@ export class DatabaseSecrets extends Construct {
       const length = src.options.length ?? 32;
       rules.integer(problems, 'credentials.length', length, MIN_PASSWORD, MAX_PASSWORD);
       checkRotation('credentials.rotation', src.options.rotation);
-      for (const login of LOGINS) {
+      for (const login of this.loginNames) {
         const username = loginRoleName(props.environment, login);
         const rotation = src.options.rotation?.[login] ?? '0';
         const secretName = `${prefix}-db-${login}`;
@@ -167,7 +179,7 @@ export class DatabaseSecrets extends Construct {
       rules.secretKey(problems, 'credentials.passwordKey', passwordKey);
       checkRotation('credentials.rotation', o.rotation);
       rules.knownKeys(problems, 'credentials.secretNames', o.secretNames, LOGINS, 'login');
-      for (const login of LOGINS) {
+      for (const login of this.loginNames) {
         const secretName = o.secretNames?.[login] ?? `${src.prefix}-${login}`;
         rules.secretName(problems, o.secretNames?.[login] ? `credentials.secretNames.${login}` : 'credentials.secretName', secretName);
         const rotation = o.rotation?.[login] ?? '0';
@@ -190,8 +202,17 @@ export class DatabaseSecrets extends Construct {
   /** Where a login's credentials are. */
   login(login: LoginName): LoginSecretRef {
     const ref = this.logins.get(login);
-    if (!ref) throw new Error(`${this.node.path}: unknown login ${JSON.stringify(login)}; expected one of ${LOGINS.join(', ')}`);
+    if (!ref)
+      throw new Error(
+        `${this.node.path}: ${JSON.stringify(login)} is not a login of these secrets: expected one of ${this.loginNames.join(', ')}` +
+          ((SERVICES as readonly string[]).includes(login) ? ` (the service is not among \`services\`)` : ''),
+      );
     return ref;
+  }
+
+  /** Whether a login exists here (a service's login exists only when the service is deployed). */
+  hasLogin(login: LoginName): boolean {
+    return this.logins.has(login);
   }
 
   /** Name of the Secret holding a login's `username` and `password`. */
@@ -209,8 +230,8 @@ export class DatabaseSecrets extends Construct {
     return this.login(login).version;
   }
 
-  /** Every login, owner first. */
+  /** Every login that exists, owner first. */
   get allLogins(): readonly LoginSecretRef[] {
-    return LOGINS.map((l) => this.login(l));
+    return this.loginNames.map((l) => this.login(l));
   }
 }

@@ -6,9 +6,15 @@ import { Construct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
 import { Problems } from './errors';
 import * as rules from './internal/rules';
-import { SERVICES, ServiceName } from '../common/names';
+import type { ServiceName } from '../common/names';
 import { REDIS_USERS, RedisUser } from './internal/redis-config';
-import { connectionConfigMapOf, redisConnectionConfigMaps, redisServiceValues, userSecretOf } from './internal/redis-connection';
+import {
+  connectionConfigMapOf,
+  redisConnectionConfigMaps,
+  redisServiceValues,
+  redisUsersFor,
+  userSecretOf,
+} from './internal/redis-connection';
 import type { WorkloadConnectionValues } from './workload-values';
 import type { IRedisStreams, RedisEndpoint, RedisUserSecretRef } from './redis-store';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
@@ -31,6 +37,8 @@ export interface ExternalRedisProps {
   readonly passwordKey?: string;
   /** Prefix of the connection ConfigMaps (`<prefix>-<service>-redis`). @default 'caracal' */
   readonly namePrefix?: string;
+  /** The services deployed (a subset of the five): only their users' Secrets are expected and only their connection ConfigMaps created. @default all five */
+  readonly services?: readonly ServiceName[];
 }
 
 /** Every prop of ExternalRedisProps: a key not among them (from JavaScript) is an error naming the closest. */
@@ -43,12 +51,15 @@ const PROPS = rules.keysOf<ExternalRedisProps>({
   secretNames: true,
   passwordKey: true,
   namePrefix: true,
+  services: true,
 });
 
 export class ExternalRedis extends Construct implements IRedisStreams {
   readonly mode = 'external' as const;
   readonly endpoint: RedisEndpoint;
-  readonly users: readonly RedisUser[] = REDIS_USERS;
+  readonly users: readonly RedisUser[];
+  /** The services deployed, in the canonical order. */
+  readonly services: readonly ServiceName[];
   readonly podLabels = undefined;
   readonly readyResources: readonly ITerraformDependable[] = [];
   private readonly userSecrets = new Map<RedisUser, RedisUserSecretRef>();
@@ -72,6 +83,8 @@ export class ExternalRedis extends Construct implements IRedisStreams {
     for (const [user, n] of Object.entries(props.secretNames ?? {})) rules.secretName(problems, `secretNames.${user}`, n);
     rules.secretKey(problems, 'passwordKey', passwordKey);
     rules.namePrefix(problems, 'namePrefix', prefix, 32);
+    this.services = rules.serviceSet(problems, 'services', props.services);
+    this.users = redisUsersFor(this.services);
     problems.throwIfAny();
 
     this.instance = `caracal-${props.environment}`;
@@ -86,7 +99,7 @@ export class ExternalRedis extends Construct implements IRedisStreams {
       namespace: props.namespace,
       instance: this.instance,
       endpoint: this.endpoint,
-      services: SERVICES,
+      services: this.services,
       passwordKey: () => passwordKey,
     });
   }

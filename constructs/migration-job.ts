@@ -62,7 +62,10 @@ export interface MigrationJobProps {
   readonly namespace: string;
   /** The database the Job migrates: endpoint, and for an in-cluster instance its pods and policy. */
   readonly database: IPostgresDatabase;
-  /** The login Secrets: the owner's password is the Job's PGPASSWORD_FILE; the services', the maintenance login's and the monitoring login's are provisioned. */
+  /**
+   * The login Secrets: the owner's password is the Job's PGPASSWORD_FILE; every other login they hold is provisioned
+   * (the deployed services', the maintenance, monitoring and backup logins).
+   */
   readonly secrets: DatabaseSecrets;
   /** Per-role settings (`ALTER ROLE ... IN DATABASE ... SET`). @default no settings */
   readonly pools?: ServicePools;
@@ -258,8 +261,10 @@ export class MigrationJob extends Construct {
     const endpoint = props.database.endpoint;
     const owner = props.secrets.login('owner');
     const settingsByRole = new Map((props.pools?.roleSettings() ?? []).map((r) => [r.role, r.settings]));
+    // Only the logins that exist: a service that is not deployed (DatabaseSecrets `services`) gets no login.
+    const provisioned = PROVISIONED_LOGINS.filter((l) => props.secrets.hasLogin(l));
     const secretVersions: Record<string, string> = { owner: owner.version };
-    for (const l of PROVISIONED_LOGINS) secretVersions[l] = props.secrets.login(l).version;
+    for (const l of provisioned) secretVersions[l] = props.secrets.login(l).version;
 
     this.chart = renderHookChart({
       name: releaseName,
@@ -268,7 +273,7 @@ export class MigrationJob extends Construct {
       runnerBundle,
       migrations,
       owner: { username: owner.username, secretName: owner.secretName, passwordKey: owner.passwordKey },
-      logins: PROVISIONED_LOGINS.map((login) => {
+      logins: provisioned.map((login) => {
         const l = props.secrets.login(login);
         return {
           loginRole: l.username,

@@ -14,7 +14,7 @@ import { selectorLabels, standardLabels } from './internal/labels';
 import { defaultClients } from './internal/default-clients';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
-import { SSL_MODES, SslMode } from '../common/names';
+import { SSL_MODES, SslMode, type ServiceName } from '../common/names';
 import * as rules from './internal/rules';
 import type { Duration } from '../common/durations';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
@@ -82,6 +82,8 @@ export interface PostgresInstanceProps {
   readonly sharedMemorySize?: string;
   /** Prefix of the data volume's fixed Terraform logical id. @default 'caracal' */
   readonly logicalIdPrefix?: string;
+  /** The services deployed (a subset of the five): only their pods are admitted by default. @default all five */
+  readonly services?: readonly ServiceName[];
 }
 
 /** Every prop of PostgresInstanceProps: a key not among them (from JavaScript) is an error naming the closest. */
@@ -103,6 +105,7 @@ const PROPS = rules.keysOf<PostgresInstanceProps>({
   terminationGracePeriod: true,
   sharedMemorySize: true,
   logicalIdPrefix: true,
+  services: true,
 });
 
 export class PostgresInstance extends Construct implements IPostgresDatabase {
@@ -221,7 +224,7 @@ export class PostgresInstance extends Construct implements IPostgresDatabase {
     if (props.requiredConnections !== undefined) rules.integer(problems, 'requiredConnections', props.requiredConnections, 1, 10000);
     const instance = `caracal-${props.environment}`;
     const allowed = [
-      ...defaultClients('postgres', props.environment),
+      ...defaultClients('postgres', props.environment, rules.serviceSet(problems, 'services', props.services)),
       ...rules.allowedClients(problems, 'allowedClients', props.allowedClients),
     ];
     this.capacity = (props.capacity ?? PostgresCapacity.of({})).resolve(

@@ -30,6 +30,8 @@ export interface IRedisStreams extends IConstruct {
   readonly endpoint: RedisEndpoint;
   /** The ACL users whose Secrets exist. */
   readonly users: readonly RedisUser[];
+  /** The services deployed (their ACL users and connection ConfigMaps exist), in the canonical order. */
+  readonly services: readonly ServiceName[];
   /** Labels of the Redis pods, for the clients' egress rules; undefined outside the cluster. */
   readonly podLabels?: Readonly<Record<string, string>> | undefined;
   /** What must exist before anything connects (for depends_on): the StatefulSet and its NetworkPolicy; empty when external. */

@@ -16,10 +16,16 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import { Problems } from './errors';
 import { selectorLabels, standardLabels } from './internal/labels';
 import { HARDENED_POD_SPEC, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './internal/pod-security';
-import { SERVICES, ServiceName } from '../common/names';
+import type { ServiceName } from '../common/names';
 import * as rules from './internal/rules';
 import type { WorkloadConnectionValues } from './workload-values';
-import { connectionConfigMapOf, redisConnectionConfigMaps, redisServiceValues, userSecretOf } from './internal/redis-connection';
+import {
+  connectionConfigMapOf,
+  redisConnectionConfigMaps,
+  redisServiceValues,
+  redisUsersFor,
+  userSecretOf,
+} from './internal/redis-connection';
 import { defaultClients } from './internal/default-clients';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
 import type { IRedisStreams, RedisEndpoint, RedisUserSecretRef } from './redis-store';
@@ -138,6 +144,8 @@ export interface RedisStreamsProps {
   readonly namePrefix?: string;
   /** Prefix of the fixed Terraform logical ids of passwords, Secrets and the data volume. @default 'caracal' */
   readonly logicalIdPrefix?: string;
+  /** The services deployed (a subset of the five): only their ACL users, Secrets and connection ConfigMaps exist, and only their pods are admitted. @default all five */
+  readonly services?: readonly ServiceName[];
 }
 
 export type { IRedisStreams, RedisEndpoint, RedisUserSecretRef };
@@ -168,6 +176,7 @@ const PROPS = rules.keysOf<RedisStreamsProps>({
   namePrefix: true,
   logicalIdPrefix: true,
   backupUser: true,
+  services: true,
 });
 
 export class RedisStreams extends Construct implements IRedisStreams {
@@ -191,6 +200,8 @@ export class RedisStreams extends Construct implements IRedisStreams {
   readonly endpoint: RedisEndpoint;
   /** The ACL users that exist. */
   readonly users: readonly RedisUser[];
+  /** The services deployed, in the canonical order. */
+  readonly services: readonly ServiceName[];
   /** maxmemory in bytes. */
   readonly maxmemoryBytes: number;
   /** The rendered redis.conf (no secrets). */
@@ -240,7 +251,9 @@ export class RedisStreams extends Construct implements IRedisStreams {
     const serverBinary = props.serverBinary ?? 'redis-server';
     const cliBinary = props.cliBinary ?? 'redis-cli';
     this.instance = `caracal-${props.environment}`;
-    this.users = REDIS_USERS.filter(
+    this.services = rules.serviceSet(problems, 'services', props.services);
+    this.users = redisUsersFor(
+      this.services,
       (u) =>
         (u !== 'ops' || (props.opsUser ?? true)) &&
         (u !== 'exporter' || (props.exporterUser ?? true)) &&
@@ -302,7 +315,7 @@ export class RedisStreams extends Construct implements IRedisStreams {
 
     const instance = this.instance;
     const allowed = [
-      ...defaultClients('redis', props.environment),
+      ...defaultClients('redis', props.environment, this.services),
       ...rules.allowedClients(problems, 'allowedClients', props.allowedClients),
     ];
 
@@ -410,7 +423,7 @@ export class RedisStreams extends Construct implements IRedisStreams {
       namespace: props.namespace,
       instance,
       endpoint: this.endpoint,
-      services: SERVICES,
+      services: this.services,
       passwordKey: (service) => this.userSecret(service).passwordKey,
     });
 

@@ -58,9 +58,9 @@ export interface ServicePoolsProps {
   readonly maxConnections: number;
   /** superuser_reserved_connections of the server. @default 3 */
   readonly reservedConnections?: number;
-  /** The login Secrets; each service mounts only its own. */
+  /** The login Secrets; each service mounts only its own. Their `services` are the services deployed here. */
   readonly secrets: DatabaseSecrets;
-  /** Per-service settings; a service left out gets the defaults. @default defaults for all five */
+  /** Per-service settings, for the services of `secrets` only; a service left out gets the defaults. @default defaults for each */
   readonly services?: Partial<Record<ServiceName, ServicePoolSettings>>;
   /** Connections of jobs and exporters. @default migration Job 2, CronJobs 2, exporters 1 */
   readonly otherConnections?: OtherConnections;
@@ -150,16 +150,19 @@ export class ServicePools extends Construct {
     services: Partial<Record<ServiceName, ServicePoolSettings>> = {},
     other: OtherConnections = {},
     reservedConnections = 3,
+    deployed: readonly ServiceName[] = SERVICES,
   ): number {
     return budgetTerms(
-      SERVICES.map((s) => resolveDefaults(s, services[s])),
+      deployed.map((s) => resolveDefaults(s, services[s])),
       other,
       reservedConnections,
     ).total;
   }
 
-  /** Resolved settings per service. */
-  readonly pools: Readonly<Record<ServiceName, ResolvedPool>>;
+  /** The services deployed (those of `secrets`), in the canonical order. */
+  readonly deployedServices: readonly ServiceName[];
+  /** Resolved settings per deployed service. */
+  readonly pools: Readonly<Partial<Record<ServiceName, ResolvedPool>>>;
   /** Connections needed at the worst moment. */
   readonly requiredConnections: number;
   private readonly configMaps = new Map<ServiceName, string>();
@@ -176,6 +179,8 @@ export class ServicePools extends Construct {
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'ServicePools prop');
     this.secrets = props.secrets;
+    const deployed = props.secrets.services;
+    this.deployedServices = deployed;
     this.endpoint = props.endpoint;
     this.secretMountPath = props.secretMountPath ?? '/var/run/secrets/caracal/db';
     this.instance = `caracal-${props.environment}`;
@@ -188,6 +193,8 @@ export class ServicePools extends Construct {
     for (const s of props.keyMaterialServices ?? []) {
       if (!(SERVICES as readonly string[]).includes(s))
         problems.add('keyMaterialServices', s, `is not a Caracal service: expected one of ${SERVICES.join(', ')}`);
+      else if (!deployed.includes(s))
+        problems.add('keyMaterialServices', s, `is not a deployed service: expected one of ${deployed.join(', ')}`);
     }
     if (this.keyMaterialMountPath === this.secretMountPath)
       problems.add('keyMaterialMountPath', this.keyMaterialMountPath, "is the login Secret's mount path: expected a path of its own");
@@ -197,9 +204,12 @@ export class ServicePools extends Construct {
     rules.namePrefix(problems, 'namePrefix', prefix, 48, 'names are <prefix>-<service>-db');
     rules.absolutePath(problems, 'secretMountPath', this.secretMountPath, '/var/run/secrets/caracal/db');
     rules.knownKeys(problems, 'services', props.services, SERVICES, 'Caracal service');
+    for (const s of Object.keys(props.services ?? {}))
+      if ((SERVICES as readonly string[]).includes(s) && !deployed.includes(s as ServiceName))
+        problems.add(`services.${s}`, s, `is not a deployed service (secrets.services): expected one of ${deployed.join(', ')}`);
     // The budget is only meaningful when the numbers it adds up are valid; other problems do not hide it.
     const beforeNumbers = problems.count;
-    const resolved = SERVICES.map((s) => {
+    const resolved = deployed.map((s) => {
       validatePool(problems, `services.${s}`, props.services?.[s]);
       return resolveDefaults(s, props.services?.[s]);
     });
@@ -225,7 +235,7 @@ export class ServicePools extends Construct {
       this.requiredConnections = 0;
     }
     problems.throwIfAny();
-    this.pools = Object.fromEntries(resolved.map((p) => [p.service, p])) as Record<ServiceName, ResolvedPool>;
+    this.pools = Object.fromEntries(resolved.map((p) => [p.service, p])) as Partial<Record<ServiceName, ResolvedPool>>;
 
     for (const pool of resolved) {
       const name = `${prefix}-${pool.service}-db`;
@@ -269,8 +279,8 @@ export class ServicePools extends Construct {
 
   /** Name of a service's ConfigMap (DB_POOL_MAX, timeouts, PGHOST ... PGPASSWORD_FILE). */
   configMapName(service: ServiceName): string {
-    const name = this.configMaps.get(service);
-    if (!name) throw new Error(`${this.node.path}: unknown service ${JSON.stringify(service)}; expected one of ${SERVICES.join(', ')}`);
+    const name = this.configMaps.get(rules.deployedService(this.node.path, this.deployedServices, service));
+    if (!name) throw new Error(`${this.node.path}: no ConfigMap for ${service}`);
     return name;
   }
 
@@ -286,20 +296,27 @@ export class ServicePools extends Construct {
 
   /** statement_timeout and idle_in_transaction_session_timeout per service login role (ms), for `ALTER ROLE ... SET`. */
   roleSettings(): RoleSettings[] {
-    return SERVICES.map((s) => ({
+    return this.deployedServices.map((s) => ({
       role: this.secrets.loginRole(s),
       settings: {
-        statement_timeout: String(this.pools[s].statementTimeoutMs),
-        idle_in_transaction_session_timeout: String(this.pools[s].idleInTransactionTimeoutMs),
+        statement_timeout: String(this.pool(s).statementTimeoutMs),
+        idle_in_transaction_session_timeout: String(this.pool(s).idleInTransactionTimeoutMs),
       },
     }));
   }
 
-  /** Typed values fragment for the services' own Helm release, keyed by service. */
-  helmValues(): Record<ServiceName, ServiceHelmValues> {
-    const out = {} as Record<ServiceName, ServiceHelmValues>;
-    for (const s of SERVICES) {
-      const p = this.pools[s];
+  /** A deployed service's resolved settings; an error naming the deployed services for any other. */
+  pool(service: ServiceName): ResolvedPool {
+    const pool = this.pools[rules.deployedService(this.node.path, this.deployedServices, service)];
+    if (!pool) throw new Error(`${this.node.path}: no pool for ${service}`);
+    return pool;
+  }
+
+  /** Typed values fragment for the services' own Helm release, keyed by deployed service. */
+  helmValues(): Partial<Record<ServiceName, ServiceHelmValues>> {
+    const out: Partial<Record<ServiceName, ServiceHelmValues>> = {};
+    for (const s of this.deployedServices) {
+      const p = this.pool(s);
       const connection = this.connection(s);
       const volumes: HelmSecretVolume[] = connection.manifestVolumes();
       const volumeMounts: HelmVolumeMount[] = [...connection.mounts];

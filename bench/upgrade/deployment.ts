@@ -76,7 +76,6 @@ export function synthesizeDeployment(opts: { database: string; port: number; run
     const configMaps = Object.values(
       json.resource.kubernetes_config_map_v1 as Record<string, { metadata: { name: string }; data: Record<string, string> }>,
     );
-    const values = pools.helmValues();
     const services = SERVICES.map((service): ServiceSettings => {
       const cm = configMaps.find((c) => c.metadata.name === pools.configMapName(service));
       if (!cm) throw new Error(`no ConfigMap ${pools.configMapName(service)} in the synthesized stack`);
@@ -85,7 +84,7 @@ export function synthesizeDeployment(opts: { database: string; port: number; run
         user: cm.data.PGUSER,
         applicationName: cm.data.PGAPPNAME,
         poolMax: Number(cm.data.DB_POOL_MAX),
-        pods: values[service].replicaCount,
+        pods: pools.pool(service).replicas,
         connectionTimeoutMs: Number(cm.data.DB_CONNECTION_TIMEOUT_MS),
         idleTimeoutMs: Number(cm.data.DB_IDLE_TIMEOUT_MS),
       };

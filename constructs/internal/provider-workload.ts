@@ -15,7 +15,8 @@ import type {
   ServiceWorkload,
 } from '../workload-values';
 import { providerVolume } from './pg-connection';
-import { Problems } from '../errors';
+import * as rules from './rules';
+import { SERVICES, type ServiceName } from '../../common/names';
 
 /** The API-shape values of one service: ServicePools' (database only) or CaracalStores' (with Redis and the wait). */
 export interface WorkloadApiValues {
@@ -35,12 +36,15 @@ export interface WorkloadApiValues {
  * `service`'s values of `values` (a construct's `helmValues()`) in the provider's shape, or one ValidationError
  * naming the service and the ones there are (a JavaScript caller's typo, a service the stores do not serve).
  */
-export function serviceWorkloadOf(where: string, values: Readonly<Record<string, WorkloadApiValues>>, service: string): ServiceWorkload {
-  if (typeof service === 'string' && Object.prototype.hasOwnProperty.call(values, service)) return providerWorkload(values[service]);
-  const problems = new Problems(where);
-  problems.add('service', service, `is not a service of these stores: expected one of ${Object.keys(values).join(', ')}`);
-  problems.throwIfAny();
-  throw new Error(`${where}: no service ${String(service)}`); // throwIfAny has thrown
+export function serviceWorkloadOf(
+  where: string,
+  values: Readonly<Partial<Record<ServiceName, WorkloadApiValues>>>,
+  service: ServiceName,
+): ServiceWorkload {
+  const deployed = SERVICES.filter((s) => values[s] !== undefined);
+  const v = values[rules.deployedService(where, deployed, service)];
+  if (!v) throw new Error(`${where}: no values for ${service}`);
+  return providerWorkload(v);
 }
 
 function providerWorkload(v: WorkloadApiValues): ServiceWorkload {

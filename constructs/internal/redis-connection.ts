@@ -5,7 +5,8 @@ import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { serviceSelector, standardLabels } from './labels';
 import { SERVICES, type ServiceName } from '../../common/names';
-import { RATE_LIMITED_SERVICES, STREAMS, STREAM_ACCESS, StreamName, rateLimitPattern } from './redis-config';
+import { RATE_LIMITED_SERVICES, REDIS_USERS, RedisUser, STREAMS, STREAM_ACCESS, StreamName, rateLimitPattern } from './redis-config';
+import * as rules from './rules';
 import type { WorkloadConnectionValues } from '../workload-values';
 import type { RedisUserSecretRef } from '../redis-store';
 
@@ -81,7 +82,15 @@ export function userSecretOf<U extends string>(
 
 /** A Redis store's connection ConfigMap name of `service`; an error naming the store and the services otherwise. */
 export function connectionConfigMapOf(scope: Construct, configMaps: ReadonlyMap<ServiceName, string>, service: ServiceName): string {
-  const name = configMaps.get(service);
-  if (!name) throw new Error(`${scope.node.path}: unknown service ${JSON.stringify(service)}; expected one of ${SERVICES.join(', ')}`);
+  const name = configMaps.get(rules.deployedService(scope.node.path, [...configMaps.keys()], service));
+  if (!name) throw new Error(`${scope.node.path}: no connection ConfigMap for ${service}`);
   return name;
+}
+
+/**
+ * The ACL users of a Redis that serves `services`: the deployed services' users, then the built-in users `keep`
+ * admits (healthcheck, ops, exporter, backup), in REDIS_USERS order.
+ */
+export function redisUsersFor(services: readonly ServiceName[], keep: (user: RedisUser) => boolean = () => true): RedisUser[] {
+  return REDIS_USERS.filter((u) => ((SERVICES as readonly string[]).includes(u) ? services.includes(u as ServiceName) : keep(u)));
 }

@@ -2,9 +2,10 @@
 // keys, pinned images, Kubernetes quantities, durations, logical-id prefixes, rotation tokens, label selectors)
 // is written once, with the one wording of its problem. A rule records a problem and returns the parsed value
 // (or whether the value is valid), so a construct reports every problem at once.
+import { Problems as ProblemsOf } from '../errors';
 import type { Problems } from '../errors';
 import { DURATION_UNITS_ACCEPTED, parseCpu, parseDuration, parseQuantity } from '../../common/units';
-import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN } from '../../common/names';
+import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, SERVICES, ServiceName } from '../../common/names';
 
 // ---- Names ------------------------------------------------------------------------------------
 
@@ -159,6 +160,55 @@ export function keysOf<T extends object>(keys: { readonly [K in keyof Required<T
 }
 
 /** The known key nearest to `key` by edit distance (case-insensitive), when near enough to be a misspelling. */
+/**
+ * The services a construct deploys (a subset of the five, issue 12 point 7): a non-empty list of known service names,
+ * each once. Returns them in the canonical order (SERVICES), so the output does not depend on the list's order;
+ * `undefined` (the prop left out) is all five. On a problem, returns all five (the caller has already failed).
+ */
+export function serviceSet(problems: Problems, field: string, value: unknown): readonly ServiceName[] {
+  if (value === undefined) return SERVICES;
+  const accepted = `a non-empty list of Caracal services, each once, from ${SERVICES.join(', ')}`;
+  if (!Array.isArray(value)) {
+    problems.add(field, value, `is not a list of services: expected ${accepted}`);
+    return SERVICES;
+  }
+  const before = problems.count;
+  if (value.length === 0) problems.add(field, value, `is empty: expected ${accepted} (leave it out for all five)`);
+  const seen = new Set<unknown>();
+  value.forEach((s: unknown, i) => {
+    if (typeof s !== 'string' || !(SERVICES as readonly string[]).includes(s)) {
+      const near = typeof s === 'string' ? closestKey(s, SERVICES) : undefined;
+      problems.add(
+        `${field}[${i}]`,
+        s,
+        `is not a Caracal service: expected one of ${SERVICES.join(', ')}${near === undefined ? '' : `; did you mean "${near}"?`}`,
+      );
+    } else if (seen.has(s)) problems.add(`${field}[${i}]`, s, `is listed twice: expected ${accepted}`);
+    seen.add(s);
+  });
+  return problems.count === before ? SERVICES.filter((s) => seen.has(s)) : SERVICES;
+}
+
+/**
+ * `service` when it is among the deployed `services`; otherwise one ValidationError naming the construct, the
+ * service and the deployed ones (serviceWorkload('sts') on stores that deploy only api and audit, a JavaScript
+ * caller's typo).
+ */
+export function deployedService<S extends string>(where: string, services: readonly S[], service: unknown): S {
+  if (typeof service === 'string' && (services as readonly string[]).includes(service)) return service as S;
+  const known = typeof service === 'string' && (SERVICES as readonly string[]).includes(service);
+  const problems = new ProblemsOf(where);
+  const near = typeof service === 'string' && !known ? closestKey(service, services) : undefined;
+  problems.add(
+    'service',
+    service,
+    `is not a service of these stores: expected one of ${services.join(', ')}` +
+      (known ? ` (${service} is not deployed: add it to \`services\` to deploy it)` : near ? `; did you mean "${near}"?` : ''),
+  );
+  problems.throwIfAny();
+  throw new Error(`${where}: no service ${String(service)}`); // throwIfAny has thrown
+}
+
 export function closestKey(key: string, keys: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;

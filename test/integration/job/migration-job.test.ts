@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import { Client } from 'pg';
-import { DatabaseCredentials, DatabaseSecrets, PostgresInstance, ServicePools } from '../../../constructs';
+import { DatabaseCredentials, DatabaseSecrets, PostgresInstance, ServiceName, ServicePools } from '../../../constructs';
 import { MigrationJob, MigrationRunnerImage } from '../../../constructs/migration-job';
 import { LOGINS, PROVISIONED_LOGINS } from '../../../common/names';
 import { scramSha256Verifier } from '../../../src/provision/scram';
@@ -106,7 +106,7 @@ interface Synth {
 }
 
 /** `cdktf synth` of a stack with the environment's MigrationJob; returns the chart directory the helm_release points at. */
-function synth(env: Env, extra: { migrationsDir?: string; image?: MigrationRunnerImage } = {}): Synth {
+function synth(env: Env, extra: { migrationsDir?: string; image?: MigrationRunnerImage; services?: readonly ServiceName[] } = {}): Synth {
   const outdir = mkdtempSync(path.join(tmpdir(), 'caracal-e2e-synth-'));
   // Providers belong to the platform stack (src/stacks); this one only needs the chart and the release JSON.
   const app = new App({ outdir, skipValidation: true });
@@ -115,6 +115,7 @@ function synth(env: Env, extra: { migrationsDir?: string; image?: MigrationRunne
     environment: env.name,
     namespace: 'caracal',
     credentials: DatabaseCredentials.generated(),
+    services: extra.services,
   });
   const database = PostgresInstance.external(stack, 'postgres', {
     host: HOST,
@@ -162,7 +163,7 @@ async function runJob(env: Env, s: Synth, imageFiles?: Record<string, string>): 
  * pod's fsGroup set as the service's chart must set it. `timeout` replaces the container's --timeout.
  */
 async function runSchemaWait(env: Env, s: Synth, service: 'sts' | 'api', timeout?: string): Promise<PodRun> {
-  const values = s.pools.helmValues()[service];
+  const values = s.pools.helmValues()[service]!;
   const wait = s.job.schemaWait(values);
   const chart = renderChart(s.chartDir, { contentHash: s.contentHash });
   const configMaps = Object.values(s.json.resource.kubernetes_config_map_v1 as Record<string, any>);
@@ -222,6 +223,22 @@ describe('the migration Job, run as the kubelet would run it', () => {
     expect(run.stdout).toMatch(/applied 0001_baseline\.up\.sql/);
     for (const s of PROVISIONED_LOGINS)
       expect(run.stdout).toContain(`provisioned caracal_inst_${s}: create, grant caracal_${s}, grant connect`);
+  });
+
+  test('GIVEN stores that deploy only api and audit WHEN the Job installs THEN it creates exactly their logins and the built-in ones, and they connect', async () => {
+    const env = await bootstrap('subset');
+    const run = await runJob(env, synth(env, { services: ['audit', 'api'] }));
+    expect({ exitCode: run.exitCode, stderr: run.exitCode === 0 ? '' : run.stderr }).toEqual({ exitCode: 0, stderr: '' });
+    const logins = await withClient(cluster.url, async (c) =>
+      (
+        await c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname LIKE 'caracal\\_subset\\_%' ORDER BY rolname")
+      ).rows.map((r) => r.rolname),
+    );
+    expect(logins).toEqual(['api', 'audit', 'backup', 'maintenance', 'monitoring', 'owner'].map((l) => `caracal_subset_${l}`));
+    expect(run.stdout).not.toMatch(/caracal_subset_(coordinator|sts|gateway)/);
+    await expect(asLogin(env, 'audit', async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).resolves.toBe(
+      'caracal_subset_audit',
+    );
   });
 
   test('GIVEN an installed environment THEN each service login connects with its Secret and has exactly its access-matrix rights', async () => {

@@ -71,7 +71,7 @@ describe('ServicePools', () => {
     const { pools } = build({
       services: { gateway: { replicas: 2, maxReplicas: 5, maxSurge: 2, resources: { limits: { memory: '1Gi' } } } },
     });
-    const v = pools.helmValues().gateway;
+    const v = pools.helmValues().gateway!;
     expect(v.envFrom).toEqual([{ configMapRef: { name: 'caracal-gateway-db' } }]);
     expect(v.volumes[0]).toEqual({ name: 'caracal-db-credentials', secret: { secretName: 'caracal-db-gateway', defaultMode: 0o440 } });
     expect(v.volumeMounts.every((m) => !('subPath' in m))).toBe(true);
@@ -101,7 +101,7 @@ describe('ServicePools', () => {
       });
     });
     const admitted = only(json, 'kubernetes_network_policy_v1').spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels);
-    for (const s of SERVICES) expect(admitted).toContainEqual(pools.helmValues()[s].podLabels);
+    for (const s of SERVICES) expect(admitted).toContainEqual(pools.helmValues()[s]!.podLabels);
   });
 
   test('GIVEN key material for some services WHEN their values are read THEN it is mounted only into the services given it', () => {
@@ -112,8 +112,8 @@ describe('ServicePools', () => {
     });
     expect(keys.secretName).toBe('caracal-keys');
     const values = pools.helmValues();
-    expect(values.sts.volumes).toContainEqual({ name: 'caracal-key-material', secret: { secretName: 'caracal-keys', defaultMode: 0o440 } });
-    expect(values.api.volumes.map((v) => v.name)).not.toContain('caracal-key-material');
+    expect(values.sts!.volumes).toContainEqual({ name: 'caracal-key-material', secret: { secretName: 'caracal-keys', defaultMode: 0o440 } });
+    expect(values.api!.volumes.map((v) => v.name)).not.toContain('caracal-key-material');
     expect(byName(json, 'kubernetes_config_map_v1', 'caracal-sts-db').data.CARACAL_HMAC_KEY_FILE).toBe(
       '/var/run/secrets/caracal/keys/hmac-key',
     );
