@@ -112,7 +112,10 @@ describe('ServicePools', () => {
     });
     expect(keys.secretName).toBe('caracal-keys');
     const values = pools.helmValues();
-    expect(values.sts!.volumes).toContainEqual({ name: 'caracal-key-material', secret: { secretName: 'caracal-keys', defaultMode: 0o440 } });
+    expect(values.sts!.volumes).toContainEqual({
+      name: 'caracal-key-material',
+      secret: { secretName: 'caracal-keys', defaultMode: 0o440 },
+    });
     expect(values.api!.volumes.map((v) => v.name)).not.toContain('caracal-key-material');
     expect(byName(json, 'kubernetes_config_map_v1', 'caracal-sts-db').data.CARACAL_HMAC_KEY_FILE).toBe(
       '/var/run/secrets/caracal/keys/hmac-key',
