@@ -1,5 +1,5 @@
 // CaracalStores: everything Caracal's control plane needs from its stores, from plain props: Postgres
-// (in-cluster or external), database secrets and key material, service pools, Redis for the streams,
+// (in-cluster, CloudNativePG or external), database secrets and key material, service pools, Redis for the streams,
 // the audit partition maintenance, and the exporters, alert rules and dashboard. Exposes what a platform stack needs
 // to deploy the services.
 import { Construct } from 'constructs';
@@ -28,6 +28,7 @@ import { StoresMonitoring, StoresMonitoringProps } from './stores-monitoring';
 import type { ServiceWorkload } from './workload-values';
 import { serviceWorkloadOf } from './internal/provider-workload';
 import { PostgresBackup, PostgresBackupProps } from './postgres-backup';
+import { CloudNativePgCluster, CloudNativePgClusterProps } from './cloudnative-pg-cluster';
 
 export type StoresMonitoringOptions = Omit<
   StoresMonitoringProps,
@@ -50,12 +51,28 @@ export type InClusterPostgresOptions = Omit<
 >;
 /** External instance settings the composite does not decide itself. */
 export type ExternalPostgresOptions = Omit<ExternalPostgresProps, 'requiredConnections'>;
+/** CloudNativePG Cluster settings the composite does not decide itself. */
+export type CloudNativePgOptions = Omit<CloudNativePgClusterProps, 'environment' | 'namespace' | 'owner' | 'requiredConnections'>;
 
-/** Where Postgres runs: exactly one of the two. */
+type PostgresChoice =
+  | { kind: 'in-cluster'; options: InClusterPostgresOptions }
+  | { kind: 'cloudnative-pg'; options: CloudNativePgOptions }
+  | { kind: 'external'; options: ExternalPostgresOptions };
+
+/** Where Postgres runs: exactly one of the three. */
 export class StoresPostgres {
   /** A StatefulSet in the stores' namespace. */
   static inCluster(options: InClusterPostgresOptions = {}): StoresPostgres {
     return new StoresPostgres({ kind: 'in-cluster', options });
+  }
+
+  /**
+   * A highly available CloudNativePG Cluster in the stores' namespace (3 instances by default), reached at its `-rw`
+   * Service with verify-full against the cluster's CA; the operator is installed from its pinned chart unless
+   * `operator.install` is false.
+   */
+  static cloudNativePg(options: CloudNativePgOptions = {}): StoresPostgres {
+    return new StoresPostgres({ kind: 'cloudnative-pg', options });
   }
 
   /** A managed database reached at `host`; nothing is deployed for it. */
@@ -63,9 +80,7 @@ export class StoresPostgres {
     return new StoresPostgres({ kind: 'external', options });
   }
 
-  private constructor(
-    readonly choice: { kind: 'in-cluster'; options: InClusterPostgresOptions } | { kind: 'external'; options: ExternalPostgresOptions },
-  ) {}
+  private constructor(readonly choice: PostgresChoice) {}
 }
 
 export type StoresRedisOptions = Omit<RedisStreamsProps, 'environment' | 'namespace' | 'backupUser' | 'services'>;
@@ -83,7 +98,7 @@ export type StoresBackupOptions = Omit<
   /**
    * Run the backup CronJob. An external database is backed up by its provider (snapshots and point-in-time
    * recovery, docs/operations.md "Backup"); enable this to add a logical backup of it as well.
-   * @default true for the in-cluster Postgres, false for an external one
+   * @default true for the in-cluster and CloudNativePG Postgres, false for an external one
    */
   readonly enabled?: boolean;
 };
@@ -159,7 +174,7 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
   readonly secrets: DatabaseSecrets;
   /** The HMAC and encryption keys (generated once, or an existing Secret). */
   readonly keyMaterial: KeyMaterialSecret;
-  /** The database: the in-cluster PostgresInstance, or the imported external one. */
+  /** The database: the in-cluster PostgresInstance, the CloudNativePgCluster, or the imported external one. */
   readonly postgres: IPostgresDatabase;
   readonly pools: ServicePools;
   readonly redis: RedisStreams;
@@ -179,7 +194,7 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
       problems.add(
         'postgres',
         props.postgres,
-        'is not a Postgres choice: expected StoresPostgres.inCluster({...}) or StoresPostgres.external({...})',
+        'is not a Postgres choice: expected StoresPostgres.inCluster({...}), StoresPostgres.cloudNativePg({...}) or StoresPostgres.external({...})',
       );
     }
     rules.knownKeys(problems, 'pools', props.pools, SERVICES, 'Caracal service');
@@ -226,15 +241,15 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
     const required = ServicePools.requiredConnections(poolSettings, props.otherConnections, undefined, services);
     const requiredConnections = Number.isInteger(required) && required >= 1 && required <= 10_000 ? required : undefined;
     const choice = props.postgres instanceof StoresPostgres ? props.postgres.choice : StoresPostgres.inCluster().choice;
-    const backupEnabled = props.backup?.enabled ?? choice.kind === 'in-cluster';
+    // The logical backup (and the Redis RDB copy) runs for every database this library deploys.
+    const backupEnabled = props.backup?.enabled ?? choice.kind !== 'external';
     const realPostgres = children.build<IPostgresDatabase>(() =>
-      choice.kind === 'in-cluster'
-        ? new PostgresInstance(this, 'postgres', {
-            // Admitted by default: the services, the migration Job, the maintenance CronJob and the exporters
-            // (internal/default-clients.ts); `allowedClients` in the options and allowFrom() add to them.
+      choice.kind === 'cloudnative-pg'
+        ? new CloudNativePgCluster(this, 'postgres', {
             logicalIdPrefix: props.logicalIdPrefix,
+            // The CNPG PodMonitor follows the exporters' prometheus-operator switch unless set.
+            podMonitor: props.monitoring?.prometheusOperator ?? true,
             ...choice.options,
-            // The backup CronJob, when it runs, beside the defaults and the options' own.
             allowedClients: [
               ...(choice.options.allowedClients ?? []),
               ...(backupEnabled ? [PostgresBackup.podSelector(props.environment)] : []),
@@ -245,7 +260,23 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
             requiredConnections,
             services,
           })
-        : PostgresInstance.external(this, 'postgres', { ...choice.options, requiredConnections }),
+        : choice.kind === 'in-cluster'
+          ? new PostgresInstance(this, 'postgres', {
+              // Admitted by default: the services, the migration Job, the maintenance CronJob and the exporters
+              // (internal/default-clients.ts); `allowedClients` in the options and allowFrom() add to them.
+              logicalIdPrefix: props.logicalIdPrefix,
+              ...choice.options,
+              // The backup CronJob, when it runs, beside the defaults and the options' own.
+              allowedClients: [
+                ...(choice.options.allowedClients ?? []),
+                ...(backupEnabled ? [PostgresBackup.podSelector(props.environment)] : []),
+              ],
+              environment: props.environment,
+              namespace: props.namespace,
+              owner: secrets.login('owner'),
+              requiredConnections,
+            })
+          : PostgresInstance.external(this, 'postgres', { ...choice.options, requiredConnections }),
     );
     const postgres =
       realPostgres ?? children.standIn((scratch) => PostgresInstance.external(scratch, 'postgres', { host: 'postgres.stand-in.invalid' }));
@@ -286,6 +317,8 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
     const migrationJob = children.build(
       () =>
         new MigrationJob(this, 'migration-job', {
+          // A new Cluster bootstraps its primary and clones each replica before `-rw` answers: wait longer.
+          ...(choice.kind === 'cloudnative-pg' ? { waitForDb: '300s' } : {}),
           ...props.migrationJob,
           environment: props.environment,
           namespace: props.namespace,

@@ -18,6 +18,15 @@ export type {
 } from './postgres-capacity';
 export { PostgresInstance, SSL_MODES, DEFAULT_POSTGRES_MAJOR, DEFAULT_POSTGRES_IMAGE, POSTGRES_UID } from './postgres-instance';
 export { ExternalPostgres } from './external-postgres';
+export { CloudNativePgCluster } from './cloudnative-pg-cluster';
+export {
+  CNPG_OPERATOR_VERSION,
+  CNPG_CHART_VERSION,
+  BARMAN_CLOUD_PLUGIN_CHART_VERSION,
+  BARMAN_CLOUD_PLUGIN_VERSION,
+  DEFAULT_CNPG_IMAGE,
+} from './cnpg-versions';
+export type { CloudNativePgClusterProps, CnpgBackupOptions, CnpgOperatorOptions } from './cloudnative-pg-cluster';
 export type { IPostgresDatabase } from './postgres-database';
 export type {
   PostgresInstanceProps,
@@ -83,6 +92,7 @@ export type {
   CaracalStoresProps,
   InClusterPostgresOptions,
   ExternalPostgresOptions,
+  CloudNativePgOptions,
   StoresRedisOptions,
   StoresAuditMaintenanceOptions,
   StoresBackupOptions,

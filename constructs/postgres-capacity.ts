@@ -136,6 +136,8 @@ const ORDER = [
   'log_min_duration_statement',
 ] as const;
 type SettingName = (typeof ORDER)[number];
+/** Every server setting a capacity may render (by Postgres name): nothing else may set them. */
+export const CAPACITY_SETTING_NAMES: readonly string[] = ORDER;
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;

@@ -1,7 +1,8 @@
 // IPostgresDatabase: "a Postgres database the services can reach", the way aws-rds has IDatabaseInstance. The
-// in-cluster PostgresInstance implements it, and so does a database imported with PostgresInstance.fromAttributes()
-// (a managed or otherwise external one). Everything that connects (ServicePools, MigrationJob, the maintenance
-// CronJob, the exporters, CaracalStores) takes this interface, never a concrete class.
+// in-cluster PostgresInstance implements it, so does the CloudNativePG CloudNativePgCluster, and so does a database
+// imported with PostgresInstance.fromAttributes() (a managed or otherwise external one). Everything that connects
+// (ServicePools, MigrationJob, the maintenance CronJob, the exporters, CaracalStores) takes this interface, never a
+// concrete class.
 import type { IConstruct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
 import type { ClientAdmission, ClientWorkload } from './connections';
@@ -19,8 +20,11 @@ export interface PostgresEndpoint {
 }
 
 export interface IPostgresDatabase extends IConstruct {
-  /** `in-cluster` (a StatefulSet of this library) or `external` (imported: nothing is deployed for it). */
-  readonly mode: 'in-cluster' | 'external';
+  /**
+   * `in-cluster` (a StatefulSet of this library), `cloudnative-pg` (a CloudNativePG Cluster of this library) or
+   * `external` (imported: nothing is deployed for it).
+   */
+  readonly mode: 'in-cluster' | 'cloudnative-pg' | 'external';
   /** Where clients connect: host, port, database, sslMode and the CA certificate Secret. */
   readonly endpoint: PostgresEndpoint;
   /** The resolved server settings. */
@@ -35,7 +39,7 @@ export interface IPostgresDatabase extends IConstruct {
   readonly connectionBudget: number;
   /** Labels of the database's pods, for the clients' egress rules; undefined outside the cluster. */
   readonly podLabels?: Readonly<Record<string, string>> | undefined;
-  /** What must exist before anything connects (for depends_on): the StatefulSet and its NetworkPolicy; empty when external. */
+  /** What must exist before anything connects (for depends_on): the StatefulSet (or the Cluster's release) and its NetworkPolicy; empty when external. */
   readonly readyResources: readonly ITerraformDependable[];
   /**
    * Admits one more client workload (by pod selector) besides the defaults, which are always admitted: the

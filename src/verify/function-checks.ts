@@ -4,6 +4,8 @@
 import type { Client } from 'pg';
 import { MATRIX_ROLES, OWNER_ROLE, roleName, type MatrixRole } from './access-matrix';
 import { CheckResult, query, result } from './check-support';
+import { LARGE_OBJECT_FUNCTIONS_SQL } from '../../common/large-objects';
+export { REVOKE_LARGE_OBJECTS_SQL } from '../../common/large-objects';
 
 /**
  * Who besides caracal_owner may EXECUTE each function of public, by matrix column: docs/access-matrix.md
@@ -108,16 +110,6 @@ export async function checkDefinerSearchPath(client: Client): Promise<CheckResul
     FIRST.searchPath,
   );
 }
-
-/** The large-object functions of pg_catalog (creating, writing, reading, unlinking). */
-const LARGE_OBJECT_FUNCTIONS_SQL = `p.pronamespace = 'pg_catalog'::regnamespace AND (p.proname LIKE 'lo\\_%' OR p.proname IN ('loread', 'lowrite'))`;
-
-/** What a superuser runs in the database to close the large-object functions (0002 does it when it can; docs/schema.md). */
-export const REVOKE_LARGE_OBJECTS_SQL = `DO $$DECLARE f regprocedure; BEGIN
-  FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p WHERE ${LARGE_OBJECT_FUNCTIONS_SQL} LOOP
-    EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
-  END LOOP;
-END$$`;
 
 /** The large-object functions PUBLIC may execute in the connected database (only a superuser may revoke them). */
 export async function publicLargeObjectFunctions(client: Client): Promise<Array<{ fn: string }>> {
