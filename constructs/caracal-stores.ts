@@ -52,7 +52,10 @@ export type InClusterPostgresOptions = Omit<
 /** External instance settings the composite does not decide itself. */
 export type ExternalPostgresOptions = Omit<ExternalPostgresProps, 'requiredConnections'>;
 /** CloudNativePG Cluster settings the composite does not decide itself. */
-export type CloudNativePgOptions = Omit<CloudNativePgClusterProps, 'environment' | 'namespace' | 'owner' | 'requiredConnections'>;
+export type CloudNativePgOptions = Omit<
+  CloudNativePgClusterProps,
+  'environment' | 'namespace' | 'owner' | 'requiredConnections' | 'services'
+>;
 
 type PostgresChoice =
   | { kind: 'in-cluster'; options: InClusterPostgresOptions }
@@ -275,6 +278,7 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
               namespace: props.namespace,
               owner: secrets.login('owner'),
               requiredConnections,
+              services,
             })
           : PostgresInstance.external(this, 'postgres', { ...choice.options, requiredConnections }),
     );

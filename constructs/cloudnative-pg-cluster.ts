@@ -21,7 +21,7 @@ import { CAPACITY_SETTING_NAMES, PostgresCapacity, ResolvedCapacity } from './po
 import type { LoginSecretRef } from './database-secrets';
 import type { IPostgresDatabase, PostgresEndpoint } from './postgres-database';
 import type { ResourceRequirements } from './postgres-instance';
-import { BACKUP_ROLE } from '../common/names';
+import { BACKUP_ROLE, ServiceName } from '../common/names';
 import { REVOKE_LARGE_OBJECTS_SQL } from '../common/large-objects';
 
 /** How the operator (and the Barman Cloud plugin) get into the cluster. */
@@ -105,6 +105,8 @@ export interface CloudNativePgClusterProps {
    * maintenance CronJob, the exporters). See also allowFrom(). @default none
    */
   readonly allowedClients?: ReadonlyArray<Readonly<Record<string, string>>>;
+  /** The services deployed (a subset of the five): only their pods are admitted by default. @default all five */
+  readonly services?: readonly ServiceName[];
   /** Namespace the Prometheus pods run in, admitted to the metrics port. @default 'monitoring' */
   readonly metricsNamespace?: string;
   /** Prefix of the Cluster release's fixed Terraform logical id. @default 'caracal' */
@@ -134,6 +136,7 @@ const PROPS = rules.keysOf<CloudNativePgClusterProps>({
   podMonitor: true,
   operator: true,
   allowedClients: true,
+  services: true,
   metricsNamespace: true,
   logicalIdPrefix: true,
 });
@@ -265,7 +268,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
     const extra = checkParameters(problems, props.parameters, new Set([...CAPACITY_SETTING_NAMES, ...Object.keys(this.capacity.settings)]));
     const backup = props.backup === undefined ? undefined : checkBackup(problems, props.backup);
     const allowed = [
-      ...defaultClients('postgres', props.environment),
+      ...defaultClients('postgres', props.environment, rules.serviceSet(problems, 'services', props.services)),
       ...rules.allowedClients(problems, 'allowedClients', props.allowedClients),
     ];
     problems.throwIfAny();

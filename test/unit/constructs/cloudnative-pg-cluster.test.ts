@@ -225,6 +225,14 @@ describe('CloudNativePgCluster', () => {
     expect(metrics.ports).toEqual([{ port: '9187', protocol: 'TCP' }]);
   });
 
+  test('GIVEN a subset of the services WHEN synthesized THEN only their pods are admitted by default', () => {
+    const { json } = build({ services: ['api', 'audit'] });
+    const policy = Object.values(resources(json, 'kubernetes_network_policy_v1'))[0];
+    const components = policy.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component']);
+    expect(components).toEqual(expect.arrayContaining(['api', 'audit', 'migration']));
+    expect(components).not.toContain('sts');
+  });
+
   test('GIVEN allowFrom WHEN called THEN the instances admit the client and the client gets its egress rule to them', () => {
     let db!: IPostgresDatabase;
     const { json } = synthScope((s) => {
