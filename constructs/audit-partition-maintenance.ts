@@ -16,6 +16,7 @@ import type { Duration } from '../common/durations';
 import type { LoginSecretRef } from './database-secrets';
 import { MAINTENANCE_ROLE } from '../common/names';
 import { DEFAULT_POSTGRES_IMAGE, POSTGRES_UID, PostgresEndpoint, ResourceRequirements } from './postgres-instance';
+import { checkStackIdentity } from './internal/stack-identity';
 
 /**
  * What the job runs. ensure -> retention -> health, each call its own transaction (psql autocommit):
@@ -135,6 +136,7 @@ export class AuditPartitionMaintenance extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditPartitionMaintenanceProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'AuditPartitionMaintenance prop');
     const name = props.name ?? 'caracal-audit-partition-maintenance';

@@ -29,6 +29,7 @@ import type { ServiceWorkload } from './workload-values';
 import { serviceWorkloadOf } from './internal/provider-workload';
 import { PostgresBackup, PostgresBackupProps } from './postgres-backup';
 import { CloudNativePgCluster, CloudNativePgClusterProps } from './cloudnative-pg-cluster';
+import { checkStackIdentity, claimEnvironment } from './internal/stack-identity';
 
 export type StoresMonitoringOptions = Omit<
   StoresMonitoringProps,
@@ -191,8 +192,12 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
 
   constructor(scope: Construct, id: string, props: CaracalStoresProps<S>) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'CaracalStores prop');
+    // One CaracalStores per environment and stack; two environments must also differ in logicalIdPrefix and
+    // namespace, which the stack checks at synth (internal/stack-identity).
+    claimEnvironment(problems, this, props.environment);
     if (!(props.postgres instanceof StoresPostgres)) {
       problems.add(
         'postgres',

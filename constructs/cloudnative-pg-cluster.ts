@@ -23,6 +23,7 @@ import type { IPostgresDatabase, PostgresEndpoint } from './postgres-database';
 import type { ResourceRequirements } from './postgres-instance';
 import { BACKUP_ROLE, ServiceName } from '../common/names';
 import { REVOKE_LARGE_OBJECTS_SQL } from '../common/large-objects';
+import { checkStackIdentity } from './internal/stack-identity';
 
 /** How the operator (and the Barman Cloud plugin) get into the cluster. */
 export interface CnpgOperatorOptions {
@@ -191,6 +192,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
 
   constructor(scope: Construct, id: string, props: CloudNativePgClusterProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'CloudNativePgCluster prop');
     const name = props.name ?? 'postgres';

@@ -7,6 +7,7 @@ import { Problems } from './errors';
 import { standardLabels } from './internal/labels';
 import { LOGINS, LoginName, SERVICES, ServiceName, groupRoleOf, loginRoleName } from '../common/names';
 import * as rules from './internal/rules';
+import { checkStackIdentity } from './internal/stack-identity';
 
 /** Where a login's username and password are in a Kubernetes Secret. */
 export interface LoginSecretRef {
@@ -108,6 +109,7 @@ export class DatabaseSecrets extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseSecretsProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'DatabaseSecrets prop');
     const credentials = props.credentials ?? DatabaseCredentials.generated();

@@ -11,6 +11,7 @@ import { SIZE_UNITS_ACCEPTED, parseSize } from '../common/units';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
 import type { IPostgresDatabase, PostgresEndpoint } from './postgres-database';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
+import { checkStackIdentity } from './internal/stack-identity';
 
 /** A Secret key holding a PEM CA certificate. */
 export interface CaCertSecretRef {
@@ -69,6 +70,7 @@ export class ExternalPostgres extends Construct implements IPostgresDatabase {
 
   constructor(scope: Construct, id: string, props: ExternalPostgresProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'ExternalPostgres prop');
     const p = props;

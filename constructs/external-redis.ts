@@ -18,6 +18,7 @@ import {
 import type { WorkloadConnectionValues } from './workload-values';
 import type { IRedisStreams, RedisEndpoint, RedisUserSecretRef } from './redis-store';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
+import { checkStackIdentity } from './internal/stack-identity';
 
 /** The attributes of an external Redis (RedisStreams.fromAttributes). */
 export interface ExternalRedisProps {
@@ -69,6 +70,7 @@ export class ExternalRedis extends Construct implements IRedisStreams {
 
   constructor(scope: Construct, id: string, props: ExternalRedisProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'ExternalRedis prop');
     const port = props.port ?? 6379;

@@ -7,6 +7,7 @@ import { Bytes } from '@cdktf/provider-random/lib/bytes';
 import { Problems } from './errors';
 import { standardLabels } from './internal/labels';
 import * as rules from './internal/rules';
+import { checkStackIdentity } from './internal/stack-identity';
 
 export interface GeneratedKeyMaterialOptions {
   /** HMAC key length in bytes. @default 32 */
@@ -76,6 +77,7 @@ export class KeyMaterialSecret extends Construct {
 
   constructor(scope: Construct, id: string, props: KeyMaterialSecretProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'KeyMaterialSecret prop');
     const km = (props.keyMaterial ?? KeyMaterial.generated()).source;

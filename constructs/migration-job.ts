@@ -29,6 +29,7 @@ import { PROVISIONED_LOGINS } from '../common/names';
 import * as rules from './internal/rules';
 import { Problems } from './errors';
 import type { Duration } from '../common/durations';
+import { checkStackIdentity } from './internal/stack-identity';
 
 /** The public Node image the Job runs by default (official image, pinned; `node` is uid 1000 in it). */
 export const DEFAULT_NODE_IMAGE = 'docker.io/library/node:20.19.5-alpine';
@@ -168,6 +169,7 @@ export class MigrationJob extends Construct {
 
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'MigrationJob prop');
     const env = props.environment;

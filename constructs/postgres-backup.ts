@@ -22,6 +22,7 @@ import { OFFSITE_COPY_SCRIPT } from '../common/backup-offsite-copy';
 import { REDIS_BACKUP_USER, REDIS_COPY_SCRIPT } from '../common/redis-backup';
 import type { LoginSecretRef } from './database-secrets';
 import { DEFAULT_POSTGRES_IMAGE, POSTGRES_UID, PostgresEndpoint, ResourceRequirements } from './postgres-instance';
+import { checkStackIdentity } from './internal/stack-identity';
 
 /** rclone, pinned: the off-cluster copy's image (runs as the backup's uid; needs no config file, only env). */
 export const RCLONE_IMAGE = 'docker.io/rclone/rclone:1.68.2';
@@ -188,6 +189,7 @@ export class PostgresBackup extends Construct {
 
   constructor(scope: Construct, id: string, props: PostgresBackupProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'PostgresBackup prop');
     rules.knownKeys(problems, 'offClusterCopy', props.offClusterCopy, COPY_PROPS, 'prop of offClusterCopy');

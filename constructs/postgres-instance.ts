@@ -21,6 +21,7 @@ import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
 import { LoginSecretRef } from './database-secrets';
 import { CaCertSecretRef, ExternalPostgres, ExternalPostgresProps } from './external-postgres';
 import type { IPostgresDatabase, PostgresEndpoint } from './postgres-database';
+import { checkStackIdentity } from './internal/stack-identity';
 
 export { SSL_MODES };
 export type { SslMode };
@@ -165,6 +166,7 @@ export class PostgresInstance extends Construct implements IPostgresDatabase {
 
   constructor(scope: Construct, id: string, props: PostgresInstanceProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'PostgresInstance prop');
     const name = props.name ?? 'postgres';

@@ -44,6 +44,7 @@ import {
 } from './internal/redis-config';
 import { formatK8sSize, parseSize } from '../common/units';
 import type { ResourceRequirements } from './postgres-instance';
+import { checkStackIdentity } from './internal/stack-identity';
 
 /**
  * The official image, Redis 7.2 (the last BSD-licensed line, which Valkey forked from): 7.2.16 carries the
@@ -239,6 +240,7 @@ export class RedisStreams extends Construct implements IRedisStreams {
 
   constructor(scope: Construct, id: string, props: RedisStreamsProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'RedisStreams prop');
     const name = props.name ?? 'redis';

@@ -14,6 +14,7 @@ import type { KeyMaterialSecret } from './key-material';
 import { PgConnection, PgEnvVar } from './internal/pg-connection';
 import type { HelmConfigMapVolume, HelmSecretVolume, HelmVolumeMount, ServiceWorkload, WorkloadConnectionValues } from './workload-values';
 import { serviceWorkloadOf } from './internal/provider-workload';
+import { checkStackIdentity } from './internal/stack-identity';
 
 /** One service's pool and pod settings. */
 export interface ServicePoolSettings {
@@ -176,6 +177,7 @@ export class ServicePools extends Construct {
 
   constructor(scope: Construct, id: string, props: ServicePoolsProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'ServicePools prop');
     this.secrets = props.secrets;

@@ -31,6 +31,7 @@ import { MonitoredPool, renderPostgresQueries } from './internal/monitoring/post
 import type { LoginSecretRef } from './database-secrets';
 import type { PostgresEndpoint, ResourceRequirements } from './postgres-instance';
 import type { RedisEndpoint, RedisUserSecretRef } from './redis-streams';
+import { checkStackIdentity } from './internal/stack-identity';
 
 /** The uid both exporter images run as (`nobody`); any non-root uid works, neither writes to its filesystem. */
 export const EXPORTER_UID = 65534;
@@ -177,6 +178,7 @@ export class StoresMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: StoresMonitoringProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'StoresMonitoring prop');
     const t = props.thresholds ?? {};
