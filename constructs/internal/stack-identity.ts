@@ -109,9 +109,11 @@ function kubernetesObject(type: string, element: { toTerraform(): unknown }): st
   const json = element.toTerraform() as { resource?: Record<string, Record<string, Record<string, unknown>>> };
   const body = Object.values(json.resource?.[type] ?? {})[0];
   if (!body) return undefined;
-  const meta = type === 'helm_release' ? body : [body.metadata].flat()[0];
+  // kubernetes_manifest holds any object (a CloudNativePG Cluster, say): its kind is part of what must be unique.
+  const manifest = type === 'kubernetes_manifest' ? (body.manifest as { kind?: unknown; metadata?: unknown } | undefined) : undefined;
+  const meta = type === 'helm_release' ? body : manifest ? manifest.metadata : [body.metadata].flat()[0];
   const { name, namespace } = (meta ?? {}) as { name?: unknown; namespace?: unknown };
   if (typeof name !== 'string' || Token.isUnresolved(name)) return undefined;
   if (namespace !== undefined && (typeof namespace !== 'string' || Token.isUnresolved(namespace))) return undefined;
-  return `${namespace ?? ''}/${name}`;
+  return `${manifest ? `${String(manifest.kind)} ` : ''}${namespace ?? ''}/${name}`;
 }

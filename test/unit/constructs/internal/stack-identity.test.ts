@@ -4,6 +4,7 @@
 import { TerraformStack, Testing } from 'cdktf';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DataKubernetesSecretV1 } from '@cdktf/provider-kubernetes/lib/data-kubernetes-secret-v1';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import {
   CaracalStores,
   CaracalStoresProps,
@@ -157,5 +158,21 @@ describe('identity of lower-level constructs in one stack', () => {
     new DatabaseSecrets(s, 'secrets', { environment: 'qa', namespace: 'qa' });
     new DataKubernetesSecretV1(s, 'read', { metadata: { name: 'caracal-db-api', namespace: 'qa' } });
     expect(() => Testing.synth(s)).not.toThrow();
+  });
+});
+
+describe('identity of manifests', () => {
+  test('GIVEN two kubernetes_manifest objects of one kind, namespace and name WHEN synthesized THEN the error names both, and another kind of that name is no collision', () => {
+    const s = stack();
+    new DatabaseSecrets(s, 'secrets', { environment: 'qa', namespace: 'qa' });
+    const cluster = (name: string, kind = 'Cluster') => ({
+      manifest: { apiVersion: 'postgresql.cnpg.io/v1', kind, metadata: { name, namespace: 'qa' } },
+    });
+    new Manifest(s, 'one', cluster('pg'));
+    new Manifest(s, 'two', cluster('pg'));
+    new Manifest(s, 'three', cluster('pg', 'ScheduledBackup'));
+    expect(lines(errorOf(() => Testing.synth(s)))).toEqual([
+      'kubernetes_manifest Cluster qa/pg: is claimed by both platform/one and platform/two: one would silently replace the other; give one of them another namespace, name or namePrefix',
+    ]);
   });
 });
