@@ -7,7 +7,6 @@ import type { ITerraformDependable } from 'cdktf';
 import { Problems } from './errors';
 import * as rules from './internal/rules';
 import { SSL_MODES, SslMode } from '../common/names';
-import { SIZE_UNITS_ACCEPTED, parseSize } from '../common/units';
 import { PostgresCapacity, ResolvedCapacity } from './postgres-capacity';
 import type { IPostgresDatabase, PostgresEndpoint } from './postgres-database';
 import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './connections';
@@ -37,8 +36,9 @@ export interface ExternalPostgresProps {
   /** Connections the pools need; max_connections is derived from it when not given. @default none */
   readonly requiredConnections?: number;
   /**
-   * Memory of the managed instance, to check the capacity's memory budget. Not a Kubernetes field: Postgres units
-   * (`8GB`) and Kubernetes quantities (`8Gi`) both mean powers of 1024 here. @default not checked
+   * Memory of the managed instance, to check the capacity's memory budget: a Kubernetes quantity (`16Gi`, `16G`), as
+   * the in-cluster instance's memory limit is. A Postgres-style `16GB` is refused with the hint `16Gi` or `16G`.
+   * @default not checked
    */
   readonly instanceMemory?: string;
 }
@@ -96,11 +96,8 @@ export class ExternalPostgres extends Construct implements IPostgresDatabase {
     if (sslMode === 'verify-ca' && !p.caCertSecret)
       problems.add('caCertSecret', undefined, 'is required with sslMode verify-ca (there is no system trust store fallback for verify-ca)');
     let memoryLimitBytes: number | undefined;
-    if (p.instanceMemory !== undefined) {
-      memoryLimitBytes = parseSize(p.instanceMemory);
-      if (memoryLimitBytes === undefined)
-        problems.add('instanceMemory', p.instanceMemory, `is not a size: expected ${SIZE_UNITS_ACCEPTED}`);
-    }
+    // A Kubernetes quantity, as the in-cluster instance's memory limit is: `16GB` gets the hint for `16Gi` or `16G`.
+    if (p.instanceMemory !== undefined) memoryLimitBytes = rules.quantity(problems, 'instanceMemory', p.instanceMemory, '16Gi');
     if (p.requiredConnections !== undefined) rules.integer(problems, 'requiredConnections', p.requiredConnections, 1, 10000);
     this.capacity = (p.capacity ?? PostgresCapacity.of({})).resolve(
       { requiredConnections: p.requiredConnections, memoryLimitBytes, memoryLimitLabel: p.instanceMemory },

@@ -42,7 +42,7 @@ import {
   renderAclFile,
   renderRedisConf,
 } from './internal/redis-config';
-import { formatK8sSize, parseSize } from '../common/units';
+import { formatK8sSize, parseQuantity } from '../common/units';
 import type { ResourceRequirements } from './postgres-instance';
 import { checkStackIdentity } from './internal/stack-identity';
 
@@ -126,7 +126,11 @@ export interface RedisStreamsProps {
   readonly backupUser?: boolean;
   /** Container resources; `limits.memory` is required and bounds `maxmemory`. @default requests 100m/512Mi, limits memory 512Mi */
   readonly resources?: ResourceRequirements;
-  /** Memory for data; writes are refused beyond it. At most 75% of the memory limit. @default half the memory limit */
+  /**
+   * Memory for data (redis.conf `maxmemory`, rendered in bytes); writes are refused beyond it. A Kubernetes quantity
+   * like the memory limit it must stay within (`256Mi`); Redis' own `256mb` or `256MB` is refused with the hint
+   * `256Mi` or `256M`. At most 75% of the memory limit. @default half the memory limit
+   */
   readonly maxmemory?: string;
   /** RDB snapshot schedule (`save` syntax), '' for none. AOF is always on. @default '3600 1 300 100 60 10000' */
   readonly save?: string;
@@ -301,9 +305,15 @@ export class RedisStreams extends Construct implements IRedisStreams {
     });
     let maxmemoryBytes = limitBytes === undefined ? 0 : defaultMaxmemory(limitBytes);
     if (props.maxmemory !== undefined) {
-      const mm = parseSize(props.maxmemory);
+      // A Kubernetes quantity like the memory limit it is compared with (redis.conf gets bytes): `256mb` (Redis'
+      // own spelling) or `256MB` gets the hint for `256Mi` or `256M`.
+      const mm = typeof props.maxmemory === 'string' ? parseQuantity(props.maxmemory) : undefined;
       if (mm === undefined || mm < 16 * 1024 ** 2)
-        problems.add('maxmemory', props.maxmemory, 'is not a size of at least 16Mi: expected e.g. 256Mi');
+        problems.add(
+          'maxmemory',
+          props.maxmemory,
+          `is not a Kubernetes quantity of at least 16Mi: expected e.g. 256Mi${rules.quantityHint(props.maxmemory)}`,
+        );
       else if (limitBytes !== undefined && mm > limitBytes * MAX_MAXMEMORY_FRACTION) {
         problems.add(
           'maxmemory',

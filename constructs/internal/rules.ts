@@ -287,11 +287,29 @@ export function port(problems: Problems, field: string, value: unknown): value i
 
 const GI = 1024 ** 3;
 
+/** A Kubernetes CPU quantity as written into a pod spec: cores (`2`, `0.5`) or millicores (`500m`), nothing around it. */
+const CPU_QUANTITY = /^[0-9]+(?:\.[0-9]+)?m?$/;
+
 /** A CPU quantity (`500m`, `2`); returns millicores. */
 export function cpu(problems: Problems, field: string, value: unknown): number | undefined {
-  const millis = typeof value === 'string' || typeof value === 'number' ? parseCpu(value) : undefined;
-  if (millis === undefined) problems.add(field, value, 'is not a CPU quantity: expected e.g. 500m or 2');
+  const millis =
+    typeof value === 'number' || (typeof value === 'string' && CPU_QUANTITY.test(value)) ? parseCpu(value as string | number) : undefined;
+  if (millis === undefined) problems.add(field, value, `is not a CPU quantity: expected e.g. 500m or 2${cpuHint(value)}`);
   return millis;
+}
+
+/**
+ * The hint for a CPU amount written as people say it (`500 m`, `500 millicores`, `0.5cores`, `2 CPU`, `1 vCPU`),
+ * which the API server refuses: the Kubernetes spellings it probably meant. Empty when the value is not of that kind.
+ */
+export function cpuHint(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  const milli = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(?:m|millicores?|millicpus?|mcpus?)\s*$/i.exec(value);
+  if (milli) return `; did you mean \`${milli[1]}m\`?`;
+  const cores = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(?:cores?|cpus?|vcpus?)?\s*$/i.exec(value);
+  if (!cores) return '';
+  const millis = Math.round(Number(cores[1]) * 1000);
+  return millis > 0 ? `; did you mean \`${cores[1]}\` or \`${millis}m\`?` : '';
 }
 
 /**

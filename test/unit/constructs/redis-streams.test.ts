@@ -248,7 +248,7 @@ describe('RedisStreams', () => {
       { maxmemory: '900Mi', resources: { limits: { memory: '1Gi' } } },
       /maxmemory: "900Mi" exceeds 75% of the memory limit \(1Gi\).*at most 768Mi/,
     ],
-    ['maxmemory unparsable', { maxmemory: 'half' }, /maxmemory: "half" is not a size of at least 16Mi/],
+    ['maxmemory unparsable', { maxmemory: 'half' }, /maxmemory: "half" is not a Kubernetes quantity of at least 16Mi/],
     ['save', { save: 'hourly' }, /save: "hourly" is not a save schedule/],
     ['storageSize', { storageSize: '100Mi' }, /storageSize: "100Mi" is not a volume size of at least 1Gi/],
     ['storageClassName', { storageClassName: 'Fast SSD' }, /storageClassName: "Fast SSD" is not a storage class name/],

@@ -74,6 +74,25 @@ describe('Kubernetes quantities', () => {
     },
   );
 
+  test.each([
+    ['500 m', '; did you mean `500m`?'],
+    ['500M', '; did you mean `500m`?'],
+    ['250 millicores', '; did you mean `250m`?'],
+    ['0.5cores', '; did you mean `0.5` or `500m`?'],
+    ['2 CPU', '; did you mean `2` or `2000m`?'],
+    ['1 vCPU', '; did you mean `1` or `1000m`?'],
+    [' 2', '; did you mean `2` or `2000m`?'],
+    ['two', ''],
+  ])('GIVEN the CPU amount %j WHEN it is checked THEN it is refused with the Kubernetes spellings it probably meant', (value, hint) => {
+    expect(problemsOf((p) => rules.cpu(p, 'resources.requests.cpu', value))).toEqual([
+      `resources.requests.cpu: ${JSON.stringify(value)} is not a CPU quantity: expected e.g. 500m or 2${hint}`,
+    ]);
+  });
+
+  test.each(['500m', '2', '0.5', '1.25'])('GIVEN the CPU quantity %j WHEN it is checked THEN it is accepted', (value) => {
+    expect(problemsOf((p) => rules.cpu(p, 'cpu', value))).toEqual([]);
+  });
+
   test('GIVEN a request above the limit, a bad CPU and a limit below the minimum WHEN resources are checked THEN each is reported', () => {
     const r = { requests: { cpu: 'two', memory: '1Gi' }, limits: { memory: '32Mi' } };
     expect(problemsOf((p) => rules.resources(p, 'resources', r, { minLimit: '64Mi', example: '256Mi' }))).toEqual([
