@@ -6,6 +6,10 @@
 export const SERVICES = ['api', 'coordinator', 'audit', 'sts', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/** The services with a replay volume, their "temporary audit emission buffer" (seed, "Store State"). */
+export const REPLAY_SERVICES = ['sts', 'gateway'] as const satisfies readonly ServiceName[];
+export type ReplayService = (typeof REPLAY_SERVICES)[number];
+
 /**
  * Every login the stores create per environment: the owner (migrator), the five services, the audit partition
  * CronJob's, the metrics exporter's and the backup CronJob's.

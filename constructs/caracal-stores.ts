@@ -7,7 +7,7 @@ import { ITerraformDependable } from 'cdktf';
 import { ChildProblems } from './internal/child-problems';
 import { Problems } from './errors';
 import * as rules from './internal/rules';
-import { LoginName, SERVICES, ServiceName } from '../common/names';
+import { LoginName, REPLAY_SERVICES, SERVICES, ServiceName } from '../common/names';
 import type { RedisUser } from './internal/redis-config';
 import { DatabaseCredentials, DatabaseSecrets } from './database-secrets';
 import { KeyMaterial, KeyMaterialSecret } from './key-material';
@@ -30,6 +30,7 @@ import { serviceWorkloadOf } from './internal/provider-workload';
 import { PostgresBackup, PostgresBackupProps } from './postgres-backup';
 import { CloudNativePgCluster, CloudNativePgClusterProps } from './cloudnative-pg-cluster';
 import { checkStackIdentity, claimEnvironment } from './internal/stack-identity';
+import { ReplayStatefulSetValues, ReplayVolumes, ReplayVolumesProps } from './replay-volumes';
 
 export type StoresMonitoringOptions = Omit<
   StoresMonitoringProps,
@@ -107,6 +108,9 @@ export type StoresBackupOptions = Omit<
   readonly enabled?: boolean;
 };
 
+/** The STS and Gateway replay volumes' settings; the claims per service follow its pool's autoscaling maximum. */
+export type StoresReplayOptions = Omit<ReplayVolumesProps, 'environment' | 'namespace' | 'pods' | 'logicalIdPrefix'>;
+
 export interface CaracalStoresProps<S extends ServiceName = ServiceName> {
   /** Environment name: part of role names, labels and selectors. */
   readonly environment: string;
@@ -138,6 +142,8 @@ export interface CaracalStoresProps<S extends ServiceName = ServiceName> {
   readonly monitoring?: StoresMonitoringOptions;
   /** The backup CronJob (pg_dump as caracal_<env>_backup onto a protected volume). @default PostgresBackup defaults, on for in-cluster Postgres */
   readonly backup?: StoresBackupOptions;
+  /** STS's and Gateway's replay volumes (size, storage class, mount path) and their VolumeSnapshot option. @default ReplayVolumes defaults */
+  readonly replay?: StoresReplayOptions;
   /** Prefix of fixed Terraform logical ids (key material, passwords, data volumes). @default 'caracal' */
   readonly logicalIdPrefix?: string;
 }
@@ -150,6 +156,8 @@ export interface StoresServiceValues extends Omit<ServiceHelmValues, 'volumes'> 
   readonly volumes: ReadonlyArray<HelmSecretVolume | HelmConfigMapVolume>;
   /** `caracal-migrate wait` for the newest migration, as the service's login: the pod starts on its schema. */
   readonly initContainers: readonly SchemaWaitInitContainer[];
+  /** sts and gateway: they run as a StatefulSet with these parts, so each pod mounts its protected replay claim. */
+  readonly statefulSet?: ReplayStatefulSetValues;
 }
 
 /** Every prop of CaracalStoresProps: a key not among them (from JavaScript) is an error naming the closest. */
@@ -168,6 +176,7 @@ const PROPS = rules.keysOf<CaracalStoresProps>({
   logicalIdPrefix: true,
   backup: true,
   services: true,
+  replay: true,
 });
 
 export class CaracalStores<S extends ServiceName = ServiceName> extends Construct {
@@ -189,6 +198,8 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
   readonly monitoring: StoresMonitoring;
   /** The backup CronJob and its volume; undefined when off (an external database by default). */
   readonly backup?: PostgresBackup;
+  /** The STS and Gateway replay volumes (protected claims) and their snapshots. */
+  readonly replay: ReplayVolumes;
 
   constructor(scope: Construct, id: string, props: CaracalStoresProps<S>) {
     super(scope, id);
@@ -381,6 +392,18 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
         })
       : undefined;
 
+    const replay = children.build(
+      () =>
+        new ReplayVolumes(this, 'replay', {
+          ...props.replay,
+          environment: props.environment,
+          namespace: props.namespace,
+          // One claim per StatefulSet ordinal the autoscaler may create, for sts and gateway where deployed.
+          pods: Object.fromEntries(REPLAY_SERVICES.flatMap((s) => (pools?.pools[s] ? [[s, pools.pools[s].maxReplicas]] : []))),
+          logicalIdPrefix: props.logicalIdPrefix,
+        }),
+    );
+
     const monitoring = children.build(() =>
       redis && pools && migrationJob
         ? new StoresMonitoring(this, 'monitoring', {
@@ -415,6 +438,7 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
     this.auditMaintenance = built(auditMaintenance);
     this.monitoring = built(monitoring);
     this.backup = backupEnabled ? built(backup) : undefined;
+    this.replay = built(replay);
   }
 
   /** Resources that must exist before anything connects to the database (for depends_on). */
@@ -480,13 +504,15 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
       if (!db) throw new Error(`${this.node.path}: the pools have no values for ${s}`);
       const r = this.redis.helmValues(s);
       const wait = this.migrationJob.schemaWait(db);
+      const replay = this.replay.workloadValues(s);
       out[s] = {
         ...db,
         podLabels: { ...db.podLabels, ...r.podLabels },
         envFrom: [...db.envFrom, ...r.envFrom],
         volumes: [...db.volumes, ...r.volumes, ...wait.volumes],
-        volumeMounts: [...db.volumeMounts, ...r.volumeMounts],
+        volumeMounts: [...db.volumeMounts, ...r.volumeMounts, ...(replay ? [replay.volumeMount] : [])],
         initContainers: [wait.initContainer],
+        ...(replay ? { statefulSet: replay.statefulSet } : {}),
       };
     }
     return out;

@@ -61,6 +61,8 @@ export type {
   ProviderInitContainer,
   ProviderContainerSecurityContext,
   ProviderKeyToPath,
+  ProviderStatefulSet,
+  ProviderVolumeClaimTemplate,
 } from './workload-values';
 export { SERVICES, LOGINS, GROUP_ROLES, loginRoleName, groupRoleOf } from '../common/names';
 export type { ServiceName, LoginName } from '../common/names';
@@ -87,6 +89,16 @@ export { StoresMonitoring, EXPORTER_UID } from './stores-monitoring';
 export type { StoresMonitoringProps, ScrapeSource, MonitoringThresholds } from './stores-monitoring';
 export { PostgresBackup, RCLONE_IMAGE, BACKUP_MOUNT } from './postgres-backup';
 export type { PostgresBackupProps, OffClusterCopyProps, BackupRedisSource } from './postgres-backup';
+export { ReplayVolumes, REPLAY_VOLUME } from './replay-volumes';
+export type {
+  ReplayVolumesProps,
+  ReplayVolumeSettings,
+  ReplaySnapshotProps,
+  ReplayStatefulSetValues,
+  ReplayWorkloadValues,
+} from './replay-volumes';
+export { REPLAY_SERVICES } from '../common/names';
+export type { ReplayService } from '../common/names';
 export { CaracalStores, StoresPostgres } from './caracal-stores';
 export type {
   CaracalStoresProps,
@@ -96,6 +108,7 @@ export type {
   StoresRedisOptions,
   StoresAuditMaintenanceOptions,
   StoresBackupOptions,
+  StoresReplayOptions,
   StoresServiceValues,
 } from './caracal-stores';
 export type { StoresMigrationJobOptions, StoresMonitoringOptions } from './caracal-stores';

@@ -16,7 +16,8 @@ export interface HelmConfigMapVolume {
 export interface HelmVolumeMount {
   readonly name: string;
   readonly mountPath: string;
-  readonly readOnly: true;
+  /** Secrets and ConfigMaps are read-only; only a replay volume is written. */
+  readonly readOnly: boolean;
 }
 
 export interface WorkloadConnectionValues {
@@ -84,6 +85,23 @@ export interface ProviderInitContainer {
   securityContext: ProviderContainerSecurityContext;
 }
 
+/** A StatefulSetV1's claim template, as the provider takes it. */
+export interface ProviderVolumeClaimTemplate {
+  metadata: { name: string };
+  spec: { accessModes: string[]; storageClassName?: string; resources: { requests: Record<string, string> } };
+}
+
+/**
+ * The StatefulSetV1 parts of a service with replay volumes (sts, gateway): name the StatefulSet `name` and set
+ * `spec.volumeClaimTemplate` and `spec.persistentVolumeClaimRetentionPolicy` from these, so its pods adopt the
+ * protected claims the stores created.
+ */
+export interface ProviderStatefulSet {
+  name: string;
+  volumeClaimTemplate: ProviderVolumeClaimTemplate[];
+  persistentVolumeClaimRetentionPolicy: Array<{ whenDeleted: string; whenScaled: string }>;
+}
+
 /**
  * What one service's DeploymentV1 (or StatefulSetV1) needs from the stores, in the provider's shape: the same
  * values as `helmValues()`, from the same source. Spread `podSpec` into `spec.template.spec` and `container` into
@@ -102,4 +120,6 @@ export interface ServiceWorkload {
   podSpec: { automountServiceAccountToken: boolean; volume: ProviderVolume[]; initContainer: ProviderInitContainer[] };
   /** Spread into the service's container: env from the ConfigMaps, the Secret mounts, the pool's resources. */
   container: { envFrom: ProviderEnvFrom[]; volumeMount: ProviderVolumeMount[]; resources: ProviderResources };
+  /** sts and gateway (CaracalStores): they run as a StatefulSetV1 with these parts (the replay volumes). */
+  statefulSet?: ProviderStatefulSet;
 }

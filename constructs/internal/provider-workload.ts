@@ -11,9 +11,11 @@ import type {
   ProviderEnvFrom,
   ProviderInitContainer,
   ProviderResources,
+  ProviderStatefulSet,
   ProviderVolumeMount,
   ServiceWorkload,
 } from '../workload-values';
+import type { ReplayStatefulSetValues } from '../replay-volumes';
 import { providerVolume } from './pg-connection';
 import * as rules from './rules';
 import { SERVICES, type ServiceName } from '../../common/names';
@@ -30,6 +32,7 @@ export interface WorkloadApiValues {
   readonly volumeMounts: readonly HelmVolumeMount[];
   readonly automountServiceAccountToken: boolean;
   readonly initContainers?: readonly SchemaWaitInitContainer[];
+  readonly statefulSet?: ReplayStatefulSetValues;
 }
 
 /**
@@ -65,6 +68,22 @@ function providerWorkload(v: WorkloadApiValues): ServiceWorkload {
       initContainer: (v.initContainers ?? []).map(providerInitContainer),
     },
     container: { envFrom: envFrom(v.envFrom), volumeMount: volumeMounts(v.volumeMounts), resources: providerResources(v.resources) },
+    ...(v.statefulSet ? { statefulSet: providerStatefulSet(v.statefulSet) } : {}),
+  };
+}
+
+function providerStatefulSet(s: ReplayStatefulSetValues): ProviderStatefulSet {
+  return {
+    name: s.name,
+    volumeClaimTemplate: s.volumeClaimTemplates.map((t) => ({
+      metadata: { name: t.metadata.name },
+      spec: {
+        accessModes: [...t.spec.accessModes],
+        ...(t.spec.storageClassName !== undefined ? { storageClassName: t.spec.storageClassName } : {}),
+        resources: { requests: { ...t.spec.resources.requests } },
+      },
+    })),
+    persistentVolumeClaimRetentionPolicy: [{ ...s.persistentVolumeClaimRetentionPolicy }],
   };
 }
 

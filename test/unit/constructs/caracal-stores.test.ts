@@ -107,6 +107,7 @@ describe('CaracalStores in a platform stack', () => {
     expect(values.sts.volumeMounts.map((m: Json) => m.mountPath)).toEqual([
       '/var/run/secrets/caracal/db',
       '/var/run/secrets/caracal/redis',
+      '/var/lib/caracal/replay',
     ]);
     expect(values.sts.podLabels).toEqual({
       'app.kubernetes.io/instance': 'caracal-prod',
@@ -345,7 +346,10 @@ describe('CaracalStores backup', () => {
 
     expect(backupCron(json)).toBeUndefined();
     expect(stack.stores.backup).toBeUndefined();
-    expect(Object.keys(resources(json, 'kubernetes_persistent_volume_claim_v1'))).toEqual(['caracal_redis_data']);
+    // Only Redis's data and the services' replay claims.
+    expect(Object.keys(resources(json, 'kubernetes_persistent_volume_claim_v1')).filter((k) => !k.startsWith('caracal_replay_'))).toEqual([
+      'caracal_redis_data',
+    ]);
   });
 
   test('GIVEN an external database and backup enabled WHEN synthesized THEN the logical backup connects to the endpoint with verify-full and egress goes to its port on any address', () => {

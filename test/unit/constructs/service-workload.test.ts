@@ -8,6 +8,7 @@ import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import {
   CaracalStores,
   KeyMaterialSecret,
+  REPLAY_SERVICES,
   SCHEMA_WAIT_CONTAINER,
   SERVICES,
   ServicePools,
@@ -17,7 +18,7 @@ import {
   StoresServiceValues,
 } from '../../../constructs';
 import { checkTerraformJson, formatViolations, fromTerraformShape } from '../../support/pod-security';
-import { Json, byName, synthScope, testSecrets } from '../../support/synth';
+import { Json, byName, resources, synthScope, testSecrets } from '../../support/synth';
 
 const IMAGE = 'ghcr.io/example/caracal-api:1.4.0';
 /** The service image's own user; fsGroup lets it (and the init container) read the 0440 password files. */
@@ -57,6 +58,35 @@ function deployment(scope: Construct, service: ServiceName, w: ServiceWorkload, 
   });
 }
 
+/** sts and gateway as the stores describe them: a StatefulSetV1 whose claim template adopts the protected replay claims. */
+function statefulSet(scope: Construct, service: ServiceName, w: ServiceWorkload) {
+  const sts = w.statefulSet!;
+  return new StatefulSetV1(scope, service, {
+    metadata: { name: sts.name, namespace: 'caracal-prod', labels: w.labels },
+    spec: {
+      serviceName: sts.name,
+      replicas: w.replicas,
+      selector: { matchLabels: w.labels },
+      volumeClaimTemplate: sts.volumeClaimTemplate,
+      persistentVolumeClaimRetentionPolicy: sts.persistentVolumeClaimRetentionPolicy,
+      template: {
+        metadata: { labels: w.labels },
+        spec: {
+          ...w.podSpec,
+          securityContext: POD_SECURITY,
+          container: [{ name: service, image: IMAGE, ...w.container, securityContext: CONTAINER_SECURITY }],
+        },
+      },
+    },
+  });
+}
+
+/** The resource type a service is wired as here. */
+const typeOf = (service: ServiceName) =>
+  service === 'audit' || (REPLAY_SERVICES as readonly string[]).includes(service)
+    ? 'kubernetes_stateful_set_v1'
+    : 'kubernetes_deployment_v1';
+
 function platform(): { json: Json; text: string; stores: CaracalStores } {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'platform');
@@ -65,7 +95,11 @@ function platform(): { json: Json; text: string; stores: CaracalStores } {
     namespace: 'caracal-prod',
     postgres: StoresPostgres.inCluster({ resources: { requests: { cpu: '1', memory: '4Gi' }, limits: { memory: '4Gi' } } }),
   });
-  for (const s of SERVICES.filter((s) => s !== 'audit')) deployment(stack, s, stores.serviceWorkload(s), stores.servicesDependOn);
+  for (const s of SERVICES.filter((s) => s !== 'audit')) {
+    const w = stores.serviceWorkload(s);
+    if (w.statefulSet) statefulSet(stack, s, w);
+    else deployment(stack, s, w, stores.servicesDependOn);
+  }
   // The same method fits a StatefulSetV1's pod template.
   const audit = stores.serviceWorkload('audit');
   new StatefulSetV1(stack, 'audit', {
@@ -147,14 +181,38 @@ describe('CaracalStores.serviceWorkload', () => {
     'GIVEN %s wired with serviceWorkload() WHEN its synthesized pod template is read back in the API shape THEN it equals helmValues() (one source)',
     (service) => {
       const { json, stores } = synthesized();
-      const type = service === 'audit' ? 'kubernetes_stateful_set_v1' : 'kubernetes_deployment_v1';
-      const pod = (fromTerraformShape(byName(json, type, `caracal-${service}`)) as Json).spec.template.spec;
+      const pod = (fromTerraformShape(byName(json, typeOf(service), `caracal-${service}`)) as Json).spec.template.spec;
       const chart = chartValuesAsSynthesized(stores.helmValues()[service]);
 
       expect(pod.volumes).toEqual(chart.volumes);
       expect(pod.initContainers).toEqual(chart.initContainers);
       expect(pod.containers[0].envFrom).toEqual(chart.envFrom);
       expect(pod.containers[0].volumeMounts).toEqual(chart.volumeMounts);
+    },
+  );
+
+  test.each(REPLAY_SERVICES.map((s) => [s]))(
+    'GIVEN %s wired into a StatefulSetV1 with serviceWorkload() WHEN synthesized THEN its claim template and retention are helmValues() ones and its pods adopt the protected claims',
+    (service) => {
+      const { json, stores } = synthesized();
+      const set = fromTerraformShape(byName(json, 'kubernetes_stateful_set_v1', `caracal-${service}`)) as Json;
+      const chart = stores.helmValues()[service].statefulSet!;
+
+      expect(set.metadata.name).toBe(chart.name);
+      // The provider's blocks are singular lists: `volume_claim_template`, `persistent_volume_claim_retention_policy`.
+      expect(set.spec.volumeClaimTemplate).toEqual(chart.volumeClaimTemplates);
+      expect(set.spec.persistentVolumeClaimRetentionPolicy).toEqual([chart.persistentVolumeClaimRetentionPolicy]);
+      expect(set.spec.template.spec.containers[0].volumeMounts).toContainEqual({
+        name: 'replay',
+        mountPath: '/var/lib/caracal/replay',
+        readOnly: false,
+      });
+      // The StatefulSet controller names each pod's claim <template>-<statefulset>-<ordinal>: exactly the claims created.
+      const claims = Object.values(resources(json, 'kubernetes_persistent_volume_claim_v1'))
+        .map((c: Json) => c.metadata.name as string)
+        .filter((n) => n.startsWith(`replay-${chart.name}-`));
+      const ordinals = stores.pools.pool(service).maxReplicas;
+      expect(claims.sort()).toEqual(Array.from({ length: ordinals }, (_, i) => `replay-${chart.name}-${i}`));
     },
   );
 

@@ -151,6 +151,8 @@ describe('CaracalStoresStack', () => {
       'caracal_postgres_backup_volume',
       'caracal_postgres_data',
       'caracal_redis_data',
+      'caracal_replay_gateway_0',
+      'caracal_replay_sts_0',
     ]);
     expect(Object.keys(resources(after, 'random_bytes')).sort()).toEqual(['caracal_encryption_key', 'caracal_hmac_key']);
     expect(Object.keys(resources(after, 'random_password')).sort()).toEqual(

@@ -48,12 +48,14 @@ describe('identity of two environments in one stack', () => {
         'caracal_postgres_data',
         'caracal_redis_data',
         'caracal_postgres_backup_volume',
+        ...['sts_0', 'sts_1', 'gateway_0', 'gateway_1'].map((c) => `caracal_replay_${c}`),
         'caracal_uat_postgres_data',
         'caracal_uat_redis_data',
         'caracal_uat_postgres_backup_volume',
+        ...['sts_0', 'sts_1', 'gateway_0', 'gateway_1'].map((c) => `caracal_uat_replay_${c}`),
       ].sort(),
     );
-    expect(pvcs.filter((n) => n === 'caracal-qa')).toHaveLength(3);
+    expect(pvcs.filter((n) => n === 'caracal-qa')).toHaveLength(7);
     const passwords = Object.values(resources(json, 'random_password')).map((p: Json) => p.keepers.username ?? p.keepers.user);
     for (const env of ['qa', 'uat'])
       for (const login of ['owner', 'api', 'coordinator', 'audit', 'sts', 'gateway', 'maintenance', 'monitoring', 'backup'])
