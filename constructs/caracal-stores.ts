@@ -21,7 +21,8 @@ import {
   ServicePools,
   ServicePoolSettings,
 } from './service-pools';
-import { RedisEndpoint, RedisStreams, RedisStreamsProps } from './redis-streams';
+import { ExternalRedisProps, RedisEndpoint, RedisStreams, RedisStreamsProps } from './redis-streams';
+import type { IRedisStreams } from './redis-store';
 import { AuditPartitionMaintenance, AuditPartitionMaintenanceProps } from './audit-partition-maintenance';
 import { MigrationJob, MigrationJobProps, SchemaWaitInitContainer } from './migration-job';
 import { StoresMonitoring, StoresMonitoringProps } from './stores-monitoring';
@@ -89,6 +90,33 @@ export class StoresPostgres {
 }
 
 export type StoresRedisOptions = Omit<RedisStreamsProps, 'environment' | 'namespace' | 'backupUser' | 'services'>;
+/** An external Redis's attributes the composite does not decide itself. */
+export type ExternalRedisOptions = Omit<ExternalRedisProps, 'environment' | 'namespace' | 'services'>;
+
+/**
+ * Where Redis runs, when it is not the in-cluster default: `StoresRedis.external()` imports a managed Redis (as
+ * `RedisStreams.fromAttributes` does) the way `StoresPostgres.external()` imports a database. A plain
+ * `StoresRedisOptions` object is the in-cluster Redis, as before.
+ */
+export class StoresRedis {
+  /** A StatefulSet in the stores' namespace (the same as passing the options directly). */
+  static inCluster(options: StoresRedisOptions = {}): StoresRedis {
+    return new StoresRedis({ kind: 'in-cluster', options });
+  }
+
+  /**
+   * A Redis this library does not deploy: its owner sets up the ACL users (`RedisStreams.aclFileTemplate()`) and
+   * their password Secrets (`<secretPrefix>-<user>`). Its own backup is the provider's: the backup CronJob then
+   * copies no RDB.
+   */
+  static external(options: ExternalRedisOptions): StoresRedis {
+    return new StoresRedis({ kind: 'external', options });
+  }
+
+  private constructor(
+    readonly choice: { kind: 'in-cluster'; options: StoresRedisOptions } | { kind: 'external'; options: ExternalRedisOptions },
+  ) {}
+}
 export type StoresMigrationJobOptions = Omit<MigrationJobProps, 'environment' | 'namespace' | 'database' | 'secrets' | 'pools'>;
 export type StoresAuditMaintenanceOptions = Omit<
   AuditPartitionMaintenanceProps,
@@ -132,8 +160,8 @@ export interface CaracalStoresProps<S extends ServiceName = ServiceName> {
   readonly pools?: Partial<Record<ServiceName, ServicePoolSettings>>;
   /** Connections of jobs and exporters in the budget. @default ServicePools defaults */
   readonly otherConnections?: OtherConnections;
-  /** Redis for the streams. @default RedisStreams defaults */
-  readonly redis?: StoresRedisOptions;
+  /** Redis for the streams: in-cluster options, or `StoresRedis.external({...})`. @default RedisStreams defaults, in the cluster */
+  readonly redis?: StoresRedisOptions | StoresRedis;
   /** The migration Job hook (image, deadlines, migrations directory). @default MigrationJob defaults */
   readonly migrationJob?: StoresMigrationJobOptions;
   /** Audit partition maintenance CronJob. @default AuditPartitionMaintenance defaults */
@@ -190,7 +218,8 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
   /** The database: the in-cluster PostgresInstance, the CloudNativePgCluster, or the imported external one. */
   readonly postgres: IPostgresDatabase;
   readonly pools: ServicePools;
-  readonly redis: RedisStreams;
+  /** Redis: the in-cluster RedisStreams, or the imported external one. */
+  readonly redis: IRedisStreams;
   readonly auditMaintenance: AuditPartitionMaintenance;
   /** The migration Job's helm_release (pre-install/pre-upgrade hook): migrates, then provisions the logins. */
   readonly migrationJob: MigrationJob;
@@ -316,23 +345,31 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
         }),
     );
 
-    const redis = children.build(
-      () =>
-        new RedisStreams(this, 'redis', {
-          // Admitted by default: the services and redis_exporter; `allowedClients` and allowFrom() add to them.
-          logicalIdPrefix: props.logicalIdPrefix,
-          ...props.redis,
-          // The backup's RDB copy (redis-cli --rdb as the replicate-only backup user), when the backup runs.
-          allowedClients: [
-            ...(props.redis?.allowedClients ?? []),
-            ...(backupEnabled ? [PostgresBackup.podSelector(props.environment)] : []),
-          ],
-          backupUser: backupEnabled,
-          environment: props.environment,
-          namespace: props.namespace,
-          services,
-        }),
+    const redisChoice = props.redis instanceof StoresRedis ? props.redis.choice : StoresRedis.inCluster(props.redis).choice;
+    const inClusterRedis = (options: StoresRedisOptions) =>
+      new RedisStreams(this, 'redis', {
+        // Admitted by default: the services and redis_exporter; `allowedClients` and allowFrom() add to them.
+        logicalIdPrefix: props.logicalIdPrefix,
+        ...options,
+        // The backup's RDB copy (redis-cli --rdb as the replicate-only backup user), when the backup runs.
+        allowedClients: [...(options.allowedClients ?? []), ...(backupEnabled ? [PostgresBackup.podSelector(props.environment)] : [])],
+        backupUser: backupEnabled,
+        environment: props.environment,
+        namespace: props.namespace,
+        services,
+      });
+    const redis = children.build<IRedisStreams>(() =>
+      redisChoice.kind === 'in-cluster'
+        ? inClusterRedis(redisChoice.options)
+        : RedisStreams.fromAttributes(this, 'redis', {
+            ...redisChoice.options,
+            environment: props.environment,
+            namespace: props.namespace,
+            services,
+          }),
     );
+    // The backup copies the RDB of the in-cluster Redis only; an external one is backed up by its provider.
+    const redisToCopy = redis instanceof RedisStreams && redisChoice.kind === 'in-cluster' ? redis : undefined;
 
     const migrationJob = children.build(
       () =>
@@ -372,13 +409,13 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
             // The server's own image: its pg_dump is the server's major.
             image: options.image ?? (postgres instanceof PostgresInstance ? postgres.image : undefined),
             // Redis's RDB on the same schedule, in the same pod, before the dump (docs/operations.md "Backup").
-            redis: redis && {
-              host: redis.endpoint.host,
-              port: redis.endpoint.port,
-              passwordSecret: redis.userSecret('backup'),
-              podSelector: { ...redis.podLabels },
-              image: redis.image,
-              runAsUser: props.redis?.runAsUser,
+            redis: redisToCopy && {
+              host: redisToCopy.endpoint.host,
+              port: redisToCopy.endpoint.port,
+              passwordSecret: redisToCopy.userSecret('backup'),
+              podSelector: { ...redisToCopy.podLabels },
+              image: redisToCopy.image,
+              runAsUser: redisChoice.kind === 'in-cluster' ? redisChoice.options.runAsUser : undefined,
             },
             environment: props.environment,
             namespace: props.namespace,
@@ -415,7 +452,7 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
             postgresPodSelector: postgres.podLabels && { ...postgres.podLabels },
             redis: redis.endpoint,
             redisExporterSecret: redis.userSecret('exporter'),
-            redisPodSelector: redis.podLabels,
+            redisPodSelector: redis.podLabels && { ...redis.podLabels },
             pools: services.map((s) => ({
               applicationName: `caracal-${s}`,
               poolMax: pools.pool(s).poolMax,
@@ -464,7 +501,8 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
     readonly database: Readonly<Record<Exclude<LoginName, ServiceName> | S, string>>;
     readonly redis: Readonly<Record<RedisUser, string>>;
     readonly keyMaterial: string;
-    readonly redisAcl: string;
+    /** The ACL file's Secret of the in-cluster Redis; undefined for an external one. */
+    readonly redisAcl: string | undefined;
   } {
     return {
       database: Object.fromEntries(this.secrets.loginNames.map((l) => [l, this.secrets.secretName(l)])) as Record<
@@ -473,7 +511,7 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
       >,
       redis: Object.fromEntries(this.redis.users.map((u) => [u, this.redis.secretName(u)])) as Record<RedisUser, string>,
       keyMaterial: this.keyMaterial.secretName,
-      redisAcl: this.redis.aclSecretName,
+      redisAcl: this.redis instanceof RedisStreams ? this.redis.aclSecretName : undefined,
     };
   }
 
@@ -481,12 +519,13 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
   get configMapNames(): {
     readonly database: Readonly<Record<S, string>>;
     readonly redis: Readonly<Record<S, string>>;
-    readonly redisConfig: string;
+    /** redis.conf of the in-cluster Redis; undefined for an external one. */
+    readonly redisConfig: string | undefined;
   } {
     return {
       database: Object.fromEntries(this.services.map((s) => [s, this.pools.configMapName(s)])) as Record<S, string>,
       redis: Object.fromEntries(this.services.map((s) => [s, this.redis.connectionConfigMapName(s)])) as Record<S, string>,
-      redisConfig: this.redis.configMapName,
+      redisConfig: this.redis instanceof RedisStreams ? this.redis.configMapName : undefined,
     };
   }
 

@@ -99,13 +99,14 @@ export type {
 } from './replay-volumes';
 export { REPLAY_SERVICES } from '../common/names';
 export type { ReplayService } from '../common/names';
-export { CaracalStores, StoresPostgres } from './caracal-stores';
+export { CaracalStores, StoresPostgres, StoresRedis } from './caracal-stores';
 export type {
   CaracalStoresProps,
   InClusterPostgresOptions,
   ExternalPostgresOptions,
   CloudNativePgOptions,
   StoresRedisOptions,
+  ExternalRedisOptions,
   StoresAuditMaintenanceOptions,
   StoresBackupOptions,
   StoresReplayOptions,

@@ -78,8 +78,8 @@ export interface StoresMonitoringProps {
   readonly redis: RedisEndpoint;
   /** The `exporter` ACL user's Secret. */
   readonly redisExporterSecret: RedisUserSecretRef;
-  /** Labels of the Redis pods (egress goes to them only). */
-  readonly redisPodSelector: Readonly<Record<string, string>>;
+  /** Labels of an in-cluster Redis's pods: egress then goes to them only. @default any address on the port (an external Redis) */
+  readonly redisPodSelector?: Readonly<Record<string, string>>;
   /** The services' pools, compared with their connections. */
   readonly pools: readonly MonitoredPool[];
   /** The newest migration version of the release: CaracalMigrationsBehind fires below it. */
@@ -202,7 +202,8 @@ export class StoresMonitoring extends Construct {
     rules.podSelector(problems, 'scrapeFrom.podSelector', prometheusPods, "the Prometheus pods' labels");
     rules.selectorEntries(problems, 'scrapeFrom.namespaceSelector', props.scrapeFrom?.namespaceSelector);
     rules.selectorEntries(problems, 'prometheusLabels', props.prometheusLabels);
-    rules.podSelector(problems, 'redisPodSelector', props.redisPodSelector, "the Redis pods' labels");
+    if (props.redisPodSelector !== undefined)
+      rules.podSelector(problems, 'redisPodSelector', props.redisPodSelector, "the Redis pods' labels");
     if (props.postgresPodSelector !== undefined)
       rules.podSelector(problems, 'postgresPodSelector', props.postgresPodSelector, "the Postgres pods' labels");
     if (props.backupCronJob !== undefined) rules.dnsLabel(problems, 'backupCronJob', props.backupCronJob, 'CronJob name', 52);
@@ -357,6 +358,7 @@ export class StoresMonitoring extends Construct {
 
     // Ingress: the metrics ports from Prometheus only. Egress: Postgres, Redis and DNS only.
     const dbPort = { port: String(pg.port), protocol: 'TCP' };
+    const redisPort = { port: String(props.redis.port), protocol: 'TCP' };
     this.networkPolicy = new NetworkPolicyV1(this, 'network-policy', {
       metadata: { name: `${instance}-exporters`, namespace: ns, labels: labels('exporters') },
       spec: {
@@ -377,10 +379,9 @@ export class StoresMonitoring extends Construct {
           props.postgresPodSelector
             ? { to: [{ podSelector: { matchLabels: { ...props.postgresPodSelector } } }], ports: [dbPort] }
             : { ports: [dbPort] },
-          {
-            to: [{ podSelector: { matchLabels: { ...props.redisPodSelector } } }],
-            ports: [{ port: String(props.redis.port), protocol: 'TCP' }],
-          },
+          props.redisPodSelector
+            ? { to: [{ podSelector: { matchLabels: { ...props.redisPodSelector } } }], ports: [redisPort] }
+            : { ports: [redisPort] },
           {
             ports: [
               { port: '53', protocol: 'UDP' },

@@ -12,7 +12,7 @@ import type {
   DatabaseSecrets,
   IPostgresDatabase,
   MigrationJob,
-  RedisStreams,
+  IRedisStreams,
   ServicePools,
 } from '../../constructs';
 import { LOGINS, SERVICES } from '../../common/names';
@@ -25,7 +25,7 @@ export class CaracalStoresStack extends TerraformStack {
   readonly postgres: IPostgresDatabase;
   readonly pools: ServicePools;
   readonly migrationJob: MigrationJob;
-  readonly redis: RedisStreams;
+  readonly redis: IRedisStreams;
   readonly auditMaintenance: AuditPartitionMaintenance;
 
   constructor(scope: Construct, id: string, env: EnvironmentSpec) {

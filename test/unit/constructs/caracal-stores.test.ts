@@ -10,8 +10,9 @@ import { Release } from '@cdktf/provider-helm/lib/release';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { CaracalStores, CaracalStoresProps, StoresPostgres } from '../../../constructs/caracal-stores';
+import { CaracalStores, CaracalStoresProps, StoresPostgres, StoresRedis } from '../../../constructs/caracal-stores';
 import { MigrationRunnerImage } from '../../../constructs/migration-job';
+import { RedisStreams } from '../../../constructs/redis-streams';
 import { checkTerraformJson, formatViolations } from '../../support/pod-security';
 import { Json, resources, scope } from '../../support/synth';
 
@@ -405,7 +406,7 @@ describe('CaracalStores backup of Redis', () => {
       (p: Json) => p.metadata.name === 'caracal-postgres-backup',
     ) as Json;
 
-    expect(spec.init_container.map((c: Json) => [c.name, c.image])).toEqual([['redis-copy', stack.stores.redis.image]]);
+    expect(spec.init_container.map((c: Json) => [c.name, c.image])).toEqual([['redis-copy', (stack.stores.redis as RedisStreams).image]]);
     expect(Object.fromEntries(spec.init_container[0].env.map((e: Json) => [e.name, e.value]))).toMatchObject({
       REDIS_HOST: stack.stores.redisEndpoint.host,
       REDIS_USER: 'backup',
@@ -431,6 +432,62 @@ describe('CaracalStores backup of Redis', () => {
     expect(Object.keys(resources(json, 'random_password'))).not.toContain('caracal_redis_password_backup');
     expect(redisPolicy.spec.ingress[0].from.map((f: Json) => f.pod_selector.match_labels['app.kubernetes.io/component'])).not.toContain(
       'backup',
+    );
+  });
+});
+
+describe('CaracalStores with an external Redis', () => {
+  const managed = StoresRedis.external({ host: 'caracal.abc123.cache.amazonaws.com', port: 6380, secretPrefix: 'managed-redis' });
+
+  test('GIVEN StoresRedis.external WHEN synthesized THEN nothing of Redis is deployed and the services, exporter and backup use the managed one', () => {
+    const { json, stack } = synth({ redis: managed });
+    const names = (type: string) => Object.values(resources(json, type)).map((r: Json) => r.metadata.name);
+    expect(names('kubernetes_stateful_set_v1')).toEqual(['postgres']);
+    expect(names('kubernetes_persistent_volume_claim_v1').filter((n) => n.includes('redis'))).toEqual([]);
+    expect(names('kubernetes_secret_v1').filter((n) => n.includes('redis'))).toEqual([]);
+    expect(Object.keys(resources(json, 'random_password')).filter((id) => id.includes('redis'))).toEqual([]);
+    expect(stack.stores.redis.mode).toBe('external');
+    expect(stack.stores.redisEndpoint).toEqual({ host: 'caracal.abc123.cache.amazonaws.com', port: 6380 });
+    // Each service: its connection ConfigMap and the owner's Secret of its ACL user.
+    const api = stack.stores.helmValues().api;
+    expect(api.volumes).toContainEqual({
+      name: 'caracal-redis-credentials',
+      secret: { secretName: 'managed-redis-api', defaultMode: 0o440 },
+    });
+    const cm = Object.values(resources(json, 'kubernetes_config_map_v1')).find(
+      (c: Json) => c.metadata.name === 'caracal-api-redis',
+    ) as Json;
+    expect(cm.data).toMatchObject({ REDIS_HOST: 'caracal.abc123.cache.amazonaws.com', REDIS_PORT: '6380', REDIS_USERNAME: 'api' });
+    expect(stack.stores.secretNames.redis.exporter).toBe('managed-redis-exporter');
+    expect(stack.stores.secretNames.redisAcl).toBeUndefined();
+    expect(stack.stores.configMapNames.redisConfig).toBeUndefined();
+    // The exporters reach it on its port at any address (no pods to select); the backup copies no RDB.
+    const exporters = Object.values(resources(json, 'kubernetes_network_policy_v1')).find((p: Json) =>
+      p.metadata.name.endsWith('-exporters'),
+    ) as Json;
+    expect(exporters.spec.egress[1]).toEqual({ ports: [{ port: '6380', protocol: 'TCP' }] });
+    const cron = Object.values(resources(json, 'kubernetes_cron_job_v1')).find(
+      (c: Json) => c.metadata.name === 'caracal-postgres-backup',
+    ) as Json;
+    expect(cron.spec.job_template.spec.template.spec.init_container ?? []).toEqual([]);
+  });
+
+  test('GIVEN StoresRedis.inCluster with options WHEN synthesized THEN the output is byte-identical to passing the options directly', () => {
+    expect(synth({ redis: StoresRedis.inCluster({ storageSize: '4Gi' }) }).text).toBe(synth({ redis: { storageSize: '4Gi' } }).text);
+  });
+
+  test('GIVEN an external Redis for a subset of the services WHEN synthesized THEN only their connection ConfigMaps exist', () => {
+    const { json } = synth({ redis: managed, services: ['api', 'audit'] });
+    const redisMaps = Object.values(resources(json, 'kubernetes_config_map_v1'))
+      .map((c: Json) => c.metadata.name)
+      .filter((n: string) => n.endsWith('-redis'));
+    expect(redisMaps.sort()).toEqual(['caracal-api-redis', 'caracal-audit-redis']);
+  });
+
+  test('GIVEN an external Redis with a URL for a host, a bad port and a misspelled key WHEN composed THEN one error names the redis construct and each', () => {
+    const bad = StoresRedis.external({ host: 'redis://cache', port: 0, secretPrefix: 'managed-redis', passwrodKey: 'pw' } as never);
+    expect(() => synth({ redis: bad })).toThrow(
+      /platform\/stores\/redis: 3 problems\n {2}- passwrodKey: "passwrodKey" is not a ExternalRedis prop: [^\n]*did you mean "passwordKey"\?\n {2}- host: "redis:\/\/cache" [^\n]*\n {2}- port: 0 /,
     );
   });
 });
