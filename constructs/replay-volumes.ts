@@ -13,6 +13,7 @@ import { protectedDataVolume } from './internal/data-volume';
 import { standardLabels } from './internal/labels';
 import { REPLAY_SERVICES, ReplayService } from '../common/names';
 import type { HelmVolumeMount } from './workload-values';
+import { checkStackIdentity } from './internal/stack-identity';
 
 /** One service's replay volume. */
 export interface ReplayVolumeSettings {
@@ -104,6 +105,7 @@ export class ReplayVolumes extends Construct {
 
   constructor(scope: Construct, id: string, props: ReplayVolumesProps) {
     super(scope, id);
+    checkStackIdentity(this);
     const problems = new Problems(this.node.path);
     rules.knownKeys(problems, '', props, PROPS, 'ReplayVolumes prop');
     rules.environmentName(problems, 'environment', props.environment);
