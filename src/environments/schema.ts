@@ -12,6 +12,8 @@ import type {
   ResourceRequirements,
   ServicePoolSettings,
   SslMode,
+  CnpgBackupOptions,
+  CnpgOperatorOptions,
   StorageType,
 } from '../../constructs';
 import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, LOGINS, SERVICES, ServiceName, LoginName } from '../../common/names';
@@ -67,6 +69,22 @@ export type PostgresSpec =
       readonly storageClassName?: string;
       readonly resources: ResourceRequirements;
       readonly capacity: CapacitySpec;
+    }
+  | {
+      /** A CloudNativePG Cluster (constructs/cloudnative-pg-cluster.ts); values are the construct's to check. */
+      readonly mode: 'cloudnative-pg';
+      /** @default 3 */
+      readonly instances?: number;
+      readonly imageName?: string;
+      readonly storageSize: string;
+      readonly walStorageSize?: string;
+      readonly storageClassName?: string;
+      readonly resources: ResourceRequirements;
+      readonly capacity: CapacitySpec;
+      readonly parameters?: Readonly<Record<string, string>>;
+      readonly podAntiAffinity?: 'required' | 'preferred';
+      readonly backup?: CnpgBackupOptions;
+      readonly operator?: CnpgOperatorOptions;
     }
   | {
       readonly mode: 'external';
@@ -409,8 +427,9 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
     }
   }
 
-  if (!isObj(env.postgres)) problems.add('postgres', env.postgres, 'is missing: expected { mode: "in-cluster" | "external", ... }');
-  else if (w.oneOf('postgres.mode', env.postgres.mode, ['in-cluster', 'external'])) {
+  if (!isObj(env.postgres))
+    problems.add('postgres', env.postgres, 'is missing: expected { mode: "in-cluster" | "cloudnative-pg" | "external", ... }');
+  else if (w.oneOf('postgres.mode', env.postgres.mode, ['in-cluster', 'cloudnative-pg', 'external'])) {
     const p = env.postgres;
     if (p.mode === 'in-cluster') {
       w.object('postgres', p, ['mode', 'major', 'dataVolumeMajor', 'image', 'storageSize', 'storageClassName', 'resources', 'capacity']);
@@ -420,6 +439,37 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
       w.string('postgres.storageSize', p.storageSize, { accepted: 'a volume size such as "20Gi"' });
       w.string('postgres.storageClassName', p.storageClassName, { optional: true });
       resources(w, 'postgres.resources', p.resources);
+    } else if (p.mode === 'cloudnative-pg') {
+      w.object('postgres', p, [
+        'mode',
+        'instances',
+        'imageName',
+        'storageSize',
+        'walStorageSize',
+        'storageClassName',
+        'resources',
+        'capacity',
+        'parameters',
+        'podAntiAffinity',
+        'backup',
+        'operator',
+      ]);
+      w.number('postgres.instances', p.instances, true);
+      w.string('postgres.imageName', p.imageName, { optional: true });
+      w.string('postgres.storageSize', p.storageSize, { accepted: 'a volume size such as "20Gi"' });
+      w.string('postgres.walStorageSize', p.walStorageSize, { optional: true, accepted: 'a volume size such as "5Gi"' });
+      w.string('postgres.storageClassName', p.storageClassName, { optional: true });
+      resources(w, 'postgres.resources', p.resources);
+      if (p.parameters !== undefined) w.object('postgres.parameters', p.parameters, Object.keys(p.parameters as Obj));
+      w.oneOf('postgres.podAntiAffinity', p.podAntiAffinity, ['required', 'preferred'], true);
+      if (p.backup !== undefined) {
+        const b = w.object('postgres.backup', p.backup, ['destinationPath', 'endpointUrl', 'credentialsSecret', 'schedule', 'retention']);
+        if (b) {
+          w.string('postgres.backup.destinationPath', b.destinationPath, { accepted: 's3://<bucket>/<prefix>/' });
+          w.object('postgres.backup.credentialsSecret', b.credentialsSecret, ['name', 'accessKeyIdKey', 'secretAccessKeyKey']);
+        }
+      }
+      if (p.operator !== undefined) w.object('postgres.operator', p.operator, ['install', 'namespace']);
     } else {
       w.object('postgres', p, ['mode', 'host', 'port', 'database', 'sslMode', 'caCertSecret', 'instanceMemory', 'cpus', 'capacity']);
       w.string('postgres.host', p.host, { accepted: 'a host name without scheme or port' });

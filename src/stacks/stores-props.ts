@@ -7,7 +7,8 @@ import type { CapacitySpec, EnvironmentSpec } from '../environments/schema';
 /** The CaracalStores props of an environment whose data has the schema's shape. */
 export function storesPropsOf(env: EnvironmentSpec): CaracalStoresProps {
   const p = env.postgres;
-  const cpu = p.mode === 'in-cluster' ? (parseCpu(p.resources.limits?.cpu ?? p.resources.requests?.cpu ?? '1') ?? 1000) : 0;
+  const limits = p.mode === 'external' ? undefined : p.resources.limits;
+  const cpu = p.mode === 'external' ? 0 : (parseCpu(limits?.cpu ?? p.resources.requests?.cpu ?? '1') ?? 1000);
   const r = env.redis;
   const a = env.auditMaintenance;
   return {
@@ -28,17 +29,31 @@ export function storesPropsOf(env: EnvironmentSpec): CaracalStoresProps {
             storageSize: p.storageSize,
             storageClassName: p.storageClassName,
             resources: p.resources,
-            capacity: capacityOf(p.capacity, p.resources.limits?.memory, Math.max(1, Math.ceil(cpu / 1000))),
+            capacity: capacityOf(p.capacity, limits?.memory, Math.max(1, Math.ceil(cpu / 1000))),
           })
-        : StoresPostgres.external({
-            host: p.host,
-            port: p.port,
-            database: p.database,
-            sslMode: p.sslMode,
-            caCertSecret: p.caCertSecret,
-            instanceMemory: p.instanceMemory,
-            capacity: capacityOf(p.capacity, p.instanceMemory, p.cpus ?? 2),
-          }),
+        : p.mode === 'cloudnative-pg'
+          ? StoresPostgres.cloudNativePg({
+              instances: p.instances,
+              imageName: p.imageName,
+              storageSize: p.storageSize,
+              walStorageSize: p.walStorageSize,
+              storageClassName: p.storageClassName,
+              resources: p.resources,
+              capacity: capacityOf(p.capacity, limits?.memory, Math.max(1, Math.ceil(cpu / 1000))),
+              parameters: p.parameters,
+              podAntiAffinity: p.podAntiAffinity,
+              backup: p.backup,
+              operator: p.operator,
+            })
+          : StoresPostgres.external({
+              host: p.host,
+              port: p.port,
+              database: p.database,
+              sslMode: p.sslMode,
+              caCertSecret: p.caCertSecret,
+              instanceMemory: p.instanceMemory,
+              capacity: capacityOf(p.capacity, p.instanceMemory, p.cpus ?? 2),
+            }),
     pools: env.pools,
     otherConnections: env.otherConnections,
     redis: {

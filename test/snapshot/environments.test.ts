@@ -59,7 +59,7 @@ describe('synthesized output', () => {
     rmSync(second.dir, { recursive: true, force: true });
   });
 
-  test.each(['dev', 'staging', 'prod'])(
+  test.each(['dev', 'staging', 'prod', 'ha'])(
     'GIVEN the %s environment WHEN the app is synthesized THEN its stack matches the snapshot',
     (env) => {
       const text = first.files.get(`stacks/${env}/cdk.tf.json`);
@@ -81,7 +81,7 @@ describe('synthesized output', () => {
   });
 
   test('GIVEN every environment WHEN the app is synthesized THEN passwords and keys are Terraform references only, never literals', () => {
-    for (const env of ['dev', 'staging', 'prod']) {
+    for (const env of ['dev', 'staging', 'prod', 'ha']) {
       const json: Json = JSON.parse(first.files.get(`stacks/${env}/cdk.tf.json`)!);
       for (const secret of Object.values<Json>(json.resource?.kubernetes_secret_v1 ?? {})) {
         for (const [key, value] of Object.entries<string>(secret.data ?? {})) {

@@ -12,8 +12,8 @@ function devWith(change: (d: any) => void): unknown {
 }
 
 describe('environment schema', () => {
-  test('GIVEN dev, staging and prod WHEN validated THEN all are accepted', () => {
-    expect(loadEnvironments().map((e) => e.name)).toEqual(['dev', 'staging', 'prod']);
+  test('GIVEN dev, staging, prod and ha WHEN validated THEN all are accepted', () => {
+    expect(loadEnvironments().map((e) => e.name)).toEqual(['dev', 'staging', 'prod', 'ha']);
   });
 
   test('GIVEN dev, staging and prod WHEN compared THEN dev is in-cluster and small, staging and prod managed and larger', () => {

@@ -33,9 +33,10 @@ describe('npm run synth', () => {
     // WHEN the command runs with and without the fast-start loader
     const fast = synthCommand();
     const debug = synthCommand({ CARACAL_SYNTH_DEBUG: '1' });
-    // THEN all three outputs are identical and hold the three stacks
+    // THEN all three outputs are identical and hold the four stacks
     expect([...fast.keys()].filter((f) => f.endsWith('cdk.tf.json'))).toEqual([
       'stacks/dev/cdk.tf.json',
+      'stacks/ha/cdk.tf.json',
       'stacks/prod/cdk.tf.json',
       'stacks/staging/cdk.tf.json',
     ]);
