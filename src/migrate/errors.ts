@@ -146,6 +146,8 @@ export class MigrationFailedError extends MigrateError {
   readonly line?: number;
   readonly column?: number;
   readonly sqlState?: string;
+  /** The connection was lost while applying (a restart, a failover or a switchover), not a failure of the SQL. */
+  readonly connectionLost: boolean;
   constructor(args: {
     file: string;
     line?: number;
@@ -154,6 +156,7 @@ export class MigrationFailedError extends MigrateError {
     detail: string;
     firstCheck?: string;
     transactional: boolean;
+    connectionLost?: boolean;
   }) {
     const where = `${args.file}${args.line !== undefined ? `:${args.line}${args.column !== undefined ? `:${args.column}` : ''}` : ''}`;
     const state = args.sqlState ? ` (SQLSTATE ${args.sqlState})` : '';
@@ -165,6 +168,7 @@ export class MigrationFailedError extends MigrateError {
     this.line = args.line;
     this.column = args.column;
     this.sqlState = args.sqlState;
+    this.connectionLost = args.connectionLost ?? false;
   }
 }
 

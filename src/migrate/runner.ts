@@ -25,6 +25,7 @@ import { lineAndColumn, SqlStatement, transactionControlCommand, transactionCont
 
 export type MigrateEventType =
   | 'wait-db'
+  | 'reconnect'
   | 'connected'
   | 'lock-wait'
   | 'lock-acquired'
@@ -149,12 +150,13 @@ export async function openSession(o: RunnerOptions): Promise<Session> {
     // The second statement checks the session survived (same backend, same setting) and sets the session's
     // timeouts in the same round trip; client_connection_check_interval exists from Postgres 14 on.
     const checkInterval = opts.connectionCheckIntervalMs > 0 ? String(opts.connectionCheckIntervalMs) : '0';
-    const second = await client.query<{ pid: number; probe: string | null }>(
+    const second = await client.query<{ pid: number; probe: string | null; recovery: boolean }>(
       `SELECT pg_backend_pid() AS pid, current_setting('caracal_migrate.session_probe', true) AS probe,
          set_config('statement_timeout', '${opts.statementTimeoutMs}', false),
          set_config('idle_in_transaction_session_timeout', '0', false),
          (SELECT set_config('client_connection_check_interval', '${checkInterval}', false)
-           WHERE current_setting('server_version_num')::int >= 140000)`,
+           WHERE current_setting('server_version_num')::int >= 140000),
+         pg_is_in_recovery() AS recovery`,
     );
     const pid = first.rows[0].pid;
     if (second.rows[0].pid !== pid || second.rows[0].probe !== token) {
@@ -164,6 +166,16 @@ export async function openSession(o: RunnerOptions): Promise<Session> {
       );
     }
     const serverVersion = Number(first.rows[0].v);
+    if (second.rows[0].recovery) {
+      // A standby: every write and the advisory lock would fail. Mid-failover the old primary's address may still
+      // lead here for a moment; otherwise PGHOST names a replica.
+      throw new ConnectionError(
+        `${describeConnection(opts.connection)} is a standby in recovery (read-only): a failover or switchover is under way, or PGHOST names a replica`,
+        'host',
+        'host and port: point the migration Job at the primary (CloudNativePG: the <cluster>-rw Service, never -ro or -r)',
+        STANDBY,
+      );
+    }
     opts.onEvent?.({ type: 'connected', message: `connected to ${describeConnection(opts.connection)} as pid ${pid}` });
     return { client, pid, serverVersion };
   } catch (e) {
@@ -264,6 +276,40 @@ export async function migrateUp(
 ): Promise<MigrateResult> {
   const files = discoverMigrations(o.dir); // unsafe files stop the run before any connection
   const opts = resolveOptions(o);
+  // A connection lost mid-run (a restart, or a failover/switchover that moved the primary behind the same address,
+  // as CloudNativePG's -rw Service does) is retried within --wait-for-db: the next session reconnects, takes the lock
+  // and continues from the history (a transactional file was applied and recorded whole, or not at all).
+  let deadline: number | undefined;
+  for (let lost = 1; ; lost++) {
+    try {
+      return await migrateUpOnce(files, opts, after);
+    } catch (e) {
+      if (!opts.waitForDbMs || !isLostMidRun(e)) throw e;
+      deadline ??= Date.now() + opts.waitForDbMs;
+      if (Date.now() >= deadline) throw e;
+      opts.onEvent?.({
+        type: 'reconnect',
+        message: `the connection to ${describeConnection(opts.connection)} was lost (${(e as Error).message.split('\n')[0]}): the server restarted, or a failover or switchover moved the primary; reconnecting until ${Math.round(opts.waitForDbMs / 1000)} s after the first loss (--wait-for-db), then continuing from the history (attempt ${lost})`,
+      });
+      await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+    }
+  }
+}
+
+/** Code of the ConnectionError for a session that landed on a standby. */
+const STANDBY = 'STANDBY';
+
+function isLostMidRun(e: unknown): boolean {
+  if (e instanceof MigrationFailedError) return e.connectionLost;
+  if (e instanceof ConnectionError) return e.field === 'connection' || e.code === STANDBY;
+  return isConnectionLoss(e);
+}
+
+async function migrateUpOnce(
+  files: MigrationFile[],
+  opts: Resolved,
+  after?: (result: MigrateResult, client: Client) => Promise<void>,
+): Promise<MigrateResult> {
   const { client } = await openSession(opts);
   let locked = false;
   try {
@@ -605,6 +651,7 @@ function failure(
       detail: `the connection to ${describeConnection(opts.connection)} was lost while applying it (${maskConnectionStrings(String(err.message))})`,
       firstCheck:
         'advisory-lock connectivity: the server restarted, failed over, or the network dropped; rerun once it is reachable (reruns are safe)',
+      connectionLost: true,
     });
   }
   let line = stmt?.line;

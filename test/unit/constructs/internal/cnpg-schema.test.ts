@@ -1,6 +1,8 @@
 // Every CloudNativePG object CloudNativePgCluster renders validates against the CRDs of the pinned operator and
 // plugin (test/fixtures/cnpg, with their source), with ajv; and the validator itself rejects what the API server would.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { CloudNativePgCluster, CloudNativePgClusterProps, PostgresCapacity } from '../../../../constructs';
 import { CNPG_OPERATOR_VERSION } from '../../../../constructs/cnpg-versions';
 import type { KubeObject } from '../../../../constructs/internal/hook-chart';
@@ -109,5 +111,16 @@ describe('CloudNativePG objects against the CRDs of the pinned versions', () => 
     const store = JSON.parse(JSON.stringify(rendered(FULL).find((o) => o.kind === 'ObjectStore'))) as KubeObject & { spec: any };
     store.spec.retentionPolicy = '30 days';
     expect(schemaFor(schemas, store).validate(store).join('\n')).toMatch(/\/spec\/retentionPolicy: must match pattern/);
+  });
+});
+
+describe('the runbook recovery Cluster', () => {
+  test('GIVEN the recovery Cluster in docs/operations.md WHEN validated against the pinned CRD THEN it is accepted', () => {
+    const runbook = readFileSync(path.join(__dirname, '..', '..', '..', '..', 'docs', 'operations.md'), 'utf8');
+    const section = runbook.slice(runbook.indexOf('### Restore with CloudNativePG'));
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)![1].replace(/<ns>/g, 'caracal-ha').replace(/<env>/g, 'ha');
+    const cluster = parse(block) as KubeObject;
+    expect(cluster.kind).toBe('Cluster');
+    expect(schemaFor(schemas, cluster).validate(cluster)).toEqual([]);
   });
 });
