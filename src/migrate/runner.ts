@@ -135,8 +135,11 @@ interface Session {
   readonly serverVersion: number;
 }
 
-/** Connect and check that the endpoint is a direct session (not a transaction-mode pooler), then set timeouts. */
-export async function openSession(o: RunnerOptions): Promise<Session> {
+/**
+ * Connect and check that the endpoint is a direct session (not a transaction-mode pooler), then set timeouts. A
+ * session that writes (`primary`) must not land on a standby; reading (status, verify) may.
+ */
+export async function openSession(o: RunnerOptions, primary = false): Promise<Session> {
   const opts = resolveOptions(o);
   const client = await connect(opts.connection, {
     waitForDbMs: opts.waitForDbMs,
@@ -166,7 +169,7 @@ export async function openSession(o: RunnerOptions): Promise<Session> {
       );
     }
     const serverVersion = Number(first.rows[0].v);
-    if (second.rows[0].recovery) {
+    if (primary && second.rows[0].recovery) {
       // A standby: every write and the advisory lock would fail. Mid-failover the old primary's address may still
       // lead here for a moment; otherwise PGHOST names a replica.
       throw new ConnectionError(
@@ -218,7 +221,7 @@ async function waitForMigrationLock(client: Client, opts: Resolved): Promise<voi
 
 async function withLockedSession<T>(o: RunnerOptions, fn: (s: Session, opts: Resolved) => Promise<T>): Promise<T> {
   const opts = resolveOptions(o);
-  const session = await openSession(opts);
+  const session = await openSession(opts, true);
   const { client } = session;
   let locked = false;
   try {
@@ -310,7 +313,7 @@ async function migrateUpOnce(
   opts: Resolved,
   after?: (result: MigrateResult, client: Client) => Promise<void>,
 ): Promise<MigrateResult> {
-  const { client } = await openSession(opts);
+  const { client } = await openSession(opts, true);
   let locked = false;
   try {
     const result = await (async (): Promise<MigrateResult> => {
