@@ -404,3 +404,21 @@ export async function runCronJobContainer(
     rmSync(home, { recursive: true, force: true });
   }
 }
+
+/** The owner login of `db`'s environment on another server (its URL): what a provider's admin creates before a restore. */
+export async function ownerLoginOn(db: ManagedDatabase, cluster: { readonly url: string }): Promise<string> {
+  const login = db.login('owner');
+  await withClient(cluster.url, (c) =>
+    c.query(`DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${login}') THEN
+               CREATE ROLE ${login} LOGIN CREATEROLE CREATEDB PASSWORD '${db.passwords.get('owner')}'; END IF; END$$`),
+  );
+  const u = new URL(cluster.url);
+  return `postgres://${login}:${encodeURIComponent(db.passwords.get('owner')!)}@${u.host}/postgres?sslmode=disable`;
+}
+
+/** A server's superuser URL without TLS (the test servers have none). */
+export function superuserUrl(cluster: { readonly url: string }): string {
+  const u = new URL(cluster.url);
+  u.searchParams.set('sslmode', 'disable');
+  return u.toString();
+}

@@ -10,7 +10,16 @@ import { BACKUP_LAYOUT, listArchive, Manifest, readManifest, runPgTool, sha256Fi
 import { runCliCaptured } from '../../support/cli';
 import { provisionLogins } from '../../../src/provision';
 import { OwnCluster, startOwnCluster, withClient } from '../../support/postgres';
-import { managedDatabase, ManagedDatabase, PG15_BIN, runBackupScript, ScriptRun, seedThroughServices } from '../../support/backup';
+import {
+  managedDatabase,
+  ManagedDatabase,
+  ownerLoginOn,
+  PG15_BIN,
+  runBackupScript,
+  ScriptRun,
+  seedThroughServices,
+  superuserUrl,
+} from '../../support/backup';
 
 let source: OwnCluster;
 let target15: OwnCluster;
@@ -26,23 +35,6 @@ async function cli(argv: string[]): Promise<{ code: number; stdout: string; stde
   const r = await runCliCaptured(argv);
   outputs.push(r.stdout, r.stderr);
   return r;
-}
-
-/** The owner login of `db`'s environment on another server: what a provider's admin creates before a restore. */
-async function ownerLoginOn(cluster: OwnCluster): Promise<string> {
-  const login = db.login('owner');
-  await withClient(cluster.url, (c) =>
-    c.query(`DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${login}') THEN
-               CREATE ROLE ${login} LOGIN CREATEROLE CREATEDB PASSWORD '${db.passwords.get('owner')}'; END IF; END$$`),
-  );
-  const u = new URL(cluster.url);
-  return `postgres://${login}:${encodeURIComponent(db.passwords.get('owner')!)}@${u.host}/postgres?sslmode=disable`;
-}
-
-function superuserUrl(cluster: OwnCluster): string {
-  const u = new URL(cluster.url);
-  u.searchParams.set('sslmode', 'disable');
-  return u.toString();
 }
 
 /** Keeps the api, audit and coordinator logins writing, each in its zone, until stopped. */
@@ -247,7 +239,7 @@ describe('the backup CronJob script (Debian pg_dump 15 on a Postgres 15 server)'
 
 describe('restore as the managed database owner (not a superuser)', () => {
   test('GIVEN the backup taken while writes went on WHEN restored into a new Postgres 15 server by the owner login THEN every domain equals the manifest and verify passes but for the superuser steps the warnings name', async () => {
-    const url = await ownerLoginOn(target15);
+    const url = await ownerLoginOn(db, target15);
     const r = await cli(['restore', '--backup', live.dir, '--target-database', db.database, '--pg-bin', PG15_BIN, '--database-url', url]);
     expect(r.stdout).toMatch(/all 17 checks passed/);
     expect(r.code).toBe(0);
@@ -321,7 +313,7 @@ describe('restore as the managed database owner (not a superuser)', () => {
   });
 
   test('GIVEN a new Postgres 18 server where no caracal role exists WHEN the owner login restores THEN the roles are created, every domain checks and BYPASSRLS and the large-object revoke are named for the admin', async () => {
-    const url = await ownerLoginOn(target18);
+    const url = await ownerLoginOn(db, target18);
     const r = await cli([
       'restore',
       '--backup',

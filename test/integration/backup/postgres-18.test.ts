@@ -13,9 +13,11 @@ import {
   backupCronJobContainer,
   managedDatabase,
   ManagedDatabase,
+  ownerLoginOn,
   pg18Bin,
   runCronJobContainer,
   seedThroughServices,
+  superuserUrl,
 } from '../../support/backup';
 import { OwnCluster, startOwnCluster, withClient } from '../../support/postgres';
 
@@ -34,12 +36,6 @@ async function cli(argv: string[]): Promise<{ code: number; stdout: string; stde
   const r = await runCliCaptured(argv);
   outputs.push(r.stdout, r.stderr);
   return r;
-}
-
-function superuserUrl(cluster: OwnCluster): string {
-  const u = new URL(cluster.url);
-  u.searchParams.set('sslmode', 'disable');
-  return u.toString();
 }
 
 beforeAll(async () => {
@@ -79,11 +75,7 @@ describe('the backup CronJob container (Debian pg_dump 18, Postgres 18)', () => 
 
 describe('restore into a new Postgres 18 server (pg_restore 18)', () => {
   test('GIVEN the new server where no caracal role exists WHEN the non-superuser owner login restores THEN every domain equals the manifest and only the superuser steps are left as warnings', async () => {
-    const owner = db.login('owner');
-    const password = db.passwords.get('owner')!;
-    await withClient(target.url, (c) => c.query(`CREATE ROLE ${owner} LOGIN CREATEROLE CREATEDB PASSWORD '${password}'`));
-    const u = new URL(target.url);
-    const url = `postgres://${owner}:${encodeURIComponent(password)}@${u.host}/postgres?sslmode=disable`;
+    const url = await ownerLoginOn(db, target);
     const r = await cli([
       'restore',
       '--backup',
