@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseCredentials, DatabaseSecrets } from '../../constructs/database-secrets';
+import { ValidationError } from '../../constructs/errors';
 
 export type Json = Record<string, any>;
 
@@ -72,4 +73,15 @@ export function readTree(dir: string): Map<string, string> {
   };
   walk(dir);
   return out;
+}
+
+/** The ValidationError `fn` throws (fails the test when it throws nothing or something else). */
+export function validationErrorOf(fn: () => unknown): ValidationError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ValidationError) return e;
+    throw e;
+  }
+  throw new Error('expected a ValidationError');
 }

@@ -12,9 +12,8 @@ import {
   ServiceName,
   ServicePools,
   StoresPostgres,
-  ValidationError,
 } from '../../../constructs';
-import { Json, byName, resources, scope } from '../../support/synth';
+import { Json, byName, resources, scope, validationErrorOf } from '../../support/synth';
 
 const SUBSET: readonly ServiceName[] = ['audit', 'api'];
 
@@ -32,15 +31,6 @@ function synth(props: Partial<CaracalStoresProps> = {}): { json: Json; text: str
 }
 
 const names = (json: Json, type: string): string[] => Object.values(resources(json, type)).map((r: Json) => r.metadata.name);
-const errorOf = (fn: () => unknown): ValidationError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError');
-};
 /** The logins the migration Job's provision.json lists (what the Job creates). */
 const provisioned = (stores: CaracalStores): string[] => {
   const runner = stores.migrationJob.chart.manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-runner')) as Json;
@@ -173,18 +163,18 @@ describe('services validation', () => {
   ])(
     'GIVEN services %j WHEN CaracalStores is built THEN the error names the field, the value and what is accepted',
     (services, message) => {
-      const e = errorOf(stores(services));
+      const e = validationErrorOf(stores(services));
       expect(e.problems.map((p) => `${p.field}: ${p.message}`)).toEqual([expect.stringContaining(message)]);
     },
   );
 
   test('GIVEN a misspelled and a twice-listed service WHEN built THEN one error lists both', () => {
-    const e = errorOf(stores(['api', 'gatway', 'api']));
+    const e = validationErrorOf(stores(['api', 'gatway', 'api']));
     expect(e.problems.map((p) => p.field)).toEqual(['services[1]', 'services[2]']);
   });
 
   test('GIVEN pool settings for a service not deployed and a misspelled pool key WHEN built THEN one error lists both', () => {
-    const e = errorOf(stores(['api', 'audit'], { pools: { sts: { poolMax: 5 }, adit: {} } as CaracalStoresProps['pools'] }));
+    const e = validationErrorOf(stores(['api', 'audit'], { pools: { sts: { poolMax: 5 }, adit: {} } as CaracalStoresProps['pools'] }));
     expect(e.problems.map((p) => `${p.field}: ${p.message}`)).toEqual([
       expect.stringMatching(/^pools\.adit: "adit" is not a Caracal service: .*did you mean "audit"\?/),
       'pools.sts: "sts" is not among services: expected one of api, audit (or add sts to services)',
@@ -219,7 +209,7 @@ describe('services validation', () => {
         }),
     ],
   ])('GIVEN %s with a bad services list WHEN built THEN its error names services', (_name, build) => {
-    expect(errorOf(() => build(scope())).problems.map((p) => p.field)).toEqual([expect.stringMatching(/^services/)]);
+    expect(validationErrorOf(() => build(scope())).problems.map((p) => p.field)).toEqual([expect.stringMatching(/^services/)]);
   });
 });
 
@@ -233,7 +223,7 @@ describe('lower-level constructs with a subset', () => {
     expect(pools.roleSettings().map((r) => r.role)).toEqual(['caracal_qa_api', 'caracal_qa_audit']);
     expect(Object.keys(pools.helmValues())).toEqual(['api', 'audit']);
     expect(secrets.allLogins.map((l) => l.login)).toEqual(['owner', 'api', 'audit', 'maintenance', 'monitoring', 'backup']);
-    const e = errorOf(
+    const e = validationErrorOf(
       () =>
         new ServicePools(s, 'pools2', {
           environment: 'qa',
@@ -253,7 +243,9 @@ describe('lower-level constructs with a subset', () => {
     const s = scope();
     const secrets = new DatabaseSecrets(s, 'secrets', { environment: 'qa', namespace: 'qa', services: ['api', 'audit'] });
     const endpoint = { host: 'db', port: 5432, database: 'caracal', sslMode: 'require' as const };
-    const e = errorOf(() => new ServicePools(s, 'pools', { environment: 'qa', namespace: 'qa', endpoint, maxConnections: 50, secrets }));
+    const e = validationErrorOf(
+      () => new ServicePools(s, 'pools', { environment: 'qa', namespace: 'qa', endpoint, maxConnections: 50, secrets }),
+    );
     expect(e.problems[0].message).toMatch(
       /^connection budget api 3x10 \+ audit 3x10 \+ migration job 2 \+ cron jobs 2 \+ exporters 1 \+ reserved 3 = 68 > max_connections 50/,
     );

@@ -14,7 +14,7 @@ import {
   StoresPostgres,
   ValidationError,
 } from '../../../../constructs';
-import { Json, resources } from '../../../support/synth';
+import { Json, resources, validationErrorOf } from '../../../support/synth';
 
 function stack(): TerraformStack {
   return new TerraformStack(Testing.app(), 'platform');
@@ -22,16 +22,6 @@ function stack(): TerraformStack {
 
 function stores(s: TerraformStack, id: string, props: Partial<CaracalStoresProps> & { environment: string }): CaracalStores {
   return new CaracalStores(s, id, { namespace: `caracal-${props.environment}`, postgres: StoresPostgres.inCluster(), ...props });
-}
-
-function errorOf(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError');
 }
 
 const lines = (e: ValidationError) => e.problems.map((p) => `${p.field}: ${p.message}`);
@@ -79,7 +69,7 @@ describe('identity of two environments in one stack', () => {
   test('GIVEN the same environment twice in one stack WHEN the second is built THEN the error names both construct paths', () => {
     const s = stack();
     stores(s, 'first', { environment: 'qa' });
-    const e = errorOf(() => stores(s, 'second', { environment: 'qa', namespace: 'other', logicalIdPrefix: 'other' }));
+    const e = validationErrorOf(() => stores(s, 'second', { environment: 'qa', namespace: 'other', logicalIdPrefix: 'other' }));
     expect(e.where).toBe('platform/second');
     expect(lines(e)).toEqual([expect.stringMatching(/^environment: "qa" is already the environment of platform\/first in this stack/)]);
     expect(e.message).toContain('platform/second and platform/first');
@@ -89,7 +79,7 @@ describe('identity of two environments in one stack', () => {
     const s = stack();
     stores(s, 'qa', { environment: 'qa' });
     stores(s, 'uat', { environment: 'uat' });
-    const e = errorOf(() => Testing.synth(s));
+    const e = validationErrorOf(() => Testing.synth(s));
     expect(e.where).toBe('platform');
     expect(lines(e)).toContain(
       'logical id random_password.caracal_password_api: is claimed by both platform/qa/secrets/password-api and platform/uat/secrets/password-api: ' +
@@ -109,7 +99,7 @@ describe('identity of two environments in one stack', () => {
     const s = stack();
     stores(s, 'qa', { environment: 'qa', namespace: 'caracal' });
     stores(s, 'uat', { environment: 'uat', namespace: 'caracal', logicalIdPrefix: 'uat' });
-    const e = errorOf(() => Testing.synth(s));
+    const e = validationErrorOf(() => Testing.synth(s));
     expect(lines(e)).toContain(
       'kubernetes_secret_v1 caracal/caracal-db-api: is claimed by both platform/qa/secrets/secret-api and platform/uat/secrets/secret-api: ' +
         'one would silently replace the other; give one of them another namespace, name or namePrefix',
@@ -126,7 +116,7 @@ describe('identity of lower-level constructs in one stack', () => {
     const s = stack();
     new DatabaseSecrets(s, 'a', { environment: 'qa', namespace: 'one' });
     new DatabaseSecrets(s, 'b', { environment: 'uat', namespace: 'two' });
-    const e = errorOf(() => Testing.synth(s));
+    const e = validationErrorOf(() => Testing.synth(s));
     expect(e.problems).toHaveLength(18);
     expect(lines(e)[0]).toMatch(
       /^logical id random_password\.caracal_password_owner: is claimed by both platform\/a\/password-owner and platform\/b\/password-owner/,
@@ -137,7 +127,7 @@ describe('identity of lower-level constructs in one stack', () => {
     const s = stack();
     new KeyMaterialSecret(s, 'a', { environment: 'qa', namespace: 'one' });
     new KeyMaterialSecret(s, 'b', { environment: 'qa', namespace: 'one', logicalIdPrefix: 'other' });
-    expect(lines(errorOf(() => Testing.synth(s)))).toEqual([
+    expect(lines(validationErrorOf(() => Testing.synth(s)))).toEqual([
       'kubernetes_secret_v1 one/caracal-keys: is claimed by both platform/a/key-material and platform/b/key-material: one would silently replace the other; give one of them another namespace, name or namePrefix',
     ]);
   });
@@ -149,7 +139,7 @@ describe('identity of lower-level constructs in one stack', () => {
     new ServicePools(s, 'pools', { environment: 'qa', namespace: 'qa', endpoint, maxConnections: 100, secrets });
     new ServicePools(s, 'pools2', { environment: 'qa', namespace: 'qa', endpoint, maxConnections: 100, secrets });
     new ConfigMapV1(s, 'mine', { metadata: { name: 'caracal-api-db', namespace: 'qa' } });
-    expect(errorOf(() => Testing.synth(s)).problems.map((p) => p.message.split(':')[0])).toEqual([
+    expect(validationErrorOf(() => Testing.synth(s)).problems.map((p) => p.message.split(':')[0])).toEqual([
       'is claimed by both platform/pools/config-api and platform/pools2/config-api',
       'is claimed by both platform/pools/config-api and platform/mine',
     ]);
@@ -173,7 +163,7 @@ describe('identity of manifests', () => {
     new Manifest(s, 'one', cluster('pg'));
     new Manifest(s, 'two', cluster('pg'));
     new Manifest(s, 'three', cluster('pg', 'ScheduledBackup'));
-    expect(lines(errorOf(() => Testing.synth(s)))).toEqual([
+    expect(lines(validationErrorOf(() => Testing.synth(s)))).toEqual([
       'kubernetes_manifest Cluster qa/pg: is claimed by both platform/one and platform/two: one would silently replace the other; give one of them another namespace, name or namePrefix',
     ]);
   });
