@@ -291,6 +291,17 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
     const choice = props.postgres instanceof StoresPostgres ? props.postgres.choice : StoresPostgres.inCluster().choice;
     // The logical backup (and the Redis RDB copy) runs for every database this library deploys.
     const backupEnabled = props.backup?.enabled ?? choice.kind !== 'external';
+    // What the composite decides for a database it deploys, either kind. Admitted by default: the services, the
+    // migration Job, the maintenance CronJob and the exporters (internal/default-clients.ts); `allowedClients` in the
+    // options and allowFrom() add to them, and so does the backup CronJob when it runs.
+    const deployed = (allowedClients: ReadonlyArray<Readonly<Record<string, string>>> | undefined) => ({
+      allowedClients: [...(allowedClients ?? []), ...(backupEnabled ? [PostgresBackup.podSelector(props.environment)] : [])],
+      environment: props.environment,
+      namespace: props.namespace,
+      owner: secrets.login('owner'),
+      requiredConnections,
+      services,
+    });
     const realPostgres = children.build<IPostgresDatabase>(() =>
       choice.kind === 'cloudnative-pg'
         ? new CloudNativePgCluster(this, 'postgres', {
@@ -298,32 +309,13 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
             // The CNPG PodMonitor follows the exporters' prometheus-operator switch unless set.
             podMonitor: props.monitoring?.prometheusOperator ?? true,
             ...choice.options,
-            allowedClients: [
-              ...(choice.options.allowedClients ?? []),
-              ...(backupEnabled ? [PostgresBackup.podSelector(props.environment)] : []),
-            ],
-            environment: props.environment,
-            namespace: props.namespace,
-            owner: secrets.login('owner'),
-            requiredConnections,
-            services,
+            ...deployed(choice.options.allowedClients),
           })
         : choice.kind === 'in-cluster'
           ? new PostgresInstance(this, 'postgres', {
-              // Admitted by default: the services, the migration Job, the maintenance CronJob and the exporters
-              // (internal/default-clients.ts); `allowedClients` in the options and allowFrom() add to them.
               logicalIdPrefix: props.logicalIdPrefix,
               ...choice.options,
-              // The backup CronJob, when it runs, beside the defaults and the options' own.
-              allowedClients: [
-                ...(choice.options.allowedClients ?? []),
-                ...(backupEnabled ? [PostgresBackup.podSelector(props.environment)] : []),
-              ],
-              environment: props.environment,
-              namespace: props.namespace,
-              owner: secrets.login('owner'),
-              requiredConnections,
-              services,
+              ...deployed(choice.options.allowedClients),
             })
           : PostgresInstance.external(this, 'postgres', { ...choice.options, requiredConnections }),
     );
