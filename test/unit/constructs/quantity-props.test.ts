@@ -87,6 +87,8 @@ describe('Kubernetes quantity props', () => {
       MB_HINT(256),
     ],
     ['redis maxmemory (Postgres spelling)', { redis: { maxmemory: '256MB' } }, 'platform/stores/redis: maxmemory: "256MB"', MB_HINT(256)],
+    // Replay volumes (sts, gateway)
+    ['sts replay storageSize', { replay: { sts: { storageSize: '5GB' } } }, 'platform/stores/replay: sts.storageSize: "5GB"', GB_HINT(5)],
     // Backup
     ['backup storageSize', { backup: { storageSize: '50GB' } }, 'platform/stores/backup: storageSize: "50GB"', GB_HINT(50)],
     [
