@@ -539,6 +539,7 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
       out[s] = {
         ...db,
         podLabels: { ...db.podLabels, ...r.podLabels },
+        podAnnotations: { ...db.podAnnotations, ...r.podAnnotations },
         envFrom: [...db.envFrom, ...r.envFrom],
         volumes: [...db.volumes, ...r.volumes, ...wait.volumes],
         volumeMounts: [...db.volumeMounts, ...r.volumeMounts, ...(replay ? [replay.volumeMount] : [])],

@@ -124,6 +124,6 @@ export class ExternalRedis extends Construct implements IRedisStreams {
   }
 
   helmValues(service: ServiceName): WorkloadConnectionValues {
-    return redisServiceValues(this.instance, service, this.connectionConfigMapName(service), this.secretName(service));
+    return redisServiceValues(this.instance, service, this.connectionConfigMapName(service), this.userSecret(service));
   }
 }

@@ -31,6 +31,8 @@ import { AdmittingStore, ClientAdmission, ClientWorkload, admitClient } from './
 import type { IRedisStreams, RedisEndpoint, RedisUserSecretRef } from './redis-store';
 import { ExternalRedis, ExternalRedisProps } from './external-redis';
 import type { Duration } from '../common/durations';
+import { AlternatingRotation, activeVersion, liveSlots, rotationState, RotationSlot } from '../common/rotation';
+import { REDIS_ACL_RELOADER_SCRIPT, RELOADER_USER } from '../common/redis-acl-reloader';
 import {
   DEFAULT_MAXMEMORY_FRACTION,
   MAX_MAXMEMORY_FRACTION,
@@ -60,12 +62,22 @@ const CONF_DIR = '/etc/redis/conf';
 const ACL_DIR = '/etc/redis/acl';
 const DATA_DIR = '/data';
 const PROBE_SECRET_DIR = '/var/run/secrets/caracal/redis-healthcheck';
+const RELOADER_SECRET_DIR = '/var/run/secrets/caracal/redis-reloader';
+/** How often the ACL reloader looks at the mounted ACL file (seconds); the kubelet refreshes Secret volumes about every minute. */
+const RELOAD_INTERVAL_SECONDS = 5;
 
 export interface GeneratedRedisPasswordsOptions {
   /** Password length (alphanumeric). @default 32 */
   readonly length?: number;
-  /** Rotation token per user; changing one generates a new password (and restarts Redis with the new ACL file). @default '0' */
-  readonly rotation?: Partial<Record<RedisUser, string>>;
+  /**
+   * Rotation per user. A token (slot a's) replaces the password at once: clients still on the old one get
+   * WRONGPASS until they roll. An AlternatingRotation rotates without that: both slots' passwords are valid while
+   * the clients roll (see docs/operations.md#rotation). Redis is never restarted: the ACL reloader applies the
+   * passwords live. @default '0' for each
+   */
+  readonly rotation?: Partial<Record<RedisUser, string | AlternatingRotation>>;
+  /** Rotation token of the ACL reloader's own password; changing it restarts Redis (the reloader cannot apply its own). @default '0' */
+  readonly reloaderRotation?: string;
 }
 
 export interface ExistingRedisPasswordsOptions {
@@ -80,6 +92,11 @@ export interface ExistingRedisPasswordsOptions {
   readonly aclSecretName?: string;
   /** @default 'users.acl' */
   readonly aclKey?: string;
+  /**
+   * Secret of the ACL reloader's password (key `passwordKey`); its user is in the ACL file when the template is
+   * rendered with `{ reloader: true }`. Until it exists the reloader waits and Redis runs without it. @default `<prefix>-reloader`
+   */
+  readonly reloaderSecretName?: string;
 }
 
 /** Where the Redis users' passwords come from. */
@@ -197,8 +214,13 @@ export class RedisStreams extends Construct implements IRedisStreams {
    * The ACL file with `hash(user)` in place of each password hash: for owners of existing Secrets who
    * build the ACL Secret themselves (e.g. `(u) => '{{ .' + u + ' | sha256sum }}'` in an External Secrets template).
    */
-  static aclFileTemplate(hash: (user: RedisUser) => string, users: readonly RedisUser[] = REDIS_USERS): string {
-    return renderAclFile(Object.fromEntries(users.map((u) => [u, hash(u)])));
+  static aclFileTemplate(
+    hash: (user: RedisUser | typeof RELOADER_USER) => string | readonly string[],
+    users: readonly RedisUser[] = REDIS_USERS,
+    options: { readonly reloader?: boolean } = {},
+  ): string {
+    const reloader = options.reloader ? hash(RELOADER_USER) : undefined;
+    return renderAclFile(Object.fromEntries(users.map((u) => [u, hash(u)])), typeof reloader === 'string' ? reloader : reloader?.[0]);
   }
 
   readonly mode = 'in-cluster' as const;
@@ -336,13 +358,17 @@ export class RedisStreams extends Construct implements IRedisStreams {
       problems,
       'passwords',
       src.options,
-      src.kind === 'generated' ? ['length', 'rotation'] : ['secretNames', 'passwordKey', 'aclSecretName', 'aclKey'],
+      src.kind === 'generated'
+        ? ['length', 'rotation', 'reloaderRotation']
+        : ['secretNames', 'passwordKey', 'aclSecretName', 'aclKey', 'reloaderSecretName'],
       `${src.kind} passwords option`,
     );
     if (src.kind === 'generated') {
       const length = src.options.length ?? 32;
       rules.integer(problems, 'passwords.length', length, 16, 128);
-      rules.rotationTokens(problems, 'passwords.rotation', src.options.rotation, REDIS_USERS, 'Redis user');
+      rules.rotationTokens(problems, 'passwords.rotation', src.options.rotation, REDIS_USERS, 'Redis user', true);
+      if (src.options.reloaderRotation !== undefined)
+        rules.rotationToken(problems, 'passwords.reloaderRotation', src.options.reloaderRotation);
     } else {
       const o = src.options;
       rules.dnsSubdomain(problems, 'passwords.prefix', src.prefix, 'Secret name prefix');
@@ -351,6 +377,7 @@ export class RedisStreams extends Construct implements IRedisStreams {
       if (o.passwordKey !== undefined) rules.secretKey(problems, 'passwords.passwordKey', o.passwordKey);
       if (o.aclSecretName !== undefined) rules.secretName(problems, 'passwords.aclSecretName', o.aclSecretName);
       if (o.aclKey !== undefined) rules.secretKey(problems, 'passwords.aclKey', o.aclKey);
+      if (o.reloaderSecretName !== undefined) rules.secretName(problems, 'passwords.reloaderSecretName', o.reloaderSecretName);
     }
     problems.throwIfAny();
 
@@ -364,21 +391,25 @@ export class RedisStreams extends Construct implements IRedisStreams {
     // Passwords and the ACL file. Generated: the hashes are computed by Terraform (sha256 of each
     // random_password result), so the synthesized JSON holds only references.
     let aclKey = 'users.acl';
-    const passwordResults: string[] = [];
+    let reloaderSecret: Omit<RedisUserSecretRef, 'user'>;
     if (src.kind === 'generated') {
       const length = src.options.length ?? 32;
-      const hashes: Partial<Record<RedisUser, string>> = {};
-      for (const user of this.users) {
-        const rotation = src.options.rotation?.[user] ?? '0';
-        const password = new Password(this, `password-${user}`, {
+      const hashes: Partial<Record<RedisUser, string[]>> = {};
+      const password = (user: RedisUser | typeof RELOADER_USER, slot: RotationSlot, rotation: string) => {
+        // Slot a keeps the address and keepers of the single password it replaces: an environment that never
+        // alternated plans no change.
+        const p = new Password(this, slot === 'a' ? `password-${user}` : `password-${user}-b`, {
           length,
           special: false,
           minLower: 1,
           minUpper: 1,
           minNumeric: 1,
-          keepers: { rotation, user },
+          keepers: slot === 'a' ? { rotation, user } : { rotation, user, slot },
         });
-        password.overrideLogicalId(`${idPrefix}_redis_password_${user}`);
+        p.overrideLogicalId(`${idPrefix}_redis_password_${user}${slot === 'a' ? '' : '_b'}`);
+        return p;
+      };
+      const userSecret = (user: RedisUser | typeof RELOADER_USER, value: string, version: string) => {
         const secretName = `${prefix}-redis-${user}`;
         const secret = new SecretV1(this, `secret-${user}`, {
           metadata: {
@@ -387,14 +418,24 @@ export class RedisStreams extends Construct implements IRedisStreams {
             labels: standardLabels({ name: 'redis', instance, component: `redis-user-${user}` }),
           },
           type: 'Opaque',
-          data: { username: user, password: password.result },
+          data: { username: user, password: value },
         });
         secret.overrideLogicalId(`${idPrefix}_redis_secret_${user}`);
-        hashes[user] = Fn.sha256(password.result);
-        passwordResults.push(password.result);
-        this.userSecrets.set(user, { user, secretName, passwordKey: 'password', version: `generated:${length}:${rotation}` });
+        return { secretName, passwordKey: 'password', version };
+      };
+      for (const user of this.users) {
+        const state = rotationState(src.options.rotation?.[user]);
+        const slots = { a: password(user, 'a', state.a), b: state.b === undefined ? undefined : password(user, 'b', state.b) };
+        // The Secret holds the active slot's password; the ACL file every live slot's hash (the reloader applies them).
+        hashes[user] = liveSlots(state).map((slot) => Fn.sha256(slots[slot]!.result));
+        this.userSecrets.set(user, {
+          user,
+          ...userSecret(user, slots[state.active]!.result, `generated:${length}:${activeVersion(state)}`),
+        });
       }
-      const aclContent = renderAclFile(hashes);
+      const reloaderPassword = password(RELOADER_USER, 'a', src.options.reloaderRotation ?? '0');
+      reloaderSecret = userSecret(RELOADER_USER, reloaderPassword.result, `generated:${length}:${src.options.reloaderRotation ?? '0'}`);
+      const aclContent = renderAclFile(hashes, Fn.sha256(reloaderPassword.result));
       this.aclSecretName = `${prefix}-redis-acl`;
       const aclSecret = new SecretV1(this, 'acl', {
         metadata: {
@@ -414,6 +455,8 @@ export class RedisStreams extends Construct implements IRedisStreams {
         const secretName = o.secretNames?.[user] ?? `${src.prefix}-${user}`;
         this.userSecrets.set(user, { user, secretName, passwordKey: o.passwordKey ?? 'password', version: `existing:${secretName}` });
       }
+      const secretName = o.reloaderSecretName ?? `${src.prefix}-${RELOADER_USER}`;
+      reloaderSecret = { secretName, passwordKey: o.passwordKey ?? 'password', version: `existing:${secretName}` };
     }
 
     this.redisConf = renderRedisConf({
@@ -455,12 +498,14 @@ export class RedisStreams extends Construct implements IRedisStreams {
 
     const probeSecret = this.userSecret('healthcheck');
     const sec = { runAsUser: uid };
-    // Redis restarts to pick up a changed redis.conf, ACL rules or password (rotation): hashes of them are
-    // pod annotations. The passwords' hash is computed by Terraform, so it never leaves Terraform state.
-    const rulesTemplate = RedisStreams.aclFileTemplate((u) => `<${u}>`, this.users);
-    const configHash = createHash('sha256').update(`${this.redisConf}\n${rulesTemplate}\n${this.aclSecretName}:${aclKey}`).digest('hex');
+    // Redis restarts to pick up a changed redis.conf, ACL rules or users, and the reloader's own password: a hash of
+    // them (and of the reloader password's version, never its value) is a pod annotation. The users' passwords are
+    // not in it: the ACL reloader applies them to the running server (ACL SETUSER), keeping every connection.
+    const rulesTemplate = RedisStreams.aclFileTemplate((u) => `<${u}>`, this.users, { reloader: true });
+    const configHash = createHash('sha256')
+      .update(`${this.redisConf}\n${rulesTemplate}\n${this.aclSecretName}:${aclKey}\n${reloaderSecret.version}`)
+      .digest('hex');
     const annotations: Record<string, string> = { 'caracal.dev/config-hash': configHash, 'sidecar.istio.io/inject': 'false' };
-    if (passwordResults.length > 0) annotations['caracal.dev/passwords-hash'] = Fn.sha256(Fn.join(',', passwordResults));
     this.statefulSet = new StatefulSetV1(this, 'statefulset', {
       metadata: { name, namespace: props.namespace, labels },
       spec: {
@@ -517,12 +562,35 @@ export class RedisStreams extends Construct implements IRedisStreams {
                   { name: 'tmp', mountPath: '/tmp' },
                 ],
               },
+              {
+                // Applies rotated passwords from the mounted ACL file live (common/redis-acl-reloader.ts).
+                name: 'acl-reloader',
+                image,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['sh', '-c', REDIS_ACL_RELOADER_SCRIPT],
+                env: [
+                  { name: 'ACL_FILE', value: `${ACL_DIR}/${aclKey}` },
+                  { name: 'RELOADER_USER', value: RELOADER_USER },
+                  { name: 'RELOADER_PASSWORD_FILE', value: `${RELOADER_SECRET_DIR}/${reloaderSecret.passwordKey}` },
+                  { name: 'REDIS_CLI', value: cliBinary },
+                  { name: 'REDIS_PORT', value: String(REDIS_PORT) },
+                  { name: 'RELOAD_INTERVAL', value: String(RELOAD_INTERVAL_SECONDS) },
+                ],
+                resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '32Mi' } },
+                securityContext: restrictedContainerSecurityContext({ ...sec, readOnlyRootFilesystem: true }),
+                volumeMount: [
+                  { name: 'acl', mountPath: ACL_DIR, readOnly: true },
+                  { name: 'reloader-password', mountPath: RELOADER_SECRET_DIR, readOnly: true },
+                ],
+              },
             ],
             volume: [
               { name: 'data', persistentVolumeClaim: { claimName: this.dataVolume.metadata.name } },
               { name: 'config', configMap: { name: this.configMapName, defaultMode: '0444' } },
               { name: 'acl', secret: { secretName: this.aclSecretName, defaultMode: '0440' } },
               { name: 'healthcheck-password', secret: { secretName: probeSecret.secretName, defaultMode: '0440' } },
+              // Optional: an existing-Secrets Redis keeps running (without live reload) until its owner creates it.
+              { name: 'reloader-password', secret: { secretName: reloaderSecret.secretName, defaultMode: '0440', optional: true } },
               { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
             ],
           },
@@ -560,7 +628,7 @@ export class RedisStreams extends Construct implements IRedisStreams {
 
   /** Typed values fragment for a service's chart: its connection ConfigMap and its own password Secret, as files. */
   helmValues(service: ServiceName): RedisServiceHelmValues {
-    return redisServiceValues(this.instance, service, this.connectionConfigMapName(service), this.secretName(service));
+    return redisServiceValues(this.instance, service, this.connectionConfigMapName(service), this.userSecret(service));
   }
 }
 

@@ -15,6 +15,7 @@ import { PgConnection, PgEnvVar } from './internal/pg-connection';
 import type { HelmConfigMapVolume, HelmSecretVolume, HelmVolumeMount, ServiceWorkload, WorkloadConnectionValues } from './workload-values';
 import { serviceWorkloadOf } from './internal/provider-workload';
 import { checkStackIdentity } from './internal/stack-identity';
+import { credentialsAnnotation } from './internal/credentials-checksum';
 
 /** One service's pool and pod settings. */
 export interface ServicePoolSettings {
@@ -332,6 +333,7 @@ export class ServicePools extends Construct {
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: p.maxSurge, maxUnavailable: 0 } },
         resources: p.resources,
         podLabels: this.podSelector(s),
+        podAnnotations: credentialsAnnotation('database', [this.secrets.secretVersion(s)]),
         envFrom: [{ configMapRef: { name: this.configMapName(s) } }],
         volumes,
         volumeMounts,

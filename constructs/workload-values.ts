@@ -23,6 +23,8 @@ export interface HelmVolumeMount {
 export interface WorkloadConnectionValues {
   /** Labels the pods must carry: the store's NetworkPolicy admits exactly these. */
   readonly podLabels: Readonly<Record<string, string>>;
+  /** Pod annotations: a checksum of the credentials' versions (never their values), so a rotation rolls the pods. */
+  readonly podAnnotations: Readonly<Record<string, string>>;
   readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
   readonly volumes: readonly HelmSecretVolume[];
   readonly volumeMounts: readonly HelmVolumeMount[];
@@ -110,6 +112,8 @@ export interface ProviderStatefulSet {
 export interface ServiceWorkload {
   /** Pod template labels (and a stable `selector.matchLabels`): the stores' NetworkPolicies admit exactly these. */
   labels: Record<string, string>;
+  /** Pod template annotations (`spec.template.metadata.annotations`): the credentials' checksum, so a rotation rolls the pods. */
+  annotations: Record<string, string>;
   /** `spec.replicas` (a string in the provider). */
   replicas: string;
   /** A Deployment's `spec.strategy`: rolling, never below `replicas`, surging as the connection budget counts. */

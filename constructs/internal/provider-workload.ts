@@ -27,6 +27,7 @@ export interface WorkloadApiValues {
   readonly strategy: { readonly type: string; readonly rollingUpdate: { readonly maxSurge: number; readonly maxUnavailable: number } };
   readonly resources: ResourceRequirements;
   readonly podLabels: Readonly<Record<string, string>>;
+  readonly podAnnotations: Readonly<Record<string, string>>;
   readonly envFrom: ReadonlyArray<{ readonly configMapRef: { readonly name: string } }>;
   readonly volumes: ReadonlyArray<HelmSecretVolume | HelmConfigMapVolume>;
   readonly volumeMounts: readonly HelmVolumeMount[];
@@ -53,6 +54,7 @@ export function serviceWorkloadOf(
 function providerWorkload(v: WorkloadApiValues): ServiceWorkload {
   return {
     labels: { ...v.podLabels },
+    annotations: { ...v.podAnnotations },
     replicas: String(v.replicaCount),
     strategy: {
       type: v.strategy.type,

@@ -4,6 +4,7 @@
 import { ServiceName } from '../../common/names';
 import { KEY_PREFIX, REDIS_USERS, RedisUser, STREAM_ACCESS, StreamAccess, StreamName, STREAMS } from '../../common/redis-streams';
 import { REDIS_BACKUP_RULES } from '../../common/redis-backup';
+import { RELOADER_RULES, RELOADER_USER } from '../../common/redis-acl-reloader';
 
 // The stream names, who may do what on them, and the ACL users are shared with the runner (doctor).
 export { KEY_PREFIX, REDIS_USERS, STREAM_ACCESS, STREAMS } from '../../common/redis-streams';
@@ -105,17 +106,21 @@ function keys(list: readonly string[]): string {
 export const DEFAULT_USER_LINE = 'user default off resetpass ~* &* +@all';
 
 /**
- * The ACL file. `passwordHashes` are SHA-256 hex digests of each user's password, or Terraform tokens
- * that resolve to them; users without a hash are not written (they do not exist). Redis ACL files have
- * no comment syntax, so the file carries none.
+ * The ACL file. `passwordHashes` are SHA-256 hex digests of each user's passwords (one, or two while a rotation
+ * keeps the old password valid beside the new one), or Terraform tokens that resolve to them; users without a
+ * hash are not written (they do not exist). `reloaderHash` adds the ACL reloader's user (common/redis-acl-reloader.ts).
+ * Redis ACL files have no comment syntax, so the file carries none.
  */
-export function renderAclFile(passwordHashes: Partial<Record<RedisUser, string>>): string {
+export function renderAclFile(passwordHashes: Partial<Record<RedisUser, string | readonly string[]>>, reloaderHash?: string): string {
   const lines = [DEFAULT_USER_LINE];
+  const line = (user: string, hashes: string | readonly string[], rules: string) =>
+    `user ${user} on resetpass ${(typeof hashes === 'string' ? [hashes] : hashes).map((h) => `#${h}`).join(' ')} ${rules}`;
   for (const user of REDIS_USERS) {
-    const hash = passwordHashes[user];
-    if (hash === undefined) continue;
-    lines.push(`user ${user} on resetpass #${hash} ${aclRules(user)}`);
+    const hashes = passwordHashes[user];
+    if (hashes === undefined) continue;
+    lines.push(line(user, hashes, aclRules(user)));
   }
+  if (reloaderHash !== undefined) lines.push(line(RELOADER_USER, reloaderHash, RELOADER_RULES));
   return `${lines.join('\n')}\n`;
 }
 

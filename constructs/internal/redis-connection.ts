@@ -9,6 +9,7 @@ import { RATE_LIMITED_SERVICES, REDIS_USERS, RedisUser, STREAMS, STREAM_ACCESS, 
 import * as rules from './rules';
 import type { WorkloadConnectionValues } from '../workload-values';
 import type { RedisUserSecretRef } from '../redis-store';
+import { credentialsAnnotation } from './credentials-checksum';
 
 /** Where a service's pods find their Redis password file. */
 export const SERVICE_SECRET_MOUNT = '/var/run/secrets/caracal/redis';
@@ -53,15 +54,19 @@ export function redisConnectionConfigMaps(scope: Construct, spec: RedisConnectio
   return names;
 }
 
-/** A service chart's values to reach Redis: its connection ConfigMap, and its own password Secret mounted as files. */
+/**
+ * A service chart's values to reach Redis: its connection ConfigMap, its own password Secret mounted as files, and
+ * the annotation that rolls the pods when that password's version changes.
+ */
 export function redisServiceValues(
   instance: string,
   service: ServiceName,
   configMap: string,
-  secretName: string,
+  { secretName, version }: RedisUserSecretRef,
 ): WorkloadConnectionValues {
   return {
     podLabels: serviceSelector(instance, service),
+    podAnnotations: credentialsAnnotation('redis', [version]),
     envFrom: [{ configMapRef: { name: configMap } }],
     volumes: [{ name: 'caracal-redis-credentials', secret: { secretName, defaultMode: 0o440 } }],
     volumeMounts: [{ name: 'caracal-redis-credentials', mountPath: SERVICE_SECRET_MOUNT, readOnly: true }],

@@ -6,6 +6,7 @@ import { Problems as ProblemsOf } from '../errors';
 import type { Problems } from '../errors';
 import { DURATION_UNITS_ACCEPTED, parseCpu, parseDuration, parseQuantity } from '../../common/units';
 import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, SERVICES, ServiceName } from '../../common/names';
+import { ALTERNATING_ROTATION_KEYS, ROTATION_SLOTS } from '../../common/rotation';
 
 // ---- Names ------------------------------------------------------------------------------------
 
@@ -121,18 +122,49 @@ export function logicalIdPrefix(problems: Problems, field: string, value: string
   return fragment;
 }
 
-/** Rotation tokens by key (login, Redis user): each key one of `keys`, each token a short opaque string. */
+/** One rotation token: a short opaque string. */
+export function rotationToken(problems: Problems, field: string, token: unknown): token is string {
+  if (typeof token === 'string' && ROTATION_TOKEN.test(token)) return true;
+  problems.add(field, token, 'is not a rotation token: expected 1-64 letters, digits, ".", "_", ":" or "-"');
+  return false;
+}
+
+/**
+ * Rotation tokens by key (login, Redis user): each key one of `keys`, each value a short opaque token, or, when
+ * `alternating`, also an AlternatingRotation (common/rotation.ts) whose active slot exists and whose retired slot is
+ * not the only one.
+ */
 export function rotationTokens(
   problems: Problems,
   field: string,
   rotation: Readonly<Record<string, unknown>> | undefined,
   keys: readonly string[],
   what: string,
+  alternating = false,
 ): void {
-  for (const [key, token] of Object.entries(rotation ?? {})) {
-    if (!keys.includes(key)) problems.add(`${field}.${key}`, key, `is not a ${what}: expected one of ${keys.join(', ')}`);
-    else if (typeof token !== 'string' || !ROTATION_TOKEN.test(token))
-      problems.add(`${field}.${key}`, token, 'is not a rotation token: expected 1-64 letters, digits, ".", "_", ":" or "-"');
+  for (const [key, value] of Object.entries(rotation ?? {})) {
+    const f = `${field}.${key}`;
+    if (!keys.includes(key)) problems.add(f, key, `is not a ${what}: expected one of ${keys.join(', ')}`);
+    else if (!alternating || typeof value === 'string') rotationToken(problems, f, value);
+    else if (value === null || typeof value !== 'object' || Array.isArray(value))
+      problems.add(f, value, 'is not a rotation: expected a token, or { a?, b?, active?: "a" | "b", retireInactive? }');
+    else {
+      const r = value as Record<string, unknown>;
+      knownKeys(problems, f, r, ALTERNATING_ROTATION_KEYS, 'alternating rotation key');
+      for (const slot of ROTATION_SLOTS) if (r[slot] !== undefined) rotationToken(problems, `${f}.${slot}`, r[slot]);
+      if (r.active !== undefined && !(ROTATION_SLOTS as readonly unknown[]).includes(r.active))
+        problems.add(`${f}.active`, r.active, 'is not a rotation slot: expected "a" or "b"');
+      else if (r.active === 'b' && r.b === undefined)
+        problems.add(`${f}.active`, r.active, 'names slot b, which has no token: set b first (its credential then exists beside a)');
+      if (r.retireInactive !== undefined && typeof r.retireInactive !== 'boolean')
+        problems.add(`${f}.retireInactive`, r.retireInactive, 'is not a boolean: expected true or false');
+      else if (r.retireInactive === true && (r.active ?? 'a') === 'a' && r.b === undefined)
+        problems.add(
+          `${f}.retireInactive`,
+          r.retireInactive,
+          'retires slot b, which does not exist: expected false while only slot a exists',
+        );
+    }
   }
 }
 

@@ -18,6 +18,7 @@ import type {
 } from '../../constructs';
 import { ENVIRONMENT_NAME_ACCEPTED, ENVIRONMENT_NAME_PATTERN, LOGINS, SERVICES, ServiceName, LoginName } from '../../common/names';
 import { REDIS_USERS, RedisUser } from '../../common/redis-streams';
+import { ALTERNATING_ROTATION_KEYS, type AlternatingRotation } from '../../common/rotation';
 
 /** How Terraform reaches the cluster. Always explicit: never a silent fallback to localhost or in-cluster credentials. */
 export type ClusterSpec =
@@ -106,7 +107,13 @@ export type KeyMaterialSpec = { readonly kind: 'generated' } | { readonly kind: 
 
 /** Where the Redis users' passwords come from; `existing` generates nothing (the secret manager also builds the ACL Secret). */
 export type RedisPasswordsSpec =
-  | { readonly kind: 'generated'; readonly length?: number; readonly rotation?: Partial<Record<RedisUser, string>> }
+  | {
+      readonly kind: 'generated';
+      readonly length?: number;
+      /** A token, or an alternating rotation ({ a?, b?, active?, retireInactive? }: docs/operations.md#redis-passwords). */
+      readonly rotation?: Partial<Record<RedisUser, string | AlternatingRotation>>;
+      readonly reloaderRotation?: string;
+    }
   | {
       readonly kind: 'existing';
       /** Secrets `<secretPrefix>-<user>` (key `password`). */
@@ -201,6 +208,16 @@ class Walker {
       return false;
     }
     return true;
+  }
+
+  /** Rotations by key: a token, or an alternating rotation object (the constructs check the tokens and slots). */
+  rotationMap(path: string, v: unknown, keys: readonly string[]): void {
+    if (v === undefined) return;
+    const o = this.object(path, v, keys);
+    for (const [k, x] of Object.entries(o ?? {})) {
+      if (isObj(x)) this.object(`${path}.${k}`, x, ALTERNATING_ROTATION_KEYS);
+      else this.string(`${path}.${k}`, x, { accepted: 'a rotation token or { a?, b?, active?, retireInactive? }' });
+    }
   }
 
   stringMap(path: string, v: unknown, keys: readonly string[], optional = true): void {
@@ -315,9 +332,10 @@ function redis(w: Walker, path: string, v: unknown): void {
   if (!w.oneOf(`${pp}.kind`, r.passwords.kind, ['generated', 'existing'])) return;
   const p = r.passwords;
   if (p.kind === 'generated') {
-    w.object(pp, p, ['kind', 'length', 'rotation']);
+    w.object(pp, p, ['kind', 'length', 'rotation', 'reloaderRotation']);
     w.number(`${pp}.length`, p.length, true);
-    w.stringMap(`${pp}.rotation`, p.rotation, REDIS_USERS);
+    w.rotationMap(`${pp}.rotation`, p.rotation, REDIS_USERS);
+    w.string(`${pp}.reloaderRotation`, p.reloaderRotation, { optional: true, accepted: 'a rotation token' });
   } else {
     w.object(pp, p, ['kind', 'secretPrefix', 'aclSecretName']);
     w.string(`${pp}.secretPrefix`, p.secretPrefix, { accepted: 'a Secret name prefix' });

@@ -64,7 +64,11 @@ export function storesPropsOf(env: EnvironmentSpec): CaracalStoresProps {
       storageClassName: r.storageClassName,
       passwords:
         r.passwords.kind === 'generated'
-          ? RedisPasswords.generated({ length: r.passwords.length, rotation: r.passwords.rotation })
+          ? RedisPasswords.generated({
+              length: r.passwords.length,
+              rotation: r.passwords.rotation,
+              reloaderRotation: r.passwords.reloaderRotation,
+            })
           : RedisPasswords.fromExistingSecrets(r.passwords.secretPrefix, { aclSecretName: r.passwords.aclSecretName }),
     },
     auditMaintenance: {

@@ -85,9 +85,11 @@ describe('synthesized output', () => {
       const json: Json = JSON.parse(first.files.get(`stacks/${env}/cdk.tf.json`)!);
       for (const secret of Object.values<Json>(json.resource?.kubernetes_secret_v1 ?? {})) {
         for (const [key, value] of Object.entries<string>(secret.data ?? {})) {
-          // Database logins are caracal_<env>_<login>; Redis ACL users are named after the service (or healthcheck, ops, exporter, backup).
+          // Database logins are caracal_<env>_<login>; Redis ACL users are named after the service (or healthcheck, ops, exporter, backup, reloader).
           if (key === 'username')
-            expect(value).toMatch(/^(caracal_[a-z0-9]+_[a-z]+|api|coordinator|audit|sts|gateway|healthcheck|ops|exporter|backup)$/);
+            expect(value).toMatch(
+              /^(caracal_[a-z0-9]+_[a-z]+|api|coordinator|audit|sts|gateway|healthcheck|ops|exporter|backup|reloader)$/,
+            );
           else if (key === 'users.acl') {
             // The Redis ACL file: every password is Terraform's sha256 of a generated password, none is a literal.
             const hashes = value.match(/(^|\s)#\S*/g) ?? [];

@@ -54,7 +54,8 @@ export class PlatformStack extends TerraformStack {
         strategy: api.strategy,
         selector: { matchLabels: api.labels },
         template: {
-          metadata: { labels: api.labels },
+          // The credentials' checksum: a rotated password or key rolls the pods.
+          metadata: { labels: api.labels, annotations: api.annotations },
           spec: {
             ...api.podSpec,
             // The image's user; fsGroup lets it read the 0440 password files.

@@ -60,6 +60,7 @@ describe('RedisStreams output on a real redis-server', () => {
   test('GIVEN the synthesized redis.conf and ACL file WHEN redis-server starts with them THEN every generated user can authenticate and the config is in force', async () => {
     const whoami: string[] = [];
     for (const [user, password] of Object.entries(passwords)) {
+      if (user === 'reloader') continue; // ACL SETUSER only (test/integration/redis/rotation.test.ts)
       const c = await RedisConnection.connect({ host: '127.0.0.1', port: server.port, auth: { user, password } });
       whoami.push(((await c.command('PING')) as string) === 'PONG' ? user : `${user}: no PONG`);
       await c.close();
@@ -73,6 +74,15 @@ describe('RedisStreams output on a real redis-server', () => {
     await health.close();
 
     expect(whoami.sort()).toEqual(['api', 'audit', 'coordinator', 'exporter', 'gateway', 'healthcheck', 'ops', 'sts']);
+    const reloader = await RedisConnection.connect({
+      host: '127.0.0.1',
+      port: server.port,
+      auth: { user: 'reloader', password: passwords.reloader },
+    });
+    await expect(reloader.command('PING')).rejects.toThrow(/^NOPERM/);
+    await expect(reloader.command('ACL', 'LIST')).rejects.toThrow(/^NOPERM/);
+    await expect(reloader.command('XADD', 'caracal:stream:audit', '*', 'e', '1')).rejects.toThrow(/^NOPERM/);
+    await reloader.close();
     expect(memory).toMatch(/^maxmemory:134217728\r?$/m);
     expect(memory).toMatch(/^maxmemory_policy:noeviction\r?$/m);
   });

@@ -119,7 +119,7 @@ describe('RedisStreams', () => {
         .volume.filter((v: Json) => v.secret)
         .map((v: Json) => v.secret.secret_name)
         .sort(),
-    ).toEqual(['caracal-redis-acl', 'caracal-redis-healthcheck']);
+    ).toEqual(['caracal-redis-acl', 'caracal-redis-healthcheck', 'caracal-redis-reloader']);
     expect(c.env).toEqual([
       { name: 'REDIS_PORT', value: '6379' },
       { name: 'REDIS_PROBE_PASSWORD_FILE', value: '/var/run/secrets/caracal/redis-healthcheck/password' },
@@ -137,12 +137,16 @@ describe('RedisStreams', () => {
     expect(c.readiness_probe.exec.command[2]).toContain("'^(PONG)'");
   });
 
-  test('GIVEN a config or password change WHEN synthesized THEN the pod template annotations change with it (passwords hashed by Terraform)', () => {
+  test('GIVEN a config change or the reloader password rotated WHEN synthesized THEN the pod template annotations change, and a user password rotation leaves them (Redis is not restarted)', () => {
     const annotations = (json: Json) => only(json, 'kubernetes_stateful_set_v1').spec.template.metadata.annotations;
     const base = annotations(redis().json);
 
     expect(annotations(redis({ maxmemory: '64Mi' }).json)['caracal.dev/config-hash']).not.toBe(base['caracal.dev/config-hash']);
-    expect(base['caracal.dev/passwords-hash']).toMatch(/^\$\{sha256\(join\(",", \[random_password\.caracal_redis_password_api\.result, /);
+    expect(annotations(redis({ passwords: RedisPasswords.generated({ reloaderRotation: '1' }) }).json)).not.toEqual(base);
+    expect(
+      annotations(redis({ passwords: RedisPasswords.generated({ rotation: { api: '1', sts: { b: '1', active: 'b' } } }) }).json),
+    ).toEqual(base);
+    expect(Object.keys(base).sort()).toEqual(['caracal.dev/config-hash', 'sidecar.istio.io/inject']);
     expect(annotations(redis().json)).toEqual(base);
   });
 
@@ -339,7 +343,7 @@ describe('RedisStreams.fromAttributes (IRedisStreams)', () => {
     expect(external.secretName('api')).toBe('managed-redis-api');
     const values = external.helmValues('api');
     const expected = inCluster.helmValues('api');
-    expect({ ...values, volumes: [] }).toEqual({ ...expected, volumes: [] });
+    expect({ ...values, volumes: [], podAnnotations: {} }).toEqual({ ...expected, volumes: [], podAnnotations: {} });
     expect(values.volumes).toEqual([
       { name: 'caracal-redis-credentials', secret: { secretName: 'managed-redis-api', defaultMode: 0o440 } },
     ]);
@@ -356,4 +360,126 @@ describe('RedisStreams.fromAttributes (IRedisStreams)', () => {
   ])('GIVEN a bad external %s WHEN imported THEN the error names it', (field, extra) => {
     expect(() => RedisStreams.fromAttributes(scope(), 'redis', { ...attrs, ...extra } as never)).toThrow(new RegExp(`- ${field}: `));
   });
+});
+
+describe('RedisStreams password rotation', () => {
+  const aclLine = (json: Json, user: string) =>
+    (secretByName(json, 'caracal-redis-acl').data['users.acl'] as string).split('\n').find((l) => l.startsWith(`user ${user} `))!;
+  const hashesOf = (line: string) => line.split(' ').filter((t) => t.startsWith('#'));
+  const generated = (rotation: Parameters<typeof RedisPasswords.generated>[0]) => redis({ passwords: RedisPasswords.generated(rotation) });
+
+  test('GIVEN no rotation WHEN synthesized THEN each user has one password at its fixed address and one hash in the ACL file', () => {
+    const { json } = redis();
+
+    expect(Object.keys(resources(json, 'random_password')).filter((id) => id.endsWith('_b'))).toEqual([]);
+    expect(hashesOf(aclLine(json, 'api'))).toEqual(['#${sha256(random_password.caracal_redis_password_api.result)}']);
+    expect(secretByName(json, 'caracal-redis-api').data.password).toBe('${random_password.caracal_redis_password_api.result}');
+  });
+
+  test('GIVEN slot b added WHEN synthesized THEN its password exists beside a, both hashes are in the ACL file, and the Secret still holds a', () => {
+    const { json } = generated({ rotation: { api: { b: '1' } } });
+
+    expect(resources(json, 'random_password').caracal_redis_password_api_b.keepers).toEqual({ rotation: '1', user: 'api', slot: 'b' });
+    expect(resources(json, 'random_password').caracal_redis_password_api.keepers).toEqual({ rotation: '0', user: 'api' });
+    expect(hashesOf(aclLine(json, 'api'))).toEqual([
+      '#${sha256(random_password.caracal_redis_password_api.result)}',
+      '#${sha256(random_password.caracal_redis_password_api_b.result)}',
+    ]);
+    expect(secretByName(json, 'caracal-redis-api').data.password).toBe('${random_password.caracal_redis_password_api.result}');
+    expect(hashesOf(aclLine(json, 'sts'))).toHaveLength(1);
+  });
+
+  test('GIVEN slot b active WHEN synthesized THEN the Secret holds b, both stay valid, and the service pods get a new credentials checksum', () => {
+    const base = redis().construct.helmValues('api').podAnnotations;
+    const { json, construct } = generated({ rotation: { api: { b: '1', active: 'b' } } });
+
+    expect(secretByName(json, 'caracal-redis-api').data.password).toBe('${random_password.caracal_redis_password_api_b.result}');
+    expect(hashesOf(aclLine(json, 'api'))).toHaveLength(2);
+    expect(construct.userSecret('api').version).toBe('generated:32:b:1');
+    expect(construct.helmValues('api').podAnnotations['caracal.dev/redis-credentials']).toMatch(/^[0-9a-f]{64}$/);
+    expect(construct.helmValues('api').podAnnotations).not.toEqual(base);
+    expect(construct.helmValues('sts').podAnnotations).toEqual(redis().construct.helmValues('sts').podAnnotations);
+  });
+
+  test('GIVEN the inactive slot retired WHEN synthesized THEN only the active hash is in the ACL file and the pods do not roll again', () => {
+    const active = generated({ rotation: { api: { b: '1', active: 'b' } } });
+    const { json, construct } = generated({ rotation: { api: { b: '1', active: 'b', retireInactive: true } } });
+
+    expect(hashesOf(aclLine(json, 'api'))).toEqual(['#${sha256(random_password.caracal_redis_password_api_b.result)}']);
+    expect(construct.helmValues('api').podAnnotations).toEqual(active.construct.helmValues('api').podAnnotations);
+  });
+
+  test('GIVEN the pod WHEN synthesized THEN the acl-reloader sidecar runs the reloader script from the Redis image as the reloader user, with the ACL file and its own password only', () => {
+    const { json } = redis();
+    const sidecar = pod(json).container.find((c: Json) => c.name === 'acl-reloader');
+
+    expect(sidecar.image).toBe(DEFAULT_REDIS_IMAGE);
+    expect(sidecar.command.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(sidecar.command[2]).toContain('ACL SETUSER');
+    expect(sidecar.volume_mount.map((m: Json) => [m.name, m.mount_path])).toEqual([
+      ['acl', '/etc/redis/acl'],
+      ['reloader-password', '/var/run/secrets/caracal/redis-reloader'],
+    ]);
+    expect(sidecar.env.find((e: Json) => e.name === 'RELOADER_PASSWORD_FILE').value).toBe(
+      '/var/run/secrets/caracal/redis-reloader/password',
+    );
+    expect(pod(json).volume.find((v: Json) => v.name === 'reloader-password').secret).toMatchObject({
+      secret_name: 'caracal-redis-reloader',
+      optional: true,
+    });
+    expect(aclLine(json, 'reloader')).toBe(
+      'user reloader on resetpass #${sha256(random_password.caracal_redis_password_reloader.result)} resetchannels -@all +acl|setuser',
+    );
+  });
+
+  test('GIVEN existing Secrets WHEN the ACL template is rendered with the reloader and two hashes for a user THEN both are in its line and the reloader user is there', () => {
+    const template = RedisStreams.aclFileTemplate((u) => (u === 'api' ? ['{{ .api }}', '{{ .apiPrevious }}'] : `{{ .${u} }}`), undefined, {
+      reloader: true,
+    });
+    const { json } = redis({ passwords: RedisPasswords.fromExistingSecrets('vault-redis', { reloaderSecretName: 'vault-reloader' }) });
+
+    expect(template).toContain('user api on resetpass #{{ .api }} #{{ .apiPrevious }} ');
+    expect(template).toContain('user reloader on resetpass #{{ .reloader }} resetchannels -@all +acl|setuser\n');
+    expect(pod(json).volume.find((v: Json) => v.name === 'reloader-password').secret.secret_name).toBe('vault-reloader');
+  });
+
+  test.each<[string, Parameters<typeof RedisPasswords.generated>[0], RegExp]>([
+    [
+      'active slot without token',
+      { rotation: { api: { active: 'b' } } },
+      /passwords\.rotation\.api\.active: "b" names slot b, which has no token/,
+    ],
+    [
+      'unknown slot',
+      { rotation: { api: { b: '1', active: 'c' as never } } },
+      /passwords\.rotation\.api\.active: "c" is not a rotation slot/,
+    ],
+    [
+      'retire the only slot',
+      { rotation: { api: { retireInactive: true } } },
+      /passwords\.rotation\.api\.retireInactive: true retires slot b, which does not exist/,
+    ],
+    ['misspelled key', { rotation: { api: { actve: 'a' } as never } }, /passwords\.rotation\.api\.actve: .*active/],
+    ['number', { rotation: { api: 5 as never } }, /passwords\.rotation\.api: 5 is not a rotation: expected a token/],
+    ['bad token', { rotation: { api: { b: 'two words' } } }, /passwords\.rotation\.api\.b: "two words" is not a rotation token/],
+    [
+      'retire not boolean',
+      { rotation: { api: { b: '1', retireInactive: 'yes' as never } } },
+      /passwords\.rotation\.api\.retireInactive: "yes" is not a boolean/,
+    ],
+    ['unknown user', { rotation: { root: '1' } as never }, /passwords\.rotation\.root: "root" is not a Redis user/],
+    ['reloader token', { reloaderRotation: 'x y' }, /passwords\.reloaderRotation: "x y" is not a rotation token/],
+  ])(
+    'GIVEN a bad rotation (%s) WHEN constructed THEN a ValidationError names the field and what is accepted',
+    (_name, options, expected) => {
+      expect(
+        () =>
+          new RedisStreams(scope(), 'redis', {
+            environment: 'dev',
+            namespace: 'caracal-dev',
+            passwords: RedisPasswords.generated(options),
+          }),
+      ).toThrow(expected);
+    },
+  );
 });

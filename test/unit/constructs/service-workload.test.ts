@@ -46,7 +46,7 @@ function deployment(scope: Construct, service: ServiceName, w: ServiceWorkload, 
       strategy: w.strategy,
       selector: { matchLabels: w.labels },
       template: {
-        metadata: { labels: w.labels },
+        metadata: { labels: w.labels, annotations: w.annotations },
         spec: {
           ...w.podSpec,
           securityContext: POD_SECURITY,
@@ -109,7 +109,7 @@ function platform(): { json: Json; text: string; stores: CaracalStores } {
       replicas: audit.replicas,
       selector: { matchLabels: audit.labels },
       template: {
-        metadata: { labels: audit.labels },
+        metadata: { labels: audit.labels, annotations: audit.annotations },
         spec: {
           ...audit.podSpec,
           securityContext: POD_SECURITY,
@@ -175,6 +175,9 @@ describe('CaracalStores.serviceWorkload', () => {
     expect(pod.init_container[0].command).toEqual(expect.arrayContaining(['wait', '--version', stores.migrationJob.schemaVersion]));
     expect(pod.init_container[0].security_context.run_as_user).toMatch(/^[1-9][0-9]*$/);
     expect(api.metadata.labels).toEqual(stores.helmValues().api.podLabels);
+    expect(byName(json, 'kubernetes_deployment_v1', 'caracal-api').spec.template.metadata.annotations).toEqual(
+      stores.helmValues().api.podAnnotations,
+    );
   });
 
   test.each(SERVICES.map((s) => [s]))(
@@ -188,6 +191,9 @@ describe('CaracalStores.serviceWorkload', () => {
       expect(pod.initContainers).toEqual(chart.initContainers);
       expect(pod.containers[0].envFrom).toEqual(chart.envFrom);
       expect(pod.containers[0].volumeMounts).toEqual(chart.volumeMounts);
+      expect(byName(json, typeOf(service), `caracal-${service}`).spec.template.metadata.annotations).toEqual(
+        stores.helmValues()[service].podAnnotations,
+      );
     },
   );
 

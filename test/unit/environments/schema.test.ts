@@ -16,6 +16,14 @@ describe('environment schema', () => {
     expect(loadEnvironments().map((e) => e.name)).toEqual(['dev', 'staging', 'prod', 'ha']);
   });
 
+  test('GIVEN dev with an alternating Redis rotation and a reloader token WHEN validated THEN it is accepted', () => {
+    const d = devWith((x) => {
+      x.redis.passwords.rotation = { api: { b: '1', active: 'b', retireInactive: true }, sts: '2' };
+      x.redis.passwords.reloaderRotation = '1';
+    });
+    expect(() => checkEnvironment(d, 'src/environments/dev.ts')).not.toThrow();
+  });
+
   test('GIVEN dev, staging and prod WHEN compared THEN dev is in-cluster and small, staging and prod managed and larger', () => {
     const [d, s, p] = loadEnvironments();
     expect(d.postgres.mode).toBe('in-cluster');
@@ -107,6 +115,9 @@ describe('environment schema', () => {
     ['redis.passwords.kind', (d) => (d.redis.passwords = { kind: 'plaintext' })],
     ['redis.passwords.length', (d) => (d.redis.passwords.length = 8)],
     ['redis.passwords.rotation.root', (d) => (d.redis.passwords.rotation = { root: '2027-01' })],
+    ['redis.passwords.rotation.api.retire', (d) => (d.redis.passwords.rotation = { api: { b: '1', retire: true } })],
+    ['redis.passwords.rotation.api', (d) => (d.redis.passwords.rotation = { api: 7 })],
+    ['redis.passwords.reloaderRotation', (d) => (d.redis.passwords.reloaderRotation = '')],
     ['redis.passwords.secretPrefix', (d) => (d.redis.passwords = { kind: 'existing', secretPrefix: 'Caracal Redis' })],
     ['redis.passwords.aclSecretName', (d) => (d.redis.passwords = { kind: 'existing', secretPrefix: 'caracal-redis', aclSecretName: '' })],
     ['auditMaintenance', (d) => delete d.auditMaintenance],

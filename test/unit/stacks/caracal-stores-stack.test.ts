@@ -160,7 +160,8 @@ describe('CaracalStoresStack', () => {
         ...['api', 'audit', 'backup', 'coordinator', 'gateway', 'maintenance', 'monitoring', 'owner', 'sts'].map(
           (l) => `caracal_password_${l}`,
         ),
-        ...['api', 'audit', 'backup', 'coordinator', 'exporter', 'gateway', 'healthcheck', 'ops', 'sts'].map(
+        // reloader: the ACL reloader sidecar's user (issue 18), added beside the others.
+        ...['api', 'audit', 'backup', 'coordinator', 'exporter', 'gateway', 'healthcheck', 'ops', 'reloader', 'sts'].map(
           (u) => `caracal_redis_password_${u}`,
         ),
       ].sort(),

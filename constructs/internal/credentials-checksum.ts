@@ -1,0 +1,9 @@
+// The pod annotation that rolls a service when one of its credentials rotates: a SHA-256 over the credentials'
+// versions (rotation tokens, slots, Secret names), never over their values, so it reveals nothing and is known at
+// synth. The chart values (`helmValues()`) and the provider wiring (`serviceWorkload()`) carry the same annotation.
+import { createHash } from 'node:crypto';
+
+/** `caracal.dev/<store>-credentials`: one annotation per store, so the composite merges them without recomputing. */
+export function credentialsAnnotation(store: 'database' | 'redis', versions: readonly string[]): Record<string, string> {
+  return { [`caracal.dev/${store}-credentials`]: createHash('sha256').update(versions.join('\n')).digest('hex') };
+}
