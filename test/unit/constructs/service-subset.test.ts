@@ -62,6 +62,7 @@ describe('CaracalStores with a subset of the services', () => {
         'caracal-redis-ops',
         'caracal-redis-exporter',
         'caracal-redis-backup',
+        'caracal-redis-reloader',
         'caracal-redis-acl',
         'caracal-keys',
       ].sort(),
@@ -95,7 +96,7 @@ describe('CaracalStores with a subset of the services', () => {
     const { json } = subset;
     const acl = Object.values(resources(json, 'kubernetes_secret_v1')).find((s: Json) => s.metadata.name === 'caracal-redis-acl') as Json;
     const users = (Object.values(acl.data)[0] as string).split('\n').flatMap((l) => /^user (\S+)/.exec(l)?.[1] ?? []);
-    expect(users).toEqual(['default', 'api', 'audit', 'healthcheck', 'ops', 'exporter', 'backup']);
+    expect(users).toEqual(['default', 'api', 'audit', 'healthcheck', 'ops', 'exporter', 'backup', 'reloader']);
     for (const policy of ['postgres-allow-caracal', 'redis-allow-caracal']) {
       const admitted = admittedComponents(json, policy);
       expect(admitted).toEqual(expect.arrayContaining(['api', 'audit']));
