@@ -39,7 +39,7 @@ export type {
 export { DatabaseSecrets, DatabaseCredentials } from './database-secrets';
 export type { DatabaseSecretsProps, LoginSecretRef, GeneratedCredentialsOptions, ExistingCredentialsOptions } from './database-secrets';
 export { KeyMaterial, KeyMaterialSecret } from './key-material';
-export type { KeyMaterialSecretProps, GeneratedKeyMaterialOptions } from './key-material';
+export type { KeyMaterialSecretProps, GeneratedKeyMaterialOptions, KeyRingOptions, KeyRing } from './key-material';
 export { ServicePools } from './service-pools';
 export type {
   ServicePoolsProps,

@@ -1,5 +1,7 @@
-// KeyMaterialSecret: the HMAC and encryption keys of Caracal's services, generated once by Terraform (never
-// replaced: prevent_destroy and fixed logical ids) or taken from a Secret that already exists.
+// KeyMaterialSecret: the HMAC and encryption key rings of Caracal's services, each key generated once by Terraform
+// (never replaced: prevent_destroy and fixed logical ids), or taken from a Secret that already exists. A ring has key
+// ids, one active key (new HMACs and encryptions) and the previous keys (verification and decryption of older rows),
+// which stay until `caracal-migrate key-references` finds no row under them (docs/operations.md#hmac-and-encryption-keys).
 import { Construct } from 'constructs';
 import { TerraformResource } from 'cdktf';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
@@ -7,6 +9,31 @@ import { Bytes } from '@cdktf/provider-random/lib/bytes';
 import { Problems } from './errors';
 import { standardLabels } from './internal/labels';
 import * as rules from './internal/rules';
+import { activeKeyIdName, firstKeyId, KEY_ID_ACCEPTED, KEY_ID_PATTERN, KEY_KINDS, KeyKind, ringKeyName } from '../common/key-ring';
+
+/** One key ring's ids. */
+export interface KeyRingOptions {
+  /**
+   * Key ids in the ring, oldest first; each has its own `random_bytes`. The key that existed before key rings is
+   * `hmac-1` / `encryption-1` and keeps its address. @default ['hmac-1'] or ['encryption-1']
+   */
+  readonly keys?: readonly string[];
+  /** The key new HMACs / encryptions use. @default the last of `keys` */
+  readonly active?: string;
+  /**
+   * Ids that left the ring once no row references them (`caracal-migrate key-references`): no longer in the Secret,
+   * their `random_bytes` stay in Terraform state (prevent_destroy). @default none
+   */
+  readonly retired?: readonly string[];
+}
+
+/** A key ring as synthesized. */
+export interface KeyRing {
+  readonly active: string;
+  /** Ids in the Secret (the active one included), oldest first. */
+  readonly keys: readonly string[];
+  readonly retired: readonly string[];
+}
 import { checkStackIdentity } from './internal/stack-identity';
 
 export interface GeneratedKeyMaterialOptions {
@@ -14,11 +41,18 @@ export interface GeneratedKeyMaterialOptions {
   readonly hmacBytes?: number;
   /** Encryption key length in bytes (32 = AES-256). @default 32 */
   readonly encryptionBytes?: number;
+  /** The HMAC key ring. @default one key, hmac-1 */
+  readonly hmacRing?: KeyRingOptions;
+  /** The encryption key ring. @default one key, encryption-1 */
+  readonly encryptionRing?: KeyRingOptions;
 }
 
 /** The HMAC and encryption keys: generated once by `random_bytes` (never replaced), or an existing Secret. */
 export class KeyMaterial {
-  /** `random_bytes` for each key, base64 text in one Secret (keys `hmac-key`, `encryption-key`), `prevent_destroy`. */
+  /**
+   * `random_bytes` for each key of each ring, base64 text in one Secret, `prevent_destroy`: `hmac-key.<id>` per key,
+   * `hmac-active-key-id`, and `hmac-key` (the active key, for services that read one key); the same for encryption.
+   */
   static generated(options: GeneratedKeyMaterialOptions = {}): KeyMaterial {
     return new KeyMaterial({ kind: 'generated', options });
   }
@@ -74,6 +108,10 @@ export class KeyMaterialSecret extends Construct {
   readonly encryptionKey: string;
   /** Terraform resources holding key material (protected by `prevent_destroy`); empty for an existing Secret. */
   readonly resources: readonly TerraformResource[];
+  /** The key rings (ids only); undefined for an existing Secret, whose owner keeps the rings. */
+  readonly rings?: Readonly<Record<KeyKind, KeyRing>>;
+  /** Changes whenever a ring does (ids, never key values): the services' pod annotation rolls them. */
+  readonly version: string;
 
   constructor(scope: Construct, id: string, props: KeyMaterialSecretProps) {
     super(scope, id);
@@ -96,10 +134,21 @@ export class KeyMaterialSecret extends Construct {
       this.hmacKey = km.hmacKey;
       this.encryptionKey = km.encryptionKey;
       this.resources = [];
+      this.version = `existing:${km.secretName}`;
       return;
     }
 
-    rules.knownKeys(problems, 'keyMaterial', km.options, ['hmacBytes', 'encryptionBytes'], 'generated key material option');
+    rules.knownKeys(
+      problems,
+      'keyMaterial',
+      km.options,
+      ['hmacBytes', 'encryptionBytes', 'hmacRing', 'encryptionRing'],
+      'generated key material option',
+    );
+    const rings = {
+      hmac: keyRing(problems, 'keyMaterial.hmacRing', 'hmac', km.options.hmacRing),
+      encryption: keyRing(problems, 'keyMaterial.encryptionRing', 'encryption', km.options.encryptionRing),
+    };
     const hmacBytes = km.options.hmacBytes ?? 32;
     const encryptionBytes = km.options.encryptionBytes ?? 32;
     rules.integer(problems, 'keyMaterial.hmacBytes', hmacBytes, 32, 128, 'bytes');
@@ -109,10 +158,29 @@ export class KeyMaterialSecret extends Construct {
     this.secretName = `${prefix}-keys`;
     this.hmacKey = 'hmac-key';
     this.encryptionKey = 'encryption-key';
-    const hmac = new Bytes(this, 'hmac-key', { length: hmacBytes, lifecycle: { preventDestroy: true } });
-    hmac.overrideLogicalId(`${idPrefix}_hmac_key`);
-    const enc = new Bytes(this, 'encryption-key', { length: encryptionBytes, lifecycle: { preventDestroy: true } });
-    enc.overrideLogicalId(`${idPrefix}_encryption_key`);
+    this.rings = rings;
+    this.version = KEY_KINDS.map((k) => `${k}:${rings[k].active}:${rings[k].keys.join(',')}`).join(';');
+    const bytes = { hmac: hmacBytes, encryption: encryptionBytes };
+    const keyResources: Bytes[] = [];
+    const data: Record<string, string> = {};
+    for (const kind of KEY_KINDS) {
+      const ring = rings[kind];
+      for (const id of [...ring.keys, ...ring.retired]) {
+        // The first key keeps the construct id and logical id it had before key rings: nothing is replaced.
+        const first = id === firstKeyId(kind);
+        const key = new Bytes(this, first ? `${kind}-key` : `${kind}-key-${id}`, {
+          length: bytes[kind],
+          lifecycle: { preventDestroy: true },
+        });
+        key.overrideLogicalId(`${idPrefix}_${kind}_key${first ? '' : `_${logicalIdPart(id)}`}`);
+        keyResources.push(key);
+        if (ring.keys.includes(id)) data[ringKeyName(kind, id)] = key.base64;
+        if (id === ring.active) {
+          data[kind === 'hmac' ? this.hmacKey : this.encryptionKey] = key.base64;
+          data[activeKeyIdName(kind)] = id;
+        }
+      }
+    }
     const secret = new SecretV1(this, 'key-material', {
       metadata: {
         name: this.secretName,
@@ -120,10 +188,46 @@ export class KeyMaterialSecret extends Construct {
         labels: standardLabels({ name: 'caracal-secrets', instance: `caracal-${props.environment}`, component: 'key-material' }),
       },
       type: 'Opaque',
-      data: { [this.hmacKey]: hmac.base64, [this.encryptionKey]: enc.base64 },
+      data,
       lifecycle: { preventDestroy: true },
     });
     secret.overrideLogicalId(`${idPrefix}_key_material`);
-    this.resources = [hmac, enc, secret];
+    this.resources = [...keyResources, secret];
   }
+}
+
+/** A key id as part of a Terraform logical id: lower case, anything but letters and digits as "_". */
+function logicalIdPart(id: string): string {
+  return id.toLowerCase().replace(/[^a-z0-9]/g, '_');
+}
+
+/** One ring's options checked and completed: ids well-formed and distinct (also as logical ids), the active one in the ring. */
+function keyRing(problems: Problems, field: string, kind: KeyKind, o: KeyRingOptions | undefined): KeyRing {
+  rules.knownKeys(problems, field, o, ['keys', 'active', 'retired'], 'key ring option');
+  const keys = o?.keys ?? [firstKeyId(kind)];
+  const retired = o?.retired ?? [];
+  const seen = new Map<string, string>();
+  const ids = (name: 'keys' | 'retired', list: readonly unknown[]) => {
+    if (!Array.isArray(list)) return problems.add(`${field}.${name}`, list, 'is not a list of key ids');
+    list.forEach((id, i) => {
+      if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id))
+        return problems.add(`${field}.${name}[${i}]`, id, `is not a key id: expected ${KEY_ID_ACCEPTED}`);
+      const part = logicalIdPart(id);
+      const other = seen.get(part);
+      if (other !== undefined)
+        problems.add(
+          `${field}.${name}[${i}]`,
+          id,
+          other === id ? 'is in the ring twice' : `clashes with ${JSON.stringify(other)}: both become the logical id part ${part}`,
+        );
+      seen.set(part, id);
+    });
+  };
+  ids('keys', keys);
+  ids('retired', retired);
+  if (Array.isArray(keys) && keys.length === 0) problems.add(`${field}.keys`, keys, 'is empty: expected at least the active key');
+  const active = o?.active ?? (Array.isArray(keys) ? keys[keys.length - 1] : undefined);
+  if (o?.active !== undefined && Array.isArray(keys) && !keys.includes(o.active))
+    problems.add(`${field}.active`, o.active, `is not in keys: expected one of ${keys.join(', ')} (a retired key cannot be active)`);
+  return { active: active ?? firstKeyId(kind), keys: Array.isArray(keys) ? keys : [], retired: Array.isArray(retired) ? retired : [] };
 }

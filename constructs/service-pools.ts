@@ -323,7 +323,9 @@ export class ServicePools extends Construct {
       const connection = this.connection(s);
       const volumes: HelmSecretVolume[] = connection.manifestVolumes();
       const volumeMounts: HelmVolumeMount[] = [...connection.mounts];
+      const versions = [this.secrets.secretVersion(s)];
       if (this.keyMaterial && this.keyMaterialServices.has(s)) {
+        versions.push(this.keyMaterial.version);
         volumes.push({ name: 'caracal-key-material', secret: { secretName: this.keyMaterial.secretName, defaultMode: 0o440 } });
         volumeMounts.push({ name: 'caracal-key-material', mountPath: this.keyMaterialMountPath, readOnly: true });
       }
@@ -333,7 +335,7 @@ export class ServicePools extends Construct {
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: p.maxSurge, maxUnavailable: 0 } },
         resources: p.resources,
         podLabels: this.podSelector(s),
-        podAnnotations: credentialsAnnotation('database', [this.secrets.secretVersion(s)]),
+        podAnnotations: credentialsAnnotation('database', versions),
         envFrom: [{ configMapRef: { name: this.configMapName(s) } }],
         volumes,
         volumeMounts,

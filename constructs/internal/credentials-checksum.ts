@@ -1,5 +1,5 @@
 // The pod annotation that rolls a service when one of its credentials rotates: a SHA-256 over the credentials'
-// versions (rotation tokens, slots, Secret names), never over their values, so it reveals nothing and is known at
+// versions (rotation tokens, slots, Secret names, key ring ids), never over their values, so it reveals nothing and is known at
 // synth. The chart values (`helmValues()`) and the provider wiring (`serviceWorkload()`) carry the same annotation.
 import { createHash } from 'node:crypto';
 

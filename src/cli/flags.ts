@@ -8,6 +8,7 @@ import { ConnectionSettings, resolveConnection } from '../migrate/connection';
 import type { RunnerOptions } from '../migrate/runner';
 import { FlagSpec, UsageError } from './args';
 import type { Output } from './output';
+import { KEY_ID_ACCEPTED, KEY_ID_PATTERN } from '../../common/key-ring';
 
 /** Parsed flags: a value, the values of a repeatable flag, or `true` for a flag without a value. */
 export type Flags = Record<string, string | string[] | true>;
@@ -101,6 +102,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   'at-least-files': { value: true, help: 'wait: a migrations directory: wait until every one of its versions is applied' },
   timeout: { value: true, help: 'wait: give up after this long, exit 3 (default 5m)' },
   reason: { value: true, help: 'repair: why the edit is accepted (recorded)' },
+  'hmac-key-id': { value: true, repeat: true, help: 'key-references: an HMAC key id to count the rows of (repeatable)' },
+  'encryption-key-id': { value: true, repeat: true, help: 'key-references: an encryption key id to count the rows of (repeatable)' },
   quiet: { help: 'print no progress lines, only results and errors' },
   help: { help: 'show this help' },
 };
@@ -127,6 +130,14 @@ export function integerFlag(flags: Flags, name: string, min: number, max: number
 export function listFlag(flags: Flags, name: string): string[] {
   const v = flags[name];
   return v === undefined || v === true ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** Every key id of a repeatable flag, each checked against the key id grammar (common/key-ring.ts). */
+export function keyIdsFlag(flags: Flags, name: string): string[] {
+  const ids = listFlag(flags, name);
+  for (const id of ids)
+    if (!KEY_ID_PATTERN.test(id)) throw new UsageError(`--${name} ${JSON.stringify(id)} is not a key id: expected ${KEY_ID_ACCEPTED}`);
+  return ids;
 }
 
 /**

@@ -5,6 +5,7 @@
 // construct sees (the cluster, the backend) is checked here in full.
 import { Problems, ValidationError } from '../../constructs';
 import type {
+  KeyRingOptions,
   OtherConnections,
   PostgresSettings,
   PostgresWorkload,
@@ -103,7 +104,9 @@ export type CredentialsSpec =
   | { readonly kind: 'generated'; readonly length?: number; readonly rotation?: Partial<Record<LoginName, string>> }
   | { readonly kind: 'existing'; readonly secretPrefix: string; readonly rotation?: Partial<Record<LoginName, string>> };
 
-export type KeyMaterialSpec = { readonly kind: 'generated' } | { readonly kind: 'existing'; readonly secretName: string };
+export type KeyMaterialSpec =
+  | { readonly kind: 'generated'; readonly hmacRing?: KeyRingOptions; readonly encryptionRing?: KeyRingOptions }
+  | { readonly kind: 'existing'; readonly secretName: string };
 
 /** Where the Redis users' passwords come from; `existing` generates nothing (the secret manager also builds the ACL Secret). */
 export type RedisPasswordsSpec =
@@ -528,7 +531,12 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
     if (env.keyMaterial.kind === 'existing') {
       w.object('keyMaterial', env.keyMaterial, ['kind', 'secretName']);
       w.string('keyMaterial.secretName', env.keyMaterial.secretName, { accepted: 'a Secret name' });
-    } else w.object('keyMaterial', env.keyMaterial, ['kind']);
+    } else {
+      w.object('keyMaterial', env.keyMaterial, ['kind', 'hmacRing', 'encryptionRing']);
+      // The ids and the ring's consistency are KeyMaterialSecret's to check (one rule for both).
+      for (const ring of ['hmacRing', 'encryptionRing'])
+        if (env.keyMaterial[ring] !== undefined) w.object(`keyMaterial.${ring}`, env.keyMaterial[ring], ['keys', 'active', 'retired']);
+    }
   }
 
   pools(w, 'pools', env.pools);

@@ -19,7 +19,9 @@ export function storesPropsOf(env: EnvironmentSpec): CaracalStoresProps {
         ? DatabaseCredentials.generated({ length: env.credentials.length, rotation: env.credentials.rotation })
         : DatabaseCredentials.fromExistingSecret(env.credentials.secretPrefix, { rotation: env.credentials.rotation }),
     keyMaterial:
-      env.keyMaterial.kind === 'generated' ? KeyMaterial.generated() : KeyMaterial.fromExistingSecret(env.keyMaterial.secretName),
+      env.keyMaterial.kind === 'generated'
+        ? KeyMaterial.generated({ hmacRing: env.keyMaterial.hmacRing, encryptionRing: env.keyMaterial.encryptionRing })
+        : KeyMaterial.fromExistingSecret(env.keyMaterial.secretName),
     postgres:
       p.mode === 'in-cluster'
         ? StoresPostgres.inCluster({

@@ -96,7 +96,10 @@ describe('synthesized output', () => {
             expect(hashes.length).toBeGreaterThan(0);
             for (const h of hashes) expect(h.trim()).toMatch(/^#\$\{sha256\(random_password\.[a-z_]+\.result\)\}$/);
             expect(value).not.toMatch(/(^|\s)>/);
-          } else expect(value).toMatch(/^\$\{random_(password|bytes)\.[a-z_]+\.(result|base64)\}$/);
+          } else if (key.endsWith('-active-key-id'))
+            // The key rings' active key ids: what rows store in hmac_key_id / encryption_key_id, not key material.
+            expect(value).toMatch(/^(hmac|encryption)-[A-Za-z0-9._-]+$/);
+          else expect(value).toMatch(/^\$\{random_(password|bytes)\.[a-z_]+\.(result|base64)\}$/);
         }
       }
       // No container carries a secret as an env literal, and no mount uses subPath (rotation must reach pods).

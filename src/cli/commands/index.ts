@@ -70,6 +70,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     flags: ['backup', 'target-database', 'pg-bin', 'jobs', 'keep', 'dir', 'database-url', 'connect-timeout', 'access-matrix', 'json'],
     load: () => require('./restore-check'),
   },
+  'key-references': {
+    summary: 'count the rows that reference HMAC/encryption key ids before they leave a key ring (exit 4 while any row does)',
+    flags: ['hmac-key-id', 'encryption-key-id', 'database-url', 'connect-timeout', 'json'],
+    load: () => require('./key-references'),
+  },
   doctor: {
     summary:
       'one verdict per troubleshooting row from a live Postgres and Redis (read-only; exit 4 on a finding, 2 when something could not be checked)',

@@ -118,6 +118,8 @@ describe('environment schema', () => {
     ['redis.passwords.rotation.api.retire', (d) => (d.redis.passwords.rotation = { api: { b: '1', retire: true } })],
     ['redis.passwords.rotation.api', (d) => (d.redis.passwords.rotation = { api: 7 })],
     ['redis.passwords.reloaderRotation', (d) => (d.redis.passwords.reloaderRotation = '')],
+    ['keyMaterial.hmacRing.keyz', (d) => (d.keyMaterial = { kind: 'generated', hmacRing: { keyz: ['hmac-1'] } })],
+    ['keyMaterial.encryptionRing', (d) => (d.keyMaterial = { kind: 'generated', encryptionRing: 'encryption-2' })],
     ['redis.passwords.secretPrefix', (d) => (d.redis.passwords = { kind: 'existing', secretPrefix: 'Caracal Redis' })],
     ['redis.passwords.aclSecretName', (d) => (d.redis.passwords = { kind: 'existing', secretPrefix: 'caracal-redis', aclSecretName: '' })],
     ['auditMaintenance', (d) => delete d.auditMaintenance],
