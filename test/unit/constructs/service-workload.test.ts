@@ -70,7 +70,7 @@ function statefulSet(scope: Construct, service: ServiceName, w: ServiceWorkload)
       volumeClaimTemplate: sts.volumeClaimTemplate,
       persistentVolumeClaimRetentionPolicy: sts.persistentVolumeClaimRetentionPolicy,
       template: {
-        metadata: { labels: w.labels },
+        metadata: { labels: w.labels, annotations: w.annotations },
         spec: {
           ...w.podSpec,
           securityContext: POD_SECURITY,
