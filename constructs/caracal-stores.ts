@@ -45,6 +45,7 @@ export type StoresMonitoringOptions = Omit<
   | 'redisPodSelector'
   | 'pools'
   | 'schemaVersion'
+  | 'services'
 >;
 
 /** In-cluster instance settings the composite does not decide itself. */
@@ -453,6 +454,7 @@ export class CaracalStores<S extends ServiceName = ServiceName> extends Construc
             schemaVersion: Number(migrationJob.schemaVersion),
             // CaracalBackupTooOld reads kube-state-metrics' last successful time of this CronJob.
             backupCronJob: props.monitoring?.backupCronJob ?? backup?.name,
+            services,
           })
         : undefined,
     );

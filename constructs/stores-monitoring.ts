@@ -32,6 +32,7 @@ import type { LoginSecretRef } from './database-secrets';
 import type { PostgresEndpoint, ResourceRequirements } from './postgres-instance';
 import type { RedisEndpoint, RedisUserSecretRef } from './redis-streams';
 import { checkStackIdentity } from './internal/stack-identity';
+import type { ServiceName } from '../common/names';
 
 /** The uid both exporter images run as (`nobody`); any non-root uid works, neither writes to its filesystem. */
 export const EXPORTER_UID = 65534;
@@ -93,6 +94,8 @@ export interface StoresMonitoringProps {
   readonly backupStatusSql?: string;
   /** The backup CronJob, read through kube-state-metrics' last successful time. @default none */
   readonly backupCronJob?: string;
+  /** The services deployed: CaracalStreamGroupMissing expects consumer groups of their readers only. @default all five */
+  readonly services?: readonly ServiceName[];
   /** Who may scrape the exporters. @default pods labelled app.kubernetes.io/name=prometheus, any namespace */
   readonly scrapeFrom?: ScrapeSource;
   /**
@@ -133,6 +136,7 @@ const THRESHOLDS = rules.keysOf<MonitoringThresholds>({
 
 /** Every prop of StoresMonitoringProps: a key not among them (from JavaScript) is an error naming the closest. */
 const PROPS = rules.keysOf<StoresMonitoringProps>({
+  services: true,
   environment: true,
   namespace: true,
   postgres: true,
@@ -225,6 +229,7 @@ export class StoresMonitoring extends Construct {
     rules.integer(problems, 'thresholds.pendingEntries', pendingEntries, 1, 10_000_000);
     rules.integer(problems, 'thresholds.redisMemoryPercent', memoryPercent, 50, 99, 'percent of maxmemory');
     rules.integer(problems, 'thresholds.connectionBudgetPercent', budgetPercent, 50, 99, 'percent of the connection budget');
+    const services = rules.serviceSet(problems, 'services', props.services);
     problems.throwIfAny();
 
     const instance = `caracal-${props.environment}`;
@@ -239,6 +244,7 @@ export class StoresMonitoring extends Construct {
       schemaVersion: props.schemaVersion,
       runbookBaseUrl: props.runbookBaseUrl,
       backupCronJob: props.backupCronJob,
+      services,
       thresholds: {
         outboxPendingAgeSeconds: outboxMs! / SECOND,
         streamStallSeconds: stallMs! / SECOND,

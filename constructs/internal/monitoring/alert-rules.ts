@@ -5,6 +5,7 @@
 // spec and the plain rules file are the same groups. Every rule has a severity, a `for:` and a runbook_url.
 import { stringify } from 'yaml';
 import { STREAM_ACCESS, STREAMS, type StreamName } from '../../../common/redis-streams';
+import { SERVICES, type ServiceName } from '../../../common/names';
 import { RUNBOOK_FILE, type TroubleshootingRowId } from '../../../common/troubleshooting';
 
 export interface AlertThresholds {
@@ -35,6 +36,8 @@ export interface AlertRulesOptions {
   /** The backup CronJob, read through kube-state-metrics' `kube_cronjob_status_last_successful_time`. @default none */
   readonly backupCronJob?: string;
   readonly thresholds?: AlertThresholds;
+  /** The services deployed: a stream is expected to have a consumer group of each deployed reader only. @default all five */
+  readonly services?: readonly ServiceName[];
 }
 
 export interface AlertRule {
@@ -107,10 +110,14 @@ export function alertRules(o: AlertRulesOptions): RuleGroup[] {
     },
     annotations: { summary, description, runbook_url: `${base}#${alertAnchor(alert)}` },
   });
-  const groupsPerStream = (Object.keys(STREAMS) as StreamName[]).map(
-    (s) =>
-      `(redis_stream_groups{${ns},stream="${STREAMS[s]}"} < ${STREAM_ACCESS[s].consumers.length}) or absent(redis_stream_groups{${ns},stream="${STREAMS[s]}"})`,
-  );
+  const deployed: readonly ServiceName[] = o.services ?? SERVICES;
+  const readers = (s: StreamName) => STREAM_ACCESS[s].consumers.filter((c) => deployed.includes(c)).length;
+  const groupsPerStream = (Object.keys(STREAMS) as StreamName[])
+    .filter((s) => readers(s) > 0)
+    .map(
+      (s) =>
+        `(redis_stream_groups{${ns},stream="${STREAMS[s]}"} < ${readers(s)}) or absent(redis_stream_groups{${ns},stream="${STREAMS[s]}"})`,
+    );
   const backupSources = [`max(caracal_backup_last_success_timestamp_seconds{${ns}})`];
   if (o.backupCronJob) backupSources.push(`max(kube_cronjob_status_last_successful_time{${ns},cronjob="${o.backupCronJob}"})`);
 

@@ -11,9 +11,11 @@ import {
   RedisStreams,
   ServiceName,
   ServicePools,
+  STREAM_ACCESS,
   StoresPostgres,
 } from '../../../constructs';
 import { Json, byName, resources, scope, validationErrorOf } from '../../support/synth';
+import * as yaml from 'yaml';
 
 const SUBSET: readonly ServiceName[] = ['audit', 'api'];
 
@@ -116,6 +118,22 @@ describe('CaracalStores with a subset of the services', () => {
     expect(five.stores.pools.requiredConnections).toBe(60 + 4 * 30 + 2 + 2 + 1 + five.stores.postgres.reservedConnections);
     expect(stores.postgres.maxConnections).toBeLessThan(five.stores.postgres.maxConnections);
     expect(JSON.stringify(json)).toContain(`"max_connections=${stores.postgres.maxConnections}"`);
+  });
+
+  test('GIVEN services audit and api WHEN the alert rules are rendered THEN a stream expects consumer groups of its deployed readers only', () => {
+    const expr = (stores: CaracalStores) =>
+      (yaml.parse(stores.monitoring.rulesFile).groups[0].rules as Json[]).find((r) => r.alert === 'CaracalStreamGroupMissing')!
+        .expr as string;
+    const counts = (e: string) =>
+      Object.fromEntries([...e.matchAll(/stream="caracal:stream:(\w+)"\} < (\d+)\)/g)].map((m) => [m[1], Number(m[2])]));
+    const expected = (services: readonly string[]) =>
+      Object.fromEntries(
+        Object.entries(STREAM_ACCESS)
+          .map(([s, a]) => [s, a.consumers.filter((c) => services.includes(c)).length] as const)
+          .filter(([, n]) => n > 0),
+      );
+    expect(counts(expr(subset.stores))).toEqual(expected(['api', 'audit']));
+    expect(counts(expr(synth().stores))).toEqual(expected(['api', 'coordinator', 'audit', 'sts', 'gateway']));
   });
 
   test('GIVEN services audit and api WHEN serviceWorkload is asked for sts THEN a ValidationError says sts is not deployed and names the deployed services', () => {
