@@ -2,7 +2,8 @@
 // users' Secrets of three synthesized phases of RedisStreams (a new password beside the old one, the Secrets
 // switched, the old one retired), applied live by the StatefulSet's own acl-reloader sidecar (its exact command and
 // env, run with sh) while a producer and two consumer groups keep XADD / XREADGROUP / XACK running, and "pods"
-// reconnect with whatever their mounted password file holds at that moment.
+// reconnect with whatever their mounted password file holds at that moment. The peer in the same run: a plain-token
+// rotation (the old password replaced at once) gives those reconnecting pods WRONGPASS until their Secret switches.
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ const ROTATION_PHASES: ReadonlyArray<AlternatingRotation | undefined> = [
 const generated: Record<string, string> = {};
 const valueOf = (id: string) => (generated[id] ??= randomBytes(24).toString('base64url'));
 
-function synthPhase(rotation: AlternatingRotation | undefined): Json {
+function synthPhase(rotation: string | AlternatingRotation | undefined): Json {
   return synthScope(
     (s) =>
       new RedisStreams(s, 'redis', {
@@ -240,5 +241,28 @@ describe('RedisStreams password rotation on a real redis-server', () => {
       `rotation under load: ${pods.map((p) => p.stats.ops).join('/')} ops (api/coordinator/sts/gateway), 0 errors, ${elapsed} ms`,
     );
     for (const c of [ops, api, sts]) await c.close();
+  });
+
+  test('GIVEN the same pods WHEN the passwords are replaced with a plain token instead (the peer: the old password stops at once) THEN pods reconnecting before their Secret switched get WRONGPASS', async () => {
+    // Continues from the rotation above: the pods hold slot b. A plain token replaces slot a and is active at once,
+    // so b leaves the ACL file with no overlap; the Secrets switch 300 ms later (the kubelet's refresh lag, shortened).
+    const plain = synthPhase('2');
+    // The bumped keeper replaces slot a's random_password: a new value at the same address.
+    for (const s of SERVICES) delete generated[s];
+    const pods = SERVICES.filter((s) => s !== 'audit').map((s) => pod(s, 10, async (c) => void (await c.command('PING'))));
+    await until('every pod did some work', async () => pods.every((p) => p.stats.ops >= 20));
+    swapIn(path.join(server.dir, 'users.acl'), aclFile(plain));
+    await until('the replaced passwords are refused', async () => !(await authenticates('api', secretPassword(phases[3], 'api'))));
+    await new Promise((r) => setTimeout(r, 300));
+    for (const s of SERVICES) swapIn(passwordFile(s), secretPassword(plain, s));
+    const switchedAt = pods.map((p) => p.stats.ops);
+    await until('every pod worked on after the switch', async () => pods.every((p, i) => p.stats.ops >= switchedAt[i] + 20));
+    await Promise.all(pods.map((p) => p.stop()));
+
+    const wrongpass = pods.flatMap((p) => p.stats.errors).filter((e) => /^WRONGPASS/.test(e)).length;
+    expect(wrongpass).toBeGreaterThan(0);
+    console.log(
+      `plain-token rotation (peer) in the same run: ${wrongpass} WRONGPASS errors in a 300 ms Secret lag, against 0 for the alternating rotation`,
+    );
   });
 });
