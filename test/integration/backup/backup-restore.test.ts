@@ -115,6 +115,49 @@ async function dataFileOf(dir: string, table: string): Promise<string> {
   return path.join(dir, BACKUP_LAYOUT.dump, `${entry!.id}.dat.gz`);
 }
 
+async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 60_000; !(await ok()); await new Promise((r) => setTimeout(r, 20)))
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+}
+
+/**
+ * The backup CronJob's script while the writers go on, with writes committed after its snapshot for certain: a
+ * superuser holds schema_migrations (which no writer touches) in ACCESS EXCLUSIVE mode, so the script, whose row
+ * counts read every table inside the exported snapshot, waits on it; the lock goes once audit events have been
+ * committed twice after that wait began (the second by a transaction that started after the snapshot). Left to
+ * timing, an idle machine finished the backup before any write landed, and the one-snapshot test had nothing to see.
+ */
+async function backupWhileWritesCommit(root: string): Promise<ScriptRun> {
+  const url = new URL(superuserUrl(source));
+  url.pathname = `/${db.database}`;
+  const gate = new Client({ connectionString: url.toString() });
+  await gate.connect();
+  try {
+    await gate.query('BEGIN');
+    await gate.query('LOCK TABLE public.schema_migrations IN ACCESS EXCLUSIVE MODE');
+    const backup = runBackupScript(db, root, PG15_BIN, { BACKUP_JOBS: '2' });
+    // pg_stat_activity is read once per transaction unless its snapshot is cleared.
+    const waiting = async () => {
+      await gate.query('SELECT pg_stat_clear_snapshot()');
+      const r = await gate.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'`,
+        [db.login('backup')],
+      );
+      return r.rows[0].n > 0;
+    };
+    await until('the backup waits on the lock, after its snapshot', waiting);
+    const events = async () => (await gate.query<{ n: number }>('SELECT count(*)::int AS n FROM public.audit_events')).rows[0].n;
+    for (let i = 0; i < 2; i++) {
+      const before = await events();
+      await until('the writers commit audit events', async () => (await events()) > before);
+    }
+    await gate.query('COMMIT');
+    return await backup;
+  } finally {
+    await gate.end();
+  }
+}
+
 beforeAll(async () => {
   [source, target15, target18] = await Promise.all([
     startOwnCluster({ major: 15 }),
@@ -126,7 +169,7 @@ beforeAll(async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'caracal-backups-'));
   const writers = keepWriting(seeded.zones);
   await new Promise((r) => setTimeout(r, 300));
-  const run = await runBackupScript(db, root, PG15_BIN, { BACKUP_JOBS: '2' });
+  const run = await backupWhileWritesCommit(root);
   const written = await writers.stop();
   if (run.code !== 0 || written === 0) throw new Error(`backup failed (${run.code}) or nothing was written (${written}): ${run.stderr}`);
   const dir = path.join(root, readFileSync(path.join(root, 'LATEST'), 'utf8').trim());
