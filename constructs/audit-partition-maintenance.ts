@@ -5,7 +5,7 @@
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
-import { restrictedCronJob } from './internal/cron-job';
+import { cronRun, restrictedCronJob } from './internal/cron-job';
 import { Problems } from './errors';
 import { egressOnlyPolicy } from './internal/network-policy';
 import { PgConnection } from './internal/pg-connection';
@@ -141,16 +141,12 @@ export class AuditPartitionMaintenance extends Construct {
     rules.knownKeys(problems, '', props, PROPS, 'AuditPartitionMaintenance prop');
     const name = props.name ?? 'caracal-audit-partition-maintenance';
     const image = props.image ?? DEFAULT_POSTGRES_IMAGE;
-    const uid = props.runAsUser ?? POSTGRES_UID;
-    const schedule = props.schedule ?? '17 * * * *';
-    const timeZone = props.timeZone ?? 'Etc/UTC';
     const daysBack = props.daysBack ?? 7;
     const daysAhead = props.daysAhead ?? 14;
     const healthDaysAhead = props.healthDaysAhead ?? 7;
     const retentionDays = props.retentionDays ?? 400;
     const lockTimeout = props.lockTimeout ?? '5s';
     const statementTimeout = props.statementTimeout ?? '10min';
-    const backoffLimit = props.backoffLimit ?? 1;
     const resources = props.resources ?? { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } };
 
     rules.environmentName(problems, 'environment', props.environment);
@@ -158,9 +154,13 @@ export class AuditPartitionMaintenance extends Construct {
     // Kubernetes adds 11 characters to a CronJob's name for its Jobs, within the 63 of a label.
     rules.dnsLabel(problems, 'name', name, 'CronJob name', 52);
     rules.pinnedImage(problems, 'image', image);
-    rules.nonRootUid(problems, 'runAsUser', uid);
-    rules.cronSchedule(problems, 'schedule', schedule);
-    rules.timeZone(problems, 'timeZone', timeZone);
+    const run = cronRun(problems, props, {
+      runAsUser: POSTGRES_UID,
+      schedule: '17 * * * *',
+      activeDeadline: '15min',
+      startingDeadline: '30min',
+    });
+    const activeDeadline = run.activeDeadlineSeconds;
     const int = (field: string, v: number, min: number, max: number) => rules.integer(problems, field, v, min, max);
     int('daysBack', daysBack, 0, 366);
     int('daysAhead', daysAhead, 1, 366);
@@ -176,9 +176,6 @@ export class AuditPartitionMaintenance extends Construct {
     if (Number.isInteger(retentionDays) && Number.isInteger(daysBack) && retentionDays <= daysBack) {
       problems.add('retentionDays', retentionDays, `is not beyond daysBack (${daysBack}): the job would drop partitions it just created`);
     }
-    const activeDeadline = rules.durationSeconds(problems, 'activeDeadline', props.activeDeadline ?? '15min', 60, 86400) ?? NaN;
-    const startingDeadline = rules.durationSeconds(problems, 'startingDeadline', props.startingDeadline ?? '30min', 10, 86400) ?? NaN;
-    int('backoffLimit', backoffLimit, 0, 10);
     const lockMs = rules.duration(problems, 'lockTimeout', lockTimeout, {
       minMs: 100,
       maxMs: 600_000,
@@ -241,18 +238,13 @@ export class AuditPartitionMaintenance extends Construct {
       ],
     });
 
-    const sec = { runAsUser: uid };
+    const sec = { runAsUser: run.runAsUser };
     this.cronJob = restrictedCronJob(this, 'cron-job', {
       dependsOn: props.dependsOn,
       name,
       namespace: props.namespace,
       labels,
-      schedule,
-      timeZone,
-      startingDeadlineSeconds: startingDeadline,
-      activeDeadlineSeconds: activeDeadline,
-      backoffLimit,
-      runAsUser: uid,
+      ...run,
       containers: [
         {
           name: 'psql',

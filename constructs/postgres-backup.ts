@@ -13,7 +13,7 @@ import { protectedDataVolume } from './internal/data-volume';
 import { PgConnection } from './internal/pg-connection';
 import { PART_OF, standardLabels } from './internal/labels';
 import { restrictedContainerSecurityContext } from './internal/pod-security';
-import { CronJobContainer, restrictedCronJob } from './internal/cron-job';
+import { CronJobContainer, cronRun, restrictedCronJob } from './internal/cron-job';
 import * as rules from './internal/rules';
 import type { Duration } from '../common/durations';
 import { BACKUP_ROLE } from '../common/names';
@@ -195,14 +195,10 @@ export class PostgresBackup extends Construct {
     rules.knownKeys(problems, 'offClusterCopy', props.offClusterCopy, COPY_PROPS, 'prop of offClusterCopy');
     const name = props.name ?? 'caracal-postgres-backup';
     const image = props.image ?? DEFAULT_POSTGRES_IMAGE;
-    const uid = props.runAsUser ?? POSTGRES_UID;
-    const schedule = props.schedule ?? '30 2 * * *';
-    const timeZone = props.timeZone ?? 'Etc/UTC';
     const jobs = props.jobs ?? 2;
     const compress = props.compress ?? '6';
     const keepCount = props.keepCount ?? 7;
     const storageSize = props.storageSize ?? '50Gi';
-    const backoffLimit = props.backoffLimit ?? 1;
     const resources = props.resources ?? { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } };
 
     rules.environmentName(problems, 'environment', props.environment);
@@ -211,9 +207,8 @@ export class PostgresBackup extends Construct {
     // Kubernetes adds 11 characters to a CronJob's name for its Jobs, within the 63 of a label.
     rules.dnsLabel(problems, 'name', name, 'CronJob name', 52);
     rules.pinnedImage(problems, 'image', image);
-    rules.nonRootUid(problems, 'runAsUser', uid);
-    rules.cronSchedule(problems, 'schedule', schedule);
-    rules.timeZone(problems, 'timeZone', timeZone);
+    const run = cronRun(problems, props, { runAsUser: POSTGRES_UID, schedule: '30 2 * * *', activeDeadline: '3h', startingDeadline: '1h' });
+    const uid = run.runAsUser;
     rules.integer(problems, 'jobs', jobs, 1, 16, 'pg_dump parallel jobs, each one more connection');
     rules.pgDumpCompression(problems, 'compress', compress);
     rules.integer(problems, 'keepCount', keepCount, 1, 1000, 'finished backups kept');
@@ -225,9 +220,6 @@ export class PostgresBackup extends Construct {
     if (keepAgeMs !== undefined && keepAgeMs % DAY_MS !== 0)
       problems.add('keepAge', props.keepAge, 'is not a whole number of days: expected e.g. 14d (retention runs per day)');
     const lockWait = rules.durationSeconds(problems, 'lockWait', props.lockWait ?? '120s', 1, 3600, 'pg_dump --lock-wait-timeout');
-    const activeDeadline = rules.durationSeconds(problems, 'activeDeadline', props.activeDeadline ?? '3h', 60, 86400) ?? NaN;
-    const startingDeadline = rules.durationSeconds(problems, 'startingDeadline', props.startingDeadline ?? '1h', 10, 86400) ?? NaN;
-    rules.integer(problems, 'backoffLimit', backoffLimit, 0, 10);
     rules.volumeSize(problems, 'storageSize', storageSize, '50Gi');
     rules.storageClassName(problems, 'storageClassName', props.storageClassName);
     rules.resources(problems, 'resources', resources, { limitRequired: 'expected a quantity such as 1Gi', example: '1Gi' });
@@ -392,12 +384,7 @@ export class PostgresBackup extends Construct {
       name,
       namespace: props.namespace,
       labels,
-      schedule,
-      timeZone,
-      startingDeadlineSeconds: startingDeadline,
-      activeDeadlineSeconds: activeDeadline,
-      backoffLimit,
-      runAsUser: uid,
+      ...run,
       initContainers,
       containers,
       volumes: [
