@@ -20,6 +20,7 @@ import {
   seedThroughServices,
   superuserUrl,
 } from '../../support/backup';
+import { until } from '../../support/until';
 
 let source: OwnCluster;
 let target15: OwnCluster;
@@ -115,11 +116,6 @@ async function dataFileOf(dir: string, table: string): Promise<string> {
   return path.join(dir, BACKUP_LAYOUT.dump, `${entry!.id}.dat.gz`);
 }
 
-async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
-  for (const deadline = Date.now() + 60_000; !(await ok()); await new Promise((r) => setTimeout(r, 20)))
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-}
-
 /**
  * The backup CronJob's script while the writers go on, with writes committed after its snapshot for certain: a
  * superuser holds schema_migrations (which no writer touches) in ACCESS EXCLUSIVE mode, so the script, whose row
@@ -145,11 +141,11 @@ async function backupWhileWritesCommit(root: string): Promise<ScriptRun> {
       );
       return r.rows[0].n > 0;
     };
-    await until('the backup waits on the lock, after its snapshot', waiting);
+    await until(waiting, 'the backup to wait on the lock, after its snapshot', 60_000);
     const events = async () => (await gate.query<{ n: number }>('SELECT count(*)::int AS n FROM public.audit_events')).rows[0].n;
     for (let i = 0; i < 2; i++) {
       const before = await events();
-      await until('the writers commit audit events', async () => (await events()) > before);
+      await until(async () => (await events()) > before, 'the writers to commit audit events', 60_000);
     }
     await gate.query('COMMIT');
     return await backup;

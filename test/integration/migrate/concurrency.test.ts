@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { freshDatabase, FreshDatabase, withClient } from '../../support/postgres';
 import { BASIC, envFor, migrationsDir, runCli, startCli } from '../../fixtures/migrate/cli';
 import { ADVISORY_LOCK_KEY } from '../../../src/migrate';
+import { until } from '../../support/until';
 
 let db: FreshDatabase;
 beforeEach(async () => {
@@ -21,15 +22,6 @@ async function session(url: string, applicationName = 'caracal-test-session'): P
   c.on('error', () => undefined);
   await c.connect();
   return c;
-}
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string): Promise<T> {
-  for (let i = 0; i < 600; i++) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 const versions = (url: string) =>

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { freshDatabase, FreshDatabase, OwnCluster, startOwnCluster, withClient } from '../../support/postgres';
 import { BASIC, envFor, migrationsDir, runCli, startCli, tempDir } from '../../fixtures/migrate/cli';
 import { startTransactionPooler } from '../../fixtures/migrate/transaction-pooler';
+import { until as pollUntil } from '../../support/until';
 
 let own: OwnCluster;
 let db: FreshDatabase;
@@ -34,15 +35,9 @@ const SLOW = {
     "CREATE TABLE public.partial (id int);\nINSERT INTO public.partial VALUES (1);\nSELECT pg_sleep(current_setting('caracal.test_sleep', true)::float8);\n",
 };
 
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, limitMs = 30_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    const v = await probe().catch(() => undefined);
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+/** The shared poll, where a failing probe (the server or pooler restarting) means "not yet". */
+const until = <T>(probe: () => Promise<T | undefined | false>, what: string, limitMs?: number): Promise<T> =>
+  pollUntil(() => probe().catch(() => undefined), what, limitMs);
 
 const lockHeld = () =>
   withClient(

@@ -14,6 +14,7 @@ import { SERVICES } from '../../../common/names';
 import { RedisConnection, RedisServer, startRedisServer } from '../../support/redis';
 import { parseInfo, replyFields } from '../../../src/redis/resp';
 import { Json, byName, only, synthScope } from '../../support/synth';
+import { until as pollUntil } from '../../support/until';
 
 const STREAM = 'caracal:stream:revocation';
 const ROTATION_PHASES: ReadonlyArray<AlternatingRotation | undefined> = [
@@ -115,13 +116,11 @@ async function authenticates(user: string, password: string): Promise<boolean> {
   }
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}; reloader log:\n${reloaderLog}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The shared poll, with the reloader's log in its error (a stuck rotation is most often the reloader's). */
+const until = (what: string, check: () => Promise<boolean>, limitMs = 20_000): Promise<boolean> =>
+  pollUntil(check, what, limitMs).catch((e: Error) => {
+    throw new Error(`${e.message}; reloader log:\n${reloaderLog}`);
+  });
 
 /**
  * A service pod: one connection that runs `step` in a loop and, every `rollEvery` steps, is replaced by a new one
