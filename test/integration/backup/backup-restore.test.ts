@@ -27,7 +27,7 @@ let target15: OwnCluster;
 let target18: OwnCluster;
 let db: ManagedDatabase;
 /** Taken while the services' logins kept writing. */
-let live: { dir: string; run: ScriptRun; manifest: Manifest; rowsAfter: number };
+let live: { dir: string; run: ScriptRun; manifest: Manifest; rowsAfter: number; gateReleasedAt: string };
 /** Taken with nothing writing: the one the breaking tests damage. */
 let quiet: { dir: string; manifest: Manifest };
 const outputs: string[] = [];
@@ -122,8 +122,10 @@ async function dataFileOf(dir: string, table: string): Promise<string> {
  * counts read every table inside the exported snapshot, waits on it; the lock goes once audit events have been
  * committed twice after that wait began (the second by a transaction that started after the snapshot). Left to
  * timing, an idle machine finished the backup before any write landed, and the one-snapshot test had nothing to see.
+ * Returns the server's clock when the lock went (text, to the microsecond): every event committed during the wait is
+ * older, and the backup was still running then. The manifest's finishedAt is whole seconds, too coarse a bound.
  */
-async function backupWhileWritesCommit(root: string): Promise<ScriptRun> {
+async function backupWhileWritesCommit(root: string): Promise<{ run: ScriptRun; gateReleasedAt: string }> {
   const url = new URL(superuserUrl(source));
   url.pathname = `/${db.database}`;
   const gate = new Client({ connectionString: url.toString() });
@@ -147,8 +149,9 @@ async function backupWhileWritesCommit(root: string): Promise<ScriptRun> {
       const before = await events();
       await until(async () => (await events()) > before, 'the writers to commit audit events', 60_000);
     }
+    const released = await gate.query<{ t: string }>('SELECT clock_timestamp()::text AS t');
     await gate.query('COMMIT');
-    return await backup;
+    return { run: await backup, gateReleasedAt: released.rows[0].t };
   } finally {
     await gate.end();
   }
@@ -165,11 +168,11 @@ beforeAll(async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'caracal-backups-'));
   const writers = keepWriting(seeded.zones);
   await new Promise((r) => setTimeout(r, 300));
-  const run = await backupWhileWritesCommit(root);
+  const { run, gateReleasedAt } = await backupWhileWritesCommit(root);
   const written = await writers.stop();
   if (run.code !== 0 || written === 0) throw new Error(`backup failed (${run.code}) or nothing was written (${written}): ${run.stderr}`);
   const dir = path.join(root, readFileSync(path.join(root, 'LATEST'), 'utf8').trim());
-  live = { dir, run, manifest: readManifest(dir), rowsAfter: await sourceRows('admin_audit_events') };
+  live = { dir, run, manifest: readManifest(dir), rowsAfter: await sourceRows('admin_audit_events'), gateReleasedAt };
   const quietRoot = mkdtempSync(path.join(tmpdir(), 'caracal-backups-'));
   const quietRun = await runBackupScript(db, quietRoot, PG15_BIN);
   if (quietRun.code !== 0) throw new Error(quietRun.stderr);
@@ -193,7 +196,7 @@ describe('the backup CronJob script (Debian pg_dump 15 on a Postgres 15 server)'
       await c.query('SET ROLE caracal_backup');
       const during = await c.query(`SELECT count(*)::int AS n FROM public.audit_events WHERE ingested_at > $1 AND ingested_at < $2`, [
         today.clock!.max,
-        live.manifest.finishedAt,
+        live.gateReleasedAt,
       ]);
       expect(during.rows[0].n).toBeGreaterThan(0);
     } finally {
