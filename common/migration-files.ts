@@ -1,5 +1,5 @@
 // The migration file contract the runner enforces and the migration Job's chart must respect: the
-// `NNNN_name.up.sql` filename grammar and the `-- caracal:no-transaction` marker. Imports nothing.
+// `NNNN_name.up.sql` filename grammar, the `-- caracal:no-transaction` marker, and what a checksum covers. Imports nothing.
 
 /** The grammar: 4 to 18 digit version, `_`, a lower-case name of letters, digits and single underscores, `.up.sql`. */
 export const MIGRATION_FILENAME = /^([0-9]{4,18})_([a-z0-9]+(?:_[a-z0-9]+)*)\.up\.sql$/;
@@ -36,4 +36,9 @@ export function classifyFilename(filename: string): FilenameVerdict {
 /** True when the file asks to run without a transaction: a `-- caracal:no-transaction` line comment of its own. */
 export function hasNoTransactionMarker(sql: string): boolean {
   return /^[ \t]*--[ \t]*caracal:no-transaction[ \t]*$/m.test(sql);
+}
+
+/** What runs and what a checksum covers: the content with a leading BOM dropped and CRLF/CR line endings made LF. */
+export function normalizeSql(raw: string): string {
+  return raw.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
 }

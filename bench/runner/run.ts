@@ -1,6 +1,8 @@
 // bench/runner: how caracal-migrate's cost grows with the work, against dbmate in the same run on the same server.
 //   - a no-op run (everything applied) at 10 and at 1,000 applied files: against itself (goal: the 1,000-file run
-//     within 1.2x of the 10-file run) and against dbmate at both sizes (goal: within 2x);
+//     within 1.2x of the 10-file run) and against dbmate at both sizes (goal: within 2x). Twice: with the checksum
+//     manifest the Job's chart ships (applied files are not read), and without one (every file is read, as a
+//     developer's `up` on a plain directory);
 //   - applying 1,000 small files (a table, an index, a comment each) to an empty database (goal: at or under 1.0x dbmate).
 // caracal-migrate runs as the Job does (the built bundle, `node dist/...cjs up`); dbmate 2.36.0 is its Go binary
 // with --no-dump-schema, installed into bench/.cache on first use. Medians of runs that alternate the two tools.
@@ -10,6 +12,9 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { createHash } from 'node:crypto';
+import { normalizeSql } from '../../common/migration-files';
+import { MANIFEST_FILENAME, renderManifest } from '../../common/migration-manifest';
 import { figure, writeFigures } from '../figures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -28,18 +33,25 @@ function migrationSql(n: number): string {
   ].join('\n');
 }
 
-function writeDirs(count: number): { caracal: string; dbmate: string } {
+/** The migration files three ways: plain, plain plus the manifest the Job's chart would carry, and dbmate's. */
+function writeDirs(count: number): { caracal: string; manifest: string; dbmate: string } {
   const base = mkdtempSync(path.join(os.tmpdir(), `caracal-bench-${count}-`));
   const caracal = path.join(base, 'caracal');
+  const manifest = path.join(base, 'manifest');
   const dbmate = path.join(base, 'dbmate');
-  mkdirSync(caracal);
-  mkdirSync(dbmate);
+  for (const d of [caracal, manifest, dbmate]) mkdirSync(d);
+  const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+  const entries: Array<{ filename: string; checksum: string }> = [];
   for (let n = 1; n <= count; n++) {
     const v = String(n).padStart(4, '0');
-    writeFileSync(path.join(caracal, `${v}_bench_${n}.up.sql`), migrationSql(n));
+    const filename = `${v}_bench_${n}.up.sql`;
+    writeFileSync(path.join(caracal, filename), migrationSql(n));
+    writeFileSync(path.join(manifest, filename), migrationSql(n));
+    entries.push({ filename, checksum: sha256(normalizeSql(migrationSql(n))) });
     writeFileSync(path.join(dbmate, `${v}_bench_${n}.sql`), `-- migrate:up\n${migrationSql(n)}\n-- migrate:down\n`);
   }
-  return { caracal, dbmate };
+  writeFileSync(path.join(manifest, MANIFEST_FILENAME), renderManifest(entries, sha256));
+  return { caracal, manifest, dbmate };
 }
 
 // dbmate is the peer, not a dependency: this registry serves only its linux-x64 binary package, and a lock
@@ -80,6 +92,7 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): { wall: num
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
+  const loadAtStart = os.loadavg()[0];
   let serverUrl = process.env.DATABASE_URL;
   let stop: (() => Promise<void>) | undefined;
   if (!serverUrl) {
@@ -93,7 +106,10 @@ async function main() {
   const bundle = path.join(outDir, 'caracal-migrate.cjs');
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--outfile', bundle, '--quiet'], { cwd: ROOT });
   const dbmate = dbmateBinary();
-  const dirs: Record<number, { caracal: string; dbmate: string }> = { [SMALL]: writeDirs(SMALL), [LARGE]: writeDirs(LARGE) };
+  const dirs: Record<number, { caracal: string; manifest: string; dbmate: string }> = {
+    [SMALL]: writeDirs(SMALL),
+    [LARGE]: writeDirs(LARGE),
+  };
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   const urlFor = (db: string) => {
@@ -108,15 +124,14 @@ async function main() {
     return urlFor(db);
   };
   const env = { PATH: process.env.PATH, HOME: os.tmpdir() };
-  const caracal = (n: number, url: string) =>
-    timed(process.execPath, [bundle, 'up', '--quiet', '--dir', dirs[n].caracal, '--database-url', url], env);
+  const caracal = (n: number, url: string, mode: 'caracal' | 'manifest' = 'caracal') =>
+    timed(process.execPath, [bundle, 'up', '--quiet', '--dir', dirs[n][mode], '--database-url', url], env);
   const dbm = (n: number, url: string) => timed(dbmate, ['--url', url, '--migrations-dir', dirs[n].dbmate, '--no-dump-schema', 'up'], env);
 
   const apply = { caracal: [] as number[], dbmate: [] as number[], caracalCpu: [] as number[], dbmateCpu: [] as number[] };
-  const noop: Record<number, { caracal: number[]; dbmate: number[]; caracalCpu: number[]; dbmateCpu: number[] }> = {
-    [SMALL]: { caracal: [], dbmate: [], caracalCpu: [], dbmateCpu: [] },
-    [LARGE]: { caracal: [], dbmate: [], caracalCpu: [], dbmateCpu: [] },
-  };
+  type Runs = { caracal: number[]; manifest: number[]; dbmate: number[]; caracalCpu: number[]; manifestCpu: number[]; dbmateCpu: number[] };
+  const runs = (): Runs => ({ caracal: [], manifest: [], dbmate: [], caracalCpu: [], manifestCpu: [], dbmateCpu: [] });
+  const noop: Record<number, Runs> = { [SMALL]: runs(), [LARGE]: runs() };
   try {
     // The small databases, and a warm-up of both tools (page cache, server catalog caches), not counted.
     caracal(SMALL, await fresh('bench_small_caracal'));
@@ -139,12 +154,13 @@ async function main() {
     for (let i = 0; i < NOOP_RUNS; i++) {
       for (const n of [SMALL, LARGE]) {
         const size = n === SMALL ? 'small' : 'large';
-        const c = caracal(n, urlFor(`bench_${size}_caracal`));
-        const d = dbm(n, urlFor(`bench_${size}_dbmate`));
-        noop[n].caracal.push(c.wall);
-        noop[n].caracalCpu.push(c.cpu);
-        noop[n].dbmate.push(d.wall);
-        noop[n].dbmateCpu.push(d.cpu);
+        // Rotate who goes first, so no tool always follows the same neighbour.
+        const order = (['caracal', 'manifest', 'dbmate'] as const).map((_, k, a) => a[(k + i) % a.length]);
+        for (const who of order) {
+          const t = who === 'dbmate' ? dbm(n, urlFor(`bench_${size}_dbmate`)) : caracal(n, urlFor(`bench_${size}_caracal`), who);
+          noop[n][who].push(t.wall);
+          noop[n][`${who}Cpu`].push(t.cpu);
+        }
       }
     }
   } finally {
@@ -160,7 +176,7 @@ async function main() {
     .map((x) => x.toFixed(1))
     .join(' ');
   console.log(
-    `runner: medians of ${APPLY_RUNS} apply runs (${LARGE} files) and ${NOOP_RUNS} no-op runs (${SMALL} and ${LARGE} applied files), alternating with dbmate ${DBMATE_VERSION}; node ${process.version}, ${os.cpus().length} cores, load average ${load}`,
+    `runner: medians of ${APPLY_RUNS} apply runs (${LARGE} files) and ${NOOP_RUNS} no-op runs (${SMALL} and ${LARGE} applied files), alternating with dbmate ${DBMATE_VERSION}; node ${process.version}, ${os.cpus().length} cores, load average ${load} (1 min: ${loadAtStart.toFixed(1)} at the start)`,
   );
   const row = (label: string, c: number, d: number, extra = '') =>
     console.log(
@@ -169,42 +185,42 @@ async function main() {
   row(`apply ${LARGE} files (wall)`, m(apply.caracal), m(apply.dbmate));
   row(`apply ${LARGE} files (client CPU)`, m(apply.caracalCpu), m(apply.dbmateCpu));
   for (const n of [SMALL, LARGE]) {
-    row(`no-op, ${n} applied (wall)`, m(noop[n].caracal), m(noop[n].dbmate));
-    row(`no-op, ${n} applied (client CPU)`, m(noop[n].caracalCpu), m(noop[n].dbmateCpu));
+    row(`no-op, ${n} applied, manifest (wall)`, m(noop[n].manifest), m(noop[n].dbmate));
+    row(`no-op, ${n} applied, manifest (CPU)`, m(noop[n].manifestCpu), m(noop[n].dbmateCpu));
+    row(`no-op, ${n} applied, no manifest (wall)`, m(noop[n].caracal), m(noop[n].dbmate));
+    row(`no-op, ${n} applied, no manifest (CPU)`, m(noop[n].caracalCpu), m(noop[n].dbmateCpu));
   }
-  const perFile = (m(noop[LARGE].caracal) - m(noop[SMALL].caracal)) / (LARGE - SMALL);
-  const perFileDbmate = (m(noop[LARGE].dbmate) - m(noop[SMALL].dbmate)) / (LARGE - SMALL);
+  const perFile = (who: 'caracal' | 'manifest' | 'dbmate') => ((m(noop[LARGE][who]) - m(noop[SMALL][who])) / (LARGE - SMALL)) * 1000;
   console.log(
-    `  cost per applied file in a no-op run: caracal-migrate ${(perFile * 1000).toFixed(1)} µs, dbmate ${(perFileDbmate * 1000).toFixed(1)} µs`,
+    `  wall per applied file in a no-op run: caracal-migrate ${perFile('manifest').toFixed(1)} µs with the manifest, ${perFile('caracal').toFixed(1)} µs without; dbmate ${perFile('dbmate').toFixed(1)} µs`,
   );
+  const modes = [
+    ['manifest', 'with the checksum manifest (the Job)'],
+    ['caracal', 'without a manifest'],
+  ] as const;
   const figures = [
-    figure({
-      name: `no-op run, ${LARGE} vs ${SMALL} applied files`,
-      project: m(noop[LARGE].caracal),
-      peer: m(noop[SMALL].caracal),
-      peerName: `caracal-migrate, ${SMALL} files`,
-      unit: 'ms',
-      goal: 'ratio <= 1.2',
-      maxRatio: 1.2,
-    }),
-    figure({
-      name: `no-op run, ${SMALL} applied files`,
-      project: m(noop[SMALL].caracal),
-      peer: m(noop[SMALL].dbmate),
-      peerName: `dbmate ${DBMATE_VERSION}`,
-      unit: 'ms',
-      goal: 'ratio <= 2',
-      maxRatio: 2,
-    }),
-    figure({
-      name: `no-op run, ${LARGE} applied files`,
-      project: m(noop[LARGE].caracal),
-      peer: m(noop[LARGE].dbmate),
-      peerName: `dbmate ${DBMATE_VERSION}`,
-      unit: 'ms',
-      goal: 'ratio <= 2',
-      maxRatio: 2,
-    }),
+    ...modes.flatMap(([mode, label]) => [
+      figure({
+        name: `no-op run, ${LARGE} vs ${SMALL} applied files, ${label}`,
+        project: m(noop[LARGE][mode]),
+        peer: m(noop[SMALL][mode]),
+        peerName: `caracal-migrate, ${SMALL} files`,
+        unit: 'ms',
+        goal: 'ratio <= 1.2',
+        maxRatio: 1.2,
+      }),
+      ...[SMALL, LARGE].map((n) =>
+        figure({
+          name: `no-op run, ${n} applied files, ${label}`,
+          project: m(noop[n][mode]),
+          peer: m(noop[n].dbmate),
+          peerName: `dbmate ${DBMATE_VERSION}`,
+          unit: 'ms',
+          goal: 'ratio <= 2',
+          maxRatio: 2,
+        }),
+      ),
+    ]),
     figure({
       name: `apply ${LARGE} small files`,
       project: m(apply.caracal),
@@ -217,8 +233,8 @@ async function main() {
   ];
   writeFigures('runner', figures, {
     loadAverage: os.loadavg(),
-    perAppliedFileUs: perFile * 1000,
-    dbmatePerAppliedFileUs: perFileDbmate * 1000,
+    loadAverageAtStart: loadAtStart,
+    perAppliedFileUs: { manifest: perFile('manifest'), noManifest: perFile('caracal'), dbmate: perFile('dbmate') },
   });
 }
 

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import { gzipSync, constants as zlibConstants } from 'node:zlib';
 import { stringify } from 'yaml';
+import { normalizeSql } from '../../common/migration-files';
+import { MANIFEST_FILENAME, renderManifest } from '../../common/migration-manifest';
 import { restrictedContainerSecurityContextManifest, restrictedPodSecurityContextManifest } from './pod-security';
 import { PgConnection } from './pg-connection';
 import type { PostgresEndpoint } from '../postgres-instance';
@@ -139,6 +141,8 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
   if (spec.runnerBundle) runnerData[RUNNER_FILE] = b64(spec.runnerBundle);
   const migrationData: Record<string, string> = {};
   for (const m of spec.migrations) migrationData[m.name] = b64(m.content);
+  // The checksum manifest, from the same bytes: `up` in the Job takes applied files' checksums from it (docs/runner.md).
+  migrationData[MANIFEST_FILENAME] = b64(Buffer.from(migrationManifest(spec.migrations)));
 
   const configMap = (name: string, binaryData: Record<string, string>): KubeObject => ({
     apiVersion: 'v1',
@@ -344,6 +348,16 @@ function withHash(o: KubeObject, contentHash: string): KubeObject {
 
 function byKey<T>([a]: [string, T], [b]: [string, T]): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** common/migration-manifest.ts over the files as the runner reads them (UTF-8, BOM dropped, LF line endings). */
+export function migrationManifest(migrations: readonly MigrationFile[]): string {
+  return renderManifest(
+    migrations.map((m) => ({ filename: m.name, checksum: sha256Hex(normalizeSql(m.content.toString('utf8'))) })),
+    sha256Hex,
+  );
 }
 
 function b64(data: Buffer): string {

@@ -65,6 +65,22 @@ export class UnsafeFilenameError extends MigrateError {
   }
 }
 
+/**
+ * The directory's checksum manifest (common/migration-manifest.ts) is damaged, or disagrees with the directory or with
+ * a file `up` was about to apply: the migrations ConfigMap is not what synth wrote.
+ */
+export class ChecksumManifestError extends MigrateError {
+  readonly problems: readonly string[];
+  constructor(manifest: string, problems: readonly string[]) {
+    super(
+      `checksum manifest ${manifest} refused, nothing was applied:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      ExitCode.CONFIG,
+      'the migrations ConfigMap: it must hold exactly what synth wrote (files and manifest); synthesize and deploy the chart again rather than editing it',
+    );
+    this.problems = problems;
+  }
+}
+
 /** Could not connect (or lost the connection before any migration started). */
 export class ConnectionError extends MigrateError {
   /** The connection part to check first: secret, host, port, user, database, SSL mode, advisory lock. */

@@ -1,11 +1,15 @@
 // Discovers migration files: the filename grammar (common/migration-files.ts), ConfigMap-mount tolerance, content
-// checks and checksums.
+// checks and checksums, and for `up` the checksum manifest (common/migration-manifest.ts) that spares it reading
+// applied files.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { classifyFilename, hasNoTransactionMarker } from '../../common/migration-files';
-import { ConfigError, UnsafeFilenameError } from './errors';
+import { classifyFilename, hasNoTransactionMarker, normalizeSql } from '../../common/migration-files';
+import { MANIFEST_FILENAME, parseManifest } from '../../common/migration-manifest';
+import { ChecksumManifestError, ConfigError, UnsafeFilenameError } from './errors';
 import { hasStatement, splitStatements, SqlStatement } from './sql-scanner';
+
+export { normalizeSql };
 
 export interface MigrationFile {
   /** Numeric version (leading zeros do not count: 0002 and 00002 are the same version). */
@@ -18,7 +22,7 @@ export interface MigrationFile {
   readonly path: string;
   /** Content after normalizing line endings and a leading BOM (this is what runs). */
   readonly sql: string;
-  /** SHA-256 hex of `sql`. */
+  /** SHA-256 hex of `sql` (with a manifest, the manifest's entry until the file is read and checked against it). */
   readonly checksum: string;
   /** `-- caracal:no-transaction`: statements run one by one outside a transaction. */
   readonly noTransaction: boolean;
@@ -28,20 +32,61 @@ export interface MigrationFile {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** SHA-256 of the content after normalizing CRLF/CR to LF and dropping a leading BOM. */
-export function normalizeSql(raw: string): string {
-  return raw.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-}
-
 export function checksumOf(normalizedSql: string): string {
   return createHash('sha256').update(normalizedSql, 'utf8').digest('hex');
+}
+
+/** What discovery found: the files, and whether their checksums came from the directory's manifest. */
+export interface Discovery {
+  readonly files: MigrationFile[];
+  /** The manifest's path when it was used (`up` with a manifest in the directory). */
+  readonly manifest?: string;
+  /** How many files were read (with a manifest: those not in it; the rest are read when applied). */
+  readonly read: number;
 }
 
 /**
  * Read and check every migration in `dir`, sorted by version. Throws UnsafeFilenameError for the first
  * refused entry (all refusals are listed in its message) and ConfigError when the directory is unusable.
+ * `validate`, `verify`, `status` and the other readers use this: every file is read and its checksum computed.
  */
 export function discoverMigrations(dir: string): MigrationFile[] {
+  return discover(dir, false).files;
+}
+
+/**
+ * `up`'s discovery. With a checksum manifest in `dir` (the Job's migrations ConfigMap has one), a file listed in it is
+ * not read: its checksum is the manifest's, and its SQL is read on first use (a file `up` applies), when a file whose
+ * bytes differ from the manifest is refused (ChecksumManifestError). A damaged manifest, or one that disagrees with the
+ * directory, is refused before anything connects. Without a manifest, every file is read as discoverMigrations does.
+ */
+export function discoverMigrationsForUp(dir: string): Discovery {
+  return discover(dir, true);
+}
+
+/**
+ * Read the files `up` is about to apply (or adopt), so a file that differs from the manifest or is unreadable stops
+ * the run before anything changes, with every problem listed. A no-op for files already read.
+ */
+export function loadMigrationSql(files: readonly MigrationFile[], discovery: Discovery): void {
+  const problems: string[] = [];
+  let first: unknown;
+  for (const f of files) {
+    try {
+      void f.sql;
+    } catch (e) {
+      first ??= e;
+      problems.push(...(e instanceof ChecksumManifestError ? e.problems : [(e as Error).message]));
+    }
+  }
+  if (problems.length === 1) throw first;
+  if (problems.length > 1) throw new ChecksumManifestError(discovery.manifest ?? MANIFEST_FILENAME, problems);
+}
+
+type Entry = { readonly dirent: Dirent; readonly version: bigint; readonly name: string };
+type Content = { sql: string; path: string } | { reason: string };
+
+function discover(dir: string, useManifest: boolean): Discovery {
   let realDir: string;
   try {
     realDir = realpathSync.native(dir);
@@ -52,65 +97,38 @@ export function discoverMigrations(dir: string): MigrationFile[] {
       'the migrations directory: pass --dir, or run from the project root where migrations/ is',
     );
   }
+  const manifestPath = path.join(dir, MANIFEST_FILENAME);
+  const manifest = useManifest ? readManifest(manifestPath) : undefined;
   const problems: Array<{ file: string; reason: string }> = [];
   const files: MigrationFile[] = [];
+  let read = 0;
   for (const dirent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const entry = dirent.name;
-    const verdict = classifyFilename(entry);
+    const verdict = classifyFilename(dirent.name);
     if (verdict.kind === 'ignored') continue;
     if (verdict.kind === 'refused') {
-      problems.push({ file: entry, reason: verdict.reason });
+      problems.push({ file: dirent.name, reason: verdict.reason });
       continue;
     }
-    const full = path.join(dir, entry);
-    let target = full;
-    if (dirent.isSymbolicLink()) {
-      // A ConfigMap mount: key -> ..data/key -> ..<timestamp>/key. Follow only while it stays inside.
-      try {
-        target = realpathSync.native(full);
-      } catch {
-        problems.push({ file: entry, reason: 'is a dangling symlink' });
-        continue;
-      }
-      const rel = path.relative(realDir, target);
-      if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
-        problems.push({ file: entry, reason: `is a symlink leading outside the directory (to ${target})` });
-        continue;
-      }
-      if (!statSync(target).isFile()) {
-        problems.push({ file: entry, reason: 'is not a regular file' });
-        continue;
-      }
-    } else if (!dirent.isFile()) {
-      problems.push({ file: entry, reason: 'is not a regular file' });
+    const entry = { dirent, version: verdict.version, name: verdict.name };
+    const listed = manifest?.get(dirent.name);
+    if (listed !== undefined) {
+      files.push(manifestFile(dir, realDir, entry, listed, manifestPath));
       continue;
     }
-    const bytes = readFileSync(target);
-    let raw: string;
-    try {
-      raw = UTF8.decode(bytes);
-    } catch {
-      problems.push({ file: entry, reason: 'is not valid UTF-8' });
-      continue;
+    read++;
+    const content = readContent(dir, realDir, dirent);
+    if ('reason' in content) problems.push({ file: dirent.name, reason: content.reason });
+    else files.push(readFile(entry, content));
+  }
+  if (manifest) {
+    const present = new Set(files.map((f) => f.filename).concat(problems.map((p) => p.file)));
+    const absent = [...manifest.keys()].filter((f) => !present.has(f));
+    if (absent.length > 0) {
+      throw new ChecksumManifestError(
+        manifestPath,
+        absent.map((f) => `it lists ${f}, which is not in the directory: the manifest belongs to another set of files`),
+      );
     }
-    const sql = normalizeSql(raw);
-    if (!hasStatement(sql)) {
-      problems.push({ file: entry, reason: sql.trim() === '' ? 'is empty' : 'has only comments (no SQL statement)' });
-      continue;
-    }
-    let statements: SqlStatement[] | undefined;
-    files.push({
-      version: verdict.version,
-      name: verdict.name,
-      filename: entry,
-      path: target,
-      sql,
-      checksum: checksumOf(sql),
-      noTransaction: hasNoTransactionMarker(sql),
-      get statements() {
-        return (statements ??= splitStatements(sql));
-      },
-    });
   }
   files.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
   for (let k = 1; k < files.length; k++) {
@@ -129,5 +147,101 @@ export function discoverMigrations(dir: string): MigrationFile[] {
     }
     throw err;
   }
-  return files;
+  return { files, read, ...(manifest ? { manifest: manifestPath } : {}) };
+}
+
+/** The manifest's checksums by file name; undefined when the directory has none. */
+function readManifest(manifestPath: string): ReadonlyMap<string, string> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(manifestPath, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ChecksumManifestError(manifestPath, [`it cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+  }
+  const parsed = parseManifest(text, checksumOf);
+  if ('problems' in parsed) throw new ChecksumManifestError(manifestPath, parsed.problems);
+  return parsed.entries;
+}
+
+/** Read one directory entry, following an in-directory symlink (a ConfigMap mount), and check its content. */
+function readContent(dir: string, realDir: string, dirent: Dirent): Content {
+  const full = path.join(dir, dirent.name);
+  let target = full;
+  if (dirent.isSymbolicLink()) {
+    // A ConfigMap mount: key -> ..data/key -> ..<timestamp>/key. Follow only while it stays inside.
+    try {
+      target = realpathSync.native(full);
+    } catch {
+      return { reason: 'is a dangling symlink' };
+    }
+    const rel = path.relative(realDir, target);
+    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+      return { reason: `is a symlink leading outside the directory (to ${target})` };
+    }
+    if (!statSync(target).isFile()) return { reason: 'is not a regular file' };
+  } else if (!dirent.isFile()) {
+    return { reason: 'is not a regular file' };
+  }
+  let raw: string;
+  try {
+    raw = UTF8.decode(readFileSync(target));
+  } catch {
+    return { reason: 'is not valid UTF-8' };
+  }
+  const sql = normalizeSql(raw);
+  if (!hasStatement(sql)) return { reason: sql.trim() === '' ? 'is empty' : 'has only comments (no SQL statement)' };
+  return { sql, path: target };
+}
+
+function readFile(entry: Entry, content: { sql: string; path: string }): MigrationFile {
+  let statements: SqlStatement[] | undefined;
+  const { sql } = content;
+  return {
+    version: entry.version,
+    name: entry.name,
+    filename: entry.dirent.name,
+    path: content.path,
+    sql,
+    checksum: checksumOf(sql),
+    noTransaction: hasNoTransactionMarker(sql),
+    get statements() {
+      return (statements ??= splitStatements(sql));
+    },
+  };
+}
+
+/** A file listed in the manifest: its checksum is the manifest's; the file is read, and checked against it, on first use. */
+function manifestFile(dir: string, realDir: string, entry: Entry, checksum: string, manifestPath: string): MigrationFile {
+  let file: MigrationFile | undefined;
+  const load = (): MigrationFile => {
+    if (file) return file;
+    const content = readContent(dir, realDir, entry.dirent);
+    if ('reason' in content) throw new UnsafeFilenameError(entry.dirent.name, content.reason);
+    const read = readFile(entry, content);
+    if (read.checksum !== checksum) {
+      throw new ChecksumManifestError(manifestPath, [
+        `${entry.dirent.name} has checksum ${read.checksum.slice(0, 12)}… but the manifest lists ${checksum.slice(0, 12)}…: the file was changed after synth`,
+      ]);
+    }
+    return (file = read);
+  };
+  return {
+    version: entry.version,
+    name: entry.name,
+    filename: entry.dirent.name,
+    checksum,
+    get path() {
+      return load().path;
+    },
+    get sql() {
+      return load().sql;
+    },
+    get noTransaction() {
+      return load().noTransaction;
+    },
+    get statements() {
+      return load().statements;
+    },
+  };
 }

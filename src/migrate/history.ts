@@ -1,5 +1,6 @@
 // public.schema_migrations: creation and in-place upgrade (adoption of the older shell runner's table), reads,
 // and the advisory lock that serializes runners. Everything that writes here runs while holding the lock.
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { Client } from 'pg';
 import { LockTimeoutError, PreconditionError } from './errors';
@@ -171,6 +172,27 @@ export async function readHistory(
 }
 
 const PLAN_COLUMNS = new Set(['name', 'checksum']);
+
+/**
+ * True when the history holds exactly these files, each under its name with its checksum, and no other row: the
+ * server hashes the rows and one digest comes back, so a no-op run parses no row. False says nothing more: the
+ * caller reads the rows and plans (adoptable, drifted, missing, ahead and pending versions all land there).
+ * Call only on a table of the current layout.
+ */
+export async function historyMatches(
+  client: Client,
+  files: ReadonlyArray<{ readonly version: bigint; readonly name: string; readonly checksum: string }>,
+): Promise<boolean> {
+  // format() turns a NULL name or checksum (rows of the older runner) into '', which no file's line has.
+  const r = await client.query<{ digest: string }>(
+    `SELECT encode(sha256(convert_to(coalesce(string_agg(format('%s %s %s', version, name, checksum), E'\n' ORDER BY version), ''), 'UTF8')), 'hex') AS digest
+     FROM ${HISTORY_TABLE}`,
+  );
+  const expected = createHash('sha256')
+    .update(files.map((f) => `${f.version} ${f.name} ${f.checksum}`).join('\n'), 'utf8')
+    .digest('hex');
+  return r.rows[0].digest === expected;
+}
 
 export interface LockHolder {
   readonly pid: number;

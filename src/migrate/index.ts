@@ -13,8 +13,9 @@ export {
 export type { SslMode, ConnectionFlags, ConnectionSettings, ConnectOptions } from './connection';
 export { MIGRATION_FILENAME, classifyFilename, hasNoTransactionMarker } from '../../common/migration-files';
 export type { FilenameVerdict } from '../../common/migration-files';
-export { discoverMigrations, normalizeSql, checksumOf } from './files';
-export type { MigrationFile } from './files';
+export { discoverMigrations, discoverMigrationsForUp, loadMigrationSql, normalizeSql, checksumOf } from './files';
+export type { Discovery, MigrationFile } from './files';
+export { MANIFEST_FILENAME, renderManifest, parseManifest } from '../../common/migration-manifest';
 export { ADVISORY_LOCK_KEY, HISTORY_TABLE, acquireLock, releaseLock, lockHolder, ensureHistoryTable, readHistory } from './history';
 export type { AppliedMigration, LockHolder } from './history';
 export { planMigrations, assertPlanIsSafe } from './plan';

@@ -5,13 +5,14 @@ import type { Client } from 'pg';
 import { jitteredBackoff } from './backoff';
 import { connect, ConnectionSettings, describeConnection, sleep, transactionStatus } from './connection';
 import { ConfigError, ConnectionError, MigrateError, MigrationFailedError, PreconditionError } from './errors';
-import { discoverMigrations, MigrationFile } from './files';
+import { discoverMigrations, discoverMigrationsForUp, Discovery, loadMigrationSql, MigrationFile } from './files';
 import {
   acquireLock,
   AppliedMigration,
   appliedByExpression,
   ensureHistoryTable,
   historyColumns,
+  historyMatches,
   HISTORY_TABLE,
   isCurrentLayout,
   LockHolder,
@@ -39,7 +40,8 @@ export type MigrateEventType =
   | 'nothing-to-do'
   | 'ahead'
   | 'repaired'
-  | 'notice';
+  | 'notice'
+  | 'manifest';
 
 /** A WARNING, NOTICE or INFO the server sent while a migration file's statement ran (secrets masked). */
 export interface ServerNotice {
@@ -277,15 +279,21 @@ export async function migrateUp(
   o: RunnerOptions,
   after?: (result: MigrateResult, client: Client) => Promise<void>,
 ): Promise<MigrateResult> {
-  const files = discoverMigrations(o.dir); // unsafe files stop the run before any connection
+  const discovery = discoverMigrationsForUp(o.dir); // unsafe files (and a bad manifest) stop the run before any connection
   const opts = resolveOptions(o);
+  if (discovery.manifest) {
+    opts.onEvent?.({
+      type: 'manifest',
+      message: `checksums of the ${discovery.files.length - discovery.read} files listed in ${discovery.manifest} taken from it; a file is read (and checked against it) only when applied`,
+    });
+  }
   // A connection lost mid-run (a restart, or a failover/switchover that moved the primary behind the same address,
   // as CloudNativePG's -rw Service does) is retried within --wait-for-db: the next session reconnects, takes the lock
   // and continues from the history (a transactional file was applied and recorded whole, or not at all).
   let deadline: number | undefined;
   for (let lost = 1; ; lost++) {
     try {
-      return await migrateUpOnce(files, opts, after);
+      return await migrateUpOnce(discovery, opts, after);
     } catch (e) {
       if (!opts.waitForDbMs || !isLostMidRun(e)) throw e;
       deadline ??= Date.now() + opts.waitForDbMs;
@@ -309,16 +317,22 @@ function isLostMidRun(e: unknown): boolean {
 }
 
 async function migrateUpOnce(
-  files: MigrationFile[],
+  discovery: Discovery,
   opts: Resolved,
   after?: (result: MigrateResult, client: Client) => Promise<void>,
 ): Promise<MigrateResult> {
+  const { files } = discovery;
   const { client } = await openSession(opts, true);
   let locked = false;
   try {
     const result = await (async (): Promise<MigrateResult> => {
       const firstCols = await historyColumns(client);
       if (firstCols && isCurrentLayout(firstCols)) {
+        // Every file applied as it is, nothing else: one digest compares the whole history, no row comes back.
+        if (await historyMatches(client, files)) {
+          opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${migrations(files.length)} applied` });
+          return { applied: [], alreadyApplied: files.length, ahead: [], adopted: [], historyTable: 'current' };
+        }
         const plan = planMigrations(files, await readHistory(client, { columns: firstCols, planOnly: true }));
         assertPlanIsSafe(plan);
         if (plan.pending.length === 0 && plan.adoptable.length === 0) {
@@ -330,7 +344,7 @@ async function migrateUpOnce(
       await waitForMigrationLock(client, opts);
       locked = true;
       opts.onEvent?.({ type: 'lock-acquired', message: 'holding the migration advisory lock' });
-      return await migrateLocked(client, files, opts);
+      return await migrateLocked(client, discovery, opts);
     })();
     if (locked) {
       await releaseLock(client);
@@ -347,11 +361,14 @@ async function migrateUpOnce(
   }
 }
 
-async function migrateLocked(client: Client, files: MigrationFile[], opts: Resolved): Promise<MigrateResult> {
+async function migrateLocked(client: Client, discovery: Discovery, opts: Resolved): Promise<MigrateResult> {
+  const { files } = discovery;
   const cols = await historyColumns(client);
   const earlyRows = cols ? await readHistory(client) : [];
   const earlyPlan = planMigrations(files, earlyRows);
   assertPlanIsSafe(earlyPlan);
+  // With a manifest, the files to apply or adopt are read now: one that differs from it stops the run here.
+  loadMigrationSql([...earlyPlan.pending, ...earlyPlan.adoptable.map((a) => a.file)], discovery);
   assertRunnable(earlyPlan.pending);
   await checkCreatePrivileges(client, cols === undefined, earlyPlan.pending.length > 0);
 
@@ -362,6 +379,7 @@ async function migrateLocked(client: Client, files: MigrationFile[], opts: Resol
   const rows = historyTable === 'current' ? earlyRows : await readHistory(client);
   const plan = planMigrations(files, rows);
   assertPlanIsSafe(plan);
+  loadMigrationSql([...plan.pending, ...plan.adoptable.map((a) => a.file)], discovery);
 
   const adopted = await adopt(client, plan, opts);
   if (plan.pending.length > 0) await lowerDeadlockTimeout(client, opts);

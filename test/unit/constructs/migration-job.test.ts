@@ -14,6 +14,7 @@ import type { Duration } from '../../../constructs';
 import { MigrationJob, MigrationJobProps, MigrationRunnerImage, DEFAULT_NODE_IMAGE } from '../../../constructs/migration-job';
 import { checkChartDirectory, checkManifests, formatViolations, fromTerraformShape } from '../../support/pod-security';
 import { Json, only, scope, synthScope } from '../../support/synth';
+import { discoverMigrations, discoverMigrationsForUp, MANIFEST_FILENAME } from '../../../src/migrate';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
@@ -247,6 +248,17 @@ describe('MigrationJob chart', () => {
       expect(Buffer.from(data[f], 'base64').equals(readFileSync(path.join(MIGRATIONS, f)))).toBe(true);
     const runner = manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>;
     expect(Buffer.from(runner['caracal-migrate.cjs'], 'base64').equals(readFileSync(BUNDLE))).toBe(true);
+  });
+
+  test('GIVEN migration files (one with CRLF and a BOM) THEN the ConfigMap carries the checksum manifest, and the runner reading the mounted files takes every checksum from it, equal to reading each file', () => {
+    const built = build({ migrationsDir: fixtureMigrations({ '0099_crlf.up.sql': '\uFEFFSELECT 1;\r\nSELECT 2;\r\n' }) });
+    const data = manifest(built, 'ConfigMap', '-migrations').binaryData as Record<string, string>;
+    const mounted = mkdtempSync(path.join(tmpdir(), 'caracal-mounted-'));
+    for (const [key, value] of Object.entries(data)) writeFileSync(path.join(mounted, key), Buffer.from(value, 'base64'));
+    const up = discoverMigrationsForUp(mounted);
+    expect([up.manifest, up.read]).toEqual([path.join(mounted, MANIFEST_FILENAME), 0]);
+    expect(up.files.map((f) => [f.filename, f.checksum])).toEqual(discoverMigrations(mounted).map((f) => [f.filename, f.checksum]));
+    expect(up.files.map((f) => f.filename)).toContain('0099_crlf.up.sql');
   });
 
   test('GIVEN SQL and JS that contain "{{" THEN the templates hold no template action but the content hash', () => {

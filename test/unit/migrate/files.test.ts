@@ -1,7 +1,18 @@
 // The migration filename grammar, checksum normalization, and directory discovery (ConfigMap mounts, refusals).
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { checksumOf, classifyFilename, discoverMigrations, normalizeSql, UnsafeFilenameError } from '../../../src/migrate';
+import {
+  checksumOf,
+  ChecksumManifestError,
+  classifyFilename,
+  discoverMigrations,
+  discoverMigrationsForUp,
+  loadMigrationSql,
+  MANIFEST_FILENAME,
+  normalizeSql,
+  renderManifest,
+  UnsafeFilenameError,
+} from '../../../src/migrate';
 import { migrationsDir, tempDir } from '../../fixtures/migrate/cli';
 
 describe('classifyFilename', () => {
@@ -110,5 +121,101 @@ describe('discoverMigrations', () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, '0001_dir.up.sql'));
     expect(() => discoverMigrations(dir)).toThrow(/0001_dir\.up\.sql.*not a regular file/);
+  });
+});
+
+/** A migrations directory with these files and a checksum manifest of `listed` (default: all of them, as they are). */
+function withManifest(files: Record<string, string>, listed: Record<string, string> = files): string {
+  const dir = migrationsDir(files);
+  const entries = Object.entries(listed).map(([filename, sql]) => ({ filename, checksum: checksumOf(normalizeSql(sql)) }));
+  writeFileSync(path.join(dir, MANIFEST_FILENAME), renderManifest(entries, checksumOf));
+  return dir;
+}
+
+describe('discoverMigrationsForUp (the checksum manifest)', () => {
+  const FILES = { '0001_a.up.sql': 'SELECT 1;\r\n', '0002_b.up.sql': '\uFEFF-- caracal:no-transaction\nSELECT 2;\n' };
+
+  test("GIVEN a manifest listing every file WHEN discovered THEN no file is read, and checksums are the manifest's, equal to those read without it", () => {
+    const dir = withManifest(FILES);
+    const d = discoverMigrationsForUp(dir);
+    expect([d.read, d.manifest]).toEqual([0, path.join(dir, MANIFEST_FILENAME)]);
+    expect(d.files.map((f) => [f.filename, f.checksum])).toEqual(discoverMigrations(dir).map((f) => [f.filename, f.checksum]));
+  });
+
+  test("GIVEN a manifest WHEN a listed file's SQL is used THEN it is read then, with the same content and marker as without the manifest", () => {
+    const dir = withManifest(FILES);
+    const [a, b] = discoverMigrationsForUp(dir).files;
+    const [a0, b0] = discoverMigrations(dir);
+    expect([a.sql, a.noTransaction, b.sql, b.noTransaction, b.statements.length]).toEqual([
+      a0.sql,
+      false,
+      b0.sql,
+      true,
+      b0.statements.length,
+    ]);
+  });
+
+  test('GIVEN a listed file edited after synth WHEN discovered THEN discovery passes (it is not read) AND WHEN its SQL is needed THEN ChecksumManifestError names it and both checksums', () => {
+    const dir = withManifest(FILES);
+    writeFileSync(path.join(dir, '0002_b.up.sql'), 'SELECT 22;\n');
+    const d = discoverMigrationsForUp(dir);
+    expect(d.files[1].checksum).toBe(checksumOf(normalizeSql(FILES['0002_b.up.sql'])));
+    expect(() => d.files[1].sql).toThrow(ChecksumManifestError);
+    expect(() => loadMigrationSql(d.files, d)).toThrow(
+      /0002_b\.up\.sql has checksum [0-9a-f]{12}… but the manifest lists [0-9a-f]{12}…: the file was changed after synth/,
+    );
+  });
+
+  test('GIVEN two listed files edited WHEN loaded THEN one error lists both', () => {
+    const dir = withManifest(FILES);
+    writeFileSync(path.join(dir, '0001_a.up.sql'), 'SELECT 11;\n');
+    writeFileSync(path.join(dir, '0002_b.up.sql'), 'SELECT 22;\n');
+    const d = discoverMigrationsForUp(dir);
+    let error: ChecksumManifestError | undefined;
+    try {
+      loadMigrationSql(d.files, d);
+    } catch (e) {
+      error = e as ChecksumManifestError;
+    }
+    expect(error?.problems.map((p) => p.split(' ')[0])).toEqual(['0001_a.up.sql', '0002_b.up.sql']);
+    expect(error?.exitCode).toBe(2);
+  });
+
+  test('GIVEN a file the manifest does not list WHEN discovered THEN that file alone is read', () => {
+    const dir = withManifest({ ...FILES, '0003_c.up.sql': 'SELECT 3;\n' }, FILES);
+    const d = discoverMigrationsForUp(dir);
+    expect([d.read, d.files.map((f) => f.filename)]).toEqual([1, ['0001_a.up.sql', '0002_b.up.sql', '0003_c.up.sql']]);
+  });
+
+  test('GIVEN no manifest WHEN discovered THEN every file is read, as discoverMigrations does', () => {
+    const d = discoverMigrationsForUp(migrationsDir(FILES));
+    expect([d.read, d.manifest]).toEqual([2, undefined]);
+  });
+
+  test('GIVEN a manifest listing a file that is not in the directory WHEN discovered THEN it is refused (exit 2), naming the file', () => {
+    const dir = withManifest({ '0001_a.up.sql': FILES['0001_a.up.sql'] }, FILES);
+    expect(() => discoverMigrationsForUp(dir)).toThrow(ChecksumManifestError);
+    expect(() => discoverMigrationsForUp(dir)).toThrow(/it lists 0002_b\.up\.sql, which is not in the directory/);
+  });
+
+  test('GIVEN a damaged manifest WHEN discovered THEN it is refused before anything else, with its problems', () => {
+    const dir = withManifest(FILES);
+    const manifest = path.join(dir, MANIFEST_FILENAME);
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(checksumOf(normalizeSql(FILES['0001_a.up.sql'])), checksumOf('x')));
+    expect(() => discoverMigrationsForUp(dir)).toThrow(
+      /checksum manifest .*\.caracal-migrate\.sum refused, nothing was applied:\n {2}- its sum .* does not match its entries/,
+    );
+  });
+
+  test('GIVEN a manifest that is a directory WHEN discovered THEN it is refused as unreadable', () => {
+    const dir = migrationsDir(FILES);
+    mkdirSync(path.join(dir, MANIFEST_FILENAME));
+    expect(() => discoverMigrationsForUp(dir)).toThrow(/it cannot be read \(EISDIR\)/);
+  });
+
+  test('GIVEN a manifest WHEN discoverMigrations (validate, status, verify) runs THEN it reads every file and sees an edit', () => {
+    const dir = withManifest(FILES);
+    writeFileSync(path.join(dir, '0001_a.up.sql'), 'SELECT 11;\n');
+    expect(discoverMigrations(dir)[0].checksum).toBe(checksumOf('SELECT 11;\n'));
   });
 });
