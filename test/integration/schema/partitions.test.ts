@@ -185,6 +185,70 @@ describe('concurrent maintainers', () => {
   }, 30_000);
 });
 
+describe('partitions that ensure did not make', () => {
+  // A no-op ensure() and health() look up each window day's partition by the name ensure gives it, with exactly
+  // that day's bounds; any other shape of partition must still count, through the read of every bound.
+  test('GIVEN window partitions renamed, and one name bounding two days WHEN ensure and health run THEN nothing is created and every check is ok', async () => {
+    await withFreshBaseline(async (c) => {
+      const [d2, d3, d5, d6, d7] = await Promise.all([2, 3, 5, 6, 7].map((i) => utcDay(c, i)));
+      // GIVEN two of the window's partitions under other names
+      await c.query(`ALTER TABLE public.audit_events_p${d2} RENAME TO audit_events_renamed_a`);
+      await c.query(`ALTER TABLE public.audit_events_p${d3} RENAME TO audit_events_renamed_b`);
+      // AND day 5's name on a partition that bounds days 5 and 6
+      await c.query(`DROP TABLE public.audit_events_p${d5}, public.audit_events_p${d6}`);
+      await c.query(
+        `CREATE TABLE public.audit_events_p${d5} PARTITION OF public.audit_events
+         FOR VALUES FROM ('${d5.slice(0, 4)}-${d5.slice(4, 6)}-${d5.slice(6)} 00:00:00+00') TO ('${d7.slice(0, 4)}-${d7.slice(4, 6)}-${d7.slice(6)} 00:00:00+00')`,
+      );
+      await c.query(`SELECT public.audit_partition_secure('public.audit_events_p${d5}'::regclass)`);
+      // WHEN maintenance runs, in a session whose dates print differently
+      await c.query(`SET DateStyle = 'SQL, DMY'`);
+      await c.query(`SET TimeZone = 'America/St_Johns'`);
+      const created = (await c.query(`SELECT public.audit_partitions_ensure() AS n`)).rows[0].n;
+      const h = await health(c, 14);
+      // THEN every day counts as covered, and nothing fails
+      expect(created).toBe(0);
+      expect(failing(h)).toEqual([]);
+      await c.query(`RESET DateStyle`);
+      await c.query(`RESET TimeZone`);
+      const { rows } = await c.query(
+        `SELECT partition_name, upper_bound - lower_bound AS span FROM public.audit_partition_bounds() WHERE partition_name = $1`,
+        [`audit_events_p${d5}`],
+      );
+      expect(rows).toEqual([{ partition_name: `audit_events_p${d5}`, span: { days: 2 } }]);
+    });
+  });
+
+  test('GIVEN a partition from MINVALUE and one to MAXVALUE WHEN the bounds and health are read THEN the open ends are NULL and the window has no gap', async () => {
+    await withFreshBaseline(async (c) => {
+      const [first, last] = await Promise.all([utcDay(c, -7), utcDay(c, 15)]);
+      const iso = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)} 00:00:00+00`;
+      // GIVEN a partition for everything before the window and one for everything after it
+      await c.query(
+        `CREATE TABLE public.audit_events_before PARTITION OF public.audit_events FOR VALUES FROM (MINVALUE) TO ('${iso(first)}')`,
+      );
+      await c.query(
+        `CREATE TABLE public.audit_events_after PARTITION OF public.audit_events FOR VALUES FROM ('${iso(last)}') TO (MAXVALUE)`,
+      );
+      for (const p of ['audit_events_before', 'audit_events_after'])
+        await c.query(`SELECT public.audit_partition_secure('public.${p}'::regclass)`);
+      // WHEN the bounds are read THEN the open ends are NULL and the closed ones are the days
+      const { rows } = await c.query(
+        `SELECT partition_name, is_default, lower_bound, upper_bound FROM public.audit_partition_bounds()
+          WHERE partition_name IN ('audit_events_before', 'audit_events_after', 'audit_events_default') ORDER BY partition_name`,
+      );
+      expect(rows).toEqual([
+        { partition_name: 'audit_events_after', is_default: false, lower_bound: new Date(iso(last)), upper_bound: null },
+        { partition_name: 'audit_events_before', is_default: false, lower_bound: null, upper_bound: new Date(iso(first)) },
+        { partition_name: 'audit_events_default', is_default: true, lower_bound: null, upper_bound: null },
+      ]);
+      // AND health finds no gap and no missing day; ensure creates nothing
+      expect(failing(await health(c, 30))).toEqual([]);
+      expect((await c.query(`SELECT public.audit_partitions_ensure(30, 30) AS n`)).rows[0].n).toBe(0);
+    });
+  });
+});
+
 describe('no audit event is lost when its partition is missing', () => {
   test("GIVEN today's partition is missing WHEN an event is ingested THEN it lands in the default partition, is reported, and the next run moves it into the day's partition", async () => {
     await withFreshBaseline(async (c) => {
