@@ -6,6 +6,7 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import { Problems } from './errors';
 import { standardLabels } from './internal/labels';
 import { LOGINS, LoginName, SERVICES, ServiceName, groupRoleOf, loginRoleName } from '../common/names';
+import { AlternatingRotation, RotationSlot, activeVersion, rotationState } from '../common/rotation';
 import * as rules from './internal/rules';
 import { checkStackIdentity } from './internal/stack-identity';
 
@@ -22,13 +23,43 @@ export interface LoginSecretRef {
   readonly passwordKey: string;
   /** Changes whenever the password does (rotation token, length); hash it to rerun what uses it. */
   readonly version: string;
+  /**
+   * Every login role of this login, slot a first: one unless it alternates (then slot b, `<role>_b`, too). The Job
+   * provisions each, all members of `groupRole`; `username`/`password` hold the active slot's.
+   * @default one slot a with `username`, `passwordKey` and `version`
+   */
+  readonly slots?: readonly LoginSlotRef[];
+}
+
+/** One login role of an alternating login (docs/operations.md#postgres-logins). */
+export interface LoginSlotRef {
+  readonly slot: RotationSlot;
+  /** `caracal_<env>_<login>` for slot a, `caracal_<env>_<login>_b` for slot b. */
+  readonly username: string;
+  /** The Secret holding its password (the Job's alone for an alternating login: `<prefix>-db-<login>-slots`). */
+  readonly secretName: string;
+  /** The key of its password in that Secret. */
+  readonly passwordKey: string;
+  /** Seconds from the Job's first retiring run to the end of its password (VALID UNTIL); undefined while it is live. */
+  readonly retireAfterSeconds?: number;
+  /** Changes whenever what the Job must do to it does (its token, retirement); never the password. */
+  readonly version: string;
 }
 
 export interface GeneratedCredentialsOptions {
   /** Password length. @default 32 */
   readonly length?: number;
-  /** Rotation token per login; changing one generates a new password for that login. @default '0' for each */
-  readonly rotation?: Partial<Record<LoginName, string>>;
+  /**
+   * Rotation per login: a token (changing it generates a new password for that login), or, for every login but the
+   * owner, an alternating rotation `{ a, b, active, retireInactive }` (two login roles, slot b `<role>_b`, rotated with
+   * no failed connection: docs/operations.md#postgres-logins). @default '0' for each
+   */
+  readonly rotation?: Partial<Record<LoginName, string | AlternatingRotation>>;
+  /**
+   * How long a retired slot's password keeps working after the Job's retiring run (`VALID UNTIL now() + grace`);
+   * the first Job run after that sets NOLOGIN. Sessions already open are never cut. From 1s to 30d. @default '1h'
+   */
+  readonly retireGrace?: string;
 }
 
 export interface ExistingCredentialsOptions {
@@ -84,6 +115,8 @@ export interface DatabaseSecretsProps {
 }
 
 const MIN_PASSWORD = 16;
+const DEFAULT_RETIRE_GRACE = '1h';
+const MAX_RETIRE_GRACE_SECONDS = 30 * 86_400;
 const MAX_PASSWORD = 128;
 
 /** Every prop of DatabaseSecretsProps: a key not among them (from JavaScript) is an error naming the closest. */
@@ -124,7 +157,7 @@ export class DatabaseSecrets extends Construct {
     rules.namespace(problems, 'namespace', props.namespace);
     rules.namePrefix(problems, 'namePrefix', prefix, 32);
     const idPrefix = rules.logicalIdPrefix(problems, 'logicalIdPrefix', props.logicalIdPrefix);
-    const checkRotation = (field: string, rotation: Partial<Record<string, string>> | undefined) =>
+    const checkRotation = (field: string, rotation: Partial<Record<string, unknown>> | undefined) =>
       rules.rotationTokens(problems, field, rotation, LOGINS, 'login');
 
     // Validate everything first (all problems in one error), then create resources.
@@ -135,42 +168,84 @@ export class DatabaseSecrets extends Construct {
       problems,
       'credentials',
       src.options,
-      src.kind === 'generated' ? ['length', 'rotation'] : ['secretNames', 'usernameKey', 'passwordKey', 'rotation'],
+      src.kind === 'generated' ? ['length', 'rotation', 'retireGrace'] : ['secretNames', 'usernameKey', 'passwordKey', 'rotation'],
       `${src.kind} credentials option`,
     );
     if (src.kind === 'generated') {
       const length = src.options.length ?? 32;
       rules.integer(problems, 'credentials.length', length, MIN_PASSWORD, MAX_PASSWORD);
-      checkRotation('credentials.rotation', src.options.rotation);
+      rules.rotationTokens(problems, 'credentials.rotation', src.options.rotation, LOGINS, 'login', true);
+      const ownerRotation = src.options.rotation?.owner;
+      if (ownerRotation !== undefined && typeof ownerRotation !== 'string')
+        problems.add(
+          'credentials.rotation.owner',
+          ownerRotation,
+          "alternates, but the owner (the migrator the Job logs in as, and the server's bootstrap user) has one login: expected a rotation token (docs/operations.md#postgres-logins)",
+        );
+      const graceSeconds = rules.durationSeconds(
+        problems,
+        'credentials.retireGrace',
+        src.options.retireGrace ?? DEFAULT_RETIRE_GRACE,
+        1,
+        MAX_RETIRE_GRACE_SECONDS,
+        "how long a retired login's password keeps working",
+      );
       for (const login of this.loginNames) {
         const username = loginRoleName(props.environment, login);
-        const rotation = src.options.rotation?.[login] ?? '0';
+        const state = rotationState(src.options.rotation?.[login]);
         const secretName = `${prefix}-db-${login}`;
+        const alternates = state.b !== undefined;
+        const slotUsername = (slot: RotationSlot) => (slot === 'a' ? username : `${username}_b`);
+        const slots: LoginSlotRef[] = (alternates ? (['a', 'b'] as const) : (['a'] as const)).map((slot) => {
+          const retire = state.retireInactive && slot !== state.active;
+          return {
+            slot,
+            username: slotUsername(slot),
+            secretName: alternates ? `${secretName}-slots` : secretName,
+            passwordKey: alternates ? `password-${slot}` : 'password',
+            ...(retire ? { retireAfterSeconds: graceSeconds ?? 0 } : {}),
+            version: `generated:${length}:${slot === 'a' ? state.a : `b:${state.b}`}${retire ? `:retire:${graceSeconds}` : ''}`,
+          };
+        });
         this.logins.set(login, {
           login,
-          username,
+          username: slotUsername(state.active),
           groupRole: groupRoleOf(login),
           secretName,
           usernameKey: 'username',
           passwordKey: 'password',
-          version: `generated:${length}:${rotation}`,
+          version: `generated:${length}:${activeVersion(state)}`,
+          slots,
         });
         create.push(() => {
-          const password = new Password(this, `password-${login}`, {
-            length,
-            special: false, // URL- and shell-safe; 32 alphanumerics carry ~190 bits.
-            minLower: 1,
-            minUpper: 1,
-            minNumeric: 1,
-            keepers: { rotation, username },
-          });
-          password.overrideLogicalId(`${idPrefix}_password_${login}`);
+          const password = (slot: RotationSlot, rotation: string) => {
+            const p = new Password(this, slot === 'a' ? `password-${login}` : `password-${login}-b`, {
+              length,
+              special: false, // URL- and shell-safe; 32 alphanumerics carry ~190 bits.
+              minLower: 1,
+              minUpper: 1,
+              minNumeric: 1,
+              keepers: { rotation, username: slotUsername(slot) },
+            });
+            p.overrideLogicalId(`${idPrefix}_password_${login}${slot === 'a' ? '' : '_b'}`);
+            return p.result;
+          };
+          const values = { a: password('a', state.a), b: alternates ? password('b', state.b!) : undefined };
+          // Clients mount this Secret: the active slot's login only.
           const secret = new SecretV1(this, `secret-${login}`, {
             metadata: { name: secretName, namespace: props.namespace, labels: labels(`db-login-${login}`) },
             type: 'Opaque',
-            data: { username, password: password.result },
+            data: { username: slotUsername(state.active), password: values[state.active]! },
           });
           secret.overrideLogicalId(`${idPrefix}_db_secret_${login}`);
+          if (!alternates) return;
+          // Only the Job mounts both slots' passwords (it provisions both login roles).
+          const slotsSecret = new SecretV1(this, `slots-secret-${login}`, {
+            metadata: { name: `${secretName}-slots`, namespace: props.namespace, labels: labels(`db-login-slots-${login}`) },
+            type: 'Opaque',
+            data: { 'password-a': values.a, 'password-b': values.b! },
+          });
+          slotsSecret.overrideLogicalId(`${idPrefix}_db_slots_secret_${login}`);
         });
       }
     } else {
@@ -185,14 +260,17 @@ export class DatabaseSecrets extends Construct {
         const secretName = o.secretNames?.[login] ?? `${src.prefix}-${login}`;
         rules.secretName(problems, o.secretNames?.[login] ? `credentials.secretNames.${login}` : 'credentials.secretName', secretName);
         const rotation = o.rotation?.[login] ?? '0';
+        const username = loginRoleName(props.environment, login);
+        const version = `existing:${secretName}:${rotation}`;
         this.logins.set(login, {
           login,
-          username: loginRoleName(props.environment, login),
+          username,
           groupRole: groupRoleOf(login),
           secretName,
           usernameKey,
           passwordKey,
-          version: `existing:${secretName}:${rotation}`,
+          version,
+          slots: [{ slot: 'a', username, secretName, passwordKey, version }],
         });
       }
     }
@@ -232,8 +310,20 @@ export class DatabaseSecrets extends Construct {
     return this.login(login).version;
   }
 
+  /** The login roles of a login (both slots of an alternating one, slot a first). */
+  loginSlots(login: LoginName): readonly LoginSlotRef[] {
+    return loginSlotsOf(this.login(login));
+  }
+
   /** Every login that exists, owner first. */
   get allLogins(): readonly LoginSecretRef[] {
     return this.loginNames.map((l) => this.login(l));
   }
+}
+
+/** A login's slots; a hand-made LoginSecretRef without `slots` has one, slot a. */
+export function loginSlotsOf(ref: LoginSecretRef): readonly LoginSlotRef[] {
+  return (
+    ref.slots ?? [{ slot: 'a', username: ref.username, secretName: ref.secretName, passwordKey: ref.passwordKey, version: ref.version }]
+  );
 }

@@ -66,6 +66,7 @@ export type {
 } from './workload-values';
 export { SERVICES, LOGINS, GROUP_ROLES, loginRoleName, groupRoleOf } from '../common/names';
 export type { ServiceName, LoginName } from '../common/names';
+export type { AlternatingRotation, RotationSlot } from '../common/rotation';
 export { MigrationJob, MigrationRunnerImage, DEFAULT_NODE_IMAGE, SCHEMA_WAIT_CONTAINER } from './migration-job';
 export type { SchemaWaitInitContainer } from './migration-job';
 export type { MigrationJobProps } from './migration-job';

@@ -266,7 +266,12 @@ export class MigrationJob extends Construct {
     // Only the logins that exist: a service that is not deployed (DatabaseSecrets `services`) gets no login.
     const provisioned = PROVISIONED_LOGINS.filter((l) => props.secrets.hasLogin(l));
     const secretVersions: Record<string, string> = { owner: owner.version };
-    for (const l of provisioned) secretVersions[l] = props.secrets.login(l).version;
+    // Every slot's version (one slot: the login's version as before), so a token bump or a retirement reruns the Job.
+    for (const l of provisioned)
+      secretVersions[l] = props.secrets
+        .loginSlots(l)
+        .map((s) => s.version)
+        .join(' ');
 
     this.chart = renderHookChart({
       name: releaseName,
@@ -275,15 +280,17 @@ export class MigrationJob extends Construct {
       runnerBundle,
       migrations,
       owner: { username: owner.username, secretName: owner.secretName, passwordKey: owner.passwordKey },
-      logins: provisioned.map((login) => {
+      // Both slots of an alternating login, members of the same group role with the same settings.
+      logins: provisioned.flatMap((login) => {
         const l = props.secrets.login(login);
-        return {
-          loginRole: l.username,
+        return props.secrets.loginSlots(login).map((slot) => ({
+          loginRole: slot.username,
           groupRole: l.groupRole,
-          secretName: l.secretName,
-          passwordKey: l.passwordKey,
+          secretName: slot.secretName,
+          passwordKey: slot.passwordKey,
           settings: settingsByRole.get(l.username) ?? {},
-        };
+          ...(slot.retireAfterSeconds !== undefined ? { retireAfterSeconds: slot.retireAfterSeconds } : {}),
+        }));
       }),
       database: endpoint,
       image: src.image,

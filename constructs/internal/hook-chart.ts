@@ -36,6 +36,8 @@ export interface ProvisionLogin {
   readonly secretName: string;
   readonly passwordKey: string;
   readonly settings: Readonly<Record<string, string>>;
+  /** The inactive slot of an alternating login being retired: its grace in seconds (provision.json). */
+  readonly retireAfterSeconds?: number;
 }
 
 export interface ContainerResources {
@@ -118,6 +120,7 @@ export function provisionConfig(spec: HookChartSpec) {
       groupRole: l.groupRole,
       passwordFile: loginPasswordPath(l.loginRole),
       settings: sortKeys(l.settings),
+      ...(l.retireAfterSeconds !== undefined ? { retireAfterSeconds: l.retireAfterSeconds } : {}),
     })),
   };
 }

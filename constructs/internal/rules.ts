@@ -150,7 +150,7 @@ export function rotationTokens(
       problems.add(f, value, 'is not a rotation: expected a token, or { a?, b?, active?: "a" | "b", retireInactive? }');
     else {
       const r = value as Record<string, unknown>;
-      knownKeys(problems, f, r, ALTERNATING_ROTATION_KEYS, 'alternating rotation key');
+      knownKeys(problems, f, r, ALTERNATING_ROTATION_KEYS, 'key of an alternating rotation');
       for (const slot of ROTATION_SLOTS) if (r[slot] !== undefined) rotationToken(problems, `${f}.${slot}`, r[slot]);
       if (r.active !== undefined && !(ROTATION_SLOTS as readonly unknown[]).includes(r.active))
         problems.add(`${f}.active`, r.active, 'is not a rotation slot: expected "a" or "b"');

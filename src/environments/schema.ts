@@ -101,7 +101,14 @@ export type PostgresSpec =
     };
 
 export type CredentialsSpec =
-  | { readonly kind: 'generated'; readonly length?: number; readonly rotation?: Partial<Record<LoginName, string>> }
+  | {
+      readonly kind: 'generated';
+      readonly length?: number;
+      /** A token, or (not the owner) an alternating rotation ({ a?, b?, active?, retireInactive? }: docs/operations.md#postgres-logins). */
+      readonly rotation?: Partial<Record<LoginName, string | AlternatingRotation>>;
+      /** How long a retired slot's password keeps working (e.g. "1h"). @default '1h' */
+      readonly retireGrace?: string;
+    }
   | { readonly kind: 'existing'; readonly secretPrefix: string; readonly rotation?: Partial<Record<LoginName, string>> };
 
 export type KeyMaterialSpec =
@@ -510,19 +517,20 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
     capacity(w, 'postgres.capacity', p.capacity);
   }
 
-  const rotation = (path: string, v: unknown) => w.stringMap(path, v, LOGINS);
   if (!isObj(env.credentials))
     problems.add('credentials', env.credentials, 'is missing: expected { kind: "generated" } or { kind: "existing", secretPrefix }');
   else if (w.oneOf('credentials.kind', env.credentials.kind, ['generated', 'existing'])) {
     const c = env.credentials;
     if (c.kind === 'generated') {
-      w.object('credentials', c, ['kind', 'length', 'rotation']);
+      w.object('credentials', c, ['kind', 'length', 'rotation', 'retireGrace']);
       w.number('credentials.length', c.length, true);
+      w.rotationMap('credentials.rotation', c.rotation, LOGINS);
+      w.string('credentials.retireGrace', c.retireGrace, { optional: true, accepted: 'a duration such as "1h"' });
     } else {
       w.object('credentials', c, ['kind', 'secretPrefix', 'rotation']);
       w.string('credentials.secretPrefix', c.secretPrefix, { accepted: 'a Secret name prefix' });
+      w.stringMap('credentials.rotation', c.rotation, LOGINS);
     }
-    rotation('credentials.rotation', c.rotation);
   }
 
   if (!isObj(env.keyMaterial))

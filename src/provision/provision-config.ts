@@ -25,6 +25,12 @@ export function readProvisionConfig(file: string): ProvisionConfig {
           'the runner ConfigMap the chart mounts (provision.json)',
         );
     }
+    const retire = (l as { retireAfterSeconds?: unknown }).retireAfterSeconds;
+    if (retire !== undefined && typeof retire !== 'number')
+      throw new ConfigError(
+        `provisioning config ${file}: logins[${i}].retireAfterSeconds must be a number`,
+        'the runner ConfigMap the chart mounts (provision.json)',
+      );
   });
   return c as ProvisionConfig;
 }

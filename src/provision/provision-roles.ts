@@ -16,6 +16,13 @@ export interface LoginSpec {
   readonly passwordFile: string;
   /** Per-role settings for this database (`statement_timeout`, ...): exactly these, others are reset. */
   readonly settings?: Readonly<Record<string, string>>;
+  /**
+   * The login is being retired (the inactive slot of an alternating rotation, docs/operations.md#postgres-logins):
+   * the first run sets `VALID UNTIL now() + retireAfterSeconds` (sessions already open keep running, new logins
+   * with its password fail after that), a run after that moment sets `NOLOGIN`. Its password is never set again.
+   * Absent, a login with a VALID UNTIL or NOLOGIN left by a retirement gets `LOGIN VALID UNTIL 'infinity'` back.
+   */
+  readonly retireAfterSeconds?: number;
 }
 
 export interface ProvisionOptions {
@@ -59,6 +66,10 @@ const LOCK_KEY_TEXT = 'caracal-provision-roles';
 
 interface ExistingLogin {
   readonly canLogin: boolean;
+  /** rolvaliduntil: null (never expires), 'infinity', or when its password stops working. */
+  readonly validUntil: string | null;
+  /** rolvaliduntil has passed (by the server's clock). */
+  readonly expired: boolean;
   readonly inherit: boolean;
   readonly superuser: boolean;
   readonly bypassRls: boolean;
@@ -88,6 +99,12 @@ export function checkLoginSpecs(logins: readonly LoginSpec[]): Map<string, strin
         'the provisioning config the chart mounts (provision.json)',
       );
     seen.add(spec.loginRole);
+    const retire = spec.retireAfterSeconds;
+    if (retire !== undefined && (typeof retire !== 'number' || !Number.isInteger(retire) || retire < 0 || retire > 31_536_000))
+      throw new ConfigError(
+        `provisioning: retireAfterSeconds of ${spec.loginRole} is ${JSON.stringify(retire)}: expected whole seconds from 0 to 31536000 (a year)`,
+        'the provisioning config the chart mounts (provision.json): regenerate the chart (DatabaseCredentials retireGrace)',
+      );
     for (const [name, value] of Object.entries(spec.settings ?? {})) {
       if (!SETTING_NAME.test(name))
         throw new ConfigError(
@@ -172,7 +189,22 @@ export async function provisionRoles(client: Client, logins: readonly LoginSpec[
             `remove it as a superuser: ALTER ROLE ${spec.loginRole} NOSUPERUSER NOBYPASSRLS`,
           );
         }
-        if (!cur.canLogin || !cur.inherit) await run('login inherit', `ALTER ROLE ${id(spec.loginRole)} WITH LOGIN INHERIT`);
+        if (spec.retireAfterSeconds !== undefined) {
+          // Retiring: first a deadline for new logins, then (on a run after it) no login at all.
+          if (cur.canLogin && (cur.validUntil === null || cur.validUntil === 'infinity')) {
+            const {
+              rows: [{ until }],
+            } = await client.query<{ until: string }>(`SELECT (now() + make_interval(secs => $1))::text AS until`, [
+              spec.retireAfterSeconds,
+            ]);
+            await run('valid until', `ALTER ROLE ${id(spec.loginRole)} WITH VALID UNTIL ${client.escapeLiteral(until)}`);
+          } else if (cur.canLogin && cur.expired) await run('nologin', `ALTER ROLE ${id(spec.loginRole)} WITH NOLOGIN`);
+          if (!cur.inherit) await run('inherit', `ALTER ROLE ${id(spec.loginRole)} WITH INHERIT`);
+        } else {
+          if (!cur.canLogin || !cur.inherit) await run('login inherit', `ALTER ROLE ${id(spec.loginRole)} WITH LOGIN INHERIT`);
+          if (cur.validUntil !== null && cur.validUntil !== 'infinity')
+            await run('valid until infinity', `ALTER ROLE ${id(spec.loginRole)} WITH VALID UNTIL 'infinity'`);
+        }
       }
       if (!cur?.memberOfGroup) await run(`grant ${spec.groupRole}`, `GRANT ${id(spec.groupRole)} TO ${id(spec.loginRole)}`);
       if (!cur?.canConnect) await run('grant connect', `GRANT CONNECT ON DATABASE ${id(db)} TO ${id(spec.loginRole)}`);
@@ -196,8 +228,8 @@ export async function provisionRoles(client: Client, logins: readonly LoginSpec[
     throw e;
   }
 
-  // Passwords: a login that authenticates with its Secret's password keeps its verifier.
-  const toCheck = logins.filter((l) => !passwordSet.has(l.loginRole));
+  // Passwords: a login that authenticates with its Secret's password keeps its verifier; a retiring one is left alone.
+  const toCheck = logins.filter((l) => !passwordSet.has(l.loginRole) && l.retireAfterSeconds === undefined);
   const stale = await Promise.all(
     toCheck.map(async (l) =>
       options.canAuthenticate ? !(await options.canAuthenticate(l.loginRole, passwords.get(l.loginRole)!).catch(() => false)) : true,
@@ -263,6 +295,8 @@ async function readLogins(
     groups: string[];
     rolname: string | null;
     rolcanlogin: boolean;
+    valid_until: string | null;
+    expired: boolean;
     rolinherit: boolean;
     rolsuper: boolean;
     rolbypassrls: boolean;
@@ -273,7 +307,7 @@ async function readLogins(
     `WITH s AS (SELECT * FROM unnest($1::text[], $2::text[]) AS s(login_role, group_role))
      SELECT current_database() AS db,
             ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_roles g WHERE g.rolname IN (SELECT group_role FROM s)) AS groups,
-            r.rolname, r.rolcanlogin, r.rolinherit, r.rolsuper, r.rolbypassrls,
+            r.rolname, r.rolcanlogin, r.rolvaliduntil::text AS valid_until, coalesce(r.rolvaliduntil <= now(), false) AS expired, r.rolinherit, r.rolsuper, r.rolbypassrls,
             EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
                      WHERE m.member = r.oid AND g.rolname = s.group_role) AS member,
             has_database_privilege(r.oid, current_database(), 'CONNECT') AS can_connect,
@@ -293,6 +327,8 @@ async function readLogins(
     }
     existing.set(r.rolname, {
       canLogin: r.rolcanlogin,
+      validUntil: r.valid_until,
+      expired: r.expired,
       inherit: r.rolinherit,
       superuser: r.rolsuper,
       bypassRls: r.rolbypassrls,

@@ -16,7 +16,11 @@ export function storesPropsOf(env: EnvironmentSpec): CaracalStoresProps {
     namespace: env.namespace,
     credentials:
       env.credentials.kind === 'generated'
-        ? DatabaseCredentials.generated({ length: env.credentials.length, rotation: env.credentials.rotation })
+        ? DatabaseCredentials.generated({
+            length: env.credentials.length,
+            rotation: env.credentials.rotation,
+            retireGrace: env.credentials.retireGrace,
+          })
         : DatabaseCredentials.fromExistingSecret(env.credentials.secretPrefix, { rotation: env.credentials.rotation }),
     keyMaterial:
       env.keyMaterial.kind === 'generated'

@@ -1,6 +1,5 @@
 // End to end without a cluster: synthesize the app, read the chart from the TerraformAsset, lay out the
 // Job pod's mounts as the kubelet does, run its command against a real Postgres (SCRAM, log_statement=all).
-import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync as mkdtempRaw, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,10 +10,10 @@ import { MigrationJob, MigrationRunnerImage } from '../../../constructs/migratio
 import { LOGINS, PROVISIONED_LOGINS } from '../../../common/names';
 import { scramSha256Verifier } from '../../../src/provision/scram';
 import { renderChart, runJobPod, PodRun } from '../../support/kubelet';
-import { OwnCluster, startOwnCluster, urlForDatabase, withClient } from '../../support/postgres';
+import { OwnCluster, urlForDatabase, withClient } from '../../support/postgres';
 import { grantedCell, readAccessMatrix, SERVICE_ROLES } from '../../support/schema';
 import { connectAs, newPassword } from '../provision/support';
-import { enableTls } from './tls';
+import { buildRunnerBundle, startJobServer } from './job-server';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const HOST = 'postgres.caracal.svc.cluster.local';
@@ -34,19 +33,8 @@ const everyPassword: string[] = [];
 const podLogs: string[] = [];
 
 beforeAll(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'caracal-e2e-bundle-'));
-  bundle = path.join(dir, 'caracal-migrate.cjs');
-  const built = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'build.mjs'), '--outfile', bundle, '--quiet'], {
-    encoding: 'utf8',
-  });
-  if (built.status !== 0) throw new Error(`npm run build failed: ${built.stderr}`);
-  chmodSync(dir, 0o755);
-  cluster = await startOwnCluster({ postgresFlags: ['-c', 'log_statement=all', '-c', 'log_connections=on'], logsToStderr: true });
-  const hba = path.join(cluster.dataDir, 'pg_hba.conf');
-  writeFileSync(hba, readFileSync(hba, 'utf8').replace(/\bpassword\s*$/gm, 'scram-sha-256'));
-  await withClient(cluster.url, (c) => c.query('SELECT pg_reload_conf()'));
-  // A managed database takes TLS only; the Job verifies the server against the CA in its Secret.
-  caPem = (await enableTls(cluster, HOST)).caPem;
+  bundle = buildRunnerBundle(mkdtempSync(path.join(tmpdir(), 'caracal-e2e-bundle-')));
+  ({ cluster, caPem } = await startJobServer(HOST, ['-c', 'log_statement=all', '-c', 'log_connections=on']));
 }, 180_000);
 
 afterAll(async () => {

@@ -253,3 +253,48 @@ describe('provisionRoles for the maintenance login', () => {
     }
   });
 });
+
+describe('provisionRoles retiring a login (alternating rotation, apply 3)', () => {
+  const validity = (loginRole: string) =>
+    withClient(db.url, async (c) => {
+      const { rows } = await c.query<{ rolcanlogin: boolean; until: string | null; future: boolean | null }>(
+        'SELECT rolcanlogin, rolvaliduntil::text AS until, rolvaliduntil > now() AS future FROM pg_roles WHERE rolname = $1',
+        [loginRole],
+      );
+      return rows[0];
+    });
+
+  test('GIVEN a provisioned login WHEN retired THEN it gets VALID UNTIL now() + grace, keeps its password and its open session, a rerun within the grace changes nothing, and a run after it sets NOLOGIN', async () => {
+    await provision();
+    const [api] = logins.specs;
+    const open = await connectAs(db.url, api.loginRole, logins.passwords.get(api.loginRole)!);
+    try {
+      const before = await rolePasswords();
+      const retiring = { ...api, retireAfterSeconds: 3600 };
+      const [first] = await provision([retiring]);
+      expect(first.actions).toEqual(['valid until']);
+      expect(await validity(api.loginRole)).toMatchObject({ rolcanlogin: true, future: true });
+      expect(await rolePasswords()).toEqual(before);
+      expect((await provision([retiring]))[0].actions).toEqual([]);
+      // The grace ends (as if an hour passed): the next run takes LOGIN away; the session already open keeps running.
+      await withClient(db.url, (c) => c.query(`ALTER ROLE ${api.loginRole} VALID UNTIL '2000-01-01'`));
+      await expect(asLogin(api.loginRole, async () => 'connected')).rejects.toThrow(/password authentication failed/);
+      expect((await provision([retiring]))[0].actions).toEqual(['nologin']);
+      expect(await validity(api.loginRole)).toMatchObject({ rolcanlogin: false });
+      expect((await open.query('SELECT current_user AS u')).rows[0].u).toBe(api.loginRole);
+    } finally {
+      await open.end();
+    }
+  });
+
+  test('GIVEN a retired login WHEN provisioned without retirement (rolled back, or its slot given a new token) THEN it can log in again with its password', async () => {
+    await provision();
+    const [api] = logins.specs;
+    await provision([{ ...api, retireAfterSeconds: 1 }]);
+    await withClient(db.url, (c) => c.query(`ALTER ROLE ${api.loginRole} NOLOGIN VALID UNTIL '2000-01-01'`));
+    const [back] = await provision([api]);
+    expect(back.actions).toEqual(['login inherit', 'valid until infinity']);
+    expect(await validity(api.loginRole)).toMatchObject({ rolcanlogin: true, until: 'infinity' });
+    expect(await asLogin(api.loginRole, async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).toBe(api.loginRole);
+  });
+});

@@ -6,6 +6,12 @@ import { FreshDatabase, freshDatabase } from '../../support/postgres';
 import { applySet, migrationSet } from '../../fixtures/validate/migration-sets';
 import { MATRIX_ROLES, SERVICE_ROLES, asRole, grantedCell, readAccessMatrix, roleName } from '../../support/schema';
 import { cellByBehaviour } from './probes';
+import { provisionRoles } from '../../../src/provision/provision-roles';
+import { authenticatorFor, connectAs, dropLogins, newPassword } from '../provision/support';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 /** Every table the seeds name ("Store State" ownership table and issue 5). */
 const SEED_TABLES = [
@@ -219,5 +225,69 @@ describe('roles', () => {
     );
     // THEN it sees its 50 events
     expect(n).toBe(50);
+  });
+});
+
+/**
+ * Alternating logins (docs/access-matrix.md "Logins"): slot a `caracal_<env>_<login>` and slot b `..._b`, provisioned
+ * by the Job's code as members of the same group role, hold exactly the group role's cells; a retired slot cannot log in.
+ */
+describe('both logins of every matrix role', () => {
+  const env = `m${randomBytes(3).toString('hex')}`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'caracal-matrix-logins-'));
+  const specs = MATRIX_ROLES.flatMap((role) =>
+    ['', '_b'].map((suffix) => {
+      const loginRole = `caracal_${env}_${role}${suffix}`;
+      const passwordFile = path.join(dir, loginRole);
+      writeFileSync(passwordFile, newPassword());
+      return { loginRole, groupRole: roleName(role), passwordFile };
+    }),
+  );
+
+  beforeAll(async () => {
+    await provisionRoles(client, specs, { canAuthenticate: authenticatorFor(db.url) });
+  });
+
+  afterAll(async () => {
+    await client.query(`REVOKE CONNECT ON DATABASE ${db.name} FROM ${specs.map((s) => s.loginRole).join(', ')}`);
+    await dropLogins(client, specs);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each(cells)(
+    'GIVEN the cell %s / caracal_%s WHEN asking the catalog for slot a and slot b THEN each login holds exactly "%s"',
+    async (table, role, expected) => {
+      expect(await grantedCell(client, `caracal_${env}_${role}`, table)).toBe(expected);
+      expect(await grantedCell(client, `caracal_${env}_${role}_b`, table)).toBe(expected);
+    },
+  );
+
+  test("GIVEN slot b of every role WHEN listing its memberships and attributes THEN they are exactly slot a's: its group role, LOGIN, INHERIT, nothing else", async () => {
+    const { rows } = await client.query<{ rolname: string; groups: string[]; attrs: string }>(
+      `SELECT l.rolname, ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = l.oid) AS groups,
+              concat_ws(',', l.rolcanlogin, l.rolinherit, l.rolsuper, l.rolbypassrls, l.rolcreaterole, l.rolcreatedb, l.rolreplication) AS attrs
+         FROM pg_roles l WHERE l.rolname = ANY($1) ORDER BY 1`,
+      [specs.map((s) => s.loginRole)],
+    );
+    const byName = new Map(rows.map((r) => [r.rolname, r]));
+    for (const role of MATRIX_ROLES) {
+      const [a, b] = [byName.get(`caracal_${env}_${role}`)!, byName.get(`caracal_${env}_${role}_b`)!];
+      expect(b.groups).toEqual([roleName(role)]);
+      expect({ groups: b.groups, attrs: b.attrs }).toEqual({ groups: a.groups, attrs: a.attrs });
+    }
+  });
+
+  test('GIVEN slot a of the api role retired with no grace WHEN it logs in THEN it is refused, and after the next run it is NOLOGIN, while slot b still connects', async () => {
+    const [a, b] = specs.filter((s) => s.loginRole.startsWith(`caracal_${env}_api`));
+    const password = (file: string) => readFileSync(file, 'utf8');
+    await provisionRoles(client, [{ ...a, retireAfterSeconds: 0 }]);
+    await expect(connectAs(db.url, a.loginRole, password(a.passwordFile))).rejects.toThrow(/password authentication failed/);
+    expect((await provisionRoles(client, [{ ...a, retireAfterSeconds: 0 }]))[0].actions).toEqual(['nologin']);
+    // The server does not tell a client why (NOLOGIN, expired or a wrong password all read the same).
+    await expect(connectAs(db.url, a.loginRole, password(a.passwordFile))).rejects.toThrow(/password authentication failed/);
+    const { rows } = await client.query('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [a.loginRole]);
+    expect(rows).toEqual([{ rolcanlogin: false }]);
+    const c = await connectAs(db.url, b.loginRole, password(b.passwordFile));
+    await c.end();
   });
 });

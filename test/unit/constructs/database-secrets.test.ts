@@ -92,3 +92,93 @@ describe('DatabaseSecrets', () => {
     );
   });
 });
+
+describe('DatabaseSecrets alternating logins', () => {
+  const alternating = (rotation: Record<string, unknown>, retireGrace?: string) =>
+    build({ credentials: DatabaseCredentials.generated({ rotation: rotation as never, ...(retireGrace ? { retireGrace } : {}) }) });
+
+  test('GIVEN slot b gets a token WHEN synthesized THEN api gets a second password and a Job-only slots Secret, and its clients keep slot a', () => {
+    const before = build();
+    const { json, secrets } = alternating({ api: { a: '0', b: '1' } });
+    const passwords = resources(json, 'random_password');
+    expect(passwords.caracal_password_api.keepers).toEqual(resources(before.json, 'random_password').caracal_password_api.keepers);
+    expect(passwords.caracal_password_api_b.keepers).toEqual({ rotation: '1', username: 'caracal_prod_api_b' });
+    const all = resources(json, 'kubernetes_secret_v1');
+    expect(all.caracal_db_secret_api.data).toEqual(resources(before.json, 'kubernetes_secret_v1').caracal_db_secret_api.data);
+    expect(all.caracal_db_slots_secret_api.metadata).toMatchObject({ name: 'caracal-db-api-slots', namespace: 'caracal' });
+    expect(all.caracal_db_slots_secret_api.data).toEqual({
+      'password-a': '${random_password.caracal_password_api.result}',
+      'password-b': '${random_password.caracal_password_api_b.result}',
+    });
+    expect(secrets.secretVersion('api')).toBe(before.secrets.secretVersion('api'));
+    expect(secrets.loginSlots('api').map((s) => [s.username, s.secretName, s.passwordKey, s.retireAfterSeconds])).toEqual([
+      ['caracal_prod_api', 'caracal-db-api-slots', 'password-a', undefined],
+      ['caracal_prod_api_b', 'caracal-db-api-slots', 'password-b', undefined],
+    ]);
+    expect(secrets.loginSlots('sts')).toEqual(before.secrets.loginSlots('sts'));
+  });
+
+  test("GIVEN slot b made active WHEN synthesized THEN the clients' Secret holds slot b's login and the version changes, with no password value in it", () => {
+    const staged = alternating({ api: { a: '0', b: '1' } });
+    const { json, secrets } = alternating({ api: { a: '0', b: '1', active: 'b' } });
+    expect(resources(json, 'kubernetes_secret_v1').caracal_db_secret_api.data).toEqual({
+      username: 'caracal_prod_api_b',
+      password: '${random_password.caracal_password_api_b.result}',
+    });
+    expect(secrets.loginRole('api')).toBe('caracal_prod_api_b');
+    expect(secrets.secretVersion('api')).toBe('generated:32:b:1');
+    expect(secrets.secretVersion('api')).not.toBe(staged.secrets.secretVersion('api'));
+    expect(secrets.loginSlots('api').map((s) => s.version)).toEqual(staged.secrets.loginSlots('api').map((s) => s.version));
+  });
+
+  test('GIVEN the inactive slot retired WHEN synthesized THEN only that slot carries the grace in seconds, and its version changes', () => {
+    const { secrets } = alternating({ api: { a: '0', b: '1', active: 'b', retireInactive: true } }, '90s');
+    const [a, b] = secrets.loginSlots('api');
+    expect(a.retireAfterSeconds).toBe(90);
+    expect(a.version).toBe('generated:32:0:retire:90');
+    expect(b.retireAfterSeconds).toBeUndefined();
+    expect(
+      alternating({ api: { a: '0', b: '1', active: 'b', retireInactive: true } }).secrets.loginSlots('api')[0].retireAfterSeconds,
+    ).toBe(3600);
+  });
+
+  test.each<[string, Record<string, unknown>, string | undefined, RegExp]>([
+    [
+      'an alternating owner',
+      { owner: { a: '0', b: '1' } },
+      undefined,
+      /credentials\.rotation\.owner: .*one login: expected a rotation token/,
+    ],
+    [
+      'active b without a token',
+      { api: { active: 'b' } },
+      undefined,
+      /credentials\.rotation\.api\.active: "b" names slot b, which has no token/,
+    ],
+    [
+      'an unknown slot',
+      { api: { a: '0', c: '1' } },
+      undefined,
+      /credentials\.rotation\.api\.c: "c" is not a key of an alternating rotation: expected one of a, b, active, retireInactive/,
+    ],
+    [
+      'a bad slot token',
+      { api: { a: '0', b: 'two words' } },
+      undefined,
+      /credentials\.rotation\.api\.b: "two words" is not a rotation token/,
+    ],
+    ['a grace that is not a duration', {}, 'soon', /credentials\.retireGrace: "soon" is not a duration: expected .*1s to 30d/],
+    ['a grace over 30 days', {}, '31d', /credentials\.retireGrace: "31d" is out of range: expected 1s to 30d/],
+  ])(
+    'GIVEN %s WHEN the construct is created THEN the error names the field, the value and what is accepted',
+    (_what, rotation, grace, message) => {
+      expect(() => alternating(rotation, grace)).toThrow(message);
+    },
+  );
+
+  test('GIVEN existing Secrets WHEN a login alternates THEN it is refused: alternating logins need generated credentials', () => {
+    expect(() =>
+      build({ credentials: DatabaseCredentials.fromExistingSecret('vault-db', { rotation: { api: { a: '0', b: '1' } as never } }) }),
+    ).toThrow(/credentials\.rotation\.api: \{"a":"0","b":"1"\} is not a rotation token/);
+  });
+});

@@ -10,7 +10,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { Construct } from 'constructs';
 import { App } from 'cdktf';
 import { DatabaseCredentials, DatabaseSecrets, PostgresInstance, ServicePools } from '../../../constructs';
-import type { Duration } from '../../../constructs';
+import type { AlternatingRotation, Duration } from '../../../constructs';
 import { MigrationJob, MigrationJobProps, MigrationRunnerImage, DEFAULT_NODE_IMAGE } from '../../../constructs/migration-job';
 import { checkChartDirectory, checkManifests, formatViolations, fromTerraformShape } from '../../support/pod-security';
 import { Json, only, scope, synthScope } from '../../support/synth';
@@ -40,7 +40,7 @@ interface Built {
   job: MigrationJob;
 }
 
-type Extra = Partial<MigrationJobProps> & { external?: boolean; rotation?: string; statementTimeout?: Duration };
+type Extra = Partial<MigrationJobProps> & { external?: boolean; rotation?: string | AlternatingRotation; statementTimeout?: Duration };
 
 function addJob(s: Construct, extra: Extra = {}): MigrationJob {
   const { external, rotation, statementTimeout, ...props } = extra;
@@ -486,6 +486,7 @@ describe('MigrationJob content hash', () => {
     ['the Job spec (backoffLimit)', () => ({ backoffLimit: 2 })],
     ['the Job spec (resources)', () => ({ resources: { requests: { cpu: '200m', memory: '128Mi' }, limits: { memory: '256Mi' } } })],
     ['a rotated password', () => ({ rotation: '2' })],
+    ['slot b given a token (rotation apply 1)', () => ({ rotation: { a: '0', b: '1' } })],
     ['a pool setting', () => ({ statementTimeout: '20s' })],
   ])('GIVEN a change of %s THEN the hash changes', (_what, extra) => {
     expect(build(extra()).job.contentHash).not.toBe(base);
@@ -548,5 +549,49 @@ describe('MigrationJob validation', () => {
 
   test('GIVEN the runner bundle was not built THEN the message says to run npm run build', () => {
     expect(make({ runnerBundlePath: '/nonexistent/caracal-migrate.cjs' })).toThrow(/npm run build/);
+  });
+});
+
+describe('MigrationJob alternating logins', () => {
+  const staged = build({ rotation: { a: '0', b: '1' } });
+  const provision = (b: Built) =>
+    JSON.parse(
+      Buffer.from((manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>)['provision.json'], 'base64').toString('utf8'),
+    );
+
+  test('GIVEN slot b has a token THEN the Job provisions both api logins, members of caracal_api with the same settings, from the Job-only slots Secret', () => {
+    const logins = provision(staged).logins as Json[];
+    expect(logins.slice(0, 2)).toEqual([
+      {
+        loginRole: 'caracal_dev_api',
+        groupRole: 'caracal_api',
+        passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_api/password',
+        settings: { idle_in_transaction_session_timeout: '60000', statement_timeout: '30000' },
+      },
+      {
+        loginRole: 'caracal_dev_api_b',
+        groupRole: 'caracal_api',
+        passwordFile: '/var/run/secrets/caracal/logins/caracal_dev_api_b/password',
+        settings: { idle_in_transaction_session_timeout: '60000', statement_timeout: '30000' },
+      },
+    ]);
+    expect(logins).toHaveLength(9);
+    const volumes = (podSpec(staged).volumes as Json[]).filter((v) => v.secret?.secretName === 'caracal-db-api-slots');
+    expect(volumes.map((v) => v.secret.items)).toEqual([
+      [{ key: 'password-a', path: 'password' }],
+      [{ key: 'password-b', path: 'password' }],
+    ]);
+  });
+
+  test('GIVEN slot b made active (rotation apply 2) THEN the Job has nothing new to do: its hash is unchanged', () => {
+    expect(build({ rotation: { a: '0', b: '1', active: 'b' } }).job.contentHash).toBe(staged.job.contentHash);
+  });
+
+  test('GIVEN slot a retired (rotation apply 3) THEN the hash changes and provision.json gives slot a the grace, in seconds', () => {
+    const retired = build({ rotation: { a: '0', b: '1', active: 'b', retireInactive: true } });
+    expect(retired.job.contentHash).not.toBe(staged.job.contentHash);
+    const [a, b] = provision(retired).logins as Json[];
+    expect(a.retireAfterSeconds).toBe(3600);
+    expect(b.retireAfterSeconds).toBeUndefined();
   });
 });

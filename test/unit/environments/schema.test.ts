@@ -24,6 +24,14 @@ describe('environment schema', () => {
     expect(() => checkEnvironment(d, 'src/environments/dev.ts')).not.toThrow();
   });
 
+  test('GIVEN dev with alternating Postgres logins and a retire grace WHEN validated THEN it is accepted', () => {
+    const d = devWith((x) => {
+      x.credentials.rotation = { api: { a: '0', b: '1', active: 'b', retireInactive: true }, backup: '2' };
+      x.credentials.retireGrace = '2h';
+    });
+    expect(() => checkEnvironment(d, 'src/environments/dev.ts')).not.toThrow();
+  });
+
   test('GIVEN dev, staging and prod WHEN compared THEN dev is in-cluster and small, staging and prod managed and larger', () => {
     const [d, s, p] = loadEnvironments();
     expect(d.postgres.mode).toBe('in-cluster');
@@ -97,6 +105,9 @@ describe('environment schema', () => {
     ],
     ['credentials.kind', (d) => (d.credentials = { kind: 'plaintext' })],
     ['credentials.length', (d) => (d.credentials.length = 8)],
+    ['credentials.rotation.api.retire', (d) => (d.credentials.rotation = { api: { b: '1', retire: true } })],
+    ['credentials.retireGrace', (d) => (d.credentials.retireGrace = 3600)],
+    ['credentials.retireGrace', (d) => (d.credentials.retireGrace = 'an hour')],
     ['keyMaterial', (d) => delete d.keyMaterial],
     ['pools.api.poolMax', (d) => (d.pools.api.poolMax = 0)],
     ['pools.sts.statementTimeout', (d) => (d.pools.sts.statementTimeout = '5 seconds')],

@@ -39,6 +39,11 @@ describe('readProvisionConfig', () => {
       JSON.stringify({ version: 1, logins: [{ ...login, passwordFile: 7 }] }),
       /logins\[0\]\.passwordFile must be a string/,
     ],
+    [
+      'a retiring login whose grace is not a number',
+      JSON.stringify({ version: 1, logins: [{ ...login, retireAfterSeconds: '1h' }] }),
+      /logins\[0\]\.retireAfterSeconds must be a number/,
+    ],
   ])('GIVEN %s WHEN read THEN a ConfigError names the problem', (name, text, message) => {
     const f = file(`${name.replace(/\W+/g, '-')}.json`, text);
     expect(() => readProvisionConfig(f)).toThrow(message);
@@ -57,6 +62,16 @@ describe('checkLoginSpecs', () => {
     const passwordFile = file('pw', 'secret-value\n');
     expect(checkLoginSpecs([{ ...login, passwordFile }]).get('caracal_dev_api')).toBe('secret-value');
   });
+
+  test.each([-1, 1.5, 40_000_000])(
+    'GIVEN a retiring login with a grace of %s seconds WHEN checked THEN the error names the login, the value and the accepted range',
+    (grace) => {
+      const passwordFile = file('pw-retire', 'secret-value\n');
+      expect(() => checkLoginSpecs([{ ...login, passwordFile, retireAfterSeconds: grace }])).toThrow(
+        `provisioning: retireAfterSeconds of caracal_dev_api is ${grace}: expected whole seconds from 0 to 31536000 (a year)`,
+      );
+    },
+  );
 
   test('GIVEN an unreadable password file WHEN checked THEN the error names the login and says which Secret to check, without a value', () => {
     let error: unknown;
