@@ -17,6 +17,8 @@ export async function provisionLogins(
   logins: readonly LoginSpec[],
   connection: ConnectionSettings,
   session?: Client,
+  /** checkLoginSpecs(logins), when the caller already read the password files. */
+  passwords?: ReadonlyMap<string, string>,
 ): Promise<LoginResult[]> {
   const client = session ?? (await connect(connection));
   try {
@@ -31,7 +33,7 @@ export async function provisionLogins(
         return false;
       }
     };
-    return await provisionRoles(client, logins, { canAuthenticate });
+    return await provisionRoles(client, logins, { canAuthenticate, ...(passwords ? { passwords } : {}) });
   } finally {
     if (!session) await client.end().catch(() => undefined);
   }

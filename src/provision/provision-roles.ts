@@ -36,6 +36,8 @@ export interface ProvisionOptions {
   readonly iterations?: number;
   /** How long to wait for another provisioning run's lock. @default 30000 ms */
   readonly lockWaitMs?: number;
+  /** What checkLoginSpecs(logins) returned, when the caller already ran it: the password files are not read again. */
+  readonly passwords?: ReadonlyMap<string, string>;
 }
 
 /** What provisioning did to one login; `actions` is empty when the login was already as specified. */
@@ -145,7 +147,7 @@ export function checkLoginSpecs(logins: readonly LoginSpec[]): Map<string, strin
  * advisory lock; passwords are then checked and set only where they do not authenticate.
  */
 export async function provisionRoles(client: Client, logins: readonly LoginSpec[], options: ProvisionOptions = {}): Promise<LoginResult[]> {
-  const passwords = checkLoginSpecs(logins);
+  const passwords = options.passwords ?? checkLoginSpecs(logins);
   const iterations = options.iterations ?? DEFAULT_SCRAM_ITERATIONS;
   const actions = new Map<string, string[]>(logins.map((l) => [l.loginRole, []]));
   const passwordSet = new Set<string>();

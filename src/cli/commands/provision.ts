@@ -3,25 +3,37 @@
 import type { Client } from 'pg';
 import type { ConnectionSettings } from '../../migrate/connection';
 import { ConfigError, ExitCode } from '../../migrate/errors';
-import { checkLoginSpecs, describeResults, LoginResult, provisionLogins, readProvisionConfig } from '../../provision';
+import { checkLoginSpecs, describeResults, LoginResult, LoginSpec, provisionLogins, readProvisionConfig } from '../../provision';
 import { connectionFrom, Flags, str } from '../flags';
 import type { Output } from '../output';
 
-/** Reads the config and every password file without touching the database: `up --provision` runs it before migrating. */
-export function checkProvisionConfig(configFile: string, out: Output): void {
-  for (const password of checkLoginSpecs(readProvisionConfig(configFile).logins).values()) out.redact(password);
+/** provision.json and every password it names, read and checked once. */
+export interface CheckedProvisionConfig {
+  readonly file: string;
+  readonly logins: readonly LoginSpec[];
+  readonly passwords: ReadonlyMap<string, string>;
 }
 
-/** Provisions every login of `configFile` as `connection` (the migrator; on `session` when given), printing one line per login. */
+/**
+ * Reads the config and every password file without touching the database (`up --provision` runs it before
+ * migrating, so a bad config or a missing Secret fails before the schema changes); the passwords are redacted
+ * from the output from then on.
+ */
+export function checkProvisionConfig(configFile: string, out: Output): CheckedProvisionConfig {
+  const { logins } = readProvisionConfig(configFile);
+  const passwords = checkLoginSpecs(logins);
+  for (const password of passwords.values()) out.redact(password);
+  return { file: configFile, logins, passwords };
+}
+
+/** Provisions every login of the checked config as `connection` (the migrator; on `session` when given), printing one line per login. */
 export async function provisionStep(
-  configFile: string,
+  config: CheckedProvisionConfig,
   connection: ConnectionSettings,
   out: Output,
   session?: Client,
 ): Promise<LoginResult[]> {
-  const config = readProvisionConfig(configFile);
-  for (const password of checkLoginSpecs(config.logins).values()) out.redact(password);
-  const results = await provisionLogins(config.logins, connection, session);
+  const results = await provisionLogins(config.logins, connection, session, config.passwords);
   for (const line of describeResults(results)) out.stdout(`provisioned ${line}`);
   return results;
 }
@@ -30,6 +42,7 @@ export async function provisionStep(
 export async function run(flags: Flags, out: Output): Promise<number> {
   const config = str(flags, 'config');
   if (config === undefined) throw new ConfigError('provision needs --config FILE (the provision.json the hook chart mounts)');
-  await provisionStep(config, connectionFrom(flags, out), out);
+  const connection = connectionFrom(flags, out);
+  await provisionStep(checkProvisionConfig(config, out), connection, out);
   return ExitCode.OK;
 }

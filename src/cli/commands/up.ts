@@ -8,8 +8,9 @@ export async function run(flags: Flags, out: Output): Promise<number> {
   const options = runnerOptions(flags, out);
   // Loaded only when asked: the Job runs `up --provision FILE` to create its environment's login roles.
   const provision = typeof flags.provision === 'string' ? (require('./provision') as typeof import('./provision')) : undefined;
-  // A bad provisioning config or a missing login Secret must fail before the schema changes, not after.
-  if (provision) provision.checkProvisionConfig(flags.provision as string, out);
+  // A bad provisioning config or a missing login Secret must fail before the schema changes, not after; what it
+  // read (provision.json and the password files) is what provisioning uses.
+  const checked = provision?.checkProvisionConfig(flags.provision as string, out);
   const report = (result: MigrateResult) => {
     for (const a of result.applied) out.stdout(`applied ${a.filename} (${a.executionMs} ms)`);
     const ahead =
@@ -22,11 +23,11 @@ export async function run(flags: Flags, out: Output): Promise<number> {
         : `nothing to do: ${result.alreadyApplied} already applied${ahead}`,
     );
   };
-  if (!provision) report(await migrateUp(options));
+  if (!provision || !checked) report(await migrateUp(options));
   else
     await migrateUp(options, async (result, session) => {
       report(result);
-      await provision.provisionStep(flags.provision as string, options.connection, out, session);
+      await provision.provisionStep(checked, options.connection, out, session);
     });
   return ExitCode.OK;
 }

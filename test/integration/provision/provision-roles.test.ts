@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { FreshDatabase, serverUrl, withClient } from '../../support/postgres';
 import { baselineDatabase } from '../../support/schema';
-import { LoginSpec, provisionRoles } from '../../../src/provision/provision-roles';
+import { checkLoginSpecs, LoginSpec, provisionRoles } from '../../../src/provision/provision-roles';
 import { authenticatorFor, connectAs, dropLogins, newPassword, testLogins, TestLogins } from './support';
 
 const POOL_SETTINGS = {
@@ -151,6 +151,14 @@ describe('provisionRoles', () => {
       c.query('SELECT 1 FROM pg_roles WHERE rolname = ANY($1)', [logins.specs.map((s) => s.loginRole)]),
     );
     expect(rowCount).toBe(0);
+  });
+
+  test('GIVEN the passwords checkLoginSpecs already read WHEN provisioning with them THEN no password file is read again', async () => {
+    const passwords = checkLoginSpecs(logins.specs);
+    const gone = logins.specs.map((s) => ({ ...s, passwordFile: `${logins.dir}/removed-after-the-check` }));
+    const results = await withClient(db.url, (c) => provisionRoles(c, gone, { passwords }));
+    expect(results.map((r) => r.actions[0])).toEqual(logins.specs.map(() => 'create'));
+    await expect(asLogin(logins.specs[0].loginRole, async () => 'ok')).resolves.toBe('ok');
   });
 
   test('GIVEN a group role that does not exist WHEN provisioning THEN it fails naming the role and rolls back every login', async () => {
