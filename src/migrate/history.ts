@@ -61,14 +61,19 @@ export function appliedByExpression(): string {
   return `current_user || ' (' || current_setting('application_name') || ' on ${host})'`;
 }
 
+/** A SQL expression: the table's columns as a JSON object (name -> SQL type), NULL when the table does not exist. */
+export const HISTORY_COLUMNS_SQL = `(SELECT json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod)) FROM pg_attribute a
+     WHERE a.attrelid = to_regclass('${HISTORY_TABLE}') AND a.attnum > 0 AND NOT a.attisdropped)`;
+
+/** HISTORY_COLUMNS_SQL's value as a map; undefined when the table does not exist. */
+export function columnsFrom(json: Record<string, string> | null): Map<string, string> | undefined {
+  return json ? new Map(Object.entries(json)) : undefined;
+}
+
 /** Column name -> SQL type of the existing table, or undefined when it does not exist. */
 export async function historyColumns(client: Client): Promise<Map<string, string> | undefined> {
-  const r = await client.query<{ attname: string; type: string }>(
-    `SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
-     WHERE a.attrelid = to_regclass('${HISTORY_TABLE}') AND a.attnum > 0 AND NOT a.attisdropped`,
-  );
-  if (r.rows.length === 0) return undefined;
-  return new Map(r.rows.map((row) => [row.attname, row.type]));
+  const r = await client.query<{ cols: Record<string, string> | null }>(`SELECT ${HISTORY_COLUMNS_SQL} AS cols`);
+  return columnsFrom(r.rows[0].cols);
 }
 
 /**
@@ -174,24 +179,18 @@ export async function readHistory(
 const PLAN_COLUMNS = new Set(['name', 'checksum']);
 
 /**
- * True when the history holds exactly these files, each under its name with its checksum, and no other row: the
- * server hashes the rows and one digest comes back, so a no-op run parses no row. False says nothing more: the
- * caller reads the rows and plans (adoptable, drifted, missing, ahead and pending versions all land there).
- * Call only on a table of the current layout.
+ * A SQL expression (for a table of the current layout): one SHA-256 over every row's version, name and checksum in
+ * version order. It equals filesDigest(files) exactly when the history holds these files, each under its name with
+ * its checksum, and no other row, so a no-op run compares the whole history without a row coming back. format()
+ * turns a NULL name or checksum (rows of the older runner) into '', which no file's line has.
  */
-export async function historyMatches(
-  client: Client,
-  files: ReadonlyArray<{ readonly version: bigint; readonly name: string; readonly checksum: string }>,
-): Promise<boolean> {
-  // format() turns a NULL name or checksum (rows of the older runner) into '', which no file's line has.
-  const r = await client.query<{ digest: string }>(
-    `SELECT encode(sha256(convert_to(coalesce(string_agg(format('%s %s %s', version, name, checksum), E'\n' ORDER BY version), ''), 'UTF8')), 'hex') AS digest
-     FROM ${HISTORY_TABLE}`,
-  );
-  const expected = createHash('sha256')
+export const HISTORY_DIGEST_SQL = `(SELECT encode(sha256(convert_to(coalesce(string_agg(format('%s %s %s', version, name, checksum), E'\\n' ORDER BY version), ''), 'UTF8')), 'hex') FROM ${HISTORY_TABLE})`;
+
+/** The digest HISTORY_DIGEST_SQL returns when the history holds exactly `files`. */
+export function filesDigest(files: ReadonlyArray<{ readonly version: bigint; readonly name: string; readonly checksum: string }>): string {
+  return createHash('sha256')
     .update(files.map((f) => `${f.version} ${f.name} ${f.checksum}`).join('\n'), 'utf8')
     .digest('hex');
-  return r.rows[0].digest === expected;
 }
 
 export interface LockHolder {

@@ -11,8 +11,11 @@ import {
   AppliedMigration,
   appliedByExpression,
   ensureHistoryTable,
+  columnsFrom,
+  filesDigest,
   historyColumns,
-  historyMatches,
+  HISTORY_COLUMNS_SQL,
+  HISTORY_DIGEST_SQL,
   HISTORY_TABLE,
   isCurrentLayout,
   LockHolder,
@@ -135,13 +138,17 @@ interface Session {
   readonly client: Client;
   readonly pid: number;
   readonly serverVersion: number;
+  /** With `history`: the history table's columns (undefined when it does not exist). */
+  readonly historyColumns?: Map<string, string>;
+  /** With `history` and a table of the current layout: HISTORY_DIGEST_SQL's value. */
+  readonly historyDigest?: string;
 }
 
 /**
  * Connect and check that the endpoint is a direct session (not a transaction-mode pooler), then set timeouts. A
  * session that writes (`primary`) must not land on a standby; reading (status, verify) may.
  */
-export async function openSession(o: RunnerOptions, primary = false): Promise<Session> {
+export async function openSession(o: RunnerOptions, primary = false, history = false): Promise<Session> {
   const opts = resolveOptions(o);
   const client = await connect(opts.connection, {
     waitForDbMs: opts.waitForDbMs,
@@ -149,19 +156,23 @@ export async function openSession(o: RunnerOptions, primary = false): Promise<Se
   });
   try {
     const token = randomBytes(8).toString('hex');
-    const first = await client.query<{ pid: number; v: string }>(
-      `SELECT pg_backend_pid() AS pid, current_setting('server_version_num') AS v, set_config('caracal_migrate.session_probe', '${token}', false)`,
+    // `history` (up): the history table's columns ride on the first statement and, for a table of the current
+    // layout, its digest on the second, so a no-op run needs no statement of its own.
+    const first = await client.query<{ pid: number; v: string; cols?: Record<string, string> | null }>(
+      `SELECT pg_backend_pid() AS pid, current_setting('server_version_num') AS v, set_config('caracal_migrate.session_probe', '${token}', false)${history ? `, ${HISTORY_COLUMNS_SQL} AS cols` : ''}`,
     );
+    const historyColumns = history ? columnsFrom(first.rows[0].cols ?? null) : undefined;
+    const digest = historyColumns && isCurrentLayout(historyColumns);
     // The second statement checks the session survived (same backend, same setting) and sets the session's
     // timeouts in the same round trip; client_connection_check_interval exists from Postgres 14 on.
     const checkInterval = opts.connectionCheckIntervalMs > 0 ? String(opts.connectionCheckIntervalMs) : '0';
-    const second = await client.query<{ pid: number; probe: string | null; recovery: boolean }>(
+    const second = await client.query<{ pid: number; probe: string | null; recovery: boolean; digest?: string }>(
       `SELECT pg_backend_pid() AS pid, current_setting('caracal_migrate.session_probe', true) AS probe,
          set_config('statement_timeout', '${opts.statementTimeoutMs}', false),
          set_config('idle_in_transaction_session_timeout', '0', false),
          (SELECT set_config('client_connection_check_interval', '${checkInterval}', false)
            WHERE current_setting('server_version_num')::int >= 140000),
-         pg_is_in_recovery() AS recovery`,
+         pg_is_in_recovery() AS recovery${digest ? `, ${HISTORY_DIGEST_SQL} AS digest` : ''}`,
     );
     const pid = first.rows[0].pid;
     if (second.rows[0].pid !== pid || second.rows[0].probe !== token) {
@@ -182,7 +193,13 @@ export async function openSession(o: RunnerOptions, primary = false): Promise<Se
       );
     }
     opts.onEvent?.({ type: 'connected', message: `connected to ${describeConnection(opts.connection)} as pid ${pid}` });
-    return { client, pid, serverVersion };
+    return {
+      client,
+      pid,
+      serverVersion,
+      ...(history ? { historyColumns } : {}),
+      ...(second.rows[0].digest !== undefined ? { historyDigest: second.rows[0].digest } : {}),
+    };
   } catch (e) {
     await client.end().catch(() => undefined);
     throw wrapLost(e, opts.connection);
@@ -322,14 +339,13 @@ async function migrateUpOnce(
   after?: (result: MigrateResult, client: Client) => Promise<void>,
 ): Promise<MigrateResult> {
   const { files } = discovery;
-  const { client } = await openSession(opts, true);
+  const { client, historyColumns: firstCols, historyDigest } = await openSession(opts, true, true);
   let locked = false;
   try {
     const result = await (async (): Promise<MigrateResult> => {
-      const firstCols = await historyColumns(client);
       if (firstCols && isCurrentLayout(firstCols)) {
         // Every file applied as it is, nothing else: one digest compares the whole history, no row comes back.
-        if (await historyMatches(client, files)) {
+        if (historyDigest === filesDigest(files)) {
           opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${migrations(files.length)} applied` });
           return { applied: [], alreadyApplied: files.length, ahead: [], adopted: [], historyTable: 'current' };
         }
