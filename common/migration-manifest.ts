@@ -4,7 +4,7 @@
 // manifest's instead of reading the file, and reads only the files it applies (checking each against the manifest).
 // Generated at synth by the MigrationJob construct from the bytes it ships; the hash function is passed in, since
 // this folder imports nothing.
-import { classifyFilename } from './migration-files';
+import { MIGRATION_FILENAME } from './migration-files';
 
 /** The manifest's key in the migrations ConfigMap (a dot entry: runners that predate it skip it like `..data`). */
 export const MANIFEST_FILENAME = '.caracal-migrate.sum';
@@ -45,7 +45,7 @@ export function parseManifest(text: string, sha256: Sha256Hex): ParsedManifest {
   const entries = new Map<string, string>();
   for (let i = 2; i < lines.length; i++) {
     const [checksum, filename, ...rest] = lines[i].split('  ');
-    if (rest.length > 0 || filename === undefined || !HEX64.test(checksum) || classifyFilename(filename).kind !== 'migration') {
+    if (rest.length > 0 || filename === undefined || !HEX64.test(checksum) || !MIGRATION_FILENAME.test(filename)) {
       problems.push(`line ${i + 1} is ${JSON.stringify(lines[i])}, expected "<64 hex digits>  NNNN_name.up.sql"`);
     } else if (entries.has(filename)) {
       problems.push(`line ${i + 1} lists ${filename} a second time`);

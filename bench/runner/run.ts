@@ -103,8 +103,11 @@ async function main() {
   }
   const outDir = path.join(ROOT, 'bench', 'out');
   mkdirSync(outDir, { recursive: true });
-  const bundle = path.join(outDir, 'caracal-migrate.cjs');
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--outfile', bundle, '--quiet'], { cwd: ROOT });
+  // BENCH_RUNNER_BUNDLE measures another build (an earlier commit's dist/caracal-migrate.cjs) in the same conditions.
+  const bundle = process.env.BENCH_RUNNER_BUNDLE ? path.resolve(process.env.BENCH_RUNNER_BUNDLE) : path.join(outDir, 'caracal-migrate.cjs');
+  if (!process.env.BENCH_RUNNER_BUNDLE) {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--outfile', bundle, '--quiet'], { cwd: ROOT });
+  }
   const dbmate = dbmateBinary();
   const dirs: Record<number, { caracal: string; manifest: string; dbmate: string }> = {
     [SMALL]: writeDirs(SMALL),

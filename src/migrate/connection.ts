@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isIP } from 'node:net';
-import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
+import type { ConnectionOptions, SecureContext } from 'node:tls';
 import { Client, ClientConfig } from 'pg';
 import { SSL_MODES, SslMode } from '../../common/names';
 import { parseDurationSetting, parseInteger } from './config';
@@ -330,7 +330,8 @@ function tlsConfig(tls: ConnectionOptions): ConnectionOptions {
   if (tls.ca === undefined && tls.cert === undefined && tls.key === undefined) return { ...tls };
   let secureContext = secureContexts.get(tls);
   if (!secureContext) {
-    secureContext = createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key });
+    // node:tls loads here, on the first TLS connection: a run with sslmode=disable never evaluates it.
+    secureContext = (require('node:tls') as typeof import('node:tls')).createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key });
     secureContexts.set(tls, secureContext);
   }
   return { ...tls, secureContext };
