@@ -84,8 +84,10 @@ export interface HookChart {
   readonly contentHash: string;
   /** Objects of the chart as Helm renders them (the hash filled in), in install order. */
   readonly manifests: readonly KubeObject[];
-  /** Bytes of Helm's release record (base64 of gzipped JSON) for one release of this chart. */
+  /** Bytes of Helm's release record (base64 of gzipped JSON) for one release of this chart (see releaseSize). */
   readonly releaseSizeBytes: number;
+  /** The same, from gzipping the whole record (slow: for tests and benches). */
+  readonly wholeReleaseSizeBytes: () => number;
   /** Raw data bytes per ConfigMap name (the 1 MiB limit applies to each). */
   readonly configMapBytes: Readonly<Record<string, number>>;
 }
@@ -249,14 +251,14 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
   const valuesYaml = `# Set by the helm_release from the construct; a change reruns the Job.\n${toYaml({ contentHash: '' })}`;
   const files = new Map<string, string>([['Chart.yaml', chartYaml], ...[...templates].sort(byKey), ['values.yaml', valuesYaml]]);
 
-  // What Helm renders: the one template action filled in. Objects are the same with the hash in place.
-  const rendered = new Map([...templates].map(([p, t]) => [p, t.replace(HASH_TEMPLATE, JSON.stringify(contentHash))]));
+  // What Helm renders (releaseRecord fills in the one template action): the objects with the hash in place.
   const manifests = [...objects.values()].map((o) => withHash(o, contentHash));
   return {
     files: new Map([...files].sort(byKey)),
     contentHash,
     manifests,
-    releaseSizeBytes: releaseSize(spec.name, files, rendered, objects, contentHash),
+    releaseSizeBytes: releaseSize(spec.name, templates, objects, contentHash),
+    wholeReleaseSizeBytes: () => wholeReleaseSize(spec.name, templates, objects, contentHash),
     configMapBytes: { [runnerName]: rawBytes(runnerData), [migrationsName]: rawBytes(migrationData) },
   };
 }
@@ -278,36 +280,21 @@ function separateSize(value: string): number {
   return size;
 }
 
+/** Bytes of the Secret's `release` value: base64 of `gzippedBytes`. */
+const base64Bytes = (gzippedBytes: number) => Math.ceil(gzippedBytes / 3) * 4;
+
 /**
  * Helm 3 stores each release as a Secret `sh.helm.release.v1.<name>.v<n>` whose `release` key is
  * base64(gzip(JSON of the release)): chart metadata, templates (base64), values, config, manifest and
- * every hook with its rendered manifest. Computed the same way (gzip at best compression, as Helm), except that
- * each large ConfigMap value (the runner bundle, a migration file) is compressed on its own, once per process, and
- * its size added: every environment ships the same bundle and files, and deflate cannot reach back further than
- * 32 KiB, so the value compresses alone as it does inside the release (the runner's twice: verbatim in the hook's
- * manifest, base64 again in the template). Gzipping the whole 1.2 MB release for each environment cost 60-90 ms.
+ * every hook with its rendered manifest. This is that JSON for the given template texts (`texts`, by path; the
+ * hooks' manifests are the same texts as Helm renders them, in `objects`' order).
  */
-function releaseSize(
+function releaseRecord(
   name: string,
-  files: Map<string, string>,
-  rendered: Map<string, string>,
-  objects: Map<string, KubeObject>,
+  texts: ReadonlyMap<string, string>,
+  objects: ReadonlyMap<string, KubeObject>,
   contentHash: string,
-): number {
-  let separate = 0;
-  const thin = new Map<string, string>();
-  for (const [p, o] of objects) {
-    if (o.kind !== 'ConfigMap') continue;
-    const binaryData: Record<string, string> = {};
-    const large: string[] = [];
-    for (const [k, v] of Object.entries(o.binaryData as Record<string, string>).sort(byKey)) {
-      binaryData[k] = v.length < SEPARATE_VALUE_CHARS ? v : '';
-      if (v.length >= SEPARATE_VALUE_CHARS) large.push(v);
-    }
-    // A ConfigMap's large values together, in their order: neighbouring migration files share text.
-    if (large.length > 0) separate += separateSize(large.join('\n'));
-    thin.set(p, toJsonManifest({ ...o, binaryData }));
-  }
+): string {
   const time = '2026-01-01T00:00:00.000000000Z';
   const release = {
     name,
@@ -322,23 +309,20 @@ function releaseSize(
         type: 'application',
       },
       lock: null,
-      templates: [...files]
-        .filter(([p]) => p.startsWith('templates/'))
-        .map(([p, data]) => ({ name: p, data: b64(Buffer.from(thin.get(p) ?? data)) })),
+      templates: [...texts].sort(byKey).map(([p, data]) => ({ name: p, data: b64(Buffer.from(data)) })),
       values: { contentHash: '' },
       schema: null,
       files: [],
     },
     config: { contentHash },
     manifest: '',
-    hooks: [...rendered].map(([p, text]) => {
-      const obj = objects.get(p)!;
+    hooks: [...objects].map(([p, obj]) => {
       const weight = Number((obj.metadata.annotations as Record<string, string>)['helm.sh/hook-weight']);
       return {
         name: obj.metadata.name,
         kind: obj.kind,
         path: p,
-        manifest: `---\n# Source: ${name}/${p}\n${thin.get(p) ?? text}`,
+        manifest: `---\n# Source: ${name}/${p}\n${texts.get(p)!.replace(HASH_TEMPLATE, JSON.stringify(contentHash))}`,
         events: ['pre-install', 'pre-upgrade'],
         last_run: { started_at: time, completed_at: time, phase: 'Succeeded' },
         weight,
@@ -348,7 +332,47 @@ function releaseSize(
     version: 1,
     namespace: 'caracal-namespace-of-typical-length',
   };
-  return Math.ceil((gzipBytes(Buffer.from(JSON.stringify(release))) + separate) / 3) * 4;
+  return JSON.stringify(release);
+}
+
+/** The release record's size computed as Helm stores it: gzip at best compression of the whole record. */
+function wholeReleaseSize(
+  name: string,
+  templates: ReadonlyMap<string, string>,
+  objects: ReadonlyMap<string, KubeObject>,
+  contentHash: string,
+): number {
+  return base64Bytes(gzipBytes(Buffer.from(releaseRecord(name, templates, objects, contentHash))));
+}
+
+/**
+ * The release record's size as synth reports it: as wholeReleaseSize, except that each ConfigMap's large values
+ * (the runner bundle, the large migration files) are compressed apart from the rest, once per process, and their
+ * size added. Every environment ships the same bundle and files, and deflate cannot reach back further than 32 KiB,
+ * so they compress apart as they do inside the record (verbatim in the hook's manifest, base64 again in the
+ * template); within 0.1% of wholeReleaseSize. Gzipping each environment's whole 1.2 MB record cost 60-90 ms.
+ */
+function releaseSize(
+  name: string,
+  templates: ReadonlyMap<string, string>,
+  objects: ReadonlyMap<string, KubeObject>,
+  contentHash: string,
+): number {
+  let separate = 0;
+  const thin = new Map(templates);
+  for (const [p, o] of objects) {
+    if (o.kind !== 'ConfigMap') continue;
+    const binaryData: Record<string, string> = {};
+    const large: string[] = [];
+    for (const [k, v] of Object.entries(o.binaryData as Record<string, string>).sort(byKey)) {
+      binaryData[k] = v.length < SEPARATE_VALUE_CHARS ? v : '';
+      if (v.length >= SEPARATE_VALUE_CHARS) large.push(v);
+    }
+    // A ConfigMap's large values together, in their order: neighbouring migration files share text.
+    if (large.length > 0) separate += separateSize(large.join('\n'));
+    thin.set(p, toJsonManifest({ ...o, binaryData }));
+  }
+  return base64Bytes(gzipBytes(Buffer.from(releaseRecord(name, thin, objects, contentHash))) + separate);
 }
 
 function hashOf(templates: Map<string, string>, secretVersions: Readonly<Record<string, string>>): string {
