@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
 import { Problems } from './errors';
 import * as rules from './internal/rules';
+import { existingVersion } from './internal/credentials-checksum';
 import type { ServiceName } from '../common/names';
 import { REDIS_USERS, RedisUser } from './internal/redis-config';
 import {
@@ -36,6 +37,11 @@ export interface ExternalRedisProps {
   readonly secretNames?: Partial<Record<RedisUser, string>>;
   /** Key of the password in each Secret. @default 'password' */
   readonly passwordKey?: string;
+  /**
+   * Version token per user, bumped (or set to the secret manager's version id) when that user's password rotates:
+   * it feeds the `caracal.dev/redis-credentials` annotation, so the user's pods roll. @default none
+   */
+  readonly rotation?: Partial<Record<RedisUser, string>>;
   /** Prefix of the connection ConfigMaps (`<prefix>-<service>-redis`). @default 'caracal' */
   readonly namePrefix?: string;
   /** The services deployed (a subset of the five): only their users' Secrets are expected and only their connection ConfigMaps created. @default all five */
@@ -51,6 +57,7 @@ const PROPS = rules.keysOf<ExternalRedisProps>({
   secretPrefix: true,
   secretNames: true,
   passwordKey: true,
+  rotation: true,
   namePrefix: true,
   services: true,
 });
@@ -84,6 +91,7 @@ export class ExternalRedis extends Construct implements IRedisStreams {
     rules.knownKeys(problems, 'secretNames', props.secretNames, REDIS_USERS, 'Redis user');
     for (const [user, n] of Object.entries(props.secretNames ?? {})) rules.secretName(problems, `secretNames.${user}`, n);
     rules.secretKey(problems, 'passwordKey', passwordKey);
+    rules.rotationTokens(problems, 'rotation', props.rotation, REDIS_USERS, 'Redis user');
     rules.namePrefix(problems, 'namePrefix', prefix, 32);
     this.services = rules.serviceSet(problems, 'services', props.services);
     this.users = redisUsersFor(this.services);
@@ -93,7 +101,7 @@ export class ExternalRedis extends Construct implements IRedisStreams {
     this.endpoint = { host: props.host, port };
     for (const user of this.users) {
       const secretName = props.secretNames?.[user] ?? `${props.secretPrefix}-${user}`;
-      this.userSecrets.set(user, { user, secretName, passwordKey, version: `existing:${secretName}` });
+      this.userSecrets.set(user, { user, secretName, passwordKey, version: existingVersion(secretName, props.rotation?.[user]) });
     }
     this.admitting = { name: id, namespace: props.namespace, labels: {}, port };
     this.serviceConfigMaps = redisConnectionConfigMaps(this, {

@@ -9,6 +9,7 @@ import { Bytes } from '@cdktf/provider-random/lib/bytes';
 import { Problems } from './errors';
 import { standardLabels } from './internal/labels';
 import * as rules from './internal/rules';
+import { existingVersion } from './internal/credentials-checksum';
 import { activeKeyIdName, firstKeyId, KEY_ID_ACCEPTED, KEY_ID_PATTERN, KEY_KINDS, KeyKind, ringKeyName } from '../common/key-ring';
 
 /** One key ring's ids. */
@@ -57,20 +58,25 @@ export class KeyMaterial {
     return new KeyMaterial({ kind: 'generated', options });
   }
 
-  /** An existing Secret holding both keys. */
-  static fromExistingSecret(secretName: string, keys: { hmacKey?: string; encryptionKey?: string } = {}): KeyMaterial {
+  /**
+   * An existing Secret holding both keys. `version`: a token the operator bumps (or the secret manager's version id)
+   * whenever the Secret's keys change; it feeds the services' `caracal.dev/database-credentials` annotation, so a
+   * rotation by the secret manager rolls the pods that mount the keys. @default no version (nothing rolls them)
+   */
+  static fromExistingSecret(secretName: string, keys: { hmacKey?: string; encryptionKey?: string; version?: string } = {}): KeyMaterial {
     return new KeyMaterial({
       kind: 'existing',
       secretName,
       hmacKey: keys.hmacKey ?? 'hmac-key',
       encryptionKey: keys.encryptionKey ?? 'encryption-key',
+      version: keys.version,
     });
   }
 
   private constructor(
     readonly source:
       | { kind: 'generated'; options: GeneratedKeyMaterialOptions }
-      | { kind: 'existing'; secretName: string; hmacKey: string; encryptionKey: string },
+      | { kind: 'existing'; secretName: string; hmacKey: string; encryptionKey: string; version?: string },
   ) {}
 }
 
@@ -129,12 +135,13 @@ export class KeyMaterialSecret extends Construct {
       rules.secretName(problems, 'keyMaterial.secretName', km.secretName);
       rules.secretKey(problems, 'keyMaterial.hmacKey', km.hmacKey);
       rules.secretKey(problems, 'keyMaterial.encryptionKey', km.encryptionKey);
+      if (km.version !== undefined) rules.rotationToken(problems, 'keyMaterial.version', km.version);
       problems.throwIfAny();
       this.secretName = km.secretName;
       this.hmacKey = km.hmacKey;
       this.encryptionKey = km.encryptionKey;
       this.resources = [];
-      this.version = `existing:${km.secretName}`;
+      this.version = existingVersion(km.secretName, km.version);
       return;
     }
 

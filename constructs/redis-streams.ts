@@ -47,6 +47,7 @@ import {
 import { formatK8sSize, parseQuantity } from '../common/units';
 import type { ResourceRequirements } from './postgres-instance';
 import { checkStackIdentity } from './internal/stack-identity';
+import { existingVersion } from './internal/credentials-checksum';
 
 /**
  * The official image, Redis 7.2 (the last BSD-licensed line, which Valkey forked from): 7.2.16 carries the
@@ -97,6 +98,11 @@ export interface ExistingRedisPasswordsOptions {
    * rendered with `{ reloader: true }`. Until it exists the reloader waits and Redis runs without it. @default `<prefix>-reloader`
    */
   readonly reloaderSecretName?: string;
+  /**
+   * Version token per user, bumped (or set to the secret manager's version id) when the secret manager rotates that
+   * user's password: it feeds the `caracal.dev/redis-credentials` annotation, so the user's pods roll. @default none
+   */
+  readonly rotation?: Partial<Record<RedisUser, string>>;
 }
 
 /** Where the Redis users' passwords come from. */
@@ -360,7 +366,7 @@ export class RedisStreams extends Construct implements IRedisStreams {
       src.options,
       src.kind === 'generated'
         ? ['length', 'rotation', 'reloaderRotation']
-        : ['secretNames', 'passwordKey', 'aclSecretName', 'aclKey', 'reloaderSecretName'],
+        : ['secretNames', 'passwordKey', 'aclSecretName', 'aclKey', 'reloaderSecretName', 'rotation'],
       `${src.kind} passwords option`,
     );
     if (src.kind === 'generated') {
@@ -378,6 +384,7 @@ export class RedisStreams extends Construct implements IRedisStreams {
       if (o.aclSecretName !== undefined) rules.secretName(problems, 'passwords.aclSecretName', o.aclSecretName);
       if (o.aclKey !== undefined) rules.secretKey(problems, 'passwords.aclKey', o.aclKey);
       if (o.reloaderSecretName !== undefined) rules.secretName(problems, 'passwords.reloaderSecretName', o.reloaderSecretName);
+      rules.rotationTokens(problems, 'passwords.rotation', o.rotation, REDIS_USERS, 'Redis user');
     }
     problems.throwIfAny();
 
@@ -453,7 +460,12 @@ export class RedisStreams extends Construct implements IRedisStreams {
       this.aclSecretName = o.aclSecretName ?? `${src.prefix}-acl`;
       for (const user of this.users) {
         const secretName = o.secretNames?.[user] ?? `${src.prefix}-${user}`;
-        this.userSecrets.set(user, { user, secretName, passwordKey: o.passwordKey ?? 'password', version: `existing:${secretName}` });
+        this.userSecrets.set(user, {
+          user,
+          secretName,
+          passwordKey: o.passwordKey ?? 'password',
+          version: existingVersion(secretName, o.rotation?.[user]),
+        });
       }
       const secretName = o.reloaderSecretName ?? `${src.prefix}-${RELOADER_USER}`;
       reloaderSecret = { secretName, passwordKey: o.passwordKey ?? 'password', version: `existing:${secretName}` };

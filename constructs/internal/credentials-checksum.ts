@@ -7,3 +7,11 @@ import { createHash } from 'node:crypto';
 export function credentialsAnnotation(store: 'database' | 'redis', versions: readonly string[]): Record<string, string> {
   return { [`caracal.dev/${store}-credentials`]: createHash('sha256').update(versions.join('\n')).digest('hex') };
 }
+
+/**
+ * The version of a Secret someone else writes (External Secrets, Vault): its name, and the token the operator bumps
+ * (or the secret manager's version id) when its values change. Without a token the pre-token form, so nothing rolls.
+ */
+export function existingVersion(secretName: string, token: string | undefined): string {
+  return token === undefined ? `existing:${secretName}` : `existing:${secretName}:${token}`;
+}

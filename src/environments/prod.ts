@@ -38,7 +38,9 @@ export const prod: EnvironmentSpec = {
   redis: {
     resources: { requests: { cpu: '500m', memory: '4Gi' }, limits: { memory: '4Gi' } },
     storageSize: '20Gi',
-    // The secret manager also builds the ACL Secret (caracal-prod-redis-acl) from RedisStreams.aclFileTemplate().
+    // The secret manager also builds the ACL Secret (caracal-prod-redis-acl) from RedisStreams.aclFileTemplate() with
+    // { reloader: true }, and creates caracal-prod-redis-reloader (the ACL reloader's password) for live reload.
+    // After it rotates a password, bump that user's version token (`rotation: { api: '...' }`) to roll its pods.
     passwords: { kind: 'existing', secretPrefix: 'caracal-prod-redis' },
   },
   // A month of partitions ahead: a broken CronJob has weeks before inserts fail.

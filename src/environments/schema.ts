@@ -113,7 +113,12 @@ export type CredentialsSpec =
 
 export type KeyMaterialSpec =
   | { readonly kind: 'generated'; readonly hmacRing?: KeyRingOptions; readonly encryptionRing?: KeyRingOptions }
-  | { readonly kind: 'existing'; readonly secretName: string };
+  | {
+      readonly kind: 'existing';
+      readonly secretName: string;
+      /** Bumped (or the secret manager's version id) when the keys change: rolls the services that mount them. */
+      readonly version?: string;
+    };
 
 /** Where the Redis users' passwords come from; `existing` generates nothing (the secret manager also builds the ACL Secret). */
 export type RedisPasswordsSpec =
@@ -130,6 +135,8 @@ export type RedisPasswordsSpec =
       readonly secretPrefix: string;
       /** @default `<secretPrefix>-acl` (key `users.acl`) */
       readonly aclSecretName?: string;
+      /** Version token per user, bumped when the secret manager rotates that user's password (rolls its pods). */
+      readonly rotation?: Partial<Record<RedisUser, string>>;
     };
 
 /** Redis for Caracal's streams (always in the cluster). */
@@ -347,9 +354,10 @@ function redis(w: Walker, path: string, v: unknown): void {
     w.rotationMap(`${pp}.rotation`, p.rotation, REDIS_USERS);
     w.string(`${pp}.reloaderRotation`, p.reloaderRotation, { optional: true, accepted: 'a rotation token' });
   } else {
-    w.object(pp, p, ['kind', 'secretPrefix', 'aclSecretName']);
+    w.object(pp, p, ['kind', 'secretPrefix', 'aclSecretName', 'rotation']);
     w.string(`${pp}.secretPrefix`, p.secretPrefix, { accepted: 'a Secret name prefix' });
     w.string(`${pp}.aclSecretName`, p.aclSecretName, { optional: true, accepted: 'a Secret name' });
+    w.stringMap(`${pp}.rotation`, p.rotation, REDIS_USERS);
   }
 }
 
@@ -537,8 +545,9 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
     problems.add('keyMaterial', env.keyMaterial, 'is missing: expected { kind: "generated" } or { kind: "existing", secretName }');
   else if (w.oneOf('keyMaterial.kind', env.keyMaterial.kind, ['generated', 'existing'])) {
     if (env.keyMaterial.kind === 'existing') {
-      w.object('keyMaterial', env.keyMaterial, ['kind', 'secretName']);
+      w.object('keyMaterial', env.keyMaterial, ['kind', 'secretName', 'version']);
       w.string('keyMaterial.secretName', env.keyMaterial.secretName, { accepted: 'a Secret name' });
+      w.string('keyMaterial.version', env.keyMaterial.version, { optional: true, accepted: 'a version token' });
     } else {
       w.object('keyMaterial', env.keyMaterial, ['kind', 'hmacRing', 'encryptionRing']);
       // The ids and the ring's consistency are KeyMaterialSecret's to check (one rule for both).

@@ -25,7 +25,7 @@ export function storesPropsOf(env: EnvironmentSpec): CaracalStoresProps {
     keyMaterial:
       env.keyMaterial.kind === 'generated'
         ? KeyMaterial.generated({ hmacRing: env.keyMaterial.hmacRing, encryptionRing: env.keyMaterial.encryptionRing })
-        : KeyMaterial.fromExistingSecret(env.keyMaterial.secretName),
+        : KeyMaterial.fromExistingSecret(env.keyMaterial.secretName, { version: env.keyMaterial.version }),
     postgres:
       p.mode === 'in-cluster'
         ? StoresPostgres.inCluster({
@@ -75,7 +75,10 @@ export function storesPropsOf(env: EnvironmentSpec): CaracalStoresProps {
               rotation: r.passwords.rotation,
               reloaderRotation: r.passwords.reloaderRotation,
             })
-          : RedisPasswords.fromExistingSecrets(r.passwords.secretPrefix, { aclSecretName: r.passwords.aclSecretName }),
+          : RedisPasswords.fromExistingSecrets(r.passwords.secretPrefix, {
+              aclSecretName: r.passwords.aclSecretName,
+              rotation: r.passwords.rotation,
+            }),
     },
     auditMaintenance: {
       schedule: a.schedule,

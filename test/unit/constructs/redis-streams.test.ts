@@ -357,8 +357,25 @@ describe('RedisStreams.fromAttributes (IRedisStreams)', () => {
     ['secretPrefix', { secretPrefix: 'Managed Redis' }],
     ['secretNames.apii', { secretNames: { apii: 'x' } }],
     ['passwordKey', { passwordKey: 'pass word' }],
+    ['rotation.api', { rotation: { api: 'two words' } }],
+    ['rotation.root', { rotation: { root: '1' } }],
   ])('GIVEN a bad external %s WHEN imported THEN the error names it', (field, extra) => {
     expect(() => RedisStreams.fromAttributes(scope(), 'redis', { ...attrs, ...extra } as never)).toThrow(new RegExp(`- ${field}: `));
+  });
+
+  test("GIVEN an external Redis WHEN the secret manager rotated api's password and its version token is bumped THEN only api's credentials annotation changes, and it is a hash", () => {
+    const imported = (rotation?: Record<string, string>) => {
+      let r!: IRedisStreams;
+      synthScope((s) => {
+        r = RedisStreams.fromAttributes(s, 'redis', { ...attrs, ...(rotation ? { rotation } : {}) });
+      });
+      return r;
+    };
+    const [before, after] = [imported(), imported({ api: 'secret-manager-v12' })];
+    const annotation = (r: IRedisStreams, s: 'api' | 'sts') => r.helmValues(s).podAnnotations['caracal.dev/redis-credentials'];
+    expect(annotation(after, 'api')).not.toBe(annotation(before, 'api'));
+    expect(annotation(after, 'sts')).toBe(annotation(before, 'sts'));
+    expect(annotation(after, 'api')).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 
