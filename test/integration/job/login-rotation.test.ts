@@ -23,6 +23,7 @@ import { App, TerraformStack } from 'cdktf';
 import { Client, ClientConfig, Pool } from 'pg';
 import {
   AlternatingRotation,
+  GROUP_ROLES,
   DatabaseCredentials,
   DatabaseSecrets,
   PostgresInstance,
@@ -100,31 +101,32 @@ interface Apply {
 }
 
 /** One `terraform apply` of the environment with these service rotations. */
-function apply(tf: TerraformState, rotation: Partial<Record<ServiceName, AlternatingRotation>>): Apply {
+function apply(tf: TerraformState, rotation: Partial<Record<ServiceName, string | AlternatingRotation>>, env = ENV): Apply {
+  const databaseName = `caracal_${env}`;
   const outdir = temp('caracal-rotation-synth-');
   const app = new App({ outdir, skipValidation: true });
-  const stack = new TerraformStack(app, ENV);
+  const stack = new TerraformStack(app, env);
   const secrets = new DatabaseSecrets(stack, 'secrets', {
-    environment: ENV,
+    environment: env,
     namespace: 'caracal',
     credentials: DatabaseCredentials.generated({ rotation, retireGrace: GRACE }),
   });
   const database = PostgresInstance.external(stack, 'postgres', {
     host: HOST,
     port: cluster.port,
-    database: DATABASE,
+    database: databaseName,
     sslMode: 'verify-full',
     caCertSecret: { secretName: 'caracal-db-ca' },
   });
   const pools = new ServicePools(stack, 'pools', {
-    environment: ENV,
+    environment: env,
     namespace: 'caracal',
     endpoint: database.endpoint,
     maxConnections: 300,
     secrets,
   });
   const job = new MigrationJob(stack, 'migrate', {
-    environment: ENV,
+    environment: env,
     namespace: 'caracal',
     database,
     secrets,
@@ -133,7 +135,7 @@ function apply(tf: TerraformState, rotation: Partial<Record<ServiceName, Alterna
     runnerBundlePath: bundle,
   });
   app.synth();
-  const stackDir = path.join(outdir, 'stacks', ENV);
+  const stackDir = path.join(outdir, 'stacks', env);
   const json = JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
   const release = Object.values(json.resource.helm_release as Record<string, { chart: string }>)[0];
   const values = pools.helmValues();
@@ -188,7 +190,7 @@ class ServiceLoad {
   private readonly pool: Pool;
   private readonly workers: Promise<void>[];
 
-  constructor(secret: MountedSecret) {
+  constructor(secret: MountedSecret, database = DATABASE) {
     const ClientFromSecret = class extends Client {
       constructor(config?: ClientConfig) {
         super({ ...config, ...secret.read() });
@@ -198,7 +200,7 @@ class ServiceLoad {
       Client: ClientFromSecret,
       host: '127.0.0.1',
       port: cluster.port,
-      database: DATABASE,
+      database,
       max: 2,
       idleTimeoutMillis: 10,
       maxLifetimeSeconds: 1,
@@ -235,21 +237,30 @@ const everyService = (r: AlternatingRotation) =>
 const slotA = (s: ServiceName) => `caracal_${ENV}_${s}`;
 const slotB = (s: ServiceName) => `${slotA(s)}_b`;
 
+/** Apply 0 (today's single logins; a plain token is slot a), the DBA's owner and database, the Job, and the services' pools. */
+async function firstDeploy(tf: TerraformState, env: string) {
+  const a0 = apply(tf, {}, env);
+  const owner = a0.secrets['caracal-db-owner'];
+  await withClient(cluster.url, async (c) => {
+    await c.query(`CREATE ROLE ${owner.username} LOGIN CREATEROLE PASSWORD '${scramSha256Verifier(owner.password)}'`);
+    await c.query(`CREATE DATABASE caracal_${env} OWNER ${owner.username}`);
+    // Group roles are cluster-wide: a later environment's migrator is granted them by the DBA (docs/migration-job.md).
+    const { rows } = await c.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [
+      Object.values(GROUP_ROLES),
+    ]);
+    if (rows.length) await c.query(`GRANT ${rows.map((r) => r.rolname).join(', ')} TO ${owner.username} WITH ADMIN OPTION`);
+  });
+  await runJob(a0);
+  const mounts = Object.fromEntries(SERVICES.map((s) => [s, new MountedSecret(path.join(temp('caracal-rotation-pod-'), 'db'))]));
+  for (const s of SERVICES) mounts[s].write(a0.secrets[`caracal-db-${s}`]);
+  return { a0, mounts, loads: SERVICES.map((s) => new ServiceLoad(mounts[s], `caracal_${env}`)) };
+}
+
 describe('alternating Postgres logins under load', () => {
   test('GIVEN a pool per service querying through the three rotation applies WHEN each is applied as Terraform, the Job and the kubelet do THEN no query fails, the pools move to slot b, and slot a stops working after the grace', async () => {
     const started = Date.now();
     const tf = new TerraformState();
-    // Apply 0: today's single logins (a plain token is slot a).
-    const a0 = apply(tf, {});
-    const owner = a0.secrets['caracal-db-owner'];
-    await withClient(cluster.url, async (c) => {
-      await c.query(`CREATE ROLE ${owner.username} LOGIN CREATEROLE PASSWORD '${scramSha256Verifier(owner.password)}'`);
-      await c.query(`CREATE DATABASE ${DATABASE} OWNER ${owner.username}`);
-    });
-    await runJob(a0);
-    const mounts = Object.fromEntries(SERVICES.map((s) => [s, new MountedSecret(path.join(temp('caracal-rotation-pod-'), 'db'))]));
-    for (const s of SERVICES) mounts[s].write(a0.secrets[`caracal-db-${s}`]);
-    const loads = SERVICES.map((s) => new ServiceLoad(mounts[s]));
+    const { a0, mounts, loads } = await firstDeploy(tf, ENV);
     let a3: Apply | undefined;
     try {
       await sleep(1000);
@@ -340,5 +351,27 @@ describe('alternating Postgres logins under load', () => {
     ].join('\n');
     expect(tf.everyValue.length).toBeGreaterThanOrEqual(SERVICES.length * 2);
     for (const value of tf.everyValue) expect(outputs).not.toContain(value);
+  }, 120_000);
+
+  test('GIVEN the same pools WHEN every login is rotated with a plain token instead (the peer: one login, new password) and the pods see the new Secret 300 ms after the Job THEN new connections fail in that window', async () => {
+    const tf = new TerraformState();
+    const { mounts, loads } = await firstDeploy(tf, 'peer');
+    try {
+      await sleep(1000);
+      const rotated = apply(tf, Object.fromEntries(SERVICES.map((s) => [s, '1'])), 'peer');
+      await runJob(rotated);
+      // What a pod sees between the Job setting the new verifier and its own Secret (or its replacement) arriving.
+      await sleep(300);
+      for (const s of SERVICES) mounts[s].write(rotated.secrets[`caracal-db-${s}`]);
+      await sleep(1000);
+    } finally {
+      await Promise.all(loads.map((l) => l.stop()));
+    }
+    const errors = loads.flatMap((l) => l.errors);
+    const authFailures = errors.filter((e) => e.startsWith('28')).length;
+    const queries = loads.reduce((n, l) => n + l.queries, 0);
+    console.log(`plain-token peer: ${queries} queries, ${authFailures} authentication failures, ${errors.length} errors`);
+    expect(authFailures).toBeGreaterThan(0);
+    for (const value of tf.everyValue) expect(podLogs.join('\n')).not.toContain(value);
   }, 120_000);
 });
