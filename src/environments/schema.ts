@@ -109,7 +109,14 @@ export type CredentialsSpec =
       /** How long a retired slot's password keeps working (e.g. "1h"). @default '1h' */
       readonly retireGrace?: string;
     }
-  | { readonly kind: 'existing'; readonly secretPrefix: string; readonly rotation?: Partial<Record<LoginName, string>> };
+  | {
+      readonly kind: 'existing';
+      readonly secretPrefix: string;
+      /** A token, or (not the owner) an alternating rotation whose slot b is `<secretPrefix>-<login>-b`: docs/operations.md#postgres-logins. */
+      readonly rotation?: Partial<Record<LoginName, string | AlternatingRotation>>;
+      /** How long a retired slot's password keeps working (e.g. "1h"). @default '1h' */
+      readonly retireGrace?: string;
+    };
 
 export type KeyMaterialSpec =
   | { readonly kind: 'generated'; readonly hmacRing?: KeyRingOptions; readonly encryptionRing?: KeyRingOptions }
@@ -535,9 +542,10 @@ export function collectEnvironmentProblems(data: unknown, problems: Problems): v
       w.rotationMap('credentials.rotation', c.rotation, LOGINS);
       w.string('credentials.retireGrace', c.retireGrace, { optional: true, accepted: 'a duration such as "1h"' });
     } else {
-      w.object('credentials', c, ['kind', 'secretPrefix', 'rotation']);
+      w.object('credentials', c, ['kind', 'secretPrefix', 'rotation', 'retireGrace']);
       w.string('credentials.secretPrefix', c.secretPrefix, { accepted: 'a Secret name prefix' });
-      w.stringMap('credentials.rotation', c.rotation, LOGINS);
+      w.rotationMap('credentials.rotation', c.rotation, LOGINS);
+      w.string('credentials.retireGrace', c.retireGrace, { optional: true, accepted: 'a duration such as "1h"' });
     }
   }
 

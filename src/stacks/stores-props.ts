@@ -21,7 +21,10 @@ export function storesPropsOf(env: EnvironmentSpec): CaracalStoresProps {
             rotation: env.credentials.rotation,
             retireGrace: env.credentials.retireGrace,
           })
-        : DatabaseCredentials.fromExistingSecret(env.credentials.secretPrefix, { rotation: env.credentials.rotation }),
+        : DatabaseCredentials.fromExistingSecret(env.credentials.secretPrefix, {
+            rotation: env.credentials.rotation,
+            retireGrace: env.credentials.retireGrace,
+          }),
     keyMaterial:
       env.keyMaterial.kind === 'generated'
         ? KeyMaterial.generated({ hmacRing: env.keyMaterial.hmacRing, encryptionRing: env.keyMaterial.encryptionRing })

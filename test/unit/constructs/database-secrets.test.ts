@@ -175,10 +175,105 @@ describe('DatabaseSecrets alternating logins', () => {
       expect(() => alternating(rotation, grace)).toThrow(message);
     },
   );
+});
 
-  test('GIVEN existing Secrets WHEN a login alternates THEN it is refused: alternating logins need generated credentials', () => {
+describe('DatabaseSecrets alternating logins from existing Secrets', () => {
+  const existing = (options: Record<string, unknown>) =>
+    build({ credentials: DatabaseCredentials.fromExistingSecret('vault-db', options as never) });
+  const slots = (secrets: DatabaseSecrets) =>
+    secrets.loginSlots('api').map((s) => [s.username, s.secretName, s.passwordKey, s.version, s.retireAfterSeconds]);
+
+  test('GIVEN plain tokens WHEN synthesized THEN every login keeps one slot, its existing Secret and the version of before', () => {
+    const { secrets } = existing({ rotation: { api: '3' } });
+    expect(secrets.loginSlots('api')).toEqual([
+      { slot: 'a', username: 'caracal_prod_api', secretName: 'vault-db-api', passwordKey: 'password', version: 'existing:vault-db-api:3' },
+    ]);
+    expect(secrets.secretVersion('api')).toBe('existing:vault-db-api:3');
+  });
+
+  test("GIVEN slot b gets a token WHEN synthesized THEN nothing is created, the Job's slot b reads `<name>-b`, and the clients keep slot a", () => {
+    const before = existing({});
+    const { json, secrets } = existing({ rotation: { api: { a: '0', b: '1' } }, passwordKey: 'pass' });
+    expect(json.resource).toBeUndefined();
+    expect(slots(secrets)).toEqual([
+      ['caracal_prod_api', 'vault-db-api', 'pass', 'existing:vault-db-api:0', undefined],
+      ['caracal_prod_api_b', 'vault-db-api-b', 'pass', 'existing:vault-db-api-b:1', undefined],
+    ]);
+    expect([secrets.secretName('api'), secrets.loginRole('api'), secrets.secretVersion('api')]).toEqual([
+      'vault-db-api',
+      'caracal_prod_api',
+      before.secrets.secretVersion('api'),
+    ]);
+  });
+
+  test("GIVEN slot b made active WHEN synthesized THEN the clients' Secret, login role and version are slot b's, and the slots' versions do not change", () => {
+    const staged = existing({ rotation: { api: { a: '0', b: '1' } } });
+    const { secrets } = existing({ rotation: { api: { a: '0', b: '1', active: 'b' } } });
+    expect([secrets.secretName('api'), secrets.loginRole('api'), secrets.secretVersion('api')]).toEqual([
+      'vault-db-api-b',
+      'caracal_prod_api_b',
+      'existing:vault-db-api-b:1',
+    ]);
+    expect(slots(secrets)).toEqual(slots(staged.secrets));
+  });
+
+  test('GIVEN slot a retired with a grace and a named slot b Secret WHEN synthesized THEN slot a carries the grace and its version changes', () => {
+    const { secrets } = existing({
+      rotation: { api: { a: '0', b: '1', active: 'b', retireInactive: true } },
+      retireGrace: '90s',
+      slotBSecretNames: { api: 'vault-api-next' },
+    });
+    expect(slots(secrets)).toEqual([
+      ['caracal_prod_api', 'vault-db-api', 'password', 'existing:vault-db-api:0:retire:90', 90],
+      ['caracal_prod_api_b', 'vault-api-next', 'password', 'existing:vault-api-next:1', undefined],
+    ]);
+    expect(secrets.secretName('api')).toBe('vault-api-next');
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    [
+      'an alternating owner',
+      { rotation: { owner: { a: '0', b: '1' } } },
+      /credentials\.rotation\.owner: .*one login: expected a rotation token/,
+    ],
+    [
+      'active b without a token',
+      { rotation: { api: { active: 'b' } } },
+      /credentials\.rotation\.api\.active: "b" names slot b, which has no token/,
+    ],
+    [
+      'a slot b Secret for the owner',
+      { slotBSecretNames: { owner: 'vault-db-owner-b' } },
+      /credentials\.slotBSecretNames\.owner: "owner" is not a login with a slot b: expected one of api, /,
+    ],
+    [
+      'a slot b Secret name that is not a Secret name',
+      { slotBSecretNames: { api: 'Vault_API' } },
+      /credentials\.slotBSecretNames\.api: "Vault_API" is not a Secret name/,
+    ],
+    [
+      "slot b in slot a's own Secret",
+      { rotation: { api: { b: '1' } }, secretNames: { api: 'vault-api' }, slotBSecretNames: { api: 'vault-api' } },
+      /credentials\.slotBSecretNames\.api: "vault-api" is already the Secret of slot a of this login: expected a Secret of slot b's own/,
+    ],
+    [
+      "slot b in another login's Secret",
+      { rotation: { api: { b: '1' } }, slotBSecretNames: { api: 'vault-db-sts' } },
+      /credentials\.slotBSecretNames\.api: "vault-db-sts" is already the Secret of login sts/,
+    ],
+    [
+      'two logins sharing a slot b Secret',
+      { rotation: { api: { b: '1' }, sts: { b: '1' } }, slotBSecretNames: { api: 'vault-next', sts: 'vault-next' } },
+      /credentials\.slotBSecretNames\.sts: "vault-next" is already the Secret of login api/,
+    ],
+    ['a grace that is not a duration', { retireGrace: 'soon' }, /credentials\.retireGrace: "soon" is not a duration: expected .*1s to 30d/],
+  ])('GIVEN %s WHEN the construct is created THEN the error names the field, the value and what is accepted', (_what, options, message) => {
+    expect(() => existing(options)).toThrow(message);
+  });
+
+  test('GIVEN several bad alternating options WHEN the construct is created THEN every problem is reported at once', () => {
     expect(() =>
-      build({ credentials: DatabaseCredentials.fromExistingSecret('vault-db', { rotation: { api: { a: '0', b: '1' } as never } }) }),
-    ).toThrow(/credentials\.rotation\.api: \{"a":"0","b":"1"\} is not a rotation token/);
+      existing({ rotation: { owner: { b: '1' }, api: { b: 'two words' } }, slotBSecretNames: { api: 'Vault_API' }, retireGrace: '31d' }),
+    ).toThrow(/4 problems/);
   });
 });

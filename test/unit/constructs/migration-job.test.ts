@@ -40,14 +40,21 @@ interface Built {
   job: MigrationJob;
 }
 
-type Extra = Partial<MigrationJobProps> & { external?: boolean; rotation?: string | AlternatingRotation; statementTimeout?: Duration };
+type Extra = Partial<MigrationJobProps> & {
+  external?: boolean;
+  rotation?: string | AlternatingRotation;
+  statementTimeout?: Duration;
+  /** Existing Secrets (`vault-db-<login>`) instead of generated credentials. */
+  existing?: boolean;
+};
 
 function addJob(s: Construct, extra: Extra = {}): MigrationJob {
-  const { external, rotation, statementTimeout, ...props } = extra;
+  const { external, rotation, statementTimeout, existing, ...props } = extra;
+  const byLogin = { rotation: rotation ? { api: rotation } : {} };
   const secrets = new DatabaseSecrets(s, 'secrets', {
     environment: 'dev',
     namespace: 'caracal-dev',
-    credentials: DatabaseCredentials.generated({ rotation: rotation ? { api: rotation } : {} }),
+    credentials: existing ? DatabaseCredentials.fromExistingSecret('vault-db', byLogin) : DatabaseCredentials.generated(byLogin),
   });
   const database = external
     ? PostgresInstance.external(s, 'postgres', { host: 'db.example.com', sslMode: 'verify-full', caCertSecret: { secretName: 'db-ca' } })
@@ -600,5 +607,35 @@ describe('MigrationJob alternating logins', () => {
     const [a, b] = provision(retired).logins as Json[];
     expect(a.retireAfterSeconds).toBe(3600);
     expect(b.retireAfterSeconds).toBeUndefined();
+  });
+});
+
+describe('MigrationJob alternating logins from existing Secrets', () => {
+  const staged = build({ existing: true, rotation: { a: '0', b: '1' } });
+  const provision = (b: Built) =>
+    JSON.parse(
+      Buffer.from((manifest(b, 'ConfigMap', '-runner').binaryData as Record<string, string>)['provision.json'], 'base64').toString('utf8'),
+    );
+
+  test("GIVEN slot b has a token THEN the Job provisions both api logins and mounts each slot's own existing Secret", () => {
+    const logins = (provision(staged).logins as Json[]).filter((l) => l.groupRole === 'caracal_api');
+    expect(logins.map((l) => [l.loginRole, l.passwordFile])).toEqual([
+      ['caracal_dev_api', '/var/run/secrets/caracal/logins/caracal_dev_api/password'],
+      ['caracal_dev_api_b', '/var/run/secrets/caracal/logins/caracal_dev_api_b/password'],
+    ]);
+    const volumes = (podSpec(staged).volumes as Json[]).filter((v) => /^vault-db-api/.test(v.secret?.secretName ?? ''));
+    expect(volumes.map((v) => [v.secret.secretName, v.secret.items])).toEqual([
+      ['vault-db-api', [{ key: 'password', path: 'password' }]],
+      ['vault-db-api-b', [{ key: 'password', path: 'password' }]],
+    ]);
+    expect(staged.job.contentHash).not.toBe(build({ existing: true }).job.contentHash);
+  });
+
+  test('GIVEN slot b made active, then slot a retired THEN the switch leaves the hash alone and the retirement gives slot a the grace', () => {
+    expect(build({ existing: true, rotation: { a: '0', b: '1', active: 'b' } }).job.contentHash).toBe(staged.job.contentHash);
+    const retired = build({ existing: true, rotation: { a: '0', b: '1', active: 'b', retireInactive: true } });
+    expect(retired.job.contentHash).not.toBe(staged.job.contentHash);
+    const [a, b] = (provision(retired).logins as Json[]).filter((l) => l.groupRole === 'caracal_api');
+    expect([a.retireAfterSeconds, b.retireAfterSeconds]).toEqual([3600, undefined]);
   });
 });

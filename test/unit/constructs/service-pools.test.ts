@@ -1,6 +1,16 @@
 // ServicePools: a ConfigMap per service with the connection contract, role settings, Helm values, budget.
 import { Construct } from 'constructs';
-import { KeyMaterialSecret, PostgresEndpoint, PostgresInstance, ServicePools, ServicePoolsProps, SERVICES } from '../../../constructs';
+import {
+  AlternatingRotation,
+  DatabaseCredentials,
+  DatabaseSecrets,
+  KeyMaterialSecret,
+  PostgresEndpoint,
+  PostgresInstance,
+  ServicePools,
+  ServicePoolsProps,
+  SERVICES,
+} from '../../../constructs';
 import { serviceSelector } from '../../../constructs/internal/labels';
 import { byName, Json, only, resources, scope, synthScope, testSecrets } from '../../support/synth';
 
@@ -179,5 +189,36 @@ describe('ServicePools', () => {
           ...extra,
         }),
     ).toThrow(new RegExp(`- ${field}: `));
+  });
+});
+
+describe('ServicePools with alternating existing Secrets', () => {
+  const withRotation = (api: string | AlternatingRotation) =>
+    build({}, (s) => ({
+      secrets: new DatabaseSecrets(s, 'vault-secrets', {
+        environment: 'staging',
+        namespace: 'caracal-staging',
+        credentials: DatabaseCredentials.fromExistingSecret('vault-db', { rotation: { api } }),
+      }),
+    }));
+  const api = (b: { json: Json; pools: ServicePools }) => {
+    const values = b.pools.helmValues().api!;
+    return {
+      user: byName(b.json, 'kubernetes_config_map_v1', b.pools.configMapName('api')).data.PGUSER,
+      secret: values.volumes.find((v) => v.name === 'caracal-db-credentials')?.secret.secretName,
+      annotation: values.podAnnotations['caracal.dev/database-credentials'],
+    };
+  };
+
+  test("GIVEN slot b staged, then made active WHEN synthesized THEN only the switch moves api's PGUSER, mounted Secret and credentials annotation to slot b", () => {
+    const plain = api(withRotation('0'));
+    const staged = api(withRotation({ a: '0', b: '1' }));
+    const switched = api(withRotation({ a: '0', b: '1', active: 'b' }));
+    expect(staged).toEqual(plain);
+    expect(plain).toMatchObject({ user: 'caracal_staging_api', secret: 'vault-db-api' });
+    expect(switched).toMatchObject({ user: 'caracal_staging_api_b', secret: 'vault-db-api-b' });
+    expect(switched.annotation).not.toBe(staged.annotation);
+    const sts = (b: { json: Json; pools: ServicePools }) => b.pools.helmValues().sts;
+    expect(sts(withRotation({ a: '0', b: '1', active: 'b' }))).toEqual(sts(withRotation('0')));
   });
 });

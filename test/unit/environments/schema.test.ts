@@ -32,6 +32,18 @@ describe('environment schema', () => {
     expect(() => checkEnvironment(d, 'src/environments/dev.ts')).not.toThrow();
   });
 
+  test('GIVEN existing Secrets with an alternating login and a retire grace WHEN validated THEN it is accepted', () => {
+    const d = devWith((x) => {
+      x.credentials = {
+        kind: 'existing',
+        secretPrefix: 'caracal-dev-db',
+        rotation: { api: { a: '0', b: '1', active: 'b' } },
+        retireGrace: '2h',
+      };
+    });
+    expect(() => checkEnvironment(d, 'src/environments/dev.ts')).not.toThrow();
+  });
+
   test('GIVEN dev, staging and prod WHEN compared THEN dev is in-cluster and small, staging and prod managed and larger', () => {
     const [d, s, p] = loadEnvironments();
     expect(d.postgres.mode).toBe('in-cluster');
@@ -108,6 +120,11 @@ describe('environment schema', () => {
     ['credentials.rotation.api.retire', (d) => (d.credentials.rotation = { api: { b: '1', retire: true } })],
     ['credentials.retireGrace', (d) => (d.credentials.retireGrace = 3600)],
     ['credentials.retireGrace', (d) => (d.credentials.retireGrace = 'an hour')],
+    [
+      'credentials.rotation.api.retire',
+      (d) => (d.credentials = { kind: 'existing', secretPrefix: 'caracal-dev-db', rotation: { api: { b: '1', retire: true } } }),
+    ],
+    ['credentials.retireGrace', (d) => (d.credentials = { kind: 'existing', secretPrefix: 'caracal-dev-db', retireGrace: 3600 })],
     ['keyMaterial', (d) => delete d.keyMaterial],
     ['pools.api.poolMax', (d) => (d.pools.api.poolMax = 0)],
     ['pools.sts.statementTimeout', (d) => (d.pools.sts.statementTimeout = '5 seconds')],
