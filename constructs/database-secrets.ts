@@ -6,7 +6,7 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import { Problems } from './errors';
 import { standardLabels } from './internal/labels';
 import { LOGINS, LoginName, PROVISIONED_LOGINS, SERVICES, ServiceName, groupRoleOf, loginRoleName } from '../common/names';
-import { AlternatingRotation, ROTATION_SLOTS, RotationSlot, RotationState, activeVersion, rotationState } from '../common/rotation';
+import { AlternatingRotation, ROTATION_SLOTS, RotationSlot, RotationState, rotationState } from '../common/rotation';
 import * as rules from './internal/rules';
 import { checkStackIdentity } from './internal/stack-identity';
 
@@ -197,19 +197,21 @@ export class DatabaseSecrets extends Construct {
         const secretName = `${prefix}-db-${login}`;
         const alternates = state.b !== undefined;
         const slotUsername = (slot: RotationSlot) => slotRoleName(username, slot);
-        const slots = slotRefs(state, username, graceSeconds, (slot) => ({
+        const slots = slotRefs(state, username, graceSeconds, (slot, token) => ({
           secretName: alternates ? `${secretName}-slots` : secretName,
           passwordKey: alternates ? `password-${slot}` : 'password',
-          version: `generated:${length}:${slot === 'a' ? state.a : `b:${state.b}`}`,
+          version: `generated:${length}:${slot === 'a' ? token : `b:${token}`}`,
         }));
+        // Clients mount one Secret with the active slot's login; its version (the annotation) changes at the switch.
+        const active = activeSlot(slots, state);
         this.logins.set(login, {
           login,
-          username: slotUsername(state.active),
+          username: active.username,
           groupRole: groupRoleOf(login),
           secretName,
           usernameKey: 'username',
           passwordKey: 'password',
-          version: `generated:${length}:${activeVersion(state)}`,
+          version: active.version,
           slots,
         });
         create.push(() => {
@@ -230,7 +232,7 @@ export class DatabaseSecrets extends Construct {
           const secret = new SecretV1(this, `secret-${login}`, {
             metadata: { name: secretName, namespace: props.namespace, labels: labels(`db-login-${login}`) },
             type: 'Opaque',
-            data: { username: slotUsername(state.active), password: values[state.active]! },
+            data: { username: active.username, password: values[state.active]! },
           });
           secret.overrideLogicalId(`${idPrefix}_db_secret_${login}`);
           if (!alternates) return;
@@ -280,8 +282,7 @@ export class DatabaseSecrets extends Construct {
           return { secretName: name, passwordKey, version: `existing:${name}:${token}` };
         });
         // Clients mount the active slot's Secret; its version (the annotation) changes at the switch.
-        // (An active slot b without a token is a problem already reported: slot a stands in until the throw.)
-        const active = slots.find((s) => s.slot === state.active) ?? slots[0];
+        const active = activeSlot(slots, state);
         this.logins.set(login, {
           login,
           username: active.username,
@@ -395,6 +396,11 @@ function slotRefs(
       version: `${at.version}${retire ? `:retire:${graceSeconds}` : ''}`,
     };
   });
+}
+
+/** The slot the clients use. (An active slot b without a token is a problem already reported: slot a stands in until the throw.) */
+function activeSlot(slots: readonly LoginSlotRef[], state: RotationState): LoginSlotRef {
+  return slots.find((s) => s.slot === state.active) ?? slots[0];
 }
 
 /** A login's slots; a hand-made LoginSecretRef without `slots` has one, slot a. */
