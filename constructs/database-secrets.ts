@@ -9,6 +9,7 @@ import { LOGINS, LoginName, PROVISIONED_LOGINS, SERVICES, ServiceName, groupRole
 import { AlternatingRotation, ROTATION_SLOTS, RotationSlot, RotationState, rotationState } from '../common/rotation';
 import * as rules from './internal/rules';
 import { checkStackIdentity } from './internal/stack-identity';
+import { existingVersion } from './internal/credentials-checksum';
 
 /** Where a login's username and password are in a Kubernetes Secret. */
 export interface LoginSecretRef {
@@ -279,7 +280,7 @@ export class DatabaseSecrets extends Construct {
         }
         const slots = slotRefs(state, username, graceSeconds, (slot, token) => {
           const name = slot === 'a' ? secretName : slotBName;
-          return { secretName: name, passwordKey, version: `existing:${name}:${token}` };
+          return { secretName: name, passwordKey, version: existingVersion(name, token) };
         });
         // Clients mount the active slot's Secret; its version (the annotation) changes at the switch.
         const active = activeSlot(slots, state);
