@@ -1,7 +1,7 @@
 // Discovers migration files: the filename grammar (common/migration-files.ts), ConfigMap-mount tolerance, content
 // checks and checksums, and for `up` the checksum manifest (common/migration-manifest.ts) that spares it reading
 // applied files.
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { classifyFilename, hasNoTransactionMarker, normalizeSql } from '../../common/migration-files';
@@ -32,8 +32,11 @@ export interface MigrationFile {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+// crypto.hash (Node 20.12+) hashes in one call; the Job runs on the user's Node 20, which may be older.
+const oneShot = (crypto as { hash?: typeof crypto.hash }).hash;
+
 export function checksumOf(normalizedSql: string): string {
-  return createHash('sha256').update(normalizedSql, 'utf8').digest('hex');
+  return oneShot ? oneShot('sha256', normalizedSql, 'hex') : crypto.createHash('sha256').update(normalizedSql, 'utf8').digest('hex');
 }
 
 /** What discovery found: the files, and whether their checksums came from the directory's manifest. */
@@ -102,6 +105,8 @@ function discover(dir: string, useManifest: boolean): Discovery {
   const problems: Array<{ file: string; reason: string }> = [];
   const files: MigrationFile[] = [];
   let read = 0;
+  // path.join(dir, name) for a valid file name (no separator, no dot segment), without normalizing each path.
+  const prefix = path.join(dir, '_').slice(0, -1);
   for (const dirent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const verdict = classifyFilename(dirent.name);
     if (verdict.kind === 'ignored') continue;
@@ -112,11 +117,11 @@ function discover(dir: string, useManifest: boolean): Discovery {
     const entry = { dirent, version: verdict.version, name: verdict.name };
     const listed = manifest?.get(dirent.name);
     if (listed !== undefined) {
-      files.push(manifestFile(dir, realDir, entry, listed, manifestPath));
+      files.push(manifestFile(prefix, realDir, entry, listed, manifestPath));
       continue;
     }
     read++;
-    const content = readContent(dir, realDir, dirent);
+    const content = readContent(prefix, realDir, dirent);
     if ('reason' in content) problems.push({ file: dirent.name, reason: content.reason });
     else files.push(readFile(entry, content));
   }
@@ -164,9 +169,12 @@ function readManifest(manifestPath: string): ReadonlyMap<string, string> | undef
   return parsed.entries;
 }
 
-/** Read one directory entry, following an in-directory symlink (a ConfigMap mount), and check its content. */
-function readContent(dir: string, realDir: string, dirent: Dirent): Content {
-  const full = path.join(dir, dirent.name);
+/**
+ * Read one directory entry, following an in-directory symlink (a ConfigMap mount), and check its content. `prefix`
+ * is the directory's path with a trailing separator.
+ */
+function readContent(prefix: string, realDir: string, dirent: Dirent): Content {
+  const full = prefix + dirent.name;
   let target = full;
   if (dirent.isSymbolicLink()) {
     // A ConfigMap mount: key -> ..data/key -> ..<timestamp>/key. Follow only while it stays inside.
@@ -183,19 +191,31 @@ function readContent(dir: string, realDir: string, dirent: Dirent): Content {
   } else if (!dirent.isFile()) {
     return { reason: 'is not a regular file' };
   }
-  let raw: string;
-  try {
-    raw = UTF8.decode(readFileSync(target));
-  } catch {
-    return { reason: 'is not valid UTF-8' };
-  }
-  const sql = normalizeSql(raw);
+  const sql = readSql(target);
+  if (sql === undefined) return { reason: 'is not valid UTF-8' };
   if (!hasStatement(sql)) return { reason: sql.trim() === '' ? 'is empty' : 'has only comments (no SQL statement)' };
   return { sql, path: target };
 }
 
+/**
+ * The file's SQL as it runs: its strict UTF-8 decoding, normalized (normalizeSql); undefined when it is not valid
+ * UTF-8 or cannot be read. Most files are UTF-8 with LF line endings and no BOM: for them one native call reads the
+ * text, and normalizing would change nothing. The decoder of that call replaces invalid bytes with U+FFFD, so a file
+ * with U+FFFD, a CR or a leading BOM takes the strict decoder's path.
+ */
+function readSql(file: string): string | undefined {
+  try {
+    const text = readFileSync(file, 'utf8');
+    if (text.charCodeAt(0) !== 0xfeff && !text.includes('\r') && !text.includes('\ufffd')) return text;
+    return normalizeSql(UTF8.decode(readFileSync(file)));
+  } catch {
+    return undefined;
+  }
+}
+
 function readFile(entry: Entry, content: { sql: string; path: string }): MigrationFile {
   let statements: SqlStatement[] | undefined;
+  let noTransaction: boolean | undefined;
   const { sql } = content;
   return {
     version: entry.version,
@@ -204,7 +224,9 @@ function readFile(entry: Entry, content: { sql: string; path: string }): Migrati
     path: content.path,
     sql,
     checksum: checksumOf(sql),
-    noTransaction: hasNoTransactionMarker(sql),
+    get noTransaction() {
+      return (noTransaction ??= hasNoTransactionMarker(sql));
+    },
     get statements() {
       return (statements ??= splitStatements(sql));
     },
@@ -212,11 +234,11 @@ function readFile(entry: Entry, content: { sql: string; path: string }): Migrati
 }
 
 /** A file listed in the manifest: its checksum is the manifest's; the file is read, and checked against it, on first use. */
-function manifestFile(dir: string, realDir: string, entry: Entry, checksum: string, manifestPath: string): MigrationFile {
+function manifestFile(prefix: string, realDir: string, entry: Entry, checksum: string, manifestPath: string): MigrationFile {
   let file: MigrationFile | undefined;
   const load = (): MigrationFile => {
     if (file) return file;
-    const content = readContent(dir, realDir, entry.dirent);
+    const content = readContent(prefix, realDir, entry.dirent);
     if ('reason' in content) throw new UnsafeFilenameError(entry.dirent.name, content.reason);
     const read = readFile(entry, content);
     if (read.checksum !== checksum) {

@@ -1,4 +1,5 @@
 // The migration filename grammar, checksum normalization, and directory discovery (ConfigMap mounts, refusals).
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -68,6 +69,12 @@ describe('classifyFilename', () => {
 });
 
 describe('checksum', () => {
+  test('GIVEN ASCII, non-ASCII and empty text WHEN checksummed THEN it is the SHA-256 hex of its UTF-8 bytes', () => {
+    for (const text of ['SELECT 1;\n', "COMMENT ON TABLE t IS 'née 東京 🐆';", '']) {
+      expect(checksumOf(text)).toBe(createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex'));
+    }
+  });
+
   test('GIVEN CRLF versus LF and a leading BOM WHEN checksummed THEN they are ignored and every other byte counts', () => {
     const lf = 'CREATE TABLE t (id int);\nSELECT 1;\n';
     expect(checksumOf(normalizeSql(`\uFEFF${lf.replace(/\n/g, '\r\n')}`))).toBe(checksumOf(normalizeSql(lf)));
@@ -78,6 +85,36 @@ describe('checksum', () => {
 });
 
 describe('discoverMigrations', () => {
+  // Plain UTF-8 with LF endings is read as text in one call; anything else goes through the strict decoder. Both
+  // must give what the strict decoder and normalizeSql give, byte for byte: the history's and the manifest's
+  // checksums were computed that way.
+  const strict = (bytes: Buffer) => normalizeSql(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  test.each([
+    ['plain ASCII with LF endings', Buffer.from('-- a table\nCREATE TABLE t (id int);\n')],
+    ['non-ASCII text', Buffer.from("COMMENT ON TABLE t IS 'zone née 東京 🐆';\n")],
+    ['CRLF endings', Buffer.from('CREATE TABLE t (id int);\r\nSELECT 1;\r\n')],
+    ['lone CR endings', Buffer.from('CREATE TABLE t (id int);\rSELECT 1;\r')],
+    ['a leading BOM', Buffer.from('\uFEFFCREATE TABLE t (id int);\n')],
+    ['two leading BOMs', Buffer.from('\uFEFF\uFEFFCREATE TABLE t (id int);\n')],
+    ['a BOM after the start', Buffer.from('SELECT 1;\n\uFEFFSELECT 2;\n')],
+    ['a real U+FFFD character', Buffer.from("SELECT '\uFFFD';\n")],
+  ])('GIVEN a file with %s WHEN discovered THEN its SQL and checksum are those of the strict decoder and normalizeSql', (_, bytes) => {
+    const dir = migrationsDir({ '0001_x.up.sql': bytes });
+    const [file] = discoverMigrations(dir);
+    expect(file.sql).toBe(strict(bytes));
+    expect(file.checksum).toBe(createHash('sha256').update(strict(bytes), 'utf8').digest('hex'));
+  });
+
+  test.each([
+    ['a Latin-1 byte', Buffer.from([0x53, 0x45, 0x4c, 0x45, 0x43, 0x54, 0x20, 0x27, 0xe9, 0x27, 0x3b])],
+    ['a truncated sequence at the end', Buffer.concat([Buffer.from('SELECT 1;\n'), Buffer.from([0xe6, 0x9d])])],
+    ['an encoded surrogate', Buffer.concat([Buffer.from("SELECT '"), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from("';")])],
+    ['an overlong encoding', Buffer.concat([Buffer.from("SELECT '"), Buffer.from([0xc0, 0xaf]), Buffer.from("';")])],
+  ])('GIVEN a file with %s WHEN discovered THEN it is refused as not valid UTF-8', (_, bytes) => {
+    const dir = migrationsDir({ '0001_x.up.sql': bytes });
+    expect(() => discoverMigrations(dir)).toThrow(/0001_x\.up\.sql.*not valid UTF-8/);
+  });
+
   test('GIVEN a ConfigMap mount WHEN discovered THEN files are sorted by numeric version, with the no-transaction marker', () => {
     // GIVEN kubelet's layout: files under ..<timestamp>, ..data -> it, one symlink per key
     const dir = tempDir();
