@@ -2,12 +2,6 @@
 // A ValidationError is printed as its list of problems (no stack trace) and exits non-zero.
 import './stacks/fast-start';
 import { buildApp } from './stacks/app';
-import { ValidationError } from '../constructs';
+import { synthOnFreshStack } from './stacks/fresh-stack-synth';
 
-try {
-  buildApp().synth();
-} catch (error) {
-  if (!(error instanceof ValidationError)) throw error;
-  console.error(`ValidationError: ${error.message}`);
-  process.exitCode = 1;
-}
+synthOnFreshStack(() => buildApp());
