@@ -5,6 +5,7 @@ import { gzipSync, constants as zlibConstants } from 'node:zlib';
 import { stringify } from 'yaml';
 import { normalizeSql } from '../../common/migration-files';
 import { MANIFEST_FILENAME, renderManifest } from '../../common/migration-manifest';
+import { memoByContent } from './content-memo';
 import { restrictedContainerSecurityContextManifest, restrictedPodSecurityContextManifest } from './pod-security';
 import { PgConnection } from './pg-connection';
 import type { PostgresEndpoint } from '../postgres-instance';
@@ -143,9 +144,9 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
   const runnerName = `${spec.name}-runner`;
   const migrationsName = `${spec.name}-migrations`;
   const runnerData: Record<string, string> = { [PROVISION_FILE]: b64(Buffer.from(`${JSON.stringify(provisionConfig(spec), null, 2)}\n`)) };
-  if (spec.runnerBundle) runnerData[RUNNER_FILE] = b64(spec.runnerBundle);
+  if (spec.runnerBundle) runnerData[RUNNER_FILE] = fileBase64(spec.runnerBundle);
   const migrationData: Record<string, string> = {};
-  for (const m of spec.migrations) migrationData[m.name] = b64(m.content);
+  for (const m of spec.migrations) migrationData[m.name] = fileBase64(m.content);
   // The checksum manifest, from the same bytes: `up` in the Job takes applied files' checksums from it (docs/runner.md).
   migrationData[MANIFEST_FILENAME] = b64(Buffer.from(migrationManifest(spec.migrations)));
 
@@ -248,8 +249,7 @@ export function renderHookChart(spec: HookChartSpec): HookChart {
     version: '1.0.0',
     appVersion: contentHash.slice(0, 12),
   });
-  const valuesYaml = `# Set by the helm_release from the construct; a change reruns the Job.\n${toYaml({ contentHash: '' })}`;
-  const files = new Map<string, string>([['Chart.yaml', chartYaml], ...[...templates].sort(byKey), ['values.yaml', valuesYaml]]);
+  const files = new Map<string, string>([['Chart.yaml', chartYaml], ...[...templates].sort(byKey), ['values.yaml', VALUES_YAML]]);
 
   // What Helm renders (releaseRecord fills in the one template action): the objects with the hash in place.
   const manifests = [...objects.values()].map((o) => withHash(o, contentHash));
@@ -403,6 +403,9 @@ export function toYaml(value: unknown): string {
   return stringify(value, { sortMapEntries: true, lineWidth: 0, minContentWidth: 0, singleQuote: false });
 }
 
+/** values.yaml: the one value, set by the helm_release; the same for every chart. */
+const VALUES_YAML = `# Set by the helm_release from the construct; a change reruns the Job.\n${toYaml({ contentHash: '' })}`;
+
 /** A copy of `o` with the content-hash placeholder replaced (the only templated value). */
 function withHash(o: KubeObject, contentHash: string): KubeObject {
   if (o.kind !== 'Job') return o;
@@ -415,10 +418,13 @@ function byKey<T>([a]: [string, T], [b]: [string, T]): number {
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** common/migration-manifest.ts over the files as the runner reads them (UTF-8, BOM dropped, LF line endings). */
+/** A migration file's checksum as the runner computes it (UTF-8, BOM dropped, LF line endings), once per content. */
+const migrationChecksum = memoByContent((content) => sha256Hex(normalizeSql(content.toString('utf8'))));
+
+/** common/migration-manifest.ts over the files as the runner reads them. */
 export function migrationManifest(migrations: readonly MigrationFile[]): string {
   return renderManifest(
-    migrations.map((m) => ({ filename: m.name, checksum: sha256Hex(normalizeSql(m.content.toString('utf8'))) })),
+    migrations.map((m) => ({ filename: m.name, checksum: migrationChecksum(m.content) })),
     sha256Hex,
   );
 }
@@ -426,6 +432,9 @@ export function migrationManifest(migrations: readonly MigrationFile[]): string 
 function b64(data: Buffer): string {
   return data.toString('base64');
 }
+
+/** base64 of a file the chart ships (the runner bundle, a migration), once per content: every environment ships the same. */
+const fileBase64 = memoByContent(b64);
 
 function rawBytes(binaryData: Record<string, string>): number {
   return Object.entries(binaryData).reduce((n, [k, v]) => n + k.length + Buffer.from(v, 'base64').length, 0);

@@ -106,8 +106,7 @@ function resourceType(c: IConstruct): string | undefined {
 
 /** `<namespace>/<name>` of a Kubernetes object or Helm release with a literal name; undefined otherwise. */
 function kubernetesObject(type: string, element: { toTerraform(): unknown }): string | undefined {
-  const json = element.toTerraform() as { resource?: Record<string, Record<string, Record<string, unknown>>> };
-  const body = Object.values(json.resource?.[type] ?? {})[0];
+  const body = configuration(type, element);
   if (!body) return undefined;
   // kubernetes_manifest holds any object (a CloudNativePG Cluster, say): its kind is part of what must be unique.
   const manifest = type === 'kubernetes_manifest' ? (body.manifest as { kind?: unknown; metadata?: unknown } | undefined) : undefined;
@@ -116,4 +115,25 @@ function kubernetesObject(type: string, element: { toTerraform(): unknown }): st
   if (typeof name !== 'string' || Token.isUnresolved(name)) return undefined;
   if (namespace !== undefined && (typeof namespace !== 'string' || Token.isUnresolved(namespace))) return undefined;
   return `${manifest ? `${String(manifest.kind)} ` : ''}${namespace ?? ''}/${name}`;
+}
+
+/**
+ * The resource's metadata, manifest, name and namespace as configured: the provider classes' `…Input` getters hand
+ * back the values given, where `toTerraform()` would convert the whole resource (about 3 ms of synth per
+ * environment). A resource with an escape-hatch override (`addOverride`) is read through `toTerraform()`, which
+ * applies it.
+ */
+function configuration(type: string, element: { toTerraform(): unknown }): Record<string, unknown> | undefined {
+  const overrides = (element as unknown as { rawOverrides?: object }).rawOverrides;
+  if (overrides === undefined || Object.keys(overrides).length > 0) {
+    const json = element.toTerraform() as { resource?: Record<string, Record<string, Record<string, unknown>>> };
+    return Object.values(json.resource?.[type] ?? {})[0];
+  }
+  const { metadataInput, manifestInput, nameInput, namespaceInput } = element as {
+    metadataInput?: unknown;
+    manifestInput?: unknown;
+    nameInput?: unknown;
+    namespaceInput?: unknown;
+  };
+  return { metadata: metadataInput, manifest: manifestInput, name: nameInput, namespace: namespaceInput };
 }

@@ -190,11 +190,20 @@ export function postgresQueries(o: PostgresQueriesOptions): Record<string, Query
   return queries;
 }
 
+/** Rendered files by the JSON of their document: environments with the same pools render the same file once. */
+const renderedFiles = new Map<string, string>();
+
 /** The query file, as postgres_exporter reads it (YAML; deterministic). */
 export function renderPostgresQueries(o: PostgresQueriesOptions): string {
   const doc: Record<string, unknown> = {};
   for (const [name, q] of Object.entries(postgresQueries(o))) {
     doc[name] = { query: q.query, master: true, metrics: q.metrics.map((m) => ({ ...m })) };
   }
-  return `# Rendered by Caracal stores: postgres_exporter --extend.query-path. Metric names are <key>_<column>.\n${stringify(doc, { lineWidth: 0 })}`;
+  const key = JSON.stringify(doc);
+  let file = renderedFiles.get(key);
+  if (file === undefined) {
+    file = `# Rendered by Caracal stores: postgres_exporter --extend.query-path. Metric names are <key>_<column>.\n${stringify(doc, { lineWidth: 0 })}`;
+    renderedFiles.set(key, file);
+  }
+  return file;
 }

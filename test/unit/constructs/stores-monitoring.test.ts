@@ -213,4 +213,20 @@ describe('StoresMonitoring', () => {
       () => new StoresMonitoring(scope(), 'monitoring', { ...base, runAsUser: 0, schemaVersion: 0, thresholds: { backupAge: 'x' } }),
     ).toThrow(/3 problems[\s\S]*runAsUser[\s\S]*schemaVersion[\s\S]*thresholds\.backupAge/);
   });
+
+  test("GIVEN two environments with other pool sizes, rendered in turn WHEN their query files are read THEN each has its own pools, and the first's file comes back byte for byte", () => {
+    // GIVEN dev, then an environment whose api pool is larger, then dev again (the query files are rendered once per content)
+    const first = new StoresMonitoring(scope(), 'monitoring', base).queryFile;
+    const other = new StoresMonitoring(scope(), 'monitoring', {
+      ...base,
+      environment: 'qa',
+      pools: [{ applicationName: 'caracal-api', poolMax: 20, maxPods: 4 }],
+    }).queryFile;
+    const again = new StoresMonitoring(scope(), 'monitoring', base).queryFile;
+    // THEN
+    expect(first).toContain("('caracal-api', 10, 4)");
+    expect(other).toContain("('caracal-api', 20, 4)");
+    expect(other).not.toContain("('caracal-api', 10, 4)");
+    expect(again).toBe(first);
+  });
 });

@@ -145,6 +145,18 @@ describe('identity of lower-level constructs in one stack', () => {
     ]);
   });
 
+  test("GIVEN the user's ConfigMaps renamed by escape-hatch overrides, one onto a pool's name and one away from it WHEN synthesized THEN only the first is a collision", () => {
+    const s = stack();
+    const secrets = new DatabaseSecrets(s, 'secrets', { environment: 'qa', namespace: 'qa', services: ['api'] });
+    const endpoint = { host: 'db', port: 5432, database: 'caracal', sslMode: 'require' as const };
+    new ServicePools(s, 'pools', { environment: 'qa', namespace: 'qa', endpoint, maxConnections: 100, secrets });
+    new ConfigMapV1(s, 'onto', { metadata: { name: 'mine', namespace: 'qa' } }).addOverride('metadata.name', 'caracal-api-db');
+    new ConfigMapV1(s, 'away', { metadata: { name: 'caracal-api-db', namespace: 'qa' } }).addOverride('metadata.name', 'other');
+    expect(validationErrorOf(() => Testing.synth(s)).problems.map((p) => p.message.split(':')[0])).toEqual([
+      'is claimed by both platform/pools/config-api and platform/onto',
+    ]);
+  });
+
   test('GIVEN a data source reading a Secret the stack creates WHEN synthesized THEN it is no collision', () => {
     const s = stack();
     new DatabaseSecrets(s, 'secrets', { environment: 'qa', namespace: 'qa' });
