@@ -347,10 +347,10 @@ function wholeReleaseSize(
 
 /**
  * The release record's size as synth reports it: as wholeReleaseSize, except that each ConfigMap's large values
- * (the runner bundle, the large migration files) are compressed apart from the rest, once per process, and their
- * size added. Every environment ships the same bundle and files, and deflate cannot reach back further than 32 KiB,
- * so they compress apart as they do inside the record (verbatim in the hook's manifest, base64 again in the
- * template); within 0.1% of wholeReleaseSize. Gzipping each environment's whole 1.2 MB record cost 60-90 ms.
+ * (the runner bundle, the large migration files, with whatever lies between them) are compressed apart from the
+ * rest, once per process, and their size added. Every environment ships the same bundle and files, and deflate
+ * cannot reach back further than 32 KiB, so they compress apart as they do inside the record (verbatim in the
+ * hook's manifest, base64 again in the template); within 0.1% of wholeReleaseSize. Gzipping each environment's whole 1.2 MB record cost 60-90 ms.
  */
 function releaseSize(
   name: string,
@@ -362,15 +362,19 @@ function releaseSize(
   const thin = new Map(templates);
   for (const [p, o] of objects) {
     if (o.kind !== 'ConfigMap') continue;
-    const binaryData: Record<string, string> = {};
-    const large: string[] = [];
-    for (const [k, v] of Object.entries(o.binaryData as Record<string, string>).sort(byKey)) {
-      binaryData[k] = v.length < SEPARATE_VALUE_CHARS ? v : '';
-      if (v.length >= SEPARATE_VALUE_CHARS) large.push(v);
-    }
-    // A ConfigMap's large values together, in their order: neighbouring migration files share text.
-    if (large.length > 0) separate += separateSize(large.join('\n'));
-    thin.set(p, toJsonManifest({ ...o, binaryData }));
+    const large = Object.entries(o.binaryData as Record<string, string>)
+      .sort(byKey)
+      .map(([, v]) => v)
+      .filter((v) => v.length >= SEPARATE_VALUE_CHARS);
+    if (large.length === 0) continue;
+    // The manifest's text from its first large value to the end of its last, verbatim (the small values between
+    // them too): neighbouring migration files share text, and deflate finds a repeat in the base64 of the base64
+    // only at the distances the record has.
+    const text = templates.get(p)!;
+    const start = text.indexOf(large[0]);
+    const end = text.lastIndexOf(large[large.length - 1]) + large[large.length - 1].length;
+    separate += separateSize(text.slice(start, end));
+    thin.set(p, text.slice(0, start) + text.slice(end));
   }
   return base64Bytes(gzipBytes(Buffer.from(releaseRecord(name, thin, objects, contentHash))) + separate);
 }
