@@ -1,6 +1,6 @@
 // AuditPartitionMaintenance: a CronJob that keeps the audit_events partition window (the schema's
-// audit_partitions_ensure / audit_partitions_apply_retention / audit_partition_health) with psql from
-// the pinned Postgres image, and fails (alerts) when health reports a problem. It runs as the environment's
+// audit_partitions_ensure / audit_partitions_apply_retention / audit_partition_health_all) with psql from
+// the pinned Postgres image, and fails (alerts) when health reports a problem on any partition. It runs as the environment's
 // maintenance login (caracal_maintenance may execute those three functions and nothing else), never the owner.
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
@@ -19,7 +19,8 @@ import { DEFAULT_POSTGRES_IMAGE, POSTGRES_UID, PostgresEndpoint, ResourceRequire
 import { checkStackIdentity } from './internal/stack-identity';
 
 /**
- * What the job runs. ensure -> retention -> health, each call its own transaction (psql autocommit):
+ * What the job runs. ensure -> retention -> health of every partition (audit_partition_health_all: the exporter's
+ * audit_partition_health, on every scrape, looks at the window only), each call its own transaction (psql autocommit):
  * the functions serialize on one advisory lock, so a concurrent or repeated run waits and then finds
  * nothing to do; a missed run is covered by the window ahead. Health failing raises an error, and
  * ON_ERROR_STOP turns any error into psql exit code 3: the Job fails, which is the alert.
@@ -34,12 +35,12 @@ exec psql --no-psqlrc --quiet --no-align --tuples-only -v ON_ERROR_STOP=1 \\
 SELECT 'audit partitions created: ' || public.audit_partitions_ensure(:days_back, :days_ahead);
 SELECT 'audit partitions dropped by retention: ' || public.audit_partitions_apply_retention(:retention_days);
 SELECT format('health %s %s: %s', check_name, CASE WHEN ok THEN 'ok' ELSE 'FAILED' END, detail)
-  FROM public.audit_partition_health(:health_days_ahead) ORDER BY ok, check_name;
+  FROM public.audit_partition_health_all(:health_days_ahead) ORDER BY ok, check_name;
 DO $health$
 DECLARE failed text;
 BEGIN
   SELECT string_agg(check_name || ': ' || detail, '; ' ORDER BY check_name) INTO failed
-    FROM public.audit_partition_health(current_setting('caracal.health_days_ahead')::integer) WHERE NOT ok;
+    FROM public.audit_partition_health_all(current_setting('caracal.health_days_ahead')::integer) WHERE NOT ok;
   IF failed IS NOT NULL THEN
     RAISE EXCEPTION 'audit partition health failed: %', failed;
   END IF;

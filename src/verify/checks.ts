@@ -379,21 +379,24 @@ export async function checkAuditPartitions(client: Client, daysAhead: number): P
     problems.push(
       `no partition for ${missing.map((m) => m.day).join(', ')} (today .. +${daysAhead} days, UTC): events land in the default partition; run SELECT public.audit_partitions_ensure()`,
     );
-  const health = await q<{ exists: boolean }>(`SELECT to_regprocedure('public.audit_partition_health(integer)') IS NOT NULL AS exists`);
-  if (!health[0].exists) {
+  // Every partition (0006's audit_partition_health_all); a schema before 0006 has only the window's health.
+  const health = await q<{ fn: string | null }>(
+    `SELECT coalesce(to_regprocedure('public.audit_partition_health_all(integer)'), to_regprocedure('public.audit_partition_health(integer)'))::regproc::text AS fn`,
+  );
+  const fn = health[0].fn?.replace(/^public\./, '');
+  if (!fn) {
     problems.push('public.audit_partition_health(integer) does not exist');
   } else {
-    const rows = await q<{ check_name: string; ok: boolean; detail: string }>(
-      `SELECT check_name, ok, detail FROM public.audit_partition_health($1::int)`,
-      [daysAhead],
-    );
-    for (const r of rows) (r.ok ? notes : problems).push(`audit_partition_health ${r.check_name}: ${r.detail}`);
+    const rows = await q<{ check_name: string; ok: boolean; detail: string }>(`SELECT check_name, ok, detail FROM public.${fn}($1::int)`, [
+      daysAhead,
+    ]);
+    for (const r of rows) (r.ok ? notes : problems).push(`${fn} ${r.check_name}: ${r.detail}`);
   }
   const count = await q<{ n: number }>(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.audit_events'::regclass`);
   return result(
     'audit-partition-window',
     problems,
-    `audit_events has ${count[0].n} partitions covering today .. +${daysAhead} days, and audit_partition_health() is all ok`,
+    `audit_events has ${count[0].n} partitions covering today .. +${daysAhead} days, and ${fn ?? 'audit_partition_health'}() is all ok`,
     '{n} audit partition problem(s)',
     FIRST_CHECK.audit,
     notes,

@@ -17,7 +17,10 @@ export const FUNCTION_ACCESS: Readonly<Record<string, readonly MatrixRole[]>> = 
   'audit_partition_bounds()': [],
   'audit_partition_secure(regclass)': [],
   'audit_partitions_ensure(integer, integer)': ['maintenance'],
+  'audit_partition_days(integer, integer)': [],
+  'audit_partition_checks(integer, boolean)': [],
   'audit_partition_health(integer)': ['audit', 'maintenance'],
+  'audit_partition_health_all(integer)': ['maintenance'],
   'audit_partitions_apply_retention(integer)': ['maintenance'],
 };
 

@@ -134,18 +134,22 @@ describe('Audit partition maintenance CronJob command', () => {
     expect(await partitions()).toContain(victim);
   });
 
-  test('GIVEN an append-only trigger disabled on a partition WHEN the job runs THEN health fails and the job exits non-zero naming the check', async () => {
-    await runJob();
-    const victim = `audit_events_p${utcDay(1)}`;
-    await withClient(db.url, (c) => c.query(`ALTER TABLE public.${victim} DISABLE TRIGGER audit_events_append_only`));
+  // Day -5 is behind the window the exporter's audit_partition_health looks at: the daily run checks every partition.
+  test.each([1, -5])(
+    'GIVEN an append-only trigger disabled on the partition of day %p WHEN the job runs THEN health fails and the job exits non-zero naming the check',
+    async (day) => {
+      await runJob();
+      const victim = `audit_events_p${utcDay(day)}`;
+      await withClient(db.url, (c) => c.query(`ALTER TABLE public.${victim} DISABLE TRIGGER audit_events_append_only`));
 
-    const { code, out } = await runJob();
-    await withClient(db.url, (c) => c.query(`ALTER TABLE public.${victim} ENABLE ALWAYS TRIGGER audit_events_append_only`));
+      const { code, out } = await runJob();
+      await withClient(db.url, (c) => c.query(`ALTER TABLE public.${victim} ENABLE ALWAYS TRIGGER audit_events_append_only`));
 
-    expect(code).not.toBe(0);
-    expect(out).toMatch(/health append_only_triggers FAILED/);
-    expect(out).toMatch(new RegExp(`audit partition health failed: append_only_triggers: .*${victim}`));
-  });
+      expect(code).not.toBe(0);
+      expect(out).toMatch(/health append_only_triggers FAILED/);
+      expect(out).toMatch(new RegExp(`audit partition health failed: append_only_triggers: .*${victim}`));
+    },
+  );
 
   test('GIVEN a wrong password in the mounted file WHEN the job runs THEN it exits non-zero without printing the password', async () => {
     const wrong = path.join(tmp, 'wrong-password');

@@ -190,7 +190,7 @@ describe('roles', () => {
     }
   });
 
-  test('GIVEN the maintenance functions WHEN reading EXECUTE grants THEN PUBLIC and service roles have none, except health for the audit role and the three for the maintenance role', async () => {
+  test('GIVEN the maintenance functions WHEN reading EXECUTE grants THEN PUBLIC and service roles have none, except health for the audit role and the four for the maintenance role', async () => {
     const { rows } = await client.query<{ fn: string; role: string; can: boolean }>(
       `SELECT p.oid::regprocedure::text AS fn, r AS role, has_function_privilege(r, p.oid, 'EXECUTE') AS can
        FROM pg_proc p, unnest($1::text[]) AS r
@@ -201,6 +201,7 @@ describe('roles', () => {
     expect(allowed).toEqual([
       'audit_partition_health(integer) caracal_audit',
       'audit_partition_health(integer) caracal_maintenance',
+      'audit_partition_health_all(integer) caracal_maintenance',
       'audit_partitions_apply_retention(integer) caracal_maintenance',
       'audit_partitions_ensure(integer,integer) caracal_maintenance',
     ]);

@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 describe('caracal_monitoring (docs/access-matrix.md, Monitoring)', () => {
-  test('GIVEN the documented grants WHEN the table is read THEN it lists pg_monitor, the schema, five tables and two functions', () => {
+  test('GIVEN the documented grants WHEN the table is read THEN it lists pg_monitor, the schema, five tables and three functions', () => {
     expect(grants.map((g) => `${g.privilege} ${g.object}`)).toEqual([
       'member pg_monitor',
       'USAGE public',
@@ -54,6 +54,7 @@ describe('caracal_monitoring (docs/access-matrix.md, Monitoring)', () => {
       'SELECT public.audit_export_watermark',
       'SELECT public.audit_ingest_alerts',
       'EXECUTE public.audit_partition_health(integer)',
+      'EXECUTE public.audit_partition_health_all(integer)',
       'EXECUTE public.audit_partition_bounds()',
     ]);
   });
@@ -135,6 +136,7 @@ describe('caracal_monitoring (docs/access-matrix.md, Monitoring)', () => {
         (await c.query(`SELECT count(*)::int AS n, min(created_at) FROM public.event_outbox WHERE status = 'pending'`)).rows[0].n,
       ).toBe(0);
       expect((await c.query(`SELECT count(*)::int AS n FROM public.audit_partition_health(7)`)).rows[0].n).toBeGreaterThan(0);
+      expect((await c.query(`SELECT count(*)::int AS n FROM public.audit_partition_health_all(7)`)).rows[0].n).toBeGreaterThan(0);
       const seen = await c.query(`SELECT state FROM pg_stat_activity WHERE application_name = 'caracal-api'`);
       expect(seen.rows).toEqual([{ state: 'idle in transaction' }]);
       expect({

@@ -34,8 +34,13 @@ async function partitions(c: Client): Promise<string[]> {
   return rows.map((r) => r.partition_name);
 }
 
-async function health(c: Client, daysAhead = 7): Promise<Record<string, { ok: boolean; detail: string }>> {
-  const { rows } = await c.query(`SELECT check_name, ok, detail FROM public.audit_partition_health($1)`, [daysAhead]);
+/** audit_partition_health (the window) or audit_partition_health_all (every partition), by check name. */
+async function health(
+  c: Client,
+  daysAhead = 7,
+  fn: 'audit_partition_health' | 'audit_partition_health_all' = 'audit_partition_health',
+): Promise<Record<string, { ok: boolean; detail: string }>> {
+  const { rows } = await c.query(`SELECT check_name, ok, detail FROM public.${fn}($1)`, [daysAhead]);
   return Object.fromEntries(rows.map((r) => [r.check_name, { ok: r.ok, detail: r.detail }]));
 }
 
@@ -70,18 +75,21 @@ describe('the rolling window', () => {
     expect(rows[0].bad).toBe(0);
   });
 
-  test('GIVEN a fresh baseline WHEN health runs THEN every check is ok', async () => {
-    const h = await health(client, 14);
-    expect(Object.keys(h).sort()).toEqual([
-      'append_only_triggers',
-      'default_partition_empty',
-      'future_partitions',
-      'no_gaps',
-      'no_partition_privileges',
-      'rls_forced',
-    ]);
-    expect(failing(h)).toEqual([]);
-  });
+  test.each(['audit_partition_health', 'audit_partition_health_all'] as const)(
+    'GIVEN a fresh baseline WHEN %s runs THEN every check is ok',
+    async (fn) => {
+      const h = await health(client, 14, fn);
+      expect(Object.keys(h).sort()).toEqual([
+        'append_only_triggers',
+        'default_partition_empty',
+        'future_partitions',
+        'no_gaps',
+        'no_partition_privileges',
+        'rls_forced',
+      ]);
+      expect(failing(h)).toEqual([]);
+    },
+  );
 
   test('GIVEN a maintained window WHEN maintenance runs a second time THEN it creates nothing', async () => {
     const { rows } = await client.query(`SELECT public.audit_partitions_ensure() AS n`);
@@ -311,12 +319,51 @@ describe('health', () => {
       await c.query(`ALTER TABLE public.${p2} DISABLE TRIGGER audit_events_append_only`);
       await c.query(`GRANT SELECT ON public.${p2} TO caracal_gateway`);
       await c.query(`DROP TABLE public.${p3}`);
-      // WHEN health runs THEN each problem is a failing check naming its partition
-      const h = await health(c);
-      expect(failing(h)).toEqual(['append_only_triggers', 'future_partitions', 'no_gaps', 'no_partition_privileges', 'rls_forced']);
-      expect(h.rls_forced.detail).toContain(p1);
-      expect(h.append_only_triggers.detail).toContain(p2);
-      expect(h.no_partition_privileges.detail).toContain(`${p2} (caracal_gateway)`);
+      // WHEN health runs, of the window or of every partition, THEN each problem is a failing check naming its partition
+      for (const fn of ['audit_partition_health', 'audit_partition_health_all'] as const) {
+        const h = await health(c, 7, fn);
+        expect(failing(h)).toEqual(['append_only_triggers', 'future_partitions', 'no_gaps', 'no_partition_privileges', 'rls_forced']);
+        expect(h.rls_forced.detail).toContain(p1);
+        expect(h.append_only_triggers.detail).toContain(p2);
+        expect(h.no_partition_privileges.detail).toContain(`${p2} (caracal_gateway)`);
+      }
+    });
+  });
+
+  test('GIVEN partitions behind the window that lost their controls, and a gap there WHEN health and health_all run THEN the window is ok and health_all names each of them', async () => {
+    await withFreshBaseline(async (c) => {
+      const [p3, p4, p5] = await Promise.all([-3, -4, -5].map(async (i) => `audit_events_p${await utcDay(c, i)}`));
+      // GIVEN days behind today that lost forced RLS, a trigger and a grant, and a day dropped between them
+      await c.query(`ALTER TABLE public.${p3} NO FORCE ROW LEVEL SECURITY`);
+      await c.query(`ALTER TABLE public.${p5} DISABLE TRIGGER audit_events_append_only_row`);
+      await c.query(`GRANT SELECT ON public.${p5} TO PUBLIC`);
+      await c.query(`DROP TABLE public.${p4}`);
+      // WHEN the window's health runs THEN it is ok, and says which partitions it looked at
+      const window = await health(c, 7);
+      expect(failing(window)).toEqual([]);
+      expect(window.rls_forced.detail).toContain('audit_partition_health_all() checks every partition');
+      // WHEN every partition's health runs THEN it names each problem
+      const all = await health(c, 7, 'audit_partition_health_all');
+      expect(failing(all)).toEqual(['append_only_triggers', 'no_gaps', 'no_partition_privileges', 'rls_forced']);
+      expect(all.rls_forced.detail).toBe(`without forced RLS and the zone policy: ${p3}`);
+      expect(all.append_only_triggers.detail).toBe(`without both append-only triggers ENABLE ALWAYS: ${p5}`);
+      expect(all.no_partition_privileges.detail).toBe(`service roles hold privileges on partitions: ${p5} (PUBLIC)`);
+      expect(all.no_gaps.detail).toMatch(/^gaps between partitions: \S+ \S+ \.\. \S+ \S+$/);
+    });
+  });
+
+  test.each([
+    [-5, '-5'],
+    [1001, '1001'],
+    [null, 'NULL'],
+  ])('GIVEN days_ahead %p WHEN audit_partition_health_all runs THEN it is refused with 22023 naming itself', async (days, shown) => {
+    const failure = await client.query('SELECT * FROM public.audit_partition_health_all($1)', [days]).then(
+      () => null,
+      (e: { code?: string; message?: string }) => ({ code: e.code, message: e.message }),
+    );
+    expect(failure).toEqual({
+      code: '22023',
+      message: `audit_partition_health_all: days_ahead must be from 0 to 1000 (got ${shown})`,
     });
   });
 });

@@ -95,6 +95,7 @@ describe.each([
     try {
       for (const sql of [
         'SELECT count(*) FROM public.audit_partition_health(14)',
+        'SELECT count(*) FROM public.audit_partition_health_all(14)',
         'SELECT public.audit_partitions_ensure(3, 20)',
         'SELECT public.audit_partitions_apply_retention(400)',
       ]) {
