@@ -87,9 +87,54 @@ export function loadMigrationSql(files: readonly MigrationFile[], discovery: Dis
 }
 
 type Entry = { readonly dirent: Dirent; readonly version: bigint; readonly name: string };
+type Problem = { readonly file: string; readonly reason: string };
 type Content = { sql: string; path: string } | { reason: string };
 
+/** How many files `up` reads between two yields to the event loop, while its connection is being opened. */
+const FILES_PER_YIELD = 32;
+
 function discover(dir: string, useManifest: boolean): Discovery {
+  return finish(discovering(dir, useManifest));
+}
+
+/** Run a discovery's remaining steps at once. */
+function finish(steps: Generator<Step, Discovery>): Discovery {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * discoverMigrationsForUp in two steps, so that reading the files overlaps opening the connection (a no-op run with
+ * 1,000 files reads them while the server starts its backend and authenticates). The names and the manifest are
+ * checked before this returns: when any is refused, or two files share a version, the whole discovery runs now and
+ * its error is thrown here, before anything connects. Otherwise the returned function reads the files, yielding to the
+ * event loop every FILES_PER_YIELD files, and resolves or rejects exactly as discoverMigrationsForUp would.
+ */
+export function beginDiscoveryForUp(dir: string): () => Promise<Discovery> {
+  const steps = discovering(dir, true);
+  if (steps.next().value !== 'names-accepted') {
+    const discovery = finish(steps);
+    return () => Promise.resolve(discovery);
+  }
+  return async () => {
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+}
+
+/**
+ * 'names-accepted' or 'names-refused' once every name and the manifest are checked (nothing is read yet), then
+ * 'read' every FILES_PER_YIELD files read.
+ */
+type Step = 'names-accepted' | 'names-refused' | 'read';
+
+/** The discovery as steps (see Step): it returns the Discovery or throws its errors at the end, as one run would. */
+function* discovering(dir: string, useManifest: boolean): Generator<Step, Discovery> {
   let realDir: string;
   try {
     realDir = realpathSync.native(dir);
@@ -102,28 +147,34 @@ function discover(dir: string, useManifest: boolean): Discovery {
   }
   const manifestPath = path.join(dir, MANIFEST_FILENAME);
   const manifest = useManifest ? readManifest(manifestPath) : undefined;
-  const problems: Array<{ file: string; reason: string }> = [];
+  // Every entry in name order: a migration file, or a name refused as it is.
+  const entries: Array<Entry | Problem> = [];
+  for (const dirent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const verdict = classifyFilename(dirent.name);
+    if (verdict.kind === 'refused') entries.push({ file: dirent.name, reason: verdict.reason });
+    else if (verdict.kind === 'migration') entries.push({ dirent, version: verdict.version, name: verdict.name });
+  }
+  yield namesAccepted(entries, manifest) ? 'names-accepted' : 'names-refused';
+  const problems: Problem[] = [];
   const files: MigrationFile[] = [];
   let read = 0;
   // path.join(dir, name) for a valid file name (no separator, no dot segment), without normalizing each path.
   const prefix = path.join(dir, '_').slice(0, -1);
-  for (const dirent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const verdict = classifyFilename(dirent.name);
-    if (verdict.kind === 'ignored') continue;
-    if (verdict.kind === 'refused') {
-      problems.push({ file: dirent.name, reason: verdict.reason });
+  for (const entry of entries) {
+    if ('reason' in entry) {
+      problems.push(entry);
       continue;
     }
-    const entry = { dirent, version: verdict.version, name: verdict.name };
-    const listed = manifest?.get(dirent.name);
+    const listed = manifest?.get(entry.dirent.name);
     if (listed !== undefined) {
       files.push(manifestFile(prefix, realDir, entry, listed, manifestPath));
       continue;
     }
     read++;
-    const content = readContent(prefix, realDir, dirent);
-    if ('reason' in content) problems.push({ file: dirent.name, reason: content.reason });
+    const content = readContent(prefix, realDir, entry.dirent);
+    if ('reason' in content) problems.push({ file: entry.dirent.name, reason: content.reason });
     else files.push(readFile(entry, content));
+    if (read % FILES_PER_YIELD === 0) yield 'read';
   }
   if (manifest) {
     const present = new Set(files.map((f) => f.filename).concat(problems.map((p) => p.file)));
@@ -153,6 +204,18 @@ function discover(dir: string, useManifest: boolean): Discovery {
     throw err;
   }
   return { files, read, ...(manifest ? { manifest: manifestPath } : {}) };
+}
+
+/** No refused name, no two files with one version, and every file the manifest lists is there. */
+function namesAccepted(entries: ReadonlyArray<Entry | Problem>, manifest: ReadonlyMap<string, string> | undefined): boolean {
+  const names = new Set<string>();
+  const versions = new Set<bigint>();
+  for (const entry of entries) {
+    if ('reason' in entry || versions.has(entry.version)) return false;
+    versions.add(entry.version);
+    names.add(entry.dirent.name);
+  }
+  return !manifest || [...manifest.keys()].every((f) => names.has(f));
 }
 
 /** The manifest's checksums by file name; undefined when the directory has none. */

@@ -13,7 +13,7 @@ export {
 export type { SslMode, ConnectionFlags, ConnectionSettings, ConnectOptions } from './connection';
 export { MIGRATION_FILENAME, classifyFilename, hasNoTransactionMarker } from '../../common/migration-files';
 export type { FilenameVerdict } from '../../common/migration-files';
-export { discoverMigrations, discoverMigrationsForUp, loadMigrationSql, normalizeSql, checksumOf } from './files';
+export { beginDiscoveryForUp, discoverMigrations, discoverMigrationsForUp, loadMigrationSql, normalizeSql, checksumOf } from './files';
 export type { Discovery, MigrationFile } from './files';
 export { MANIFEST_FILENAME, renderManifest, parseManifest } from '../../common/migration-manifest';
 export { ADVISORY_LOCK_KEY, HISTORY_TABLE, acquireLock, releaseLock, lockHolder, ensureHistoryTable, readHistory } from './history';

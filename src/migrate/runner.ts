@@ -5,7 +5,7 @@ import type { Client } from 'pg';
 import { jitteredBackoff } from './backoff';
 import { connect, ConnectionSettings, describeConnection, sleep, transactionStatus } from './connection';
 import { ConfigError, ConnectionError, MigrateError, MigrationFailedError, PreconditionError } from './errors';
-import { discoverMigrations, discoverMigrationsForUp, Discovery, loadMigrationSql, MigrationFile } from './files';
+import { beginDiscoveryForUp, discoverMigrations, Discovery, loadMigrationSql, MigrationFile } from './files';
 import {
   acquireLock,
   AppliedMigration,
@@ -296,8 +296,22 @@ export async function migrateUp(
   o: RunnerOptions,
   after?: (result: MigrateResult, client: Client) => Promise<void>,
 ): Promise<MigrateResult> {
-  const discovery = discoverMigrationsForUp(o.dir); // unsafe files (and a bad manifest) stop the run before any connection
+  // A refused name, a shared version or a bad manifest stops the run here, before any connection. The files are read
+  // while the connection is opened: a file refused for its content stops the run before any statement of its own.
+  const reading = beginDiscoveryForUp(o.dir);
   const opts = resolveOptions(o);
+  const opening = openSession(opts, true, true);
+  opening.catch(() => undefined); // awaited once the files are read (or closed, if one is refused)
+  let discovery: Discovery;
+  try {
+    discovery = await reading();
+  } catch (e) {
+    void opening.then(
+      (s) => s.client.end(),
+      () => undefined,
+    );
+    throw e;
+  }
   if (discovery.manifest) {
     opts.onEvent?.({
       type: 'manifest',
@@ -310,7 +324,7 @@ export async function migrateUp(
   let deadline: number | undefined;
   for (let lost = 1; ; lost++) {
     try {
-      return await migrateUpOnce(discovery, opts, after);
+      return await migrateUpOnce(discovery, opts, after, lost === 1 ? opening : undefined);
     } catch (e) {
       if (!opts.waitForDbMs || !isLostMidRun(e)) throw e;
       deadline ??= Date.now() + opts.waitForDbMs;
@@ -337,9 +351,10 @@ async function migrateUpOnce(
   discovery: Discovery,
   opts: Resolved,
   after?: (result: MigrateResult, client: Client) => Promise<void>,
+  opening?: Promise<Session>,
 ): Promise<MigrateResult> {
   const { files } = discovery;
-  const { client, historyColumns: firstCols, historyDigest } = await openSession(opts, true, true);
+  const { client, historyColumns: firstCols, historyDigest } = await (opening ?? openSession(opts, true, true));
   let locked = false;
   try {
     const result = await (async (): Promise<MigrateResult> => {

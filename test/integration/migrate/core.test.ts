@@ -60,6 +60,40 @@ describe('migrateUp / migrationStatus as a library', () => {
     expect(error).toMatchObject({ file: '0001_bad.up.sql', line: 2, column: 30, sqlState: '22P02', exitCode: 1 });
   });
 
+  test('GIVEN 100 applied files, one then edited, and no manifest WHEN migrateUp runs (reading the files while it connects) THEN it throws ChecksumDriftError naming that file', async () => {
+    const files = Object.fromEntries(
+      Array.from({ length: 100 }, (_, i) => [
+        `${String(i + 1).padStart(4, '0')}_t${i + 1}.up.sql`,
+        `CREATE TABLE public.t${i + 1} (id int);\n`,
+      ]),
+    );
+    const dir = migrationsDir(files);
+    expect((await migrateUp(options(dir))).applied).toHaveLength(100);
+    expect(await migrateUp(options(dir))).toMatchObject({ applied: [], alreadyApplied: 100 });
+    writeFileSync(path.join(dir, '0077_t77.up.sql'), 'CREATE TABLE public.t77 (id bigint);\n');
+    await expect(migrateUp(options(dir))).rejects.toThrow(ChecksumDriftError);
+    await expect(migrateUp(options(dir))).rejects.toThrow(/0077_t77\.up\.sql/);
+  });
+
+  test('GIVEN a file refused for its content AND a database that is down WHEN migrateUp runs THEN the file is refused (exit code 2), not the connection', async () => {
+    const dir = migrationsDir({ ...BASIC, '0004_empty.up.sql': '-- nothing yet\n' });
+    const down = { ...resolveConnection(envFor(db)), port: 1 };
+    await expect(migrateUp({ dir, connection: down })).rejects.toMatchObject({ name: 'UnsafeFilenameError', exitCode: 2 });
+    await expect(migrateUp({ dir, connection: down })).rejects.toThrow(/0004_empty\.up\.sql.*only comments/);
+  });
+
+  test('GIVEN a file refused for its content WHEN migrateUp runs THEN it is refused (exit code 2) and nothing is written', async () => {
+    const dir = migrationsDir({ ...BASIC, '0004_empty.up.sql': '' });
+    await expect(migrateUp(options(dir))).rejects.toMatchObject({ name: 'UnsafeFilenameError', exitCode: 2 });
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      expect((await client.query(`SELECT to_regclass('public.schema_migrations') AS t`)).rows[0].t).toBeNull();
+    } finally {
+      await client.end();
+    }
+  });
+
   test('GIVEN an edited applied file WHEN migrateUp runs THEN it throws ChecksumDriftError (exit code 4)', async () => {
     const dir = migrationsDir(BASIC);
     await migrateUp(options(dir));

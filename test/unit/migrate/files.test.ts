@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  beginDiscoveryForUp,
   checksumOf,
   ChecksumManifestError,
   classifyFilename,
@@ -254,5 +255,54 @@ describe('discoverMigrationsForUp (the checksum manifest)', () => {
     const dir = withManifest(FILES);
     writeFileSync(path.join(dir, '0001_a.up.sql'), 'SELECT 11;\n');
     expect(discoverMigrations(dir)[0].checksum).toBe(checksumOf('SELECT 11;\n'));
+  });
+});
+
+describe('beginDiscoveryForUp (reading while up connects)', () => {
+  const many = (n: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`${String(i + 1).padStart(4, '0')}_t${i + 1}.up.sql`, `SELECT ${i + 1};\n`]));
+
+  test.each([
+    ['a refused name', { '0001_a.up.sql': 'SELECT 1;', '0002_B.up.sql': 'SELECT 2;', '0003_c.up.sql': '' }],
+    ['two files with one version', { '0001_a.up.sql': 'SELECT 1;', '00001_b.up.sql': 'SELECT 2;' }],
+  ])('GIVEN %s WHEN begun THEN it throws at once (before anything connects) what discoverMigrationsForUp throws', (_, files) => {
+    const dir = migrationsDir(files);
+    let expected = '';
+    try {
+      discoverMigrationsForUp(dir);
+    } catch (e) {
+      expected = (e as Error).message;
+    }
+    expect(expected).toMatch(/unsafe migration file/);
+    expect(() => beginDiscoveryForUp(dir)).toThrow(expected);
+  });
+
+  test('GIVEN a manifest listing a file that is not there WHEN begun THEN it throws at once', () => {
+    const dir = withManifest({ '0001_a.up.sql': 'SELECT 1;' }, { '0001_a.up.sql': 'SELECT 1;', '0002_b.up.sql': 'SELECT 2;' });
+    expect(() => beginDiscoveryForUp(dir)).toThrow(/lists 0002_b\.up\.sql, which is not in the directory/);
+  });
+
+  test('GIVEN files refused only for their content WHEN begun THEN it returns, and the read rejects with what discoverMigrationsForUp throws', async () => {
+    const dir = migrationsDir({ ...many(40), '0050_empty.up.sql': '', '0060_latin1.up.sql': Buffer.from([0x53, 0xe9, 0x3b]) });
+    const read = beginDiscoveryForUp(dir);
+    expect(() => discoverMigrationsForUp(dir)).toThrow(
+      /0050_empty\.up\.sql.*is empty\n {2}also "0060_latin1\.up\.sql": is not valid UTF-8$/,
+    );
+    await expect(read()).rejects.toThrow(/0050_empty\.up\.sql.*is empty\n {2}also "0060_latin1\.up\.sql": is not valid UTF-8$/);
+  });
+
+  test('GIVEN 100 files WHEN read THEN the event loop runs between files (a connection being opened progresses) and the result is that of discoverMigrationsForUp', async () => {
+    const dir = migrationsDir(many(100));
+    const read = beginDiscoveryForUp(dir);
+    let ranBeforeTheEnd = false;
+    setImmediate(() => (ranBeforeTheEnd = true));
+    const pending = read().then((d) => ({ d, ranBeforeTheEnd }));
+    const { d, ranBeforeTheEnd: ran } = await pending;
+    expect(ran).toBe(true);
+    const sync = discoverMigrationsForUp(dir);
+    expect(d.read).toBe(100);
+    expect(d.files.map((f) => [f.version, f.filename, f.checksum, f.sql])).toEqual(
+      sync.files.map((f) => [f.version, f.filename, f.checksum, f.sql]),
+    );
   });
 });
