@@ -1,9 +1,8 @@
 // bench/synth's child for the growth figure: synthesizes N environments (copies of dev, staging and prod, each
-// with its own name, namespace and state) with the same code path as `npm run synth` (buildApp().synth() on a fresh
-// call stack: src/stacks/fresh-stack-synth.ts).
+// with its own name, namespace and state) with the same code path as `npm run synth` (buildApp().synth() on a
+// fresh call stack: src/stacks/fresh-stack-synth.ts).
 //   node --require tsx/cjs bench/synth/environments.ts <N> <outdir>
 import '../../src/stacks/fast-start';
-import { buildApp } from '../../src/stacks/app';
 import { synthOnFreshStack } from '../../src/stacks/fresh-stack-synth';
 import { dev } from '../../src/environments/dev';
 import { prod } from '../../src/environments/prod';
@@ -29,5 +28,5 @@ export function environments(count: number): EnvironmentSpec[] {
 
 if (require.main === module) {
   const [count, outdir] = [Number(process.argv[2]), process.argv[3]];
-  synthOnFreshStack(() => buildApp({ outdir, environments: environments(count) }));
+  synthOnFreshStack({ outdir, environments: environments(count) });
 }
