@@ -3,4 +3,4 @@
 import './stacks/fast-start';
 import { synthOnFreshStack } from './stacks/fresh-stack-synth';
 
-synthOnFreshStack();
+void synthOnFreshStack();

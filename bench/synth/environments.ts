@@ -28,5 +28,5 @@ export function environments(count: number): EnvironmentSpec[] {
 
 if (require.main === module) {
   const [count, outdir] = [Number(process.argv[2]), process.argv[3]];
-  synthOnFreshStack({ outdir, environments: environments(count) });
+  void synthOnFreshStack({ outdir, environments: environments(count) });
 }

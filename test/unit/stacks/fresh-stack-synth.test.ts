@@ -1,5 +1,6 @@
-// The synth command's runner (src/stacks/fresh-stack-synth.ts): the app is built and synthesized in the next turn of
-// the event loop, on a stack without its caller's frames; a ValidationError becomes its message and exit code 1.
+// The synth command's runner (src/stacks/fresh-stack-synth.ts): the app is built and synthesized in a microtask once
+// the caller has returned, on a stack without the caller's frames; a ValidationError becomes its message and exit
+// code 1, any other error rejects.
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { App } from 'cdktf';
@@ -7,18 +8,16 @@ import { dev } from '../../../src/environments/dev';
 import { synthOnFreshStack } from '../../../src/stacks/fresh-stack-synth';
 import { tempOutdir } from '../../support/synth';
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 describe('synthOnFreshStack', () => {
-  test("GIVEN one environment WHEN synthOnFreshStack runs THEN nothing is written in the caller's turn and the next turn writes its stack", async () => {
+  test('GIVEN one environment WHEN synthOnFreshStack runs THEN nothing is written before the caller returns, and its stack is written when the promise settles', async () => {
     // GIVEN dev alone
     const outdir = tempOutdir();
     const stackFile = path.join(outdir, 'stacks', 'dev', 'cdk.tf.json');
     try {
       // WHEN
-      synthOnFreshStack({ outdir, environments: [dev] });
+      const done = synthOnFreshStack({ outdir, environments: [dev] });
       const writtenSynchronously = existsSync(stackFile);
-      await nextTurn();
+      await done;
       // THEN
       expect(writtenSynchronously).toBe(false);
       expect(existsSync(stackFile)).toBe(true);
@@ -33,16 +32,28 @@ describe('synthOnFreshStack', () => {
     const synth = jest.spyOn(App.prototype, 'synth').mockImplementation(() => void (stackAtSynth = new Error().stack));
     const outdir = tempOutdir();
     function callerOfSynthOnFreshStack() {
-      synthOnFreshStack({ outdir, environments: [dev] });
+      return synthOnFreshStack({ outdir, environments: [dev] });
     }
     // WHEN
-    callerOfSynthOnFreshStack();
-    await nextTurn();
+    await callerOfSynthOnFreshStack();
     synth.mockRestore();
     rmSync(outdir, { recursive: true, force: true });
     // THEN
     expect(stackAtSynth).toContain('Error');
     expect(stackAtSynth).not.toContain('callerOfSynthOnFreshStack');
+  });
+
+  test('GIVEN a synth that fails with an error other than a ValidationError WHEN synthOnFreshStack runs THEN the promise rejects with it', async () => {
+    const synth = jest.spyOn(App.prototype, 'synth').mockImplementation(() => {
+      throw new Error('disk full');
+    });
+    const outdir = tempOutdir();
+    try {
+      await expect(synthOnFreshStack({ outdir, environments: [dev] })).rejects.toThrow('disk full');
+    } finally {
+      synth.mockRestore();
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   test('GIVEN an environment with a refused namespace WHEN synthOnFreshStack runs it THEN its problems are printed without a stack trace and the exit code is 1', async () => {
@@ -52,8 +63,7 @@ describe('synthOnFreshStack', () => {
     const exitCode = process.exitCode;
     const outdir = tempOutdir();
     // WHEN it runs
-    synthOnFreshStack({ outdir, environments: [{ ...dev, namespace: 'Not_A_Label' }] });
-    await nextTurn();
+    await synthOnFreshStack({ outdir, environments: [{ ...dev, namespace: 'Not_A_Label' }] });
     const code = process.exitCode;
     process.exitCode = exitCode;
     error.mockRestore();
