@@ -12,7 +12,8 @@ import {
   resolveConnection,
   RunnerOptions,
 } from '../../../src/migrate';
-import { freshDatabase, FreshDatabase } from '../../support/postgres';
+import { freshDatabase, FreshDatabase, withClient } from '../../support/postgres';
+import { until } from '../../support/until';
 import { BASIC, envFor, migrationsDir } from '../../fixtures/migrate/cli';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -92,6 +93,21 @@ describe('migrateUp / migrationStatus as a library', () => {
     } finally {
       await client.end();
     }
+  });
+
+  test('GIVEN applied and pending files WHEN migrateUp returns (without waiting for the server to close the socket) THEN its sessions end: no backend of it is left', async () => {
+    const dir = migrationsDir(BASIC);
+    await migrateUp(options(dir));
+    await migrateUp(options(dir));
+    const left = () =>
+      withClient(db.url, async (c) => {
+        const r = await c.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'caracal-migrate'`,
+          [db.name],
+        );
+        return r.rows[0].n as number;
+      });
+    expect(await until(async () => (await left()) === 0, "the runner's sessions to end")).toBe(true);
   });
 
   test('GIVEN an edited applied file WHEN migrateUp runs THEN it throws ChecksumDriftError (exit code 4)', async () => {
