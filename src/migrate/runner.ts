@@ -321,10 +321,12 @@ export async function migrateUp(
   // A connection lost mid-run (a restart, or a failover/switchover that moved the primary behind the same address,
   // as CloudNativePG's -rw Service does) is retried within --wait-for-db: the next session reconnects, takes the lock
   // and continues from the history (a transactional file was applied and recorded whole, or not at all).
+  // The files' digest (what a no-op compares with the history's) is also computed while the connection is opened.
+  const digest = filesDigest(discovery.files);
   let deadline: number | undefined;
   for (let lost = 1; ; lost++) {
     try {
-      return await migrateUpOnce(discovery, opts, after, lost === 1 ? opening : undefined);
+      return await migrateUpOnce(discovery, digest, opts, after, lost === 1 ? opening : undefined);
     } catch (e) {
       if (!opts.waitForDbMs || !isLostMidRun(e)) throw e;
       deadline ??= Date.now() + opts.waitForDbMs;
@@ -349,6 +351,7 @@ function isLostMidRun(e: unknown): boolean {
 
 async function migrateUpOnce(
   discovery: Discovery,
+  digest: string,
   opts: Resolved,
   after?: (result: MigrateResult, client: Client) => Promise<void>,
   opening?: Promise<Session>,
@@ -360,7 +363,7 @@ async function migrateUpOnce(
     const result = await (async (): Promise<MigrateResult> => {
       if (firstCols && isCurrentLayout(firstCols)) {
         // Every file applied as it is, nothing else: one digest compares the whole history, no row comes back.
-        if (historyDigest === filesDigest(files)) {
+        if (historyDigest === digest) {
           opts.onEvent?.({ type: 'nothing-to-do', message: `nothing to do: ${migrations(files.length)} applied` });
           return { applied: [], alreadyApplied: files.length, ahead: [], adopted: [], historyTable: 'current' };
         }
