@@ -11,7 +11,7 @@ import { figure, writeFigures } from '../figures';
 
 const root = path.resolve(__dirname, '..', '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const GROWTH_ROUNDS = Number(process.env.BENCH_GROWTH_ROUNDS ?? 3);
+const GROWTH_ROUNDS = Number(process.env.BENCH_GROWTH_ROUNDS ?? 5);
 const FEW = 3;
 const MANY = 30;
 const PER_ENV_GOAL_MS = 100;
