@@ -12,7 +12,7 @@ import { Figure, figure } from '../figures';
 const SIZES = [30, 365] as const;
 const DAYS_AHEAD = 14;
 const CALL_RUNS = Number(process.env.BENCH_GROWTH_CALLS ?? 21);
-const PLAN_RUNS = Number(process.env.BENCH_GROWTH_PLANS ?? 15);
+const PLAN_RUNS = Number(process.env.BENCH_GROWTH_PLANS ?? 51);
 const INGEST_ROUNDS = Number(process.env.BENCH_GROWTH_ROUNDS ?? 6);
 const INGEST_BATCHES = 10;
 const INGEST_ROWS = 200;
@@ -27,33 +27,52 @@ interface PlanFacts {
   partitionsScanned: number;
 }
 
-async function planFacts(c: Client, sql: string): Promise<PlanFacts> {
-  const runs: number[] = [];
-  let shown = 0;
-  let removed = 0;
-  for (let i = 0; i < PLAN_RUNS + 2; i++) {
+/**
+ * `runs` samples of `measure` on each client, the clients taking turns in alternating order (the machine's noise
+ * falls on both sizes alike), after `warmup` unrecorded rounds: each client's samples, in the clients' order.
+ */
+async function interleaved<T>(
+  clients: Client[],
+  runs: number,
+  warmup: number,
+  measure: (c: Client, run: number) => Promise<T>,
+): Promise<T[][]> {
+  const samples = clients.map((): T[] => []);
+  for (let i = 0; i < warmup + runs; i++) {
+    const order = clients.map((_, k) => k);
+    if (i % 2 === 1) order.reverse();
+    for (const k of order) {
+      const value = await measure(clients[k], i);
+      if (i >= warmup) samples[k].push(value);
+    }
+  }
+  return samples;
+}
+
+async function planFacts(clients: Client[], sql: string): Promise<PlanFacts[]> {
+  const samples = await interleaved(clients, PLAN_RUNS, 2, async (c) => {
     const plan = (await c.query(`EXPLAIN (SUMMARY, FORMAT JSON) ${sql}`)).rows[0]['QUERY PLAN'][0];
-    if (i >= 2) runs.push(plan['Planning Time']);
-    shown = 0;
-    removed = 0;
+    let shown = 0;
+    let removed = 0;
     const walk = (n: Record<string, unknown>) => {
       if (typeof n['Relation Name'] === 'string' && (n['Relation Name'] as string).startsWith('audit_events')) shown++;
       if (typeof n['Subplans Removed'] === 'number') removed += n['Subplans Removed'] as number;
       for (const child of (n.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
     };
     walk(plan.Plan);
-  }
-  return { planningMs: median(runs), partitionsInPlan: shown + removed, partitionsScanned: shown };
+    return { planningMs: plan['Planning Time'] as number, partitionsInPlan: shown + removed, partitionsScanned: shown };
+  });
+  return samples.map((runs) => ({ ...runs[runs.length - 1], planningMs: median(runs.map((r) => r.planningMs)) }));
 }
 
-async function timedCalls(c: Client, sql: string): Promise<number> {
-  const runs: number[] = [];
-  for (let i = 0; i < CALL_RUNS + 1; i++) {
+/** Median wall time of `sql` on each client, in ms. */
+async function timedCalls(clients: Client[], sql: string): Promise<number[]> {
+  const samples = await interleaved(clients, CALL_RUNS, 1, async (c) => {
     const t0 = process.hrtime.bigint();
     await c.query(sql);
-    if (i > 0) runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return median(runs);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  });
+  return samples.map(median);
 }
 
 interface Sized {
@@ -65,8 +84,6 @@ interface Sized {
   literal?: PlanFacts;
   expression?: PlanFacts;
   rowsPerSecond?: number;
-  seconds: number;
-  rows: number;
 }
 
 export async function measureGrowth(
@@ -91,15 +108,20 @@ export async function measureGrowth(
       // n daily partitions in all: today, DAYS_AHEAD after, the rest before.
       await c.query('SELECT public.audit_partitions_ensure($1, $2)', [n - DAYS_AHEAD - 1, DAYS_AHEAD]);
       const count = (await c.query('SELECT count(*)::int AS n FROM public.audit_partition_bounds() WHERE NOT is_default')).rows[0].n;
-      sized.push({ partitions: count, client: c, seconds: 0, rows: 0 });
+      sized.push({ partitions: count, client: c });
     }
-    // The CronJob's calls (the default window), no-op at both sizes, alternating.
-    for (const s of sized) {
-      s.ensureMs = await timedCalls(s.client, 'SELECT public.audit_partitions_ensure()');
-      s.healthMs = await timedCalls(s.client, 'SELECT * FROM public.audit_partition_health()');
-      s.healthAllMs = await timedCalls(s.client, 'SELECT * FROM public.audit_partition_health_all()');
-    }
-    // Ingest into today's partition as the audit service, alternating sizes per batch.
+    // The CronJob's and the exporter's calls (the default window), no-op at both sizes, alternating.
+    const clients = sized.map((s) => s.client);
+    const calls = {
+      ensureMs: await timedCalls(clients, 'SELECT public.audit_partitions_ensure()'),
+      healthMs: await timedCalls(clients, 'SELECT * FROM public.audit_partition_health()'),
+      healthAllMs: await timedCalls(clients, 'SELECT * FROM public.audit_partition_health_all()'),
+    };
+    sized.forEach((s, k) =>
+      Object.assign(s, { ensureMs: calls.ensureMs[k], healthMs: calls.healthMs[k], healthAllMs: calls.healthAllMs[k] }),
+    );
+    // Ingest into today's partition as the audit service, alternating sizes per batch (the same rows into both);
+    // each size's rate from its median batch, so a burst of noise on the machine does not decide the ratio.
     const zone = randomUUID();
     const cols = ['zone_id', 'event_id', 'occurred_at', 'source', 'event_type', 'actor', 'payload'];
     const sql = `INSERT INTO public.audit_events (${cols.join(', ')}) VALUES ${Array.from(
@@ -120,29 +142,22 @@ export async function measureGrowth(
         `agent:${r % 50}`,
         '{"k":1}',
       ]);
-    for (let round = 0; round < INGEST_ROUNDS; round++) {
-      for (let b = 0; b < INGEST_BATCHES; b++) {
-        const p = params();
-        for (const s of (round + b) % 2 === 0 ? sized : [...sized].reverse()) {
-          const t0 = process.hrtime.bigint();
-          await s.client.query({ name: 'ingest', text: sql, values: p });
-          if (round > 0) {
-            s.seconds += Number(process.hrtime.bigint() - t0) / 1e9;
-            s.rows += INGEST_ROWS;
-          }
-        }
-      }
-    }
-    for (const s of sized) s.rowsPerSecond = s.rows / s.seconds;
+    const batches = new Map<number, unknown[]>();
+    const batchSeconds = await interleaved(clients, (INGEST_ROUNDS - 1) * INGEST_BATCHES, INGEST_BATCHES, async (c, run) => {
+      if (!batches.has(run)) batches.set(run, params());
+      const t0 = process.hrtime.bigint();
+      await c.query({ name: 'ingest', text: sql, values: batches.get(run) });
+      return Number(process.hrtime.bigint() - t0) / 1e9;
+    });
+    sized.forEach((s, k) => (s.rowsPerSecond = INGEST_ROWS / median(batchSeconds[k])));
     // One day, 20 days back (inside both windows), as the audit service.
     const day = (await sized[0].client.query(`SELECT to_char((now() AT TIME ZONE 'UTC')::date - 20, 'YYYY-MM-DD') AS d`)).rows[0].d;
     const next = (await sized[0].client.query(`SELECT to_char((now() AT TIME ZONE 'UTC')::date - 19, 'YYYY-MM-DD') AS d`)).rows[0].d;
     const literal = `SELECT count(*) FROM public.audit_events WHERE ingested_at >= '${day} 00:00:00+00' AND ingested_at < '${next} 00:00:00+00'`;
     const expression = `SELECT count(*) FROM public.audit_events WHERE ingested_at >= timestamptz '${day} 00:00:00+00' AND ingested_at < timestamptz '${day} 00:00:00+00' + interval '1 day'`;
-    for (const s of sized) {
-      s.literal = await planFacts(s.client, literal);
-      s.expression = await planFacts(s.client, expression);
-    }
+    const literals = await planFacts(clients, literal);
+    const expressions = await planFacts(clients, expression);
+    sized.forEach((s, k) => Object.assign(s, { literal: literals[k], expression: expressions[k] }));
   } finally {
     for (const s of sized) await s.client.end().catch(() => undefined);
     for (const db of names) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
