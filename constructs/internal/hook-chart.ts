@@ -387,19 +387,26 @@ function hashOf(templates: Map<string, string>, secretVersions: Readonly<Record<
 }
 
 /** The part of a long value that finds its candidates in indexOfLong and lastIndexOfLong. */
+/** The part of a long value that indexOfLong and lastIndexOfLong search for before comparing the whole. */
 const HEAD_CHARS = 64;
 
-/** text.indexOf(needle) for a needle of hundreds of KB (the same result, without V8's search over the whole needle). */
-function indexOfLong(text: string, needle: string): number {
+/**
+ * text.indexOf(needle) for a needle of hundreds of KB: candidates by the needle's head, each confirmed by comparing the
+ * slice (V8 compares equal-length strings in bulk; startsWith compares character by character, slower than indexOf).
+ */
+export function indexOfLong(text: string, needle: string): number {
   const head = needle.slice(0, HEAD_CHARS);
-  for (let i = text.indexOf(head); i !== -1; i = text.indexOf(head, i + 1)) if (text.startsWith(needle, i)) return i;
+  for (let i = text.indexOf(head); i !== -1; i = text.indexOf(head, i + 1)) if (text.slice(i, i + needle.length) === needle) return i;
   return -1;
 }
 
-/** text.lastIndexOf(needle), as indexOfLong. */
-function lastIndexOfLong(text: string, needle: string): number {
-  const head = needle.slice(0, HEAD_CHARS);
-  for (let i = text.lastIndexOf(head); i !== -1; i = i === 0 ? -1 : text.lastIndexOf(head, i - 1)) if (text.startsWith(needle, i)) return i;
+/** text.lastIndexOf(needle), as indexOfLong from the needle's tail (searched backwards from the end of the text). */
+export function lastIndexOfLong(text: string, needle: string): number {
+  const tail = needle.slice(-HEAD_CHARS);
+  for (let j = text.lastIndexOf(tail); j !== -1; j = j === 0 ? -1 : text.lastIndexOf(tail, j - 1)) {
+    const i = j + tail.length - needle.length;
+    if (i >= 0 && text.slice(i, i + needle.length) === needle) return i;
+  }
   return -1;
 }
 

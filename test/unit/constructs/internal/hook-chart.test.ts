@@ -1,7 +1,14 @@
 // The hook chart's ConfigMap templates (constructs/internal/hook-chart.ts): their long base64 values are spliced into
 // the JSON after JSON.stringify; the text must stay byte for byte toJsonManifest of the ConfigMap.
 import { randomBytes } from 'node:crypto';
-import { HookChartSpec, defaultCommand, renderHookChart, toJsonManifest } from '../../../../constructs/internal/hook-chart';
+import {
+  HookChartSpec,
+  defaultCommand,
+  indexOfLong,
+  lastIndexOfLong,
+  renderHookChart,
+  toJsonManifest,
+} from '../../../../constructs/internal/hook-chart';
 
 function spec(labels: Record<string, string> = {}): HookChartSpec {
   return {
@@ -53,4 +60,26 @@ describe('hook chart ConfigMap templates', () => {
     for (const [template, json] of pairs) expect(template).toBe(json);
     expect(pairs[0][0]).toContain('"caracal.dev/odd": "__CARACAL_BASE64_0__"');
   });
+});
+
+describe('indexOfLong and lastIndexOfLong', () => {
+  // Values sharing their first and last 64 characters, as migration files with one header do, next to each other.
+  const head = 'H'.repeat(64);
+  const tail = 'T'.repeat(64);
+  const a = `${head}${'a'.repeat(100)}${tail}`;
+  const b = `${head}${'b'.repeat(100)}${tail}`;
+  const text = `{"x": "${b}", "y": "${a}", "z": "${b}", "w": "${a}"}`;
+
+  test.each([
+    ['a', a],
+    ['b', b],
+    ['absent', `${head}${'c'.repeat(100)}${tail}`],
+    ['a head alone', head],
+  ])(
+    'GIVEN a text where values share heads and tails WHEN %s is searched THEN both find what indexOf and lastIndexOf find',
+    (_, needle) => {
+      expect(indexOfLong(text, needle)).toBe(text.indexOf(needle));
+      expect(lastIndexOfLong(text, needle)).toBe(text.lastIndexOf(needle));
+    },
+  );
 });
