@@ -386,7 +386,6 @@ function hashOf(templates: Map<string, string>, secretVersions: Readonly<Record<
   return h.digest('hex');
 }
 
-/** The part of a long value that finds its candidates in indexOfLong and lastIndexOfLong. */
 /** The part of a long value that indexOfLong and lastIndexOfLong search for before comparing the whole. */
 const HEAD_CHARS = 64;
 
