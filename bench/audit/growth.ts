@@ -12,7 +12,7 @@ import { Figure, figure } from '../figures';
 const SIZES = [30, 365] as const;
 const DAYS_AHEAD = 14;
 const CALL_RUNS = Number(process.env.BENCH_GROWTH_CALLS ?? 21);
-const PLAN_RUNS = Number(process.env.BENCH_GROWTH_PLANS ?? 51);
+const PLAN_RUNS = Number(process.env.BENCH_GROWTH_PLANS ?? 101);
 const INGEST_ROUNDS = Number(process.env.BENCH_GROWTH_ROUNDS ?? 6);
 const INGEST_BATCHES = 10;
 const INGEST_ROWS = 200;
@@ -50,7 +50,7 @@ async function interleaved<T>(
 }
 
 async function planFacts(clients: Client[], sql: string): Promise<PlanFacts[]> {
-  const samples = await interleaved(clients, PLAN_RUNS, 2, async (c) => {
+  const samples = await interleaved(clients, PLAN_RUNS, 10, async (c) => {
     const plan = (await c.query(`EXPLAIN (SUMMARY, FORMAT JSON) ${sql}`)).rows[0]['QUERY PLAN'][0];
     let shown = 0;
     let removed = 0;
