@@ -154,7 +154,10 @@ function* discovering(dir: string, useManifest: boolean): Generator<Step, Discov
     if (verdict.kind === 'refused') entries.push({ file: dirent.name, reason: verdict.reason });
     else if (verdict.kind === 'migration') entries.push({ dirent, version: verdict.version, name: verdict.name });
   }
-  yield namesAccepted(entries, manifest) ? 'names-accepted' : 'names-refused';
+  // The files the manifest lists that are not in the directory (each entry ends among the files or the problems).
+  const names = new Set(entries.map((e) => ('reason' in e ? e.file : e.dirent.name)));
+  const absent = manifest ? [...manifest.keys()].filter((f) => !names.has(f)) : [];
+  yield namesAccepted(entries) && absent.length === 0 ? 'names-accepted' : 'names-refused';
   const problems: Problem[] = [];
   const files: MigrationFile[] = [];
   let read = 0;
@@ -176,15 +179,11 @@ function* discovering(dir: string, useManifest: boolean): Generator<Step, Discov
     else files.push(readFile(entry, content));
     if (read % FILES_PER_YIELD === 0) yield 'read';
   }
-  if (manifest) {
-    const present = new Set(files.map((f) => f.filename).concat(problems.map((p) => p.file)));
-    const absent = [...manifest.keys()].filter((f) => !present.has(f));
-    if (absent.length > 0) {
-      throw new ChecksumManifestError(
-        manifestPath,
-        absent.map((f) => `it lists ${f}, which is not in the directory: the manifest belongs to another set of files`),
-      );
-    }
+  if (absent.length > 0) {
+    throw new ChecksumManifestError(
+      manifestPath,
+      absent.map((f) => `it lists ${f}, which is not in the directory: the manifest belongs to another set of files`),
+    );
   }
   files.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
   for (let k = 1; k < files.length; k++) {
@@ -206,16 +205,14 @@ function* discovering(dir: string, useManifest: boolean): Generator<Step, Discov
   return { files, read, ...(manifest ? { manifest: manifestPath } : {}) };
 }
 
-/** No refused name, no two files with one version, and every file the manifest lists is there. */
-function namesAccepted(entries: ReadonlyArray<Entry | Problem>, manifest: ReadonlyMap<string, string> | undefined): boolean {
-  const names = new Set<string>();
+/** No refused name and no two files with one version. */
+function namesAccepted(entries: ReadonlyArray<Entry | Problem>): boolean {
   const versions = new Set<bigint>();
   for (const entry of entries) {
     if ('reason' in entry || versions.has(entry.version)) return false;
     versions.add(entry.version);
-    names.add(entry.dirent.name);
   }
-  return !manifest || [...manifest.keys()].every((f) => names.has(f));
+  return true;
 }
 
 /** The manifest's checksums by file name; undefined when the directory has none. */
