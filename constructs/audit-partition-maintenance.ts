@@ -1,7 +1,8 @@
 // AuditPartitionMaintenance: a CronJob that keeps the audit_events partition window (the schema's
 // audit_partitions_ensure / audit_partitions_apply_retention / audit_partition_health_all) with psql from
-// the pinned Postgres image, and fails (alerts) when health reports a problem on any partition. It runs as the environment's
-// maintenance login (caracal_maintenance may execute those three functions and nothing else), never the owner.
+// the pinned Postgres image, and fails (alerts) when health reports a problem on any partition. It runs as the
+// environment's maintenance login (caracal_maintenance may execute those three functions and
+// audit_partition_health, nothing else), never the owner.
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';

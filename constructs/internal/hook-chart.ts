@@ -350,7 +350,8 @@ function wholeReleaseSize(
  * (the runner bundle, the large migration files, with whatever lies between them) are compressed apart from the
  * rest, once per process, and their size added. Every environment ships the same bundle and files, and deflate
  * cannot reach back further than 32 KiB, so they compress apart as they do inside the record (verbatim in the
- * hook's manifest, base64 again in the template); within 0.1% of wholeReleaseSize. Gzipping each environment's whole 1.2 MB record cost 60-90 ms.
+ * hook's manifest, base64 again in the template); within 0.1% of wholeReleaseSize. Gzipping each environment's
+ * whole 1.2 MB record cost 60-90 ms.
  */
 function releaseSize(
   name: string,
